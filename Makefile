@@ -1,0 +1,59 @@
+# make run   — create the venv, install, migrate the SQLite schema, load demo data, serve on :5000
+# make test  — install the test extras (and Chromium for browser tests) and run the whole suite
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+CATALOGS := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: run test install install-test translations extract-messages chromium lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP) translations
+
+install-test: $(TEST_STAMP) translations
+
+# Compiled catalogs are build output, made from the committed .po files.
+translations: $(STAMP) $(CATALOGS:.po=.mo)
+
+%.mo: %.po
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ --statistics 2>/dev/null || $(BIN)/pybabel compile -i $< -o $@
+
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o service/translations/messages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations --no-fuzzy-matching
+
+run: install
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Browser tests need Debian's Chromium; install it when we can (root with apt), else they skip.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+		echo "chromium not installed: browser tests will be skipped"; }
+
+test: install-test chromium
+	$(BIN)/pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

@@ -1,0 +1,32 @@
+"""SQLAlchemy models: one module per domain. Imports nothing of the application."""
+
+from models.base import Base, TenantScoped
+from models.history import Event, HistoryHead
+from models.ledger import Instrument, StatusRequest
+from models.tenancy import (
+    ApiToken,
+    ClientLink,
+    Department,
+    Invitation,
+    Organization,
+    PasswordReset,
+    SignInAttempt,
+    User,
+)
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "ClientLink",
+    "Department",
+    "Event",
+    "HistoryHead",
+    "Instrument",
+    "Invitation",
+    "Organization",
+    "PasswordReset",
+    "SignInAttempt",
+    "StatusRequest",
+    "TenantScoped",
+    "User",
+]

@@ -1,0 +1,249 @@
+"""The instrument ledger (台账) and the maker-checker status requests."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    case,
+    or_,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, TenantScoped, utcnow
+from models.tenancy import Department, User
+
+ABC_CLASSES = ("A", "B", "C")
+MANDATORY_USES = ("trade", "safety", "medical", "environment")
+CONTROL_METHODS = ("verification", "calibration", "self_check", "one_off")
+CONCLUSIONS = ("pass", "limited", "fail")
+CERTIFICATE_TYPES = (
+    "verification_certificate",
+    "verification_notice",
+    "calibration_certificate",
+    "test_report",
+)
+STATUSES = ("in_service", "out_for_calibration", "suspended", "sealed", "under_repair", "scrapped")
+LABELS = ("green", "yellow", "red")
+
+#: Statuses in which an instrument is out of use altogether: never recalled, always labelled red.
+RETIRED_STATUSES = ("suspended", "sealed", "scrapped")
+#: Statuses whose instruments are still expected back at their due date (recall lists, reminders).
+RECALLED_STATUSES = ("in_service", "out_for_calibration", "under_repair")
+#: Statuses that make an instrument unusable (red label) whatever its certificate says.
+UNUSABLE_STATUSES = ("suspended", "sealed", "scrapped", "under_repair")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Instrument(TenantScoped, Base):
+    """A measuring instrument in a firm's ledger, with every column a real 台账 keeps."""
+
+    __tablename__ = "instruments"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        UniqueConstraint("org_id", "management_no"),
+        ForeignKeyConstraint(["org_id", "department_id"], ["departments.org_id", "departments.id"]),
+        ForeignKeyConstraint(["org_id", "custodian_user_id"], ["users.org_id", "users.id"]),
+        ForeignKeyConstraint(["org_id", "replaced_by_id"], ["instruments.org_id", "instruments.id"]),
+        CheckConstraint(_in("abc_class", ABC_CLASSES), name="abc_class"),
+        CheckConstraint(_in("mandatory_use", MANDATORY_USES), name="mandatory_use"),
+        CheckConstraint(_in("control_method", CONTROL_METHODS), name="control_method"),
+        CheckConstraint(_in("conclusion", CONCLUSIONS), name="conclusion"),
+        CheckConstraint(_in("certificate_type", CERTIFICATE_TYPES), name="certificate_type"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint("interval_months >= 0", name="interval_months"),
+        # Per-firm due lists and keyset paging by due date.
+        Index("ix_instruments_org_id_next_due_on_id", "org_id", "next_due_on", "id"),
+        Index("ix_instruments_org_id_name_id", "org_id", "name", "id"),
+        # The daily scan across firms touches only instruments that can still fall due.
+        Index(
+            "ix_instruments_next_due_on_recalled",
+            "next_due_on",
+            postgresql_where=text(_in("status", RECALLED_STATUSES)),
+            sqlite_where=text(_in("status", RECALLED_STATUSES)),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 管理编号 / 计量编号: the firm's own number, unique within the firm.
+    management_no: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    serial_no: Mapped[str | None] = mapped_column(String(100))
+    manufacturer: Mapped[str | None] = mapped_column(String(200))
+    measuring_range: Mapped[str | None] = mapped_column(String(200))
+    #: Accuracy class, maximum permissible error or uncertainty, as written on the certificate.
+    accuracy: Mapped[str | None] = mapped_column(String(200))
+    #: 分辨力 / 分度值.
+    resolution: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    location: Mapped[str | None] = mapped_column(String(200))
+    #: The custodian as a user of the firm; when absent, ``custodian_name``/``custodian_mobile``.
+    custodian_user_id: Mapped[int | None] = mapped_column(Integer)
+    custodian_name: Mapped[str | None] = mapped_column(String(100))
+    #: Mainland mobile number, 11 digits.
+    custodian_mobile: Mapped[str | None] = mapped_column(String(20))
+    abc_class: Mapped[str | None] = mapped_column(String(1))
+    #: 强制检定: verification is compulsory (catalogue item used for one of the four uses).
+    is_mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
+    mandatory_use: Mapped[str | None] = mapped_column(String(16))
+    #: Item of the catalogue of instruments under mandatory management (强检目录项别).
+    catalog_item: Mapped[str | None] = mapped_column(String(100))
+    control_method: Mapped[str] = mapped_column(String(16), default="verification")
+    #: Verification or calibration interval; 0 means no periodic due date (one-off, 随坏随换).
+    interval_months: Mapped[int] = mapped_column(Integer, default=12)
+    #: Date of the last verification or calibration.
+    last_done_on: Mapped[date | None] = mapped_column(Date)
+    #: 有效期至 as printed on the certificate; takes precedence over the interval.
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    #: Derived on every write from ``valid_until`` or ``last_done_on`` and the interval.
+    next_due_on: Mapped[date | None] = mapped_column(Date)
+    #: The laboratory that verified or calibrated it (检定/校准单位).
+    lab: Mapped[str | None] = mapped_column(String(200))
+    certificate_no: Mapped[str | None] = mapped_column(String(100))
+    certificate_type: Mapped[str | None] = mapped_column(String(32))
+    conclusion: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), default="in_service")
+    #: 启用日期.
+    in_service_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    #: Set when the instrument was replaced by another one (the replacement's id).
+    replaced_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    department: Mapped[Department | None] = relationship(
+        foreign_keys=[department_id],
+        primaryjoin="and_(Department.id == Instrument.department_id, Department.org_id == Instrument.org_id)",
+        viewonly=True,
+        lazy="joined",
+    )
+    custodian_user: Mapped[User | None] = relationship(
+        foreign_keys=[custodian_user_id],
+        primaryjoin="and_(User.id == Instrument.custodian_user_id, User.org_id == Instrument.org_id)",
+        viewonly=True,
+        lazy="joined",
+    )
+
+    @property
+    def custodian_display(self) -> str | None:
+        """Return the custodian's name, from the linked user when there is one."""
+        return self.custodian_user.name if self.custodian_user else self.custodian_name
+
+    @property
+    def custodian_contact(self) -> str | None:
+        """Return the custodian's mobile number, from the linked user when there is one."""
+        return self.custodian_user.mobile if self.custodian_user else self.custodian_mobile
+
+    def is_overdue(self, today: date) -> bool:
+        """Whether the instrument is still in use and past its due date."""
+        return self.status in RECALLED_STATUSES and self.next_due_on is not None and self.next_due_on < today
+
+    def label(self, today: date) -> str:
+        """Return the three-colour label: red when unusable, failed or past due; yellow when limited."""
+        if self.status in UNUSABLE_STATUSES or self.conclusion == "fail":
+            return "red"
+        if self.next_due_on is not None and self.next_due_on < today:
+            return "red"
+        if self.conclusion == "limited":
+            return "yellow"
+        return "green"
+
+    @classmethod
+    def label_expr(cls, today: date) -> ColumnElement[str]:
+        """Return the SQL form of :meth:`label`, for filtering and counting in the database."""
+        return case(
+            (
+                or_(
+                    cls.status.in_(UNUSABLE_STATUSES),
+                    cls.conclusion == "fail",
+                    cls.next_due_on < today,
+                ),
+                "red",
+            ),
+            (cls.conclusion == "limited", "yellow"),
+            else_="green",
+        )
+
+
+STATUS_ACTIONS = ("suspend", "resume", "seal", "unseal", "replace", "scrap")
+REQUEST_STATES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class StatusRequest(TenantScoped, Base):
+    """A request to suspend, resume, seal, unseal, replace or scrap an instrument (审批).
+
+    A firm admin other than the requester approves or rejects it; only an approval changes the
+    instrument's status.
+    """
+
+    __tablename__ = "status_requests"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        ForeignKeyConstraint(["org_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
+        ForeignKeyConstraint(["org_id", "requested_by_id"], ["users.org_id", "users.id"]),
+        ForeignKeyConstraint(["org_id", "decided_by_id"], ["users.org_id", "users.id"]),
+        ForeignKeyConstraint(["org_id", "replacement_id"], ["instruments.org_id", "instruments.id"]),
+        CheckConstraint(_in("action", STATUS_ACTIONS), name="action"),
+        CheckConstraint(_in("state", REQUEST_STATES), name="state"),
+        # At most one open request per instrument.
+        Index(
+            "uq_status_requests_pending_instrument",
+            "instrument_id",
+            unique=True,
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index("ix_status_requests_org_id_state", "org_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    #: For ``replace``: the instrument that takes this one's place.
+    replacement_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_by_id: Mapped[int] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    instrument: Mapped[Instrument] = relationship(
+        foreign_keys=[instrument_id],
+        primaryjoin="and_(Instrument.id == StatusRequest.instrument_id, "
+        "Instrument.org_id == StatusRequest.org_id)",
+        viewonly=True,
+    )
+    replacement: Mapped[Instrument | None] = relationship(
+        foreign_keys=[replacement_id],
+        primaryjoin="and_(Instrument.id == StatusRequest.replacement_id, "
+        "Instrument.org_id == StatusRequest.org_id)",
+        viewonly=True,
+    )
+    requested_by: Mapped[User] = relationship(
+        foreign_keys=[requested_by_id],
+        primaryjoin="and_(User.id == StatusRequest.requested_by_id, User.org_id == StatusRequest.org_id)",
+        viewonly=True,
+        lazy="joined",
+    )
+    decided_by: Mapped[User | None] = relationship(
+        foreign_keys=[decided_by_id],
+        primaryjoin="and_(User.id == StatusRequest.decided_by_id, User.org_id == StatusRequest.org_id)",
+        viewonly=True,
+    )

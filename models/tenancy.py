@@ -1,0 +1,234 @@
+"""Organisations (tenants), the institute–client links, users and their credentials."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, TenantScoped, utcnow
+
+ORG_KINDS = ("firm", "institute")
+FIRM_ROLES = ("admin", "metrology", "viewer")
+INSTITUTE_ROLES = ("admin", "staff", "technician")
+ROLES = ("admin", "metrology", "viewer", "staff", "technician")
+LOCALES = ("zh_Hans_CN", "en")
+
+#: Benchmark programme rule: under 1000 employees or under 400 million yuan revenue is small/medium.
+LARGE_MIN_EMPLOYEES = 1000
+LARGE_MIN_REVENUE_WAN_YUAN = Decimal(40000)
+
+
+class Organization(Base):
+    """A tenant: a client firm or a metrology institute."""
+
+    __tablename__ = "organizations"
+    __table_args__ = (CheckConstraint("kind IN ('firm', 'institute')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    #: 统一社会信用代码, 18 characters with a GB 32100 check character.
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    #: GB/T 2260 code of a Henan city or county.
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    #: Annual revenue in 万元 (ten thousand yuan).
+    annual_revenue_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def size_class(self) -> str | None:
+        """Return ``small_medium`` or ``large`` by the benchmark rule, ``None`` when undetermined."""
+        small = (self.employees is not None and self.employees < LARGE_MIN_EMPLOYEES) or (
+            self.annual_revenue_wan is not None and self.annual_revenue_wan < LARGE_MIN_REVENUE_WAN_YUAN
+        )
+        if small:
+            return "small_medium"
+        if self.employees is not None and self.annual_revenue_wan is not None:
+            return "large"
+        return None
+
+    @property
+    def is_institute(self) -> bool:
+        """Whether this organisation is a metrology institute."""
+        return self.kind == "institute"
+
+
+class ClientLink(Base):
+    """An institute serving a client firm. Staff see the firm's ledger only while it is active."""
+
+    __tablename__ = "client_links"
+    __table_args__ = (UniqueConstraint("institute_id", "firm_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institute_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    firm_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when either side ends the link; an ended link grants nothing.
+    ended_at: Mapped[datetime | None]
+
+    institute: Mapped[Organization] = relationship(foreign_keys=[institute_id])
+    firm: Mapped[Organization] = relationship(foreign_keys=[firm_id])
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the link currently grants the institute access."""
+        return self.ended_at is None
+
+
+class User(TenantScoped, Base):
+    """A person who signs in; belongs to exactly one organisation."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("org_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased; unique across all organisations because sign-in asks only for the email.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(16), default="zh_Hans_CN")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+
+    org: Mapped[Organization] = relationship(lazy="joined")
+
+    #: Flask-Login's protocol: a loaded user is always authenticated, never anonymous.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """Return the session identifier: the id and a fingerprint of the password hash.
+
+        Changing the password changes the fingerprint, which ends every other session.
+        """
+        fingerprint = hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
+        return f"{self.id}:{fingerprint}"
+
+
+class Department(TenantScoped, Base):
+    """A department of a firm (使用部门), which instruments belong to."""
+
+    __tablename__ = "departments"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        UniqueConstraint("org_id", "name"),
+        ForeignKeyConstraint(["org_id", "head_user_id"], ["users.org_id", "users.id"]),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: The department's head, who may receive reminders for its instruments.
+    head_user_id: Mapped[int | None] = mapped_column(Integer)
+
+    head: Mapped[User | None] = relationship(
+        foreign_keys=[head_user_id],
+        primaryjoin="and_(User.id == Department.head_user_id, User.org_id == Department.org_id)",
+        viewonly=True,
+    )
+
+
+class ApiToken(TenantScoped, Base):
+    """A personal API token; only its SHA-256 is stored, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters of the token, so a user can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(
+        primaryjoin="and_(User.id == ApiToken.user_id, User.org_id == ApiToken.org_id)", viewonly=True
+    )
+
+
+class Invitation(TenantScoped, Base):
+    """An emailed invitation to join an organisation with a role."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (ForeignKeyConstraint(["org_id", "invited_by_id"], ["users.org_id", "users.id"]),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    org: Mapped[Organization] = relationship(viewonly=True, lazy="joined")
+
+
+class PasswordReset(TenantScoped, Base):
+    """A single-use, expiring password reset link; only its SHA-256 is stored."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(
+        primaryjoin="and_(User.id == PasswordReset.user_id, User.org_id == PasswordReset.org_id)",
+        viewonly=True,
+    )
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt: the audit trail of sign-ins and the counter behind throttling.
+
+    Not tenant-scoped: an attempt for an unknown email belongs to no organisation.
+    """
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (
+        Index("ix_sign_in_attempts_email_created_at", "email", "created_at"),
+        Index("ix_sign_in_attempts_ip_created_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(45))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    is_success: Mapped[bool] = mapped_column(Boolean)
+    #: Why it failed (bad_password, unknown_email, throttled, inactive), for the audit view.
+    reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""The application: domain operations, web views, JSON API, CLI and jobs."""

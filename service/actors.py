@@ -1,0 +1,68 @@
+"""Who is acting, on which organisation, with which permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.errors import Forbidden
+from service.i18n import N_
+
+_READ = {"ledger.read"}
+_LEDGER = _READ | {"ledger.write", "status.request"}
+_ADMIN = _LEDGER | {"status.decide", "org.manage", "users.manage", "departments.manage"}
+
+#: What each role may do in its own organisation.
+ROLE_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("firm", "admin"): frozenset(_ADMIN),
+    ("firm", "metrology"): frozenset(_LEDGER),
+    ("firm", "viewer"): frozenset(_READ),
+    ("institute", "admin"): frozenset(_ADMIN | {"clients.view", "clients.manage"}),
+    ("institute", "staff"): frozenset(_LEDGER | {"clients.view"}),
+    ("institute", "technician"): frozenset(_READ | {"clients.view"}),
+}
+
+#: What institute users may do in a client firm's ledger, through an active client link.
+CLIENT_LINK_PERMISSIONS = frozenset(_READ)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user acting on one organisation: their own, or a client firm through a client link."""
+
+    user_id: int
+    name: str
+    role: str
+    home_org_id: int
+    home_org_kind: str
+    #: The organisation being acted on; every query of the request is confined to it.
+    org_id: int
+
+    @property
+    def via_client_link(self) -> bool:
+        """Whether the actor works in a client firm's data rather than their own."""
+        return self.org_id != self.home_org_id
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        """Return what this actor may do in ``org_id``."""
+        if self.via_client_link:
+            return CLIENT_LINK_PERMISSIONS
+        return ROLE_PERMISSIONS.get((self.home_org_kind, self.role), frozenset())
+
+    def can(self, permission: str) -> bool:
+        """Whether the actor holds ``permission``."""
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        """Raise :class:`Forbidden` unless the actor holds ``permission``."""
+        if not self.can(permission):
+            raise Forbidden(N_("Your role does not allow this."))
+
+    def for_client(self, firm_id: int) -> Actor:
+        """Return this institute actor acting on a client firm (the link is checked by the caller)."""
+        return Actor(self.user_id, self.name, self.role, self.home_org_id, self.home_org_kind, firm_id)
+
+    @classmethod
+    def of(cls, user) -> Actor:
+        """Return the actor for a user acting on their own organisation."""
+        return cls(user.id, user.name, user.role, user.org_id, user.org.kind, user.org_id)

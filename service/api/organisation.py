@@ -1,0 +1,58 @@
+"""API: the caller's own organisation."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from service.api import bp
+from service.api.helpers import json_body
+from service.tenancy import operations as ops
+from service.tenancy.schemas import OrgOut
+from service.web.context import actor, db
+
+
+@bp.get("/organisation")
+def get_organisation():
+    """Return the caller's organisation.
+
+    ---
+    get:
+      tags: [organisation]
+      responses:
+        200:
+          content:
+            application/json:
+              schema: OrgOut
+    """
+    return jsonify(OrgOut().dump(ops.get_org(db(), actor())))
+
+
+@bp.patch("/organisation")
+def update_organisation():
+    """Change the caller's organisation's profile (admins).
+
+    ---
+    patch:
+      tags: [organisation]
+      requestBody:
+        content:
+          application/json:
+            schema: OrgProfileIn
+      responses:
+        200:
+          content:
+            application/json:
+              schema: OrgOut
+        400:
+          description: Invalid fields, with a message per field.
+    """
+    org = ops.get_org(db(), actor())
+    current = {
+        "name": org.name,
+        "credit_code": org.credit_code,
+        "region_code": org.region_code,
+        "industry": org.industry,
+        "employees": org.employees,
+        "annual_revenue_wan": str(org.annual_revenue_wan) if org.annual_revenue_wan is not None else None,
+    }
+    return jsonify(OrgOut().dump(ops.update_org_profile(db(), actor(), {**current, **json_body()})))

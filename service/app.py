@@ -1,0 +1,62 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_bootstrap import Bootstrap5
+from flask_wtf.csrf import CSRFProtect
+
+from service.config import Config
+from service.db import make_engine, make_session_factory
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+bootstrap = Bootstrap5()
+
+
+def create_app(config: Config | None = None, engine=None) -> Flask:
+    """Create the application; ``engine`` lets tests share one connection pool."""
+    config = config or Config.from_env()
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.update(config.flask_settings())
+    logging.basicConfig(level=logging.INFO)
+
+    engine = engine or make_engine(config.database_url)
+    app.extensions["calrecall.engine"] = engine
+    app.extensions["calrecall.sessions"] = make_session_factory(engine)
+
+    from service.web.auth import init_login
+    from service.web.context import init_request_lifecycle
+    from service.web.errors import init_error_handlers
+    from service.web.i18n import init_i18n
+    from service.web.templating import init_templating
+
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    init_i18n(app)
+    init_login(app)
+    init_request_lifecycle(app)
+    init_error_handlers(app)
+    init_templating(app)
+    _register_blueprints(app)
+
+    from service.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service.api import bp as api_bp
+    from service.ledger.views import bp as ledger_bp
+    from service.tenancy.views import bp as tenancy_bp
+    from service.web.auth import bp as auth_bp
+    from service.web.main import bp as main_bp
+
+    for bp in (main_bp, auth_bp, ledger_bp, tenancy_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)

@@ -1,0 +1,1 @@
+"""Sign-in, password resets, sessions and API tokens."""

@@ -1,0 +1,243 @@
+"""Signing in with throttling, password resets and changes, and API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import ApiToken, PasswordReset, SignInAttempt, User
+from models.base import utcnow
+from service.actors import Actor
+from service.auth.secrets import (
+    check_password_rules,
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from service.errors import Invalid, NotFound, Throttled
+from service.i18n import N_
+from service.scoping import get_in_org
+
+ALL = {"all_tenants": True}
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """How many failed sign-ins are tolerated within a window, per account and per address."""
+
+    per_account: int = 5
+    per_address: int = 20
+    window: timedelta = timedelta(minutes=15)
+
+
+def _recent_failures(session: Session, column, value: str, since: datetime) -> int:
+    return session.scalar(
+        select(func.count(SignInAttempt.id)).where(
+            column == value, SignInAttempt.is_success.is_(False), SignInAttempt.created_at >= since
+        )
+    )
+
+
+def _record(session, email, ip, user, success, reason, now) -> None:
+    session.add(
+        SignInAttempt(
+            email=email,
+            ip=ip,
+            user_id=user.id if user else None,
+            org_id=user.org_id if user else None,
+            is_success=success,
+            reason=reason,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def authenticate(
+    session: Session, email: str, password: str, ip: str, now: datetime, policy: ThrottlePolicy
+) -> User:
+    """Return the user whose email and password match; record the attempt either way.
+
+    Refuses with :class:`Throttled` once an account or an address has failed too often within the
+    window, before checking the password, so guessing cannot continue.
+    """
+    email = (email or "").strip().lower()[:254]
+    since = now - policy.window
+    if (
+        _recent_failures(session, SignInAttempt.email, email, since) >= policy.per_account
+        or _recent_failures(session, SignInAttempt.ip, ip, since) >= policy.per_address
+    ):
+        _record(session, email, ip, None, False, "throttled", now)
+        raise Throttled(
+            N_(
+                "Too many failed sign-ins. Please wait %(minutes)s minutes and try again.",
+                minutes=int(policy.window.total_seconds() // 60),
+            )
+        )
+    user = session.scalar(select(User).where(User.email == email).execution_options(**ALL))
+    if not verify_password(user.password_hash if user else None, password or ""):
+        _record(session, email, ip, user, False, "bad_password" if user else "unknown_email", now)
+        raise Invalid(N_("Wrong email or password."))
+    if not user.is_active:
+        _record(session, email, ip, user, False, "inactive", now)
+        raise Invalid(N_("Wrong email or password."))
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_sign_in_at = now
+    _record(session, email, ip, user, True, None, now)
+    return user
+
+
+def load_session_user(session: Session, session_id: str) -> User | None:
+    """Return the active user of a session cookie, unless their password changed since."""
+    user_id, _, _fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = session.scalar(select(User).where(User.id == int(user_id)).execution_options(**ALL))
+    if user is None or not user.is_active or user.get_id() != session_id:
+        return None
+    return user
+
+
+def request_password_reset(
+    session: Session, email: str, now: datetime, hours: int
+) -> tuple[User, str] | None:
+    """Create a reset link for an active user with this email; ``None`` when there is none.
+
+    The caller says the same thing either way, so the form does not reveal who has an account.
+    """
+    email = (email or "").strip().lower()
+    user = session.scalar(select(User).where(User.email == email).execution_options(**ALL))
+    if user is None or not user.is_active:
+        return None
+    recent = session.scalar(
+        select(func.count(PasswordReset.id))
+        .where(PasswordReset.user_id == user.id, PasswordReset.created_at >= now - timedelta(hours=1))
+        .execution_options(**ALL)
+    )
+    if recent >= 3:
+        return None
+    token = new_token("pwr")
+    session.add(
+        PasswordReset(
+            org_id=user.org_id,
+            user_id=user.id,
+            token_hash=token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    return user, token
+
+
+def open_password_reset(session: Session, token: str, now: datetime) -> PasswordReset:
+    """Return the reset behind a token if it is unused and unexpired, else raise NotFound."""
+    reset = session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == token_digest(token)).execution_options(**ALL)
+    )
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise NotFound(N_("This password reset link is invalid or has expired."))
+    return reset
+
+
+def reset_password(session: Session, token: str, password: str, now: datetime) -> User:
+    """Set a new password through a reset link; the link and every other open link are used up."""
+    reset = open_password_reset(session, token, now)
+    check_password_rules(password)
+    user = session.scalar(select(User).where(User.id == reset.user_id).execution_options(**ALL))
+    user.password_hash = hash_password(password)
+    open_links = session.scalars(
+        select(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .execution_options(**ALL)
+    )
+    for link in open_links:
+        link.used_at = now
+    session.flush()
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> User:
+    """Change one's password; every other session of the user ends with the old fingerprint."""
+    if not verify_password(user.password_hash, current or ""):
+        raise Invalid(N_("Please correct the marked fields."), {"current_password": [N_("Wrong password.")]})
+    check_password_rules(new, "new_password")
+    user.password_hash = hash_password(new)
+    session.flush()
+    return user
+
+
+def create_api_token(session: Session, actor: Actor, name: str | None) -> tuple[ApiToken, str]:
+    """Create a personal API token; the token is returned once and only its hash is kept."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            {"name": [N_("Give the token a name (at most 100 characters).")]},
+        )
+    token = new_token("cal")
+    api_token = ApiToken(
+        org_id=actor.org_id,
+        user_id=actor.user_id,
+        name=name,
+        token_hash=token_digest(token),
+        prefix=token[:8],
+    )
+    session.add(api_token)
+    session.flush()
+    return api_token, token
+
+
+def list_api_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    """Return the actor's own tokens, newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.org_id == actor.org_id, ApiToken.user_id == actor.user_id)
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke one of the actor's own tokens."""
+    api_token = get_in_org(session, ApiToken, token_id, actor)
+    if api_token.user_id != actor.user_id:
+        raise NotFound(N_("Not found."))
+    api_token.revoked_at = api_token.revoked_at or utcnow()
+    session.flush()
+    return api_token
+
+
+def user_for_api_token(session: Session, token: str, now: datetime) -> User | None:
+    """Return the active user a bearer token belongs to, and note its use."""
+    api_token = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(token)).execution_options(**ALL)
+    )
+    if api_token is None or api_token.revoked_at is not None:
+        return None
+    user = session.scalar(select(User).where(User.id == api_token.user_id).execution_options(**ALL))
+    if user is None or not user.is_active:
+        return None
+    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
+        api_token.last_used_at = now
+    return user
+
+
+def recent_sign_ins(session: Session, actor: Actor, limit: int = 200) -> list[SignInAttempt]:
+    """Return the latest sign-in attempts of the actor's organisation's users (admins' audit)."""
+    actor.require("users.manage")
+    return list(
+        session.scalars(
+            select(SignInAttempt)
+            .where(SignInAttempt.org_id == actor.org_id)
+            .order_by(SignInAttempt.created_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,179 @@
+"""The command line, all through ``flask --app wsgi``: db, demo, org, user, token, history."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from models import Organization, User
+from service.actors import Actor
+from service.auth.operations import create_api_token
+from service.db import unit_of_work
+from service.errors import DomainError
+from service.history.chain import verify_chain
+from service.i18n import Msg
+from service.tenancy import operations as tenancy_ops
+
+
+def _sessions():
+    return current_app.extensions["calrecall.sessions"]
+
+
+def _text(message) -> str:
+    return message.render() if isinstance(message, Msg) else str(message)
+
+
+def _fail(exc: DomainError) -> None:
+    """Print a domain error with its field messages and exit non-zero."""
+    click.echo(f"error: {_text(exc.message)}", err=True)
+    for field, messages in exc.field_errors.items():
+        for message in messages:
+            click.echo(f"  {field}: {_text(message)}", err=True)
+    sys.exit(2)
+
+
+def _org(session, slug: str) -> Organization:
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        click.echo(f"error: no organisation with slug {slug!r}", err=True)
+        sys.exit(2)
+    return org
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to ``app``."""
+
+    @app.cli.group("db")
+    def db_group():
+        """Database schema."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="head", show_default=True)
+    def db_upgrade(revision: str):
+        """Create or migrate the schema (Alembic)."""
+        from service.migrations import upgrade
+
+        upgrade(current_app.extensions["calrecall.engine"], revision)
+        click.echo(f"schema at {revision}")
+
+    @app.cli.command("demo")
+    def demo():
+        """Load the demo institute, two client firms, users of every role and a few hundred instruments."""
+        from service.demo import DEMO_PASSWORD, load_demo
+
+        with unit_of_work(_sessions()) as session:
+            created, logins = load_demo(session)
+        click.echo("demo data loaded" if created else "demo data already present")
+        click.echo(f"sign in at http://127.0.0.1:5000 with any of these (password: {DEMO_PASSWORD}):")
+        for org_name, email, role in logins:
+            click.echo(f"  {email:<32} {role:<11} {org_name}")
+
+    @app.cli.group("org")
+    def org_group():
+        """Organisations."""
+
+    @org_group.command("create")
+    @click.option("--slug", required=True)
+    @click.option("--name", required=True)
+    @click.option("--kind", type=click.Choice(["firm", "institute"]), required=True)
+    @click.option("--credit-code", default=None)
+    def org_create(slug: str, name: str, kind: str, credit_code: str | None):
+        """Register an organisation."""
+        try:
+            with unit_of_work(_sessions()) as session:
+                org = tenancy_ops.create_org(
+                    session, {"slug": slug, "name": name, "kind": kind, "credit_code": credit_code}
+                )
+                click.echo(f"created {org.kind} {org.slug} (id {org.id})")
+        except DomainError as exc:
+            _fail(exc)
+
+    @org_group.command("link")
+    @click.option("--institute", required=True, help="slug of the institute")
+    @click.option("--firm", required=True, help="slug of the client firm")
+    def org_link(institute: str, firm: str):
+        """Link an institute to a client firm."""
+        try:
+            with unit_of_work(_sessions()) as session:
+                tenancy_ops.link_client(session, _org(session, institute).id, _org(session, firm).id)
+                click.echo(f"linked {institute} -> {firm}")
+        except DomainError as exc:
+            _fail(exc)
+
+    @app.cli.group("user")
+    def user_group():
+        """Users."""
+
+    @user_group.command("create")
+    @click.option("--org", "org_slug", required=True)
+    @click.option("--email", required=True)
+    @click.option("--role", required=True)
+    @click.option("--password", required=True)
+    @click.option("--mobile", default=None)
+    @click.option("--name", default=None)
+    def user_create(
+        org_slug: str, email: str, role: str, password: str, mobile: str | None, name: str | None
+    ):
+        """Create a user with a password."""
+        try:
+            with unit_of_work(_sessions()) as session:
+                org = _org(session, org_slug)
+                user = tenancy_ops.create_user(
+                    session,
+                    org,
+                    {"email": email, "role": role, "mobile": mobile, "name": name or email.split("@")[0]},
+                    password,
+                )
+                click.echo(f"created {user.email} ({user.role}) in {org.slug}")
+        except DomainError as exc:
+            _fail(exc)
+
+    @app.cli.group("token")
+    def token_group():
+        """API tokens."""
+
+    @token_group.command("create")
+    @click.option("--org", "org_slug", required=True)
+    @click.option("--email", required=True)
+    @click.option("--name", default="cli", show_default=True)
+    def token_create(org_slug: str, email: str, name: str):
+        """Create an API token for a user and print it (shown once)."""
+        try:
+            with unit_of_work(_sessions()) as session:
+                org = _org(session, org_slug)
+                user = session.scalar(select(User).where(User.org_id == org.id, User.email == email.lower()))
+                if user is None:
+                    click.echo(f"error: no user {email} in {org_slug}", err=True)
+                    sys.exit(2)
+                _api_token, token = create_api_token(session, Actor.of(user), name)
+            click.echo(token)
+        except DomainError as exc:
+            _fail(exc)
+
+    @app.cli.group("history")
+    def history_group():
+        """The hash-chained history."""
+
+    @history_group.command("verify")
+    @click.option("--org", "org_slug", required=True)
+    def history_verify(org_slug: str):
+        """Check an organisation's hash chain; exit 1 and name the first broken event."""
+        with unit_of_work(_sessions()) as session:
+            report = verify_chain(session, _org(session, org_slug).id)
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "checked": report.checked,
+                    "broken_seq": report.broken_seq,
+                    "reason": report.reason,
+                },
+                ensure_ascii=False,
+            )
+        )
+        if not report.ok:
+            sys.exit(1)

@@ -1,0 +1,110 @@
+"""Configuration: the only code that reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BACKENDS = ("console", "file", "smtp", "twilio")
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable configuration."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one application instance, validated when built."""
+
+    env: str = "development"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'calrecall.sqlite3'}"
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    sms_backend: str = "console"
+    email_backend: str = "console"
+    notify_file: str = str(INSTANCE_DIR / "notifications.jsonl")
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    smtp_url: str = ""
+    mail_from: str = "计量台账 <noreply@calrecall.local>"
+    #: The public address of the site, used in emailed links (password reset, invitations).
+    base_url: str = "http://127.0.0.1:5000"
+    default_locale: str = "zh_Hans_CN"
+    default_timezone: str = "Asia/Shanghai"
+    csrf_enabled: bool = True
+    #: Failed sign-ins allowed per account and per address within the window before throttling.
+    max_failed_sign_ins_per_account: int = 5
+    max_failed_sign_ins_per_address: int = 20
+    sign_in_window_minutes: int = 15
+    password_reset_hours: int = 2
+    invitation_days: int = 7
+
+    def __post_init__(self) -> None:
+        for name in ("sms_backend", "email_backend"):
+            if getattr(self, name) not in BACKENDS:
+                raise ConfigError(f"{name.upper()} must be one of {', '.join(BACKENDS)}")
+        if self.is_production and not os.environ.get("SECRET_KEY"):
+            raise ConfigError("SECRET_KEY must be set in production")
+        if self.email_backend == "smtp" and not self.smtp_url:
+            raise ConfigError("EMAIL_BACKEND=smtp needs SMTP_URL")
+
+    @property
+    def is_production(self) -> bool:
+        """Whether this is a production deployment (secure cookies, required secret)."""
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, **overrides) -> Config:
+        """Build the configuration from environment variables, then apply ``overrides``."""
+        env = os.environ
+        values: dict = {}
+        mapping = {
+            "APP_ENV": "env",
+            "DATABASE_URL": "database_url",
+            "SECRET_KEY": "secret_key",
+            "SMS_BACKEND": "sms_backend",
+            "EMAIL_BACKEND": "email_backend",
+            "NOTIFY_FILE": "notify_file",
+            "TWILIO_ACCOUNT_SID": "twilio_account_sid",
+            "TWILIO_AUTH_TOKEN": "twilio_auth_token",
+            "TWILIO_FROM": "twilio_from",
+            "SMTP_URL": "smtp_url",
+            "MAIL_FROM": "mail_from",
+            "BASE_URL": "base_url",
+        }
+        for var, name in mapping.items():
+            if env.get(var):
+                values[name] = env[var]
+        values.update(overrides)
+        return cls(**values)
+
+    def flask_settings(self) -> dict:
+        """Return the Flask and extension settings derived from this configuration."""
+        secure = self.is_production
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SESSION_COOKIE_SECURE": secure,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": secure,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "WTF_CSRF_ENABLED": self.csrf_enabled,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "BABEL_DEFAULT_LOCALE": self.default_locale,
+            "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
+            "BOOTSTRAP_SERVE_LOCAL": True,
+            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            "CALRECALL": self,
+        }
+
+    def as_dict(self) -> dict:
+        """Return the settings with secrets masked, for diagnostics."""
+        data = asdict(self)
+        for key in ("secret_key", "twilio_auth_token", "smtp_url"):
+            if data[key]:
+                data[key] = "***"
+        return data

@@ -1,0 +1,153 @@
+"""Engines, sessions and the tenancy safety net.
+
+Every session is either scoped to one organisation (``scope_to_org``) or explicitly opened for
+work across organisations (``allow_all_tenants``, for sign-in lookups, jobs and the CLI). A
+session that is neither refuses to touch tenant-owned rows, so a forgotten scope fails loudly
+instead of leaking another firm's data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+
+from models import Event, TenantScoped
+
+log = logging.getLogger(__name__)
+
+ALL_TENANTS = "all"
+
+
+class TenancyError(RuntimeError):
+    """Code tried to read or write across tenants without opting out: a bug, never user input."""
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given without a driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and real transactions."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite opens transactions lazily and breaks SAVEPOINT; take over BEGIN (SQLAlchemy's
+    # documented recipe) so transactions and savepoints behave as on PostgreSQL.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory the application, jobs and CLI share."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def scope_to_org(session: Session, org_id: int) -> None:
+    """Confine ``session`` to one organisation's rows."""
+    session.info["tenant"] = org_id
+
+
+def allow_all_tenants(session: Session) -> None:
+    """Open ``session`` to every organisation: for jobs, the CLI and pre-sign-in lookups only."""
+    session.info["tenant"] = ALL_TENANTS
+
+
+@contextmanager
+def across_tenants(session: Session) -> Iterator[Session]:
+    """Open a scoped session to every organisation for the duration of the block."""
+    previous = session.info.get("tenant")
+    session.info["tenant"] = ALL_TENANTS
+    try:
+        yield session
+        session.flush()
+    finally:
+        session.info["tenant"] = previous
+
+
+def session_org_id(session: Session) -> int | None:
+    """Return the organisation ``session`` is confined to, if any."""
+    tenant = session.info.get("tenant")
+    return tenant if isinstance(tenant, int) else None
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session], org_id: int | None = None) -> Iterator[Session]:
+    """Yield a session that commits once at the end, or rolls back on any error."""
+    session = factory()
+    if org_id is None:
+        allow_all_tenants(session)
+    else:
+        scope_to_org(session, org_id)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _touches_tenant_rows(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _confine_queries(state: ORMExecuteState) -> None:
+    """Add ``org_id = :tenant`` to every ORM statement on tenant-owned entities."""
+    if state.is_column_load or state.execution_options.get("all_tenants"):
+        return
+    tenant = state.session.info.get("tenant")
+    if tenant == ALL_TENANTS:
+        return
+    if tenant is None:
+        if _touches_tenant_rows(state):
+            raise TenancyError("a session touched tenant rows before being scoped to an organisation")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.org_id == tenant, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_writes(session: Session, _context, _instances) -> None:
+    """Refuse to write another tenant's rows and to change or delete history events."""
+    for obj in session.dirty | session.deleted:
+        if isinstance(obj, Event):
+            raise TenancyError("history events are append-only")
+    tenant = session.info.get("tenant")
+    if tenant == ALL_TENANTS:
+        return
+    for obj in session.new | session.dirty | session.deleted:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if tenant is None or obj.org_id != tenant:
+            raise TenancyError(
+                f"refusing to write {type(obj).__name__} of org {obj.org_id} in tenant {tenant}"
+            )

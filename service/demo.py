@@ -1,0 +1,247 @@
+"""Demo data: an institute, two client firms, users of every role and ~300 instruments.
+
+Deterministic (a fixed random seed), with due dates spread from overdue to a year ahead relative
+to the day it is loaded, so every recall view has something in it.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Organization
+from service.actors import Actor
+from service.clock import today_in
+from service.ledger import operations as ledger_ops
+from service.ledger.dates import add_months
+from service.tenancy import operations as tenancy_ops
+from service.tenancy.validation import credit_code_check_char
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+#: (name, model, range, accuracy, control method, mandatory use or None, usual interval)
+CATALOGUE = [
+    ("一般压力表", "Y-100", "0~1.6 MPa", "1.6级", "verification", "safety", 6),
+    ("精密压力表", "YB-150", "0~2.5 MPa", "0.4级", "verification", "safety", 12),
+    ("电子汽车衡", "SCS-100", "0~100 t", "III级", "verification", "trade", 12),
+    ("电子计价秤", "ACS-15", "0~15 kg", "III级", "verification", "trade", 12),
+    ("可燃气体检测报警器", "GT-2000", "0~100 %LEL", "±5 %FS", "verification", "safety", 12),
+    ("声级计", "AWA5688", "28~133 dB", "2级", "verification", "environment", 12),
+    ("血压计", "XJ11D", "0~300 mmHg", "±3 mmHg", "verification", "medical", 12),
+    ("游标卡尺", "0-150mm", "0~150 mm", "MPE ±0.02 mm", "calibration", None, 12),
+    ("外径千分尺", "0-25mm", "0~25 mm", "MPE ±0.004 mm", "calibration", None, 12),
+    ("百分表", "0-10mm", "0~10 mm", "MPE ±0.015 mm", "calibration", None, 12),
+    ("电子天平", "FA2004", "0~200 g", "I级", "calibration", None, 12),
+    ("数字万用表", "Fluke 17B+", "DC 0~1000 V", "±0.5%", "calibration", None, 12),
+    ("压力变送器", "EJA530E", "0~4 MPa", "0.075级", "calibration", None, 12),
+    ("热电偶", "WRN-230", "0~1300 ℃", "II级", "calibration", None, 12),
+    ("玻璃液体温度计", "0-100℃", "0~100 ℃", "分度值 0.1 ℃", "calibration", None, 24),
+    ("扭矩扳手", "TW-200", "40~200 N·m", "±4%", "calibration", None, 12),
+    ("电磁流量计", "LDG-50", "0~60 m³/h", "0.5级", "calibration", None, 24),
+    ("钢直尺", "1000mm", "0~1000 mm", "MPE ±0.2 mm", "self_check", None, 24),
+    ("温湿度计", "TH101", "-20~60 ℃", "±0.5 ℃", "self_check", None, 12),
+    ("塞尺", "0.02-1mm", "0.02~1 mm", "—", "one_off", None, 0),
+]
+STANDARDS = [
+    ("活塞式压力计", "YS-60", "0.1~6 MPa", "0.02级"),
+    ("标准铂电阻温度计", "WZPB-2", "0~419.527 ℃", "二等"),
+    ("E2等级砝码组", "1 mg~200 g", "1 mg~200 g", "E2"),
+    ("多功能校准仪", "Fluke 5522A", "DC 0~1020 V", "±0.003%"),
+    ("量块", "83块组", "0.5~100 mm", "3等"),
+    ("标准声源", "ND9", "94/114 dB", "1级"),
+]
+FIRMS = [
+    {
+        "slug": "demo-firm-a",
+        "name": "郑州华原精密机械有限公司（演示）",
+        "region_code": "410100",
+        "industry": "高档数控机床和机器人",
+        "employees": 860,
+        "annual_revenue_wan": 32000,
+        "stem": "91410100MA45HY01",
+        "departments": ["质检部", "一车间", "二车间", "动力部", "计量室", "仓储部"],
+        "count": 175,
+        "mail": "firm-a.example.cn",
+    },
+    {
+        "slug": "demo-firm-b",
+        "name": "洛阳宏达化工有限公司（演示）",
+        "region_code": "410300",
+        "industry": "新材料",
+        "employees": 1650,
+        "annual_revenue_wan": 128000,
+        "stem": "91410300MA47HD02",
+        "departments": ["质检中心", "合成车间", "安环部", "设备部", "储运部"],
+        "count": 100,
+        "mail": "firm-b.example.cn",
+    },
+]
+PEOPLE = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴婷", "徐明", "孙丽"]
+
+
+def _credit_code(stem16: str) -> str:
+    first17 = stem16 + "X"
+    return first17 + credit_code_check_char(first17)
+
+
+def _user(session: Session, org: Organization, email: str, role: str, name: str, mobile: str):
+    return tenancy_ops.create_user(
+        session, org, {"email": email, "role": role, "name": name, "mobile": mobile}, DEMO_PASSWORD
+    )
+
+
+def _instrument_payload(
+    rng: random.Random, number: str, item: tuple, today: date, dept: str, custodian
+) -> dict:
+    name, model, rng_text, accuracy, method, use, interval = item
+    payload = {
+        "management_no": number,
+        "name": name,
+        "model": model,
+        "measuring_range": rng_text,
+        "accuracy": accuracy,
+        "serial_no": f"{rng.randint(2018, 2025)}{rng.randint(10000, 99999)}",
+        "manufacturer": rng.choice(
+            ["上海自动化仪表", "西安仪表厂", "梅特勒-托利多", "福禄克", "红旗仪表", "杭州华光"]
+        ),
+        "department": dept,
+        "location": f"{dept}{rng.randint(1, 6)}号工位",
+        "control_method": method,
+        "interval_months": interval,
+        "abc_class": "A" if use else rng.choice("ABBBC"),
+        "is_mandatory": use is not None,
+        "mandatory_use": use,
+    }
+    payload.update(custodian)
+    if interval:
+        # Due dates from two months overdue to a year ahead; the last date is never in the future.
+        due = today + timedelta(days=rng.randint(-60, min(365, interval * 30 - 1)))
+        last = add_months(due, -interval) + timedelta(days=1)
+        payload["last_done_on"] = min(last, today).isoformat()
+        payload["lab"] = (
+            "河南省计量测试科学研究院（演示）"
+            if method == "verification"
+            else rng.choice(["河南省计量测试科学研究院（演示）", "郑州市计量技术研究所", "本厂计量室"])
+        )
+        payload["certificate_no"] = (
+            f"{'JD' if method == 'verification' else 'JZ'}{due.year}-{rng.randint(1, 99999):05d}"
+        )
+        payload["certificate_type"] = {
+            "verification": "verification_certificate",
+            "calibration": "calibration_certificate",
+        }.get(method, "test_report")
+        payload["conclusion"] = "limited" if rng.random() < 0.04 else "pass"
+    return payload
+
+
+def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
+    """Load the demo organisations unless present; return whether it did and the logins."""
+    logins = [
+        ("河南省计量测试科学研究院（演示）", f"{role}@demo-institute.example.cn", role)
+        for role in ("admin", "staff", "technician")
+    ]
+    for firm in FIRMS:
+        logins += [
+            (firm["name"], f"{role}@{firm['mail']}", role) for role in ("admin", "metrology", "viewer")
+        ]
+    if session.scalar(select(Organization.id).where(Organization.slug == "demo-institute")):
+        return False, logins
+    rng = random.Random(2026)
+    today = today_in("Asia/Shanghai")
+    institute = tenancy_ops.create_org(
+        session,
+        {
+            "slug": "demo-institute",
+            "name": "河南省计量测试科学研究院（演示）",
+            "kind": "institute",
+            "region_code": "410100",
+            "credit_code": _credit_code("12410000MB0D5E01"),
+        },
+    )
+    inst_users = {
+        role: _user(session, institute, f"{role}@demo-institute.example.cn", role, name, mobile)
+        for role, name, mobile in [
+            ("admin", "马建国", "13703710001"),
+            ("staff", "高晓燕", "13703710002"),
+            ("technician", "郭志强", "13703710003"),
+        ]
+    }
+    inst_actor = Actor.of(inst_users["admin"])
+    tenancy_ops.create_department(session, inst_actor, {"name": "标准室"})
+    for n, (name, model, rng_text, accuracy) in enumerate(STANDARDS * 4, start=1):
+        item = (name, model, rng_text, accuracy, "verification", None, 12)
+        payload = _instrument_payload(
+            rng, f"BZ-{n:03d}", item, today, "标准室", {"custodian_user_id": inst_users["technician"].id}
+        )
+        payload.update(
+            {"abc_class": "A", "lab": "中国计量科学研究院", "is_mandatory": False, "mandatory_use": None}
+        )
+        ledger_ops.create_instrument(session, inst_actor, payload, today)
+
+    for firm in FIRMS:
+        org = tenancy_ops.create_org(
+            session,
+            {
+                "slug": firm["slug"],
+                "name": firm["name"],
+                "kind": "firm",
+                "region_code": firm["region_code"],
+                "industry": firm["industry"],
+                "employees": firm["employees"],
+                "annual_revenue_wan": firm["annual_revenue_wan"],
+                "credit_code": _credit_code(firm["stem"]),
+            },
+        )
+        tenancy_ops.link_client(session, institute.id, org.id)
+        users = {
+            role: _user(
+                session,
+                org,
+                f"{role}@{firm['mail']}",
+                role,
+                PEOPLE[i + (3 if org.slug.endswith("b") else 0)],
+                f"1390371{org.id:02d}{i:02d}",
+            )
+            for i, role in enumerate(("admin", "metrology", "viewer"))
+        }
+        admin, metrology = Actor.of(users["admin"]), Actor.of(users["metrology"])
+        for dept in firm["departments"]:
+            tenancy_ops.create_department(session, admin, {"name": dept})
+        prefix = "HY" if org.slug.endswith("a") else "HD"
+        created = []
+        for n in range(1, firm["count"] + 1):
+            item = rng.choice(CATALOGUE)
+            dept = rng.choice(firm["departments"])
+            if rng.random() < 0.5:
+                custodian = {"custodian_user_id": users[rng.choice(["metrology", "admin"])].id}
+            else:
+                custodian = {
+                    "custodian": rng.choice(PEOPLE),
+                    "custodian_mobile": f"138{rng.randint(10000000, 99999999)}",
+                }
+            payload = _instrument_payload(rng, f"{prefix}-JL-{n:04d}", item, today, dept, custodian)
+            created.append(ledger_ops.create_instrument(session, metrology, payload, today))
+        # A few instruments in every state of the lifecycle, and requests awaiting approval.
+        for instrument, action in zip(
+            created[:6], ["suspend", "seal", "scrap", "suspend", "seal", "suspend"], strict=True
+        ):
+            request = ledger_ops.request_status_change(
+                session,
+                metrology,
+                instrument.id,
+                action,
+                "演示："
+                + {"suspend": "示值超差，待维修", "seal": "产线停用，长期封存", "scrap": "损坏无法修复"}[
+                    action
+                ],
+            )
+            if instrument.id % 2 == 0 or action == "scrap":
+                ledger_ops.decide_status_request(session, admin, request.id, True, "同意")
+        for instrument in created[6:9]:
+            ledger_ops.update_instrument(
+                session, metrology, instrument.id, {"status": "out_for_calibration"}, today, partial=True
+            )
+    return True, logins

@@ -1,0 +1,1 @@
+"""The per-organisation, append-only, hash-chained event log."""

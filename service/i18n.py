@@ -1,0 +1,48 @@
+"""Translatable messages for code that must not import Flask.
+
+Domain code marks user-facing messages with :func:`N_`; the web and API boundaries translate them
+into the user's language with :func:`service.web.i18n.translate`. A message is a ``str`` (its
+English msgid) carrying its interpolation parameters, so libraries that expect strings (such as
+marshmallow) pass it through untouched.
+"""
+
+from __future__ import annotations
+
+
+class Msg(str):
+    """An English msgid with the parameters to interpolate after translation."""
+
+    params: dict
+
+    def __new__(cls, msgid: str, params: dict | None = None) -> Msg:  # noqa: D102
+        obj = super().__new__(cls, msgid)
+        obj.params = params or {}
+        return obj
+
+    def render(self, gettext=lambda s: s) -> str:
+        """Return the message translated by ``gettext`` and interpolated."""
+        text = gettext(str(self))
+        return text % self.params if self.params else text
+
+
+def N_(msgid: str, **params) -> Msg:  # noqa: N802 (the conventional name that pybabel extracts)
+    """Mark ``msgid`` for translation at the boundary."""
+    return Msg(msgid, params)
+
+
+#: marshmallow's own messages, listed so that the catalog carries their translations.
+LIBRARY_MESSAGES = (
+    N_("Missing data for required field."),
+    N_("Unknown field."),
+    N_("Field may not be null."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Not a valid boolean."),
+    N_("Not a valid date."),
+    N_("Not a valid datetime."),
+    N_("Not a valid email address."),
+    N_("Not a valid list."),
+    N_("Invalid input type."),
+    N_("Invalid value."),
+)

@@ -1,0 +1,1 @@
+"""The instrument ledger (台账): instruments, due dates, labels, status requests."""

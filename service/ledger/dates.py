@@ -1,0 +1,38 @@
+"""Due-date rules: pure functions over calendar dates."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+
+def add_months(day: date, months: int) -> date:
+    """Return ``day`` moved by ``months``, clamped to the last day of the target month."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+def next_due_on(
+    last_done_on: date | None, interval_months: int | None, valid_until: date | None
+) -> date | None:
+    """Return the next due date of an instrument.
+
+    The certificate's valid-until date wins when given. Otherwise the certificate convention
+    applies: the day before the last date, moved by the interval and clamped to the month's end
+    (2025-05-06 + 12 → 2026-05-05; 2025-01-31 + 1 → 2025-02-28). An interval of 0 means the
+    instrument has no periodic due date.
+    """
+    if valid_until is not None:
+        return valid_until
+    if last_done_on is None or not interval_months:
+        return None
+    return add_months(last_done_on - timedelta(days=1), interval_months)
+
+
+def month_grid(year: int, month: int) -> list[list[date | None]]:
+    """Return the weeks of a month, Monday first, with ``None`` for days of other months."""
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    return [[d if d.month == month else None for d in week] for week in weeks]

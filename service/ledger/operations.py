@@ -1,0 +1,395 @@
+"""Changing the ledger: instruments, bulk edits and maker-checker status requests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Department, Instrument, StatusRequest, User
+from models.base import utcnow
+from models.ledger import STATUS_ACTIONS
+from service.actors import Actor
+from service.errors import Conflict, Forbidden, Invalid
+from service.history.chain import append_event
+from service.i18n import N_
+from service.ledger import status as lifecycle
+from service.ledger.dates import next_due_on
+from service.ledger.schemas import InstrumentIn
+from service.schemas import field_errors
+from service.scoping import get_in_org
+
+log = logging.getLogger(__name__)
+
+#: The columns whose changes the history records, in ledger order.
+TRACKED_FIELDS = (
+    "management_no",
+    "name",
+    "model",
+    "serial_no",
+    "manufacturer",
+    "measuring_range",
+    "accuracy",
+    "resolution",
+    "department_id",
+    "location",
+    "custodian_user_id",
+    "custodian_name",
+    "custodian_mobile",
+    "abc_class",
+    "is_mandatory",
+    "mandatory_use",
+    "catalog_item",
+    "control_method",
+    "interval_months",
+    "last_done_on",
+    "valid_until",
+    "next_due_on",
+    "lab",
+    "certificate_no",
+    "certificate_type",
+    "conclusion",
+    "status",
+    "in_service_on",
+    "notes",
+)
+MAX_REASON = 1000
+
+
+def _load(payload: Mapping, partial: bool = False) -> dict:
+    try:
+        return InstrumentIn().load(dict(payload), partial=partial)
+    except ValidationError as exc:
+        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
+
+
+def _snapshot(instrument: Instrument) -> dict:
+    return {name: getattr(instrument, name) for name in TRACKED_FIELDS}
+
+
+def _resolve_department(session: Session, actor: Actor, data: dict) -> None:
+    """Turn ``department`` (a name) or ``department_id`` into a department of the actor's firm."""
+    if "department" in data:
+        name = data.pop("department")
+        if name is None:
+            data["department_id"] = None
+        else:
+            dept = session.scalar(
+                select(Department).where(Department.org_id == actor.org_id, Department.name == name)
+            )
+            if dept is None:
+                raise Invalid(
+                    N_("Please correct the marked fields."), {"department": [N_("No such department.")]}
+                )
+            data["department_id"] = dept.id
+    if data.get("department_id") is not None:
+        get_in_org(session, Department, data["department_id"], actor)
+
+
+def _resolve_custodian(session: Session, actor: Actor, data: dict) -> None:
+    """Link the custodian to a user of the firm, or keep a free name and mobile."""
+    if "custodian" in data:
+        data["custodian_name"] = data.pop("custodian")
+    if data.get("custodian_user_id") is not None:
+        get_in_org(session, User, data["custodian_user_id"], actor)
+
+
+def _apply(instrument: Instrument, data: dict) -> None:
+    for name, value in data.items():
+        setattr(instrument, name, value)
+    if not instrument.is_mandatory:
+        instrument.mandatory_use = None
+    instrument.next_due_on = next_due_on(
+        instrument.last_done_on, instrument.interval_months, instrument.valid_until
+    )
+
+
+def _check_rules(session: Session, instrument: Instrument, today: date) -> None:
+    errors: dict[str, list[str]] = {}
+    if instrument.last_done_on and instrument.last_done_on > today:
+        errors["last_done_on"] = [N_("The last verification date cannot be in the future.")]
+    if instrument.is_mandatory:
+        if not instrument.mandatory_use:
+            errors["mandatory_use"] = [N_("Give the use that makes verification compulsory.")]
+        if instrument.control_method != "verification":
+            errors["control_method"] = [N_("Mandatory instruments must be verified (检定).")]
+    if (
+        instrument.valid_until
+        and instrument.last_done_on
+        and instrument.valid_until < instrument.last_done_on
+    ):
+        errors["valid_until"] = [N_("The valid-until date is before the last verification date.")]
+    clash = session.scalar(
+        select(Instrument.id).where(
+            Instrument.org_id == instrument.org_id,
+            Instrument.management_no == instrument.management_no,
+            Instrument.id != (instrument.id or 0),
+        )
+    )
+    if clash is not None:
+        errors["management_no"] = [N_("Another instrument already has this management number.")]
+    if errors:
+        raise Invalid(N_("Please correct the marked fields."), errors)
+
+
+def create_instrument(session: Session, actor: Actor, payload: Mapping, today: date) -> Instrument:
+    """Add an instrument to the actor's ledger and record its creation in the history."""
+    actor.require("ledger.write")
+    data = _load(payload)
+    _resolve_department(session, actor, data)
+    _resolve_custodian(session, actor, data)
+    instrument = Instrument(org_id=actor.org_id)
+    _apply(instrument, data)
+    with session.no_autoflush:
+        _check_rules(session, instrument, today)
+    session.add(instrument)
+    session.flush()
+    fields = {k: v for k, v in _snapshot(instrument).items() if v not in (None, "", False)}
+    append_event(
+        session,
+        actor.org_id,
+        "instrument.created",
+        ("instrument", instrument.id),
+        {"fields": fields},
+        actor.user_id,
+        actor.name,
+    )
+    return instrument
+
+
+def update_instrument(
+    session: Session, actor: Actor, instrument_id: int, payload: Mapping, today: date, partial: bool = False
+) -> Instrument:
+    """Change an instrument's columns; status changes that need approval are refused here."""
+    actor.require("ledger.write")
+    instrument = get_in_org(session, Instrument, instrument_id, actor)
+    data = _load(payload, partial=partial)
+    _resolve_department(session, actor, data)
+    _resolve_custodian(session, actor, data)
+    target = data.get("status", instrument.status)
+    if not lifecycle.is_direct_change(instrument.status, target):
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            {"status": [N_("This status change needs an approved request (suspend, seal, scrap, …).")]},
+        )
+    return _change(session, actor, instrument, data, today)
+
+
+def _change(session: Session, actor: Actor, instrument: Instrument, data: dict, today: date) -> Instrument:
+    before = _snapshot(instrument)
+    with session.no_autoflush:
+        _apply(instrument, data)
+        _check_rules(session, instrument, today)
+    after = _snapshot(instrument)
+    changes = {k: [before[k], after[k]] for k in TRACKED_FIELDS if before[k] != after[k]}
+    if changes:
+        session.flush()
+        append_event(
+            session,
+            actor.org_id,
+            "instrument.updated",
+            ("instrument", instrument.id),
+            {"changes": changes},
+            actor.user_id,
+            actor.name,
+        )
+    return instrument
+
+
+BULK_FIELDS = (
+    "department_id",
+    "custodian_user_id",
+    "custodian",
+    "custodian_mobile",
+    "interval_months",
+    "status",
+)
+
+
+def bulk_edit(
+    session: Session, actor: Actor, instrument_ids: Sequence[int], payload: Mapping, today: date
+) -> list[Instrument]:
+    """Apply the same department, custodian, interval or status to many instruments at once.
+
+    All or nothing: one foreign id or one illegal status change and no row changes.
+    """
+    actor.require("ledger.write")
+    unknown = set(payload) - set(BULK_FIELDS)
+    if unknown:
+        raise Invalid(
+            N_("Please correct the marked fields."), {k: [N_("Unknown field.")] for k in sorted(unknown)}
+        )
+    if not instrument_ids:
+        raise Invalid(N_("Select at least one instrument."), {"ids": [N_("Select at least one instrument.")]})
+    if not payload:
+        raise Invalid(N_("Choose at least one change."), {"_schema": [N_("Choose at least one change.")]})
+    try:
+        data = InstrumentIn(only=[f for f in BULK_FIELDS]).load(dict(payload), partial=True)
+    except ValidationError as exc:
+        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
+    _resolve_custodian(session, actor, data)
+    if data.get("department_id") is not None:
+        get_in_org(session, Department, data["department_id"], actor)
+    instruments = [get_in_org(session, Instrument, int(i), actor) for i in dict.fromkeys(instrument_ids)]
+    if "status" in data:
+        refused = [
+            i.management_no for i in instruments if not lifecycle.is_direct_change(i.status, data["status"])
+        ]
+        if refused:
+            raise Invalid(
+                N_("Please correct the marked fields."),
+                {
+                    "status": [
+                        N_(
+                            "These instruments need an approved request for that status: %(numbers)s",
+                            numbers=", ".join(refused),
+                        )
+                    ]
+                },
+            )
+    return [_change(session, actor, instrument, dict(data), today) for instrument in instruments]
+
+
+def _reason(text: str | None, field: str = "reason") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(N_("Please correct the marked fields."), {field: [N_("Give a reason.")]})
+    if len(text) > MAX_REASON:
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            {field: [N_("At most %(limit)s characters.", limit=MAX_REASON)]},
+        )
+    return text
+
+
+def request_status_change(
+    session: Session,
+    actor: Actor,
+    instrument_id: int,
+    action: str,
+    reason: str | None,
+    replacement_id: int | None = None,
+) -> StatusRequest:
+    """Ask for a suspension, resumption, sealing, unsealing, replacement or scrapping."""
+    actor.require("status.request")
+    instrument = get_in_org(session, Instrument, instrument_id, actor)
+    if action not in STATUS_ACTIONS:
+        raise Invalid(N_("Please correct the marked fields."), {"action": [N_("Unknown action.")]})
+    reason = _reason(reason)
+    if not lifecycle.action_allowed(action, instrument.status):
+        raise Conflict(N_("This request does not apply to an instrument in its current status."))
+    if action == "replace":
+        if replacement_id is None:
+            raise Invalid(
+                N_("Please correct the marked fields."),
+                {"replacement_id": [N_("Choose the instrument that replaces this one.")]},
+            )
+        replacement = get_in_org(session, Instrument, replacement_id, actor)
+        if replacement.id == instrument.id or replacement.status == "scrapped":
+            raise Invalid(
+                N_("Please correct the marked fields."),
+                {"replacement_id": [N_("The replacement must be another instrument in use.")]},
+            )
+    elif replacement_id is not None:
+        get_in_org(session, Instrument, replacement_id, actor)
+        replacement_id = None
+    pending = session.scalar(
+        select(StatusRequest.id).where(
+            StatusRequest.org_id == actor.org_id,
+            StatusRequest.instrument_id == instrument.id,
+            StatusRequest.state == "pending",
+        )
+    )
+    if pending is not None:
+        raise Conflict(N_("This instrument already has a request awaiting approval."))
+    request = StatusRequest(
+        org_id=actor.org_id,
+        instrument_id=instrument.id,
+        action=action,
+        reason=reason,
+        replacement_id=replacement_id,
+        requested_by_id=actor.user_id,
+    )
+    session.add(request)
+    session.flush()
+    append_event(
+        session,
+        actor.org_id,
+        "status.requested",
+        ("instrument", instrument.id),
+        {"request_id": request.id, "action": action, "reason": reason, "replacement_id": replacement_id},
+        actor.user_id,
+        actor.name,
+    )
+    return request
+
+
+def decide_status_request(
+    session: Session, actor: Actor, request_id: int, approve: bool, reason: str | None
+) -> StatusRequest:
+    """Approve or reject a pending request; an approval changes the instrument's status."""
+    actor.require("status.decide")
+    request = get_in_org(session, StatusRequest, request_id, actor)
+    if request.state != "pending":
+        raise Conflict(N_("This request has already been decided."))
+    if request.requested_by_id == actor.user_id:
+        raise Forbidden(N_("A request must be decided by someone other than its requester."))
+    instrument = get_in_org(session, Instrument, request.instrument_id, actor)
+    if approve:
+        reason = (reason or "").strip() or None
+        if not lifecycle.action_allowed(request.action, instrument.status):
+            raise Conflict(N_("The instrument's status has changed since the request; reject it instead."))
+    else:
+        reason = _reason(reason, "decision_reason")
+    request.state = "approved" if approve else "rejected"
+    request.decided_by_id = actor.user_id
+    request.decided_at = utcnow()
+    request.decision_reason = reason
+    data = {"request_id": request.id, "action": request.action, "reason": reason}
+    if approve:
+        before = instrument.status
+        instrument.status = lifecycle.action_target(request.action)
+        if request.action == "replace":
+            instrument.replaced_by_id = request.replacement_id
+        data.update({"status": [before, instrument.status], "replacement_id": request.replacement_id})
+    session.flush()
+    kind = "status.approved" if approve else "status.rejected"
+    append_event(session, actor.org_id, kind, ("instrument", instrument.id), data, actor.user_id, actor.name)
+    if approve and request.action == "replace":
+        append_event(
+            session,
+            actor.org_id,
+            "instrument.replaces",
+            ("instrument", request.replacement_id),
+            {"replaced_id": instrument.id, "request_id": request.id},
+            actor.user_id,
+            actor.name,
+        )
+    return request
+
+
+def withdraw_status_request(session: Session, actor: Actor, request_id: int) -> StatusRequest:
+    """Withdraw one's own pending request."""
+    actor.require("status.request")
+    request = get_in_org(session, StatusRequest, request_id, actor)
+    if request.requested_by_id != actor.user_id:
+        raise Forbidden(N_("Only the requester can withdraw a request."))
+    if request.state != "pending":
+        raise Conflict(N_("This request has already been decided."))
+    request.state = "withdrawn"
+    request.decided_at = utcnow()
+    session.flush()
+    append_event(
+        session,
+        actor.org_id,
+        "status.withdrawn",
+        ("instrument", request.instrument_id),
+        {"request_id": request.id, "action": request.action},
+        actor.user_id,
+        actor.name,
+    )
+    return request

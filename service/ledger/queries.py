@@ -1,0 +1,276 @@
+"""Reading the ledger: filtered, sorted, keyset-paged lists; counts; the due calendar."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from marshmallow import ValidationError, fields
+from sqlalchemy import Select, and_, case, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from models import Department, Instrument, StatusRequest
+from models.ledger import ABC_CLASSES, LABELS, RECALLED_STATUSES, STATUSES
+from service.actors import Actor
+from service.errors import Invalid
+from service.i18n import N_
+from service.schemas import Choice, Flag, StrictSchema, Text, field_errors, int_range
+from service.scoping import get_in_org
+
+SORTS = (
+    "next_due_on",
+    "-next_due_on",
+    "management_no",
+    "-management_no",
+    "name",
+    "-name",
+    "updated_at",
+    "-updated_at",
+)
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class InstrumentFilter(StrictSchema):
+    """The filters, sort and cursor of an instrument list (web query string and API alike)."""
+
+    q = Text(100)
+    management_no = Text(64)
+    status = Choice(STATUSES)
+    department = Text(100)
+    label = Choice(LABELS)
+    abc_class = Choice(ABC_CLASSES)
+    is_mandatory = Flag(allow_none=True)
+    due_within = fields.Integer(allow_none=True, validate=int_range(0, 3650))
+    overdue = Flag(allow_none=True)
+    due_from = fields.Date(allow_none=True)
+    due_to = fields.Date(allow_none=True)
+    sort = Choice(SORTS, load_default="next_due_on")
+    cursor = Text(500)
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=int_range(1, MAX_LIMIT))
+
+
+def parse_filters(args: Mapping) -> dict:
+    """Validate list parameters; raise :class:`Invalid` with a message per parameter."""
+    try:
+        return InstrumentFilter().load({k: v for k, v in args.items() if k != "page"})
+    except ValidationError as exc:
+        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a keyset-paged list."""
+
+    items: list
+    next_cursor: str | None
+
+
+def _department_id(session: Session, actor: Actor, value: str) -> int:
+    """Resolve a department filter given as an id (foreign ids are 404) or as a name."""
+    if value.isdigit():
+        return get_in_org(session, Department, int(value), actor).id
+    dept_id = session.scalar(
+        select(Department.id).where(Department.org_id == actor.org_id, Department.name == value)
+    )
+    if dept_id is None:
+        raise Invalid(N_("Please correct the marked fields."), {"department": [N_("No such department.")]})
+    return dept_id
+
+
+def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> Select:
+    """Return the SELECT of the actor's instruments that match ``filters`` (unsorted)."""
+    stmt = select(Instrument).where(Instrument.org_id == actor.org_id)
+    if q := filters.get("q"):
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(
+                Instrument.name.ilike(pattern, escape="\\"),
+                Instrument.management_no.ilike(pattern, escape="\\"),
+                Instrument.serial_no.ilike(pattern, escape="\\"),
+            )
+        )
+    if management_no := filters.get("management_no"):
+        stmt = stmt.where(Instrument.management_no == management_no)
+    if status := filters.get("status"):
+        stmt = stmt.where(Instrument.status == status)
+    if department := filters.get("department"):
+        stmt = stmt.where(Instrument.department_id == _department_id(session, actor, department))
+    if label := filters.get("label"):
+        stmt = stmt.where(Instrument.label_expr(today) == label)
+    if abc := filters.get("abc_class"):
+        stmt = stmt.where(Instrument.abc_class == abc)
+    if filters.get("is_mandatory") is not None:
+        stmt = stmt.where(Instrument.is_mandatory.is_(filters["is_mandatory"]))
+    if filters.get("overdue"):
+        stmt = stmt.where(Instrument.status.in_(RECALLED_STATUSES), Instrument.next_due_on < today)
+    if filters.get("due_within") is not None:
+        stmt = stmt.where(
+            Instrument.status.in_(RECALLED_STATUSES),
+            Instrument.next_due_on.between(today, today + timedelta(days=filters["due_within"])),
+        )
+    if due_from := filters.get("due_from"):
+        stmt = stmt.where(Instrument.next_due_on >= due_from)
+    if due_to := filters.get("due_to"):
+        stmt = stmt.where(Instrument.next_due_on <= due_to)
+    return stmt
+
+
+def _encode_cursor(sort: str, value, row_id: int) -> str:
+    raw = json.dumps([sort, value.isoformat() if hasattr(value, "isoformat") else value, row_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple:
+    invalid = Invalid(N_("Please correct the marked fields."), {"cursor": [N_("Invalid cursor.")]})
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, row_id = json.loads(raw)
+    except (ValueError, binascii.Error, TypeError) as exc:
+        raise invalid from exc
+    if cursor_sort != sort or not isinstance(row_id, int):
+        raise invalid
+    column = Instrument.__table__.c[sort.lstrip("-")]
+    try:
+        if value is not None and sort.lstrip("-") == "next_due_on":
+            value = date.fromisoformat(value)
+        elif value is not None and sort.lstrip("-") == "updated_at":
+            value = fields.DateTime().deserialize(value)
+    except (ValueError, ValidationError) as exc:
+        raise invalid from exc
+    if value is None and not column.nullable:
+        raise invalid
+    return value, row_id
+
+
+def _keyset(stmt: Select, sort: str, cursor: str | None) -> Select:
+    """Order by the sort column then id, and continue after ``cursor``; NULL due dates come last."""
+    descending = sort.startswith("-")
+    column = getattr(Instrument, sort.lstrip("-"))
+    if sort.lstrip("-") == "next_due_on":
+        order = (
+            [column.desc().nulls_first(), Instrument.id.desc()]
+            if descending
+            else [column.asc().nulls_last(), Instrument.id.asc()]
+        )
+    else:
+        order = [column.desc(), Instrument.id.desc()] if descending else [column.asc(), Instrument.id.asc()]
+    stmt = stmt.order_by(*order)
+    if not cursor:
+        return stmt
+    value, row_id = _decode_cursor(cursor, sort)
+    after_id = Instrument.id < row_id if descending else Instrument.id > row_id
+    if value is None:
+        # Only nullable next_due_on gets here: NULLs sort last ascending, first descending.
+        condition = and_(column.is_(None), after_id)
+        if descending:
+            condition = or_(condition, column.is_not(None))
+        return stmt.where(condition)
+    if descending:
+        condition = tuple_(column, Instrument.id) < tuple_(value, row_id)
+    else:
+        condition = tuple_(column, Instrument.id) > tuple_(value, row_id)
+        if column.nullable:
+            condition = or_(condition, column.is_(None))
+    return stmt.where(condition)
+
+
+def list_instruments(session: Session, actor: Actor, filters: Mapping, today: date) -> Page:
+    """Return one page of the actor's instruments matching ``filters``."""
+    actor.require("ledger.read")
+    sort, limit = filters.get("sort", "next_due_on"), filters.get("limit", DEFAULT_LIMIT)
+    stmt = _keyset(filtered(session, actor, filters, today), sort, filters.get("cursor")).limit(limit + 1)
+    rows = list(session.scalars(stmt).unique())
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    last = rows[-1]
+    return Page(rows, _encode_cursor(sort, getattr(last, sort.lstrip("-")), last.id))
+
+
+def get_instrument(session: Session, actor: Actor, instrument_id: int) -> Instrument:
+    """Return one of the actor's instruments or raise NotFound."""
+    actor.require("ledger.read")
+    return get_in_org(session, Instrument, instrument_id, actor)
+
+
+@dataclass(frozen=True)
+class LedgerCounts:
+    """The dashboard's figures for one organisation."""
+
+    total: int
+    in_service: int
+    due_30: int
+    overdue: int
+    red: int
+    yellow: int
+    pending_requests: int
+
+
+def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
+    """Count instruments in service, due within 30 days, overdue, and red- or yellow-labelled."""
+    actor.require("ledger.read")
+    recalled = Instrument.status.in_(RECALLED_STATUSES)
+    label = Instrument.label_expr(today)
+
+    def count_if(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.execute(
+        select(
+            func.count(Instrument.id),
+            count_if(Instrument.status == "in_service"),
+            count_if(and_(recalled, Instrument.next_due_on.between(today, today + timedelta(days=30)))),
+            count_if(and_(recalled, Instrument.next_due_on < today)),
+            count_if(and_(Instrument.status != "scrapped", label == "red")),
+            count_if(label == "yellow"),
+        ).where(Instrument.org_id == actor.org_id)
+    ).one()
+    pending = session.scalar(
+        select(func.count(StatusRequest.id)).where(
+            StatusRequest.org_id == actor.org_id, StatusRequest.state == "pending"
+        )
+    )
+    return LedgerCounts(*(int(v) for v in row), pending_requests=int(pending or 0))
+
+
+def due_calendar(session: Session, actor: Actor, first: date, last: date) -> dict[date, int]:
+    """Count the instruments still in use that fall due on each day from ``first`` to ``last``."""
+    actor.require("ledger.read")
+    rows = session.execute(
+        select(Instrument.next_due_on, func.count(Instrument.id))
+        .where(
+            Instrument.org_id == actor.org_id,
+            Instrument.status.in_(RECALLED_STATUSES),
+            Instrument.next_due_on.between(first, last),
+        )
+        .group_by(Instrument.next_due_on)
+    ).all()
+    return {day: count for day, count in rows}
+
+
+def list_status_requests(
+    session: Session, actor: Actor, state: str | None = "pending"
+) -> list[StatusRequest]:
+    """Return the actor's organisation's status requests, newest first."""
+    actor.require("ledger.read")
+    stmt = select(StatusRequest).where(StatusRequest.org_id == actor.org_id)
+    if state:
+        stmt = stmt.where(StatusRequest.state == state)
+    return list(
+        session.scalars(stmt.order_by(StatusRequest.requested_at.desc(), StatusRequest.id.desc()).limit(500))
+    )
+
+
+def requests_for_instrument(session: Session, actor: Actor, instrument_id: int) -> list[StatusRequest]:
+    """Return every status request of one instrument, newest first."""
+    actor.require("ledger.read")
+    stmt = select(StatusRequest).where(
+        StatusRequest.org_id == actor.org_id, StatusRequest.instrument_id == instrument_id
+    )
+    return list(session.scalars(stmt.order_by(StatusRequest.id.desc())))

@@ -1,0 +1,317 @@
+"""Ledger pages: the list with recall views and bulk edit, the calendar, one instrument, approvals.
+
+Institute users reach a client firm's ledger under ``/clients/<client_id>/`` through an active
+client link, read-only; the same views serve both.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import login_required
+
+from models.ledger import (
+    ABC_CLASSES,
+    CERTIFICATE_TYPES,
+    CONCLUSIONS,
+    CONTROL_METHODS,
+    LABELS,
+    MANDATORY_USES,
+    STATUSES,
+)
+from service.errors import DomainError, Invalid
+from service.history.queries import timeline
+from service.ledger import operations, queries
+from service.ledger.dates import add_months, month_grid
+from service.ledger.status import DIRECT_TRANSITIONS, actions_for
+from service.tenancy import operations as tenancy_ops
+from service.web.context import actor, bind_actor, db, today
+from service.web.forms import form_data, form_error_page, safe_next
+from service.web.i18n import translate, translate_errors
+
+bp = Blueprint("ledger", __name__)
+
+RECALL_WINDOWS = {
+    "overdue": {"overdue": True},
+    "7": {"due_within": 7},
+    "30": {"due_within": 30},
+    "90": {"due_within": 90},
+}
+CHOICES = {
+    "status": STATUSES,
+    "label": LABELS,
+    "abc_class": ABC_CLASSES,
+    "control_method": CONTROL_METHODS,
+    "mandatory_use": MANDATORY_USES,
+    "conclusion": CONCLUSIONS,
+    "certificate_type": CERTIFICATE_TYPES,
+}
+
+
+def _enter_client(client_id: int | None) -> None:
+    """Act on a client firm's ledger when the URL names one (404 without an active link)."""
+    if client_id is not None:
+        bind_actor(tenancy_ops.client_actor(db(), actor(), client_id))
+
+
+def _client_org(client_id: int | None):
+    return tenancy_ops.get_org(db(), actor()) if client_id is not None else None
+
+
+def _render_list(preset: dict, window: str | None, client_id: int | None):
+    _enter_client(client_id)
+    who, day = actor(), today()
+    args = {k: v for k, v in request.args.items() if k not in preset}
+    errors: dict = {}
+    try:
+        filters = queries.parse_filters({**args, **preset})
+        page = queries.list_instruments(db(), who, filters, day)
+    except Invalid as exc:
+        errors = translate_errors(exc.field_errors)
+        filters, page = {}, queries.Page([], None)
+    return render_template(
+        "ledger/list.html",
+        page=page,
+        filters=filters,
+        args=args,
+        errors=errors,
+        window=window,
+        today=day,
+        departments=tenancy_ops.list_departments(db(), who),
+        users=tenancy_ops.list_users(db(), who),
+        choices=CHOICES,
+        direct_statuses=sorted(DIRECT_TRANSITIONS),
+        client=_client_org(client_id),
+        client_id=client_id,
+    ), (422 if errors else 200)
+
+
+@bp.get("/instruments")
+@bp.get("/clients/<int:client_id>/instruments")
+@login_required
+def list_instruments(client_id: int | None = None):
+    """The ledger: search, filter, sort, keyset paging and bulk edit."""
+    return _render_list({}, None, client_id)
+
+
+@bp.get("/recall/<window>")
+@bp.get("/clients/<int:client_id>/recall/<window>")
+@login_required
+def recall(window: str, client_id: int | None = None):
+    """Recall views: overdue, due within 7, 30 or 90 days."""
+    if window not in RECALL_WINDOWS:
+        abort(404)
+    return _render_list(RECALL_WINDOWS[window], window, client_id)
+
+
+@bp.get("/calendar")
+@bp.get("/clients/<int:client_id>/calendar")
+@login_required
+def calendar(client_id: int | None = None):
+    """A month calendar of due dates; each day links to its instruments."""
+    _enter_client(client_id)
+    day = today()
+    try:
+        year, month = (int(part) for part in request.args.get("month", f"{day:%Y-%m}").split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        abort(404)
+    last = add_months(first, 1).replace(day=1).toordinal() - 1
+    counts = queries.due_calendar(db(), actor(), first, date.fromordinal(last))
+    return render_template(
+        "ledger/calendar.html",
+        weeks=month_grid(year, month),
+        counts=counts,
+        first=first,
+        today=day,
+        prev_month=add_months(first, -1),
+        next_month=add_months(first, 1),
+        client=_client_org(client_id),
+        client_id=client_id,
+    )
+
+
+def _form_context(**extra):
+    who = actor()
+    return {
+        "departments": tenancy_ops.list_departments(db(), who),
+        "users": tenancy_ops.list_users(db(), who),
+        "choices": CHOICES,
+        **extra,
+    }
+
+
+def _values_of(instrument) -> dict:
+    values = {name: getattr(instrument, name) for name in operations.TRACKED_FIELDS}
+    values["custodian"] = instrument.custodian_name
+    return {k: ("" if v is None else v) for k, v in values.items()}
+
+
+@bp.route("/instruments/new", methods=["GET", "POST"])
+@login_required
+def new_instrument():
+    """Add an instrument to the ledger."""
+    actor().require("ledger.write")
+    if request.method == "GET":
+        return render_template(
+            "ledger/form.html",
+            **_form_context(
+                values={"interval_months": 12, "control_method": "verification", "status": "in_service"},
+                errors={},
+                instrument=None,
+            ),
+        )
+    values = form_data()
+    try:
+        instrument = operations.create_instrument(db(), actor(), _instrument_payload(values), today())
+    except Invalid as exc:
+        return form_error_page(
+            "ledger/form.html", exc.field_errors, **_form_context(values=values, instrument=None)
+        )
+    flash(gettext("Instrument %(no)s added.", no=instrument.management_no), "success")
+    return redirect(url_for("ledger.show_instrument", instrument_id=instrument.id), code=303)
+
+
+def _instrument_payload(values: dict) -> dict:
+    """Turn posted form fields into the instrument input (checkbox absent means false)."""
+    payload = {k: v for k, v in values.items() if k in operations.TRACKED_FIELDS or k == "custodian"}
+    payload.pop("next_due_on", None)
+    payload.pop("custodian_name", None)
+    payload["is_mandatory"] = values.get("is_mandatory") in ("on", "1", "true")
+    return payload
+
+
+@bp.route("/instruments/<int:instrument_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_instrument(instrument_id: int):
+    """Edit an instrument's columns; every change lands in its history."""
+    instrument = queries.get_instrument(db(), actor(), instrument_id)
+    actor().require("ledger.write")
+    if request.method == "GET":
+        return render_template(
+            "ledger/form.html",
+            **_form_context(values=_values_of(instrument), errors={}, instrument=instrument),
+        )
+    values = form_data()
+    try:
+        operations.update_instrument(db(), actor(), instrument_id, _instrument_payload(values), today())
+    except Invalid as exc:
+        return form_error_page(
+            "ledger/form.html", exc.field_errors, **_form_context(values=values, instrument=instrument)
+        )
+    flash(gettext("Saved."), "success")
+    return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
+
+
+@bp.get("/instruments/<int:instrument_id>")
+@bp.get("/clients/<int:client_id>/instruments/<int:instrument_id>")
+@login_required
+def show_instrument(instrument_id: int, client_id: int | None = None):
+    """One instrument: every column, its label, status requests and the history timeline."""
+    _enter_client(client_id)
+    who = actor()
+    instrument = queries.get_instrument(db(), who, instrument_id)
+    return render_template(
+        "ledger/show.html",
+        instrument=instrument,
+        today=today(),
+        events=timeline(db(), who, "instrument", instrument.id),
+        requests=queries.requests_for_instrument(db(), who, instrument.id),
+        actions=actions_for(instrument.status),
+        client=_client_org(client_id),
+        client_id=client_id,
+    )
+
+
+@bp.post("/instruments/bulk")
+@login_required
+def bulk_edit():
+    """Apply one department, custodian, interval or status to the selected instruments."""
+    values = form_data(multi=("ids",))
+    ids = [int(i) for i in values.pop("ids", []) if str(i).isdigit()]
+    payload = {k: v for k, v in values.items() if k in operations.BULK_FIELDS and v not in ("", None)}
+    try:
+        changed = operations.bulk_edit(db(), actor(), ids, payload, today())
+    except Invalid as exc:
+        db().rollback()
+        messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
+        flash(" ".join(messages) or translate(exc.message), "danger")
+        return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
+    flash(gettext("%(count)s instruments updated.", count=len(changed)), "success")
+    return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
+
+
+@bp.post("/instruments/<int:instrument_id>/requests")
+@login_required
+def request_status(instrument_id: int):
+    """Request a suspension, resumption, sealing, unsealing, replacement or scrapping."""
+    values = form_data()
+    replacement = values.get("replacement_no", "").strip()
+    replacement_id = None
+    try:
+        if replacement:
+            found = queries.list_instruments(
+                db(), actor(), {"management_no": replacement, "limit": 1}, today()
+            ).items
+            if not found:
+                raise Invalid(gettext("No instrument has the management number %(no)s.", no=replacement))
+            replacement_id = found[0].id
+        operations.request_status_change(
+            db(), actor(), instrument_id, values.get("action", ""), values.get("reason"), replacement_id
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        db().rollback()
+        messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
+        flash(" ".join([translate(exc.message), *messages]), "danger")
+        return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
+    flash(gettext("Request sent for approval."), "success")
+    return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
+
+
+@bp.get("/approvals")
+@login_required
+def approvals():
+    """Requests awaiting a decision, and the latest decided ones."""
+    who = actor()
+    return render_template(
+        "ledger/approvals.html",
+        pending=queries.list_status_requests(db(), who, "pending"),
+        decided=[r for r in queries.list_status_requests(db(), who, None) if r.state != "pending"][:50],
+    )
+
+
+@bp.post("/requests/<int:request_id>/decide")
+@login_required
+def decide(request_id: int):
+    """Approve or reject a request (firm admins, not the requester)."""
+    values = form_data()
+    approve = values.get("decision") == "approve"
+    try:
+        request_obj = operations.decide_status_request(
+            db(), actor(), request_id, approve, values.get("reason")
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        db().rollback()
+        messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
+        flash(" ".join([translate(exc.message), *messages]), "danger")
+        return redirect(safe_next(request.form.get("back"), "ledger.approvals"), code=303)
+    flash(gettext("Request approved.") if approve else gettext("Request rejected."), "success")
+    target = safe_next(
+        request.form.get("back"), "ledger.show_instrument", instrument_id=request_obj.instrument_id
+    )
+    return redirect(target, code=303)
+
+
+@bp.post("/requests/<int:request_id>/withdraw")
+@login_required
+def withdraw(request_id: int):
+    """Withdraw one's own pending request."""
+    request_obj = operations.withdraw_status_request(db(), actor(), request_id)
+    flash(gettext("Request withdrawn."), "success")
+    return redirect(url_for("ledger.show_instrument", instrument_id=request_obj.instrument_id), code=303)

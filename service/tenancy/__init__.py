@@ -1,0 +1,1 @@
+"""Organisations, client links, users, invitations and departments."""

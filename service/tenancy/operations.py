@@ -1,0 +1,396 @@
+"""Changing organisations, client links, users, invitations and departments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from marshmallow import Schema, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import ClientLink, Department, Instrument, Invitation, Organization, User
+from models.base import utcnow
+from models.tenancy import FIRM_ROLES, INSTITUTE_ROLES
+from service.actors import Actor
+from service.auth.secrets import check_password_rules, hash_password, new_token, token_digest
+from service.db import across_tenants
+from service.errors import Conflict, Invalid, NotFound
+from service.history.chain import start_chain
+from service.i18n import N_
+from service.schemas import field_errors
+from service.scoping import get_in_org
+from service.tenancy.schemas import (
+    DepartmentIn,
+    InvitationIn,
+    OrgCreateIn,
+    OrgProfileIn,
+    ProfileIn,
+    UserIn,
+    UserUpdateIn,
+)
+
+FIX_FIELDS = N_("Please correct the marked fields.")
+
+
+def load(schema: Schema, payload: Mapping, **kwargs) -> dict:
+    """Validate ``payload`` with ``schema``; raise :class:`Invalid` with a message per field."""
+    try:
+        return schema.load(dict(payload), **kwargs)
+    except ValidationError as exc:
+        raise Invalid(FIX_FIELDS, field_errors(exc)) from exc
+
+
+def roles_for(kind: str) -> tuple[str, ...]:
+    """Return the roles an organisation of ``kind`` has."""
+    return INSTITUTE_ROLES if kind == "institute" else FIRM_ROLES
+
+
+def _check_role(org: Organization, role: str) -> None:
+    if role not in roles_for(org.kind):
+        raise Invalid(FIX_FIELDS, {"role": [N_("This role does not exist in this kind of organisation.")]})
+
+
+def _check_unique_org(session: Session, data: dict, org_id: int | None = None) -> None:
+    errors = {}
+    if "slug" in data and session.scalar(select(Organization.id).where(Organization.slug == data["slug"])):
+        errors["slug"] = [N_("This short name is taken.")]
+    if data.get("credit_code"):
+        owner = session.scalar(select(Organization.id).where(Organization.credit_code == data["credit_code"]))
+        if owner is not None and owner != org_id:
+            errors["credit_code"] = [N_("Another organisation is registered with this credit code.")]
+    if errors:
+        raise Invalid(FIX_FIELDS, errors)
+
+
+def create_org(session: Session, payload: Mapping) -> Organization:
+    """Register an organisation (CLI and institute onboarding); starts its history chain."""
+    data = load(OrgCreateIn(), payload)
+    _check_unique_org(session, data)
+    org = Organization(**data)
+    session.add(org)
+    session.flush()
+    start_chain(session, org.id)
+    return org
+
+
+def update_org_profile(session: Session, actor: Actor, payload: Mapping) -> Organization:
+    """Change the actor's organisation's profile (admins only)."""
+    actor.require("org.manage")
+    data = load(OrgProfileIn(), payload)
+    org = session.get(Organization, actor.org_id)
+    _check_unique_org(session, data, org.id)
+    for key, value in data.items():
+        setattr(org, key, value)
+    session.flush()
+    return org
+
+
+def get_org(session: Session, actor: Actor) -> Organization:
+    """Return the organisation the actor acts on."""
+    return session.get(Organization, actor.org_id)
+
+
+# Client links -----------------------------------------------------------------------------------
+
+
+def active_link(session: Session, institute_id: int, firm_id: int) -> ClientLink | None:
+    """Return the active link between an institute and a firm, if there is one."""
+    return session.scalar(
+        select(ClientLink).where(
+            ClientLink.institute_id == institute_id,
+            ClientLink.firm_id == firm_id,
+            ClientLink.ended_at.is_(None),
+        )
+    )
+
+
+def client_actor(session: Session, actor: Actor, firm_id: int) -> Actor:
+    """Return the actor acting on a client firm, or raise NotFound when no active link exists."""
+    actor.require("clients.view")
+    if active_link(session, actor.home_org_id, firm_id) is None:
+        raise NotFound(N_("Not found."))
+    return actor.for_client(firm_id)
+
+
+def list_clients(session: Session, actor: Actor) -> list[tuple[ClientLink, Organization]]:
+    """Return the institute's active client links with their firms, by name."""
+    actor.require("clients.view")
+    rows = session.execute(
+        select(ClientLink, Organization)
+        .join(Organization, Organization.id == ClientLink.firm_id)
+        .where(ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None))
+        .order_by(Organization.name)
+    ).all()
+    return [(link, org) for link, org in rows]
+
+
+def list_institutes(session: Session, actor: Actor) -> list[tuple[ClientLink, Organization]]:
+    """Return the institutes that serve the actor's firm through an active link."""
+    rows = session.execute(
+        select(ClientLink, Organization)
+        .join(Organization, Organization.id == ClientLink.institute_id)
+        .where(ClientLink.firm_id == actor.org_id, ClientLink.ended_at.is_(None))
+        .order_by(Organization.name)
+    ).all()
+    return [(link, org) for link, org in rows]
+
+
+def link_client(session: Session, institute_id: int, firm_id: int) -> ClientLink:
+    """Link an institute to a client firm (a link that ended before is reopened)."""
+    institute, firm = session.get(Organization, institute_id), session.get(Organization, firm_id)
+    if institute is None or firm is None or institute.kind != "institute" or firm.kind != "firm":
+        raise Invalid(N_("A client link joins an institute to a firm."))
+    link = session.scalar(
+        select(ClientLink).where(ClientLink.institute_id == institute_id, ClientLink.firm_id == firm_id)
+    )
+    if link is None:
+        link = ClientLink(institute_id=institute_id, firm_id=firm_id)
+        session.add(link)
+    link.ended_at = None
+    session.flush()
+    return link
+
+
+def end_client_link(session: Session, actor: Actor, link_id: int) -> ClientLink:
+    """End a client link, from either side (institute or firm admins)."""
+    actor.require("org.manage")
+    link = session.get(ClientLink, link_id)
+    if (
+        link is None
+        or actor.home_org_id not in (link.institute_id, link.firm_id)
+        or link.ended_at is not None
+    ):
+        raise NotFound(N_("Not found."))
+    link.ended_at = utcnow()
+    session.flush()
+    return link
+
+
+def onboard_client(session: Session, actor: Actor, payload: Mapping, now: datetime, days: int):
+    """Register a client firm, link it to the actor's institute and invite its first admin."""
+    actor.require("clients.manage")
+    data = dict(payload)
+    admin_email = (data.pop("admin_email", None) or "").strip().lower()
+    try:
+        InvitationIn().load({"email": admin_email, "role": "admin"})
+    except ValidationError as exc:
+        raise Invalid(FIX_FIELDS, {"admin_email": field_errors(exc).get("email", [])}) from exc
+    if _email_taken(session, admin_email):
+        raise Invalid(FIX_FIELDS, {"admin_email": [N_("A user with this email already exists.")]})
+    with across_tenants(session):  # the invitation belongs to the new firm, not to the institute
+        firm = create_org(session, {**data, "kind": "firm"})
+        link_client(session, actor.home_org_id, firm.id)
+        invitation, token = _new_invitation(session, firm.id, admin_email, "admin", None, now, days)
+    return firm, invitation, token
+
+
+# Users -------------------------------------------------------------------------------------------
+
+
+def _email_taken(session: Session, email: str) -> bool:
+    return (
+        session.scalar(
+            select(User.id).where(func.lower(User.email) == email.lower()).execution_options(all_tenants=True)
+        )
+        is not None
+    )
+
+
+def create_user(session: Session, org: Organization, payload: Mapping, password: str) -> User:
+    """Create a user in ``org`` (CLI, demo data and invitation acceptance)."""
+    data = load(UserIn(), payload)
+    data["email"] = data["email"].lower()
+    _check_role(org, data["role"])
+    check_password_rules(password)
+    if _email_taken(session, data["email"]):
+        raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
+    user = User(org_id=org.id, password_hash=hash_password(password), **data)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session, actor: Actor) -> list[User]:
+    """Return the users of the actor's organisation, by name."""
+    return list(session.scalars(select(User).where(User.org_id == actor.org_id).order_by(User.name, User.id)))
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    """Return a user of the actor's organisation or raise NotFound."""
+    return get_in_org(session, User, user_id, actor)
+
+
+def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) -> User:
+    """Change a user's name, role, mobile or active flag (admins only; never to lock oneself out)."""
+    actor.require("users.manage")
+    user = get_in_org(session, User, user_id, actor)
+    data = load(UserUpdateIn(), payload, partial=True)
+    if "role" in data:
+        _check_role(user.org, data["role"])
+    if user.id == actor.user_id and (data.get("role", "admin") != "admin" or data.get("is_active") is False):
+        raise Conflict(N_("You cannot remove your own administrator rights."))
+    for key, value in data.items():
+        setattr(user, key, value)
+    session.flush()
+    return user
+
+
+def update_own_profile(session: Session, user: User, payload: Mapping) -> User:
+    """Change one's own name, mobile and language."""
+    data = load(ProfileIn(), payload)
+    for key, value in data.items():
+        setattr(user, key, value)
+    session.flush()
+    return user
+
+
+# Invitations --------------------------------------------------------------------------------------
+
+
+def _new_invitation(session, org_id, email, role, invited_by_id, now, days) -> tuple[Invitation, str]:
+    token = new_token("inv")
+    invitation = Invitation(
+        org_id=org_id,
+        email=email,
+        role=role,
+        token_hash=token_digest(token),
+        invited_by_id=invited_by_id,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def invite_user(
+    session: Session, actor: Actor, payload: Mapping, now: datetime, days: int
+) -> tuple[Invitation, str]:
+    """Invite someone by email to join the actor's organisation; returns the token to email."""
+    actor.require("users.manage")
+    data = load(InvitationIn(), payload)
+    email = data["email"].lower()
+    org = session.get(Organization, actor.org_id)
+    _check_role(org, data["role"])
+    if _email_taken(session, email):
+        raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
+    return _new_invitation(session, org.id, email, data["role"], actor.user_id, now, days)
+
+
+def list_invitations(session: Session, actor: Actor, now: datetime) -> list[Invitation]:
+    """Return the organisation's open invitations."""
+    actor.require("users.manage")
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.org_id == actor.org_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def revoke_invitation(session: Session, actor: Actor, invitation_id: int, now: datetime) -> Invitation:
+    """Withdraw an invitation that has not been accepted."""
+    actor.require("users.manage")
+    invitation = get_in_org(session, Invitation, invitation_id, actor)
+    if invitation.accepted_at is not None:
+        raise Conflict(N_("This invitation has already been accepted."))
+    invitation.revoked_at = now
+    session.flush()
+    return invitation
+
+
+def open_invitation(session: Session, token: str, now: datetime) -> Invitation:
+    """Return the invitation behind a token if it can still be accepted, else raise NotFound."""
+    invitation = session.scalar(
+        select(Invitation)
+        .where(Invitation.token_hash == token_digest(token))
+        .execution_options(all_tenants=True)
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= now
+    ):
+        raise NotFound(N_("This invitation link is invalid or has expired."))
+    return invitation
+
+
+def accept_invitation(session: Session, token: str, payload: Mapping, password: str, now: datetime) -> User:
+    """Create the invited user with the name and password they chose; the link is then used up."""
+    invitation = open_invitation(session, token, now)
+    details = {k: v for k, v in payload.items() if k in ("name", "mobile", "locale")}
+    user = create_user(
+        session, invitation.org, {**details, "email": invitation.email, "role": invitation.role}, password
+    )
+    invitation.accepted_at = now
+    session.flush()
+    return user
+
+
+# Departments --------------------------------------------------------------------------------------
+
+
+def list_departments(session: Session, actor: Actor) -> list[Department]:
+    """Return the departments of the actor's organisation, by name."""
+    return list(
+        session.scalars(select(Department).where(Department.org_id == actor.org_id).order_by(Department.name))
+    )
+
+
+def get_department(session: Session, actor: Actor, department_id: int) -> Department:
+    """Return one department of the actor's organisation or raise NotFound."""
+    return get_in_org(session, Department, department_id, actor)
+
+
+def _save_department(session: Session, actor: Actor, department: Department, payload: Mapping) -> Department:
+    data = load(DepartmentIn(), payload)
+    if data.get("head_user_id") is not None:
+        get_in_org(session, User, data["head_user_id"], actor)
+    clash = session.scalar(
+        select(Department.id).where(
+            Department.org_id == actor.org_id,
+            Department.name == data["name"],
+            Department.id != (department.id or 0),
+        )
+    )
+    if clash is not None:
+        raise Invalid(FIX_FIELDS, {"name": [N_("A department with this name already exists.")]})
+    department.name = data["name"]
+    department.head_user_id = data.get("head_user_id")
+    session.add(department)
+    session.flush()
+    return department
+
+
+def create_department(session: Session, actor: Actor, payload: Mapping) -> Department:
+    """Add a department to the actor's firm."""
+    actor.require("departments.manage")
+    return _save_department(session, actor, Department(org_id=actor.org_id), payload)
+
+
+def update_department(session: Session, actor: Actor, department_id: int, payload: Mapping) -> Department:
+    """Rename a department or change its head."""
+    actor.require("departments.manage")
+    return _save_department(session, actor, get_in_org(session, Department, department_id, actor), payload)
+
+
+def delete_department(session: Session, actor: Actor, department_id: int) -> None:
+    """Remove a department that no instrument belongs to."""
+    actor.require("departments.manage")
+    department = get_in_org(session, Department, department_id, actor)
+    used = session.scalar(
+        select(func.count(Instrument.id)).where(
+            Instrument.org_id == actor.org_id, Instrument.department_id == department.id
+        )
+    )
+    if used:
+        raise Conflict(N_("%(count)s instruments still belong to this department.", count=used))
+    session.delete(department)
+    session.flush()

@@ -1,0 +1,1 @@
+"""The HTML front end: request glue shared by the blueprints."""

@@ -1,0 +1,82 @@
+"""Per-request state: the database session (one commit per request), the actor, today's date."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from flask import Flask, current_app, g, render_template, request
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.actors import Actor
+from service.clock import today_in
+from service.db import scope_to_org
+
+log = logging.getLogger(__name__)
+
+
+def db() -> Session:
+    """Return the request's session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["calrecall.sessions"]()
+    return g.db_session
+
+
+def actor() -> Actor:
+    """Return the signed-in user acting on their own organisation (or a client, see ``bind_actor``)."""
+    return g.actor
+
+
+def bind_actor(new_actor: Actor) -> Actor:
+    """Make ``new_actor`` the request's actor and confine the session to its organisation."""
+    scope_to_org(db(), new_actor.org_id)
+    g.actor = new_actor
+    return new_actor
+
+
+def today() -> date:
+    """Return today's date in the signed-in user's organisation's time zone."""
+    timezone = (
+        current_user.org.timezone
+        if current_user.is_authenticated
+        else current_app.config["CALRECALL"].default_timezone
+    )
+    return today_in(timezone)
+
+
+def init_request_lifecycle(app: Flask) -> None:
+    """Scope each request's session to the signed-in user's organisation; commit once at the end."""
+
+    @app.before_request
+    def _bind_user():
+        if request.endpoint == "static" or request.blueprint in ("bootstrap", "api"):
+            return
+        if current_user.is_authenticated:
+            bind_actor(Actor.of(current_user))
+
+    @app.after_request
+    def _commit(response):
+        session = g.get("db_session")
+        if session is None:
+            return response
+        if response.status_code >= 400:
+            session.rollback()
+            return response
+        try:
+            session.commit()
+        except IntegrityError:
+            # Two requests raced for the same unique value; nothing of this one is kept.
+            session.rollback()
+            log.warning("integrity error at commit of %s", request.path, exc_info=True)
+            if request.blueprint == "api":
+                return app.json.response({"message": "Conflicting change; reload and try again."}), 409
+            return render_template("errors/error.html", code=409, message=None), 409
+        return response
+
+    @app.teardown_appcontext
+    def _close(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()

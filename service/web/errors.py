@@ -1,0 +1,72 @@
+"""Mapping errors to responses in one place: HTML pages for the UI, JSON for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from service.errors import DomainError
+from service.web.i18n import translate, translate_errors
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    """Whether the request is for the JSON API."""
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def error_response(code: int, message: str, errors: dict | None = None):
+    """Return an error as JSON (API) or as the error page (UI)."""
+    if wants_json():
+        body = {"message": message}
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), code
+    return render_template("errors/error.html", code=code, message=message, errors=errors or {}), code
+
+
+def init_error_handlers(app: Flask) -> None:
+    """Register the handlers for domain errors, HTTP errors, CSRF failures and crashes."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        return error_response(
+            exc.status, translate(exc.message or "Error"), translate_errors(exc.field_errors)
+        )
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc):
+        if wants_json():
+            return error_response(400, gettext("The form has expired; please try again."))
+        flash(gettext("The form has expired; please try again."), "warning")
+        return (
+            redirect(request.referrer or "/", code=303)
+            if request.method == "POST"
+            else error_response(400, gettext("The form has expired; please try again."))
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        messages = {
+            400: gettext("The request could not be understood."),
+            401: gettext("Please sign in."),
+            403: gettext("Your role does not allow this."),
+            404: gettext("Not found."),
+            405: gettext("This method is not allowed here."),
+            413: gettext("The upload is too large."),
+        }
+        return error_response(exc.code or 500, messages.get(exc.code, exc.name))
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        try:
+            return error_response(500, gettext("Something went wrong on our side; it has been logged."))
+        except Exception:  # the error page itself failed: answer in plain text rather than not at all
+            log.exception("error page failed")
+            return "Internal error", 500, {"Content-Type": "text/plain; charset=utf-8"}

@@ -1,0 +1,41 @@
+"""Transactional email of the web front end (password resets, invitations).
+
+These are sent at once, after the request's data is committed, because the user is waiting for
+them; reminder messages go through the outbox instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from notifications import Message, channel_for
+
+log = logging.getLogger(__name__)
+
+
+def send_email(to: str, template: str, locale: str, key: str, org_slug: str | None = None, **context) -> bool:
+    """Render ``templates/email/<template>.{txt,html}`` in ``locale`` and send it; report success."""
+    config = current_app.config["CALRECALL"]
+    with force_locale(locale):
+        subject = render_template(f"email/{template}.subject.txt", **context).strip()
+        body = render_template(f"email/{template}.txt", **context)
+        html = render_template(f"email/{template}.html", **context)
+    channel = channel_for(
+        "email",
+        config.email_backend,
+        notify_file=config.notify_file,
+        smtp_url=config.smtp_url,
+        mail_from=config.mail_from,
+    )
+    result = channel.send(Message("email", to, subject, body, key, html=html, org=org_slug))
+    if not result.ok:
+        log.error("email %s to %s failed: %s", template, to, result.error)
+    return result.ok
+
+
+def external_url(path: str) -> str:
+    """Return the public address of ``path`` for links in emails."""
+    return current_app.config["CALRECALL"].base_url.rstrip("/") + path

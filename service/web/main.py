@@ -1,0 +1,33 @@
+"""The dashboard and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import login_required
+from sqlalchemy import text
+
+from service.ledger import queries
+from service.web.context import actor, db, today
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """Counts of the ledger, the next instruments due and the requests awaiting a decision."""
+    who, day = actor(), today()
+    counts = queries.ledger_counts(db(), who, day)
+    upcoming = queries.list_instruments(db(), who, {"due_within": 30, "limit": 10}, day).items
+    overdue = queries.list_instruments(db(), who, {"overdue": True, "limit": 10}, day).items
+    pending = queries.list_status_requests(db(), who) if who.can("status.decide") else []
+    return render_template(
+        "main/dashboard.html", counts=counts, upcoming=upcoming, overdue=overdue, pending=pending, today=day
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report whether the application can reach its database."""
+    db().execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})

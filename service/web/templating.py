@@ -1,0 +1,155 @@
+"""Names of codes in the user's language, and helpers every template may use."""
+
+from __future__ import annotations
+
+from flask import Flask, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from service.ledger.status import DIRECT_TRANSITIONS
+from service.tenancy.validation import henan_regions, region_name
+
+STATUS_NAMES = {
+    "in_service": _l("In service"),
+    "out_for_calibration": _l("Out for calibration"),
+    "suspended": _l("Suspended"),
+    "sealed": _l("Sealed"),
+    "under_repair": _l("Under repair"),
+    "scrapped": _l("Scrapped"),
+}
+LABEL_NAMES = {"green": _l("Qualified"), "yellow": _l("Limited use"), "red": _l("Stopped")}
+CONTROL_METHOD_NAMES = {
+    "verification": _l("Verification"),
+    "calibration": _l("Calibration"),
+    "self_check": _l("Self-check"),
+    "one_off": _l("One-off"),
+}
+MANDATORY_USE_NAMES = {
+    "trade": _l("Trade settlement"),
+    "safety": _l("Safety protection"),
+    "medical": _l("Medical care"),
+    "environment": _l("Environmental monitoring"),
+}
+CONCLUSION_NAMES = {"pass": _l("Pass"), "limited": _l("Limited use"), "fail": _l("Fail")}
+CERTIFICATE_TYPE_NAMES = {
+    "verification_certificate": _l("Verification certificate"),
+    "verification_notice": _l("Verification result notice"),
+    "calibration_certificate": _l("Calibration certificate"),
+    "test_report": _l("Test report"),
+}
+ACTION_NAMES = {
+    "suspend": _l("Suspend"),
+    "resume": _l("Resume"),
+    "seal": _l("Seal"),
+    "unseal": _l("Unseal"),
+    "replace": _l("Replace"),
+    "scrap": _l("Scrap"),
+}
+REQUEST_STATE_NAMES = {
+    "pending": _l("Pending"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+ROLE_NAMES = {
+    "admin": _l("Administrator"),
+    "metrology": _l("Metrology engineer"),
+    "viewer": _l("Viewer"),
+    "staff": _l("Institute staff"),
+    "technician": _l("Technician"),
+}
+SIZE_NAMES = {"large": _l("Large"), "small_medium": _l("Small / medium")}
+ABC_NAMES = {"A": _l("Class A"), "B": _l("Class B"), "C": _l("Class C")}
+FIELD_NAMES = {
+    "management_no": _l("Management no."),
+    "name": _l("Name"),
+    "model": _l("Model / specification"),
+    "serial_no": _l("Serial no."),
+    "manufacturer": _l("Manufacturer"),
+    "measuring_range": _l("Measuring range"),
+    "accuracy": _l("Accuracy (class / MPE / uncertainty)"),
+    "resolution": _l("Resolution"),
+    "department_id": _l("Department"),
+    "department": _l("Department"),
+    "location": _l("Location"),
+    "custodian_user_id": _l("Custodian (user)"),
+    "custodian_name": _l("Custodian"),
+    "custodian": _l("Custodian"),
+    "custodian_mobile": _l("Custodian's mobile"),
+    "abc_class": _l("ABC class"),
+    "is_mandatory": _l("Mandatory verification"),
+    "mandatory_use": _l("Mandatory use"),
+    "catalog_item": _l("Catalogue item"),
+    "control_method": _l("Control method"),
+    "interval_months": _l("Interval (months)"),
+    "last_done_on": _l("Last verified / calibrated"),
+    "valid_until": _l("Valid until"),
+    "next_due_on": _l("Next due"),
+    "lab": _l("Laboratory"),
+    "certificate_no": _l("Certificate no."),
+    "certificate_type": _l("Certificate type"),
+    "conclusion": _l("Conclusion"),
+    "status": _l("Status"),
+    "in_service_on": _l("In service since"),
+    "notes": _l("Notes"),
+    "label": _l("Label"),
+}
+EVENT_NAMES = {
+    "instrument.created": _l("Added to the ledger"),
+    "instrument.updated": _l("Edited"),
+    "instrument.replaces": _l("Replaces another instrument"),
+    "status.requested": _l("Status change requested"),
+    "status.approved": _l("Request approved"),
+    "status.rejected": _l("Request rejected"),
+    "status.withdrawn": _l("Request withdrawn"),
+}
+NAMES = {
+    "status": STATUS_NAMES,
+    "label": LABEL_NAMES,
+    "control_method": CONTROL_METHOD_NAMES,
+    "mandatory_use": MANDATORY_USE_NAMES,
+    "conclusion": CONCLUSION_NAMES,
+    "certificate_type": CERTIFICATE_TYPE_NAMES,
+    "action": ACTION_NAMES,
+    "state": REQUEST_STATE_NAMES,
+    "role": ROLE_NAMES,
+    "size": SIZE_NAMES,
+    "abc_class": ABC_NAMES,
+    "field": FIELD_NAMES,
+    "event": EVENT_NAMES,
+}
+
+
+def name_of(kind: str, code) -> str:
+    """Return the display name of ``code`` in the code list ``kind`` (the code itself if unknown)."""
+    if code is None or code == "":
+        return ""
+    return str(NAMES[kind].get(code, code))
+
+
+def options_for(kind: str, allowed=None) -> list[tuple[str, str]]:
+    """Return ``(code, display name)`` pairs of a code list, optionally only the ``allowed`` codes."""
+    return [(code, str(name)) for code, name in NAMES[kind].items() if allowed is None or code in allowed]
+
+
+def url_with(**changes) -> str:
+    """Return the current URL with some query parameters changed (``None`` removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_templating(app: Flask) -> None:
+    """Expose the helpers to every template."""
+    app.jinja_env.globals.update(
+        name_of=name_of,
+        options_for=options_for,
+        url_with=url_with,
+        region_name=region_name,
+        NAMES=NAMES,
+        direct_targets=lambda status: sorted(DIRECT_TRANSITIONS.get(status, ())),
+        region_options=[(r.code, r.name) for r in henan_regions()],
+    )

@@ -1,0 +1,137 @@
+"""Fixtures: one schema per run, one rolled-back transaction per test, on SQLite or PostgreSQL.
+
+Set ``TEST_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) to run the
+suite on PostgreSQL; without it a SQLite file in a temporary folder is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Base
+from service.app import create_app
+from service.config import Config
+from service.db import allow_all_tenants, make_engine
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def notify_file(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("notify") / "notifications.jsonl"
+
+
+@pytest.fixture(scope="session")
+def config(database_url, notify_file) -> Config:
+    return Config(
+        database_url=database_url,
+        secret_key="test-secret",
+        csrf_enabled=False,
+        email_backend="file",
+        sms_backend="file",
+        notify_file=str(notify_file),
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(config, engine):
+    app = create_app(config, engine=engine)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def connection(engine):
+    """An outer transaction that every test's commits nest in, rolled back at the end."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    yield connection
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def sessions(app, connection):
+    """Bind the application's sessions to the test's connection; their commits become savepoints."""
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    previous = app.extensions["calrecall.sessions"]
+    app.extensions["calrecall.sessions"] = factory
+    yield factory
+    app.extensions["calrecall.sessions"] = previous
+
+
+@pytest.fixture
+def db_session(sessions) -> Session:
+    """A session open to every tenant, for arranging and inspecting data."""
+    session = sessions()
+    allow_all_tenants(session)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(app, sessions):
+    return app.test_client()
+
+
+@pytest.fixture
+def outbox(notify_file):
+    """The messages the file backends wrote during this test."""
+    notify_file.unlink(missing_ok=True)
+
+    class Outbox:
+        def messages(self) -> list[dict]:
+            if not notify_file.exists():
+                return []
+            return [json.loads(line) for line in notify_file.read_text("utf-8").splitlines()]
+
+        def link(self, pattern: str) -> str:
+            for message in reversed(self.messages()):
+                found = re.search(pattern, message["body"])
+                if found:
+                    return found.group(0)
+            raise AssertionError(f"no message with {pattern!r}")
+
+    return Outbox()
+
+
+@pytest.fixture
+def world(db_session):
+    """Two firms with users of every role, departments and instruments, and an institute linked to firm A."""
+    w = factories.World.build(db_session)
+    db_session.commit()
+    return w
+
+
+def login(client, user, password: str = factories.PASSWORD):
+    """Sign ``user`` in on ``client``; assert it worked."""
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 303, response.data[:500]
+    return response
+
+
+@pytest.fixture
+def login_as(client):
+    return lambda user: login(client, user)
