@@ -12,15 +12,20 @@ import re
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Base
 from service.app import create_app
+from service.auth.secrets import use_hasher
 from service.config import Config
 from service.db import allow_all_tenants, make_engine
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+# Production hashing costs ~0.1 s a password; the suite hashes hundreds. Same algorithm, cheap parameters.
+use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(scope="session")

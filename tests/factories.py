@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -80,8 +80,10 @@ class World:
             admin, metrology, viewer = (make_user(session, org, r) for r in ("admin", "metrology", "viewer"))
             dept = make_department(session, Actor.of(admin))
             tenant = Tenant(org, admin, metrology, viewer, dept)
+            # Last verified a month ago: due in about eleven months, outside every recall window.
+            last = (today_in("Asia/Shanghai") - timedelta(days=30)).isoformat()
             tenant.instruments = [
-                make_instrument(session, tenant.actor(), department_id=dept.id, last_done_on="2026-01-10")
+                make_instrument(session, tenant.actor(), department_id=dept.id, last_done_on=last)
                 for _ in range(3)
             ]
             tenants.append(tenant)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask import request
+from collections.abc import Mapping
+from datetime import date
 
+from flask import g, request
+from marshmallow import Schema, ValidationError
+
+from service.clock import today_in
 from service.errors import Invalid
 from service.i18n import N_
+from service.schemas import field_errors
 
 
 def json_body() -> dict:
@@ -14,3 +20,23 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise Invalid(N_("The body must be a JSON object."))
     return data
+
+
+def optional_json_body() -> dict:
+    """Return the request's JSON object, or an empty one when the request has no body."""
+    if not request.get_data(cache=True).strip():
+        return {}
+    return json_body()
+
+
+def load(schema: Schema, data: Mapping) -> dict:
+    """Validate API input with ``schema``; raise :class:`Invalid` with a message per field."""
+    try:
+        return schema.load(dict(data))
+    except ValidationError as exc:
+        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
+
+
+def today() -> date:
+    """Return today's date in the token holder's organisation's time zone."""
+    return today_in(g.api_user.org.timezone)

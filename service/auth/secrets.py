@@ -18,6 +18,13 @@ MAX_PASSWORD = 128
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Replace the hasher (tests use cheap parameters; production keeps argon2-cffi's defaults)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
 def hash_password(password: str) -> str:
     """Return the argon2id hash of ``password``."""
     return _hasher.hash(password)

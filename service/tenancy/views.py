@@ -56,7 +56,7 @@ def organisation():
         ops.update_org_profile(db(), actor(), values)
     except Invalid as exc:
         return form_error_page(
-            "tenancy/organisation.html", exc.field_errors, **{**_page(), "values": values, "errors": {}}
+            "tenancy/organisation.html", exc.field_errors, **{**_page(), "values": values}
         )
     flash(gettext("Saved."), "success")
     return redirect(url_for("tenancy.organisation"), code=303)
@@ -88,7 +88,7 @@ def invite():
         return form_error_page(
             "tenancy/organisation.html",
             exc.field_errors,
-            **{**_page(), "invite_values": values, "errors": {}},
+            **{**_page(), "invite_values": values},
         )
     db().commit()
     _send_invitation(invitation, token, actor().name, ops.get_org(db(), actor()))

@@ -19,6 +19,7 @@ def form_data(multi: tuple[str, ...] = ()) -> dict:
 
 def form_error_page(template: str, field_errors: dict, status: int = 422, **context):
     """Re-render a form with translated messages per field; 422 so that nothing is committed."""
+    context.pop("errors", None)
     return render_template(template, errors=translate_errors(field_errors), **context), status
 
 

@@ -1,0 +1,286 @@
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from models import PasswordReset, SignInAttempt, User
+from service.app import create_app
+from service.auth.secrets import verify_password
+from service.clock import now_utc
+from service.config import Config, ConfigError
+from tests.conftest import login
+from tests.factories import PASSWORD
+
+
+def test_sign_in_and_out(client, world):
+    assert client.get("/").status_code == 302  # anonymous users are sent to the sign-in page
+    response = login(client, world.a.metrology)
+    assert response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert client.post("/logout").status_code == 303
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_is_refused_and_recorded(client, world, db_session):
+    response = client.post("/login", data={"email": world.a.metrology.email, "password": "nope-nope"})
+    assert response.status_code == 401
+    assert client.get("/").status_code == 302
+    attempt = db_session.scalar(select(SignInAttempt).where(SignInAttempt.email == world.a.metrology.email))
+    assert attempt.is_success is False
+    assert attempt.reason == "bad_password"
+
+
+def test_unknown_email_gives_the_same_answer(client, world):
+    unknown = client.post("/login", data={"email": "nobody@example.com", "password": "whatever1"})
+    wrong = client.post("/login", data={"email": world.a.metrology.email, "password": "whatever1"})
+    assert unknown.status_code == wrong.status_code == 401
+
+
+def test_email_is_case_insensitive(client, world):
+    response = client.post("/login", data={"email": world.a.metrology.email.upper(), "password": PASSWORD})
+    assert response.status_code == 303
+
+
+def test_failed_sign_ins_are_throttled_per_account(client, world):
+    for _ in range(5):
+        client.post(
+            "/login",
+            data={"email": world.a.admin.email, "password": "bad-password"},
+            environ_base={"REMOTE_ADDR": "10.1.1.1"},
+        )
+    # Even the right password is refused now, from any address.
+    response = client.post(
+        "/login",
+        data={"email": world.a.admin.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
+    assert response.status_code == 429
+    # Another account is unaffected.
+    assert login(client, world.a.metrology).status_code == 303
+
+
+def test_failed_sign_ins_are_throttled_per_address(client, world):
+    for n in range(20):
+        client.post(
+            "/login",
+            data={"email": f"guess{n}@example.com", "password": "bad-password"},
+            environ_base={"REMOTE_ADDR": "10.2.2.2"},
+        )
+    response = client.post(
+        "/login",
+        data={"email": world.a.metrology.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.2.2.2"},
+    )
+    assert response.status_code == 429
+    other = client.post(
+        "/login",
+        data={"email": world.a.metrology.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.3.3.3"},
+    )
+    assert other.status_code == 303
+
+
+def test_throttle_window_expires(client, world, db_session):
+    old = now_utc() - timedelta(minutes=16)
+    for _ in range(6):
+        db_session.add(
+            SignInAttempt(email=world.a.admin.email, ip="10.4.4.4", is_success=False, created_at=old)
+        )
+    db_session.commit()
+    assert login(client, world.a.admin).status_code == 303
+
+
+def test_session_is_rotated_at_sign_in(client, world):
+    with client.session_transaction() as session:
+        session["planted"] = "by-an-attacker"
+    login(client, world.a.metrology)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_next_parameter_cannot_leave_the_site(client, world):
+    response = client.post(
+        "/login",
+        data={"email": world.a.metrology.email, "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response.headers["Location"] == "/"
+    client.post("/logout")
+    response = client.post(
+        "/login", data={"email": world.a.metrology.email, "password": PASSWORD, "next": "/instruments"}
+    )
+    assert response.headers["Location"] == "/instruments"
+
+
+def test_password_change_ends_other_sessions(app, world):
+    first, second = app.test_client(), app.test_client()
+    login(first, world.a.metrology)
+    login(second, world.a.metrology)
+    response = first.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "brand-new-pw-1",
+            "password_confirm": "brand-new-pw-1",
+        },
+    )
+    assert response.status_code == 303
+    assert first.get("/").status_code == 200  # this session goes on
+    assert second.get("/").status_code == 302  # the other one is over
+
+
+def test_password_change_needs_the_current_password(client, world, db_session):
+    login(client, world.a.metrology)
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": "wrong",
+            "new_password": "brand-new-pw-1",
+            "password_confirm": "brand-new-pw-1",
+        },
+    )
+    assert response.status_code == 422
+    db_session.refresh(world.a.metrology)
+    assert verify_password(world.a.metrology.password_hash, PASSWORD)
+
+
+def test_password_reset_by_email(client, world, outbox, db_session):
+    response = client.post("/password/forgot", data={"email": world.a.viewer.email})
+    assert response.status_code == 303
+    [message] = outbox.messages()
+    assert message["to"] == world.a.viewer.email
+    assert message["channel"] == "email"
+    link = outbox.link(r"http://testserver/password/reset/\S+")
+    path = link.removeprefix("http://testserver")
+    assert client.get(path).status_code == 200
+    mismatch = client.post(path, data={"password": "new-secret-22", "password_confirm": "other-secret-22"})
+    assert mismatch.status_code == 422
+    response = client.post(path, data={"password": "new-secret-22", "password_confirm": "new-secret-22"})
+    assert response.status_code == 303
+    assert client.get("/").status_code == 200  # signed in by the reset
+    # Single use.
+    assert client.get(path).status_code == 404
+    client.post("/logout")
+    assert login(client, world.a.viewer, "new-secret-22").status_code == 303
+
+
+def test_password_reset_link_expires(client, world, outbox, db_session):
+    client.post("/password/forgot", data={"email": world.a.viewer.email})
+    path = outbox.link(r"http://testserver/password/reset/\S+").removeprefix("http://testserver")
+    reset = db_session.scalar(select(PasswordReset).where(PasswordReset.user_id == world.a.viewer.id))
+    reset.expires_at = now_utc() - timedelta(seconds=1)
+    db_session.commit()
+    assert client.get(path).status_code == 404
+    response = client.post(path, data={"password": "new-secret-22", "password_confirm": "new-secret-22"})
+    assert response.status_code == 404
+
+
+def test_password_reset_does_not_reveal_accounts(client, world, outbox):
+    known = client.post("/password/forgot", data={"email": world.a.viewer.email}, follow_redirects=True)
+    unknown = client.post("/password/forgot", data={"email": "nobody@example.com"}, follow_redirects=True)
+    assert known.status_code == unknown.status_code == 200
+    strip = lambda html: re.sub(r'name="csrf_token" value="[^"]*"', "", html)  # noqa: E731
+    assert strip(known.text) == strip(unknown.text)
+    assert len(outbox.messages()) == 1
+
+
+def test_invitation_flow(client, world, outbox, db_session):
+    login(client, world.a.admin)
+    response = client.post("/org/invitations", data={"email": "New.Person@Example.com", "role": "metrology"})
+    assert response.status_code == 303
+    client.post("/logout")
+    path = outbox.link(r"http://testserver/invitations/\S+").removeprefix("http://testserver")
+    assert client.get(path).status_code == 200
+    bad = client.post(path, data={"name": "", "password": "short", "password_confirm": "short"})
+    assert bad.status_code == 422
+    response = client.post(
+        path,
+        data={
+            "name": "新同事",
+            "mobile": "139 0000 1111",
+            "password": "long-enough-1",
+            "password_confirm": "long-enough-1",
+        },
+    )
+    assert response.status_code == 303
+    user = db_session.scalar(select(User).where(User.email == "new.person@example.com"))
+    assert (user.org_id, user.role, user.mobile) == (world.a.org.id, "metrology", "13900001111")
+    assert client.get(path).status_code == 404  # used up
+
+
+def test_only_admins_invite_and_roles_fit_the_organisation(client, world, db_session):
+    login(client, world.a.metrology)
+    assert (
+        client.post("/org/invitations", data={"email": "x@example.com", "role": "viewer"}).status_code == 403
+    )
+    client.post("/logout")
+    login(client, world.a.admin)
+    response = client.post("/org/invitations", data={"email": "x@example.com", "role": "technician"})
+    assert response.status_code == 422  # technicians belong to institutes
+    response = client.post("/org/invitations", data={"email": world.b.admin.email, "role": "viewer"})
+    assert response.status_code == 422  # email already has an account
+
+
+def test_deactivated_user_cannot_sign_in_and_loses_session(app, client, world, db_session):
+    login(client, world.a.viewer)
+    user = db_session.get(User, world.a.viewer.id)
+    user.is_active = False
+    db_session.commit()
+    assert client.get("/").status_code == 302
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+def test_api_tokens_page_shows_token_once(client, world):
+    login(client, world.a.metrology)
+    response = client.post("/account/tokens", data={"name": "erp sync"})
+    token = re.search(r"cal_[A-Za-z0-9_\-]+", response.text).group(0)
+    listing = client.get("/account/tokens")
+    assert token not in listing.text
+    assert token[:8] in listing.text
+    api = client.get("/api/v1/instruments", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200
+
+
+def test_csrf_is_enforced(config, engine, sessions, world):
+    app = create_app(Config(**{**config.__dict__, "csrf_enabled": True}), engine=engine)
+    app.extensions["calrecall.sessions"] = sessions
+    client = app.test_client()
+    response = client.post("/login", data={"email": world.a.metrology.email, "password": PASSWORD})
+    assert response.status_code in (302, 303, 400)
+    assert client.get("/").status_code == 302  # not signed in
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post(
+        "/login", data={"email": world.a.metrology.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "prod-secret")
+    app = create_app(
+        Config(env="production", secret_key="prod-secret", database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    )
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_production_requires_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        Config(env="production")
+
+
+def test_sign_in_log_for_admins(client, world, db_session):
+    client.post("/login", data={"email": world.a.viewer.email, "password": "bad-password"})
+    login(client, world.a.admin)
+    page = client.get("/org/sign-ins")
+    assert page.status_code == 200
+    assert world.a.viewer.email in page.text
+    count = db_session.scalar(
+        select(func.count(SignInAttempt.id)).where(SignInAttempt.org_id == world.a.org.id)
+    )
+    assert count == 2
