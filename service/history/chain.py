@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -108,26 +109,30 @@ class ChainReport:
 
 def verify_chain(session: Session, org_id: int) -> ChainReport:
     """Recompute every event's hash in order; report the first event that does not fit."""
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    events = session.execute(
-        select(Event).where(Event.org_id == org_id).order_by(Event.seq).execution_options(yield_per=1000)
-    ).scalars()
-    checked = 0
+    stmt = select(Event).where(Event.org_id == org_id).order_by(Event.seq).execution_options(yield_per=1000)
+    # Streamed with a server-side cursor on PostgreSQL; closed even when we stop at a broken event.
+    with closing(session.execute(stmt)) as result:
+        report, last_seq, last_hash = _walk(result.scalars())
+    if report is not None:
+        return report
+    head = session.get(HistoryHead, org_id)
+    if head is not None and (head.last_seq != last_seq or head.last_hash != last_hash):
+        return ChainReport(last_seq, last_seq + 1, f"event {last_seq + 1} is missing (removed from the end)")
+    return ChainReport(last_seq)
+
+
+def _walk(events) -> tuple[ChainReport | None, int, str]:
+    """Check events in order; return a report at the first break, else the tip's seq and hash."""
+    expected_seq, prev_hash = 1, GENESIS_HASH
     for event in events:
+        checked = expected_seq - 1
         if event.seq != expected_seq:
-            return ChainReport(checked, expected_seq, f"event {expected_seq} is missing (removed)")
+            return ChainReport(checked, expected_seq, f"event {expected_seq} is missing (removed)"), 0, ""
         if event.prev_hash != prev_hash:
-            return ChainReport(
-                checked, event.seq, f"event {event.seq} does not link to event {event.seq - 1}"
-            )
+            reason = f"event {event.seq} does not link to event {event.seq - 1}"
+            return ChainReport(checked, event.seq, reason), 0, ""
         if event_hash(event) != event.hash:
-            return ChainReport(checked, event.seq, f"event {event.seq} (id {event.id}) was altered")
+            return ChainReport(checked, event.seq, f"event {event.seq} (id {event.id}) was altered"), 0, ""
         prev_hash = event.hash
         expected_seq += 1
-        checked += 1
-    head = session.get(HistoryHead, org_id)
-    last_seq = expected_seq - 1
-    if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
-        return ChainReport(checked, last_seq + 1, f"event {last_seq + 1} is missing (removed from the end)")
-    return ChainReport(checked)
+    return None, expected_seq - 1, prev_hash

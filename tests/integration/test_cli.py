@@ -1,0 +1,70 @@
+import json
+
+from sqlalchemy import select, update
+
+from models import Event, Organization, User
+
+
+def _run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_org_user_token_and_history_commands(app, sessions, db_session):
+    result = _run(app, "org", "create", "--slug", "acme", "--name", "Acme 仪表", "--kind", "firm")
+    assert result.exit_code == 0, result.output
+    result = _run(app, "org", "create", "--slug", "acme", "--name", "Again", "--kind", "firm")
+    assert result.exit_code == 2
+    assert "slug" in result.output
+    result = _run(app, "user", "create", "--org", "acme", "--email", "Boss@Acme.test", "--role", "admin",
+                  "--password", "long-password-1", "--mobile", "13800001111", "--name", "老板")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    user = db_session.scalar(select(User).where(User.email == "boss@acme.test"))
+    assert (user.role, user.mobile) == ("admin", "13800001111")
+    result = _run(app, "user", "create", "--org", "acme", "--email", "x@acme.test", "--role", "technician",
+                  "--password", "long-password-1")  # fmt: skip
+    assert result.exit_code == 2
+    result = _run(app, "user", "create", "--org", "nope", "--email", "y@acme.test", "--role", "admin",
+                  "--password", "long-password-1")  # fmt: skip
+    assert result.exit_code == 2
+    result = _run(app, "token", "create", "--org", "acme", "--email", "boss@acme.test")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.startswith("cal_")
+    client = app.test_client()
+    assert (
+        client.get("/api/v1/organisation", headers={"Authorization": f"Bearer {token}"}).json["slug"]
+        == "acme"
+    )
+
+
+def test_history_verify_exit_codes(app, world, db_session):
+    slug = world.a.org.slug
+    result = _run(app, "history", "verify", "--org", slug)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"ok": True, "checked": 3, "broken_seq": None, "reason": None}
+    event = db_session.scalar(select(Event).where(Event.org_id == world.a.org.id, Event.seq == 2))
+    db_session.execute(update(Event).where(Event.id == event.id).values(data={"fields": {"name": "forged"}}))
+    db_session.commit()
+    result = _run(app, "history", "verify", "--org", slug)
+    assert result.exit_code == 1
+    assert json.loads(result.output)["broken_seq"] == 2
+    assert _run(app, "history", "verify", "--org", "no-such-org").exit_code == 2
+
+
+def test_org_link(app, world, db_session):
+    institute = world.institute.slug
+    result = _run(app, "org", "link", "--institute", institute, "--firm", world.b.org.slug)
+    assert result.exit_code == 0, result.output
+    result = _run(app, "org", "link", "--institute", world.a.org.slug, "--firm", world.b.org.slug)
+    assert result.exit_code == 2
+
+
+def test_demo_loads_once(app, db_session):
+    result = _run(app, "demo")
+    assert result.exit_code == 0, result.output
+    assert "metrology@firm-a.example.cn" in result.output
+    slugs = set(db_session.scalars(select(Organization.slug)))
+    assert {"demo-institute", "demo-firm-a", "demo-firm-b"} <= slugs
+    again = _run(app, "demo")
+    assert again.exit_code == 0
+    assert "already" in again.output
