@@ -106,9 +106,12 @@ def active_link(session: Session, institute_id: int, firm_id: int) -> ClientLink
 
 
 def client_actor(session: Session, actor: Actor, firm_id: int) -> Actor:
-    """Return the actor acting on a client firm, or raise NotFound when no active link exists."""
-    actor.require("clients.view")
-    if active_link(session, actor.home_org_id, firm_id) is None:
+    """Return the actor acting on a client firm, or raise NotFound when no active link exists.
+
+    NotFound, not Forbidden, also for users who may not view clients at all: the answer must not
+    depend on whether the firm exists.
+    """
+    if not actor.can("clients.view") or active_link(session, actor.home_org_id, firm_id) is None:
         raise NotFound(N_("Not found."))
     return actor.for_client(firm_id)
 

@@ -15,16 +15,53 @@ def test_org_user_token_and_history_commands(app, sessions, db_session):
     result = _run(app, "org", "create", "--slug", "acme", "--name", "Again", "--kind", "firm")
     assert result.exit_code == 2
     assert "slug" in result.output
-    result = _run(app, "user", "create", "--org", "acme", "--email", "Boss@Acme.test", "--role", "admin",
-                  "--password", "long-password-1", "--mobile", "13800001111", "--name", "老板")  # fmt: skip
+    result = _run(
+        app,
+        "user",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "Boss@Acme.test",
+        "--role",
+        "admin",
+        "--password",
+        "long-password-1",
+        "--mobile",
+        "13800001111",
+        "--name",
+        "老板",
+    )
     assert result.exit_code == 0, result.output
     user = db_session.scalar(select(User).where(User.email == "boss@acme.test"))
     assert (user.role, user.mobile) == ("admin", "13800001111")
-    result = _run(app, "user", "create", "--org", "acme", "--email", "x@acme.test", "--role", "technician",
-                  "--password", "long-password-1")  # fmt: skip
+    result = _run(
+        app,
+        "user",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "x@acme.test",
+        "--role",
+        "technician",
+        "--password",
+        "long-password-1",
+    )
     assert result.exit_code == 2
-    result = _run(app, "user", "create", "--org", "nope", "--email", "y@acme.test", "--role", "admin",
-                  "--password", "long-password-1")  # fmt: skip
+    result = _run(
+        app,
+        "user",
+        "create",
+        "--org",
+        "nope",
+        "--email",
+        "y@acme.test",
+        "--role",
+        "admin",
+        "--password",
+        "long-password-1",
+    )
     assert result.exit_code == 2
     result = _run(app, "token", "create", "--org", "acme", "--email", "boss@acme.test")
     assert result.exit_code == 0, result.output
