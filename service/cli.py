@@ -72,6 +72,27 @@ def register_cli(app: Flask) -> None:
         for org_name, email, role in logins:
             click.echo(f"  {email:<32} {role:<11} {org_name}")
 
+    @app.cli.command("scheduler")
+    def scheduler():
+        """Run the background jobs in the foreground (one process; never inside web workers)."""
+        from service.jobs.schedule import build_scheduler
+
+        runner = build_scheduler(current_app._get_current_object())
+        for job in runner.get_jobs():
+            click.echo(f"scheduled {job.id}: {job.trigger}")
+        try:
+            runner.start()
+        except (KeyboardInterrupt, SystemExit):
+            click.echo("scheduler stopped")
+
+    @app.cli.command("housekeeping")
+    def housekeeping():
+        """Delete old sign-in records and long-dead reset links and invitations now."""
+        from service.clock import now_utc
+        from service.jobs.housekeeping import run_housekeeping
+
+        click.echo(json.dumps(run_housekeeping(_sessions(), now_utc())))
+
     @app.cli.group("org")
     def org_group():
         """Organisations."""

@@ -1,0 +1,1 @@
+"""Background jobs: plain functions that the scheduler, the CLI and the tests all call."""

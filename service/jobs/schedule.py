@@ -1,0 +1,59 @@
+"""The schedule as data, and the APScheduler loop that runs it in its own process.
+
+Never run inside web workers: APScheduler 3 cannot share a job store between processes, so each
+worker would run every job. Jobs are idempotent, so running two scheduler processes is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask
+
+from service.clock import now_utc
+from service.jobs.housekeeping import run_housekeeping
+from service.jobs.verify_history import run_history_verification
+
+log = logging.getLogger(__name__)
+TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One job: a stable id, when it runs (cron fields, Asia/Shanghai) and what it calls."""
+
+    id: str
+    cron: dict[str, Any]
+    run: Any
+
+
+def scheduled_jobs(app: Flask) -> list[ScheduledJob]:
+    """Return the jobs with their calls bound to the application's sessions."""
+    sessions = app.extensions["calrecall.sessions"]
+    return [
+        ScheduledJob("verify-history", {"hour": 2, "minute": 30}, lambda: run_history_verification(sessions)),
+        ScheduledJob(
+            "housekeeping", {"hour": 3, "minute": 15}, lambda: run_housekeeping(sessions, now_utc())
+        ),
+    ]
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """Return a scheduler with every job: coalesced, one instance at a time, an hour's grace."""
+    scheduler = BlockingScheduler(timezone=TIMEZONE)
+    for job in scheduled_jobs(app):
+        scheduler.add_job(
+            job.run,
+            CronTrigger(timezone=TIMEZONE, **job.cron),
+            id=job.id,
+            name=job.id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
+    return scheduler
