@@ -181,7 +181,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
         )
         ledger_ops.create_instrument(session, inst_actor, payload, today)
 
-    for firm in FIRMS:
+    for firm_no, firm in enumerate(FIRMS, start=1):
         org = tenancy_ops.create_org(
             session,
             {
@@ -203,7 +203,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
                 f"{role}@{firm['mail']}",
                 role,
                 PEOPLE[i + (3 if org.slug.endswith("b") else 0)],
-                f"1390371{org.id:02d}{i:02d}",
+                f"1390371{firm_no:02d}{i:02d}",
             )
             for i, role in enumerate(("admin", "metrology", "viewer"))
         }

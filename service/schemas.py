@@ -64,11 +64,21 @@ class Text(fields.String):
 
 
 class Choice(fields.String):
-    """A string restricted to ``choices``."""
+    """A string restricted to ``choices`` (published as an enum in the OpenAPI document)."""
 
     def __init__(self, choices: tuple[str, ...], **kwargs):
-        kwargs.setdefault("allow_none", not kwargs.get("required", False))
+        kwargs.setdefault("allow_none", not kwargs.get("required", False) and "load_default" not in kwargs)
+        kwargs.setdefault("metadata", {"enum": list(choices)})
         super().__init__(validate=one_of(choices), **kwargs)
+
+
+class WholeNumber(fields.Integer):
+    """An integer that refuses fractions (1.5) instead of truncating them; digits in strings are fine."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
 
 
 class Mobile(fields.String):

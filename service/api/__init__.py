@@ -45,4 +45,11 @@ def _authenticate():
     return None
 
 
-from service.api import instruments, openapi, organisation  # noqa: E402,F401  (routes register on import)
+from service.api import (  # noqa: E402,F401  (routes register on import)
+    departments,
+    instruments,
+    openapi,
+    organisation,
+    requests,
+    users,
+)

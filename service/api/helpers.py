@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 
-from flask import g, request
+from flask import request
 from marshmallow import Schema, ValidationError
 
-from service.clock import today_in
 from service.errors import Invalid
 from service.i18n import N_
 from service.schemas import field_errors
@@ -35,8 +33,3 @@ def load(schema: Schema, data: Mapping) -> dict:
         return schema.load(dict(data))
     except ValidationError as exc:
         raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
-
-
-def today() -> date:
-    """Return today's date in the token holder's organisation's time zone."""
-    return today_in(g.api_user.org.timezone)

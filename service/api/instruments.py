@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from service.api import bp
-from service.api.helpers import json_body, load, today
+from service.api.helpers import json_body, load
 from service.api.schemas import BulkEditIn, EventOut
 from service.history.queries import timeline
 from service.ledger import operations, queries
 from service.ledger.schemas import InstrumentOut
-from service.web.context import actor, db
+from service.web.context import actor, db, today
 
 
 def _out(instrument) -> dict:
@@ -40,11 +40,13 @@ def list_instruments():
         - {in: query, name: is_mandatory, schema: {type: boolean}}
         - {in: query, name: due_within, schema: {type: integer, minimum: 0, maximum: 3650},
            description: 'Instruments in use falling due between today and today + N days.'}
-        - {in: query, name: overdue, schema: {type: boolean}, description: Instruments in use past their due date.}
+        - {in: query, name: overdue, schema: {type: boolean},
+           description: Instruments in use past their due date.}
         - {in: query, name: due_from, schema: {type: string, format: date}}
         - {in: query, name: due_to, schema: {type: string, format: date}}
-        - {in: query, name: sort, schema: {type: string, default: next_due_on, enum: [next_due_on, -next_due_on,
-           management_no, -management_no, name, -name, updated_at, -updated_at]}}
+        - {in: query, name: sort, schema: {type: string, default: next_due_on,
+           enum: [next_due_on, -next_due_on, management_no, -management_no, name, -name, updated_at,
+                  -updated_at]}}
         - {in: query, name: cursor, schema: {type: string}}
         - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
       responses:
@@ -132,6 +134,7 @@ def update_instrument(instrument_id: int):
         403: Forbidden
         404: NotFound
     """
+    queries.get_instrument(db(), actor(), instrument_id)  # another firm's id is 404 whatever the body
     instrument = operations.update_instrument(
         db(), actor(), instrument_id, json_body(), today(), partial=True
     )

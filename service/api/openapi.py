@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import current_app, jsonify
 
 from service.api import bp
+from service.api.schemas import ErrorOut
+from service.ledger.schemas import InstrumentIn
+from service.tenancy.schemas import DepartmentIn, OrgProfileIn
 
 _cache: dict = {}
+
+#: Error responses the views' docstrings name (``404: NotFound``); all have the body of ``ErrorOut``.
+ERROR_RESPONSES = {
+    "Invalid": "Invalid input: `errors` maps each field to its messages.",
+    "Unauthorized": "Missing, unknown or revoked Bearer token.",
+    "Forbidden": "Your role does not allow this.",
+    "NotFound": "No such object in your organisation.",
+    "Conflict": "The change clashes with the current state (already decided, still in use, …).",
+}
+#: Path parameters the views' docstrings name (``parameters: [instrument_id]``).
+PATH_PARAMETERS = {
+    "instrument_id": "An instrument of your organisation.",
+    "user_id": "A user of your organisation.",
+    "department_id": "A department of your organisation.",
+    "request_id": "A status request of your organisation.",
+}
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 def build_spec(app) -> dict:
@@ -22,6 +44,18 @@ def build_spec(app) -> dict:
         info={"description": "计量器具台账 JSON API. Authenticate with `Authorization: Bearer <token>`."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", schema=ErrorOut)
+    spec.components.schema("InstrumentPatch", schema=InstrumentIn(partial=True))
+    spec.components.schema("DepartmentPatch", schema=DepartmentIn(partial=True))
+    spec.components.schema("OrgProfilePatch", schema=OrgProfileIn(partial=True))
+    for name, description in ERROR_RESPONSES.items():
+        spec.components.response(
+            name, {"description": description, "content": {"application/json": {"schema": "Error"}}}
+        )
+    for name, description in PATH_PARAMETERS.items():
+        spec.components.parameter(
+            name, "path", {"required": True, "schema": {"type": "integer"}, "description": description}
+        )
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi":
@@ -31,6 +65,16 @@ def build_spec(app) -> dict:
                 spec.path(view=view, app=app)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+            for code, response in responses.items():
+                if "$ref" not in response:
+                    # OpenAPI requires a description on every response; the status phrase will do.
+                    response.setdefault("description", HTTPStatus(int(code)).phrase)
     return document
 
 

@@ -34,17 +34,19 @@ def update_organisation():
     ---
     patch:
       tags: [organisation]
+      summary: Change the given fields only.
       requestBody:
+        required: true
         content:
           application/json:
-            schema: OrgProfileIn
+            schema: {$ref: '#/components/schemas/OrgProfilePatch'}
       responses:
         200:
           content:
             application/json:
               schema: OrgOut
-        400:
-          description: Invalid fields, with a message per field.
+        400: Invalid
+        403: Forbidden
     """
     org = ops.get_org(db(), actor())
     current = {

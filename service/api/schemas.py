@@ -69,16 +69,23 @@ class StatusRequestOut(StrictSchema):
 
     id = fields.Integer()
     instrument_id = fields.Integer()
-    management_no = fields.Function(lambda r: r.instrument.management_no if r.instrument else None)
+    management_no = fields.Function(
+        lambda r: r.instrument.management_no if r.instrument else None, metadata={"type": "string"}
+    )
     action = fields.String(metadata={"enum": list(STATUS_ACTIONS)})
     reason = fields.String()
     replacement_id = fields.Integer(allow_none=True)
     state = fields.String(metadata={"enum": list(REQUEST_STATES)})
     requested_by_id = fields.Integer()
-    requested_by_name = fields.Function(lambda r: r.requested_by.name if r.requested_by else None)
+    requested_by_name = fields.Function(
+        lambda r: r.requested_by.name if r.requested_by else None, metadata={"type": "string"}
+    )
     requested_at = fields.DateTime()
     decided_by_id = fields.Integer(allow_none=True)
-    decided_by_name = fields.Function(lambda r: r.decided_by.name if r.decided_by else None)
+    decided_by_name = fields.Function(
+        lambda r: r.decided_by.name if r.decided_by else None,
+        metadata={"type": "string", "nullable": True},
+    )
     decided_at = fields.DateTime(allow_none=True)
     decision_reason = fields.String(allow_none=True)
 
@@ -101,3 +108,7 @@ class InvitationOut(StrictSchema):
     role = fields.String()
     created_at = fields.DateTime()
     expires_at = fields.DateTime()
+
+
+class EmptyIn(StrictSchema):
+    """A body with no fields: only ``{}`` (or no body at all) is accepted."""

@@ -188,6 +188,8 @@ def _change(session: Session, actor: Actor, instrument: Instrument, data: dict, 
     changes = {k: [before[k], after[k]] for k in TRACKED_FIELDS if before[k] != after[k]}
     if changes:
         session.flush()
+        # The view-only relationships still hold the rows loaded before the change.
+        session.expire(instrument, ["department", "custodian_user"])
         append_event(
             session,
             actor.org_id,
@@ -344,7 +346,7 @@ def decide_status_request(
         if not lifecycle.action_allowed(request.action, instrument.status):
             raise Conflict(N_("The instrument's status has changed since the request; reject it instead."))
     else:
-        reason = _reason(reason, "decision_reason")
+        reason = _reason(reason)
     request.state = "approved" if approve else "rejected"
     request.decided_by_id = actor.user_id
     request.decided_at = utcnow()

@@ -274,3 +274,9 @@ def requests_for_instrument(session: Session, actor: Actor, instrument_id: int) 
         StatusRequest.org_id == actor.org_id, StatusRequest.instrument_id == instrument_id
     )
     return list(session.scalars(stmt.order_by(StatusRequest.id.desc())))
+
+
+def get_status_request(session: Session, actor: Actor, request_id: int) -> StatusRequest:
+    """Return one of the actor's organisation's status requests or raise NotFound."""
+    actor.require("ledger.read")
+    return get_in_org(session, StatusRequest, request_id, actor)

@@ -15,7 +15,7 @@ from models.ledger import (
     MANDATORY_USES,
     STATUSES,
 )
-from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, int_range
+from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, WholeNumber, int_range
 
 MAX_INTERVAL_MONTHS = 240
 
@@ -42,9 +42,7 @@ class InstrumentIn(StrictSchema):
     mandatory_use = Choice(MANDATORY_USES)
     catalog_item = Text(100)
     control_method = Choice(CONTROL_METHODS, load_default="verification")
-    interval_months = fields.Integer(
-        load_default=12, validate=int_range(0, MAX_INTERVAL_MONTHS), strict=False
-    )
+    interval_months = WholeNumber(load_default=12, validate=int_range(0, MAX_INTERVAL_MONTHS))
     last_done_on = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
     lab = Text(200)

@@ -96,8 +96,8 @@ class UserIn(StrictSchema):
 class UserUpdateIn(StrictSchema):
     """What an admin may change on a user of their organisation."""
 
-    name = Text(100)
-    role = Choice(ROLES)
+    name = Text(100, allow_none=False)
+    role = Choice(ROLES, allow_none=False)
     mobile = Mobile()
     is_active = fields.Boolean()
 

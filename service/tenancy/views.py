@@ -55,9 +55,7 @@ def organisation():
     try:
         ops.update_org_profile(db(), actor(), values)
     except Invalid as exc:
-        return form_error_page(
-            "tenancy/organisation.html", exc.field_errors, **{**_page(), "values": values}
-        )
+        return form_error_page("tenancy/organisation.html", exc.field_errors, **{**_page(), "values": values})
     flash(gettext("Saved."), "success")
     return redirect(url_for("tenancy.organisation"), code=303)
 

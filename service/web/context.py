@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,18 +36,45 @@ def bind_actor(new_actor: Actor) -> Actor:
     return new_actor
 
 
+def signed_in_user():
+    """Return the user of this request: the API token's holder, or the signed-in session's user."""
+    if "api_user" in g:
+        return g.api_user
+    return current_user if current_user and current_user.is_authenticated else None
+
+
 def today() -> date:
-    """Return today's date in the signed-in user's organisation's time zone."""
-    timezone = (
-        current_user.org.timezone
-        if current_user.is_authenticated
-        else current_app.config["CALRECALL"].default_timezone
-    )
-    return today_in(timezone)
+    """Return today's date in the requesting user's organisation's time zone."""
+    user = signed_in_user()
+    return today_in(user.org.timezone if user else current_app.config["CALRECALL"].default_timezone)
+
+
+def _request_strings():
+    """Yield every string of the request's query, form and JSON body."""
+    yield from request.args.values()
+    yield from request.args.keys()
+    yield from request.form.values()
+    yield from request.form.keys()
+    stack = [request.get_json(silent=True)] if request.is_json else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def init_request_lifecycle(app: Flask) -> None:
     """Scope each request's session to the signed-in user's organisation; commit once at the end."""
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        # PostgreSQL cannot store U+0000 in text; no legitimate input contains it.
+        if any("\x00" in value for value in _request_strings()):
+            abort(400)
 
     @app.before_request
     def _bind_user():

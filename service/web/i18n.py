@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask, session
 from flask_babel import Babel, get_locale, gettext
-from flask_login import current_user
 
 from models.tenancy import LOCALES
 
@@ -13,8 +12,11 @@ babel = Babel()
 
 def select_locale() -> str:
     """Use the user's chosen language, else the visitor's choice, else Simplified Chinese."""
-    if current_user and current_user.is_authenticated:
-        return current_user.locale
+    from service.web.context import signed_in_user
+
+    user = signed_in_user()
+    if user is not None:
+        return user.locale
     chosen = session.get("locale")
     return chosen if chosen in LOCALES else "zh_Hans_CN"
 

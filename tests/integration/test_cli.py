@@ -98,7 +98,7 @@ def test_org_link(app, world, db_session):
 
 def test_demo_loads_once(app, db_session):
     result = _run(app, "demo")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, getattr(result.exception, "field_errors", result.exception))
     assert "metrology@firm-a.example.cn" in result.output
     slugs = set(db_session.scalars(select(Organization.slug)))
     assert {"demo-institute", "demo-firm-a", "demo-firm-b"} <= slugs

@@ -1,0 +1,240 @@
+"""A user of firm A asking for anything of firm B gets 404 and changes nothing.
+
+The walker visits every registered rule with an integer id in its path, for every method, with
+ids that belong to firm B, and fails if a new kind of id parameter appears without being mapped
+here: new routes are covered automatically.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models import Base, ClientLink, HistoryHead, Organization, TenantScoped
+from service.auth.operations import create_api_token
+from service.clock import now_utc
+from service.ledger import operations as ledger_ops
+from service.tenancy import operations as tenancy_ops
+from tests.conftest import login
+from tests.factories import make_org
+
+SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
+#: Plausible form and JSON fields, so that a request is not refused for being empty before the id is checked.
+BODY = {
+    "name": "x",
+    "reason": "x",
+    "decision": "approve",
+    "action": "suspend",
+    "management_no": "IDOR-1",
+    "interval_months": "6",
+    "role": "viewer",
+    "email": "idor@example.com",
+    "status": "out_for_calibration",
+}
+
+
+def _snapshot(session, org_id: int) -> dict:
+    """Every row firm B owns, and its organisation, links and chain head, as plain values."""
+    session.expire_all()
+    rows: dict = {}
+    for mapper in Base.registry.mappers:
+        model = mapper.class_
+        if issubclass(model, TenantScoped):
+            stmt = select(model).where(model.org_id == org_id).order_by(*model.__table__.primary_key.columns)
+            table = model.__table__
+            rows[table.name] = [
+                tuple(getattr(obj, c.key) for c in mapper.column_attrs) for obj in session.scalars(stmt)
+            ]
+    org = session.get(Organization, org_id)
+    rows["organization"] = tuple(getattr(org, c.key) for c in Organization.__mapper__.column_attrs)
+    rows["links"] = [
+        (link.id, link.ended_at)
+        for link in session.scalars(
+            select(ClientLink).where(ClientLink.firm_id == org_id).order_by(ClientLink.id)
+        )
+    ]
+    head = session.get(HistoryHead, org_id)
+    rows["head"] = (head.last_seq, head.last_hash)
+    return rows
+
+
+@pytest.fixture
+def foreign(world, db_session):
+    """Objects of firm B for every kind of id a route may take."""
+    b = world.b
+    request = ledger_ops.request_status_change(
+        db_session, b.actor(), b.instruments[0].id, "suspend", "b's request"
+    )
+    api_token, _token = create_api_token(db_session, b.actor(), "b's token")
+    invitation, _inv = tenancy_ops.invite_user(
+        db_session, b.actor("admin"), {"email": "new@b.test", "role": "viewer"}, now_utc(), 7
+    )
+    other_institute = make_org(db_session, "institute")
+    link = tenancy_ops.link_client(db_session, other_institute.id, b.org.id)
+    db_session.commit()
+    return {
+        "instrument_id": b.instruments[1].id,
+        "department_id": b.department.id,
+        "request_id": request.id,
+        "user_id": b.viewer.id,
+        "token_id": api_token.id,
+        "invitation_id": invitation.id,
+        "link_id": link.id,
+        "client_id": b.org.id,
+    }
+
+
+OTHER_PARAMS = {"window": "30", "token": "not-a-real-token"}
+
+
+def _rules(app, api: bool):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIPPED_ENDPOINTS or rule.endpoint.startswith("api.") != api:
+            continue
+        int_params = [
+            name for name, conv in rule._converters.items() if type(conv).__name__ == "IntegerConverter"
+        ]
+        if not int_params:
+            continue
+        yield rule, int_params
+
+
+def _path(rule, values: dict) -> str:
+    path = rule.rule
+    for name in rule.arguments:
+        path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
+    return path
+
+
+def _call(client, method: str, path: str, api_headers=None):
+    if api_headers is not None:
+        return client.open(path, method=method, json=BODY, headers=api_headers)
+    if method == "GET":
+        return client.get(path)
+    return client.open(path, method=method, data=BODY)
+
+
+def test_every_web_route_hides_other_tenants(app, client, world, foreign, db_session):
+    before = _snapshot(db_session, world.b.org.id)
+    exercised = set()
+    # A firm admin (the widest firm role) and an institute admin (linked to firm A only).
+    for user in (world.a.admin, world.institute_admin):
+        client.post("/logout")
+        login(client, user)
+        for rule, params in _rules(app, api=False):
+            unmapped = [p for p in rule.arguments if p not in foreign and p not in OTHER_PARAMS]
+            assert not unmapped, f"map {unmapped} of {rule.rule} to a foreign object in this test"
+            values = {**OTHER_PARAMS, **foreign}
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = _call(client, method, _path(rule, values))
+                assert response.status_code == 404, (user.email, method, rule.rule, response.status_code)
+                exercised.add(rule.rule)
+            if "client_id" in params:
+                # Through the institute's own, linked client, a firm-B id is still foreign.
+                own_client = {**values, "client_id": world.a.org.id}
+                response = client.get(_path(rule, own_client))
+                expected = 404 if len(params) > 1 else (200 if user is world.institute_admin else 404)
+                assert response.status_code == expected, (user.email, rule.rule, response.status_code)
+    assert _snapshot(db_session, world.b.org.id) == before
+    all_rules = {rule.rule for rule, _ in _rules(app, api=False)}
+    assert exercised == all_rules
+
+
+def test_every_api_endpoint_hides_other_tenants(app, client, world, foreign, db_session):
+    _api_token, token = create_api_token(db_session, world.a.actor("admin"), "walker")
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    before = _snapshot(db_session, world.b.org.id)
+    exercised = set()
+    for rule, _params in _rules(app, api=True):
+        unmapped = [p for p in rule.arguments if p not in foreign and p not in OTHER_PARAMS]
+        assert not unmapped, f"map {unmapped} of {rule.rule} to a foreign object in this test"
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = _call(client, method, _path(rule, {**OTHER_PARAMS, **foreign}), api_headers=headers)
+            assert response.status_code == 404, (method, rule.rule, response.status_code, response.json)
+            assert response.is_json
+            exercised.add((rule.rule, method))
+    assert _snapshot(db_session, world.b.org.id) == before
+    assert len(exercised) >= 3
+
+
+def test_institute_sees_a_client_only_through_an_active_link(client, world, db_session):
+    instrument = world.a.instruments[0]
+    login(client, world.institute_staff)
+    assert client.get(f"/clients/{world.a.org.id}/instruments").status_code == 200
+    assert instrument.management_no in client.get(f"/clients/{world.a.org.id}/instruments").text
+    assert client.get(f"/clients/{world.a.org.id}/instruments/{instrument.id}").status_code == 200
+    assert client.get(f"/clients/{world.b.org.id}/instruments").status_code == 404
+    # Read-only: the institute cannot edit the client's instruments through its own ledger routes either.
+    assert client.get(f"/instruments/{instrument.id}/edit").status_code == 404
+    # The firm ends the link: the client disappears.
+    link = db_session.scalar(select(ClientLink).where(ClientLink.firm_id == world.a.org.id))
+    client.post("/logout")
+    login(client, world.a.admin)
+    assert client.post(f"/org/links/{link.id}/end").status_code == 303
+    client.post("/logout")
+    login(client, world.institute_staff)
+    assert client.get(f"/clients/{world.a.org.id}/instruments").status_code == 404
+    assert client.get(f"/clients/{world.a.org.id}/instruments/{instrument.id}").status_code == 404
+    assert world.a.org.name not in client.get("/org/clients").text
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/instruments/new", "department_id"),
+        ("/instruments/new", "custodian_user_id"),
+    ],
+)
+def test_foreign_ids_in_forms_are_404(client, world, db_session, path, field):
+    login(client, world.a.metrology)
+    foreign_id = {"department_id": world.b.department.id, "custodian_user_id": world.b.viewer.id}[field]
+    data = {"management_no": "FX-1", "name": "x", "interval_months": "12", field: str(foreign_id)}
+    assert client.post(path, data=data).status_code == 404
+
+
+def test_foreign_ids_in_filters_and_edits_are_404(client, world, db_session):
+    login(client, world.a.metrology)
+    assert client.get(f"/instruments?department={world.b.department.id}").status_code == 404
+    own = world.a.instruments[0]
+    data = {
+        "management_no": own.management_no,
+        "name": "x",
+        "interval_months": "12",
+        "department_id": str(world.b.department.id),
+    }
+    assert client.post(f"/instruments/{own.id}/edit", data=data).status_code == 404
+    response = client.post(
+        "/instruments/bulk", data={"ids": [own.id], "custodian_user_id": world.b.viewer.id}
+    )
+    assert response.status_code == 404
+    client.post("/logout")
+    login(client, world.a.admin)
+    response = client.post("/org/departments", data={"name": "新部门", "head_user_id": world.b.viewer.id})
+    assert response.status_code == 404
+
+
+def test_session_net_refuses_unscoped_and_cross_tenant_work(world, sessions):
+    from service.db import TenancyError, scope_to_org
+
+    session = sessions()
+    from models import Instrument
+
+    with pytest.raises(TenancyError):
+        session.scalars(select(Instrument)).all()  # neither scoped nor opened to all tenants
+    session.rollback()
+    scope_to_org(session, world.a.org.id)
+    # Even a query that forgets its org filter only sees firm A.
+    ids = {i.org_id for i in session.scalars(select(Instrument))}
+    assert ids == {world.a.org.id}
+    # A row of firm B cannot be written through a session scoped to firm A.
+    foreign = session.execute(
+        select(Instrument)
+        .where(Instrument.id == world.b.instruments[0].id)
+        .execution_options(all_tenants=True)
+    ).scalar_one()
+    foreign.name = "hijacked"
+    with pytest.raises(TenancyError):
+        session.flush()
+    session.rollback()
+    session.close()
