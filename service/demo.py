@@ -120,14 +120,15 @@ def _instrument_payload(
         # Due dates from two months overdue to a year ahead; the last date is never in the future.
         due = today + timedelta(days=rng.randint(-60, min(365, interval * 30 - 1)))
         last = add_months(due, -interval) + timedelta(days=1)
-        payload["last_done_on"] = min(last, today).isoformat()
+        done = min(last, today)
+        payload["last_done_on"] = done.isoformat()
         payload["lab"] = (
             "河南省计量测试科学研究院（演示）"
             if method == "verification"
             else rng.choice(["河南省计量测试科学研究院（演示）", "郑州市计量技术研究所", "本厂计量室"])
         )
         payload["certificate_no"] = (
-            f"{'JD' if method == 'verification' else 'JZ'}{due.year}-{rng.randint(1, 99999):05d}"
+            f"{'JD' if method == 'verification' else 'JZ'}{done.year}-{rng.randint(1, 99999):05d}"
         )
         payload["certificate_type"] = {
             "verification": "verification_certificate",

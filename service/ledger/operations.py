@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Department, Instrument, StatusRequest, User
@@ -294,7 +294,7 @@ def request_status_change(
         if replacement.id == instrument.id or replacement.status == "scrapped":
             raise Invalid(
                 N_("Please correct the marked fields."),
-                {"replacement_id": [N_("The replacement must be another instrument in use.")]},
+                {"replacement_id": [N_("The replacement must be another instrument that is not scrapped.")]},
             )
     elif replacement_id is not None:
         get_in_org(session, Instrument, replacement_id, actor)
@@ -338,7 +338,8 @@ def decide_status_request(
     request = get_in_org(session, StatusRequest, request_id, actor)
     if request.state != "pending":
         raise Conflict(N_("This request has already been decided."))
-    if request.requested_by_id == actor.user_id:
+    sole_admin = request.requested_by_id == actor.user_id
+    if sole_admin and other_deciders(session, actor) > 0:
         raise Forbidden(N_("A request must be decided by someone other than its requester."))
     instrument = get_in_org(session, Instrument, request.instrument_id, actor)
     if approve:
@@ -352,6 +353,9 @@ def decide_status_request(
     request.decided_at = utcnow()
     request.decision_reason = reason
     data = {"request_id": request.id, "action": request.action, "reason": reason}
+    if sole_admin:
+        # Four eyes are impossible with one administrator; the history says so.
+        data["sole_admin"] = True
     if approve:
         before = instrument.status
         instrument.status = lifecycle.action_target(request.action)
@@ -372,6 +376,18 @@ def decide_status_request(
             actor.name,
         )
     return request
+
+
+def other_deciders(session: Session, actor: Actor) -> int:
+    """Count the active administrators of the actor's organisation other than the actor."""
+    return session.scalar(
+        select(func.count(User.id)).where(
+            User.org_id == actor.org_id,
+            User.role == "admin",
+            User.is_active.is_(True),
+            User.id != actor.user_id,
+        )
+    )
 
 
 def withdraw_status_request(session: Session, actor: Actor, request_id: int) -> StatusRequest:

@@ -47,6 +47,8 @@ class InstrumentFilter(StrictSchema):
     is_mandatory = Flag(allow_none=True)
     due_within = fields.Integer(allow_none=True, validate=int_range(0, 3650))
     overdue = Flag(allow_none=True)
+    #: Only instruments still in use (in service, out for calibration, under repair).
+    in_use = Flag(allow_none=True)
     due_from = fields.Date(allow_none=True)
     due_to = fields.Date(allow_none=True)
     sort = Choice(SORTS, load_default="next_due_on")
@@ -114,6 +116,8 @@ def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> S
             Instrument.status.in_(RECALLED_STATUSES),
             Instrument.next_due_on.between(today, today + timedelta(days=filters["due_within"])),
         )
+    if filters.get("in_use"):
+        stmt = stmt.where(Instrument.status.in_(RECALLED_STATUSES))
     if due_from := filters.get("due_from"):
         stmt = stmt.where(Instrument.next_due_on >= due_from)
     if due_to := filters.get("due_to"):
@@ -227,7 +231,7 @@ def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
             count_if(Instrument.status == "in_service"),
             count_if(and_(recalled, Instrument.next_due_on.between(today, today + timedelta(days=30)))),
             count_if(and_(recalled, Instrument.next_due_on < today)),
-            count_if(and_(Instrument.status != "scrapped", label == "red")),
+            count_if(label == "red"),
             count_if(label == "yellow"),
         ).where(Instrument.org_id == actor.org_id)
     ).one()

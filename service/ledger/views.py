@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 
 from models.ledger import (
@@ -86,6 +86,18 @@ def _render_list(preset: dict, window: str | None, client_id: int | None):
         client=_client_org(client_id),
         client_id=client_id,
     ), (422 if errors else 200)
+
+
+def _sole_admin() -> bool:
+    """Whether the actor is the only administrator, who may then decide their own requests."""
+    who = actor()
+    return who.can("status.decide") and not who.via_client_link and operations.other_deciders(db(), who) == 0
+
+
+def _flash_error(exc: DomainError) -> None:
+    """Flash the field messages of an error (or its message when it has none) after a redirect."""
+    messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
+    flash(" ".join(messages) or translate(exc.message), "danger")
 
 
 @bp.get("/instruments")
@@ -220,6 +232,7 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         events=timeline(db(), who, "instrument", instrument.id),
         requests=queries.requests_for_instrument(db(), who, instrument.id),
         actions=actions_for(instrument.status),
+        sole_admin=_sole_admin(),
         client=_client_org(client_id),
         client_id=client_id,
     )
@@ -236,10 +249,9 @@ def bulk_edit():
         changed = operations.bulk_edit(db(), actor(), ids, payload, today())
     except Invalid as exc:
         db().rollback()
-        messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
-        flash(" ".join(messages) or translate(exc.message), "danger")
+        _flash_error(exc)
         return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
-    flash(gettext("%(count)s instruments updated.", count=len(changed)), "success")
+    flash(ngettext("%(num)s instrument updated.", "%(num)s instruments updated.", len(changed)), "success")
     return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
 
 
@@ -265,8 +277,7 @@ def request_status(instrument_id: int):
         if exc.status == 404:
             raise
         db().rollback()
-        messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
-        flash(" ".join([translate(exc.message), *messages]), "danger")
+        _flash_error(exc)
         return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
     flash(gettext("Request sent for approval."), "success")
     return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
@@ -281,6 +292,7 @@ def approvals():
         "ledger/approvals.html",
         pending=queries.list_status_requests(db(), who, "pending"),
         decided=[r for r in queries.list_status_requests(db(), who, None) if r.state != "pending"][:50],
+        sole_admin=_sole_admin(),
     )
 
 
@@ -298,8 +310,7 @@ def decide(request_id: int):
         if exc.status == 404:
             raise
         db().rollback()
-        messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
-        flash(" ".join([translate(exc.message), *messages]), "danger")
+        _flash_error(exc)
         return redirect(safe_next(request.form.get("back"), "ledger.approvals"), code=303)
     flash(gettext("Request approved.") if approve else gettext("Request rejected."), "success")
     target = safe_next(

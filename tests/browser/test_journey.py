@@ -76,7 +76,7 @@ def test_engineer_recalls_and_suspends_an_instrument_an_admin_approves(page, liv
 
     # It shows in the "due in 30 days" recall view, with its due date; the row leads back to it.
     page.goto("/recall/30")
-    expect(page.locator("a.nav-link.active[href$='/recall/30']")).to_have_count(1)
+    expect(page.locator(".nav-tabs a.nav-link.active[href$='/recall/30']")).to_have_count(1)
     row = page.locator(f"tr[data-instrument='{NUMBER}']")
     expect(row).to_have_count(1)
     expect(row).to_contain_text(due.isoformat())

@@ -22,7 +22,7 @@ from service.actors import Actor
 from service.auth.operations import create_api_token, revoke_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
-from tests.factories import make_department, make_instrument
+from tests.factories import make_department, make_instrument, make_user
 
 API = "/api/v1"
 #: Every table an API call could change; a refused call must leave all of them as they were.
@@ -818,6 +818,8 @@ def test_approved_suspension_changes_status_label_and_history(client, db_session
 
 
 def test_the_requester_cannot_approve_their_own_request(client, db_session, world, headers):
+    make_user(db_session, world.a.org, "admin")  # a second administrator exists to decide
+    db_session.commit()
     instrument = world.a.instruments[0]
     response = client.post(
         f"{API}/instruments/{instrument.id}/status-requests",
@@ -832,6 +834,22 @@ def test_the_requester_cannot_approve_their_own_request(client, db_session, worl
     assert response.json["message"]
     assert snapshot(db_session) == before
     assert fresh(db_session, Instrument, instrument.id).status == "in_service"
+
+
+def test_a_sole_admin_decides_their_own_request_and_the_history_says_so(client, db_session, world, headers):
+    instrument = world.a.instruments[0]
+    response = client.post(
+        f"{API}/instruments/{instrument.id}/status-requests",
+        json={"action": "seal", "reason": "长期不用"},
+        headers=headers["admin"],
+    )
+    request_id = response.json["id"]
+    response = client.post(f"{API}/status-requests/{request_id}/approve", headers=headers["admin"])
+    assert response.status_code == 200
+    assert fresh(db_session, Instrument, instrument.id).status == "sealed"
+    history = client.get(f"{API}/instruments/{instrument.id}/history", headers=headers["admin"]).json["items"]
+    approved = next(e for e in history if e["kind"] == "status.approved")
+    assert approved["data"]["sole_admin"] is True
 
 
 def test_reject_needs_a_reason_and_withdraw_is_the_requesters(client, db_session, world, headers):

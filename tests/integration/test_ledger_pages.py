@@ -8,7 +8,7 @@ from models import Event, Instrument, StatusRequest, User
 from service.clock import today_in
 from service.ledger.dates import next_due_on
 from tests.conftest import login
-from tests.factories import make_department, make_instrument
+from tests.factories import make_department, make_instrument, make_user
 
 
 def _today() -> date:
@@ -408,3 +408,56 @@ def test_calendar_shows_due_counts(client, world, db_session):
     assert len(_rows(day_list.text)) == 2
     assert client.get("/calendar?month=2026-13").status_code == 404
     assert client.get("/calendar?month=junk").status_code == 404
+
+
+def test_calendar_day_list_keeps_its_filter_and_counts_only_instruments_in_use(client, world, db_session):
+    today = _today()
+    in_use = make_instrument(db_session, world.a.actor(), valid_until=today.isoformat())
+    sealed = make_instrument(db_session, world.a.actor(), valid_until=today.isoformat(), status="sealed")
+    db_session.commit()
+    login(client, world.a.metrology)
+    page = client.get(f"/instruments?due_from={today}&due_to={today}&in_use=true")
+    assert _rows(page.text) == [in_use.management_no]
+    assert 'id="due-range"' in page.text
+    assert f'name="due_from" value="{today}"' in page.text  # kept when the filter form is submitted
+    assert sealed.management_no in client.get(f"/instruments?due_from={today}&due_to={today}").text
+
+
+def test_dashboard_red_count_matches_the_red_list(client, world, db_session):
+    today = _today()
+    make_instrument(db_session, world.a.actor(), valid_until=(today - timedelta(days=1)).isoformat())
+    make_instrument(db_session, world.a.actor(), status="scrapped")
+    db_session.commit()
+    login(client, world.a.metrology)
+    dashboard = client.get("/").text
+    count = int(re.search(r'data-stat="red">.*?display-6[^>]*>(\d+)<', dashboard, re.S).group(1))
+    assert count == len(_rows(client.get("/instruments?label=red").text)) == 2
+
+
+def test_request_form_is_hidden_while_a_request_is_pending(client, world, db_session):
+    instrument = world.a.instruments[0]
+    login(client, world.a.metrology)
+    assert 'name="action"' in client.get(f"/instruments/{instrument.id}").text
+    client.post(f"/instruments/{instrument.id}/requests", data={"action": "suspend", "reason": "x"})
+    assert 'name="action"' not in client.get(f"/instruments/{instrument.id}").text
+
+
+def test_a_sole_admin_may_decide_their_own_request_unless_another_admin_exists(
+    client, world, db_session
+):
+    first, second = world.a.instruments[:2]
+    login(client, world.a.admin)
+    client.post(f"/instruments/{first.id}/requests", data={"action": "seal", "reason": "停产"})
+    request = db_session.scalar(select(StatusRequest).where(StatusRequest.instrument_id == first.id))
+    assert 'name="decision"' in client.get(f"/instruments/{first.id}").text
+    client.post(f"/requests/{request.id}/decide", data={"decision": "approve"})
+    db_session.refresh(first)
+    assert first.status == "sealed"
+    make_user(db_session, world.a.org, "admin")
+    db_session.commit()
+    client.post(f"/instruments/{second.id}/requests", data={"action": "seal", "reason": "停产"})
+    request = db_session.scalar(select(StatusRequest).where(StatusRequest.instrument_id == second.id))
+    assert 'name="decision"' not in client.get(f"/instruments/{second.id}").text
+    client.post(f"/requests/{request.id}/decide", data={"decision": "approve"})
+    db_session.refresh(second)
+    assert second.status == "in_service"

@@ -75,15 +75,24 @@ def test_catalog_has_messages():
     assert len(messages()) > 300
 
 
-@pytest.mark.parametrize("message", messages(), ids=lambda m: m.id[:60])
+def _forms(message) -> list[tuple[str, str]]:
+    """Pair each translated form with its msgid (Chinese has one plural form: the plural msgid)."""
+    if isinstance(message.id, str):
+        return [(message.id, message.string)]
+    return [(message.id[-1], form) for form in message.string]
+
+
+@pytest.mark.parametrize(
+    "message", messages(), ids=lambda m: (m.id if isinstance(m.id, str) else m.id[0])[:60]
+)
 def test_every_message_is_translated_and_keeps_its_placeholders(message):
-    assert isinstance(message.id, str), "plural forms are not expected"
-    assert message.string.strip(), "untranslated"
     assert not message.fuzzy, "fuzzy"
-    assert placeholders(message.string) == placeholders(message.id)
-    # Jinja's new-style gettext always %-formats, so a literal percent sign must stay doubled.
-    assert message.string.count("%%") == message.id.count("%%")
-    assert not stray_percent(message.string)
+    for msgid, string in _forms(message):
+        assert string.strip(), "untranslated"
+        assert placeholders(string) == placeholders(msgid)
+        # Jinja's new-style gettext always %-formats, so a literal percent sign must stay doubled.
+        assert string.count("%%") == msgid.count("%%")
+        assert not stray_percent(string)
 
 
 def test_catalog_header_is_not_fuzzy():
