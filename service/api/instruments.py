@@ -42,6 +42,8 @@ def list_instruments():
            description: 'Instruments in use falling due between today and today + N days.'}
         - {in: query, name: overdue, schema: {type: boolean},
            description: Instruments in use past their due date.}
+        - {in: query, name: in_use, schema: {type: boolean},
+           description: 'Only instruments in service, out for calibration or under repair.'}
         - {in: query, name: due_from, schema: {type: string, format: date}}
         - {in: query, name: due_to, schema: {type: string, format: date}}
         - {in: query, name: sort, schema: {type: string, default: next_due_on,
