@@ -15,7 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    case,
+    and_,
     or_,
     text,
 )
@@ -66,8 +66,9 @@ class Instrument(TenantScoped, Base):
         CheckConstraint(_in("certificate_type", CERTIFICATE_TYPES), name="certificate_type"),
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint("interval_months >= 0", name="interval_months"),
-        # Per-firm due lists and keyset paging by due date.
-        Index("ix_instruments_org_id_next_due_on_id", "org_id", "next_due_on", "id"),
+        # Per-firm due lists and keyset paging by due date; status and conclusion make the
+        # dashboard counts and the calendar index-only scans.
+        Index("ix_instruments_org_id_next_due_on_id", "org_id", "next_due_on", "id", "status", "conclusion"),
         Index("ix_instruments_org_id_name_id", "org_id", "name", "id"),
         # The daily scan across firms touches only instruments that can still fall due.
         Index(
@@ -164,20 +165,23 @@ class Instrument(TenantScoped, Base):
         return "green"
 
     @classmethod
-    def label_expr(cls, today: date) -> ColumnElement[str]:
-        """Return the SQL form of :meth:`label`, for filtering and counting in the database."""
-        return case(
-            (
-                or_(
-                    cls.status.in_(UNUSABLE_STATUSES),
-                    cls.conclusion == "fail",
-                    cls.next_due_on < today,
-                ),
-                "red",
-            ),
-            (cls.conclusion == "limited", "yellow"),
-            else_="green",
+    def label_is(cls, label: str, today: date) -> ColumnElement[bool]:
+        """Return the SQL predicate "this instrument's :meth:`label` is ``label``".
+
+        Plain boolean conditions rather than ``CASE … = label``, whose selectivity PostgreSQL
+        cannot estimate (it then scans and sorts the whole firm).
+        """
+        red = or_(cls.status.in_(UNUSABLE_STATUSES), cls.conclusion == "fail", cls.next_due_on < today)
+        if label == "red":
+            return red
+        not_red = and_(
+            cls.status.not_in(UNUSABLE_STATUSES),
+            or_(cls.conclusion.is_(None), cls.conclusion != "fail"),
+            or_(cls.next_due_on.is_(None), cls.next_due_on >= today),
         )
+        if label == "yellow":
+            return and_(not_red, cls.conclusion == "limited")
+        return and_(not_red, or_(cls.conclusion.is_(None), cls.conclusion != "limited"))
 
 
 STATUS_ACTIONS = ("suspend", "resume", "seal", "unseal", "replace", "scrap")

@@ -104,7 +104,7 @@ def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> S
     if department := filters.get("department"):
         stmt = stmt.where(Instrument.department_id == _department_id(session, actor, department))
     if label := filters.get("label"):
-        stmt = stmt.where(Instrument.label_expr(today) == label)
+        stmt = stmt.where(Instrument.label_is(label, today))
     if abc := filters.get("abc_class"):
         stmt = stmt.where(Instrument.abc_class == abc)
     if filters.get("is_mandatory") is not None:
@@ -152,44 +152,63 @@ def _decode_cursor(cursor: str, sort: str) -> tuple:
     return value, row_id
 
 
-def _keyset(stmt: Select, sort: str, cursor: str | None) -> Select:
-    """Order by the sort column then id, and continue after ``cursor``; NULL due dates come last."""
+def _segments(stmt: Select, sort: str, cursor: str | None) -> list[Select]:
+    """Return the ordered queries that together list ``stmt`` after ``cursor``, in display order.
+
+    A nullable sort column (next_due_on) is split into its dated rows, compared as the row value
+    ``(next_due_on, id)`` that the index serves, and its undated rows, ordered by id: undated rows
+    come last ascending and first descending. An ``OR next_due_on IS NULL`` in one query would
+    make PostgreSQL scan the whole firm instead of seeking to the cursor.
+    """
     descending = sort.startswith("-")
     column = getattr(Instrument, sort.lstrip("-"))
-    if sort.lstrip("-") == "next_due_on":
-        order = (
-            [column.desc().nulls_first(), Instrument.id.desc()]
+    key = tuple_(column, Instrument.id)
+    value, row_id = _decode_cursor(cursor, sort) if cursor else (None, None)
+
+    def dated(after: bool) -> Select:
+        ordered = (
+            stmt.order_by(column.desc(), Instrument.id.desc())
             if descending
-            else [column.asc().nulls_last(), Instrument.id.asc()]
+            else stmt.order_by(column.asc(), Instrument.id.asc())
         )
-    else:
-        order = [column.desc(), Instrument.id.desc()] if descending else [column.asc(), Instrument.id.asc()]
-    stmt = stmt.order_by(*order)
-    if not cursor:
-        return stmt
-    value, row_id = _decode_cursor(cursor, sort)
-    after_id = Instrument.id < row_id if descending else Instrument.id > row_id
-    if value is None:
-        # Only nullable next_due_on gets here: NULLs sort last ascending, first descending.
-        condition = and_(column.is_(None), after_id)
-        if descending:
-            condition = or_(condition, column.is_not(None))
-        return stmt.where(condition)
-    if descending:
-        condition = tuple_(column, Instrument.id) < tuple_(value, row_id)
-    else:
-        condition = tuple_(column, Instrument.id) > tuple_(value, row_id)
         if column.nullable:
-            condition = or_(condition, column.is_(None))
-    return stmt.where(condition)
+            ordered = ordered.where(column.is_not(None))
+        if after:
+            ordered = ordered.where(
+                key < tuple_(value, row_id) if descending else key > tuple_(value, row_id)
+            )
+        return ordered
+
+    def undated(after: bool) -> Select:
+        ordered = stmt.where(column.is_(None)).order_by(
+            Instrument.id.desc() if descending else Instrument.id.asc()
+        )
+        if after:
+            ordered = ordered.where(Instrument.id < row_id if descending else Instrument.id > row_id)
+        return ordered
+
+    if not column.nullable:
+        return [dated(after=cursor is not None)]
+    in_undated = cursor is not None and value is None
+    in_dated = cursor is not None and value is not None
+    if descending:
+        return (
+            [undated(after=True)] + [dated(after=False)]
+            if in_undated
+            else ([dated(after=True)] if in_dated else [undated(after=False), dated(after=False)])
+        )
+    return [undated(after=True)] if in_undated else [dated(after=in_dated), undated(after=False)]
 
 
 def list_instruments(session: Session, actor: Actor, filters: Mapping, today: date) -> Page:
     """Return one page of the actor's instruments matching ``filters``."""
     actor.require("ledger.read")
     sort, limit = filters.get("sort", "next_due_on"), filters.get("limit", DEFAULT_LIMIT)
-    stmt = _keyset(filtered(session, actor, filters, today), sort, filters.get("cursor")).limit(limit + 1)
-    rows = list(session.scalars(stmt).unique())
+    rows: list[Instrument] = []
+    for segment in _segments(filtered(session, actor, filters, today), sort, filters.get("cursor")):
+        rows += session.scalars(segment.limit(limit + 1 - len(rows))).unique()
+        if len(rows) > limit:
+            break
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
@@ -220,7 +239,6 @@ def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
     """Count instruments in service, due within 30 days, overdue, and red- or yellow-labelled."""
     actor.require("ledger.read")
     recalled = Instrument.status.in_(RECALLED_STATUSES)
-    label = Instrument.label_expr(today)
 
     def count_if(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -231,8 +249,8 @@ def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
             count_if(Instrument.status == "in_service"),
             count_if(and_(recalled, Instrument.next_due_on.between(today, today + timedelta(days=30)))),
             count_if(and_(recalled, Instrument.next_due_on < today)),
-            count_if(label == "red"),
-            count_if(label == "yellow"),
+            count_if(Instrument.label_is("red", today)),
+            count_if(Instrument.label_is("yellow", today)),
         ).where(Instrument.org_id == actor.org_id)
     ).one()
     pending = session.scalar(

@@ -442,9 +442,7 @@ def test_request_form_is_hidden_while_a_request_is_pending(client, world, db_ses
     assert 'name="action"' not in client.get(f"/instruments/{instrument.id}").text
 
 
-def test_a_sole_admin_may_decide_their_own_request_unless_another_admin_exists(
-    client, world, db_session
-):
+def test_a_sole_admin_may_decide_their_own_request_unless_another_admin_exists(client, world, db_session):
     first, second = world.a.instruments[:2]
     login(client, world.a.admin)
     client.post(f"/instruments/{first.id}/requests", data={"action": "seal", "reason": "停产"})
