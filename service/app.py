@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Config
 from service.db import make_engine, make_session_factory
@@ -24,6 +25,13 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
     app.config.update(config.flask_settings())
     logging.basicConfig(level=logging.INFO)
 
+    if config.trusted_proxies:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=config.trusted_proxies,
+            x_proto=config.trusted_proxies,
+            x_host=config.trusted_proxies,
+        )
     engine = engine or make_engine(config.database_url)
     app.extensions["calrecall.engine"] = engine
     app.extensions["calrecall.sessions"] = make_session_factory(engine)

@@ -41,6 +41,9 @@ class Config:
     sign_in_window_minutes: int = 15
     password_reset_hours: int = 2
     invitation_days: int = 7
+    #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none).
+    #: Behind a proxy it must be set, or every visitor shares the proxy's address for throttling.
+    trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         for name in ("sms_backend", "email_backend"):
@@ -78,6 +81,8 @@ class Config:
         for var, name in mapping.items():
             if env.get(var):
                 values[name] = env[var]
+        if env.get("TRUSTED_PROXIES"):
+            values["trusted_proxies"] = int(env["TRUSTED_PROXIES"])
         values.update(overrides)
         return cls(**values)
 

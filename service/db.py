@@ -90,16 +90,24 @@ def across_tenants(session: Session) -> Iterator[Session]:
         session.info["tenant"] = previous
 
 
-def session_org_id(session: Session) -> int | None:
-    """Return the organisation ``session`` is confined to, if any."""
-    tenant = session.info.get("tenant")
-    return tenant if isinstance(tenant, int) else None
+def begin_writes_immediately(session: Session) -> None:
+    """On SQLite, make the session's transaction take the write lock at BEGIN.
+
+    A deferred transaction that reads and then writes cannot wait for another writer under WAL:
+    SQLite answers "database is locked" at once instead of honouring the busy timeout. Taking the
+    lock up front makes concurrent writers queue instead. Other databases are left alone, and so
+    is a session bound to a connection (tests).
+    """
+    bind = session.bind
+    if isinstance(bind, Engine) and bind.dialect.name == "sqlite":
+        session.bind = bind.execution_options(sqlite_begin="IMMEDIATE")
 
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session], org_id: int | None = None) -> Iterator[Session]:
     """Yield a session that commits once at the end, or rolls back on any error."""
     session = factory()
+    begin_writes_immediately(session)
     if org_id is None:
         allow_all_tenants(session)
     else:

@@ -36,11 +36,25 @@ class ThrottlePolicy:
 
 
 def _recent_failures(session: Session, column, value: str, since: datetime) -> int:
+    """Count failed guesses; refusals while throttled are not guesses and do not extend the block."""
     return session.scalar(
         select(func.count(SignInAttempt.id)).where(
-            column == value, SignInAttempt.is_success.is_(False), SignInAttempt.created_at >= since
+            column == value,
+            SignInAttempt.is_success.is_(False),
+            SignInAttempt.reason != "throttled",
+            SignInAttempt.created_at >= since,
         )
     )
+
+
+def _serialise_attempts(session: Session, email: str) -> None:
+    """Make concurrent attempts on one account count one after another (PostgreSQL).
+
+    Without it, parallel requests would all read the count before any of them is recorded. SQLite
+    needs nothing: sign-in requests take the database's write lock at BEGIN.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(email))))
 
 
 def _record(session, email, ip, user, success, reason, now) -> None:
@@ -68,18 +82,19 @@ def authenticate(
     """
     email = (email or "").strip().lower()[:254]
     since = now - policy.window
+    _serialise_attempts(session, email)
+    user = session.scalar(select(User).where(User.email == email).execution_options(**ALL))
     if (
         _recent_failures(session, SignInAttempt.email, email, since) >= policy.per_account
         or _recent_failures(session, SignInAttempt.ip, ip, since) >= policy.per_address
     ):
-        _record(session, email, ip, None, False, "throttled", now)
+        _record(session, email, ip, user, False, "throttled", now)
         raise Throttled(
             N_(
                 "Too many failed sign-ins. Please wait %(minutes)s minutes and try again.",
                 minutes=int(policy.window.total_seconds() // 60),
             )
         )
-    user = session.scalar(select(User).where(User.email == email).execution_options(**ALL))
     if not verify_password(user.password_hash if user else None, password or ""):
         _record(session, email, ip, user, False, "bad_password" if user else "unknown_email", now)
         raise Invalid(N_("Wrong email or password."))

@@ -12,15 +12,22 @@ from sqlalchemy.orm import Session
 
 from service.actors import Actor
 from service.clock import today_in
-from service.db import scope_to_org
+from service.db import begin_writes_immediately, scope_to_org
 
 log = logging.getLogger(__name__)
+
+
+#: Methods that do not change data; API requests may write even then (a token's last use).
+_READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def db() -> Session:
     """Return the request's session, opening it on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["calrecall.sessions"]()
+        session = current_app.extensions["calrecall.sessions"]()
+        if request.method not in _READ_METHODS or request.blueprint == "api":
+            begin_writes_immediately(session)
+        g.db_session = session
     return g.db_session
 
 

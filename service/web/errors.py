@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -65,6 +65,9 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()  # the error page must not touch a failed transaction
         try:
             return error_response(500, gettext("Something went wrong on our side; it has been logged."))
         except Exception:  # the error page itself failed: answer in plain text rather than not at all

@@ -284,3 +284,51 @@ def test_sign_in_log_for_admins(client, world, db_session):
         select(func.count(SignInAttempt.id)).where(SignInAttempt.org_id == world.a.org.id)
     )
     assert count == 2
+
+
+def test_refusals_while_throttled_do_not_extend_the_block_and_admins_see_them(client, world, db_session):
+    old = now_utc() - timedelta(minutes=10)
+    for _ in range(5):
+        db_session.add(
+            SignInAttempt(
+                email=world.a.viewer.email,
+                ip="10.5.5.5",
+                is_success=False,
+                reason="bad_password",
+                created_at=old,
+            )
+        )
+    db_session.commit()
+    for _ in range(10):  # hammering during the block
+        response = client.post("/login", data={"email": world.a.viewer.email, "password": PASSWORD})
+        assert response.status_code == 429
+    throttled = db_session.scalars(select(SignInAttempt).where(SignInAttempt.reason == "throttled")).all()
+    assert {a.org_id for a in throttled} == {world.a.org.id}  # shown in the firm's sign-in log
+    # Six minutes later the original failures are out of the window; the refusals do not count.
+    for attempt in db_session.scalars(select(SignInAttempt)):
+        attempt.created_at -= timedelta(minutes=6)
+    db_session.commit()
+    assert login(client, world.a.viewer).status_code == 303
+
+
+def test_client_address_comes_from_trusted_proxies_only(config, engine, sessions, world):
+    behind_proxy = create_app(Config(**{**config.__dict__, "trusted_proxies": 1}), engine=engine)
+    behind_proxy.extensions["calrecall.sessions"] = sessions
+    client = behind_proxy.test_client()
+    for n in range(20):
+        client.post(
+            "/login",
+            data={"email": f"x{n}@example.com", "password": "bad-password"},
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+    blocked = client.post(
+        "/login",
+        data={"email": world.a.admin.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    other_visitor = client.post(
+        "/login",
+        data={"email": world.a.admin.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.7"},
+    )
+    assert (blocked.status_code, other_visitor.status_code) == (429, 303)
