@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     or_,
     text,
 )
@@ -222,6 +223,10 @@ class StatusRequest(TenantScoped, Base):
     #: For ``replace``: the instrument that takes this one's place.
     replacement_id: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    #: The requester was an administrator with no other active administrator when asking, so they
+    #: may decide it themselves; fixed at request time so that deactivating a colleague cannot
+    #: open the door afterwards.
+    requester_may_decide: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_by_id: Mapped[int] = mapped_column(Integer)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(Integer)

@@ -315,6 +315,7 @@ def request_status_change(
         reason=reason,
         replacement_id=replacement_id,
         requested_by_id=actor.user_id,
+        requester_may_decide=actor.can("status.decide") and other_deciders(session, actor) == 0,
     )
     session.add(request)
     session.flush()
@@ -338,8 +339,8 @@ def decide_status_request(
     request = get_in_org(session, StatusRequest, request_id, actor)
     if request.state != "pending":
         raise Conflict(N_("This request has already been decided."))
-    sole_admin = request.requested_by_id == actor.user_id
-    if sole_admin and other_deciders(session, actor) > 0:
+    self_decided = request.requested_by_id == actor.user_id
+    if not may_decide(session, actor, request):
         raise Forbidden(N_("A request must be decided by someone other than its requester."))
     instrument = get_in_org(session, Instrument, request.instrument_id, actor)
     if approve:
@@ -353,7 +354,7 @@ def decide_status_request(
     request.decided_at = utcnow()
     request.decision_reason = reason
     data = {"request_id": request.id, "action": request.action, "reason": reason}
-    if sole_admin:
+    if self_decided:
         # Four eyes are impossible with one administrator; the history says so.
         data["sole_admin"] = True
     if approve:
@@ -376,6 +377,19 @@ def decide_status_request(
             actor.name,
         )
     return request
+
+
+def may_decide(session: Session, actor: Actor, request: StatusRequest) -> bool:
+    """Whether the actor may approve or reject ``request`` (maker-checker).
+
+    Someone other than the requester decides. A requester who was the organisation's only
+    administrator when asking, and still is, may decide their own request.
+    """
+    if not actor.can("status.decide") or request.state != "pending":
+        return False
+    if request.requested_by_id != actor.user_id:
+        return True
+    return request.requester_may_decide and other_deciders(session, actor) == 0
 
 
 def other_deciders(session: Session, actor: Actor) -> int:

@@ -88,10 +88,10 @@ def _render_list(preset: dict, window: str | None, client_id: int | None):
     ), (422 if errors else 200)
 
 
-def _sole_admin() -> bool:
-    """Whether the actor is the only administrator, who may then decide their own requests."""
+def _decidable(requests) -> set[int]:
+    """Return the ids of the requests the actor may decide (the rule is the operation's)."""
     who = actor()
-    return who.can("status.decide") and not who.via_client_link and operations.other_deciders(db(), who) == 0
+    return {r.id for r in requests if not who.via_client_link and operations.may_decide(db(), who, r)}
 
 
 def _flash_error(exc: DomainError) -> None:
@@ -225,14 +225,15 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
     _enter_client(client_id)
     who = actor()
     instrument = queries.get_instrument(db(), who, instrument_id)
+    requests = queries.requests_for_instrument(db(), who, instrument.id)
     return render_template(
         "ledger/show.html",
         instrument=instrument,
         today=today(),
         events=timeline(db(), who, "instrument", instrument.id),
-        requests=queries.requests_for_instrument(db(), who, instrument.id),
+        requests=requests,
+        decidable=_decidable(requests),
         actions=actions_for(instrument.status),
-        sole_admin=_sole_admin(),
         client=_client_org(client_id),
         client_id=client_id,
     )
@@ -288,11 +289,12 @@ def request_status(instrument_id: int):
 def approvals():
     """Requests awaiting a decision, and the latest decided ones."""
     who = actor()
+    pending = queries.list_status_requests(db(), who, "pending")
     return render_template(
         "ledger/approvals.html",
-        pending=queries.list_status_requests(db(), who, "pending"),
+        pending=pending,
+        decidable=_decidable(pending),
         decided=[r for r in queries.list_status_requests(db(), who, None) if r.state != "pending"][:50],
-        sole_admin=_sole_admin(),
     )
 
 

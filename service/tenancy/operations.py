@@ -16,7 +16,7 @@ from service.actors import Actor
 from service.auth.secrets import check_password_rules, hash_password, new_token, token_digest
 from service.db import across_tenants
 from service.errors import Conflict, Invalid, NotFound
-from service.history.chain import start_chain
+from service.history.chain import append_event, start_chain
 from service.i18n import N_
 from service.schemas import field_errors
 from service.scoping import get_in_org
@@ -211,6 +211,7 @@ def create_user(session: Session, org: Organization, payload: Mapping, password:
     user = User(org_id=org.id, password_hash=hash_password(password), **data)
     session.add(user)
     session.flush()
+    append_event(session, org.id, "user.created", ("user", user.id), {"email": user.email, "role": user.role})
     return user
 
 
@@ -233,9 +234,21 @@ def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) 
         _check_role(user.org, data["role"])
     if user.id == actor.user_id and (data.get("role", "admin") != "admin" or data.get("is_active") is False):
         raise Conflict(N_("You cannot remove your own administrator rights."))
+    changes = {key: [getattr(user, key), value] for key, value in data.items() if getattr(user, key) != value}
     for key, value in data.items():
         setattr(user, key, value)
     session.flush()
+    if changes:
+        # Roles and activation decide who may approve: they belong in the tamper-evident history.
+        append_event(
+            session,
+            actor.org_id,
+            "user.updated",
+            ("user", user.id),
+            {"changes": changes},
+            actor.user_id,
+            actor.name,
+        )
     return user
 
 

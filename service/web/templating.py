@@ -101,6 +101,8 @@ EVENT_NAMES = {
     "status.approved": _l("Request approved"),
     "status.rejected": _l("Request rejected"),
     "status.withdrawn": _l("Request withdrawn"),
+    "user.created": _l("User added"),
+    "user.updated": _l("User changed"),
 }
 NAMES = {
     "status": STATUS_NAMES,

@@ -78,7 +78,7 @@ def test_history_verify_exit_codes(app, world, db_session):
     slug = world.a.org.slug
     result = _run(app, "history", "verify", "--org", slug)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"ok": True, "checked": 3, "broken_seq": None, "reason": None}
+    assert json.loads(result.output) == {"ok": True, "checked": 6, "broken_seq": None, "reason": None}
     event = db_session.scalar(select(Event).where(Event.org_id == world.a.org.id, Event.seq == 2))
     db_session.execute(update(Event).where(Event.id == event.id).values(data={"fields": {"name": "forged"}}))
     db_session.commit()

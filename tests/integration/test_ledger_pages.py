@@ -333,7 +333,9 @@ def test_suspension_needs_an_admins_approval(client, world, db_session):
     kinds = [
         e.kind
         for e in db_session.scalars(
-            select(Event).where(Event.subject_id == instrument.id).order_by(Event.seq)
+            select(Event)
+            .where(Event.subject_type == "instrument", Event.subject_id == instrument.id)
+            .order_by(Event.seq)
         )
     ]
     assert kinds == ["instrument.created", "status.requested", "status.approved"]
@@ -459,3 +461,23 @@ def test_a_sole_admin_may_decide_their_own_request_unless_another_admin_exists(c
     client.post(f"/requests/{request.id}/decide", data={"decision": "approve"})
     db_session.refresh(second)
     assert second.status == "in_service"
+
+
+def test_deactivating_the_other_admin_does_not_open_self_approval(client, world, db_session):
+    """Review finding: deactivate colleague, approve own request, reactivate colleague."""
+    second = make_user(db_session, world.a.org, "admin")
+    db_session.commit()
+    instrument = world.a.instruments[0]
+    login(client, world.a.admin)
+    client.post(f"/instruments/{instrument.id}/requests", data={"action": "scrap", "reason": "x"})
+    request = db_session.scalar(select(StatusRequest).where(StatusRequest.instrument_id == instrument.id))
+    client.post(f"/org/users/{second.id}", data={"name": second.name, "role": "admin"})  # unticked: inactive
+    db_session.refresh(second)
+    assert second.is_active is False
+    client.post(f"/requests/{request.id}/decide", data={"decision": "approve"})
+    db_session.refresh(request)
+    assert request.state == "pending"
+    changed = db_session.scalar(
+        select(Event).where(Event.kind == "user.updated", Event.subject_id == second.id)
+    )
+    assert changed.data["changes"]["is_active"] == [True, False]
