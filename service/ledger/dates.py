@@ -21,15 +21,21 @@ def next_due_on(
     """Return the next due date of an instrument.
 
     The certificate's valid-until date wins when given. Otherwise the certificate convention
-    applies: the day before the last date, moved by the interval and clamped to the month's end
-    (2025-05-06 + 12 → 2026-05-05; 2025-01-31 + 1 → 2025-02-28). An interval of 0 means the
-    instrument has no periodic due date.
+    applies: valid through the day before the same date one interval later; when that date does
+    not exist (31 January + 1 month), through the last day of that month. So 2025-05-06 + 12 →
+    2026-05-05, 2025-01-31 + 1 → 2025-02-28, 2024-02-29 + 12 → 2025-02-28, and 2025-03-01 + 1 →
+    2025-03-31. (Subtracting the day first and then adding months, as the rule is sometimes
+    written, gives the same dates except after the 1st of a month, where it would end three days
+    early: 2025-03-01 + 1 → 2025-03-28.) An interval of 0 means no periodic due date.
     """
     if valid_until is not None:
         return valid_until
     if last_done_on is None or not interval_months:
         return None
-    return add_months(last_done_on - timedelta(days=1), interval_months)
+    anniversary = add_months(last_done_on, interval_months)
+    if anniversary.day < last_done_on.day:  # clamped: the month is too short for the date
+        return anniversary
+    return anniversary - timedelta(days=1)
 
 
 def month_grid(year: int, month: int) -> list[list[date | None]]:

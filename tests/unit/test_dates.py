@@ -13,7 +13,9 @@ from service.ledger.dates import add_months, month_grid, next_due_on
         (date(2025, 1, 31), 1, date(2025, 2, 28)),
         (date(2024, 2, 29), 12, date(2025, 2, 28)),
         (date(2024, 1, 31), 1, date(2024, 2, 29)),  # leap February keeps its 29th
-        (date(2025, 3, 1), 6, date(2025, 8, 28)),
+        (date(2025, 3, 1), 6, date(2025, 8, 31)),  # after the 1st: through the end of the month
+        (date(2025, 3, 1), 1, date(2025, 3, 31)),
+        (date(2023, 3, 1), 12, date(2024, 2, 29)),  # a leap February ends on the 29th
         (date(2025, 12, 31), 2, date(2026, 2, 28)),
         (date(2025, 1, 1), 12, date(2025, 12, 31)),
         (date(2024, 3, 1), 24, date(2026, 2, 28)),
@@ -24,29 +26,35 @@ def test_certificate_convention(last, months, due):
     assert next_due_on(last, months, None) == due
 
 
-def test_leap_day_after_day_before():
-    # 2023-03-01 - 1 day = 2023-02-28; + 12 months = 2024-02-28 (the 28th exists, no clamping).
-    assert next_due_on(date(2023, 3, 1), 12, None) == date(2024, 2, 28)
+def _oracle(last: date, months: int) -> date:
+    """The convention in words: the day before the same date later; the month's end if there is none."""
+    year, month = divmod(last.year * 12 + last.month - 1 + months, 12)
+    month += 1
+    days = calendar.monthrange(year, month)[1]
+    if last.day > days:
+        return date(year, month, days)
+    return date(year, month, last.day) - timedelta(days=1)
+
+
+@pytest.mark.parametrize("interval", [1, 2, 6, 11, 12, 13, 24, 36, 120])
+def test_every_day_of_three_years_including_a_leap_year(interval):
+    day = date(2023, 1, 1)
+    while day <= date(2025, 12, 31):
+        assert next_due_on(day, interval, None) == _oracle(day, interval), day
+        day += timedelta(days=1)
 
 
 @pytest.mark.parametrize("year", [2023, 2024, 2025, 2100, 2000])
 @pytest.mark.parametrize("month", range(1, 13))
-@pytest.mark.parametrize("interval", [1, 6, 12, 13, 24])
-def test_every_month_end_is_clamped(year, month, interval):
+def test_month_ends(year, month):
     last_day = calendar.monthrange(year, month)[1]
-    # The last day of a month: the day before is the penultimate day, moved and clamped.
-    last = date(year, month, last_day)
-    due = next_due_on(last, interval, None)
-    start = last - timedelta(days=1)
-    target_index = start.year * 12 + start.month - 1 + interval
-    ty, tm = divmod(target_index, 12)
-    tm += 1
-    assert (due.year, due.month) == (ty, tm)
-    assert due.day == min(start.day, calendar.monthrange(ty, tm)[1])
-    # The first of the next month: the day before is a month end, so the due date is clamped there.
-    first_next = last + timedelta(days=1)
-    due2 = next_due_on(first_next, interval, None)
-    assert due2.day == min(last_day, calendar.monthrange(due2.year, due2.month)[1])
+    end = date(year, month, last_day)
+    # A month end one month later: the next month's last day when shorter, else the day before.
+    due = next_due_on(end, 1, None)
+    next_days = calendar.monthrange(due.year, due.month)[1]
+    assert due.day == (next_days if next_days < last_day else last_day - 1)
+    # Twelve months later is the same month next year, ending the day before or on its end.
+    assert (next_due_on(end, 12, None).year, next_due_on(end, 12, None).month) == (year + 1, month)
 
 
 def test_valid_until_wins():
