@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from contextlib import closing
@@ -57,6 +58,35 @@ def start_chain(session: Session, org_id: int) -> None:
     session.add(HistoryHead(org_id=org_id, last_seq=0, last_hash=GENESIS_HASH))
 
 
+def lock_chain(session: Session, org_id: int) -> HistoryHead:
+    """Lock the organisation's chain head (PostgreSQL row lock; SQLite holds its write lock).
+
+    Operations that append take it before touching any other row: always head first, then
+    instruments, so two writers can never wait for each other in opposite orders (a deadlock).
+    """
+    head = session.execute(
+        select(HistoryHead)
+        .where(HistoryHead.org_id == org_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is None:
+        head = HistoryHead(org_id=org_id, last_seq=0, last_hash=GENESIS_HASH)
+        session.add(head)
+    return head
+
+
+def records_history(operation):
+    """Decorate an operation ``(session, actor, ...)`` to lock the actor's chain before it runs."""
+
+    @functools.wraps(operation)
+    def locked(session: Session, actor, *args, **kwargs):
+        lock_chain(session, actor.org_id)
+        return operation(session, actor, *args, **kwargs)
+
+    return locked
+
+
 def append_event(
     session: Session,
     org_id: int,
@@ -67,12 +97,7 @@ def append_event(
     actor_name: str | None = None,
 ) -> Event:
     """Append one event to ``org_id``'s chain; the head row lock serialises concurrent appends."""
-    head = session.execute(
-        select(HistoryHead).where(HistoryHead.org_id == org_id).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = HistoryHead(org_id=org_id, last_seq=0, last_hash=GENESIS_HASH)
-        session.add(head)
+    head = lock_chain(session, org_id)
     subject_type, subject_id = subject
     event = Event(
         org_id=org_id,

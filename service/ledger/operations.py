@@ -15,7 +15,7 @@ from models.base import utcnow
 from models.ledger import STATUS_ACTIONS
 from service.actors import Actor
 from service.errors import Conflict, Forbidden, Invalid
-from service.history.chain import append_event
+from service.history.chain import append_event, records_history
 from service.i18n import N_
 from service.ledger import status as lifecycle
 from service.ledger.dates import next_due_on
@@ -136,6 +136,7 @@ def _check_rules(session: Session, instrument: Instrument, today: date) -> None:
         raise Invalid(N_("Please correct the marked fields."), errors)
 
 
+@records_history
 def create_instrument(session: Session, actor: Actor, payload: Mapping, today: date) -> Instrument:
     """Add an instrument to the actor's ledger and record its creation in the history."""
     actor.require("ledger.write")
@@ -161,6 +162,7 @@ def create_instrument(session: Session, actor: Actor, payload: Mapping, today: d
     return instrument
 
 
+@records_history
 def update_instrument(
     session: Session, actor: Actor, instrument_id: int, payload: Mapping, today: date, partial: bool = False
 ) -> Instrument:
@@ -212,6 +214,7 @@ BULK_FIELDS = (
 )
 
 
+@records_history
 def bulk_edit(
     session: Session, actor: Actor, instrument_ids: Sequence[int], payload: Mapping, today: date
 ) -> list[Instrument]:
@@ -268,6 +271,7 @@ def _reason(text: str | None, field: str = "reason") -> str:
     return text
 
 
+@records_history
 def request_status_change(
     session: Session,
     actor: Actor,
@@ -331,6 +335,7 @@ def request_status_change(
     return request
 
 
+@records_history
 def decide_status_request(
     session: Session, actor: Actor, request_id: int, approve: bool, reason: str | None
 ) -> StatusRequest:
@@ -404,6 +409,7 @@ def other_deciders(session: Session, actor: Actor) -> int:
     )
 
 
+@records_history
 def withdraw_status_request(session: Session, actor: Actor, request_id: int) -> StatusRequest:
     """Withdraw one's own pending request."""
     actor.require("status.request")

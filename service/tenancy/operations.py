@@ -16,7 +16,7 @@ from service.actors import Actor
 from service.auth.secrets import check_password_rules, hash_password, new_token, token_digest
 from service.db import across_tenants
 from service.errors import Conflict, Invalid, NotFound
-from service.history.chain import append_event, start_chain
+from service.history.chain import append_event, lock_chain, records_history, start_chain
 from service.i18n import N_
 from service.schemas import field_errors
 from service.scoping import get_in_org
@@ -208,6 +208,7 @@ def create_user(session: Session, org: Organization, payload: Mapping, password:
     check_password_rules(password)
     if _email_taken(session, data["email"]):
         raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
+    lock_chain(session, org.id)
     user = User(org_id=org.id, password_hash=hash_password(password), **data)
     session.add(user)
     session.flush()
@@ -225,6 +226,7 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
     return get_in_org(session, User, user_id, actor)
 
 
+@records_history
 def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) -> User:
     """Change a user's name, role, mobile or active flag (admins only; never to lock oneself out)."""
     actor.require("users.manage")
