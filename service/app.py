@@ -9,12 +9,23 @@ from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from service.config import Config
 from service.db import make_engine, make_session_factory
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in routes: a database id, so a number past 32 bits is a 404, not an overflow."""
+
+    def __init__(self, url_map, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, **kwargs)
+
+
 bootstrap = Bootstrap5()
 
 
@@ -22,6 +33,7 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
     """Create the application; ``engine`` lets tests share one connection pool."""
     config = config or Config.from_env()
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.url_map.converters["int"] = IdConverter
     app.config.update(config.flask_settings())
     logging.basicConfig(level=logging.INFO)
 

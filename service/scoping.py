@@ -13,6 +13,22 @@ from service.i18n import N_
 
 T = TypeVar("T")
 
+#: Ids are 32-bit in every table; anything outside cannot exist (and would overflow a bind).
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value) -> int | None:
+    """Return ``value`` as a database id if it is one (ASCII digits in range), else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= MAX_ID else None
+
 
 def get_in_org(session: Session, model: type[T], object_id: int, actor: Actor) -> T:
     """Return ``model`` ``object_id`` of the actor's organisation, or raise :class:`NotFound`.
@@ -20,6 +36,8 @@ def get_in_org(session: Session, model: type[T], object_id: int, actor: Actor) -
     Always a query, never ``session.get``: a foreign object already in the identity map would
     otherwise come back unfiltered.
     """
+    if parse_id(object_id) is None:
+        raise NotFound(N_("Not found."))
     obj = session.scalar(select(model).where(model.id == object_id, model.org_id == actor.org_id))
     if obj is None:
         raise NotFound(N_("Not found."))

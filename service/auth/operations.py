@@ -21,7 +21,7 @@ from service.auth.secrets import (
 )
 from service.errors import Invalid, NotFound, Throttled
 from service.i18n import N_
-from service.scoping import get_in_org
+from service.scoping import get_in_org, parse_id
 
 ALL = {"all_tenants": True}
 
@@ -111,7 +111,7 @@ def authenticate(
 def load_session_user(session: Session, session_id: str) -> User | None:
     """Return the active user of a session cookie, unless their password changed since."""
     user_id, _, _fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    if parse_id(user_id) is None:
         return None
     user = session.scalar(select(User).where(User.id == int(user_id)).execution_options(**ALL))
     if user is None or not user.is_active or user.get_id() != session_id:

@@ -19,7 +19,7 @@ from service.actors import Actor
 from service.errors import Invalid
 from service.i18n import N_
 from service.schemas import Choice, Flag, StrictSchema, Text, field_errors, int_range
-from service.scoping import get_in_org
+from service.scoping import get_in_org, parse_id
 
 SORTS = (
     "next_due_on",
@@ -74,7 +74,7 @@ class Page:
 
 def _department_id(session: Session, actor: Actor, value: str) -> int:
     """Resolve a department filter given as an id (foreign ids are 404) or as a name."""
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return get_in_org(session, Department, int(value), actor).id
     dept_id = session.scalar(
         select(Department.id).where(Department.org_id == actor.org_id, Department.name == value)
@@ -135,9 +135,9 @@ def _decode_cursor(cursor: str, sort: str) -> tuple:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, value, row_id = json.loads(raw)
-    except (ValueError, binascii.Error, TypeError) as exc:
+    except (ValueError, binascii.Error, TypeError, UnicodeDecodeError) as exc:
         raise invalid from exc
-    if cursor_sort != sort or not isinstance(row_id, int):
+    if cursor_sort != sort or parse_id(row_id) is None or not isinstance(value, str | None):
         raise invalid
     column = Instrument.__table__.c[sort.lstrip("-")]
     try:

@@ -26,6 +26,7 @@ from service.history.queries import timeline
 from service.ledger import operations, queries
 from service.ledger.dates import add_months, month_grid
 from service.ledger.status import DIRECT_TRANSITIONS, actions_for
+from service.scoping import parse_id
 from service.tenancy import operations as tenancy_ops
 from service.web.context import actor, bind_actor, db, today
 from service.web.forms import form_data, form_error_page, safe_next
@@ -129,6 +130,8 @@ def calendar(client_id: int | None = None):
         year, month = (int(part) for part in request.args.get("month", f"{day:%Y-%m}").split("-"))
         first = date(year, month, 1)
     except ValueError:
+        abort(404)
+    if not 1900 <= year <= 9998:  # the grid shows the neighbouring months too
         abort(404)
     last = add_months(first, 1).replace(day=1).toordinal() - 1
     counts = queries.due_calendar(db(), actor(), first, date.fromordinal(last))
@@ -244,7 +247,7 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
 def bulk_edit():
     """Apply one department, custodian, interval or status to the selected instruments."""
     values = form_data(multi=("ids",))
-    ids = [int(i) for i in values.pop("ids", []) if str(i).isdigit()]
+    ids = [parse_id(i) or 0 for i in values.pop("ids", [])]  # 0 is nobody's: an unreadable id is a 404
     payload = {k: v for k, v in values.items() if k in operations.BULK_FIELDS and v not in ("", None)}
     try:
         changed = operations.bulk_edit(db(), actor(), ids, payload, today())

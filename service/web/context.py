@@ -56,6 +56,14 @@ def today() -> date:
     return today_in(user.org.timezone if user else current_app.config["CALRECALL"].default_timezone)
 
 
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _request_strings():
     """Yield every string of the request's query, form and JSON body."""
     yield from request.args.values()
@@ -78,9 +86,9 @@ def init_request_lifecycle(app: Flask) -> None:
     """Scope each request's session to the signed-in user's organisation; commit once at the end."""
 
     @app.before_request
-    def _refuse_nul_bytes():
-        # PostgreSQL cannot store U+0000 in text; no legitimate input contains it.
-        if any("\x00" in value for value in _request_strings()):
+    def _refuse_unstorable_text():
+        # PostgreSQL cannot store U+0000, and lone surrogates are not valid UTF-8 at all.
+        if any("\x00" in value or not _encodable(value) for value in _request_strings()):
             abort(400)
 
     @app.before_request

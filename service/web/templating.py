@@ -135,13 +135,19 @@ def options_for(kind: str, allowed=None) -> list[tuple[str, str]]:
 
 def url_with(**changes) -> str:
     """Return the current URL with some query parameters changed (``None`` removes one)."""
-    args = request.args.to_dict()
+    view_args = request.view_args or {}
+    # Query keys that url_for would read as its own options or as path parameters are dropped.
+    args = {
+        k: v
+        for k, v in request.args.items()
+        if not k.startswith("_") and k not in view_args and k != "endpoint"
+    }
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **view_args, **args)
 
 
 def init_templating(app: Flask) -> None:

@@ -119,3 +119,68 @@ def test_api_never_fails_on_junk(app, client, world, db_session, junk):
             path, method=method, data=b"\xff\xfe not json", headers=headers, content_type="application/json"
         )
         assert response.status_code < 500, (method, path, "bad bytes")
+
+
+def _cursor(payload) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def test_review_findings_never_fail(client, world, db_session):
+    """Each of these answered 500 before (found by review); now a 4xx or a page."""
+    login(client, world.a.admin)
+    big = 10**20
+    own = world.a.instruments[0].id
+    paths = [
+        "/instruments?department=²",
+        f"/instruments?department={big}",
+        f"/instruments/{big}",
+        f"/instruments/{2**63}/edit",
+        "/instruments?cursor=" + _cursor(["next_due_on", 123, 1]),
+        "/instruments?cursor=" + _cursor(["next_due_on", ["x"], 1]),
+        "/instruments?cursor=" + _cursor(["next_due_on", None, 2**70]),
+        "/instruments?sort=name&cursor=" + _cursor(["name", 5, 1]),
+        "/instruments?cursor=" + _cursor(["next_due_on", "2025-01-01", True]),
+        "/calendar?month=9999-12",
+        "/calendar?month=0001-01",
+        "/recall/30?window=7&cursor=x",
+        "/instruments?endpoint=x",
+        "/instruments?_external=1&_anchor=x",
+        f"/clients/{world.a.org.id}/instruments?client_id=5&cursor=x",
+    ]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code < 500, (path, response.status_code)
+    forms = [
+        ("/instruments/bulk", {"ids": ["²", str(big)], "interval_months": "3"}),
+        ("/instruments/bulk", {"ids": [str(own)], "department_id": str(big)}),
+        ("/instruments/new", {"management_no": "B-1", "name": "x", "custodian_user_id": str(big)}),
+        ("/org/departments", {"name": "大", "head_user_id": str(big)}),
+    ]
+    for path, data in forms:
+        response = client.post(path, data=data)
+        assert response.status_code < 500, (path, response.status_code)
+
+
+def test_api_review_findings_never_fail(client, world, db_session):
+    _api_token, token = create_api_token(db_session, world.a.actor("admin"), "t")
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    own = world.a.instruments[0].id
+    bodies = [
+        ("/api/v1/instruments/bulk", '{"ids": [100000000000000000000], "changes": {"interval_months": 3}}'),
+        (
+            "/api/v1/instruments/bulk",
+            f'{{"ids": [{own}], "changes": {{"department_id": 100000000000000000000}}}}',
+        ),
+        ("/api/v1/instruments", '{"management_no": "J-1", "name": "\\ud800"}'),
+        (
+            f"/api/v1/instruments/{own}/status-requests",
+            '{"action": "replace", "reason": "x", "replacement_id": 1e30}',
+        ),
+    ]
+    for path, body in bodies:
+        response = client.post(path, data=body, headers=headers)
+        assert response.status_code < 500, (path, body, response.status_code)
