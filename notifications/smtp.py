@@ -36,12 +36,26 @@ class SmtpChannel:
             email.add_alternative(message.html, subtype="html")
         return email
 
+    def _connect(self) -> smtplib.SMTP:
+        # Certificates are verified on both TLS paths; smtplib's own default context does not.
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
     def send(self, message: Message) -> SendResult:
         """Deliver one email; report whether a failure is worth retrying."""
-        email = self._compose(message)
+        if self.username and not (self.implicit_tls or self.starttls):
+            return SendResult(
+                ok=False, error="refusing to send SMTP credentials without TLS", retryable=False
+            )
         try:
-            smtp_class = smtplib.SMTP_SSL if self.implicit_tls else smtplib.SMTP
-            with smtp_class(self.host, self.port, timeout=self.timeout) as client:
+            email = self._compose(message)
+        except (ValueError, TypeError) as exc:  # e.g. a header with a line break
+            return SendResult(ok=False, error=f"cannot compose: {exc}", retryable=False)
+        try:
+            with self._connect() as client:
                 if self.starttls:
                     client.starttls(context=ssl.create_default_context())
                 if self.username:

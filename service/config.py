@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 BACKENDS = ("console", "file", "smtp", "twilio")
+#: Used when no SECRET_KEY is configured outside production; one per process start.
+_RUNTIME_SECRET = secrets.token_hex(32)
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -21,7 +24,8 @@ class Config:
 
     env: str = "development"
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'calrecall.sqlite3'}"
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    #: Empty means "generate one per start" outside production (sessions end at restart).
+    secret_key: str = ""
     sms_backend: str = "console"
     email_backend: str = "console"
     notify_file: str = str(INSTANCE_DIR / "notifications.jsonl")
@@ -44,13 +48,17 @@ class Config:
     #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none).
     #: Behind a proxy it must be set, or every visitor shares the proxy's address for throttling.
     trusted_proxies: int = 0
+    #: A signed-in session ends after this many hours without a request.
+    session_hours: int = 8
 
     def __post_init__(self) -> None:
         for name in ("sms_backend", "email_backend"):
             if getattr(self, name) not in BACKENDS:
                 raise ConfigError(f"{name.upper()} must be one of {', '.join(BACKENDS)}")
-        if self.is_production and not os.environ.get("SECRET_KEY"):
-            raise ConfigError("SECRET_KEY must be set in production")
+        if self.is_production and len(self.secret_key) < 16:
+            raise ConfigError("SECRET_KEY must be set (16 characters or more) in production")
+        if self.session_hours <= 0:
+            raise ConfigError("SESSION_HOURS must be positive")
         if self.email_backend == "smtp" and not self.smtp_url:
             raise ConfigError("EMAIL_BACKEND=smtp needs SMTP_URL")
 
@@ -81,8 +89,12 @@ class Config:
         for var, name in mapping.items():
             if env.get(var):
                 values[name] = env[var]
-        if env.get("TRUSTED_PROXIES"):
-            values["trusted_proxies"] = int(env["TRUSTED_PROXIES"])
+        for var, name in (("TRUSTED_PROXIES", "trusted_proxies"), ("SESSION_HOURS", "session_hours")):
+            if env.get(var):
+                try:
+                    values[name] = int(env[var])
+                except ValueError as exc:
+                    raise ConfigError(f"{var} must be a whole number") from exc
         values.update(overrides)
         return cls(**values)
 
@@ -90,7 +102,9 @@ class Config:
         """Return the Flask and extension settings derived from this configuration."""
         secure = self.is_production
         return {
-            "SECRET_KEY": self.secret_key,
+            "SECRET_KEY": self.secret_key or _RUNTIME_SECRET,
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_hours),
+            "SESSION_REFRESH_EACH_REQUEST": True,
             "SESSION_COOKIE_SECURE": secure,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

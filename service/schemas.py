@@ -52,15 +52,25 @@ def int_range(low: int, high: int):
 
 
 class Text(fields.String):
-    """A stripped string with a length limit; ``None`` allowed unless ``required``."""
+    """A stripped string with a length limit; ``None`` allowed unless ``required``.
 
-    def __init__(self, limit: int, **kwargs):
+    Control characters are refused (they end up in email headers, spreadsheets and labels);
+    ``multiline`` fields such as notes may contain line breaks and tabs.
+    """
+
+    def __init__(self, limit: int, multiline: bool = False, **kwargs):
         kwargs.setdefault("allow_none", not kwargs.get("required", False))
+        self.multiline = multiline
         super().__init__(validate=max_length(limit), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        result = super()._deserialize(value, attr, data, **kwargs)
-        return result.strip()
+        result = super()._deserialize(value, attr, data, **kwargs).strip()
+        allowed = "\n\r\t" if self.multiline else ""
+        if any((ord(c) < 32 or ord(c) == 127) and c not in allowed for c in result):
+            raise ValidationError(
+                N_("Contains control characters (such as line breaks) that are not allowed here.")
+            )
+        return result
 
 
 class Choice(fields.String):

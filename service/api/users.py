@@ -10,8 +10,8 @@ from service.api.schemas import InvitationOut
 from service.clock import now_utc
 from service.tenancy import operations as ops
 from service.tenancy.schemas import UserOut
-from service.tenancy.views import _send_invitation
 from service.web.context import actor, db
+from service.web.mail import send_invitation
 
 
 @bp.get("/users")
@@ -105,5 +105,5 @@ def invite_user():
     invitation, token = ops.invite_user(db(), who, json_body(), now_utc(), days)
     # Commit before emailing, as the web page does: a link must never point to a rolled-back invitation.
     db().commit()
-    _send_invitation(invitation, token, who.name, ops.get_org(db(), who))
-    return jsonify(InvitationOut().dump(invitation)), 201
+    sent = send_invitation(invitation, token, who.name, ops.get_org(db(), who))
+    return jsonify({**InvitationOut().dump(invitation), "email_sent": sent}), 201

@@ -51,7 +51,7 @@ class InstrumentIn(StrictSchema):
     conclusion = Choice(CONCLUSIONS)
     status = Choice(STATUSES, load_default="in_service")
     in_service_on = fields.Date(allow_none=True)
-    notes = Text(2000)
+    notes = Text(2000, multiline=True)
 
 
 class InstrumentOut(StrictSchema):

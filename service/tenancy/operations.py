@@ -323,6 +323,18 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: int, now: d
     return invitation
 
 
+def reissue_invitation(
+    session: Session, actor: Actor, invitation_id: int, now: datetime, days: int
+) -> tuple[Invitation, str]:
+    """Replace an open invitation with a fresh link (tokens are stored hashed: none can be re-sent)."""
+    actor.require("users.manage")
+    old = get_in_org(session, Invitation, invitation_id, actor)
+    if old.accepted_at is not None:
+        raise Conflict(N_("This invitation has already been accepted."))
+    old.revoked_at = old.revoked_at or now
+    return _new_invitation(session, actor.org_id, old.email, old.role, actor.user_id, now, days)
+
+
 def open_invitation(session: Session, token: str, now: datetime) -> Invitation:
     """Return the invitation behind a token if it can still be accepted, else raise NotFound."""
     invitation = session.scalar(

@@ -14,7 +14,7 @@ from service.tenancy.validation import benchmark_industries, henan_regions
 from service.web.context import actor, db
 from service.web.forms import form_data, form_error_page
 from service.web.i18n import translate, translate_errors
-from service.web.mail import external_url, send_email
+from service.web.mail import send_invitation
 
 bp = Blueprint("tenancy", __name__, url_prefix="/org")
 
@@ -60,19 +60,16 @@ def organisation():
     return redirect(url_for("tenancy.organisation"), code=303)
 
 
-def _send_invitation(invitation, token: str, inviter: str, org) -> None:
-    send_email(
-        invitation.email,
-        "invitation",
-        "zh_Hans_CN",
-        f"invite-{invitation.id}",
-        org_slug=org.slug,
-        org=org,
-        inviter=inviter,
-        role=invitation.role,
-        days=_config().invitation_days,
-        link=external_url(url_for("auth.accept_invitation", token=token)),
-    )
+def _report_invitation(sent: bool, email: str) -> None:
+    if sent:
+        flash(gettext("Invitation sent to %(email)s.", email=email), "success")
+    else:
+        flash(
+            gettext(
+                "The invitation to %(email)s could not be emailed; use Resend to try again.", email=email
+            ),
+            "warning",
+        )
 
 
 @bp.post("/invitations")
@@ -88,9 +85,24 @@ def invite():
             exc.field_errors,
             **{**_page(), "invite_values": values},
         )
+    db().commit()  # the link must exist before anyone can follow it
+    _report_invitation(
+        send_invitation(invitation, token, actor().name, ops.get_org(db(), actor())), invitation.email
+    )
+    return redirect(url_for("tenancy.organisation"), code=303)
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+@login_required
+def resend_invitation(invitation_id: int):
+    """Send a fresh link (the old one stops working): for lost or undelivered invitations."""
+    invitation, token = ops.reissue_invitation(
+        db(), actor(), invitation_id, now_utc(), _config().invitation_days
+    )
     db().commit()
-    _send_invitation(invitation, token, actor().name, ops.get_org(db(), actor()))
-    flash(gettext("Invitation sent to %(email)s.", email=invitation.email), "success")
+    _report_invitation(
+        send_invitation(invitation, token, actor().name, ops.get_org(db(), actor())), invitation.email
+    )
     return redirect(url_for("tenancy.organisation"), code=303)
 
 
@@ -217,13 +229,18 @@ def clients():
     except Invalid as exc:
         return form_error_page("tenancy/clients.html", exc.field_errors, **{**context, "values": values})
     db().commit()
-    _send_invitation(invitation, token, who.name, firm)
-    flash(
-        gettext(
+    if send_invitation(invitation, token, who.name, firm):
+        message = gettext(
             "%(name)s registered; an invitation went to %(email)s.", name=firm.name, email=invitation.email
-        ),
-        "success",
-    )
+        )
+        flash(message, "success")
+    else:
+        message = gettext(
+            "%(name)s registered, but the invitation to %(email)s could not be emailed.",
+            name=firm.name,
+            email=invitation.email,
+        )
+        flash(message, "warning")
     return redirect(url_for("tenancy.clients"), code=303)
 
 

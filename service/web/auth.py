@@ -50,6 +50,7 @@ def start_session(user) -> None:
     session.clear()
     if locale:
         session["locale"] = locale
+    session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without activity
     login_user(user)
 
 

@@ -117,6 +117,18 @@ def init_request_lifecycle(app: Flask) -> None:
             return render_template("errors/error.html", code=409, message=None), 409
         return response
 
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if signed_in_user() is not None or request.blueprint == "api":
+            # Ledgers, tokens and personal data stay out of shared caches and the back-forward cache.
+            headers["Cache-Control"] = "no-store"
+        return response
+
     @app.teardown_appcontext
     def _close(_exc):
         session = g.pop("db_session", None)

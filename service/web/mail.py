@@ -39,3 +39,22 @@ def send_email(to: str, template: str, locale: str, key: str, org_slug: str | No
 def external_url(path: str) -> str:
     """Return the public address of ``path`` for links in emails."""
     return current_app.config["CALRECALL"].base_url.rstrip("/") + path
+
+
+def send_invitation(invitation, token: str, inviter: str, org) -> bool:
+    """Email an invitation link (in Chinese: the invitee has chosen no language yet)."""
+    from flask import url_for
+
+    config = current_app.config["CALRECALL"]
+    return send_email(
+        invitation.email,
+        "invitation",
+        "zh_Hans_CN",
+        f"invite-{invitation.id}",
+        org_slug=org.slug,
+        org=org,
+        inviter=inviter,
+        role=invitation.role,
+        days=config.invitation_days,
+        link=external_url(url_for("auth.accept_invitation", token=token)),
+    )

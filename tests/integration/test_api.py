@@ -220,7 +220,8 @@ def test_invitation_is_emailed_and_its_token_not_returned(client, db_session, wo
     )
     assert response.status_code == 201, response.json
     body = response.json
-    assert set(body) == {"id", "email", "role", "created_at", "expires_at"}
+    assert set(body) == {"id", "email", "role", "created_at", "expires_at", "email_sent"}
+    assert body["email_sent"] is True
     assert body["email"] == "new.person@example.com"
     invitation = fresh(db_session, Invitation, body["id"])
     assert invitation.org_id == world.a.org.id

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models import PasswordReset, SignInAttempt, User
+from models import Invitation, PasswordReset, SignInAttempt, User
 from service.app import create_app
 from service.auth.secrets import verify_password
 from service.clock import now_utc
@@ -258,9 +258,13 @@ def test_csrf_is_enforced(config, engine, sessions, world):
 
 
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "prod-secret")
+    monkeypatch.setenv("SECRET_KEY", "prod-secret-0123456789")
     app = create_app(
-        Config(env="production", secret_key="prod-secret", database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+        Config(
+            env="production",
+            secret_key="prod-secret-0123456789",
+            database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        )
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -332,3 +336,53 @@ def test_client_address_comes_from_trusted_proxies_only(config, engine, sessions
         headers={"X-Forwarded-For": "198.51.100.7"},
     )
     assert (blocked.status_code, other_visitor.status_code) == (429, 303)
+
+
+def test_security_headers_and_no_caching_of_private_pages(client, world):
+    anonymous = client.get("/login")
+    assert anonymous.headers["X-Frame-Options"] == "DENY"
+    assert anonymous.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in anonymous.headers["Content-Security-Policy"]
+    assert anonymous.headers["Referrer-Policy"] == "same-origin"
+    login(client, world.a.metrology)
+    assert client.get("/account/tokens").headers["Cache-Control"] == "no-store"
+
+
+def test_sessions_expire_after_inactivity(app, client, world):
+    login(client, world.a.metrology)
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
+    cookie = client.get_cookie("session")
+    assert cookie.expires is not None  # a sliding, permanent session rather than a 31-day one
+
+
+def test_control_characters_are_refused_in_names_but_notes_keep_lines(client, world, db_session):
+    login(client, world.a.admin)
+    response = client.post("/org", data={"name": "Acme\r\nBcc: victim@example.com"})
+    assert response.status_code == 422
+    client.post("/logout")
+    login(client, world.a.metrology)
+    response = client.post(
+        "/instruments/new",
+        data={"management_no": "CC-1", "name": "表", "interval_months": "12", "notes": "第一行\r\n第二行"},
+    )
+    assert response.status_code == 303
+
+
+def test_undeliverable_invitation_is_reported_and_can_be_resent(config, engine, sessions, world, db_session):
+    app = create_app(
+        Config(**{**config.__dict__, "email_backend": "smtp", "smtp_url": "smtp://127.0.0.1:9"}),
+        engine=engine,
+    )
+    app.extensions["calrecall.sessions"] = sessions
+    client = app.test_client()
+    login(client, world.a.admin)
+    page = client.post(
+        "/org/invitations", data={"email": "lost@example.com", "role": "viewer"}, follow_redirects=True
+    )
+    assert "alert-warning" in page.text
+    old = db_session.scalar(select(Invitation).where(Invitation.email == "lost@example.com"))
+    client.post(f"/org/invitations/{old.id}/resend")
+    db_session.expire_all()
+    invitations = db_session.scalars(select(Invitation).where(Invitation.email == "lost@example.com")).all()
+    assert len(invitations) == 2
+    assert sum(1 for i in invitations if i.revoked_at is None) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from email import message_from_bytes, policy
 
 import pytest
@@ -92,3 +93,27 @@ def test_password_reset_goes_out_by_smtp(smtp_server, config, engine, sessions, 
     [mail] = mailbox.messages
     assert mail["To"] == world.a.viewer.email
     assert "/password/reset/pwr_" in mail.get_body(("plain",)).get_content()
+
+
+def test_credentials_are_never_sent_without_tls(smtp_server):
+    _mailbox, url = smtp_server
+    result = SmtpChannel(url.replace("smtp://", "smtp://user:secret@"), "noreply@example.cn").send(
+        _message("a@b.cn")
+    )
+    assert (result.ok, result.retryable) == (False, False)
+    assert "TLS" in result.error
+
+
+def test_implicit_tls_verifies_the_certificate(monkeypatch):
+    seen = {}
+
+    class FakeSSL:
+        def __init__(self, host, port, timeout, context):
+            seen["verify"] = context.verify_mode
+            seen["hostname"] = context.check_hostname
+            raise OSError("no server here")
+
+    monkeypatch.setattr("notifications.smtp.smtplib.SMTP_SSL", FakeSSL)
+    result = SmtpChannel("smtps://mail.example.cn", "noreply@example.cn").send(_message("a@b.cn"))
+    assert result.ok is False
+    assert seen == {"verify": ssl.CERT_REQUIRED, "hostname": True}
