@@ -38,8 +38,6 @@ CERTIFICATE_TYPES = (
 STATUSES = ("in_service", "out_for_calibration", "suspended", "sealed", "under_repair", "scrapped")
 LABELS = ("green", "yellow", "red")
 
-#: Statuses in which an instrument is out of use altogether: never recalled, always labelled red.
-RETIRED_STATUSES = ("suspended", "sealed", "scrapped")
 #: Statuses whose instruments are still expected back at their due date (recall lists, reminders).
 RECALLED_STATUSES = ("in_service", "out_for_calibration", "under_repair")
 #: Statuses that make an instrument unusable (red label) whatever its certificate says.

@@ -65,11 +65,6 @@ class Organization(Base):
             return "large"
         return None
 
-    @property
-    def is_institute(self) -> bool:
-        """Whether this organisation is a metrology institute."""
-        return self.kind == "institute"
-
 
 class ClientLink(Base):
     """An institute serving a client firm. Staff see the firm's ledger only while it is active."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
+from service.errors import Invalid
 from service.i18n import N_
 from service.tenancy.validation import is_valid_mobile, normalise_mobile
 
@@ -110,6 +111,14 @@ class Flag(fields.Boolean):
 
     truthy = fields.Boolean.truthy | {"on", "是", "√", "Y", "y"}
     falsy = fields.Boolean.falsy | {"off", "否", "×", "N", "n"}
+
+
+def load_or_invalid(schema: Schema, payload, **kwargs) -> dict:
+    """Validate ``payload`` with ``schema``; raise :class:`Invalid` with a message per field."""
+    try:
+        return schema.load(dict(payload), **kwargs)
+    except ValidationError as exc:
+        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
 
 
 def field_errors(error: ValidationError) -> dict[str, list[str]]:

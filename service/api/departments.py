@@ -95,9 +95,8 @@ def update_department(department_id: int):
         403: Forbidden
         404: NotFound
     """
-    department = ops.get_department(db(), actor(), department_id)
-    current = {"name": department.name, "head_user_id": department.head_user_id}
-    updated = ops.update_department(db(), actor(), department_id, {**current, **json_body()})
+    ops.get_department(db(), actor(), department_id)  # another firm's id is 404 whatever the body
+    updated = ops.update_department(db(), actor(), department_id, json_body(), partial=True)
     return jsonify(DepartmentOut().dump(updated))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from service.api import bp
-from service.api.helpers import json_body, load
+from service.api.helpers import json_body
 from service.api.schemas import BulkEditIn, EventOut
 from service.history.queries import timeline
 from service.ledger import operations, queries
 from service.ledger.schemas import InstrumentOut
+from service.schemas import load_or_invalid
 from service.web.context import actor, db, today
 
 
@@ -167,7 +168,7 @@ def bulk_edit():
         403: Forbidden
         404: NotFound
     """
-    data = load(BulkEditIn(), json_body())
+    data = load_or_invalid(BulkEditIn(), json_body())
     changed = operations.bulk_edit(db(), actor(), data["ids"], data["changes"], today())
     return jsonify({"items": [_out(i) for i in changed]})
 

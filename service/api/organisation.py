@@ -48,13 +48,4 @@ def update_organisation():
         400: Invalid
         403: Forbidden
     """
-    org = ops.get_org(db(), actor())
-    current = {
-        "name": org.name,
-        "credit_code": org.credit_code,
-        "region_code": org.region_code,
-        "industry": org.industry,
-        "employees": org.employees,
-        "annual_revenue_wan": str(org.annual_revenue_wan) if org.annual_revenue_wan is not None else None,
-    }
-    return jsonify(OrgOut().dump(ops.update_org_profile(db(), actor(), {**current, **json_body()})))
+    return jsonify(OrgOut().dump(ops.update_org_profile(db(), actor(), json_body(), partial=True)))

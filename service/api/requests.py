@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from service.api import bp
-from service.api.helpers import json_body, load, optional_json_body
+from service.api.helpers import json_body, optional_json_body
 from service.api.schemas import DecisionIn, EmptyIn, StatusRequestIn, StatusRequestOut, StatusRequestQuery
 from service.ledger import operations, queries
+from service.schemas import load_or_invalid
 from service.web.context import actor, db
 
 
@@ -62,7 +63,7 @@ def request_status_change(instrument_id: int):
         409: Conflict
     """
     queries.get_instrument(db(), actor(), instrument_id)  # another firm's id is 404 whatever the body
-    data = load(StatusRequestIn(), json_body())
+    data = load_or_invalid(StatusRequestIn(), json_body())
     created = operations.request_status_change(
         db(), actor(), instrument_id, data["action"], data.get("reason"), data.get("replacement_id")
     )
@@ -89,14 +90,14 @@ def list_status_requests():
                   items: {type: array, items: StatusRequestOut}
         400: Invalid
     """
-    state = load(StatusRequestQuery(), request.args)["state"]
+    state = load_or_invalid(StatusRequestQuery(), request.args)["state"]
     found = queries.list_status_requests(db(), actor(), None if state == "all" else state)
     return jsonify({"items": [_out(r) for r in found]})
 
 
 def _decide(request_id: int, approve: bool):
     queries.get_status_request(db(), actor(), request_id)  # another firm's id is 404 whatever the body
-    reason = load(DecisionIn(), optional_json_body()).get("reason")
+    reason = load_or_invalid(DecisionIn(), optional_json_body()).get("reason")
     decided = operations.decide_status_request(db(), actor(), request_id, approve, reason)
     return jsonify(_out(decided))
 
@@ -172,5 +173,5 @@ def withdraw_status_request(request_id: int):
         409: Conflict
     """
     queries.get_status_request(db(), actor(), request_id)
-    load(EmptyIn(), optional_json_body())
+    load_or_invalid(EmptyIn(), optional_json_body())
     return jsonify(_out(operations.withdraw_status_request(db(), actor(), request_id)))

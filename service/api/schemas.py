@@ -10,15 +10,13 @@ from marshmallow import ValidationError, fields
 
 from models.ledger import REQUEST_STATES, STATUS_ACTIONS
 from service.i18n import N_
+from service.ledger import operations
 from service.schemas import Choice, StrictSchema
-
-#: How many instruments one bulk edit may change.
-MAX_BULK = 1000
 
 
 def _bulk_size(ids: list) -> None:
-    if len(ids) > MAX_BULK:
-        raise ValidationError(N_("At most %(limit)s instruments at once.", limit=MAX_BULK))
+    if len(ids) > operations.MAX_BULK:
+        raise ValidationError(N_("At most %(limit)s instruments at once.", limit=operations.MAX_BULK))
 
 
 class ErrorOut(StrictSchema):

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from service.i18n import N_
 from service.ledger import status as lifecycle
 from service.ledger.dates import next_due_on
 from service.ledger.schemas import InstrumentIn
-from service.schemas import field_errors
+from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 
 log = logging.getLogger(__name__)
@@ -58,13 +57,6 @@ TRACKED_FIELDS = (
     "notes",
 )
 MAX_REASON = 1000
-
-
-def _load(payload: Mapping, partial: bool = False) -> dict:
-    try:
-        return InstrumentIn().load(dict(payload), partial=partial)
-    except ValidationError as exc:
-        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
 
 
 def _snapshot(instrument: Instrument) -> dict:
@@ -140,7 +132,7 @@ def _check_rules(session: Session, instrument: Instrument, today: date) -> None:
 def create_instrument(session: Session, actor: Actor, payload: Mapping, today: date) -> Instrument:
     """Add an instrument to the actor's ledger and record its creation in the history."""
     actor.require("ledger.write")
-    data = _load(payload)
+    data = load_or_invalid(InstrumentIn(), payload)
     _resolve_department(session, actor, data)
     _resolve_custodian(session, actor, data)
     instrument = Instrument(org_id=actor.org_id)
@@ -169,7 +161,7 @@ def update_instrument(
     """Change an instrument's columns; status changes that need approval are refused here."""
     actor.require("ledger.write")
     instrument = get_in_org(session, Instrument, instrument_id, actor)
-    data = _load(payload, partial=partial)
+    data = load_or_invalid(InstrumentIn(), payload, partial=partial)
     _resolve_department(session, actor, data)
     _resolve_custodian(session, actor, data)
     target = data.get("status", instrument.status)
@@ -204,6 +196,8 @@ def _change(session: Session, actor: Actor, instrument: Instrument, data: dict, 
     return instrument
 
 
+#: How many instruments one bulk edit may change (web and API alike).
+MAX_BULK = 1000
 BULK_FIELDS = (
     "department_id",
     "custodian_user_id",
@@ -230,12 +224,14 @@ def bulk_edit(
         )
     if not instrument_ids:
         raise Invalid(N_("Select at least one instrument."), {"ids": [N_("Select at least one instrument.")]})
+    if len(instrument_ids) > MAX_BULK:
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            {"ids": [N_("At most %(limit)s instruments at once.", limit=MAX_BULK)]},
+        )
     if not payload:
         raise Invalid(N_("Choose at least one change."), {"_schema": [N_("Choose at least one change.")]})
-    try:
-        data = InstrumentIn(only=[f for f in BULK_FIELDS]).load(dict(payload), partial=True)
-    except ValidationError as exc:
-        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
+    data = load_or_invalid(InstrumentIn(only=BULK_FIELDS), payload, partial=True)
     _resolve_custodian(session, actor, data)
     if data.get("department_id") is not None:
         get_in_org(session, Department, data["department_id"], actor)
@@ -259,6 +255,20 @@ def bulk_edit(
     return [_change(session, actor, instrument, dict(data), today) for instrument in instruments]
 
 
+def _id_of_management_no(session: Session, actor: Actor, management_no: str) -> int:
+    found = session.scalar(
+        select(Instrument.id).where(
+            Instrument.org_id == actor.org_id, Instrument.management_no == management_no
+        )
+    )
+    if found is None:
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            {"replacement_no": [N_("No instrument has the management number %(no)s.", no=management_no)]},
+        )
+    return found
+
+
 def _reason(text: str | None, field: str = "reason") -> str:
     text = (text or "").strip()
     if not text:
@@ -279,10 +289,16 @@ def request_status_change(
     action: str,
     reason: str | None,
     replacement_id: int | None = None,
+    replacement_no: str | None = None,
 ) -> StatusRequest:
-    """Ask for a suspension, resumption, sealing, unsealing, replacement or scrapping."""
+    """Ask for a suspension, resumption, sealing, unsealing, replacement or scrapping.
+
+    The replacement is named by id (API) or by its management number (the page's form).
+    """
     actor.require("status.request")
     instrument = get_in_org(session, Instrument, instrument_id, actor)
+    if replacement_no and replacement_no.strip():
+        replacement_id = _id_of_management_no(session, actor, replacement_no.strip())
     if action not in STATUS_ACTIONS:
         raise Invalid(N_("Please correct the marked fields."), {"action": [N_("Unknown action.")]})
     reason = _reason(reason)

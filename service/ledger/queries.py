@@ -18,7 +18,7 @@ from models.ledger import ABC_CLASSES, LABELS, RECALLED_STATUSES, STATUSES
 from service.actors import Actor
 from service.errors import Invalid
 from service.i18n import N_
-from service.schemas import Choice, Flag, StrictSchema, Text, field_errors, int_range
+from service.schemas import Choice, Flag, StrictSchema, Text, int_range, load_or_invalid
 from service.scoping import get_in_org, parse_id
 
 SORTS = (
@@ -58,10 +58,7 @@ class InstrumentFilter(StrictSchema):
 
 def parse_filters(args: Mapping) -> dict:
     """Validate list parameters; raise :class:`Invalid` with a message per parameter."""
-    try:
-        return InstrumentFilter().load({k: v for k, v in args.items() if k != "page"})
-    except ValidationError as exc:
-        raise Invalid(N_("Please correct the marked fields."), field_errors(exc)) from exc
+    return load_or_invalid(InstrumentFilter(), {k: v for k, v in args.items() if k != "page"})
 
 
 @dataclass(frozen=True)

@@ -264,18 +264,14 @@ def bulk_edit():
 def request_status(instrument_id: int):
     """Request a suspension, resumption, sealing, unsealing, replacement or scrapping."""
     values = form_data()
-    replacement = values.get("replacement_no", "").strip()
-    replacement_id = None
     try:
-        if replacement:
-            found = queries.list_instruments(
-                db(), actor(), {"management_no": replacement, "limit": 1}, today()
-            ).items
-            if not found:
-                raise Invalid(gettext("No instrument has the management number %(no)s.", no=replacement))
-            replacement_id = found[0].id
         operations.request_status_change(
-            db(), actor(), instrument_id, values.get("action", ""), values.get("reason"), replacement_id
+            db(),
+            actor(),
+            instrument_id,
+            values.get("action", ""),
+            values.get("reason"),
+            replacement_no=values.get("replacement_no"),
         )
     except DomainError as exc:
         if exc.status == 404:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from service.db import across_tenants
 from service.errors import Conflict, Invalid, NotFound
 from service.history.chain import append_event, lock_chain, records_history, start_chain
 from service.i18n import N_
-from service.schemas import field_errors
+from service.schemas import field_errors, load_or_invalid
 from service.scoping import get_in_org
 from service.tenancy.schemas import (
     DepartmentIn,
@@ -31,14 +31,6 @@ from service.tenancy.schemas import (
 )
 
 FIX_FIELDS = N_("Please correct the marked fields.")
-
-
-def load(schema: Schema, payload: Mapping, **kwargs) -> dict:
-    """Validate ``payload`` with ``schema``; raise :class:`Invalid` with a message per field."""
-    try:
-        return schema.load(dict(payload), **kwargs)
-    except ValidationError as exc:
-        raise Invalid(FIX_FIELDS, field_errors(exc)) from exc
 
 
 def roles_for(kind: str) -> tuple[str, ...]:
@@ -65,7 +57,7 @@ def _check_unique_org(session: Session, data: dict, org_id: int | None = None) -
 
 def create_org(session: Session, payload: Mapping) -> Organization:
     """Register an organisation (CLI and institute onboarding); starts its history chain."""
-    data = load(OrgCreateIn(), payload)
+    data = load_or_invalid(OrgCreateIn(), payload)
     _check_unique_org(session, data)
     org = Organization(**data)
     session.add(org)
@@ -74,10 +66,12 @@ def create_org(session: Session, payload: Mapping) -> Organization:
     return org
 
 
-def update_org_profile(session: Session, actor: Actor, payload: Mapping) -> Organization:
-    """Change the actor's organisation's profile (admins only)."""
+def update_org_profile(
+    session: Session, actor: Actor, payload: Mapping, partial: bool = False
+) -> Organization:
+    """Change the actor's organisation's profile (admins only); ``partial`` keeps absent fields."""
     actor.require("org.manage")
-    data = load(OrgProfileIn(), payload)
+    data = load_or_invalid(OrgProfileIn(), payload, partial=partial)
     org = session.get(Organization, actor.org_id)
     _check_unique_org(session, data, org.id)
     for key, value in data.items():
@@ -202,7 +196,7 @@ def _email_taken(session: Session, email: str) -> bool:
 
 def create_user(session: Session, org: Organization, payload: Mapping, password: str) -> User:
     """Create a user in ``org`` (CLI, demo data and invitation acceptance)."""
-    data = load(UserIn(), payload)
+    data = load_or_invalid(UserIn(), payload)
     data["email"] = data["email"].lower()
     _check_role(org, data["role"])
     check_password_rules(password)
@@ -231,7 +225,7 @@ def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) 
     """Change a user's name, role, mobile or active flag (admins only; never to lock oneself out)."""
     actor.require("users.manage")
     user = get_in_org(session, User, user_id, actor)
-    data = load(UserUpdateIn(), payload, partial=True)
+    data = load_or_invalid(UserUpdateIn(), payload, partial=True)
     if "role" in data:
         _check_role(user.org, data["role"])
     if user.id == actor.user_id and (data.get("role", "admin") != "admin" or data.get("is_active") is False):
@@ -256,7 +250,7 @@ def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) 
 
 def update_own_profile(session: Session, user: User, payload: Mapping) -> User:
     """Change one's own name, mobile and language."""
-    data = load(ProfileIn(), payload)
+    data = load_or_invalid(ProfileIn(), payload)
     for key, value in data.items():
         setattr(user, key, value)
     session.flush()
@@ -286,7 +280,7 @@ def invite_user(
 ) -> tuple[Invitation, str]:
     """Invite someone by email to join the actor's organisation; returns the token to email."""
     actor.require("users.manage")
-    data = load(InvitationIn(), payload)
+    data = load_or_invalid(InvitationIn(), payload)
     email = data["email"].lower()
     org = session.get(Organization, actor.org_id)
     _check_role(org, data["role"])
@@ -379,8 +373,11 @@ def get_department(session: Session, actor: Actor, department_id: int) -> Depart
     return get_in_org(session, Department, department_id, actor)
 
 
-def _save_department(session: Session, actor: Actor, department: Department, payload: Mapping) -> Department:
-    data = load(DepartmentIn(), payload)
+def _save_department(
+    session: Session, actor: Actor, department: Department, payload: Mapping, partial: bool = False
+) -> Department:
+    data = {"name": department.name, "head_user_id": department.head_user_id} if partial else {}
+    data |= load_or_invalid(DepartmentIn(), payload, partial=partial)
     if data.get("head_user_id") is not None:
         get_in_org(session, User, data["head_user_id"], actor)
     clash = session.scalar(
@@ -405,10 +402,14 @@ def create_department(session: Session, actor: Actor, payload: Mapping) -> Depar
     return _save_department(session, actor, Department(org_id=actor.org_id), payload)
 
 
-def update_department(session: Session, actor: Actor, department_id: int, payload: Mapping) -> Department:
+def update_department(
+    session: Session, actor: Actor, department_id: int, payload: Mapping, partial: bool = False
+) -> Department:
     """Rename a department or change its head."""
     actor.require("departments.manage")
-    return _save_department(session, actor, get_in_org(session, Department, department_id, actor), payload)
+    return _save_department(
+        session, actor, get_in_org(session, Department, department_id, actor), payload, partial
+    )
 
 
 def delete_department(session: Session, actor: Actor, department_id: int) -> None:
