@@ -481,3 +481,22 @@ def test_deactivating_the_other_admin_does_not_open_self_approval(client, world,
         select(Event).where(Event.kind == "user.updated", Event.subject_id == second.id)
     )
     assert changed.data["changes"]["is_active"] == [True, False]
+
+
+def test_bulk_edit_failing_midway_rolls_back_the_rows_already_changed(client, world, db_session):
+    """A row that breaks a rule only when it is reached (legacy data) undoes the whole edit."""
+    first, second, third = world.a.instruments
+    legacy = db_session.get(Instrument, second.id)
+    # Data from before the rules (e.g. an old import): a last date in the future.
+    db_session.execute(
+        Instrument.__table__.update()
+        .where(Instrument.id == legacy.id)
+        .values(last_done_on=_today() + timedelta(days=30))
+    )
+    db_session.commit()
+    login(client, world.a.metrology)
+    client.post("/instruments/bulk", data={"ids": [first.id, second.id, third.id], "interval_months": "3"})
+    db_session.expire_all()
+    assert [db_session.get(Instrument, i.id).interval_months for i in (first, second, third)] == [12, 12, 12]
+    updates = db_session.scalars(select(Event).where(Event.kind == "instrument.updated")).all()
+    assert updates == []

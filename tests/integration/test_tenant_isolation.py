@@ -7,17 +7,21 @@ here: new routes are covered automatically.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from models import Base, ClientLink, HistoryHead, Organization, TenantScoped
+from service.app import create_app
 from service.auth.operations import create_api_token
 from service.clock import now_utc
+from service.config import Config
 from service.ledger import operations as ledger_ops
 from service.tenancy import operations as tenancy_ops
 from tests.conftest import login
-from tests.factories import make_org
+from tests.factories import PASSWORD, make_org
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
 #: Plausible form and JSON fields, so that a request is not refused for being empty before the id is checked.
@@ -238,3 +242,36 @@ def test_session_net_refuses_unscoped_and_cross_tenant_work(world, sessions):
         session.flush()
     session.rollback()
     session.close()
+
+
+def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_session):
+    """With CSRF on (as in production), a POST without the token changes nothing, on every route."""
+    app = create_app(Config(**{**config.__dict__, "csrf_enabled": True}), engine=engine)
+    app.extensions["calrecall.sessions"] = sessions
+    client = app.test_client()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post("/login", data={"email": world.a.admin.email, "password": PASSWORD, "csrf_token": token})
+    own = {
+        "instrument_id": world.a.instruments[0].id,
+        "department_id": world.a.department.id,
+        "request_id": 1,
+        "user_id": world.a.viewer.id,
+        "token_id": 1,
+        "invitation_id": 1,
+        "link_id": 1,
+        "client_id": world.a.org.id,
+        "window": "30",
+        "token": "x",
+    }
+    before = _snapshot(db_session, world.a.org.id)
+    posts = 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint.startswith("api.") or rule.endpoint == "auth.logout":
+            continue
+        response = client.post(_path(rule, own), data=BODY)
+        assert response.status_code in (303, 400), (rule.rule, response.status_code)
+        posts += 1
+    assert client.get("/").status_code == 200  # still signed in
+    assert _snapshot(db_session, world.a.org.id) == before
+    assert posts >= 15
