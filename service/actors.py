@@ -29,7 +29,8 @@ CLIENT_LINK_PERMISSIONS = frozenset(_READ)
 class Actor:
     """A user acting on one organisation: their own, or a client firm through a client link."""
 
-    user_id: int
+    #: ``None`` for the system itself (CLI, jobs); history then records ``name`` only.
+    user_id: int | None
     name: str
     role: str
     home_org_id: int
@@ -61,6 +62,11 @@ class Actor:
     def for_client(self, firm_id: int) -> Actor:
         """Return this institute actor acting on a client firm (the link is checked by the caller)."""
         return Actor(self.user_id, self.name, self.role, self.home_org_id, self.home_org_kind, firm_id)
+
+    @classmethod
+    def system(cls, org_id: int, org_kind: str, name: str) -> Actor:
+        """Return an actor for work done by the system itself (the CLI, jobs) as an administrator."""
+        return cls(None, name, "admin", org_id, org_kind, org_id)
 
     @classmethod
     def of(cls, user) -> Actor:
