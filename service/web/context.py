@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models import Organization
 from service.actors import Actor
 from service.clock import today_in
 from service.db import begin_writes_immediately, scope_to_org
@@ -51,8 +52,14 @@ def signed_in_user():
 
 
 def today() -> date:
-    """Return today's date in the requesting user's organisation's time zone."""
-    user = signed_in_user()
+    """Return today's date in the time zone of the organisation being worked on.
+
+    That is the client firm's when institute staff look at a client's ledger: due dates and
+    labels are the firm's own.
+    """
+    who, user = g.get("actor"), signed_in_user()
+    if who is not None and user is not None and who.org_id != user.org_id:
+        return today_in(db().get(Organization, who.org_id).timezone)
     return today_in(user.org.timezone if user else current_app.config["CALRECALL"].default_timezone)
 
 

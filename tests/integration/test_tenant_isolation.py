@@ -8,6 +8,7 @@ here: new routes are covered automatically.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,12 +17,12 @@ from werkzeug.routing import IntegerConverter
 from models import Base, ClientLink, HistoryHead, Organization, TenantScoped
 from service.app import create_app
 from service.auth.operations import create_api_token
-from service.clock import now_utc
+from service.clock import now_utc, today_in
 from service.config import Config
 from service.ledger import operations as ledger_ops
 from service.tenancy import operations as tenancy_ops
 from tests.conftest import login
-from tests.factories import PASSWORD, make_org
+from tests.factories import PASSWORD, make_instrument, make_org
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
 #: Plausible form and JSON fields, so that a request is not refused for being empty before the id is checked.
@@ -275,3 +276,20 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
     assert client.get("/").status_code == 200  # still signed in
     assert _snapshot(db_session, world.a.org.id) == before
     assert posts >= 15
+
+
+def test_client_ledgers_are_dated_in_the_clients_time_zone(client, world, db_session):
+    """Labels on a client's page follow the client's calendar, not the institute's."""
+    world.a.org.timezone = "Pacific/Kiritimati"  # UTC+14
+    world.institute.timezone = "Etc/GMT+12"  # UTC-12: always one or two days behind
+    db_session.commit()
+    firm_today = today_in("Pacific/Kiritimati")
+    instrument = make_instrument(
+        db_session, world.a.actor(), valid_until=(firm_today - timedelta(days=1)).isoformat()
+    )
+    db_session.commit()
+    login(client, world.institute_staff)
+    page = client.get(f"/clients/{world.a.org.id}/instruments/{instrument.id}")
+    assert (
+        'id="instrument-label"><span class="badge rounded-pill text-bg-danger" data-label="red"' in page.text
+    )
