@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -198,3 +199,85 @@ def register_cli(app: Flask) -> None:
         )
         if not report.ok:
             sys.exit(1)
+
+    @app.cli.group("ledger")
+    def ledger_group():
+        """Ledger import and export."""
+
+    @ledger_group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--org", "org_slug", required=True, help="slug of the organisation whose ledger this is")
+    @click.option("--dry-run", is_flag=True, help="report what the import would do and write nothing")
+    def ledger_import(file: Path, org_slug: str, dry_run: bool):
+        """Import a ledger (.xlsx, .xls, .ods, .csv); print a JSON summary, exit 2 if the file is unusable."""
+        from babel.support import Translations
+
+        from service.clock import today_in
+        from service.db import scope_to_org
+        from service.ledger_io.importer import import_ledger, render
+
+        # Ledger files and their users are Chinese: the summary speaks the Chinese catalogue.
+        catalog = Translations.load(str(Path(current_app.root_path) / "translations"), ["zh_Hans_CN"])
+        try:
+            with unit_of_work(_sessions()) as session:
+                org = _org(session, org_slug)
+                scope_to_org(session, org.id)
+                actor = Actor.system(org.id, org.kind, "台账导入")
+                with file.open("rb") as stream:
+                    report = import_ledger(
+                        session, actor, stream, file.name, today_in(org.timezone), dry_run=dry_run
+                    )
+        except DomainError as exc:
+            click.echo(f"error: {render(exc.message, catalog.gettext)}", err=True)
+            sys.exit(2)
+        click.echo(json.dumps(report.as_dict(catalog.gettext), ensure_ascii=False))
+
+    def _filter_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+        if bad := [v for v in values if "=" not in v]:
+            raise click.BadParameter(f"expected KEY=VALUE, got {bad[0]!r}")
+        return dict(value.split("=", 1) for value in values)
+
+    @ledger_group.command("export")
+    @click.option("--org", "org_slug", required=True, help="slug of the organisation whose ledger this is")
+    @click.option(
+        "--out",
+        "out_path",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="the file to write: xlsx, or CSV when it ends in .csv",
+    )
+    @click.option(
+        "--filter",
+        "filters",
+        multiple=True,
+        metavar="KEY=VALUE",
+        callback=_filter_pairs,
+        help="a filter of the ledger list, e.g. label=red or status=in_service (repeatable)",
+    )
+    def ledger_export(org_slug: str, out_path: Path, filters: dict[str, str]):
+        """Export a ledger in the import template's layout; print the rows written and the path as JSON."""
+        from service.clock import today_in
+        from service.db import scope_to_org
+        from service.ledger.queries import parse_filters
+        from service.ledger_io.exporter import export_ledger
+
+        fmt = "csv" if out_path.suffix.lower() == ".csv" else "xlsx"
+        # Written beside the target and renamed at the end, so a failed export leaves no half file.
+        partial = out_path.with_name(f".{out_path.name}.partial")
+        try:
+            # A read-only session rather than unit_of_work: its BEGIN IMMEDIATE would hold SQLite's
+            # write lock for the whole export and make the web's writes wait.
+            with _sessions()() as session:
+                org = _org(session, org_slug)
+                scope_to_org(session, org.id)
+                actor = Actor.system(org.id, org.kind, "台账导出")
+                with partial.open("wb") as out:
+                    count = export_ledger(
+                        session, actor, parse_filters(filters), today_in(org.timezone), out, fmt
+                    )
+            partial.replace(out_path)
+        except DomainError as exc:
+            _fail(exc)
+        finally:
+            partial.unlink(missing_ok=True)
+        click.echo(json.dumps({"exported": count, "path": str(out_path)}, ensure_ascii=False))

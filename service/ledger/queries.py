@@ -149,7 +149,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple:
     return value, row_id
 
 
-def _segments(stmt: Select, sort: str, cursor: str | None) -> list[Select]:
+def ordered_segments(stmt: Select, sort: str, cursor: str | None) -> list[Select]:
     """Return the ordered queries that together list ``stmt`` after ``cursor``, in display order.
 
     A nullable sort column (next_due_on) is split into its dated rows, compared as the row value
@@ -202,7 +202,7 @@ def list_instruments(session: Session, actor: Actor, filters: Mapping, today: da
     actor.require("ledger.read")
     sort, limit = filters.get("sort", "next_due_on"), filters.get("limit", DEFAULT_LIMIT)
     rows: list[Instrument] = []
-    for segment in _segments(filtered(session, actor, filters, today), sort, filters.get("cursor")):
+    for segment in ordered_segments(filtered(session, actor, filters, today), sort, filters.get("cursor")):
         rows += session.scalars(segment.limit(limit + 1 - len(rows))).unique()
         if len(rows) > limit:
             break

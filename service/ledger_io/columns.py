@@ -47,9 +47,35 @@ COLUMNS: tuple[Column, ...] = (
     Column("resolution", "分辨力", ("分度值", "分辨率", "分辨力/分度值")),
     Column("department", "使用部门", ("部门", "所属部门", "使用单位", "使用科室")),
     Column("location", "存放地点", ("安装地点", "使用地点", "存放/安装地点", "安装位置", "位置")),
-    Column("custodian", "保管人", ("责任人", "使用人", "保管人/使用人", "负责人")),
     Column(
-        "custodian_mobile", "保管人手机", ("手机", "手机号", "手机号码", "联系电话", "电话"), kind="mobile"
+        "custodian",
+        "保管人",
+        (
+            "责任人",
+            "使用人",
+            "保管人/使用人",
+            "负责人",
+            "责任人/保管人",
+            "保管人/责任人",
+            "使用保管人",
+            "使用保管人姓名",
+        ),
+    ),
+    Column(
+        "custodian_mobile",
+        "保管人手机",
+        (
+            "手机",
+            "手机号",
+            "手机号码",
+            "联系电话",
+            "电话",
+            "保管人电话",
+            "责任人电话",
+            "保管人手机号",
+            "使用保管人手机号",
+        ),
+        kind="mobile",
     ),
     Column("abc_class", "ABC分类", ("ABC管理类别", "管理类别", "ABC类", "ABC类别", "类别"), kind="abc"),
     Column("is_mandatory", "是否强检", ("强检", "是否强制检定", "强制检定"), kind="flag"),
@@ -76,15 +102,31 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "valid_until",
         "有效期至",
-        ("下次检定日期", "到期日期", "有效日期", "证书有效期", "有效期", "下次校准日期"),
+        (
+            "下次检定日期",
+            "到期日期",
+            "有效日期",
+            "证书有效期",
+            "有效期",
+            "下次校准日期",
+            "有效期至/下次检定日期",
+            "下次检定/校准日期",
+            "证书有效日期",
+            "有效期止",
+        ),
         kind="date",
     ),
     Column("lab", "检定单位", ("校准单位", "检定机构", "检定/校准单位", "校准机构", "检定/校准机构")),
     Column("certificate_no", "证书编号", ("证书号", "检定证书编号", "校准证书编号")),
     Column("certificate_type", "证书类型", (), kind="certificate_type"),
-    Column("conclusion", "检定结论", ("结论", "确认结论", "检定/校准结论"), kind="conclusion"),
+    Column(
+        "conclusion",
+        "检定结论",
+        ("结论", "确认结论", "检定/校准结论", "检定结论/确认结论", "检定结果", "校准结论"),
+        kind="conclusion",
+    ),
     Column("status", "使用状态", ("状态",), kind="status"),
-    Column("in_service_on", "启用日期", ("投用日期", "启用时间"), kind="date"),
+    Column("in_service_on", "启用日期", ("投用日期", "启用时间", "投入使用日期"), kind="date"),
     Column("notes", "备注", ("说明",)),
 )
 
@@ -111,3 +153,41 @@ HEADER_INDEX: dict[str, str | None] = {
         for name in (column.header, *column.synonyms)
     },
 }
+
+#: The Chinese name of every coded value, keyed by column kind (and ``label`` for the computed
+#: label column): what the export and the template write, and what the import reads back. They
+#: are the zh_Hans_CN catalogue's names of the codes, fixed here because a ledger file is written
+#: in Chinese whatever the language of the page that asked for it.
+CODE_NAMES: dict[str, dict[str, str]] = {
+    "status": {
+        "in_service": "在用",
+        "out_for_calibration": "送检中",
+        "suspended": "停用",
+        "sealed": "封存",
+        "under_repair": "维修",
+        "scrapped": "报废",
+    },
+    "conclusion": {"pass": "合格", "limited": "准用", "fail": "不合格"},
+    "control_method": {
+        "verification": "检定",
+        "calibration": "校准",
+        "self_check": "自校",
+        "one_off": "一次性",
+    },
+    "mandatory_use": {
+        "trade": "贸易结算",
+        "safety": "安全防护",
+        "medical": "医疗卫生",
+        "environment": "环境监测",
+    },
+    "certificate_type": {
+        "verification_certificate": "检定证书",
+        "verification_notice": "检定结果通知书",
+        "calibration_certificate": "校准证书",
+        "test_report": "测试报告",
+    },
+    "label": {"green": "合格", "yellow": "准用", "red": "停用"},
+}
+
+#: How the export and the template write a yes/no column (``is_mandatory``).
+FLAG_NAMES: dict[bool, str] = {True: "是", False: "否"}

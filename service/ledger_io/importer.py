@@ -1,0 +1,516 @@
+"""Importing a ledger spreadsheet: read and check it without writing, then create or update instruments.
+
+Two steps, so that a preview can run the first alone and the page can let the user correct the
+column mapping in between:
+
+1. :func:`read_ledger` opens the file (refusing unusable and hostile files), finds the header,
+   maps the columns and reads every row into field values or problems. No database.
+2. :func:`write_ledger` writes the rows through :func:`~service.ledger.operations.create_instrument`
+   and :func:`~service.ledger.operations.update_instrument`, so the ledger's rules apply and each
+   change goes into the history like any edit. Instruments are matched by management number:
+   re-importing creates nothing twice, and a row that changes nothing counts as unchanged and
+   writes no event.
+
+The whole import runs inside one SAVEPOINT and each row inside its own: a rejected row's partial
+writes are undone while the other rows proceed; any other error undoes everything; a dry run
+undoes everything at the end, after doing exactly what the real import does (so its counts are
+the real ones). The caller's boundary (request, job, CLI) commits.
+
+Departments named in the file that do not exist are created when the actor may manage
+departments (and listed in the report); otherwise those rows are rejected. The custodian is kept
+as the name and mobile written in the file; no user is matched.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Instrument
+from service.actors import Actor
+from service.errors import DomainError, Invalid
+from service.i18n import N_, Msg
+from service.ledger import operations as ledger_ops
+from service.ledger_io.columns import BY_FIELD
+from service.ledger_io.parsing import (
+    PROBLEM_HEADER,
+    ROW_NUMBER_HEADER,
+    Layout,
+    ParsedRow,
+    Problem,
+    detect_layout,
+    read_sheet,
+)
+from service.ledger_io.reader import DEFAULT_LIMITS, Limits, open_spreadsheet, refuse
+from service.scoping import get_in_org
+from service.tenancy import operations as tenancy_ops
+
+log = logging.getLogger(__name__)
+
+#: Fields whose blank cell means "keep the current value" on update (they have defaults on create).
+DEFAULTED_FIELDS = ("is_mandatory", "control_method", "interval_months", "status")
+#: Fields the operations report errors under, to the column that holds them.
+ERROR_FIELDS = {
+    "department_id": "department",
+    "custodian_name": "custodian",
+    "custodian_user_id": "custodian",
+}
+PROGRESS_EVERY = 500
+
+Source = bytes | str | Path | IO[bytes]
+Gettext = Callable[[str], str]
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def render(message: Any, gettext: Gettext = _identity) -> str:
+    """Return a message translated by ``gettext``: a :class:`Msg` with its parameters, or a plain msgid."""
+    return message.render(gettext) if isinstance(message, Msg) else gettext(str(message))
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LedgerFile:
+    """A ledger file read and checked, not yet written: what the preview shows."""
+
+    filename: str
+    sheet: str
+    layout: Layout
+    rows: list[ParsedRow]
+    #: Rows below the header that were not instruments, by kind (blank, footer, section, header).
+    skipped: dict[str, int]
+
+
+def read_ledger(
+    source: Source,
+    filename: str,
+    *,
+    mapping: Mapping[int, str | None] | None = None,
+    header_row: int | None = None,
+    sheet: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> LedgerFile:
+    """Open, check and read a ledger file; raise :class:`Invalid` when it cannot be imported at all.
+
+    ``mapping`` corrects the detected columns (``{column index: field or None}``), ``header_row``
+    (1-based) forces the header row, ``sheet`` picks a worksheet (default: the first visible one
+    with a ledger header).
+    """
+    book = open_spreadsheet(source, filename, limits)
+    if sheet is not None and sheet not in book.sheet_names:
+        raise refuse(N_("The file has no sheet named %(name)s.", name=sheet))
+    found, empty = None, True
+    for name in [sheet] if sheet is not None else book.sheet_names:
+        rows = book.sheet(name).rows
+        empty = empty and not rows
+        layout = _layout(rows, header_row, mapping)
+        if layout is not None:
+            found = (name, rows, layout)
+            break
+    if found is None:
+        raise refuse(N_("The file is empty.") if empty else _NO_HEADER)
+    name, rows, layout = found
+    if "management_no" not in layout.fields:
+        raise refuse(_NO_MANAGEMENT_NO)
+    reading = read_sheet(rows, layout, limits.max_cell_chars)
+    return LedgerFile(Path(filename or "").name, name, layout, reading.rows, reading.skipped)
+
+
+_NO_HEADER = N_(
+    "No header row found: the sheet needs a row of column names, with at least the management number "
+    "(管理编号) and the instrument name (器具名称)."
+)
+_NO_MANAGEMENT_NO = N_(
+    "No column holds the management number (管理编号, 计量编号, 设备编号…): name one before importing."
+)
+
+
+def _layout(rows, header_row, mapping) -> Layout | None:
+    try:
+        return detect_layout(rows, header_row, mapping)
+    except ValueError:
+        raise Invalid(N_("Please correct the marked fields."), {"mapping": [N_("Unknown field.")]}) from None
+
+
+# The report -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowProblem:
+    """A problem (or a liberty taken) with one row: its sheet row number, management number, column."""
+
+    row: int
+    management_no: str | None
+    column: str | None
+    reason: Any
+
+    def as_dict(self, gettext: Gettext = _identity) -> dict:
+        """Return the problem as JSON data, its reason translated by ``gettext``."""
+        return {
+            "row": self.row,
+            "management_no": self.management_no,
+            "column": self.column,
+            "reason": render(self.reason, gettext),
+        }
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, for a dry run, would do)."""
+
+    filename: str
+    sheet: str
+    header_row: int
+    dry_run: bool
+    header: list[str]
+    columns: dict[str, str | None]
+    unknown_columns: list[str]
+    ignored_columns: list[str]
+    skipped_rows: dict[str, int]
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: One entry per problem; a row with three problems has three entries.
+    rejected_rows: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+    departments_created: list[str] = field(default_factory=list)
+    #: The original cells of each rejected row, by sheet row number (for the rejected-rows file).
+    rejected_cells: dict[int, list[Any]] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        """Return how many rows were rejected."""
+        return len(self.rejected_cells)
+
+    def notices(self) -> list[Msg]:
+        """Return what the user should know about the file as a whole."""
+        notes = []
+        if self.unknown_columns:
+            notes.append(
+                N_(
+                    "Columns that are not ledger columns were kept in the notes (备注) as "
+                    "“column: value”: %(columns)s.",
+                    columns=", ".join(self.unknown_columns),
+                )
+            )
+        if self.departments_created:
+            notes.append(N_("Departments created: %(names)s.", names=", ".join(self.departments_created)))
+        return notes
+
+    def as_dict(self, gettext: Gettext = _identity) -> dict:
+        """Return the report as JSON data, every message translated by ``gettext``."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "rejected_rows": [p.as_dict(gettext) for p in self.rejected_rows],
+            "dry_run": self.dry_run,
+            "file": self.filename,
+            "sheet": self.sheet,
+            "header_row": self.header_row,
+            "columns": self.columns,
+            "unknown_columns": self.unknown_columns,
+            "ignored_columns": self.ignored_columns,
+            "departments_created": self.departments_created,
+            "skipped_rows": self.skipped_rows,
+            "warnings": [p.as_dict(gettext) for p in self.warnings],
+            "notices": [render(m, gettext) for m in self.notices()],
+        }
+
+
+def _new_report(ledger: LedgerFile, dry_run: bool) -> ImportReport:
+    layout = ledger.layout
+    return ImportReport(
+        filename=ledger.filename,
+        sheet=ledger.sheet,
+        header_row=layout.header_row_number,
+        dry_run=dry_run,
+        header=list(layout.headers),
+        columns=layout.mapping(),
+        unknown_columns=[layout.headers[i] for i in layout.unknown_columns if layout.headers[i]],
+        ignored_columns=[layout.headers[i] for i in layout.ignored_columns()],
+        skipped_rows=dict(ledger.skipped),
+    )
+
+
+# Writing ----------------------------------------------------------------------------------------
+
+
+def import_ledger(
+    session: Session,
+    actor: Actor,
+    source: Source,
+    filename: str,
+    today: date,
+    *,
+    dry_run: bool = False,
+    mapping: Mapping[int, str | None] | None = None,
+    header_row: int | None = None,
+    sheet: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Read a ledger file and import it into the actor's ledger (see :func:`write_ledger`)."""
+    ledger = read_ledger(source, filename, mapping=mapping, header_row=header_row, sheet=sheet, limits=limits)
+    return write_ledger(session, actor, ledger, today, dry_run=dry_run, progress=progress)
+
+
+def write_ledger(
+    session: Session,
+    actor: Actor,
+    ledger: LedgerFile,
+    today: date,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Create or update an instrument for every valid row; all rows land or, on an error, none.
+
+    ``progress(done, total)`` is called every few hundred rows. A dry run does the same work
+    and then undoes it.
+    """
+    actor.require("ledger.write")
+    report = _new_report(ledger, dry_run)
+    writer = _RowWriter(session, actor, today, ledger.layout, report)
+    outer = session.begin_nested()
+    try:
+        for done, row in enumerate(ledger.rows, 1):
+            writer.write(row)
+            if progress and (done % PROGRESS_EVERY == 0 or done == len(ledger.rows)):
+                progress(done, len(ledger.rows))
+    except BaseException:
+        outer.rollback()
+        raise
+    if dry_run:
+        outer.rollback()
+    else:
+        outer.commit()
+    log.info(
+        "ledger import into org %s (%s): %s created, %s updated, %s unchanged, %s rejected",
+        actor.org_id,
+        "dry run" if dry_run else "written",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+    )
+    return report
+
+
+class _RowWriter:
+    """Writes parsed rows one by one, each in its own savepoint, and keeps the report."""
+
+    def __init__(self, session: Session, actor: Actor, today: date, layout: Layout, report: ImportReport):
+        self.session, self.actor, self.today, self.layout, self.report = session, actor, today, layout, report
+        self.existing: dict[str, int] = dict(
+            session.execute(
+                select(Instrument.management_no, Instrument.id).where(Instrument.org_id == actor.org_id)
+            ).all()
+        )
+        self.departments = {d.name: d.id for d in tenancy_ops.list_departments(session, actor)}
+        self.first_row: dict[str, int] = {}
+
+    def write(self, row: ParsedRow) -> None:
+        """Write one row, or record why it is rejected."""
+        problems = row.errors + self._duplicate(row)
+        if problems:
+            self._reject(row, problems)
+            return
+        savepoint = self.session.begin_nested()
+        try:
+            outcome, instrument_id, new_department = self._save(row)
+        except DomainError as exc:
+            savepoint.rollback()
+            self._reject(row, self._problems(exc))
+            return
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        self._count(row, outcome, instrument_id, new_department)
+
+    def _duplicate(self, row: ParsedRow) -> list[Problem]:
+        """Return the problem of a management number an earlier row of the file already has."""
+        number = row.management_no
+        if not number:
+            return []
+        first = self.first_row.setdefault(number, row.number)
+        if first == row.number:
+            return []
+        message = N_("Duplicate management number %(no)s: row %(row)s already has it.", no=number, row=first)
+        return [Problem(self.layout.header_of("management_no"), message)]
+
+    def _count(
+        self, row: ParsedRow, outcome: str, instrument_id: int, new_department: tuple[str, int] | None
+    ) -> None:
+        setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        self.existing[row.management_no] = instrument_id
+        if new_department is not None:
+            name, department_id = new_department
+            self.departments[name] = department_id
+            self.report.departments_created.append(name)
+        self.report.warnings += [
+            RowProblem(row.number, row.management_no, p.column, p.reason) for p in row.warnings
+        ]
+
+    def _reject(self, row: ParsedRow, problems: list[Problem]) -> None:
+        self.report.rejected_cells[row.number] = row.cells
+        self.report.rejected_rows += [
+            RowProblem(row.number, row.management_no, p.column, p.reason) for p in problems
+        ]
+
+    def _problems(self, exc: DomainError) -> list[Problem]:
+        problems = [
+            Problem(self._column(name), message)
+            for name, messages in exc.field_errors.items()
+            for message in messages
+        ]
+        return problems or [Problem(None, exc.message)]
+
+    def _column(self, name: str) -> str | None:
+        name = ERROR_FIELDS.get(name, name)
+        return self.layout.header_of(name) if name in BY_FIELD else None
+
+    def _save(self, row: ParsedRow) -> tuple[str, int, tuple[str, int] | None]:
+        payload = dict(row.values)
+        new_department = self._department(payload)
+        instrument_id = self.existing.get(row.management_no)
+        if instrument_id is None:
+            created = ledger_ops.create_instrument(
+                self.session,
+                self.actor,
+                {k: v for k, v in payload.items() if v is not None},
+                self.today,
+            )
+            return "created", created.id, new_department
+        instrument = get_in_org(self.session, Instrument, instrument_id, self.actor)
+        before = _snapshot(instrument)
+        payload = _update_payload(instrument, payload, self.layout)
+        ledger_ops.update_instrument(
+            self.session, self.actor, instrument_id, payload, self.today, partial=True
+        )
+        outcome = "unchanged" if _snapshot(instrument) == before else "updated"
+        return outcome, instrument_id, new_department
+
+    def _department(self, payload: dict) -> tuple[str, int] | None:
+        """Replace the department's name by its id; create it if needed and allowed, and return it then."""
+        if "department" not in payload:
+            return None
+        name = payload.pop("department")
+        if name is None:
+            payload["department_id"] = None
+            return None
+        if name in self.departments:
+            payload["department_id"] = self.departments[name]
+            return None
+        if not self.actor.can("departments.manage"):
+            raise Invalid(
+                N_("Please correct the marked fields."),
+                {"department": [N_("No such department: %(name)s. An administrator can add it.", name=name)]},
+            )
+        try:
+            department = tenancy_ops.create_department(self.session, self.actor, {"name": name})
+        except Invalid as exc:
+            raise Invalid(exc.message, {"department": exc.field_errors.get("name", [exc.message])}) from None
+        payload["department_id"] = department.id
+        return name, department.id
+
+
+def _snapshot(instrument: Instrument) -> dict:
+    return {name: getattr(instrument, name) for name in ledger_ops.TRACKED_FIELDS}
+
+
+def _update_payload(instrument: Instrument, payload: dict, layout: Layout) -> dict:
+    """Adapt a row to an update: blank defaulted columns keep their value; a linked custodian stays linked."""
+    payload = {k: v for k, v in payload.items() if not (k in DEFAULTED_FIELDS and v is None)}
+    if instrument.custodian_user_id is not None and "custodian" in payload:
+        if payload["custodian"] == instrument.custodian_display:
+            # The file shows the linked user, as the export writes it: nothing to change.
+            del payload["custodian"]
+            if payload.get("custodian_mobile") == instrument.custodian_contact:
+                del payload["custodian_mobile"]
+        else:
+            payload["custodian_user_id"] = None
+    if payload.get("notes") and not layout.holds_notes:
+        # Only a remark the import added (外借): keep the notes already there and add it once.
+        lines = (instrument.notes or "").splitlines()
+        payload["notes"] = "\n".join(lines + [n for n in payload["notes"].splitlines() if n not in lines])
+    return payload
+
+
+# The rejected rows as a file --------------------------------------------------------------------
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_MAX_STRING = 32767
+
+
+def neutralise(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would take for a formula (= + - @ tab CR)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def rejected_rows_xlsx(report: ImportReport, gettext: Gettext = _identity) -> bytes:
+    """Return an .xlsx of the rejected rows with their original cells, the row number and the reasons.
+
+    The header is the file's own, so the fixed file imports again; the two added columns
+    (原行号, 导入问题) are ignored on import.
+    """
+    buffer = io.BytesIO()
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    workbook = xlsxwriter.Workbook(buffer, options)
+    sheet = workbook.add_worksheet("未导入的行")
+    formats = {
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        "bold": workbook.add_format({"bold": True}),
+    }
+    width = max([len(report.header), *(len(c) for c in report.rejected_cells.values())])
+    header = [*report.header, *[""] * (width - len(report.header)), ROW_NUMBER_HEADER, PROBLEM_HEADER]
+    for column, text in enumerate(header):
+        sheet.write_string(0, column, neutralise(text), formats["bold"])
+    reasons = _reasons_by_row(report, gettext)
+    for line, (number, cells) in enumerate(sorted(report.rejected_cells.items()), 1):
+        for column, value in enumerate(cells):
+            _write_cell(sheet, line, column, value, formats)
+        sheet.write_number(line, width, number)
+        sheet.write_string(line, width + 1, neutralise(reasons.get(number, "")))
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _reasons_by_row(report: ImportReport, gettext: Gettext) -> dict[int, str]:
+    reasons: dict[int, list[str]] = {}
+    for problem in report.rejected_rows:
+        text = render(problem.reason, gettext)
+        reasons.setdefault(problem.row, []).append(f"{problem.column}: {text}" if problem.column else text)
+    return {row: "；".join(texts) for row, texts in reasons.items()}
+
+
+def _write_cell(sheet, line: int, column: int, value: Any, formats: dict) -> None:
+    if value is None or value == "":
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(line, column, value)
+    elif isinstance(value, int | float):
+        sheet.write_number(line, column, value)
+    elif isinstance(value, datetime):
+        sheet.write_datetime(line, column, value, formats["datetime"])
+    elif isinstance(value, date):
+        sheet.write_datetime(line, column, datetime.combine(value, time()), formats["date"])
+    else:
+        sheet.write_string(line, column, neutralise(str(value))[:_XLSX_MAX_STRING])

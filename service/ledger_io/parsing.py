@@ -1,0 +1,865 @@
+"""Reading a ledger sheet as people keep it: where the header is, what each column means, what each cell says.
+
+Pure functions over rows of cell values (as :mod:`service.ledger_io.reader` returns them). Every
+value parser returns the value or raises :class:`CellError` with a reason a metrology engineer
+understands. Decisions worth knowing:
+
+- A month without a day ("2025.3", "2025年3月") is read as the first day of that month, and the row
+  carries a warning saying so. The first day is the cautious reading for both dates: a due date
+  computed from it, or a valid-until date taken from it, is never later than the real one.
+- 外借 / 借出 / 备用 are read as in service (the instrument is still in use somewhere and still
+  falls due); the original word goes into the notes and the row carries a warning.
+- Columns the layout does not know are kept: their values are appended to the notes as
+  "列名: 值" lines. Columns such as 序号 or 状态标识 are ignored.
+- Line breaks and tabs typed inside single-line cells (Alt+Enter) become spaces.
+- "/", "—", "无" and the like in a typed column mean "not given"; in the interval column they mean
+  0 (no periodic due date), in a yes/no column 无 means no.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any
+
+from service.i18n import N_, Msg
+from service.ledger_io.columns import BY_FIELD, HEADER_INDEX, normalise_header
+from service.tenancy.validation import is_valid_mobile, normalise_mobile
+
+#: Plausible calendar years for a ledger date; anything else is a typo or a misread number.
+FIRST_YEAR, LAST_YEAR = 1950, 2099
+#: How many rows from the top are searched for the header.
+HEADER_SCAN_ROWS = 30
+#: Headers that are known and deliberately ignored (row numbers, labels the system derives).
+IGNORED_HEADERS = frozenset(
+    normalise_header(h) for h in ("序号", "序", "No", "No.", "状态标识", "标识", "原行号", "导入问题")
+)
+#: The header the rejected-rows file adds; it is ignored when that file is imported again.
+PROBLEM_HEADER = "导入问题"
+ROW_NUMBER_HEADER = "原行号"
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+_MAX_SERIAL = 2958465  # 9999-12-31
+_PLACEHOLDERS = frozenset({"/", "\\", "-", "--", "—", "——", "–", "n/a", "na", "不适用", "无", "空", "none"})
+_SINGLE_LINE = re.compile(r"[\r\n\t]+")
+_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+class CellError(ValueError):
+    """A cell whose value cannot be read; ``reason`` says why, for the user."""
+
+    def __init__(self, reason: Msg):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+# Cell values ------------------------------------------------------------------------------------
+
+
+def is_blank(value: Any) -> bool:
+    """Whether a cell is empty (nothing, or only spaces)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_text(value: Any) -> str:
+    """Return a cell as the text a person sees: 12.0 as "12", dates as ISO, spaces stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    text = str(value).strip()
+    # A value the rejected-rows file (or our export) protected against formula injection.
+    return _NEUTRALISED.sub("", text)
+
+
+def _folded(value: Any) -> str:
+    """Return a cell's text folded for matching words: full-width to half-width, no spaces, lower case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell_text(value))).lower()
+
+
+def _is_placeholder(value: Any) -> bool:
+    return _folded(value) in _PLACEHOLDERS
+
+
+def parse_text(value: Any, multiline: bool = False) -> str | None:
+    """Return a text cell stripped, with line breaks turned into spaces unless ``multiline``."""
+    text = cell_text(value)
+    if not multiline:
+        text = _SINGLE_LINE.sub(" ", text).strip()
+    return text or None
+
+
+# Dates ------------------------------------------------------------------------------------------
+
+_FULL_DATE = re.compile(
+    r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*[日号]?\.?"
+    r"(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_MONTH_ONLY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?\.?$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+
+
+def _make_date(year: int, month: int, day: int, shown: str) -> date:
+    try:
+        result = date(year, month, day)
+    except ValueError:
+        raise CellError(
+            N_("No such date: %(value)s (month 1–12, day within the month).", value=shown)
+        ) from None
+    return _plausible(result, shown)
+
+
+def _plausible(day: date, shown: str) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise CellError(
+            N_(
+                "Implausible date %(value)s: the year should be between %(first)s and %(last)s.",
+                value=shown,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            )
+        )
+    return day
+
+
+def excel_serial_date(serial: float) -> date:
+    """Return the date of an Excel serial number (1900 date system, with its phantom 29 February 1900)."""
+    whole = int(serial)
+    if not 1 <= whole <= _MAX_SERIAL or whole == 60:
+        raise CellError(N_("Not a date: %(value)s. Write it as 2025-03-15.", value=cell_text(serial)))
+    # Excel counts the non-existent 1900-02-29 as day 60, so serials after it are one day ahead.
+    day = _EXCEL_EPOCH + timedelta(days=whole) if whole > 60 else date(1899, 12, 31) + timedelta(days=whole)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        # A small number in a date column is a slip, not a date of 1900.
+        raise CellError(N_("Not a date: %(value)s. Write it as 2025-03-15.", value=cell_text(serial)))
+    return day
+
+
+def _date_from_number(number: float) -> date:
+    if FIRST_YEAR <= number < LAST_YEAR + 1:
+        # 2025.3 typed into a cell becomes the number 2025.3, and 2025.10 becomes 2025.1.
+        raise CellError(
+            N_(
+                "%(value)s was stored as a number, so the month cannot be told for sure: "
+                "write the full date, such as 2025-03-15.",
+                value=cell_text(number),
+            )
+        )
+    if not float(number).is_integer():
+        return excel_serial_date(number)
+    whole = int(number)
+    found = _COMPACT_DATE.match(str(whole))
+    if found:
+        return _make_date(*map(int, found.groups()), shown=str(whole))
+    return excel_serial_date(whole)
+
+
+def is_month_only(value: Any) -> bool:
+    """Whether a date cell gives a year and month without a day ("2025.3", "2025年3月")."""
+    return isinstance(value, str) and bool(_MONTH_ONLY.match(unicodedata.normalize("NFKC", value).strip()))
+
+
+def parse_date(value: Any) -> date:
+    """Read a date as people enter it: a real Excel date, a serial number, or typed text in many forms.
+
+    A year and month alone is read as the first day of the month (see the module's notes).
+    """
+    if isinstance(value, datetime):
+        return _plausible(value.date(), cell_text(value))
+    if isinstance(value, date):
+        return _plausible(value, value.isoformat())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _date_from_number(value)
+    text = unicodedata.normalize("NFKC", cell_text(value)).strip()
+    for pattern in (_FULL_DATE, _COMPACT_DATE):
+        found = pattern.match(text)
+        if found:
+            return _make_date(*map(int, found.groups()), shown=text)
+    found = _MONTH_ONLY.match(text)
+    if found:
+        return _make_date(int(found.group(1)), int(found.group(2)), 1, shown=text)
+    if _SERIAL.match(text):
+        return excel_serial_date(float(text))
+    raise CellError(N_("Not a date: %(value)s. Write it as 2025-03-15.", value=cell_text(value)))
+
+
+# Intervals --------------------------------------------------------------------------------------
+
+_NUMERALS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZERO_INTERVALS = frozenset(
+    {"0", "一次性", "一次", "随坏随换", "长期", "长期有效", "不定期", "免检", "无周期", "不需要", "不检"}
+)
+_WORD_INTERVALS = {"半年": 6, "季度": 3, "一季度": 3, "每季度": 3, "每月": 1, "每年": 12, "每半年": 6}
+_INTERVAL = re.compile(r"^(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]+)(个月|月|m|mon|months?|年|y|years?)?$")
+_INTERVAL_DECORATION = re.compile(r"^每|(?:/|一|1)?次$|检定一次$|校准一次$")
+
+
+def chinese_number(text: str) -> int:
+    """Return the value of a small Chinese numeral ("三", "十二", "二十四", "两")."""
+    if not text or any(c not in _NUMERALS and c != "十" for c in text):
+        raise ValueError(text)
+    if "十" not in text:
+        if len(text) != 1:
+            raise ValueError(text)
+        return _NUMERALS[text]
+    tens, _, units = text.partition("十")
+    if "十" in units or len(tens) > 1 or len(units) > 1:
+        raise ValueError(text)
+    return (_NUMERALS[tens] if tens else 1) * 10 + (_NUMERALS[units] if units else 0)
+
+
+def _interval_text(text: str) -> int | None:
+    if text in _ZERO_INTERVALS or text in _PLACEHOLDERS:
+        return 0
+    if text in _WORD_INTERVALS:
+        return _WORD_INTERVALS[text]
+    found = _INTERVAL.match(text)
+    if not found:
+        return None
+    number, unit = found.groups()
+    try:
+        amount = float(number) if number[0].isdigit() else chinese_number(number)
+    except ValueError:
+        return None
+    months = amount * 12 if unit and unit[0] in "年y" else amount
+    if not float(months).is_integer():
+        raise CellError(N_("The interval must be a whole number of months: %(value)s.", value=text))
+    return int(months)
+
+
+def parse_interval(value: Any) -> int:
+    """Read a verification interval in months: 12, "12个月", "1年", "一年", "半年", "一次性" (0) and more."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not float(value).is_integer():
+            raise CellError(
+                N_("The interval must be a whole number of months: %(value)s.", value=cell_text(value))
+            )
+        return int(value)
+    text = _folded(value)
+    months = _interval_text(text)
+    if months is None:
+        months = _interval_text(_INTERVAL_DECORATION.sub("", text))
+    if months is None:
+        raise CellError(
+            N_(
+                "Unreadable interval: %(value)s. Write the number of months (12) or 1年, 半年, 24个月.",
+                value=cell_text(value),
+            )
+        )
+    return months
+
+
+# Words ------------------------------------------------------------------------------------------
+
+_TRUE = frozenset(
+    {"是", "√", "✓", "✔", "y", "yes", "true", "1", "有", "对", "强检", "强制", "强制检定", "是(强检)"}
+)
+_FALSE = frozenset(
+    {"否", "×", "✗", "✘", "x", "n", "no", "false", "0", "无", "非强检", "非强制", "不是", "/", "-", "—"}
+)
+
+
+def parse_flag(value: Any) -> bool:
+    """Read yes/no: 是/否, √/×, Y/N, 有/无, true/false, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = _folded(value)
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError(N_("Not a yes/no value: %(value)s. Write 是 or 否.", value=cell_text(value)))
+
+
+def _lookup(table: Mapping[str, str], value: Any, reason: Msg) -> str:
+    text = _folded(value)
+    if text in table:
+        return table[text]
+    raise CellError(reason)
+
+
+def _table(entries: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Turn ``{code: words}`` into ``{folded word or code: code}``."""
+    table = {}
+    for code, words in entries.items():
+        for word in (code, code.replace("_", " "), *words):
+            table[_folded(word)] = code
+    return table
+
+
+_STATUSES = _table(
+    {
+        "in_service": (
+            "在用",
+            "使用",
+            "使用中",
+            "在用中",
+            "正常",
+            "正常使用",
+            "启用",
+            "外借",
+            "借出",
+            "备用",
+        ),
+        "out_for_calibration": ("送检", "送检中", "在检", "检定中", "校准中", "送校", "外检中"),
+        "under_repair": ("维修", "维修中", "待修", "修理", "送修", "检修"),
+        "suspended": ("停用", "暂停", "暂停使用", "闲置"),
+        "sealed": ("封存", "已封存"),
+        "scrapped": ("报废", "已报废", "淘汰"),
+    }
+)
+#: Status words read as in service whose original word is kept in the notes.
+NOTED_STATUSES = frozenset({"外借", "借出", "备用"})
+
+
+def parse_status(value: Any) -> str:
+    """Read a status: 在用/送检/维修/停用/封存/报废 (外借 and 备用 count as in service) or its code."""
+    return _lookup(
+        _STATUSES,
+        value,
+        N_("Unknown status: %(value)s. Use 在用, 送检, 维修, 停用, 封存 or 报废.", value=cell_text(value)),
+    )
+
+
+_CONCLUSIONS = _table(
+    {
+        "pass": ("合格", "检定合格", "校准合格", "确认合格", "符合", "符合要求", "满足要求", "满足使用要求"),
+        "limited": ("准用", "限用", "准用/限用", "限用/准用", "降级", "降级使用", "限制使用"),
+        "fail": ("不合格", "检定不合格", "不符合", "不符合要求", "不满足要求"),
+    }
+)
+
+
+def parse_conclusion(value: Any) -> str:
+    """Read a conclusion: 合格 → pass; 准用/限用/降级 → limited; 不合格 → fail."""
+    return _lookup(
+        _CONCLUSIONS,
+        value,
+        N_("Unknown conclusion: %(value)s. Use 合格, 准用, 限用 or 不合格.", value=cell_text(value)),
+    )
+
+
+def parse_abc(value: Any) -> str:
+    """Read an ABC management class: "A", "a", "A类", "Ａ级"."""
+    found = re.match(r"^([abc])(?:类|级|类别)?$", _folded(value))
+    if not found:
+        raise CellError(N_("Unknown ABC class: %(value)s. Use A, B or C.", value=cell_text(value)))
+    return found.group(1).upper()
+
+
+_CONTROL_METHODS = _table(
+    {
+        "verification": ("检定", "强检", "强制检定", "周期检定", "检定证书"),
+        "calibration": ("校准", "外校", "校验", "校准证书"),
+        "self_check": (
+            "自校",
+            "自检",
+            "内校",
+            "内部校准",
+            "测试",
+            "检测",
+            "比对",
+            "核查",
+            "测试/自校",
+            "自校/测试",
+        ),
+        "one_off": ("一次性", "一次性检定", "免检", "仅验证", "验证", "使用前验证", "免检/仅验证"),
+    }
+)
+
+
+def parse_control_method(value: Any) -> str:
+    """Read how the instrument is controlled: 检定, 校准, 自校/测试, 一次性/免检."""
+    return _lookup(
+        _CONTROL_METHODS,
+        value,
+        N_("Unknown control method: %(value)s. Use 检定, 校准, 自校 or 一次性.", value=cell_text(value)),
+    )
+
+
+_MANDATORY_USES = _table(
+    {
+        "trade": ("贸易结算", "贸易", "结算"),
+        "safety": ("安全防护", "安全", "防护"),
+        "medical": ("医疗卫生", "医疗", "卫生"),
+        "environment": ("环境监测", "环境", "环保", "环境保护", "监测"),
+    }
+)
+
+
+def parse_mandatory_use(value: Any) -> str:
+    """Read the use that makes verification compulsory: 贸易结算, 安全防护, 医疗卫生, 环境监测."""
+    parts = [p for p in re.split(r"[、,，/;；\s]+", cell_text(value)) if p]
+    if len(parts) > 1 and all(_folded(p) in _MANDATORY_USES for p in parts):
+        raise CellError(N_("Give one mandatory use only: %(value)s.", value=cell_text(value)))
+    return _lookup(
+        _MANDATORY_USES,
+        value,
+        N_(
+            "Unknown mandatory use: %(value)s. Use 贸易结算, 安全防护, 医疗卫生 or 环境监测.",
+            value=cell_text(value),
+        ),
+    )
+
+
+_CERTIFICATE_TYPES = _table(
+    {
+        "verification_certificate": ("检定证书",),
+        "verification_notice": ("检定结果通知书", "结果通知书", "不合格通知书", "检定不合格通知书"),
+        "calibration_certificate": ("校准证书", "校准报告"),
+        "test_report": ("测试报告", "检测报告", "测试证书", "检验报告"),
+    }
+)
+
+
+def parse_certificate_type(value: Any) -> str:
+    """Read a certificate type: 检定证书, 检定结果通知书, 校准证书, 测试报告."""
+    return _lookup(
+        _CERTIFICATE_TYPES,
+        value,
+        N_(
+            "Unknown certificate type: %(value)s. Use 检定证书, 检定结果通知书, 校准证书 or 测试报告.",
+            value=cell_text(value),
+        ),
+    )
+
+
+def parse_mobile(value: Any) -> str:
+    """Read a mainland mobile number written with spaces, dashes or +86."""
+    number = normalise_mobile(unicodedata.normalize("NFKC", cell_text(value)))
+    if not is_valid_mobile(number):
+        raise CellError(
+            N_("Not a mobile number: %(value)s (11 digits, starting with 1).", value=cell_text(value))
+        )
+    return number
+
+
+_NAME_AND_MOBILE = re.compile(r"^(.*?)[\s,，/、:：()（）]*((?:\+?86)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})[)）]?$")
+
+
+def split_custodian(value: Any) -> tuple[str | None, str | None]:
+    """Split "张三 138 0000 1111" into name and mobile; a cell without a number is all name."""
+    text = parse_text(value)
+    if text is None:
+        return None, None
+    found = _NAME_AND_MOBILE.match(unicodedata.normalize("NFKC", text))
+    if not found or not found.group(1).strip():
+        return text, None
+    return found.group(1).strip(), normalise_mobile(found.group(2))
+
+
+#: The parser of each column kind of :mod:`service.ledger_io.columns`.
+PARSERS = {
+    "date": parse_date,
+    "interval": parse_interval,
+    "flag": parse_flag,
+    "abc": parse_abc,
+    "status": parse_status,
+    "conclusion": parse_conclusion,
+    "control_method": parse_control_method,
+    "mandatory_use": parse_mandatory_use,
+    "certificate_type": parse_certificate_type,
+    "mobile": parse_mobile,
+}
+
+
+def parse_cell(field_name: str, value: Any) -> Any:
+    """Return a cell's value for ``field_name``; ``None`` when the cell is blank or says "not given"."""
+    kind = BY_FIELD[field_name].kind
+    if is_blank(value):
+        return None
+    if kind == "text":
+        return parse_text(value, multiline=field_name == "notes")
+    if kind not in ("interval", "flag") and _is_placeholder(value):
+        return None
+    return PARSERS[kind](value)
+
+
+def cell_warning(field_name: str, value: Any) -> Msg | None:
+    """Return a note about a value read with a liberty (a month without a day, 外借), if any."""
+    kind = BY_FIELD[field_name].kind
+    if kind == "date" and is_month_only(value):
+        return N_("Month without a day: %(value)s was read as the first day of the month.", value=value)
+    if kind == "status" and _folded(value) in NOTED_STATUSES:
+        return N_(
+            "%(value)s was imported as in service; the word is kept in the notes.", value=cell_text(value)
+        )
+    return None
+
+
+# The header -------------------------------------------------------------------------------------
+
+UNKNOWN = "?"  # a column kept in the notes
+IGNORED = None  # a column deliberately left out
+
+
+def match_header(text: Any) -> str | None:
+    """Return the field a header names, ``None`` for a known column to ignore, or ``UNKNOWN``."""
+    name = normalise_header(cell_text(text)).strip("*★☆※▲△·:：#")
+    if not name:
+        return UNKNOWN
+    for candidate in (name, re.sub(r"\([^)]*\)", "", name)):
+        if candidate in HEADER_INDEX:
+            return HEADER_INDEX[candidate]
+        if candidate in IGNORED_HEADERS:
+            return IGNORED
+    return UNKNOWN
+
+
+def header_fields(cells: Sequence[Any]) -> dict[int, str]:
+    """Return ``{column index: field}`` for the cells of a row that name a ledger field."""
+    found = {}
+    for index, cell in enumerate(cells):
+        if isinstance(cell, str) and cell.strip():
+            field_name = match_header(cell)
+            if field_name not in (UNKNOWN, IGNORED):
+                found[index] = field_name
+    return found
+
+
+def header_score(cells: Sequence[Any]) -> int:
+    """Return how many distinct ledger fields a row names (a header row names many)."""
+    return len(set(header_fields(cells).values()))
+
+
+def _looks_like_header(cells: Sequence[Any]) -> bool:
+    fields = set(header_fields(cells).values())
+    return len(fields) >= 3 or (len(fields) == 2 and "management_no" in fields)
+
+
+def find_header(rows: Sequence[Sequence[Any]], scan: int = HEADER_SCAN_ROWS) -> int | None:
+    """Return the index of the header row among the first ``scan`` rows, or ``None`` if there is none."""
+    best, best_score = None, 0
+    for index, cells in enumerate(rows[:scan]):
+        score = header_score(cells)
+        if score > best_score and _looks_like_header(cells):
+            best, best_score = index, score
+    return best
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the header is and what each column of the sheet holds."""
+
+    #: 0-based indexes of the header row(s); two when a header is split over two rows.
+    header_rows: tuple[int, ...]
+    #: Each column's header text as in the file ("" when the column has none).
+    headers: tuple[str, ...]
+    #: Column index → field; columns kept in the notes map to ``UNKNOWN``, ignored ones to ``None``.
+    columns: dict[int, str | None]
+
+    @property
+    def data_start(self) -> int:
+        """Return the index of the first row below the header."""
+        return max(self.header_rows) + 1
+
+    @property
+    def header_row_number(self) -> int:
+        """Return the sheet row number (1-based) of the main header row."""
+        return self.header_rows[0] + 1
+
+    @cached_property
+    def fields(self) -> dict[str, list[int]]:
+        """Return ``{field: [column index, ...]}`` in column order."""
+        found: dict[str, list[int]] = {}
+        for index, name in sorted(self.columns.items()):
+            if name not in (UNKNOWN, IGNORED):
+                found.setdefault(name, []).append(index)
+        return found
+
+    @cached_property
+    def unknown_columns(self) -> list[int]:
+        """Return the indexes of the columns whose values go into the notes."""
+        return [i for i, name in sorted(self.columns.items()) if name == UNKNOWN]
+
+    def ignored_columns(self) -> list[int]:
+        """Return the indexes of the columns deliberately left out."""
+        return [i for i, name in sorted(self.columns.items()) if name is IGNORED and self.headers[i]]
+
+    @property
+    def holds_notes(self) -> bool:
+        """Whether the sheet's columns make up the whole notes (a notes column or columns kept in them)."""
+        return "notes" in self.fields or bool(self.unknown_columns)
+
+    def header_of(self, field_name: str) -> str:
+        """Return the header of the (first) column holding ``field_name``, or the template's header."""
+        columns = self.fields.get(field_name)
+        return self.headers[columns[0]] if columns else BY_FIELD[field_name].header
+
+    def mapping(self) -> dict[str, str | None]:
+        """Return ``{header: field}`` for display; unknown columns map to "notes"."""
+        shown = {}
+        for index, name in sorted(self.columns.items()):
+            if self.headers[index]:
+                shown[self.headers[index]] = "notes" if name == UNKNOWN else name
+        return shown
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of a 0-based column index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _companion_fields(cells: Sequence[Any], taken: set[str]) -> dict[int, str] | None:
+    """Return the new fields a row adjacent to the header adds, if it is a second header row."""
+    named = header_fields(cells)
+    new = {i: f for i, f in named.items() if f not in taken}
+    others = sum(1 for i, c in enumerate(cells) if not is_blank(c) and i not in named)
+    return new if new and len(named) >= others else None
+
+
+def _width(rows: Sequence[Sequence[Any]], start: int) -> int:
+    return max((len(r) for r in rows[start : start + 1000]), default=0)
+
+
+def detect_layout(
+    rows: Sequence[Sequence[Any]],
+    header_row: int | None = None,
+    overrides: Mapping[int, str | None] | None = None,
+) -> Layout | None:
+    """Find the header and map its columns to fields; ``None`` when no row looks like a header.
+
+    ``header_row`` (1-based, as the sheet shows it) forces the header row; ``overrides`` maps a
+    column index to a field or to ``None`` (leave the column out), as the user corrects it.
+    """
+    index = header_row - 1 if header_row else find_header(rows)
+    if index is None or not 0 <= index < len(rows):
+        return None
+    header_rows = [index]
+    cells = list(rows[index])
+    columns: dict[int, str | None] = {}
+    for i, cell in enumerate(cells):
+        columns[i] = match_header(cell) if not is_blank(cell) else UNKNOWN
+    for neighbour in (index - 1, index + 1):
+        if not header_row and 0 <= neighbour < len(rows):
+            taken = {f for f in columns.values() if f not in (UNKNOWN, IGNORED)}
+            extra = _companion_fields(rows[neighbour], taken)
+            # A second header row fills columns the main one leaves blank or labels as a group.
+            if extra and all(columns.get(i, UNKNOWN) == UNKNOWN for i in extra):
+                header_rows.append(neighbour)
+                for i, field_name in extra.items():
+                    columns[i] = field_name
+                    cells.extend([""] * (i + 1 - len(cells)))
+                    cells[i] = rows[neighbour][i]
+    width = max(_width(rows, index), len(cells))
+    headers = tuple(cell_text(_at(cells, i)) for i in range(width))
+    for i in range(width):
+        columns.setdefault(i, UNKNOWN)
+    for i, field_name in (overrides or {}).items():
+        if field_name is not None and field_name not in BY_FIELD:
+            raise ValueError(f"unknown field {field_name!r}")
+        columns[int(i)] = field_name
+    return Layout(tuple(sorted(header_rows)), headers, columns)
+
+
+def _at(cells: Sequence[Any], index: int) -> Any:
+    return cells[index] if index < len(cells) else None
+
+
+# Rows -------------------------------------------------------------------------------------------
+
+_META = re.compile(
+    r"^(制表|编制|填表|填报|审核|复核|审批|批准|核准|负责人|部门负责人|主管|经办|编制部门|编制单位|填报单位|单位"
+    r"|更新日期|填表日期|编制日期|制表日期|打印日期|日期)人?\s*[:：]"
+)
+_TOTAL = re.compile(r"^(合计|总计|小计|共计)")
+_NOTE = re.compile(r"^(注|说明|备注)\s*[:：\d]")
+_SECTION = re.compile(
+    r"^([一二三四五六七八九十]+\s*[、.．]|[(（][一二三四五六七八九十]+[)）]|第.{1,4}[部分类章节])"
+)
+
+
+def row_kind(cells: Sequence[Any], layout: Layout) -> str:
+    """Classify a row below the header: "data", "blank", "footer", "section" or "header" (a repeated one)."""
+    filled = [(i, c) for i, c in enumerate(cells) if not is_blank(c)]
+    if not filled:
+        return "blank"
+    first = unicodedata.normalize("NFKC", cell_text(filled[0][1]))
+    if len(filled) <= 6 and (_META.match(first) or _TOTAL.match(first) or _NOTE.match(first)):
+        return "footer"
+    key_columns = [i for f in ("management_no", "name") for i in layout.fields.get(f, [])]
+    if len(filled) == 1 and (_SECTION.match(first) or filled[0][0] not in key_columns):
+        return "section"
+    if any(
+        isinstance(_at(cells, i), str) and match_header(_at(cells, i)) in ("management_no", "name")
+        for i in key_columns
+    ):
+        return "header"
+    return "data"
+
+
+@dataclass
+class Problem:
+    """What is wrong with (or was assumed about) one cell or row."""
+
+    column: str | None
+    reason: Msg
+
+
+@dataclass
+class ParsedRow:
+    """One data row: its sheet row number, its cells as read, and its values by field."""
+
+    number: int
+    cells: list[Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def management_no(self) -> str | None:
+        """Return the row's management number, if it has one."""
+        return self.values.get("management_no")
+
+
+def _column_value(row: ParsedRow, layout: Layout, columns: list[int]) -> tuple[Any, list[str]]:
+    """Return the first non-blank cell of the columns mapped to a field, and notes for the others."""
+    chosen, extra = None, []
+    for i in columns:
+        value = _at(row.cells, i)
+        if is_blank(value):
+            continue
+        if chosen is None:
+            chosen = (i, value)
+        elif cell_text(value) != cell_text(chosen[1]):
+            extra.append(f"{layout.headers[i]}: {parse_text(value)}")
+    return chosen, extra
+
+
+def _read_field(row: ParsedRow, layout: Layout, field_name: str, columns: list[int]) -> list[str]:
+    chosen, extra = _column_value(row, layout, columns)
+    if chosen is None:
+        row.values[field_name] = None
+        return extra
+    index, value = chosen
+    header = layout.headers[index] or column_letter(index)
+    try:
+        row.values[field_name] = parse_cell(field_name, value)
+    except CellError as exc:
+        row.errors.append(Problem(header, exc.reason))
+        return extra
+    warning = cell_warning(field_name, value)
+    if warning:
+        row.warnings.append(Problem(header, warning))
+        if field_name == "status":
+            extra.append(f"{header}: {cell_text(value)}")
+    return extra
+
+
+def _unknown_notes(row: ParsedRow, layout: Layout) -> list[str]:
+    notes = []
+    for i in layout.unknown_columns:
+        value = _at(row.cells, i)
+        if not is_blank(value):
+            notes.append(f"{layout.headers[i] or '列' + column_letter(i)}: {parse_text(value)}")
+    return notes
+
+
+def _custodian(row: ParsedRow) -> None:
+    """Split "name mobile" written in one custodian cell when the mobile column does not say otherwise."""
+    name = row.values.get("custodian")
+    if name is None:
+        return
+    person, mobile = split_custodian(name)
+    if mobile and row.values.get("custodian_mobile") is None:
+        row.values["custodian"] = person
+        row.values["custodian_mobile"] = mobile
+
+
+def _too_long(row: ParsedRow, layout: Layout, limit: int) -> bool:
+    for i, value in enumerate(row.cells):
+        if isinstance(value, str) and len(value) > limit:
+            header = layout.headers[i] if i < len(layout.headers) and layout.headers[i] else column_letter(i)
+            row.errors.append(
+                Problem(
+                    header,
+                    N_(
+                        "Cell too long: %(length)s characters (at most %(limit)s).",
+                        length=len(value),
+                        limit=limit,
+                    ),
+                )
+            )
+            return True
+    return False
+
+
+def _required(row: ParsedRow, layout: Layout) -> None:
+    missing = []
+    if not row.values.get("management_no"):
+        missing.append(Problem(layout.header_of("management_no"), N_("Missing management number.")))
+    if "name" in layout.fields and not row.values.get("name"):
+        missing.append(Problem(layout.header_of("name"), N_("Missing instrument name.")))
+    row.errors[:0] = missing
+
+
+def parse_row(number: int, cells: Sequence[Any], layout: Layout, max_cell_chars: int = 2000) -> ParsedRow:
+    """Read one data row into field values, collecting every problem instead of stopping at the first."""
+    row = ParsedRow(number, list(cells))
+    if _too_long(row, layout, max_cell_chars):
+        row.values["management_no"] = parse_text(_first(row, layout, "management_no"))
+        return row
+    notes: list[str] = []
+    for field_name, columns in layout.fields.items():
+        notes += _read_field(row, layout, field_name, columns)
+    notes += _unknown_notes(row, layout)
+    if layout.holds_notes or notes:
+        own = row.values.get("notes")
+        row.values["notes"] = "\n".join(([own] if own else []) + notes) or None
+    _custodian(row)
+    _required(row, layout)
+    return row
+
+
+def _first(row: ParsedRow, layout: Layout, field_name: str) -> Any:
+    columns = layout.fields.get(field_name, [])
+    return _at(row.cells, columns[0]) if columns else None
+
+
+@dataclass
+class SheetReading:
+    """A sheet read below its header: the data rows and how many other rows were skipped."""
+
+    rows: list[ParsedRow]
+    skipped: dict[str, int]
+
+
+def read_sheet(rows: Sequence[Sequence[Any]], layout: Layout, max_cell_chars: int = 2000) -> SheetReading:
+    """Read every row below the header; count the blank, footer, section and repeated header rows."""
+    reading = SheetReading([], {})
+    for index in range(layout.data_start, len(rows)):
+        kind = row_kind(rows[index], layout)
+        if kind == "data":
+            reading.rows.append(parse_row(index + 1, rows[index], layout, max_cell_chars))
+        else:
+            reading.skipped[kind] = reading.skipped.get(kind, 0) + 1
+    return reading
