@@ -191,3 +191,12 @@ CODE_NAMES: dict[str, dict[str, str]] = {
 
 #: How the export and the template write a yes/no column (``is_mandatory``).
 FLAG_NAMES: dict[bool, str] = {True: "是", False: "否"}
+
+
+#: Text starting with these is taken for a formula by spreadsheets (CSV included).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Prefix an apostrophe to text that a spreadsheet would otherwise run as a formula."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text

@@ -24,14 +24,20 @@ from sqlalchemy.orm import Session
 from models import Instrument
 from service.actors import Actor
 from service.ledger import queries
-from service.ledger_io.columns import CODE_NAMES, COLUMNS, COMPUTED_HEADERS, FLAG_NAMES, Column
+from service.ledger_io.columns import (
+    CODE_NAMES,
+    COLUMNS,
+    COMPUTED_HEADERS,
+    FLAG_NAMES,
+    Column,
+    neutralise,
+)
 
 log = logging.getLogger(__name__)
 
 #: The header row of the export and of the import template, in order.
 HEADERS: tuple[str, ...] = (*(column.header for column in COLUMNS), *COMPUTED_HEADERS.values())
 #: A cell starting with one of these is read as a formula (or DDE command) by some spreadsheet.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_NAME = "台账"
 DATE_FORMAT = "yyyy-mm-dd"
 #: Rows fetched from the database per round trip while exporting.
@@ -69,11 +75,6 @@ _KINDS = {column.field: column.kind for column in COLUMNS} | {"next_due_on": "da
 
 Value = str | int | date | None
 Format = Literal["xlsx", "csv"]
-
-
-def neutralise(text: str) -> str:
-    """Prefix an apostrophe to text that a spreadsheet would otherwise run as a formula."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _cell(column: Column, value) -> Value:

@@ -40,7 +40,7 @@ from service.actors import Actor
 from service.errors import DomainError, Invalid
 from service.i18n import N_, Msg
 from service.ledger import operations as ledger_ops
-from service.ledger_io.columns import BY_FIELD
+from service.ledger_io.columns import BY_FIELD, neutralise
 from service.ledger_io.parsing import (
     PROBLEM_HEADER,
     ROW_NUMBER_HEADER,
@@ -454,13 +454,7 @@ def _update_payload(instrument: Instrument, payload: dict, layout: Layout) -> di
 
 # The rejected rows as a file --------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_MAX_STRING = 32767
-
-
-def neutralise(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would take for a formula (= + - @ tab CR)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def rejected_rows_xlsx(report: ImportReport, gettext: Gettext = _identity) -> bytes:
