@@ -35,7 +35,7 @@ from service.scoping import parse_id
 from service.tenancy import operations as tenancy_ops
 from service.web.context import actor, bind_actor, db, today
 from service.web.errors import error_response
-from service.web.forms import form_data, form_error_page, safe_next
+from service.web.forms import flash_failure, form_data, form_error_page, safe_next
 from service.web.i18n import translate, translate_errors
 
 bp = Blueprint("ledger", __name__)
@@ -104,12 +104,6 @@ def _decidable(requests) -> set[int]:
     """Return the ids of the requests the actor may decide (the rule is the operation's)."""
     who = actor()
     return {r.id for r in requests if not who.via_client_link and operations.may_decide(db(), who, r)}
-
-
-def _flash_error(exc: DomainError) -> None:
-    """Flash the field messages of an error (or its message when it has none) after a redirect."""
-    messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
-    flash(" ".join(messages) or translate(exc.message), "danger")
 
 
 @bp.get("/instruments")
@@ -342,8 +336,7 @@ def bulk_edit():
     try:
         changed = operations.bulk_edit(db(), actor(), ids, payload, today())
     except Invalid as exc:
-        db().rollback()
-        _flash_error(exc)
+        flash_failure(exc)
         return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
     flash(ngettext("%(num)s instrument updated.", "%(num)s instruments updated.", len(changed)), "success")
     return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
@@ -364,10 +357,7 @@ def request_status(instrument_id: int):
             replacement_no=values.get("replacement_no"),
         )
     except DomainError as exc:
-        if exc.status == 404:
-            raise
-        db().rollback()
-        _flash_error(exc)
+        flash_failure(exc)
         return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
     flash(gettext("Request sent for approval."), "success")
     return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
@@ -398,10 +388,7 @@ def decide(request_id: int):
             db(), actor(), request_id, approve, values.get("reason")
         )
     except DomainError as exc:
-        if exc.status == 404:
-            raise
-        db().rollback()
-        _flash_error(exc)
+        flash_failure(exc)
         return redirect(safe_next(request.form.get("back"), "ledger.approvals"), code=303)
     flash(gettext("Request approved.") if approve else gettext("Request rejected."), "success")
     target = safe_next(

@@ -184,6 +184,7 @@ def _unpack_and_scan(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], l
                             N_("The file contains XML declarations a spreadsheet never needs; it is refused.")
                         )
                     tail = chunk[-16:]
+    # zipfile raises NotImplementedError for compression methods it does not know: damaged to us.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
         raise refuse(N_("The file is damaged and cannot be read.")) from None
     except RuntimeError:  # zipfile says "encrypted" this way

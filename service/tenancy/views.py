@@ -12,8 +12,7 @@ from service.errors import DomainError, Invalid
 from service.tenancy import operations as ops
 from service.tenancy.validation import benchmark_industries, henan_regions
 from service.web.context import actor, db
-from service.web.forms import form_data, form_error_page
-from service.web.i18n import translate, translate_errors
+from service.web.forms import flash_failure, form_data, form_error_page
 from service.web.mail import send_invitation
 
 bp = Blueprint("tenancy", __name__, url_prefix="/org")
@@ -60,16 +59,18 @@ def organisation():
     return redirect(url_for("tenancy.organisation"), code=303)
 
 
-def _report_invitation(sent: bool, email: str) -> None:
-    if sent:
-        flash(gettext("Invitation sent to %(email)s.", email=email), "success")
+def _deliver_invitation(invitation, token: str) -> None:
+    """Commit (the link must exist before anyone follows it), email the link and say how it went."""
+    db().commit()
+    org = ops.get_org(db(), actor())
+    if send_invitation(invitation, token, actor().name, org):
+        flash(gettext("Invitation sent to %(email)s.", email=invitation.email), "success")
     else:
-        flash(
-            gettext(
-                "The invitation to %(email)s could not be emailed; use Resend to try again.", email=email
-            ),
-            "warning",
+        message = gettext(
+            "The invitation to %(email)s could not be emailed; use Resend to try again.",
+            email=invitation.email,
         )
+        flash(message, "warning")
 
 
 @bp.post("/invitations")
@@ -85,10 +86,7 @@ def invite():
             exc.field_errors,
             **{**_page(), "invite_values": values},
         )
-    db().commit()  # the link must exist before anyone can follow it
-    _report_invitation(
-        send_invitation(invitation, token, actor().name, ops.get_org(db(), actor())), invitation.email
-    )
+    _deliver_invitation(invitation, token)
     return redirect(url_for("tenancy.organisation"), code=303)
 
 
@@ -99,10 +97,7 @@ def resend_invitation(invitation_id: int):
     invitation, token = ops.reissue_invitation(
         db(), actor(), invitation_id, now_utc(), _config().invitation_days
     )
-    db().commit()
-    _report_invitation(
-        send_invitation(invitation, token, actor().name, ops.get_org(db(), actor())), invitation.email
-    )
+    _deliver_invitation(invitation, token)
     return redirect(url_for("tenancy.organisation"), code=303)
 
 
@@ -175,8 +170,7 @@ def update_department(department_id: int):
     try:
         ops.update_department(db(), actor(), department_id, form_data())
     except Invalid as exc:
-        db().rollback()
-        flash(" ".join(m for ms in translate_errors(exc.field_errors).values() for m in ms), "danger")
+        flash_failure(exc)
     else:
         flash(gettext("Saved."), "success")
     return redirect(url_for("tenancy.departments"), code=303)
@@ -189,10 +183,7 @@ def delete_department(department_id: int):
     try:
         ops.delete_department(db(), actor(), department_id)
     except DomainError as exc:
-        if exc.status == 404:
-            raise
-        db().rollback()
-        flash(translate(exc.message), "danger")
+        flash_failure(exc)
     else:
         flash(gettext("Department removed."), "success")
     return redirect(url_for("tenancy.departments"), code=303)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import render_template, request, url_for
+from flask import flash, render_template, request, url_for
 
-from service.web.i18n import translate_errors
+from service.errors import DomainError
+from service.web.context import db
+from service.web.i18n import translate, translate_errors
 
 
 def form_data(multi: tuple[str, ...] = ()) -> dict:
@@ -30,3 +32,16 @@ def safe_next(target: str | None, default_endpoint: str = "main.dashboard", **de
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target
     return url_for(default_endpoint, **default_args)
+
+
+def flash_failure(exc: DomainError) -> None:
+    """Undo the request's work and flash the error for a view that redirects after its POST.
+
+    The field messages are shown when there are any, else the error's message. NotFound is raised
+    again: another tenant's id must answer 404, not a redirect.
+    """
+    if exc.status == 404:
+        raise exc
+    db().rollback()
+    messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
+    flash(" ".join(messages) or translate(exc.message), "danger")

@@ -7,6 +7,7 @@ import pytest
 from service.auth.operations import create_api_token
 from service.ledger import operations as ledger_ops
 from tests.conftest import login
+from tests.routes import fill_path
 
 JUNK_VALUES = [
     "",
@@ -88,11 +89,8 @@ def _paths(app, values, api: bool):
             or rule.endpoint.startswith("api.") != api
         ):
             continue
-        path = rule.rule
-        for name in rule.arguments:
-            path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield method, path
+            yield method, fill_path(rule, values)
 
 
 @pytest.mark.parametrize("junk", JUNK_VALUES)

@@ -23,6 +23,7 @@ from service.ledger import operations as ledger_ops
 from service.tenancy import operations as tenancy_ops
 from tests.conftest import login
 from tests.factories import PASSWORD, make_instrument, make_org
+from tests.routes import fill_path
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
 #: Plausible form and JSON fields, so that a request is not refused for being empty before the id is checked.
@@ -103,13 +104,6 @@ def _rules(app, api: bool):
         yield rule, int_params
 
 
-def _path(rule, values: dict) -> str:
-    path = rule.rule
-    for name in rule.arguments:
-        path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
-    return path
-
-
 def _call(client, method: str, path: str, api_headers=None):
     if api_headers is not None:
         return client.open(path, method=method, json=BODY, headers=api_headers)
@@ -130,13 +124,13 @@ def test_every_web_route_hides_other_tenants(app, client, world, foreign, db_ses
             assert not unmapped, f"map {unmapped} of {rule.rule} to a foreign object in this test"
             values = {**OTHER_PARAMS, **foreign}
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                response = _call(client, method, _path(rule, values))
+                response = _call(client, method, fill_path(rule, values))
                 assert response.status_code == 404, (user.email, method, rule.rule, response.status_code)
                 exercised.add(rule.rule)
             if "client_id" in params:
                 # Through the institute's own, linked client, a firm-B id is still foreign.
                 own_client = {**values, "client_id": world.a.org.id}
-                response = client.get(_path(rule, own_client))
+                response = client.get(fill_path(rule, own_client))
                 expected = 404 if len(params) > 1 else (200 if user is world.institute_admin else 404)
                 assert response.status_code == expected, (user.email, rule.rule, response.status_code)
     assert _snapshot(db_session, world.b.org.id) == before
@@ -155,7 +149,9 @@ def test_every_api_endpoint_hides_other_tenants(app, client, world, foreign, db_
         unmapped = [p for p in rule.arguments if p not in foreign and p not in OTHER_PARAMS]
         assert not unmapped, f"map {unmapped} of {rule.rule} to a foreign object in this test"
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            response = _call(client, method, _path(rule, {**OTHER_PARAMS, **foreign}), api_headers=headers)
+            response = _call(
+                client, method, fill_path(rule, {**OTHER_PARAMS, **foreign}), api_headers=headers
+            )
             assert response.status_code == 404, (method, rule.rule, response.status_code, response.json)
             assert response.is_json
             exercised.add((rule.rule, method))
@@ -270,7 +266,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint.startswith("api.") or rule.endpoint == "auth.logout":
             continue
-        response = client.post(_path(rule, own), data=BODY)
+        response = client.post(fill_path(rule, own), data=BODY)
         assert response.status_code in (303, 400), (rule.rule, response.status_code)
         posts += 1
     assert client.get("/").status_code == 200  # still signed in
