@@ -2,6 +2,7 @@
 
 from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
+from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
 from models.tenancy import (
     ApiToken,
@@ -23,6 +24,7 @@ __all__ = [
     "HistoryHead",
     "Instrument",
     "Invitation",
+    "LedgerImport",
     "Organization",
     "PasswordReset",
     "SignInAttempt",

@@ -63,6 +63,10 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
     init_templating(app)
     _register_blueprints(app)
 
+    from service.jobs.imports import init_import_runner
+
+    init_import_runner(app)
+
     from service.cli import register_cli
 
     register_cli(app)
@@ -72,11 +76,12 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from service.api import bp as api_bp
     from service.ledger.views import bp as ledger_bp
+    from service.ledger_io.views import bp as imports_bp
     from service.tenancy.views import bp as tenancy_bp
     from service.web.auth import bp as auth_bp
     from service.web.main import bp as main_bp
 
-    for bp in (main_bp, auth_bp, ledger_bp, tenancy_bp):
+    for bp in (main_bp, auth_bp, ledger_bp, imports_bp, tenancy_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -9,6 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 BACKENDS = ("console", "file", "smtp", "twilio")
+#: Where ledger import jobs run: a thread of the web process started at upload ("thread"), the
+#: request's own thread after its commit ("inline", for tests), or only the scheduler ("scheduler").
+IMPORT_RUNNERS = ("thread", "inline", "scheduler")
 #: Used when no SECRET_KEY is configured outside production; one per process start.
 _RUNTIME_SECRET = secrets.token_hex(32)
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -50,6 +53,7 @@ class Config:
     trusted_proxies: int = 0
     #: A signed-in session ends after this many hours without a request.
     session_hours: int = 8
+    import_runner: str = "thread"
 
     def __post_init__(self) -> None:
         for name in ("sms_backend", "email_backend"):
@@ -57,6 +61,8 @@ class Config:
                 raise ConfigError(f"{name.upper()} must be one of {', '.join(BACKENDS)}")
         if self.is_production and len(self.secret_key) < 16:
             raise ConfigError("SECRET_KEY must be set (16 characters or more) in production")
+        if self.import_runner not in IMPORT_RUNNERS:
+            raise ConfigError(f"IMPORT_RUNNER must be one of {', '.join(IMPORT_RUNNERS)}")
         if self.session_hours <= 0:
             raise ConfigError("SESSION_HOURS must be positive")
         if self.email_backend == "smtp" and not self.smtp_url:
@@ -85,6 +91,7 @@ class Config:
             "SMTP_URL": "smtp_url",
             "MAIL_FROM": "mail_from",
             "BASE_URL": "base_url",
+            "IMPORT_RUNNER": "import_runner",
         }
         for var, name in mapping.items():
             if env.get(var):

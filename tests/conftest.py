@@ -57,6 +57,7 @@ def config(database_url, notify_file) -> Config:
         sms_backend="file",
         notify_file=str(notify_file),
         base_url="http://testserver",
+        import_runner="inline",
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Invitation, PasswordReset, SignInAttempt
 from service.db import unit_of_work
+from service.ledger_io.jobs import forget_old_uploads
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ LINK_RETENTION = timedelta(days=30)
 
 
 def run_housekeeping(sessions: sessionmaker[Session], now: datetime) -> dict[str, int]:
-    """Delete old sign-in attempts and long-dead reset links and invitations; idempotent."""
+    """Delete old sign-in attempts, long-dead reset links and invitations, abandoned uploads; idempotent."""
     cutoff = now - LINK_RETENTION
     with unit_of_work(sessions) as session:
         counts = {
@@ -35,6 +36,7 @@ def run_housekeeping(sessions: sessionmaker[Session], now: datetime) -> dict[str
                     Invitation.accepted_at.is_(None),
                 )
             ).rowcount,
+            "ledger_uploads": forget_old_uploads(session, now),
         }
     log.info("housekeeping removed %s", counts)
     return counts

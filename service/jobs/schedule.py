@@ -17,6 +17,7 @@ from flask import Flask
 from service.clock import now_utc
 from service.jobs.housekeeping import run_housekeeping
 from service.jobs.verify_history import run_history_verification
+from service.ledger_io.jobs import run_pending_imports
 
 log = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"
@@ -39,6 +40,8 @@ def scheduled_jobs(app: Flask) -> list[ScheduledJob]:
         ScheduledJob(
             "housekeeping", {"hour": 3, "minute": 15}, lambda: run_housekeeping(sessions, now_utc())
         ),
+        # Uploads queued while no web thread took them, and runs whose worker died.
+        ScheduledJob("ledger-imports", {"second": "*/20"}, lambda: run_pending_imports(sessions)),
     ]
 
 

@@ -6,14 +6,11 @@ client link, read-only; the same views serve both.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import login_required
-from werkzeug.wsgi import wrap_file
 
 from models.ledger import (
     ABC_CLASSES,
@@ -34,6 +31,7 @@ from service.ledger_io.template import import_template
 from service.scoping import parse_id
 from service.tenancy import operations as tenancy_ops
 from service.web.context import actor, bind_actor, db, today
+from service.web.downloads import send_download, spooled
 from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data, form_error_page, safe_next
 from service.web.i18n import translate, translate_errors
@@ -57,8 +55,6 @@ CHOICES = {
 }
 #: Query parameters an export honours: the list's filters and sort, not its paging.
 EXPORT_PARAMS = frozenset(queries.InstrumentFilter().fields) - {"cursor", "limit"}
-#: Exports larger than this spill from memory to a temporary file while they are written.
-SPOOL_BYTES = 5 * 1024 * 1024
 
 
 def _enter_client(client_id: int | None) -> None:
@@ -114,44 +110,6 @@ def list_instruments(client_id: int | None = None):
     return _render_list({}, None, client_id)
 
 
-def _attachment(spool, filename: str, fallback: str, mimetype: str):
-    """Send a spooled file as a download named ``filename`` (RFC 5987), ``fallback`` for old clients.
-
-    A file still in memory is sent as bytes and closed now; one that spilled to disk is streamed
-    and closed by the server when the response ends.
-    """
-    size = spool.seek(0, 2)
-    spool.seek(0)
-    if size <= SPOOL_BYTES:
-        with spool:
-            body = spool.read()
-    else:
-        body = wrap_file(request.environ, spool)
-    response = current_app.response_class(body, mimetype=mimetype, direct_passthrough=True)
-    response.content_length = size
-    response.headers.set(
-        "Content-Disposition",
-        "attachment",
-        filename=fallback,
-        **{"filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")},
-    )
-    return response
-
-
-def _spooled(write) -> tempfile.SpooledTemporaryFile:
-    """Return a spooled file that ``write(file)`` filled; it spills to disk beyond ``SPOOL_BYTES``.
-
-    The file outlives the view: the response streams it and the server closes it at the end.
-    """
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by the response)
-    try:
-        write(spool)
-    except BaseException:
-        spool.close()
-        raise
-    return spool
-
-
 def _export(fmt: str, client_id: int | None):
     """Export the ledger with the list's filters; a bad filter is a 422 with a message per filter."""
     _enter_client(client_id)
@@ -160,12 +118,12 @@ def _export(fmt: str, client_id: int | None):
     # Written inside the request, while its session is open; memory stays bounded however large.
     try:
         filters = queries.parse_filters(args)
-        spool = _spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
+        spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
     except Invalid as exc:
         return error_response(422, translate(exc.message), translate_errors(exc.field_errors))
     stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
     mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
-    return _attachment(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
+    return send_download(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
 
 
 @bp.get("/instruments/export.xlsx")
@@ -188,8 +146,8 @@ def export_csv(client_id: int | None = None):
 @login_required
 def import_template_xlsx():
     """Download the import template: the export's header, an example row and notes."""
-    return _attachment(
-        _spooled(import_template), "台账导入模板.xlsx", "ledger-import-template.xlsx", XLSX_MIMETYPE
+    return send_download(
+        spooled(import_template), "台账导入模板.xlsx", "ledger-import-template.xlsx", XLSX_MIMETYPE
     )
 
 

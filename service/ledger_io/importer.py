@@ -42,11 +42,14 @@ from service.i18n import N_, Msg
 from service.ledger import operations as ledger_ops
 from service.ledger_io.columns import BY_FIELD, neutralise
 from service.ledger_io.parsing import (
+    IGNORED,
     PROBLEM_HEADER,
     ROW_NUMBER_HEADER,
+    UNKNOWN,
     Layout,
     ParsedRow,
     Problem,
+    column_letter,
     detect_layout,
     read_sheet,
 )
@@ -68,6 +71,8 @@ PROGRESS_EVERY = 500
 
 Source = bytes | str | Path | IO[bytes]
 Gettext = Callable[[str], str]
+#: ``progress(stage, done, total)``: rows "read" from the sheet, "validated", "written".
+Progress = Callable[[str, int, int], None]
 
 
 def _identity(text: str) -> str:
@@ -102,12 +107,13 @@ def read_ledger(
     header_row: int | None = None,
     sheet: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    progress: Progress | None = None,
 ) -> LedgerFile:
     """Open, check and read a ledger file; raise :class:`Invalid` when it cannot be imported at all.
 
     ``mapping`` corrects the detected columns (``{column index: field or None}``), ``header_row``
     (1-based) forces the header row, ``sheet`` picks a worksheet (default: the first visible one
-    with a ledger header).
+    with a ledger header). ``progress`` hears of the rows read and validated.
     """
     book = open_spreadsheet(source, filename, limits)
     if sheet is not None and sheet not in book.sheet_names:
@@ -124,8 +130,17 @@ def read_ledger(
         raise refuse(N_("The file is empty.") if empty else _NO_HEADER)
     name, rows, layout = found
     if "management_no" not in layout.fields:
-        raise refuse(_NO_MANAGEMENT_NO)
-    reading = read_sheet(rows, layout, limits.max_cell_chars)
+        raise UnmappedColumns(_NO_MANAGEMENT_NO, _column_fields(layout))
+    total = len(rows) - layout.data_start
+    if progress:
+        progress("read", total, total)
+    reading = read_sheet(
+        rows,
+        layout,
+        limits.max_cell_chars,
+        (lambda done: progress("validated", done, total)) if progress else None,
+        PROGRESS_EVERY,
+    )
     return LedgerFile(Path(filename or "").name, name, layout, reading.rows, reading.skipped)
 
 
@@ -136,6 +151,23 @@ _NO_HEADER = N_(
 _NO_MANAGEMENT_NO = N_(
     "No column holds the management number (管理编号, 计量编号, 设备编号…): name one before importing."
 )
+
+
+class UnmappedColumns(Invalid):
+    """A header without a management number column; ``column_fields`` says how each column was read."""
+
+    def __init__(self, message: Msg, column_fields: list[dict]):
+        super().__init__(message, {"file": [message]})
+        self.column_fields = column_fields
+
+
+def _column_fields(layout: Layout) -> list[dict]:
+    """Return every named (or mapped) column as ``{"index", "letter", "header", "field"}``."""
+    return [
+        {"index": i, "letter": column_letter(i), "header": header, "field": layout.columns.get(i)}
+        for i, header in enumerate(layout.headers)
+        if header or layout.columns.get(i) not in (UNKNOWN, IGNORED)
+    ]
 
 
 def _layout(rows, header_row, mapping) -> Layout | None:
@@ -180,6 +212,9 @@ class ImportReport:
     unknown_columns: list[str]
     ignored_columns: list[str]
     skipped_rows: dict[str, int]
+    #: Every named column as ``{"index", "letter", "header", "field"}``; the field is "?" for a
+    #: column kept in the notes and None for one left out.
+    column_fields: list[dict] = field(default_factory=list)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -227,6 +262,7 @@ class ImportReport:
             "ignored_columns": self.ignored_columns,
             "departments_created": self.departments_created,
             "skipped_rows": self.skipped_rows,
+            "column_fields": self.column_fields,
             "warnings": [p.as_dict(gettext) for p in self.warnings],
             "notices": [render(m, gettext) for m in self.notices()],
         }
@@ -244,6 +280,7 @@ def _new_report(ledger: LedgerFile, dry_run: bool) -> ImportReport:
         unknown_columns=[layout.headers[i] for i in layout.unknown_columns if layout.headers[i]],
         ignored_columns=[layout.headers[i] for i in layout.ignored_columns()],
         skipped_rows=dict(ledger.skipped),
+        column_fields=_column_fields(layout),
     )
 
 
@@ -262,10 +299,18 @@ def import_ledger(
     header_row: int | None = None,
     sheet: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Read a ledger file and import it into the actor's ledger (see :func:`write_ledger`)."""
-    ledger = read_ledger(source, filename, mapping=mapping, header_row=header_row, sheet=sheet, limits=limits)
+    ledger = read_ledger(
+        source,
+        filename,
+        mapping=mapping,
+        header_row=header_row,
+        sheet=sheet,
+        limits=limits,
+        progress=progress,
+    )
     return write_ledger(session, actor, ledger, today, dry_run=dry_run, progress=progress)
 
 
@@ -276,11 +321,11 @@ def write_ledger(
     today: date,
     *,
     dry_run: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Create or update an instrument for every valid row; all rows land or, on an error, none.
 
-    ``progress(done, total)`` is called every few hundred rows. A dry run does the same work
+    ``progress("written", done, total)`` is called every few hundred rows. A dry run does the same work
     and then undoes it.
     """
     actor.require("ledger.write")
@@ -291,7 +336,7 @@ def write_ledger(
         for done, row in enumerate(ledger.rows, 1):
             writer.write(row)
             if progress and (done % PROGRESS_EVERY == 0 or done == len(ledger.rows)):
-                progress(done, len(ledger.rows))
+                progress("written", done, len(ledger.rows))
     except BaseException:
         outer.rollback()
         raise

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -649,7 +649,8 @@ def detect_layout(
     """Find the header and map its columns to fields; ``None`` when no row looks like a header.
 
     ``header_row`` (1-based, as the sheet shows it) forces the header row; ``overrides`` maps a
-    column index to a field or to ``None`` (leave the column out), as the user corrects it.
+    column index to a field, to :data:`UNKNOWN` (keep it in the notes) or to :data:`IGNORED`
+    (leave it out), as the user corrects it.
     """
     index = header_row - 1 if header_row else find_header(rows)
     if index is None or not 0 <= index < len(rows):
@@ -675,7 +676,7 @@ def detect_layout(
     for i in range(width):
         columns.setdefault(i, UNKNOWN)
     for i, field_name in (overrides or {}).items():
-        if field_name is not None and field_name not in BY_FIELD:
+        if field_name not in (IGNORED, UNKNOWN) and field_name not in BY_FIELD:
             raise ValueError(f"unknown field {field_name!r}")
         columns[int(i)] = field_name
     return Layout(tuple(sorted(header_rows)), headers, columns)
@@ -853,8 +854,17 @@ class SheetReading:
     skipped: dict[str, int]
 
 
-def read_sheet(rows: Sequence[Sequence[Any]], layout: Layout, max_cell_chars: int = 2000) -> SheetReading:
-    """Read every row below the header; count the blank, footer, section and repeated header rows."""
+def read_sheet(
+    rows: Sequence[Sequence[Any]],
+    layout: Layout,
+    max_cell_chars: int = 2000,
+    progress: Callable[[int], None] | None = None,
+    every: int = 1000,
+) -> SheetReading:
+    """Read every row below the header; count the blank, footer, section and repeated header rows.
+
+    ``progress(rows_done)`` is called every ``every`` rows and at the end.
+    """
     reading = SheetReading([], {})
     for index in range(layout.data_start, len(rows)):
         kind = row_kind(rows[index], layout)
@@ -862,4 +872,9 @@ def read_sheet(rows: Sequence[Sequence[Any]], layout: Layout, max_cell_chars: in
             reading.rows.append(parse_row(index + 1, rows[index], layout, max_cell_chars))
         else:
             reading.skipped[kind] = reading.skipped.get(kind, 0) + 1
+        done = index + 1 - layout.data_start
+        if progress and done % every == 0:
+            progress(done)
+    if progress:
+        progress(len(rows) - layout.data_start)
     return reading

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from flask import Flask, abort, current_app, g, render_template, request
@@ -49,6 +50,11 @@ def signed_in_user():
     if "api_user" in g:
         return g.api_user
     return current_user if current_user and current_user.is_authenticated else None
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call ``callback()`` once the request's changes have committed; never if they roll back."""
+    g.setdefault("after_commit", []).append(callback)
 
 
 def today() -> date:
@@ -122,6 +128,8 @@ def init_request_lifecycle(app: Flask) -> None:
             if request.blueprint == "api":
                 return app.json.response({"message": "Conflicting change; reload and try again."}), 409
             return render_template("errors/error.html", code=409, message=None), 409
+        for callback in g.pop("after_commit", []):
+            callback()
         return response
 
     @app.after_request

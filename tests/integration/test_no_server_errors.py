@@ -6,6 +6,7 @@ import pytest
 
 from service.auth.operations import create_api_token
 from service.ledger import operations as ledger_ops
+from service.ledger_io import jobs as import_jobs
 from tests.conftest import login
 from tests.routes import fill_path
 
@@ -66,8 +67,10 @@ def _own_values(world, db_session):
     a = world.a
     request = ledger_ops.request_status_change(db_session, a.actor(), a.instruments[2].id, "suspend", "test")
     api_token, token = create_api_token(db_session, a.actor("admin"), "junk")
+    upload = import_jobs.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
     db_session.commit()
     return {
+        "import_id": upload.id,
         "instrument_id": a.instruments[0].id,
         "department_id": a.department.id,
         "request_id": request.id,

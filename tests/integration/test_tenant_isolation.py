@@ -20,6 +20,7 @@ from service.auth.operations import create_api_token
 from service.clock import now_utc, today_in
 from service.config import Config
 from service.ledger import operations as ledger_ops
+from service.ledger_io import jobs as import_jobs
 from service.tenancy import operations as tenancy_ops
 from tests.conftest import login
 from tests.factories import PASSWORD, make_instrument, make_org
@@ -78,8 +79,10 @@ def foreign(world, db_session):
     )
     other_institute = make_org(db_session, "institute")
     link = tenancy_ops.link_client(db_session, other_institute.id, b.org.id)
+    upload = import_jobs.upload(db_session, b.actor(), "管理编号,器具名称\nB-9,压力表\n".encode(), "b.csv")
     db_session.commit()
     return {
+        "import_id": upload.id,
         "instrument_id": b.instruments[1].id,
         "department_id": b.department.id,
         "request_id": request.id,
@@ -258,6 +261,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "invitation_id": 1,
         "link_id": 1,
         "client_id": world.a.org.id,
+        "import_id": 1,
         "window": "30",
         "token": "x",
     }

@@ -1,0 +1,73 @@
+"""Ledger imports as background jobs: the uploaded file, its progress and its report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from models.base import Base, TenantScoped, utcnow
+from models.tenancy import User
+
+#: What a job does when it runs: check the file and report (a dry run), or import it for real.
+IMPORT_PHASES = ("preview", "import")
+#: queued → running → done | failed; a running job whose lease ran out is queued again.
+IMPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class LedgerImport(TenantScoped, Base):
+    """One uploaded ledger file on its way into a firm's ledger.
+
+    The upload is previewed first (a dry run whose report the page shows, with the column
+    mapping the user may correct), then imported when the user confirms. Each run is claimed by
+    one worker under a lease; the file is dropped once the import is done or abandoned.
+    """
+
+    __tablename__ = "ledger_imports"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        ForeignKeyConstraint(["org_id", "created_by_id"], ["users.org_id", "users.id"]),
+        Index("ix_ledger_imports_state_lease", "state", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    #: The uploaded bytes; emptied when the import is done or the upload is discarded.
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    #: The reader's choices, corrected by the user: sheet, 1-based header row, {column index: field}.
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    header_row: Mapped[int | None] = mapped_column(Integer)
+    mapping: Mapped[dict | None] = mapped_column(JSON)
+    phase: Mapped[str] = mapped_column(String(16), default="preview")
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    #: Rows below the header (read and checked), and the instrument rows among them (written).
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_data: Mapped[int] = mapped_column(Integer, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_validated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)
+    #: The last run's report (messages kept untranslated, see ``service.ledger_io.stored``).
+    report: Mapped[dict | None] = deferred(mapped_column(JSON))
+    #: Why the last run failed: a stored message.
+    error: Mapped[dict | None] = mapped_column(JSON)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    #: When the confirmed import landed in the ledger.
+    imported_at: Mapped[datetime | None] = mapped_column()
+
+    created_by: Mapped[User] = relationship(
+        foreign_keys=[created_by_id],
+        primaryjoin="and_(User.id == LedgerImport.created_by_id, User.org_id == LedgerImport.org_id)",
+        viewonly=True,
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Whether a run is waiting or under way."""
+        return self.state in ("queued", "running")

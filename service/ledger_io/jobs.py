@@ -1,0 +1,391 @@
+"""Ledger imports as background jobs tracked in the database.
+
+The web page and the API upload a file and return at once; a worker runs the job:
+
+1. **preview** — read the file and do a dry run; the report (counts, rejected rows, the column
+   mapping) is stored for the page. The user may correct the mapping, which queues a new preview.
+2. **import** — after the user confirms, the same file is imported for real. The instruments, the
+   history and the job's own "done" land in one transaction: a worker that dies midway leaves
+   nothing behind, and the job runs again when its lease runs out.
+
+Workers claim a job with one ``UPDATE … RETURNING`` (PostgreSQL skips rows another worker has
+locked; SQLite serialises writers), so a job runs in one place at a time whichever process — a web
+worker's thread or the scheduler — picks it up. Progress (rows read, validated, written) is saved
+from a second session while the job runs, at most once a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as monotonic
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import LedgerImport, Organization, User
+from service.actors import Actor
+from service.clock import now_utc, today_in
+from service.db import allow_all_tenants, begin_writes_immediately, scope_to_org, unit_of_work
+from service.errors import Conflict, DomainError, Invalid
+from service.i18n import N_, Msg
+from service.ledger_io.columns import BY_FIELD
+from service.ledger_io.importer import read_ledger, write_ledger
+from service.ledger_io.parsing import IGNORED, UNKNOWN
+from service.ledger_io.reader import DEFAULT_LIMITS, Limits, read_bytes, refuse
+from service.ledger_io.stored import dump_message, dump_report, load_message
+from service.scoping import get_in_org
+
+log = logging.getLogger(__name__)
+
+#: How long a claimed run may go without a sign of life before another worker takes it over.
+LEASE = timedelta(minutes=15)
+#: A job whose runs keep dying (say, the file kills the worker) stops after this many.
+MAX_ATTEMPTS = 3
+#: Uploads never imported are dropped after this long.
+UPLOAD_RETENTION = timedelta(days=7)
+#: Seconds between two progress saves.
+PROGRESS_INTERVAL = 1.0
+STAGE_COLUMNS = {"read": "rows_read", "validated": "rows_validated", "written": "rows_written"}
+TOTAL_COLUMNS = {"read": "rows_total", "validated": "rows_total", "written": "rows_data"}
+_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv", ".txt", ".tsv")
+
+
+# What users do ----------------------------------------------------------------------------------
+
+
+def upload(
+    session: Session, actor: Actor, content: bytes, filename: str, limits: Limits = DEFAULT_LIMITS
+) -> LedgerImport:
+    """Store an uploaded ledger file and queue its preview.
+
+    Empty and oversized files, and files not named as spreadsheets, are refused at once.
+    """
+    actor.require("ledger.write")
+    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
+    if not filename.lower().endswith(_SUFFIXES):
+        raise refuse(N_("This file is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file."))
+    content = read_bytes(content, limits)
+    job = LedgerImport(
+        org_id=actor.org_id,
+        created_by_id=actor.user_id,
+        filename=filename,
+        size=len(content),
+        content=content,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_import(session: Session, actor: Actor, import_id: int) -> LedgerImport:
+    """Return one of the actor's firm's imports (404 for anyone else's)."""
+    actor.require("ledger.write")
+    return get_in_org(session, LedgerImport, import_id, actor)
+
+
+def list_imports(session: Session, actor: Actor, limit: int = 20) -> list[LedgerImport]:
+    """Return the firm's latest imports, newest first."""
+    actor.require("ledger.write")
+    return list(
+        session.scalars(
+            select(LedgerImport)
+            .where(LedgerImport.org_id == actor.org_id)
+            .order_by(LedgerImport.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def has_file(session: Session, job: LedgerImport) -> bool:
+    """Whether the job still holds its file (asked of the database: the file may be megabytes)."""
+    return session.scalar(select(LedgerImport.content.is_not(None)).where(LedgerImport.id == job.id))
+
+
+def _waiting_for_user(session: Session, job: LedgerImport) -> None:
+    if job.is_active:
+        raise Conflict(N_("This import is still running; wait until it has finished."))
+    if job.imported_at is not None:
+        raise Conflict(N_("This file has already been imported."))
+    if not has_file(session, job):
+        raise Conflict(N_("This upload has expired; upload the file again."))
+
+
+def remap(
+    session: Session,
+    actor: Actor,
+    import_id: int,
+    mapping: Mapping[int, str | None],
+    header_row: int | None = None,
+    sheet: str | None = None,
+) -> LedgerImport:
+    """Correct the columns and preview again.
+
+    ``mapping`` is ``{column index: field}``, the field "?" for a column kept in the notes and
+    None for one left out.
+    """
+    job = get_import(session, actor, import_id)
+    _waiting_for_user(session, job)
+    errors = {
+        f"mapping.{index}": [N_("Unknown field.")]
+        for index, name in mapping.items()
+        if name not in (IGNORED, UNKNOWN) and name not in BY_FIELD
+    }
+    if any(not isinstance(i, int) or not 0 <= i < 16384 for i in mapping):
+        errors["mapping"] = [N_("Unknown column.")]
+    if header_row is not None and not 1 <= header_row <= 1_048_576:
+        errors["header_row"] = [N_("Not a row of the sheet.")]
+    if errors:
+        raise Invalid(N_("Please correct the marked fields."), errors)
+    job.mapping = {str(i): name for i, name in sorted(mapping.items())}
+    job.header_row = header_row
+    job.sheet = sheet or job.sheet
+    _queue(job, "preview")
+    return job
+
+
+def confirm(session: Session, actor: Actor, import_id: int) -> LedgerImport:
+    """Queue the real import of a previewed file."""
+    job = get_import(session, actor, import_id)
+    _waiting_for_user(session, job)
+    if job.phase != "preview" or job.state != "done":
+        raise Conflict(N_("Only a file whose preview succeeded can be imported."))
+    _queue(job, "import")
+    return job
+
+
+def discard(session: Session, actor: Actor, import_id: int) -> None:
+    """Drop an upload that is not running; an imported one stays listed, without its file."""
+    job = get_import(session, actor, import_id)
+    if job.state == "running":
+        raise Conflict(N_("This import is still running; wait until it has finished."))
+    if job.imported_at is None:
+        session.delete(job)
+    else:
+        job.content = None
+
+
+def _queue(job: LedgerImport, phase: str) -> None:
+    job.phase, job.state, job.attempts, job.error = phase, "queued", 0, None
+    job.lease_until = job.finished_at = None
+    job.rows_total = job.rows_data = job.rows_read = job.rows_validated = job.rows_written = 0
+
+
+def mapping_of(job: LedgerImport) -> dict[int, str | None] | None:
+    """Return the job's stored mapping with integer column indexes."""
+    return {int(i): name for i, name in job.mapping.items()} if job.mapping else None
+
+
+def error_of(job: LedgerImport) -> Msg | None:
+    """Return why the job's last run failed."""
+    return load_message(job.error) if job.error else None
+
+
+# Claiming ---------------------------------------------------------------------------------------
+
+
+def _runnable(now: datetime):
+    expired = and_(LedgerImport.state == "running", LedgerImport.lease_until < now)
+    return and_(or_(LedgerImport.state == "queued", expired), LedgerImport.attempts < MAX_ATTEMPTS)
+
+
+def claim(session: Session, now: datetime, import_id: int | None = None) -> int | None:
+    """Take one runnable job (``import_id``'s, or the oldest) under a lease; return its id, or None.
+
+    One statement: another worker either sees the row already taken or, on PostgreSQL, skips it
+    while it is locked. The caller commits.
+    """
+    candidate = select(LedgerImport.id).where(_runnable(now)).order_by(LedgerImport.id).limit(1)
+    if import_id is not None:
+        candidate = candidate.where(LedgerImport.id == import_id)
+    candidate = candidate.with_for_update(skip_locked=True).scalar_subquery()
+    return session.execute(
+        update(LedgerImport)
+        .where(LedgerImport.id == candidate, _runnable(now))
+        .values(
+            state="running",
+            lease_until=now + LEASE,
+            attempts=LedgerImport.attempts + 1,
+            updated_at=now,
+        )
+        .returning(LedgerImport.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+
+
+def give_up_on_dead_runs(session: Session, now: datetime) -> int:
+    """Fail the jobs whose every attempt died with its worker; return how many."""
+    return session.execute(
+        update(LedgerImport)
+        .where(
+            LedgerImport.state == "running",
+            LedgerImport.lease_until < now,
+            LedgerImport.attempts >= MAX_ATTEMPTS,
+        )
+        .values(
+            state="failed",
+            finished_at=now,
+            lease_until=None,
+            error=dump_message(_GAVE_UP),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+_GAVE_UP = N_(
+    "The import stopped %(count)s times before it finished; nothing was imported.", count=MAX_ATTEMPTS
+)
+_INTERNAL = N_("The import stopped because of an unexpected error; nothing was imported. Please try again.")
+
+
+# Running ----------------------------------------------------------------------------------------
+
+
+class ProgressSaver:
+    """Saves a running job's row counts from its own short transactions, at most once a second.
+
+    On SQLite, one connection writes at a time: while the import holds the write lock the saver
+    waits for the end (``pause``) instead of blocking the import it reports on.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: int, now=now_utc):
+        self.sessions, self.job_id, self.now = sessions, job_id, now
+        self.counts: dict[str, int] = {}
+        self.paused = False
+        self._last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Note the rows done at ``stage``; save when the last save is a second old."""
+        self.counts[STAGE_COLUMNS[stage]] = done
+        self.counts[TOTAL_COLUMNS[stage]] = total
+        if not self.paused and monotonic.monotonic() - self._last >= PROGRESS_INTERVAL:
+            self.save()
+
+    def pause_while_writing(self, session: Session) -> None:
+        """Stop saving while ``session`` writes, if the database allows only one writer."""
+        bind = session.get_bind()
+        self.paused = isinstance(bind, Engine) and bind.dialect.name == "sqlite"
+
+    def save(self) -> None:
+        """Save the counts and extend the lease: the job is alive."""
+        self._last = monotonic.monotonic()
+        session = self.sessions()
+        allow_all_tenants(session)
+        try:
+            session.execute(
+                update(LedgerImport)
+                .where(LedgerImport.id == self.job_id, LedgerImport.state == "running")
+                .values(**self.counts, lease_until=self.now() + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+        finally:
+            session.close()
+
+
+def run_import(sessions: sessionmaker[Session], import_id: int | None = None, now=now_utc) -> int | None:
+    """Claim a job (``import_id`` or the oldest runnable one) and run it; return its id, or None."""
+    session = sessions()
+    begin_writes_immediately(session)
+    allow_all_tenants(session)
+    try:
+        claimed = claim(session, now(), import_id)
+        session.commit()
+    finally:
+        session.close()
+    if claimed is not None:
+        _run(sessions, claimed, now)
+    return claimed
+
+
+def run_pending_imports(sessions: sessionmaker[Session], now=now_utc, limit: int = 20) -> int:
+    """Run queued jobs (and those whose worker died) until none is left or ``limit`` ran; return how many."""
+    with unit_of_work(sessions) as session:
+        give_up_on_dead_runs(session, now())
+    ran = 0
+    while ran < limit and run_import(sessions, now=now) is not None:
+        ran += 1
+    return ran
+
+
+def _run(sessions: sessionmaker[Session], import_id: int, now) -> None:
+    progress = ProgressSaver(sessions, import_id, now)
+    session = sessions()
+    begin_writes_immediately(session)
+    allow_all_tenants(session)
+    try:
+        job = session.get(LedgerImport, import_id)
+        org_id = job.org_id
+        scope_to_org(session, org_id)
+        actor = _actor_of(session, job)
+        ledger = read_ledger(
+            job.content,
+            job.filename,
+            mapping=mapping_of(job),
+            header_row=job.header_row,
+            sheet=job.sheet,
+            progress=progress,
+        )
+        progress.pause_while_writing(session)
+        today = today_in(session.get(Organization, org_id).timezone)
+        report = write_ledger(
+            session, actor, ledger, today, dry_run=job.phase == "preview", progress=progress
+        )
+        _finish(job, now(), progress.counts, report=dump_report(report))
+        if job.phase == "import":
+            job.imported_at, job.content = now(), None
+        session.commit()
+        log.info("ledger import %s (%s) done in org %s", import_id, job.phase, org_id)
+    except DomainError as exc:
+        session.rollback()
+        # The columns as read, so that the user can name the one that holds the management number.
+        columns = getattr(exc, "column_fields", None)
+        _fail(
+            sessions,
+            import_id,
+            exc.message,
+            progress.counts,
+            now,
+            {"column_fields": columns} if columns else None,
+        )
+    except Exception:
+        session.rollback()
+        log.exception("ledger import %s failed", import_id)
+        _fail(sessions, import_id, _INTERNAL, progress.counts, now, None)
+    finally:
+        session.close()
+
+
+def _actor_of(session: Session, job: LedgerImport) -> Actor:
+    """Return the uploader acting, as they may act now: a deactivated or demoted user imports nothing."""
+    user = session.get(User, job.created_by_id)
+    actor = Actor.of(user)
+    if not user.is_active:
+        raise Invalid(N_("The user who uploaded this file is no longer active."))
+    actor.require("ledger.write")
+    return actor
+
+
+def _finish(job: LedgerImport, now: datetime, counts: dict, **values) -> None:
+    for name, value in {**counts, **values}.items():
+        setattr(job, name, value)
+    job.state, job.lease_until, job.finished_at = "done", None, now
+
+
+def _fail(sessions, import_id: int, message: Msg, counts: dict, now, report: dict | None) -> None:
+    with unit_of_work(sessions) as session:
+        job = session.get(LedgerImport, import_id)
+        _finish(job, now(), counts, error=dump_message(message), report=report)
+        job.state = "failed"
+
+
+def forget_old_uploads(session: Session, now: datetime) -> int:
+    """Delete uploads that were never imported and have waited too long; return how many."""
+    return session.execute(
+        delete(LedgerImport).where(
+            LedgerImport.imported_at.is_(None),
+            LedgerImport.state.in_(("done", "failed")),
+            LedgerImport.updated_at < now - UPLOAD_RETENTION,
+        )
+    ).rowcount

@@ -1,0 +1,199 @@
+"""Import pages: upload a ledger file, watch it being read, correct the columns, preview, import.
+
+The work runs as a background job (:mod:`service.ledger_io.jobs`); the pages only queue it and
+show what it has done so far. The job page polls a small JSON progress resource while the job runs.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import login_required
+
+from service.errors import DomainError, Invalid
+from service.i18n import N_
+from service.ledger_io import jobs
+from service.ledger_io.columns import COLUMNS
+from service.ledger_io.exporter import XLSX_MIMETYPE
+from service.ledger_io.importer import rejected_rows_xlsx, render
+from service.ledger_io.parsing import UNKNOWN
+from service.ledger_io.stored import load_report
+from service.web.context import actor, after_commit, db
+from service.web.downloads import send_download
+from service.web.forms import flash_failure, form_data
+from service.web.i18n import translate, translate_errors
+
+bp = Blueprint("imports", __name__)
+
+#: Rows of each problem table shown on the page; the download holds them all.
+SHOWN_PROBLEMS = 200
+#: The choices of the mapping form: every ledger column, "keep in the notes", "leave out".
+MAPPING_CHOICES = [c.field for c in COLUMNS]
+NOTES_CHOICE = UNKNOWN
+_NO_FILE = N_("Choose a file to upload.")
+_BAD_ROW = N_("Give the row number, as the spreadsheet shows it.")
+
+
+def start_after_commit(job_id: int) -> None:
+    """Hand the job to the runner once the request's transaction holds it."""
+    runner = current_app.extensions["calrecall.import_runner"]
+    after_commit(lambda: runner.start(job_id))
+
+
+def progress_of(job) -> dict:
+    """Return the job's state and row counts (the page's polling and the API share it)."""
+    return {
+        "id": job.id,
+        "phase": job.phase,
+        "state": job.state,
+        "rows_total": job.rows_total,
+        "rows_data": job.rows_data,
+        "rows_read": job.rows_read,
+        "rows_validated": job.rows_validated,
+        "rows_written": job.rows_written,
+        "imported": job.imported_at is not None,
+    }
+
+
+@bp.route("/instruments/import", methods=["GET", "POST"])
+@login_required
+def upload():
+    """Upload a ledger file (GET shows the form and the latest imports)."""
+    who = actor()
+    who.require("ledger.write")
+    if request.method == "POST":
+        file = request.files.get("file")
+        try:
+            if file is None or not file.filename:
+                raise Invalid(_NO_FILE, {"file": [_NO_FILE]})
+            job = jobs.upload(db(), who, file.read(), file.filename)
+        except Invalid as exc:
+            db().rollback()
+            errors = translate_errors(exc.field_errors)
+            return render_template("imports/upload.html", imports=_recent(), errors=errors), 422
+        start_after_commit(job.id)
+        return redirect(url_for("imports.show", import_id=job.id), code=303)
+    return render_template("imports/upload.html", imports=_recent(), errors={})
+
+
+def _recent():
+    return jobs.list_imports(db(), actor())
+
+
+@bp.get("/instruments/imports/<int:import_id>")
+@login_required
+def show(import_id: int):
+    """The job: its progress while it runs, then the preview (or the result) with the column mapping."""
+    job = jobs.get_import(db(), actor(), import_id)
+    report = load_report(job.report) if job.state == "done" and job.report else None
+    columns = (job.report or {}).get("column_fields") if job.state in ("done", "failed") else None
+    error = jobs.error_of(job)
+    return render_template(
+        "imports/show.html",
+        job=job,
+        report=report,
+        columns=columns or [],
+        error=translate(error) if error else None,
+        progress=progress_of(job),
+        has_file=jobs.has_file(db(), job),
+        rejected=_problem_rows(report.rejected_rows) if report else [],
+        warnings=_problem_rows(report.warnings) if report else [],
+        notices=[render(m, gettext) for m in report.notices()] if report else [],
+        choices=MAPPING_CHOICES,
+        headers={c.field: c.header for c in COLUMNS},
+        shown=SHOWN_PROBLEMS,
+        notes_choice=NOTES_CHOICE,
+    )
+
+
+def _problem_rows(problems) -> list[dict]:
+    return [p.as_dict(gettext) for p in problems[:SHOWN_PROBLEMS]]
+
+
+@bp.get("/instruments/imports/<int:import_id>/progress")
+@login_required
+def progress(import_id: int):
+    """The job's state and row counts, for the page to poll."""
+    return jsonify(progress_of(jobs.get_import(db(), actor(), import_id)))
+
+
+def parse_mapping(values: dict) -> dict[int, str | None]:
+    """Read the mapping form: ``column-<index>`` = field, "?" (notes) or "" (leave out)."""
+    mapping: dict[int, str | None] = {}
+    for key, value in values.items():
+        prefix, _, index = key.partition("-")
+        if prefix == "column" and index.isdigit() and len(index) < 6:
+            mapping[int(index)] = value or None
+    return mapping
+
+
+def _header_row(text: str | None) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 7:
+        raise Invalid(_BAD_ROW, {"header_row": [_BAD_ROW]})
+    return int(text)
+
+
+@bp.post("/instruments/imports/<int:import_id>/mapping")
+@login_required
+def remap(import_id: int):
+    """Check the file again with the columns (and header row) the user corrected."""
+    values = form_data()
+    try:
+        jobs.remap(
+            db(),
+            actor(),
+            import_id,
+            parse_mapping(values),
+            _header_row(values.get("header_row")),
+            (values.get("sheet") or "").strip() or None,
+        )
+    except DomainError as exc:
+        flash_failure(exc)
+    else:
+        start_after_commit(import_id)
+    return redirect(url_for("imports.show", import_id=import_id), code=303)
+
+
+@bp.post("/instruments/imports/<int:import_id>/confirm")
+@login_required
+def confirm(import_id: int):
+    """Import the previewed file for real."""
+    try:
+        jobs.confirm(db(), actor(), import_id)
+    except DomainError as exc:
+        flash_failure(exc)
+    else:
+        start_after_commit(import_id)
+    return redirect(url_for("imports.show", import_id=import_id), code=303)
+
+
+@bp.post("/instruments/imports/<int:import_id>/discard")
+@login_required
+def discard(import_id: int):
+    """Drop an upload."""
+    try:
+        jobs.discard(db(), actor(), import_id)
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("imports.show", import_id=import_id), code=303)
+    flash(gettext("The upload was discarded."), "success")
+    return redirect(url_for("imports.upload"), code=303)
+
+
+@bp.get("/instruments/imports/<int:import_id>/rejected.xlsx")
+@login_required
+def rejected(import_id: int):
+    """The rejected rows with their original cells and the reasons, to fix and import again."""
+    job = jobs.get_import(db(), actor(), import_id)
+    if job.state != "done" or not job.report:
+        return redirect(url_for("imports.show", import_id=import_id), code=303)
+    content = rejected_rows_xlsx(load_report(job.report), gettext)
+    stem = job.filename.rsplit(".", 1)[0]
+    return send_download(
+        io.BytesIO(content), f"未导入的行-{stem}.xlsx", f"rejected-rows-{job.id}.xlsx", XLSX_MIMETYPE
+    )

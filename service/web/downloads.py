@@ -1,0 +1,50 @@
+"""File downloads: spooled while written, sent with a UTF-8 file name and a plain fallback."""
+
+from __future__ import annotations
+
+import tempfile
+from urllib.parse import quote
+
+from flask import current_app, request
+from werkzeug.wsgi import wrap_file
+
+#: Files larger than this spill from memory to a temporary file while they are written.
+SPOOL_BYTES = 5 * 1024 * 1024
+
+
+def send_download(spool, filename: str, fallback: str, mimetype: str):
+    """Send a spooled file as a download named ``filename`` (RFC 5987), ``fallback`` for old clients.
+
+    A file still in memory is sent as bytes and closed now; one that spilled to disk is streamed
+    and closed by the server when the response ends.
+    """
+    size = spool.seek(0, 2)
+    spool.seek(0)
+    if size <= SPOOL_BYTES:
+        with spool:
+            body = spool.read()
+    else:
+        body = wrap_file(request.environ, spool)
+    response = current_app.response_class(body, mimetype=mimetype, direct_passthrough=True)
+    response.content_length = size
+    response.headers.set(
+        "Content-Disposition",
+        "attachment",
+        filename=fallback,
+        **{"filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")},
+    )
+    return response
+
+
+def spooled(write) -> tempfile.SpooledTemporaryFile:
+    """Return a spooled file that ``write(file)`` filled; it spills to disk beyond ``SPOOL_BYTES``.
+
+    The file outlives the view: the response streams it and the server closes it at the end.
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed by the response)
+    try:
+        write(spool)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
