@@ -123,7 +123,8 @@ class Config:
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             "BABEL_DEFAULT_TIMEZONE": self.default_timezone,
             "BOOTSTRAP_SERVE_LOCAL": True,
-            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            # A 20 MB ledger file (the import's limit) and the form around it.
+            "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
             "CALRECALL": self,
         }
 

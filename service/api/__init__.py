@@ -47,6 +47,7 @@ def _authenticate():
 
 from service.api import (  # noqa: E402,F401  (routes register on import)
     departments,
+    imports,
     instruments,
     openapi,
     organisation,

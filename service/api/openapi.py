@@ -30,6 +30,7 @@ PATH_PARAMETERS = {
     "user_id": "A user of your organisation.",
     "department_id": "A department of your organisation.",
     "request_id": "A status request of your organisation.",
+    "import_id": "A ledger import of your organisation.",
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

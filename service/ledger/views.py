@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import login_required
 
@@ -113,17 +113,31 @@ def list_instruments(client_id: int | None = None):
 def _export(fmt: str, client_id: int | None):
     """Export the ledger with the list's filters; a bad filter is a 422 with a message per filter."""
     _enter_client(client_id)
-    who, day = actor(), today()
-    args = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
-    # Written inside the request, while its session is open; memory stays bounded however large.
     try:
-        filters = queries.parse_filters(args)
-        spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
+        return ledger_download(fmt, request.args)
     except Invalid as exc:
         return error_response(422, translate(exc.message), translate_errors(exc.field_errors))
+
+
+def ledger_download(fmt: str, args) -> Response:
+    """Return the actor's ledger, filtered and sorted by ``args``, as an xlsx or CSV download.
+
+    The file is written inside the request, while its session is open, into a spooled file, so
+    memory stays bounded however large the ledger. Raises :class:`Invalid` for a bad filter.
+    """
+    who, day = actor(), today()
+    filters = queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
+    spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
     stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
     mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
     return send_download(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
+
+
+def template_download() -> Response:
+    """Return the import template as a download."""
+    return send_download(
+        spooled(import_template), "台账导入模板.xlsx", "ledger-import-template.xlsx", XLSX_MIMETYPE
+    )
 
 
 @bp.get("/instruments/export.xlsx")
@@ -146,9 +160,7 @@ def export_csv(client_id: int | None = None):
 @login_required
 def import_template_xlsx():
     """Download the import template: the export's header, an example row and notes."""
-    return send_download(
-        spooled(import_template), "台账导入模板.xlsx", "ledger-import-template.xlsx", XLSX_MIMETYPE
-    )
+    return template_download()
 
 
 @bp.get("/recall/<window>")

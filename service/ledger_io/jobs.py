@@ -56,9 +56,18 @@ _SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv", ".txt", ".tsv")
 
 
 def upload(
-    session: Session, actor: Actor, content: bytes, filename: str, limits: Limits = DEFAULT_LIMITS
+    session: Session,
+    actor: Actor,
+    content: bytes,
+    filename: str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    mapping: Mapping[int, str | None] | None = None,
+    header_row: int | None = None,
+    sheet: str | None = None,
+    dry_run: bool = True,
 ) -> LedgerImport:
-    """Store an uploaded ledger file and queue its preview.
+    """Store an uploaded ledger file and queue its preview (or, without ``dry_run``, its import).
 
     Empty and oversized files, and files not named as spreadsheets, are refused at once.
     """
@@ -73,7 +82,9 @@ def upload(
         filename=filename,
         size=len(content),
         content=content,
+        phase="preview" if dry_run else "import",
     )
+    _set_reading(job, mapping or {}, header_row, sheet)
     session.add(job)
     session.flush()
     return job
@@ -127,22 +138,35 @@ def remap(
     """
     job = get_import(session, actor, import_id)
     _waiting_for_user(session, job)
+    _set_reading(job, mapping, header_row, sheet or job.sheet)
+    _queue(job, "preview")
+    return job
+
+
+#: Excel's limits: 16,384 columns and 1,048,576 rows.
+MAX_COLUMNS, MAX_ROWS = 16_384, 1_048_576
+
+
+def _set_reading(
+    job: LedgerImport, mapping: Mapping[int, str | None], header_row: int | None, sheet: str | None
+) -> None:
+    """Check and keep how the file is to be read: the column mapping, the header row, the sheet."""
     errors = {
         f"mapping.{index}": [N_("Unknown field.")]
         for index, name in mapping.items()
         if name not in (IGNORED, UNKNOWN) and name not in BY_FIELD
     }
-    if any(not isinstance(i, int) or not 0 <= i < 16384 for i in mapping):
+    if any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < MAX_COLUMNS for i in mapping):
         errors["mapping"] = [N_("Unknown column.")]
-    if header_row is not None and not 1 <= header_row <= 1_048_576:
+    if header_row is not None and not 1 <= header_row <= MAX_ROWS:
         errors["header_row"] = [N_("Not a row of the sheet.")]
+    if sheet is not None and len(sheet) > 100:
+        errors["sheet"] = [N_("At most %(limit)s characters.", limit=100)]
     if errors:
         raise Invalid(N_("Please correct the marked fields."), errors)
-    job.mapping = {str(i): name for i, name in sorted(mapping.items())}
+    job.mapping = {str(i): name for i, name in sorted(mapping.items())} or None
     job.header_row = header_row
-    job.sheet = sheet or job.sheet
-    _queue(job, "preview")
-    return job
+    job.sheet = sheet
 
 
 def confirm(session: Session, actor: Actor, import_id: int) -> LedgerImport:
