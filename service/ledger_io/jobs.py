@@ -335,24 +335,43 @@ def run_pending_imports(sessions: sessionmaker[Session], now=now_utc, limit: int
 
 def _run(sessions: sessionmaker[Session], import_id: int, now) -> None:
     progress = ProgressSaver(sessions, import_id, now)
+    try:
+        ledger = _read(sessions, import_id, progress)
+        _write(sessions, import_id, ledger, progress, now)
+    except DomainError as exc:
+        # The columns as read, so that the user can name the one that holds the management number.
+        columns = getattr(exc, "column_fields", None)
+        report = {"column_fields": columns} if columns else None
+        _fail(sessions, import_id, exc.message, progress.counts, now, report)
+    except Exception:
+        log.exception("ledger import %s failed", import_id)
+        _fail(sessions, import_id, _INTERNAL, progress.counts, now, None)
+
+
+def _read(sessions: sessionmaker[Session], import_id: int, progress: ProgressSaver):
+    """Read and check the job's file, holding no transaction meanwhile (progress is saved alongside)."""
+    with sessions() as session:
+        allow_all_tenants(session)
+        job = session.get(LedgerImport, import_id)
+        _actor_of(session, job)  # fail early, before a long read, if the uploader may no longer import
+        content, filename, reading = job.content, job.filename, (mapping_of(job), job.header_row, job.sheet)
+    mapping, header_row, sheet = reading
+    return read_ledger(
+        content, filename, mapping=mapping, header_row=header_row, sheet=sheet, progress=progress
+    )
+
+
+def _write(sessions: sessionmaker[Session], import_id: int, ledger, progress: ProgressSaver, now) -> None:
+    """Write (or, for a preview, rehearse) the import and mark the job done, in one transaction."""
     session = sessions()
     begin_writes_immediately(session)
     allow_all_tenants(session)
     try:
         job = session.get(LedgerImport, import_id)
-        org_id = job.org_id
-        scope_to_org(session, org_id)
+        scope_to_org(session, job.org_id)
         actor = _actor_of(session, job)
-        ledger = read_ledger(
-            job.content,
-            job.filename,
-            mapping=mapping_of(job),
-            header_row=job.header_row,
-            sheet=job.sheet,
-            progress=progress,
-        )
+        today = today_in(session.get(Organization, job.org_id).timezone)
         progress.pause_while_writing(session)
-        today = today_in(session.get(Organization, org_id).timezone)
         report = write_ledger(
             session, actor, ledger, today, dry_run=job.phase == "preview", progress=progress
         )
@@ -360,23 +379,10 @@ def _run(sessions: sessionmaker[Session], import_id: int, now) -> None:
         if job.phase == "import":
             job.imported_at, job.content = now(), None
         session.commit()
-        log.info("ledger import %s (%s) done in org %s", import_id, job.phase, org_id)
-    except DomainError as exc:
+        log.info("ledger import %s (%s) done in org %s", import_id, job.phase, job.org_id)
+    except BaseException:
         session.rollback()
-        # The columns as read, so that the user can name the one that holds the management number.
-        columns = getattr(exc, "column_fields", None)
-        _fail(
-            sessions,
-            import_id,
-            exc.message,
-            progress.counts,
-            now,
-            {"column_fields": columns} if columns else None,
-        )
-    except Exception:
-        session.rollback()
-        log.exception("ledger import %s failed", import_id)
-        _fail(sessions, import_id, _INTERNAL, progress.counts, now, None)
+        raise
     finally:
         session.close()
 
