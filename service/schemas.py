@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
+import re
+from datetime import date
+
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load
 
 from service.errors import Invalid
 from service.i18n import N_
@@ -49,6 +52,7 @@ def int_range(low: int, high: int):
         if not low <= value <= high:
             raise ValidationError(N_("Must be between %(low)s and %(high)s.", low=low, high=high))
 
+    validate.bounds = (low, high)
     return validate
 
 
@@ -61,6 +65,7 @@ class Text(fields.String):
 
     def __init__(self, limit: int, multiline: bool = False, **kwargs):
         kwargs.setdefault("allow_none", not kwargs.get("required", False))
+        self.limit = limit
         self.multiline = multiline
         super().__init__(validate=max_length(limit), **kwargs)
 
@@ -78,6 +83,7 @@ class Choice(fields.String):
     """A string restricted to ``choices`` (published as an enum in the OpenAPI document)."""
 
     def __init__(self, choices: tuple[str, ...], **kwargs):
+        self.choices = frozenset(choices)
         kwargs.setdefault("allow_none", not kwargs.get("required", False) and "load_default" not in kwargs)
         kwargs.setdefault("metadata", {"enum": list(choices)})
         super().__init__(validate=one_of(choices), **kwargs)
@@ -111,6 +117,73 @@ class Flag(fields.Boolean):
 
     truthy = fields.Boolean.truthy | {"on", "是", "√", "Y", "y"}
     falsy = fields.Boolean.falsy | {"off", "否", "×", "N", "n"}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _accepts(field: fields.Field):
+    """Return a test of whether ``field`` loads a value, already of the field's type, unchanged.
+
+    ``None`` when the field's kind is not known here: such values always go through the schema.
+    """
+    nullable = field.allow_none
+    if isinstance(field, Text):
+        control = _CONTROL_BUT_LINES if field.multiline else _CONTROL
+        limit = field.limit
+        return lambda v: (
+            (v is None and nullable)
+            or (type(v) is str and 0 < len(v) <= limit and v == v.strip() and not control.search(v))
+        )
+    if isinstance(field, Choice):
+        choices = field.choices
+        return lambda v: (v is None and nullable) or (type(v) is str and v in choices)
+    if isinstance(field, Mobile):
+        return lambda v: (v is None and nullable) or (type(v) is str and is_valid_mobile(v))
+    if isinstance(field, Flag):
+        return lambda v: type(v) is bool
+    if type(field) in (fields.Integer, WholeNumber):
+        bounds = [v.bounds for v in field.validators if hasattr(v, "bounds")]
+        if len(bounds) != len(field.validators):
+            return None
+        low, high = bounds[0] if bounds else (-(2**31), 2**31 - 1)
+        return lambda v: (v is None and nullable) or (type(v) is int and low <= v <= high)
+    if type(field) is fields.Date:
+        return lambda v: (v is None and nullable) or type(v) is date
+    return None
+
+
+def plain_loader(schema: Schema, partial: bool = False):
+    """Return ``load(data) -> dict | None``, a fast ``schema.load`` for data whose values are typed.
+
+    For bulk work (an import checks 100,000 rows): when every value is one the schema would take
+    unchanged, ``load`` returns the data with the schema's defaults added, as ``schema.load``
+    would; otherwise it returns None, and the caller loads the data with the schema for the real
+    outcome and its messages. It never accepts what the schema would refuse or change
+    (tests/unit/test_schemas.py compares the two). ``partial`` is ``schema.load(partial=True)``:
+    nothing required, no defaults.
+    """
+    tests = {name: _accepts(field) for name, field in schema.fields.items() if not field.dump_only}
+    required = frozenset(name for name, field in schema.fields.items() if field.required and not partial)
+    defaults = {
+        name: field.load_default
+        for name, field in schema.fields.items()
+        if field.load_default is not missing and not field.dump_only and not partial
+    }
+
+    def load(data: dict) -> dict | None:
+        if not required <= data.keys():
+            return None
+        for name, value in data.items():
+            test = tests.get(name)
+            if test is None or not test(value):
+                return None
+        loaded = {name: default() if callable(default) else default for name, default in defaults.items()}
+        loaded.update(data)
+        return loaded
+
+    return load
 
 
 def load_or_invalid(schema: Schema, payload, **kwargs) -> dict:

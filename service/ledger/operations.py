@@ -93,28 +93,38 @@ def _resolve_custodian(session: Session, actor: Actor, data: dict) -> None:
 def _apply(instrument: Instrument, data: dict) -> None:
     for name, value in data.items():
         setattr(instrument, name, value)
-    if not instrument.is_mandatory:
-        instrument.mandatory_use = None
-    instrument.next_due_on = next_due_on(
-        instrument.last_done_on, instrument.interval_months, instrument.valid_until
-    )
+    for name, value in derived_fields(_snapshot(instrument)).items():
+        setattr(instrument, name, value)
+
+
+def derived_fields(values: Mapping) -> dict:
+    """Return the columns that follow from the others: the next due date, and no use unless mandatory."""
+    return {
+        "mandatory_use": values["mandatory_use"] if values["is_mandatory"] else None,
+        "next_due_on": next_due_on(values["last_done_on"], values["interval_months"], values["valid_until"]),
+    }
+
+
+def rule_errors(values: Mapping, today: date) -> dict[str, list[str]]:
+    """Return the rules of the ledger that an instrument's values break, by field.
+
+    The uniqueness of the management number is the caller's to check (it needs the database).
+    """
+    errors: dict[str, list[str]] = {}
+    if values["last_done_on"] and values["last_done_on"] > today:
+        errors["last_done_on"] = [N_("The last verification date cannot be in the future.")]
+    if values["is_mandatory"]:
+        if not values["mandatory_use"]:
+            errors["mandatory_use"] = [N_("Give the use that makes verification compulsory.")]
+        if values["control_method"] != "verification":
+            errors["control_method"] = [N_("Mandatory instruments must be verified (检定).")]
+    if values["valid_until"] and values["last_done_on"] and values["valid_until"] < values["last_done_on"]:
+        errors["valid_until"] = [N_("The valid-until date is before the last verification date.")]
+    return errors
 
 
 def _check_rules(session: Session, instrument: Instrument, today: date) -> None:
-    errors: dict[str, list[str]] = {}
-    if instrument.last_done_on and instrument.last_done_on > today:
-        errors["last_done_on"] = [N_("The last verification date cannot be in the future.")]
-    if instrument.is_mandatory:
-        if not instrument.mandatory_use:
-            errors["mandatory_use"] = [N_("Give the use that makes verification compulsory.")]
-        if instrument.control_method != "verification":
-            errors["control_method"] = [N_("Mandatory instruments must be verified (检定).")]
-    if (
-        instrument.valid_until
-        and instrument.last_done_on
-        and instrument.valid_until < instrument.last_done_on
-    ):
-        errors["valid_until"] = [N_("The valid-until date is before the last verification date.")]
+    errors = rule_errors(_snapshot(instrument), today)
     clash = session.scalar(
         select(Instrument.id).where(
             Instrument.org_id == instrument.org_id,

@@ -32,14 +32,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import xlsxwriter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Instrument
 from service.actors import Actor
 from service.errors import DomainError, Invalid
 from service.i18n import N_, Msg
-from service.ledger import operations as ledger_ops
 from service.ledger_io.columns import BY_FIELD, neutralise
 from service.ledger_io.parsing import (
     IGNORED,
@@ -54,13 +51,10 @@ from service.ledger_io.parsing import (
     read_sheet,
 )
 from service.ledger_io.reader import DEFAULT_LIMITS, Limits, open_spreadsheet, refuse
-from service.scoping import get_in_org
-from service.tenancy import operations as tenancy_ops
+from service.ledger_io.writing import LedgerWriter
 
 log = logging.getLogger(__name__)
 
-#: Fields whose blank cell means "keep the current value" on update (they have defaults on create).
-DEFAULTED_FIELDS = ("is_mandatory", "control_method", "interval_months", "status")
 #: Fields the operations report errors under, to the column that holds them.
 ERROR_FIELDS = {
     "department_id": "department",
@@ -325,18 +319,20 @@ def write_ledger(
 ) -> ImportReport:
     """Create or update an instrument for every valid row; all rows land or, on an error, none.
 
-    ``progress("written", done, total)`` is called every few hundred rows. A dry run does the same work
-    and then undoes it.
+    Every row is decided first (see :mod:`service.ledger_io.writing`), then the instruments and
+    their history are written in bulk. ``progress("written", done, total)`` counts the
+    instruments written. A dry run does the same work and then undoes it.
     """
     actor.require("ledger.write")
     report = _new_report(ledger, dry_run)
-    writer = _RowWriter(session, actor, today, ledger.layout, report)
     outer = session.begin_nested()
     try:
-        for done, row in enumerate(ledger.rows, 1):
-            writer.write(row)
-            if progress and (done % PROGRESS_EVERY == 0 or done == len(ledger.rows)):
-                progress("written", done, len(ledger.rows))
+        writer = LedgerWriter(session, actor, today, [row.management_no for row in ledger.rows])
+        _decide_rows(writer, ledger, report)
+        total = report.created + report.updated
+        if progress:
+            progress("written", 0, total)
+        writer.write(lambda done: progress("written", done, total) if progress else None)
     except BaseException:
         outer.rollback()
         raise
@@ -356,145 +352,49 @@ def write_ledger(
     return report
 
 
-class _RowWriter:
-    """Writes parsed rows one by one, each in its own savepoint, and keeps the report."""
-
-    def __init__(self, session: Session, actor: Actor, today: date, layout: Layout, report: ImportReport):
-        self.session, self.actor, self.today, self.layout, self.report = session, actor, today, layout, report
-        self.existing: dict[str, int] = dict(
-            session.execute(
-                select(Instrument.management_no, Instrument.id).where(Instrument.org_id == actor.org_id)
-            ).all()
-        )
-        self.departments = {d.name: d.id for d in tenancy_ops.list_departments(session, actor)}
-        self.first_row: dict[str, int] = {}
-
-    def write(self, row: ParsedRow) -> None:
-        """Write one row, or record why it is rejected."""
-        problems = row.errors + self._duplicate(row)
-        if problems:
-            self._reject(row, problems)
-            return
-        savepoint = self.session.begin_nested()
-        try:
-            outcome, instrument_id, new_department = self._save(row)
-        except DomainError as exc:
-            savepoint.rollback()
-            self._reject(row, self._problems(exc))
-            return
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-        self._count(row, outcome, instrument_id, new_department)
-
-    def _duplicate(self, row: ParsedRow) -> list[Problem]:
-        """Return the problem of a management number an earlier row of the file already has."""
+def _decide_rows(writer: LedgerWriter, ledger: LedgerFile, report: ImportReport) -> None:
+    """Decide every row in file order and keep the report: counts, rejections, warnings, departments."""
+    layout = ledger.layout
+    number_header = layout.header_of("management_no")
+    first_row: dict[str, int] = {}
+    for row in ledger.rows:
+        problems = list(row.errors)
         number = row.management_no
-        if not number:
-            return []
-        first = self.first_row.setdefault(number, row.number)
-        if first == row.number:
-            return []
-        message = N_("Duplicate management number %(no)s: row %(row)s already has it.", no=number, row=first)
-        return [Problem(self.layout.header_of("management_no"), message)]
-
-    def _count(
-        self, row: ParsedRow, outcome: str, instrument_id: int, new_department: tuple[str, int] | None
-    ) -> None:
-        setattr(self.report, outcome, getattr(self.report, outcome) + 1)
-        self.existing[row.management_no] = instrument_id
-        if new_department is not None:
-            name, department_id = new_department
-            self.departments[name] = department_id
-            self.report.departments_created.append(name)
-        self.report.warnings += [
-            RowProblem(row.number, row.management_no, p.column, p.reason) for p in row.warnings
-        ]
-
-    def _reject(self, row: ParsedRow, problems: list[Problem]) -> None:
-        self.report.rejected_cells[row.number] = row.cells
-        self.report.rejected_rows += [
-            RowProblem(row.number, row.management_no, p.column, p.reason) for p in problems
-        ]
-
-    def _problems(self, exc: DomainError) -> list[Problem]:
-        problems = [
-            Problem(self._column(name), message)
-            for name, messages in exc.field_errors.items()
-            for message in messages
-        ]
-        return problems or [Problem(None, exc.message)]
-
-    def _column(self, name: str) -> str | None:
-        name = ERROR_FIELDS.get(name, name)
-        return self.layout.header_of(name) if name in BY_FIELD else None
-
-    def _save(self, row: ParsedRow) -> tuple[str, int, tuple[str, int] | None]:
-        payload = dict(row.values)
-        new_department = self._department(payload)
-        instrument_id = self.existing.get(row.management_no)
-        if instrument_id is None:
-            created = ledger_ops.create_instrument(
-                self.session,
-                self.actor,
-                {k: v for k, v in payload.items() if v is not None},
-                self.today,
+        if number and first_row.setdefault(number, row.number) != row.number:
+            message = N_(
+                "Duplicate management number %(no)s: row %(row)s already has it.",
+                no=number,
+                row=first_row[number],
             )
-            return "created", created.id, new_department
-        instrument = get_in_org(self.session, Instrument, instrument_id, self.actor)
-        before = _snapshot(instrument)
-        payload = _update_payload(instrument, payload, self.layout)
-        ledger_ops.update_instrument(
-            self.session, self.actor, instrument_id, payload, self.today, partial=True
-        )
-        outcome = "unchanged" if _snapshot(instrument) == before else "updated"
-        return outcome, instrument_id, new_department
-
-    def _department(self, payload: dict) -> tuple[str, int] | None:
-        """Replace the department's name by its id; create it if needed and allowed, and return it then."""
-        if "department" not in payload:
-            return None
-        name = payload.pop("department")
-        if name is None:
-            payload["department_id"] = None
-            return None
-        if name in self.departments:
-            payload["department_id"] = self.departments[name]
-            return None
-        if not self.actor.can("departments.manage"):
-            raise Invalid(
-                N_("Please correct the marked fields."),
-                {"department": [N_("No such department: %(name)s. An administrator can add it.", name=name)]},
-            )
-        try:
-            department = tenancy_ops.create_department(self.session, self.actor, {"name": name})
-        except Invalid as exc:
-            raise Invalid(exc.message, {"department": exc.field_errors.get("name", [exc.message])}) from None
-        payload["department_id"] = department.id
-        return name, department.id
+            problems.append(Problem(number_header, message))
+        if not problems:
+            try:
+                decision = writer.decide(row.values, layout.holds_notes)
+            except Invalid as exc:
+                problems = _problems(exc, layout)
+        if problems:
+            report.rejected_cells[row.number] = row.cells
+            report.rejected_rows += [RowProblem(row.number, number, p.column, p.reason) for p in problems]
+            continue
+        setattr(report, decision.outcome, getattr(report, decision.outcome) + 1)
+        if decision.new_department is not None:
+            report.departments_created.append(decision.new_department)
+        report.warnings += [RowProblem(row.number, number, p.column, p.reason) for p in row.warnings]
 
 
-def _snapshot(instrument: Instrument) -> dict:
-    return {name: getattr(instrument, name) for name in ledger_ops.TRACKED_FIELDS}
+def _problems(exc: DomainError, layout: Layout) -> list[Problem]:
+    """Return a rejected row's problems, each under the column of the sheet that holds its field."""
+    problems = [
+        Problem(_column(name, layout), message)
+        for name, messages in exc.field_errors.items()
+        for message in messages
+    ]
+    return problems or [Problem(None, exc.message)]
 
 
-def _update_payload(instrument: Instrument, payload: dict, layout: Layout) -> dict:
-    """Adapt a row to an update: blank defaulted columns keep their value; a linked custodian stays linked."""
-    payload = {k: v for k, v in payload.items() if not (k in DEFAULTED_FIELDS and v is None)}
-    if instrument.custodian_user_id is not None and "custodian" in payload:
-        if payload["custodian"] == instrument.custodian_display:
-            # The file shows the linked user, as the export writes it: nothing to change.
-            del payload["custodian"]
-            if payload.get("custodian_mobile") == instrument.custodian_contact:
-                del payload["custodian_mobile"]
-        else:
-            payload["custodian_user_id"] = None
-    if payload.get("notes") and not layout.holds_notes:
-        # Only a remark the import added (外借): keep the notes already there and add it once.
-        lines = (instrument.notes or "").splitlines()
-        payload["notes"] = "\n".join(lines + [n for n in payload["notes"].splitlines() if n not in lines])
-    return payload
+def _column(name: str, layout: Layout) -> str | None:
+    name = ERROR_FIELDS.get(name, name)
+    return layout.header_of(name) if name in BY_FIELD else None
 
 
 # The rejected rows as a file --------------------------------------------------------------------

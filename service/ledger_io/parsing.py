@@ -91,8 +91,13 @@ def _is_placeholder(value: Any) -> bool:
     return _folded(value) in _PLACEHOLDERS
 
 
+_PLAIN_TEXT = re.compile(r"[^\s'][^\r\n\t]*(?<=\S)|[^\s']")
+
+
 def parse_text(value: Any, multiline: bool = False) -> str | None:
     """Return a text cell stripped, with line breaks turned into spaces unless ``multiline``."""
+    if type(value) is str and _PLAIN_TEXT.fullmatch(value):
+        return value  # the common case: nothing to strip, join or unprotect
     text = cell_text(value)
     if not multiline:
         text = _SINGLE_LINE.sub(" ", text).strip()
@@ -592,6 +597,11 @@ class Layout:
         return found
 
     @cached_property
+    def key_columns(self) -> list[int]:
+        """Return the indexes of the columns holding the management number and the name."""
+        return [i for f in ("management_no", "name") for i in self.fields.get(f, [])]
+
+    @cached_property
     def unknown_columns(self) -> list[int]:
         """Return the indexes of the columns whose values go into the notes."""
         return [i for i, name in sorted(self.columns.items()) if name == UNKNOWN]
@@ -699,21 +709,31 @@ _SECTION = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
+def _names_a_key_column(value: Any) -> bool:
+    """Whether a cell repeats the header of the management number or the name (no header has digits)."""
+    return (
+        isinstance(value, str)
+        and not _DIGIT.search(value)
+        and match_header(value) in ("management_no", "name")
+    )
+
+
 def row_kind(cells: Sequence[Any], layout: Layout) -> str:
     """Classify a row below the header: "data", "blank", "footer", "section" or "header" (a repeated one)."""
     filled = [(i, c) for i, c in enumerate(cells) if not is_blank(c)]
     if not filled:
         return "blank"
-    first = unicodedata.normalize("NFKC", cell_text(filled[0][1]))
-    if len(filled) <= 6 and (_META.match(first) or _TOTAL.match(first) or _NOTE.match(first)):
-        return "footer"
-    key_columns = [i for f in ("management_no", "name") for i in layout.fields.get(f, [])]
-    if len(filled) == 1 and (_SECTION.match(first) or filled[0][0] not in key_columns):
-        return "section"
-    if any(
-        isinstance(_at(cells, i), str) and match_header(_at(cells, i)) in ("management_no", "name")
-        for i in key_columns
-    ):
+    key_columns = layout.key_columns
+    if len(filled) <= 6:
+        first = unicodedata.normalize("NFKC", cell_text(filled[0][1]))
+        if _META.match(first) or _TOTAL.match(first) or _NOTE.match(first):
+            return "footer"
+        if len(filled) == 1 and (_SECTION.match(first) or filled[0][0] not in key_columns):
+            return "section"
+    if any(_names_a_key_column(_at(cells, i)) for i in key_columns):
         return "header"
     return "data"
 
@@ -756,19 +776,54 @@ def _column_value(row: ParsedRow, layout: Layout, columns: list[int]) -> tuple[A
     return chosen, extra
 
 
-def _read_field(row: ParsedRow, layout: Layout, field_name: str, columns: list[int]) -> list[str]:
+#: Kinds of cell whose few distinct values repeat down a sheet (dates, codes): read each value once.
+CACHED_KINDS = frozenset(
+    {
+        "date",
+        "interval",
+        "flag",
+        "abc",
+        "status",
+        "conclusion",
+        "control_method",
+        "mandatory_use",
+        "certificate_type",
+    }
+)
+#: A sheet of random values must not grow the cache without end.
+MAX_CACHED = 50_000
+
+
+def _read_cell(field_name: str, value: Any, cache: dict | None) -> tuple[Any, Msg | None, Msg | None]:
+    """Return ``(value, reason it is unreadable, warning)`` for a cell, from the cache when it holds it."""
+    key = (field_name, type(value), value)
+    if cache is not None:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    try:
+        result = (parse_cell(field_name, value), None, cell_warning(field_name, value))
+    except CellError as exc:
+        result = (None, exc.reason, None)
+    if cache is not None and BY_FIELD[field_name].kind in CACHED_KINDS and len(cache) < MAX_CACHED:
+        cache[key] = result
+    return result
+
+
+def _read_field(
+    row: ParsedRow, layout: Layout, field_name: str, columns: list[int], cache: dict | None = None
+) -> list[str]:
     chosen, extra = _column_value(row, layout, columns)
     if chosen is None:
         row.values[field_name] = None
         return extra
     index, value = chosen
     header = layout.headers[index] or column_letter(index)
-    try:
-        row.values[field_name] = parse_cell(field_name, value)
-    except CellError as exc:
-        row.errors.append(Problem(header, exc.reason))
+    parsed, error, warning = _read_cell(field_name, value, cache)
+    if error is not None:
+        row.errors.append(Problem(header, error))
         return extra
-    warning = cell_warning(field_name, value)
+    row.values[field_name] = parsed
     if warning:
         row.warnings.append(Problem(header, warning))
         if field_name == "status":
@@ -823,15 +878,20 @@ def _required(row: ParsedRow, layout: Layout) -> None:
     row.errors[:0] = missing
 
 
-def parse_row(number: int, cells: Sequence[Any], layout: Layout, max_cell_chars: int = 2000) -> ParsedRow:
-    """Read one data row into field values, collecting every problem instead of stopping at the first."""
+def parse_row(
+    number: int, cells: Sequence[Any], layout: Layout, max_cell_chars: int = 2000, cache: dict | None = None
+) -> ParsedRow:
+    """Read one data row into field values, collecting every problem instead of stopping at the first.
+
+    ``cache`` (a dict kept across the rows of a sheet) saves reading the same date or code twice.
+    """
     row = ParsedRow(number, list(cells))
     if _too_long(row, layout, max_cell_chars):
         row.values["management_no"] = parse_text(_first(row, layout, "management_no"))
         return row
     notes: list[str] = []
     for field_name, columns in layout.fields.items():
-        notes += _read_field(row, layout, field_name, columns)
+        notes += _read_field(row, layout, field_name, columns, cache)
     notes += _unknown_notes(row, layout)
     if layout.holds_notes or notes:
         own = row.values.get("notes")
@@ -865,11 +925,11 @@ def read_sheet(
 
     ``progress(rows_done)`` is called every ``every`` rows and at the end.
     """
-    reading = SheetReading([], {})
+    reading, cache = SheetReading([], {}), {}
     for index in range(layout.data_start, len(rows)):
         kind = row_kind(rows[index], layout)
         if kind == "data":
-            reading.rows.append(parse_row(index + 1, rows[index], layout, max_cell_chars))
+            reading.rows.append(parse_row(index + 1, rows[index], layout, max_cell_chars, cache))
         else:
             reading.skipped[kind] = reading.skipped.get(kind, 0) + 1
         done = index + 1 - layout.data_start

@@ -178,7 +178,7 @@ def test_viewers_cannot_import_and_other_firms_see_nothing(client, world, db_ses
 
 
 def test_progress_and_discard(client, world, db_session, tmp_path):
-    login(client, world.a.metrology)
+    login(client, world.a.admin)
     import_id = job_of(upload(client, messy_file(tmp_path)))
     progress = client.get(f"/instruments/imports/{import_id}/progress").get_json()
     assert progress == {

@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 import xlsxwriter
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from models import Department, Event, Instrument
+from models import Department, Event, HistoryHead, Instrument
 from service.actors import Actor
-from service.clock import today_in
+from service.clock import now_utc, today_in
 from service.db import unit_of_work
 from service.errors import Invalid
 from service.ledger_io.importer import import_ledger, read_ledger, rejected_rows_xlsx, write_ledger
@@ -243,7 +243,7 @@ def test_a_preview_and_the_import_share_one_reading(db_session, world, admin, tm
     )
     assert {**preview.as_dict(), "dry_run": False} == real.as_dict()
     assert (real.created, real.rejected, len(real.rejected_rows)) == (1, 2, 2)
-    assert progress == [("written", 3, 3)]
+    assert progress == [("written", 0, 1), ("written", 1, 1)]
 
 
 def test_re_importing_the_same_file_creates_nothing_twice(db_session, world, admin, tmp_path):
@@ -349,24 +349,36 @@ def test_the_import_stays_in_its_tenant(db_session, world, admin, tmp_path):
     assert instrument(db_session, world.a.org.id, foreign.management_no).name == "同号的表"
 
 
+def plant_a_clashing_event(session, org_id):
+    """Put a stray event where the import's history will go: the database refuses the import's insert.
+
+    A real error from the database (a unique violation on the chain's sequence numbers), raised
+    after the instruments have been inserted.
+    """
+    head = session.get(HistoryHead, org_id)
+    session.add(
+        Event(
+            org_id=org_id,
+            seq=head.last_seq + 3,
+            kind="stray",
+            subject_type="instrument",
+            subject_id=0,
+            occurred_at=now_utc(),
+            data={},
+            prev_hash="x",
+            hash="x",
+        )
+    )
+    session.flush()
+
+
 def test_a_database_error_midway_rolls_back_every_row(db_session, world, admin, tmp_path):
+    """The instruments reach the database, their history does not: neither stays."""
     before = counts(db_session, world.a.org.id)
-    real_flush = db_session.flush
-    written = []
-
-    def flush(objects=None):
-        new = [o.management_no for o in db_session.new if isinstance(o, Instrument)]
-        if "JL-003" in new:
-            raise OperationalError("INSERT INTO instruments", {}, Exception("disk I/O error"))
-        real_flush(objects)
-        written.extend(new)
-
-    db_session.flush = flush
-    with pytest.raises(OperationalError):
+    plant_a_clashing_event(db_session, world.a.org.id)
+    with pytest.raises(IntegrityError):
         run(db_session, admin, messy_file(tmp_path))
-    del db_session.flush
-
-    assert written == ["JL-001", "JL-002"]  # two rows had reached the database
+    db_session.rollback()
     assert counts(db_session, world.a.org.id) == before
     assert instrument(db_session, world.a.org.id, "JL-001") is None
 
@@ -377,17 +389,10 @@ def test_a_database_error_at_the_boundary_leaves_nothing(sessions, db_session, w
 
     def import_with_a_failing_database():
         with unit_of_work(sessions) as session:
-            real_flush = session.flush
-
-            def flush(objects=None):
-                if any(isinstance(o, Instrument) and o.management_no == "JL-004" for o in session.new):
-                    raise OperationalError("INSERT", {}, Exception("connection lost"))
-                real_flush(objects)
-
-            session.flush = flush
+            plant_a_clashing_event(session, world.a.org.id)
             run(session, Actor.of(world.a.admin), path)
 
-    with pytest.raises(OperationalError):
+    with pytest.raises(IntegrityError):
         import_with_a_failing_database()
     assert counts(db_session, world.a.org.id) == before
 

@@ -1,0 +1,62 @@
+"""Writing many rows at once: PostgreSQL's COPY, or one executemany elsewhere.
+
+An INSERT with RETURNING for thousands of rows makes psycopg parse one enormous statement (most
+of an import's time on PostgreSQL, measured by ``bench/import_ledger.py``). Instead the ids are
+taken from the table's sequence first and the rows copied in with their ids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import JSON, Connection, Table, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+
+def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """Return ``count`` new ids for rows of ``table``, to insert in this transaction.
+
+    PostgreSQL hands them out from the id column's sequence, safe under any concurrency. SQLite
+    has no sequence: the ids follow the largest one, which no one else can take meanwhile because
+    SQLite admits one writer at a time (a concurrent writer makes this transaction fail, never
+    share an id).
+    """
+    if count <= 0:
+        return []
+    if connection.dialect.name == "postgresql":
+        sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
+        return list(
+            connection.scalars(
+                text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": sequence, "n": count}
+            )
+        )
+    start = connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+    return list(range(start, start + count))
+
+
+def insert_rows(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict]) -> None:
+    """Insert ``rows`` (dicts holding at least ``columns``) into ``table`` in the current transaction."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), [{name: row[name] for name in columns} for row in rows])
+        return
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in columns)
+    statement = f"COPY {table.name} ({quoted}) FROM STDIN"
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(row[name], ensure_ascii=False) if name in as_json else row[name]
+                        for name in columns
+                    ]
+                )
+    except connection.dialect.loaded_dbapi.Error as error:
+        # Raised as SQLAlchemy raises driver errors (IntegrityError, OperationalError, …).
+        raise DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
