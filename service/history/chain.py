@@ -21,8 +21,13 @@ from service.bulk import insert_rows
 GENESIS_HASH = "0" * 64
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def jsonable(value):
     """Return ``value`` as plain JSON data: dates as ISO strings, decimals as strings."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

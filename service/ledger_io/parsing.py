@@ -18,6 +18,7 @@ understands. Decisions worth knowing:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -522,6 +523,7 @@ UNKNOWN = "?"  # a column kept in the notes
 IGNORED = None  # a column deliberately left out
 
 
+@functools.lru_cache(maxsize=4096)
 def match_header(text: Any) -> str | None:
     """Return the field a header names, ``None`` for a known column to ignore, or ``UNKNOWN``."""
     name = normalise_header(cell_text(text)).strip("*★☆※▲△·:：#")
@@ -764,6 +766,10 @@ class ParsedRow:
 
 def _column_value(row: ParsedRow, layout: Layout, columns: list[int]) -> tuple[Any, list[str]]:
     """Return the first non-blank cell of the columns mapped to a field, and notes for the others."""
+    if len(columns) == 1:  # the usual sheet: one column per field
+        index = columns[0]
+        value = row.cells[index] if index < len(row.cells) else None
+        return (None if is_blank(value) else (index, value)), []
     chosen, extra = None, []
     for i in columns:
         value = _at(row.cells, i)
@@ -796,6 +802,8 @@ MAX_CACHED = 50_000
 
 def _read_cell(field_name: str, value: Any, cache: dict | None) -> tuple[Any, Msg | None, Msg | None]:
     """Return ``(value, reason it is unreadable, warning)`` for a cell, from the cache when it holds it."""
+    if BY_FIELD[field_name].kind == "text":  # no warnings, never unreadable; values rarely repeat
+        return parse_text(value, multiline=field_name == "notes"), None, None
     key = (field_name, type(value), value)
     if cache is not None:
         found = cache.get(key)
