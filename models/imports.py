@@ -28,11 +28,14 @@ class LedgerImport(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         ForeignKeyConstraint(["org_id", "created_by_id"], ["users.org_id", "users.id"]),
+        ForeignKeyConstraint(["org_id", "confirmed_by_id"], ["users.org_id", "users.id"]),
         Index("ix_ledger_imports_state_lease", "state", "lease_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_by_id: Mapped[int] = mapped_column(Integer)
+    #: Who confirmed the import: the import runs as them and the history names them.
+    confirmed_by_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     filename: Mapped[str] = mapped_column(String(255))

@@ -43,7 +43,7 @@ class _Mapping(fields.Dict):
             except ValueError:
                 raise ValidationError(N_("Not valid JSON.")) from None
         mapping = super()._deserialize(value, attr, data, **kwargs)
-        if any(not k.isdigit() or len(k) > 5 for k in mapping):
+        if any(not (k.isascii() and k.isdigit()) or len(k) > 5 for k in mapping):
             raise ValidationError(N_("Unknown column."))
         return {int(k): v for k, v in mapping.items()}
 
@@ -88,6 +88,14 @@ class ImportOut(StrictSchema):
     finished_at = fields.DateTime(allow_none=True)
     imported_at = fields.DateTime(allow_none=True)
     error = fields.String(allow_none=True)
+    column_fields = fields.List(
+        fields.Dict(),
+        allow_none=True,
+        metadata={
+            "description": "The columns as last read ({index, letter, header, field}), also when the "
+            "reading failed for want of a management number column: correct them with PUT …/reading."
+        },
+    )
     report = fields.Dict(
         allow_none=True,
         metadata={
@@ -97,8 +105,9 @@ class ImportOut(StrictSchema):
     )
 
 
-def _out(job) -> dict:
-    report = load_report(job.report) if job.state == "done" and job.report else None
+def _out(job, with_report: bool = True) -> dict:
+    """Return the job as the API shows it; lists leave the (possibly long) report out."""
+    report = load_report(job.report) if with_report and job.state == "done" and job.report else None
     error = jobs.error_of(job)
     return ImportOut().dump(
         {
@@ -110,6 +119,9 @@ def _out(job) -> dict:
             "imported_at": job.imported_at,
             "error": translate(error) if error else None,
             "report": report.as_dict(gettext) if report else None,
+            "column_fields": (job.report or {}).get("column_fields")
+            if with_report and not job.is_active
+            else None,
         }
     )
 
@@ -162,7 +174,7 @@ def upload_import():
 
 @bp.get("/imports")
 def list_imports():
-    """List the latest imports.
+    """List the latest imports (without their reports: get one import for its report).
 
     ---
     get:
@@ -177,7 +189,7 @@ def list_imports():
                   items: {type: array, items: ImportOut}
         403: Forbidden
     """
-    return jsonify({"items": [_out(job) for job in jobs.list_imports(db(), actor())]})
+    return jsonify({"items": [_out(job, with_report=False) for job in jobs.list_imports(db(), actor())]})
 
 
 @bp.get("/imports/<int:import_id>")
@@ -279,7 +291,7 @@ def rejected_rows(import_id: int):
     """
     job = jobs.get_import(db(), actor(), import_id)
     if job.state != "done" or not job.report:
-        raise Conflict(N_("The file has not been checked yet."))
+        raise Conflict(N_("There are no checked rows to download: the check has not finished or has failed."))
     content = rejected_rows_xlsx(load_report(job.report), gettext)
     return send_download(
         io.BytesIO(content), "rejected-rows.xlsx", f"rejected-rows-{job.id}.xlsx", XLSX_MIMETYPE

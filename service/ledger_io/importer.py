@@ -168,7 +168,8 @@ def _layout(rows, header_row, mapping) -> Layout | None:
     try:
         return detect_layout(rows, header_row, mapping)
     except ValueError:
-        raise Invalid(N_("Please correct the marked fields."), {"mapping": [N_("Unknown field.")]}) from None
+        message = N_("The column mapping names a field or a column that this sheet does not have.")
+        raise Invalid(message, {"mapping": [message]}) from None
 
 
 # The report -------------------------------------------------------------------------------------

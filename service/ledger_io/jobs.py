@@ -17,11 +17,14 @@ from a second session while the job runs, at most once a second.
 from __future__ import annotations
 
 import logging
+import re
 import time as monotonic
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import LedgerImport, Organization, User
@@ -45,10 +48,17 @@ LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
 #: Uploads never imported are dropped after this long.
 UPLOAD_RETENTION = timedelta(days=7)
+#: Uploads a firm may keep waiting (not imported, not discarded) at once.
+MAX_WAITING_UPLOADS = 10
 #: Seconds between two progress saves.
 PROGRESS_INTERVAL = 1.0
 STAGE_COLUMNS = {"read": "rows_read", "validated": "rows_validated", "written": "rows_written"}
 TOTAL_COLUMNS = {"read": "rows_total", "validated": "rows_total", "written": "rows_data"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOO_MANY = N_(
+    "Your firm has %(count)s uploads waiting to be imported; import or discard some of them first.",
+    count=MAX_WAITING_UPLOADS,
+)
 _SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv", ".txt", ".tsv")
 
 
@@ -72,13 +82,23 @@ def upload(
     Empty and oversized files, and files not named as spreadsheets, are refused at once.
     """
     actor.require("ledger.write")
-    filename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
+    filename = _CONTROL.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[:255]
     if not filename.lower().endswith(_SUFFIXES):
         raise refuse(N_("This file is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file."))
     content = read_bytes(content, limits)
+    waiting = session.scalar(
+        select(func.count(LedgerImport.id)).where(
+            LedgerImport.org_id == actor.org_id,
+            LedgerImport.imported_at.is_(None),
+            LedgerImport.content.is_not(None),
+        )
+    )
+    if waiting >= MAX_WAITING_UPLOADS:
+        raise Conflict(_TOO_MANY)
     job = LedgerImport(
         org_id=actor.org_id,
         created_by_id=actor.user_id,
+        confirmed_by_id=None if dry_run else actor.user_id,
         filename=filename,
         size=len(content),
         content=content,
@@ -90,10 +110,17 @@ def upload(
     return job
 
 
-def get_import(session: Session, actor: Actor, import_id: int) -> LedgerImport:
-    """Return one of the actor's firm's imports (404 for anyone else's)."""
+def get_import(session: Session, actor: Actor, import_id: int, lock: bool = False) -> LedgerImport:
+    """Return one of the actor's firm's imports (404 for anyone else's).
+
+    ``lock`` takes the row's lock, re-reading it, before a change: of two requests racing to
+    confirm the same upload (a double click), the second sees what the first did.
+    """
     actor.require("ledger.write")
-    return get_in_org(session, LedgerImport, import_id, actor)
+    job = get_in_org(session, LedgerImport, import_id, actor)
+    if lock:
+        session.refresh(job, with_for_update=True)
+    return job
 
 
 def list_imports(session: Session, actor: Actor, limit: int = 20) -> list[LedgerImport]:
@@ -136,9 +163,9 @@ def remap(
     ``mapping`` is ``{column index: field}``, the field "?" for a column kept in the notes and
     None for one left out.
     """
-    job = get_import(session, actor, import_id)
+    job = get_import(session, actor, import_id, lock=True)
     _waiting_for_user(session, job)
-    _set_reading(job, mapping, header_row, sheet or job.sheet)
+    _set_reading(job, mapping, header_row, sheet)
     _queue(job, "preview")
     return job
 
@@ -171,17 +198,18 @@ def _set_reading(
 
 def confirm(session: Session, actor: Actor, import_id: int) -> LedgerImport:
     """Queue the real import of a previewed file."""
-    job = get_import(session, actor, import_id)
+    job = get_import(session, actor, import_id, lock=True)
     _waiting_for_user(session, job)
     if job.phase != "preview" or job.state != "done":
         raise Conflict(N_("Only a file whose preview succeeded can be imported."))
     _queue(job, "import")
+    job.confirmed_by_id = actor.user_id
     return job
 
 
 def discard(session: Session, actor: Actor, import_id: int) -> None:
     """Drop an upload that is not running; an imported one stays listed, without its file."""
-    job = get_import(session, actor, import_id)
+    job = get_import(session, actor, import_id, lock=True)
     if job.state == "running":
         raise Conflict(N_("This import is still running; wait until it has finished."))
     if job.imported_at is None:
@@ -214,17 +242,26 @@ def _runnable(now: datetime):
     return and_(or_(LedgerImport.state == "queued", expired), LedgerImport.attempts < MAX_ATTEMPTS)
 
 
-def claim(session: Session, now: datetime, import_id: int | None = None) -> int | None:
-    """Take one runnable job (``import_id``'s, or the oldest) under a lease; return its id, or None.
+@dataclass(frozen=True)
+class Claim:
+    """A worker's hold on a job: the job, and the attempt it runs (which fences its writes)."""
+
+    import_id: int
+    attempt: int
+
+
+def claim(session: Session, now: datetime, import_id: int | None = None) -> Claim | None:
+    """Take one runnable job (``import_id``'s, or the oldest) under a lease; return the claim, or None.
 
     One statement: another worker either sees the row already taken or, on PostgreSQL, skips it
-    while it is locked. The caller commits.
+    while it is locked. The caller commits. A worker whose lease ran out loses the job to the
+    next claim, and its own writes (which name its attempt) then change nothing.
     """
     candidate = select(LedgerImport.id).where(_runnable(now)).order_by(LedgerImport.id).limit(1)
     if import_id is not None:
         candidate = candidate.where(LedgerImport.id == import_id)
     candidate = candidate.with_for_update(skip_locked=True).scalar_subquery()
-    return session.execute(
+    claimed = session.execute(
         update(LedgerImport)
         .where(LedgerImport.id == candidate, _runnable(now))
         .values(
@@ -233,9 +270,10 @@ def claim(session: Session, now: datetime, import_id: int | None = None) -> int 
             attempts=LedgerImport.attempts + 1,
             updated_at=now,
         )
-        .returning(LedgerImport.id)
+        .returning(LedgerImport.id, LedgerImport.attempts)
         .execution_options(synchronize_session=False)
-    ).scalar()
+    ).first()
+    return Claim(*claimed) if claimed else None
 
 
 def give_up_on_dead_runs(session: Session, now: datetime) -> int:
@@ -273,8 +311,8 @@ class ProgressSaver:
     waits for the end (``pause``) instead of blocking the import it reports on.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], job_id: int, now=now_utc):
-        self.sessions, self.job_id, self.now = sessions, job_id, now
+    def __init__(self, sessions: sessionmaker[Session], held: Claim, now=now_utc):
+        self.sessions, self.held, self.now = sessions, held, now
         self.counts: dict[str, int] = {}
         self.paused = False
         self._last = 0.0
@@ -299,13 +337,26 @@ class ProgressSaver:
         try:
             session.execute(
                 update(LedgerImport)
-                .where(LedgerImport.id == self.job_id, LedgerImport.state == "running")
+                .where(*_held(self.held))
                 .values(**self.counts, lease_until=self.now() + LEASE)
                 .execution_options(synchronize_session=False)
             )
             session.commit()
+        except SQLAlchemyError:
+            # Progress is a courtesy: a busy database must not fail the import it reports on.
+            session.rollback()
+            log.warning("progress of ledger import %s not saved", self.held.import_id, exc_info=True)
         finally:
             session.close()
+
+
+def _held(held: Claim):
+    """Return the condition that the job is still running under ``held``."""
+    return (
+        LedgerImport.id == held.import_id,
+        LedgerImport.state == "running",
+        LedgerImport.attempts == held.attempt,
+    )
 
 
 def run_import(sessions: sessionmaker[Session], import_id: int | None = None, now=now_utc) -> int | None:
@@ -318,9 +369,10 @@ def run_import(sessions: sessionmaker[Session], import_id: int | None = None, no
         session.commit()
     finally:
         session.close()
-    if claimed is not None:
-        _run(sessions, claimed, now)
-    return claimed
+    if claimed is None:
+        return None
+    _run(sessions, claimed, now)
+    return claimed.import_id
 
 
 def run_pending_imports(sessions: sessionmaker[Session], now=now_utc, limit: int = 20) -> int:
@@ -333,27 +385,29 @@ def run_pending_imports(sessions: sessionmaker[Session], now=now_utc, limit: int
     return ran
 
 
-def _run(sessions: sessionmaker[Session], import_id: int, now) -> None:
-    progress = ProgressSaver(sessions, import_id, now)
+def _run(sessions: sessionmaker[Session], held: Claim, now) -> None:
+    progress = ProgressSaver(sessions, held, now)
     try:
-        ledger = _read(sessions, import_id, progress)
-        _write(sessions, import_id, ledger, progress, now)
+        ledger = _read(sessions, held, progress)
+        _write(sessions, held, ledger, progress, now)
     except DomainError as exc:
         # The columns as read, so that the user can name the one that holds the management number.
         columns = getattr(exc, "column_fields", None)
         report = {"column_fields": columns} if columns else None
-        _fail(sessions, import_id, exc.message, progress.counts, now, report)
+        _finish(
+            sessions, held, now, progress.counts, "failed", error=dump_message(exc.message), report=report
+        )
     except Exception:
-        log.exception("ledger import %s failed", import_id)
-        _fail(sessions, import_id, _INTERNAL, progress.counts, now, None)
+        log.exception("ledger import %s failed", held.import_id)
+        _finish(sessions, held, now, progress.counts, "failed", error=dump_message(_INTERNAL), report=None)
 
 
-def _read(sessions: sessionmaker[Session], import_id: int, progress: ProgressSaver):
+def _read(sessions: sessionmaker[Session], held: Claim, progress: ProgressSaver):
     """Read and check the job's file, holding no transaction meanwhile (progress is saved alongside)."""
     with sessions() as session:
         allow_all_tenants(session)
-        job = session.get(LedgerImport, import_id)
-        _actor_of(session, job)  # fail early, before a long read, if the uploader may no longer import
+        job = session.get(LedgerImport, held.import_id)
+        _actor_of(session, job)  # fail early, before a long read, if the user may no longer import
         content, filename, reading = job.content, job.filename, (mapping_of(job), job.header_row, job.sheet)
     mapping, header_row, sheet = reading
     return read_ledger(
@@ -361,13 +415,17 @@ def _read(sessions: sessionmaker[Session], import_id: int, progress: ProgressSav
     )
 
 
-def _write(sessions: sessionmaker[Session], import_id: int, ledger, progress: ProgressSaver, now) -> None:
-    """Write (or, for a preview, rehearse) the import and mark the job done, in one transaction."""
+def _write(sessions: sessionmaker[Session], held: Claim, ledger, progress: ProgressSaver, now) -> None:
+    """Write (or, for a preview, rehearse) the import and mark the job done, in one transaction.
+
+    If the job is no longer this worker's (its lease ran out and another took it), everything is
+    undone instead: only one run of a job ever commits.
+    """
     session = sessions()
     begin_writes_immediately(session)
     allow_all_tenants(session)
     try:
-        job = session.get(LedgerImport, import_id)
+        job = session.get(LedgerImport, held.import_id)
         scope_to_org(session, job.org_id)
         actor = _actor_of(session, job)
         today = today_in(session.get(Organization, job.org_id).timezone)
@@ -375,11 +433,15 @@ def _write(sessions: sessionmaker[Session], import_id: int, ledger, progress: Pr
         report = write_ledger(
             session, actor, ledger, today, dry_run=job.phase == "preview", progress=progress
         )
-        _finish(job, now(), progress.counts, report=dump_report(report))
+        values = {"report": dump_report(report)}
         if job.phase == "import":
-            job.imported_at, job.content = now(), None
-        session.commit()
-        log.info("ledger import %s (%s) done in org %s", import_id, job.phase, job.org_id)
+            values.update(imported_at=now(), content=None)
+        if _mark(session, held, now, progress.counts, "done", **values):
+            session.commit()
+            log.info("ledger import %s (%s) done in org %s", held.import_id, job.phase, job.org_id)
+        else:
+            session.rollback()
+            log.warning("ledger import %s: attempt %s lost its claim; undone", held.import_id, held.attempt)
     except BaseException:
         session.rollback()
         raise
@@ -388,8 +450,11 @@ def _write(sessions: sessionmaker[Session], import_id: int, ledger, progress: Pr
 
 
 def _actor_of(session: Session, job: LedgerImport) -> Actor:
-    """Return the uploader acting, as they may act now: a deactivated or demoted user imports nothing."""
-    user = session.get(User, job.created_by_id)
+    """Return who runs the job, as they may act now: a deactivated or demoted user imports nothing.
+
+    The uploader previews; whoever confirmed the import imports (and is named in the history).
+    """
+    user = session.get(User, job.confirmed_by_id if job.phase == "import" else job.created_by_id)
     actor = Actor.of(user)
     if not user.is_active:
         raise Invalid(N_("The user who uploaded this file is no longer active."))
@@ -397,17 +462,20 @@ def _actor_of(session: Session, job: LedgerImport) -> Actor:
     return actor
 
 
-def _finish(job: LedgerImport, now: datetime, counts: dict, **values) -> None:
-    for name, value in {**counts, **values}.items():
-        setattr(job, name, value)
-    job.state, job.lease_until, job.finished_at = "done", None, now
+def _mark(session: Session, held: Claim, now, counts: dict, state: str, **values) -> bool:
+    """End the run held by ``held`` in ``state``; False if the job is no longer held by it."""
+    ended = session.execute(
+        update(LedgerImport)
+        .where(*_held(held))
+        .values(**counts, **values, state=state, lease_until=None, finished_at=now(), updated_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    return ended.rowcount == 1
 
 
-def _fail(sessions, import_id: int, message: Msg, counts: dict, now, report: dict | None) -> None:
+def _finish(sessions, held: Claim, now, counts: dict, state: str, **values) -> None:
     with unit_of_work(sessions) as session:
-        job = session.get(LedgerImport, import_id)
-        _finish(job, now(), counts, error=dump_message(message), report=report)
-        job.state = "failed"
+        _mark(session, held, now, counts, state, **values)
 
 
 def forget_old_uploads(session: Session, now: datetime) -> int:

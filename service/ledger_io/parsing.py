@@ -690,6 +690,8 @@ def detect_layout(
     for i, field_name in (overrides or {}).items():
         if field_name not in (IGNORED, UNKNOWN) and field_name not in BY_FIELD:
             raise ValueError(f"unknown field {field_name!r}")
+        if not 0 <= int(i) < width:
+            raise ValueError(f"no column {i}")
         columns[int(i)] = field_name
     return Layout(tuple(sorted(header_rows)), headers, columns)
 

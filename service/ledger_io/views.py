@@ -119,12 +119,16 @@ def progress(import_id: int):
     return jsonify(progress_of(jobs.get_import(db(), actor(), import_id)))
 
 
+def _is_number(text: str, digits: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= digits
+
+
 def parse_mapping(values: dict) -> dict[int, str | None]:
     """Read the mapping form: ``column-<index>`` = field, "?" (notes) or "" (leave out)."""
     mapping: dict[int, str | None] = {}
     for key, value in values.items():
         prefix, _, index = key.partition("-")
-        if prefix == "column" and index.isdigit() and len(index) < 6:
+        if prefix == "column" and _is_number(index, 5):
             mapping[int(index)] = value or None
     return mapping
 
@@ -133,25 +137,40 @@ def _header_row(text: str | None) -> int | None:
     text = (text or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 7:
+    if not _is_number(text, 7):
         raise Invalid(_BAD_ROW, {"header_row": [_BAD_ROW]})
     return int(text)
+
+
+def corrections(job, values: dict) -> tuple[dict[int, str | None], int | None, str | None]:
+    """Return the reading the form asks for: the earlier corrections plus what the user changed now.
+
+    The form shows every column as last read; only a column whose choice differs from that
+    reading becomes a correction, so that "check again" with nothing changed reads the file as
+    before (a detected two-row header stays detected). The header row and the sheet likewise.
+    """
+    report = job.report or {}
+    shown = {c["index"]: c["field"] for c in report.get("column_fields", [])}
+    mapping = dict(jobs.mapping_of(job) or {})
+    for index, name in parse_mapping(values).items():
+        if index in shown and shown[index] != name:
+            mapping[index] = name
+    header_row = _header_row(values.get("header_row"))
+    if job.header_row is None and header_row == report.get("header_row"):
+        header_row = None
+    sheet = (values.get("sheet") or "").strip() or None
+    if job.sheet is None and sheet == report.get("sheet"):
+        sheet = None
+    return mapping, header_row, sheet
 
 
 @bp.post("/instruments/imports/<int:import_id>/mapping")
 @login_required
 def remap(import_id: int):
     """Check the file again with the columns (and header row) the user corrected."""
-    values = form_data()
     try:
-        jobs.remap(
-            db(),
-            actor(),
-            import_id,
-            parse_mapping(values),
-            _header_row(values.get("header_row")),
-            (values.get("sheet") or "").strip() or None,
-        )
+        job = jobs.get_import(db(), actor(), import_id)
+        jobs.remap(db(), actor(), import_id, *corrections(job, form_data()))
     except DomainError as exc:
         flash_failure(exc)
     else:

@@ -55,7 +55,8 @@ def test_upload_preview_then_confirm(client, db_session, world, admin, tmp_path)
     assert count(db_session, world.a.org.id) == before + 4
     # Once imported, the upload cannot be imported again.
     assert client.post(f"{API}/imports/{job['id']}/confirm", headers=admin).status_code == 409
-    assert [j["id"] for j in client.get(f"{API}/imports", headers=admin).json["items"]] == [job["id"]]
+    listed = client.get(f"{API}/imports", headers=admin).json["items"]
+    assert [(j["id"], j["report"]) for j in listed] == [(job["id"], None)]
 
 
 def test_import_at_once_with_a_mapping(client, db_session, world, admin, tmp_path):
@@ -81,6 +82,10 @@ def test_correct_the_reading_of_a_previewed_file(client, db_session, world, admi
     job = client.get(f"{API}/imports/{job['id']}", headers=admin).json
     assert job["state"] == "failed"
     assert "表头" in job["error"]  # no header row found (in the user's language)
+    response = client.put(f"{API}/imports/{job['id']}/reading", headers=admin, json={"header_row": 1})
+    job = client.get(f"{API}/imports/{job['id']}", headers=admin).json
+    assert job["state"] == "failed"  # still no management number column, but now the columns are known
+    assert [c["header"] for c in job["column_fields"]] == ["代码", "器具名称"]
     response = client.put(
         f"{API}/imports/{job['id']}/reading",
         headers=admin,

@@ -217,11 +217,11 @@ def test_the_scheduler_runs_queued_jobs_once(sessions, db_session, queued):
 
 def test_a_claimed_job_is_not_claimed_again_until_its_lease_runs_out(sessions, db_session, queued):
     now = now_utc()
-    assert jobs.claim(db_session, now) == queued
+    assert jobs.claim(db_session, now) == jobs.Claim(queued, 1)
     db_session.commit()
     assert jobs.claim(db_session, now + timedelta(minutes=1)) is None
     # The worker died: after the lease, another takes the job over.
-    assert jobs.claim(db_session, now + jobs.LEASE + timedelta(seconds=1)) == queued
+    assert jobs.claim(db_session, now + jobs.LEASE + timedelta(seconds=1)) == jobs.Claim(queued, 2)
     db_session.commit()
     later = now + 2 * jobs.LEASE + timedelta(seconds=2)
     assert jobs.run_import(sessions, now=lambda: later) == queued
@@ -230,10 +230,32 @@ def test_a_claimed_job_is_not_claimed_again_until_its_lease_runs_out(sessions, d
     assert (job.state, job.attempts) == ("done", 3)
 
 
+def test_a_worker_that_lost_its_claim_commits_nothing(sessions, db_session, world, queued):
+    """A slow worker whose lease ran out finishes after another took the job: its import is undone."""
+    jobs.run_pending_imports(sessions)
+    jobs.confirm(db_session, world.a.actor("admin"), queued)
+    db_session.commit()
+    before = count(db_session, Instrument, world.a.org.id)
+    now = now_utc()
+    stale = jobs.claim(db_session, now)
+    fresh = jobs.claim(db_session, now + jobs.LEASE + timedelta(seconds=1))
+    db_session.commit()
+    assert (stale.attempt, fresh.attempt) == (1, 2)
+    jobs._run(sessions, stale, now_utc)
+    db_session.expire_all()
+    job = db_session.get(LedgerImport, queued)
+    assert (job.state, job.attempts, job.imported_at) == ("running", 2, None)
+    assert count(db_session, Instrument, world.a.org.id) == before
+    jobs._run(sessions, fresh, now_utc)
+    db_session.expire_all()
+    assert db_session.get(LedgerImport, queued).imported_at is not None
+    assert count(db_session, Instrument, world.a.org.id) == before + 4
+
+
 def test_a_job_that_keeps_dying_fails_with_a_message(sessions, db_session, queued):
     now = now_utc()
     for attempt in range(jobs.MAX_ATTEMPTS):
-        assert jobs.claim(db_session, now + attempt * (jobs.LEASE + timedelta(seconds=1))) == queued
+        assert jobs.claim(db_session, now + attempt * (jobs.LEASE + timedelta(seconds=1))).import_id == queued
     db_session.commit()
     later = now + jobs.MAX_ATTEMPTS * (jobs.LEASE + timedelta(seconds=1))
     assert jobs.run_pending_imports(sessions, now=lambda: later) == 0
@@ -274,8 +296,87 @@ def test_a_deactivated_uploader_imports_nothing(sessions, db_session, world, que
     assert "no longer active" in jobs.error_of(job).render()
 
 
-def test_old_uploads_are_forgotten(db_session, queued):
+def test_old_uploads_are_forgotten_but_not_imports_or_running_jobs(sessions, db_session, world, tmp_path):
+    actor = world.a.actor("admin")
+    waiting, imported, running = (
+        jobs.upload(db_session, actor, messy_file(tmp_path).read_bytes(), f"{n}.xlsx").id for n in range(3)
+    )
+    db_session.commit()
+    jobs.run_pending_imports(sessions)
+    jobs.confirm(db_session, actor, imported)
+    db_session.commit()
+    jobs.run_pending_imports(sessions)
+    jobs.remap(db_session, actor, running, {})
+    db_session.commit()
+    assert jobs.claim(db_session, now_utc()) == jobs.Claim(running, 1)
+    db_session.commit()
     later = now_utc() + jobs.UPLOAD_RETENTION + timedelta(days=1)
-    db_session.get(LedgerImport, queued).state = "done"
-    db_session.flush()
     assert jobs.forget_old_uploads(db_session, later) == 1
+    db_session.expire_all()
+    assert db_session.get(LedgerImport, waiting) is None
+    assert db_session.get(LedgerImport, imported) is not None
+    assert db_session.get(LedgerImport, running) is not None
+
+
+def test_confirming_twice_imports_once(client, world, db_session, tmp_path):
+    login(client, world.a.admin)
+    import_id = job_of(upload(client, messy_file(tmp_path)))
+    assert client.post(f"/instruments/imports/{import_id}/confirm").status_code == 303
+    page = client.post(f"/instruments/imports/{import_id}/confirm", follow_redirects=True)
+    assert "已经导入" in page.text or "already been imported" in page.text
+    db_session.expire_all()
+    job = db_session.get(LedgerImport, import_id)
+    assert (job.phase, job.state, job.attempts) == ("import", "done", 1)
+    assert job.report["created"] == 4
+
+
+def test_a_queued_job_shows_its_progress_and_refuses_changes(client, world, db_session, queued):
+    login(client, world.a.admin)
+    page = client.get(f"/instruments/imports/{queued}")
+    assert 'id="progress"' in page.text
+    assert 'data-state="checking"' in page.text
+    for action in ("confirm", "mapping"):
+        client.post(f"/instruments/imports/{queued}/{action}")
+        assert db_session.get(LedgerImport, queued).state == "queued"
+    assert client.get(f"/instruments/imports/{queued}/progress").get_json()["state"] == "queued"
+
+
+def test_checking_again_unchanged_keeps_the_detected_reading(client, world, db_session, tmp_path):
+    """A header over two rows stays detected when the user checks again without changing anything."""
+    login(client, world.a.admin)
+    path = write_xlsx(
+        tmp_path / "two-rows.xlsx",
+        [
+            ["管理编号", "器具名称", "检定", None],
+            [None, None, "日期", "周期"],
+            ["T-1", "表", "2025-03-01", "12"],
+        ],
+    )
+    import_id = job_of(upload(client, path))
+    job = db_session.get(LedgerImport, import_id)
+    form = {f"column-{c['index']}": c["field"] or "" for c in job.report["column_fields"]}
+    form.update(header_row=str(job.report["header_row"]), sheet=job.report["sheet"])
+    client.post(f"/instruments/imports/{import_id}/mapping", data=form)
+    db_session.expire_all()
+    job = db_session.get(LedgerImport, import_id)
+    assert (job.mapping, job.header_row, job.sheet) == (None, None, None)
+    assert (job.report["created"], len(job.report["rejected_rows"])) == (1, 0)
+
+
+def test_odd_numbers_and_names_in_the_forms_are_refused_cleanly(client, world, db_session, tmp_path):
+    login(client, world.a.admin)
+    import_id = job_of(upload(client, messy_file(tmp_path), name="台\x00账\x07.xlsx"))
+    assert db_session.get(LedgerImport, import_id).filename == "台账.xlsx"
+    for data in ({"column-²": "name"}, {"header_row": "²"}, {"column-99": "name"}):
+        response = client.post(f"/instruments/imports/{import_id}/mapping", data=data, follow_redirects=True)
+        assert response.status_code == 200
+
+
+def test_a_firm_keeps_only_so_many_uploads_waiting(db_session, world, tmp_path):
+    actor = world.a.actor("admin")
+    content = messy_file(tmp_path).read_bytes()
+    for n in range(jobs.MAX_WAITING_UPLOADS):
+        jobs.upload(db_session, actor, content, f"{n}.xlsx")
+    with pytest.raises(jobs.Conflict):
+        jobs.upload(db_session, actor, content, "one-more.xlsx")
+    jobs.upload(db_session, world.b.actor("admin"), content, "other-firm.xlsx")  # another firm's quota

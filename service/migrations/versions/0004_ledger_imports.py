@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table('ledger_imports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('confirmed_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
@@ -43,6 +44,7 @@ def upgrade() -> None:
     sa.Column('imported_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('org_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['org_id', 'created_by_id'], ['users.org_id', 'users.id'], name=op.f('fk_ledger_imports_org_id_created_by_id_users')),
+    sa.ForeignKeyConstraint(['org_id', 'confirmed_by_id'], ['users.org_id', 'users.id'], name=op.f('fk_ledger_imports_org_id_confirmed_by_id_users')),
     sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_ledger_imports_org_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_imports')),
     sa.UniqueConstraint('org_id', 'id', name=op.f('uq_ledger_imports_org_id_id'))
