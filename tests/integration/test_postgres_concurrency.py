@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from models import Base
+from models import Base, LedgerImport
 from service.clock import today_in
 from service.db import make_engine, make_session_factory, unit_of_work
 from service.history.chain import verify_chain
 from service.ledger import operations
+from service.ledger_io import jobs as import_jobs
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import World
 
@@ -65,3 +66,44 @@ def test_bulk_edits_in_opposite_orders_do_not_deadlock(committed_world):
     with unit_of_work(sessions) as session:
         report = verify_chain(session, world.a.org.id)
     assert report.ok
+
+
+def test_concurrent_import_workers_run_each_job_exactly_once(committed_world):
+    """Four workers sweep the same queue: every upload is checked once, its claim never shared."""
+    sessions, world = committed_world
+    actor = world.a.actor("admin")
+    with unit_of_work(sessions) as session:
+        ids = [
+            import_jobs.upload(session, actor, f"管理编号,器具名称\nC-{n},压力表\n".encode(), f"{n}.csv").id
+            for n in range(8)
+        ]
+    start, claims, errors = threading.Barrier(4), [], []
+    original = import_jobs.claim
+
+    def recording_claim(session, now, import_id=None):
+        held = original(session, now, import_id)
+        if held is not None:
+            claims.append(held)
+        return held
+
+    def worker() -> None:
+        start.wait()
+        try:
+            import_jobs.run_pending_imports(sessions)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    import_jobs.claim = recording_claim
+    try:
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        import_jobs.claim = original
+    assert errors == []
+    assert sorted(c.import_id for c in claims) == ids  # each job claimed once
+    with unit_of_work(sessions) as session:
+        jobs = [session.get(LedgerImport, i) for i in ids]
+        assert {(j.state, j.attempts, j.report["created"]) for j in jobs} == {("done", 1, 1)}
