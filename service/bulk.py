@@ -1,4 +1,4 @@
-"""Writing many rows at once: PostgreSQL's COPY, or one executemany elsewhere.
+"""Writing many rows at once: PostgreSQL's COPY, SQLite's executemany, plain Core elsewhere.
 
 An INSERT with RETURNING for thousands of rows makes psycopg parse one enormous statement (most
 of an import's time on PostgreSQL, measured by ``bench/import_ledger.py``). Instead the ids are
@@ -39,6 +39,9 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     """Insert ``rows`` (dicts holding at least ``columns``) into ``table`` in the current transaction."""
     if not rows:
         return
+    if connection.dialect.name == "sqlite":
+        _executemany(connection, table, columns, rows)
+        return
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), [{name: row[name] for name in columns} for row in rows])
         return
@@ -58,5 +61,29 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
     except connection.dialect.loaded_dbapi.Error as error:
         # Raised as SQLAlchemy raises driver errors (IntegrityError, OperationalError, …).
         raise DBAPIError.instance(statement, None, error, connection.dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
+
+
+def _executemany(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict]) -> None:
+    """Insert with the driver's executemany, each value converted as SQLAlchemy would convert it.
+
+    The column types' own bind processors (JSON, UTC timestamps, dates, booleans) are applied in
+    one tight loop; SQLAlchemy's per-row bookkeeping of a Core executemany is skipped.
+    """
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    convert = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    pairs = list(zip(columns, convert, strict=True))
+    values = [tuple(f(row[name]) if f else row[name] for name, f in pairs) for row in rows]
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(statement, values)
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()

@@ -328,7 +328,8 @@ def write_ledger(
     report = _new_report(ledger, dry_run)
     outer = session.begin_nested()
     try:
-        writer = LedgerWriter(session, actor, today, [row.management_no for row in ledger.rows])
+        numbers = [row.management_no for row in ledger.rows]
+        writer = LedgerWriter(session, actor, today, numbers, ledger.filename)
         _decide_rows(writer, ledger, report)
         total = report.created + report.updated
         if progress:

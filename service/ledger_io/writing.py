@@ -39,6 +39,8 @@ from service.tenancy import operations as tenancy_ops
 
 #: Rows per statement.
 CHUNK = 5000
+#: Files naming more instruments than this read the firm's whole ledger instead of looking each up.
+LOOKUP_LIMIT = 500
 #: The columns a new instrument is written with.
 INSERTED_COLUMNS = ("id", "org_id", "created_at", "updated_at", *TRACKED_FIELDS)
 #: Parsed fields whose blank cell keeps the current value on update (they have defaults on create).
@@ -62,8 +64,12 @@ class Decision:
 class LedgerWriter:
     """Decides rows one by one (raising :class:`Invalid` for a rejected row), then writes them all."""
 
-    def __init__(self, session: Session, actor: Actor, today: date, management_numbers: list[str]):
+    def __init__(
+        self, session: Session, actor: Actor, today: date, management_numbers: list[str], filename: str = ""
+    ):
         self.session, self.actor, self.today = session, actor, today
+        #: Named in every history event, so the timeline says where a change came from.
+        self.source = {"file": filename} if filename else {}
         lock_chain(session, actor.org_id)  # head first, then instruments: the order every writer takes
         self.existing = self._current_rows(management_numbers)
         self.departments = {d.name: d.id for d in tenancy_ops.list_departments(session, actor)}
@@ -76,20 +82,20 @@ class LedgerWriter:
         self.decided: list[Decision] = []
 
     def _current_rows(self, numbers: list[str]) -> dict[str, dict]:
-        """Return the instruments the file names, as ``{management_no: {column: value}}``."""
-        columns = [Instrument.__table__.c[name] for name in ("id", *TRACKED_FIELDS)]
-        found: dict[str, dict] = {}
-        unique = list(dict.fromkeys(n for n in numbers if n))
-        for start in range(0, len(unique), CHUNK):
-            rows = self.session.connection().execute(
-                select(*columns).where(
-                    Instrument.__table__.c.org_id == self.actor.org_id,
-                    Instrument.__table__.c.management_no.in_(unique[start : start + CHUNK]),
-                )
-            )
-            for row in rows.mappings():
-                found[row["management_no"]] = dict(row)
-        return found
+        """Return the instruments the file names, as ``{management_no: {column: value}}``.
+
+        A short file looks its numbers up in the (org_id, management_no) index; a long one reads
+        the firm's ledger once, which costs less than thousands of lookups (and does not depend
+        on the planner's statistics, stale right after a large import).
+        """
+        table = Instrument.__table__
+        columns = [table.c[name] for name in ("id", *TRACKED_FIELDS)]
+        wanted = set(filter(None, numbers))
+        statement = select(*columns).where(table.c.org_id == self.actor.org_id)
+        if len(wanted) <= LOOKUP_LIMIT:
+            statement = statement.where(table.c.management_no.in_(sorted(wanted)))
+        rows = self.session.connection().execute(statement).mappings()
+        return {row["management_no"]: dict(row) for row in rows if row["management_no"] in wanted}
 
     # Deciding -----------------------------------------------------------------------------------
 
@@ -233,9 +239,9 @@ class LedgerWriter:
             subject = ("instrument", decision.instrument_id)
             if decision.outcome == "created":
                 fields = {k: v for k, v in decision.values.items() if v not in (None, "", False)}
-                yield "instrument.created", subject, {"fields": fields}
+                yield "instrument.created", subject, {"fields": fields, **self.source}
             elif decision.outcome == "updated":
-                yield "instrument.updated", subject, {"changes": decision.changes}
+                yield "instrument.updated", subject, {"changes": decision.changes, **self.source}
 
     def _forget_loaded(self, instrument_ids) -> None:
         """Expire instruments the session holds that the bulk UPDATE changed below the ORM."""

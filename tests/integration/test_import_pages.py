@@ -75,6 +75,9 @@ def test_upload_preview_correct_the_mapping_and_import(client, world, db_session
         select(Instrument).where(Instrument.org_id == org_id, Instrument.management_no == "JL-001")
     )
     assert first.manufacturer == "红旗仪表"
+    timeline = client.get(f"/instruments/{first.id}").text
+    assert 'data-source="import"' in timeline
+    assert "台账.xlsx" in timeline
     assert count(db_session, Instrument, org_id) == before[0] + 4
     db_session.expire_all()
     job = db_session.get(LedgerImport, import_id)

@@ -16,6 +16,7 @@ from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.db import unit_of_work
 from service.errors import Invalid
+from service.ledger_io import writing
 from service.ledger_io.importer import import_ledger, read_ledger, rejected_rows_xlsx, write_ledger
 from service.ledger_io.reader import Limits
 from tests.factories import make_instrument
@@ -96,6 +97,7 @@ def test_a_messy_real_ledger_imports_correctly(db_session, world, admin, tmp_pat
         select(Event).where(Event.org_id == org, Event.kind == "instrument.created").order_by(Event.seq)
     ).all()
     assert [e.actor_name for e in events[-4:]] == [world.a.admin.name] * 4
+    assert [e.data["file"] for e in events[-4:]] == ["台账.xlsx"] * 4  # the history says where it came from
 
 
 def test_every_rejected_row_says_where_and_why(db_session, world, admin, tmp_path):
@@ -246,7 +248,12 @@ def test_a_preview_and_the_import_share_one_reading(db_session, world, admin, tm
     assert progress == [("written", 0, 1), ("written", 1, 1)]
 
 
-def test_re_importing_the_same_file_creates_nothing_twice(db_session, world, admin, tmp_path):
+@pytest.mark.parametrize("lookup_limit", [500, 1], ids=["looked up", "whole ledger read"])
+def test_re_importing_the_same_file_creates_nothing_twice(
+    db_session, world, admin, tmp_path, monkeypatch, lookup_limit
+):
+    """Whether the file's numbers are looked up one by one or matched against the whole ledger."""
+    monkeypatch.setattr(writing, "LOOKUP_LIMIT", lookup_limit)
     path = messy_file(tmp_path)
     run(db_session, admin, path)
     before = counts(db_session, world.a.org.id)
