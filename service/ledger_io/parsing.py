@@ -28,7 +28,7 @@ from functools import cached_property
 from typing import Any
 
 from service.i18n import N_, Msg
-from service.ledger_io.columns import BY_FIELD, HEADER_INDEX, normalise_header
+from service.ledger_io.columns import BY_FIELD, COLUMNS, HEADER_INDEX, normalise_header
 from service.tenancy.validation import is_valid_mobile, normalise_mobile
 
 #: Plausible calendar years for a ledger date; anything else is a typo or a misread number.
@@ -784,6 +784,8 @@ def _column_value(row: ParsedRow, layout: Layout, columns: list[int]) -> tuple[A
     return chosen, extra
 
 
+#: Text fields read as one line (the notes keep their line breaks).
+_SINGLE_LINE_TEXT = frozenset(c.field for c in COLUMNS if c.kind == "text" and c.field != "notes")
 #: Kinds of cell whose few distinct values repeat down a sheet (dates, codes): read each value once.
 CACHED_KINDS = frozenset(
     {
@@ -862,6 +864,8 @@ def _custodian(row: ParsedRow) -> None:
 
 
 def _too_long(row: ParsedRow, layout: Layout, limit: int) -> bool:
+    if not any(value.__class__ is str and len(value) > limit for value in row.cells):
+        return False  # the usual row, checked without a loop in Python
     for i, value in enumerate(row.cells):
         if isinstance(value, str) and len(value) > limit:
             header = layout.headers[i] if i < len(layout.headers) and layout.headers[i] else column_letter(i)
@@ -900,7 +904,21 @@ def parse_row(
         row.values["management_no"] = parse_text(_first(row, layout, "management_no"))
         return row
     notes: list[str] = []
+    values, cells, width = row.values, row.cells, len(row.cells)
     for field_name, columns in layout.fields.items():
+        if len(columns) == 1:
+            # The common cells, read inline: a blank, plain text, or a date or code read before.
+            value = cells[columns[0]] if columns[0] < width else None
+            if value is None or (value.__class__ is str and not value.strip()):
+                values[field_name] = None
+                continue
+            if field_name in _SINGLE_LINE_TEXT and value.__class__ is str and _PLAIN_TEXT.fullmatch(value):
+                values[field_name] = value
+                continue
+            known = cache.get((field_name, value.__class__, value)) if cache is not None else None
+            if known is not None and known[1] is None and known[2] is None:
+                values[field_name] = known[0]
+                continue
         notes += _read_field(row, layout, field_name, columns, cache)
     notes += _unknown_notes(row, layout)
     if layout.holds_notes or notes:
