@@ -119,7 +119,8 @@ class Flag(fields.Boolean):
     falsy = fields.Boolean.falsy | {"off", "否", "×", "N", "n"}
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters (line breaks included): refused in single-line text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -130,7 +131,7 @@ def _accepts(field: fields.Field):
     """
     nullable = field.allow_none
     if isinstance(field, Text):
-        control = _CONTROL_BUT_LINES if field.multiline else _CONTROL
+        control = _CONTROL_BUT_LINES if field.multiline else CONTROL_CHARACTERS
         limit = field.limit
         return lambda v: (
             (v is None and nullable)

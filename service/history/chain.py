@@ -114,24 +114,42 @@ def append_event(
 ) -> Event:
     """Append one event to ``org_id``'s chain; the head row lock serialises concurrent appends."""
     head = lock_chain(session, org_id)
-    subject_type, subject_id = subject
-    event = Event(
-        org_id=org_id,
-        seq=head.last_seq + 1,
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        occurred_at=utcnow(),
-        data=jsonable(data),
-        prev_hash=head.last_hash,
+    row = chained_row(
+        head.last_seq + 1, head.last_hash, org_id, kind, subject, data, actor_id, actor_name, utcnow()
     )
-    event.hash = event_hash(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
+    event = Event(**row)
+    head.last_seq, head.last_hash = event.seq, event.hash
     session.add(event)
     return event
+
+
+def chained_row(
+    seq: int,
+    prev_hash: str,
+    org_id: int,
+    kind: str,
+    subject: tuple[str, int],
+    data: dict,
+    actor_id: int | None,
+    actor_name: str | None,
+    occurred_at: datetime,
+) -> dict:
+    """Return an event's columns, its data made plain JSON and its hash linking it to ``prev_hash``."""
+    subject_type, subject_id = subject
+    row = {
+        "org_id": org_id,
+        "seq": seq,
+        "kind": kind,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "occurred_at": occurred_at,
+        "data": jsonable(data),
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = hash_of_row(row)
+    return row
 
 
 #: Rows per INSERT statement when appending in bulk.
@@ -157,21 +175,10 @@ def append_events_in_bulk(
     seq, previous, now = head.last_seq, head.last_hash, utcnow()
     rows: list[dict] = []
     connection = session.connection()
-    for kind, (subject_type, subject_id), data in entries:
+    for kind, subject, data in entries:
         seq += 1
-        row = {
-            "org_id": org_id,
-            "seq": seq,
-            "kind": kind,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "occurred_at": now,
-            "data": jsonable(data),
-            "prev_hash": previous,
-        }
-        row["hash"] = previous = hash_of_row(row)
+        row = chained_row(seq, previous, org_id, kind, subject, data, actor_id, actor_name, now)
+        previous = row["hash"]
         rows.append(row)
         if len(rows) == BULK_CHUNK:
             insert_rows(connection, Event.__table__, EVENT_COLUMNS, rows)

@@ -17,7 +17,6 @@ from a second session while the job runs, at most once a second.
 from __future__ import annotations
 
 import logging
-import re
 import time as monotonic
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from service.ledger_io.importer import read_ledger, write_ledger
 from service.ledger_io.parsing import IGNORED, UNKNOWN
 from service.ledger_io.reader import DEFAULT_LIMITS, Limits, read_bytes, refuse
 from service.ledger_io.stored import dump_message, dump_report, load_message
+from service.schemas import CONTROL_CHARACTERS
 from service.scoping import get_in_org
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ MAX_WAITING_UPLOADS = 10
 PROGRESS_INTERVAL = 1.0
 STAGE_COLUMNS = {"read": "rows_read", "validated": "rows_validated", "written": "rows_written"}
 TOTAL_COLUMNS = {"read": "rows_total", "validated": "rows_total", "written": "rows_data"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOO_MANY = N_(
     "Your firm has %(count)s uploads waiting to be imported; import or discard some of them first.",
     count=MAX_WAITING_UPLOADS,
@@ -82,7 +81,9 @@ def upload(
     Empty and oversized files, and files not named as spreadsheets, are refused at once.
     """
     actor.require("ledger.write")
-    filename = _CONTROL.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[:255]
+    filename = CONTROL_CHARACTERS.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[
+        :255
+    ]
     if not filename.lower().endswith(_SUFFIXES):
         raise refuse(N_("This file is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file."))
     content = read_bytes(content, limits)
