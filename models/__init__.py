@@ -4,6 +4,14 @@ from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
+from models.reminders import (
+    Notification,
+    NotificationItem,
+    ReminderPolicy,
+    ReminderRun,
+    SmsOptOut,
+    SmsUsage,
+)
 from models.tenancy import (
     ApiToken,
     ClientLink,
@@ -25,9 +33,15 @@ __all__ = [
     "Instrument",
     "Invitation",
     "LedgerImport",
+    "Notification",
+    "NotificationItem",
     "Organization",
     "PasswordReset",
+    "ReminderPolicy",
+    "ReminderRun",
     "SignInAttempt",
+    "SmsOptOut",
+    "SmsUsage",
     "StatusRequest",
     "TenantScoped",
     "User",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -105,6 +106,12 @@ class User(TenantScoped, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    #: The channels the user wants reminders on; switching one off is an opt-out.
+    notify_sms: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_in_app: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: SHA-256 of the secret in the user's calendar feed address; ``None`` when there is no feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     org: Mapped[Organization] = relationship(lazy="joined")
 

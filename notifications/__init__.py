@@ -1,6 +1,6 @@
 """Channel adapters behind one interface; nothing here knows about instruments."""
 
-from notifications.message import Channel, Message, SendResult
+from notifications.message import Channel, Message, Reconcilable, SendResult
 from notifications.registry import channel_for
 
-__all__ = ["Channel", "Message", "SendResult", "channel_for"]
+__all__ = ["Channel", "Message", "Reconcilable", "SendResult", "channel_for"]

@@ -18,4 +18,4 @@ class ConsoleChannel:
     def send(self, message: Message) -> SendResult:
         """Log the message and report success."""
         log.info("[%s to %s] %s\n%s", message.channel, message.to, message.subject, message.body)
-        return SendResult(ok=True, provider_id=f"console-{message.idempotency_key}")
+        return SendResult.sent(f"console-{message.idempotency_key}")

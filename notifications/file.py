@@ -32,4 +32,4 @@ class FileChannel:
         with self.path.open("a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.write(line)
-        return SendResult(ok=True, provider_id=f"file-{message.idempotency_key}")
+        return SendResult.sent(f"file-{message.idempotency_key}")

@@ -87,3 +87,24 @@ def _executemany(connection: Connection, table: Table, columns: Sequence[str], r
         raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()
+
+
+def insert_ignoring_conflicts(connection: Connection, table: Table, rows: Sequence[dict], returning=()):
+    """Insert ``rows``, skipping any that would break a unique constraint; return the inserted ones.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL and SQLite alike: a concurrent or repeated
+    insert of the same key adds nothing and raises nothing. ``returning`` names columns to return
+    for the rows actually inserted.
+    """
+    if not rows:
+        return []
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(table).on_conflict_do_nothing()
+    if not returning:
+        connection.execute(statement, list(rows))
+        return []
+    statement = statement.returning(*(table.c[name] for name in returning))
+    return connection.execute(statement, list(rows)).all()

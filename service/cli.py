@@ -281,3 +281,39 @@ def register_cli(app: Flask) -> None:
         finally:
             partial.unlink(missing_ok=True)
         click.echo(json.dumps({"exported": count, "path": str(out_path)}, ensure_ascii=False))
+
+    @app.cli.group("reminders")
+    def reminders_group():
+        """Reminders: plan what is due and send the outbox."""
+
+    @reminders_group.command("tick")
+    @click.option(
+        "--now",
+        "now_text",
+        help="act as if it were this local time (YYYY-MM-DDTHH:MM, Asia/Shanghai); default: now",
+    )
+    def reminders_tick(now_text: str | None):
+        """Plan each firm's day and dispatch the outbox once; print what happened as JSON.
+
+        Safe to run from several processes at once: each day is planned once and each message
+        sent once.
+        """
+        from service.jobs.reminders import run_tick
+
+        now = None
+        if now_text:
+            now = _parse_local(now_text, current_app.config["CALRECALL"].default_timezone)
+        click.echo(json.dumps(run_tick(current_app._get_current_object(), now), ensure_ascii=False))
+
+
+def _parse_local(text: str, zone: str):
+    """Return ``YYYY-MM-DDTHH:MM`` in ``zone`` as an aware datetime, or exit with a message."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        parsed = datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        click.echo(f"error: --now must look like 2026-12-01T09:30, not {text!r}", err=True)
+        sys.exit(2)
+    return parsed.replace(tzinfo=ZoneInfo(zone))

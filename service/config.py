@@ -9,6 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 BACKENDS = ("console", "file", "smtp", "twilio")
+SMS_BACKENDS = ("console", "file", "twilio")
+EMAIL_BACKENDS = ("console", "file", "smtp")
+#: Group robots (WeCom, DingTalk): their real webhooks, or the development backends.
+ROBOT_BACKENDS = ("webhook", "console", "file")
 #: Where ledger import jobs run: a thread of the web process started at upload ("thread"), the
 #: request's own thread after its commit ("inline", for tests), or only the scheduler ("scheduler").
 IMPORT_RUNNERS = ("thread", "inline", "scheduler")
@@ -31,6 +35,7 @@ class Config:
     secret_key: str = ""
     sms_backend: str = "console"
     email_backend: str = "console"
+    robot_backend: str = "webhook"
     notify_file: str = str(INSTANCE_DIR / "notifications.jsonl")
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -56,9 +61,19 @@ class Config:
     import_runner: str = "thread"
 
     def __post_init__(self) -> None:
-        for name in ("sms_backend", "email_backend"):
-            if getattr(self, name) not in BACKENDS:
-                raise ConfigError(f"{name.upper()} must be one of {', '.join(BACKENDS)}")
+        for name, allowed in (
+            ("sms_backend", SMS_BACKENDS),
+            ("email_backend", EMAIL_BACKENDS),
+            ("robot_backend", ROBOT_BACKENDS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name.upper()} must be one of {', '.join(allowed)}")
+        if self.sms_backend == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
+        ):
+            raise ConfigError(
+                "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"
+            )
         if self.is_production and len(self.secret_key) < 16:
             raise ConfigError("SECRET_KEY must be set (16 characters or more) in production")
         if self.import_runner not in IMPORT_RUNNERS:
@@ -84,6 +99,7 @@ class Config:
             "SECRET_KEY": "secret_key",
             "SMS_BACKEND": "sms_backend",
             "EMAIL_BACKEND": "email_backend",
+            "ROBOT_BACKEND": "robot_backend",
             "NOTIFY_FILE": "notify_file",
             "TWILIO_ACCOUNT_SID": "twilio_account_sid",
             "TWILIO_AUTH_TOKEN": "twilio_auth_token",

@@ -16,6 +16,7 @@ from flask import Flask
 
 from service.clock import now_utc
 from service.jobs.housekeeping import run_housekeeping
+from service.jobs.reminders import run_dispatch, run_lease_sweep, run_planning
 from service.jobs.verify_history import run_history_verification
 from service.ledger_io.jobs import run_pending_imports
 
@@ -42,6 +43,11 @@ def scheduled_jobs(app: Flask) -> list[ScheduledJob]:
         ),
         # Uploads queued while no web thread took them, and runs whose worker died.
         ScheduledJob("ledger-imports", {"second": "*/20"}, lambda: run_pending_imports(sessions)),
+        # Each firm's day is planned by the first run after its local midnight; the hourly runs
+        # after that find it planned and do nothing.
+        ScheduledJob("reminders-plan", {"minute": 1}, lambda: run_planning(app)),
+        ScheduledJob("reminders-dispatch", {"second": "*/30"}, lambda: run_dispatch(app)),
+        ScheduledJob("reminders-leases", {"minute": "*/5"}, lambda: run_lease_sweep(app)),
     ]
 
 

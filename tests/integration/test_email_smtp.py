@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from email import message_from_bytes, policy
@@ -16,7 +17,9 @@ from service.config import Config
 
 
 class Mailbox:
-    """Accept mail, except for recipients that say 'perm' (550) or 'temp' (451)."""
+    """Accept mail, except for recipients that say 'perm' (550) or 'temp' (451) at RCPT, or at DATA:
+    'reject' (554), 'later' (452), 'drop' (hang up) and 'slow' (no answer for 3 s).
+    """
 
     def __init__(self):
         self.messages: list = []
@@ -30,6 +33,17 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        [rcpt] = envelope.rcpt_tos
+        if rcpt.startswith("reject"):
+            return "554 5.6.0 message refused"
+        if rcpt.startswith("later"):
+            return "452 4.3.1 insufficient storage"
+        if rcpt.startswith("drop"):
+            # The data has arrived; the connection is lost before the server answers.
+            server.transport.close()
+            return "250 never heard"
+        if rcpt.startswith("slow"):
+            await asyncio.sleep(3)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 
@@ -50,18 +64,18 @@ def smtp_server():
     controller.stop()
 
 
-def _message(to: str) -> Message:
+def _message(to: str, key: str = "key-1") -> Message:
     return Message(
-        "email", to, "到期提醒", "您有3台计量器具将于30天内到期。", "key-1", html="<p>您有<b>3</b>台</p>"
+        "email", to, "到期提醒", "您有3台计量器具将于30天内到期。", key, html="<p>您有<b>3</b>台</p>"
     )
 
 
 def test_delivers_html_and_text(smtp_server):
     mailbox, url = smtp_server
     result = SmtpChannel(url, "台账 <noreply@example.cn>").send(_message("li@example.cn"))
-    assert result.ok
-    assert result.provider_id
+    assert result.outcome == "sent"
     [mail] = mailbox.messages
+    assert result.provider_id == mail["Message-ID"]
     assert mail["Subject"] == "到期提醒"
     assert mail["To"] == "li@example.cn"
     assert mail.get_body(("plain",)).get_content().strip() == "您有3台计量器具将于30天内到期。"
@@ -73,15 +87,72 @@ def test_permanent_and_transient_failures_are_told_apart(smtp_server):
     channel = SmtpChannel(url, "noreply@example.cn")
     permanent = channel.send(_message("perm@example.cn"))
     transient = channel.send(_message("temp@example.cn"))
-    assert (permanent.ok, permanent.retryable) == (False, False)
-    assert (transient.ok, transient.retryable) == (False, True)
+    assert (permanent.outcome, permanent.code) == ("permanent", "550")
+    assert (transient.outcome, transient.code) == ("retry", "451")
+    assert "no such mailbox" in permanent.error
+
+
+def test_replies_to_the_data_are_classified_by_code(smtp_server):
+    mailbox, url = smtp_server
+    channel = SmtpChannel(url, "noreply@example.cn")
+    refused = channel.send(_message("reject@example.cn"))
+    later = channel.send(_message("later@example.cn"))
+    assert (refused.outcome, refused.code) == ("permanent", "554")
+    assert (later.outcome, later.code) == ("retry", "452")
+    assert mailbox.messages == []
 
 
 def test_unreachable_server_is_transient():
     result = SmtpChannel(f"smtp://127.0.0.1:{_free_port()}", "noreply@example.cn", timeout=2).send(
         _message("a@b.cn")
     )
-    assert (result.ok, result.retryable) == (False, True)
+    assert result.outcome == "retry"
+    assert "ConnectionRefusedError" in result.error
+
+
+def test_unresolvable_host_is_transient(monkeypatch):
+    def no_dns(*_args, **_kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr("socket.getaddrinfo", no_dns)
+    result = SmtpChannel("smtp://mail.invalid", "noreply@example.cn", timeout=2).send(_message("a@b.cn"))
+    assert result.outcome == "retry"
+
+
+def test_connection_lost_after_the_data_is_unknown(smtp_server):
+    mailbox, url = smtp_server
+    result = SmtpChannel(url, "noreply@example.cn", timeout=5).send(_message("drop@example.cn"))
+    assert result.outcome == "unknown"
+    assert "SMTPServerDisconnected" in result.error
+
+
+def test_timeout_after_the_data_is_unknown(smtp_server):
+    _mailbox, url = smtp_server
+    result = SmtpChannel(url, "noreply@example.cn", timeout=0.5).send(_message("slow@example.cn"))
+    assert result.outcome == "unknown"
+
+
+def test_message_id_is_stable_per_idempotency_key(smtp_server):
+    mailbox, url = smtp_server
+    channel = SmtpChannel(url, "noreply@example.cn")
+    first = channel.send(_message("a@example.cn", key="digest:org-1:2024-05-01 <x@y>"))
+    again = channel.send(_message("a@example.cn", key="digest:org-1:2024-05-01 <x@y>"))
+    other = channel.send(_message("a@example.cn", key="digest:org-1:2024-05-02"))
+    assert first.provider_id == again.provider_id != other.provider_id
+    assert [mail["Message-ID"] for mail in mailbox.messages] == [
+        first.provider_id,
+        again.provider_id,
+        other.provider_id,
+    ]
+    assert first.provider_id.startswith("<")
+    assert first.provider_id.endswith("@calrecall>")
+
+
+def test_header_injection_is_permanent(smtp_server):
+    mailbox, url = smtp_server
+    result = SmtpChannel(url, "noreply@example.cn").send(_message("a@example.cn\nBcc: evil@example.cn"))
+    assert result.outcome == "permanent"
+    assert mailbox.messages == []
 
 
 def test_password_reset_goes_out_by_smtp(smtp_server, config, engine, sessions, world):
@@ -100,7 +171,7 @@ def test_credentials_are_never_sent_without_tls(smtp_server):
     result = SmtpChannel(url.replace("smtp://", "smtp://user:secret@"), "noreply@example.cn").send(
         _message("a@b.cn")
     )
-    assert (result.ok, result.retryable) == (False, False)
+    assert result.outcome == "permanent"
     assert "TLS" in result.error
 
 
@@ -115,5 +186,5 @@ def test_implicit_tls_verifies_the_certificate(monkeypatch):
 
     monkeypatch.setattr("notifications.smtp.smtplib.SMTP_SSL", FakeSSL)
     result = SmtpChannel("smtps://mail.example.cn", "noreply@example.cn").send(_message("a@b.cn"))
-    assert result.ok is False
+    assert result.outcome == "retry"
     assert seen == {"verify": ssl.CERT_REQUIRED, "hostname": True}

@@ -64,6 +64,13 @@ def test_nightly_verification_names_broken_chains(sessions, world, db_session, c
 def test_schedule_has_stable_ids_and_safe_options(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"verify-history", "housekeeping", "ledger-imports"}
+    assert set(jobs) == {
+        "verify-history",
+        "housekeeping",
+        "ledger-imports",
+        "reminders-plan",
+        "reminders-dispatch",
+        "reminders-leases",
+    }
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)

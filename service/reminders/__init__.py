@@ -1,0 +1,1 @@
+"""Reminders: the policy, planning digests into the outbox, and dispatching them."""

@@ -1,0 +1,496 @@
+"""Dispatch: claim messages from the outbox, send them, record what the provider said.
+
+1. **Claim** a batch in one short transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` then an
+   ``UPDATE`` that names this worker and sets a lease (on SQLite the transaction holds the write
+   lock from ``BEGIN IMMEDIATE``, which does the same). Opt-outs, the SMS ceiling and the robots'
+   rate limit are applied here, inside the claim.
+2. **Send** outside any transaction.
+3. **Record** each outcome with an ``UPDATE … WHERE claimed_by = this worker``: a worker whose
+   lease ran out (it hung, or was killed) changes nothing, and the message is claimed again.
+
+A message whose send may have gone through (a timeout, a 5xx, a lease that ran out while
+sending) is ``unknown``; before sending it again the dispatcher asks the provider whether it went
+(Twilio lists messages by number and date). The one window in which a message can go twice is a
+crash after the provider accepted it and before the outcome was recorded, on a channel whose
+provider cannot be asked (email, robots). Outcomes are recorded every ``FLUSH_SECONDS`` or
+``FLUSH_COUNT`` messages, whichever comes first, so that window is at most that long.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time as monotonic
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Notification, Organization, ReminderPolicy, SmsOptOut, SmsUsage, User
+from models.reminders import CLAIMABLE_STATES, ROBOT_CHANNELS
+from notifications import Message, SendResult, channel_for
+from notifications.message import Channel, Reconcilable
+from service.bulk import insert_ignoring_conflicts
+from service.clock import now_utc
+from service.db import unit_of_work
+from service.reminders.notices import hold_notice_rows
+from service.reminders.policy import defaults, window_of
+from service.reminders.rules import next_send_time
+
+log = logging.getLogger(__name__)
+
+#: How long a claim lasts; a worker that has not recorded an outcome by then has lost it.
+LEASE = timedelta(minutes=5)
+BATCH = 200
+#: After this many attempts a message is dead and shown to the firm's admins.
+MAX_ATTEMPTS = 6
+#: An ambiguous send is reconciled with the provider after this long (the provider's list lags).
+RECONCILE_AFTER = timedelta(minutes=2)
+BACKOFF_BASE = timedelta(seconds=60)
+BACKOFF_CAP = timedelta(hours=6)
+FLUSH_SECONDS = 0.25
+FLUSH_COUNT = 100
+#: WeCom and DingTalk robots accept 20 messages a minute each.
+ROBOT_PER_MINUTE = 20
+USER_CHANNEL_FLAGS = {"sms": "notify_sms", "email": "notify_email", "in_app": "notify_in_app"}
+
+
+def worker_name() -> str:
+    """Return a name for this dispatcher that no other process shares."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Return the wait before attempt ``attempts + 1``: exponential, capped, with jitter (50–100%)."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    return ceiling * (rng or random).uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed message and what sending it needs."""
+
+    id: int
+    org_id: int
+    org_slug: str
+    channel: str
+    to: str
+    subject: str
+    body: str
+    html: str | None
+    key: str
+    attempts: int
+    first_attempt_at: datetime
+    #: The state before this claim: ``unknown`` or ``sending`` (a lease ran out) means "ask first".
+    was: str
+    policy: ReminderPolicy
+    timezone: str
+
+    def message(self) -> Message:
+        """Return the message for the channel adapter."""
+        return Message(
+            self.channel, self.to, self.subject, self.body, self.key, html=self.html, org=self.org_slug
+        )
+
+
+class Channels:
+    """The channel adapters of a dispatch run, built from the configuration (robots per firm)."""
+
+    def __init__(self, config, http_client=None, overrides: dict[str, Channel] | None = None):
+        self.config = config
+        self.http_client = http_client
+        self.overrides = overrides or {}
+        self._built: dict[tuple, Channel] = {}
+
+    def get(self, channel: str, policy: ReminderPolicy) -> Channel:
+        """Return the adapter for ``channel`` (for a robot: the firm's own robot)."""
+        if channel in self.overrides:
+            return self.overrides[channel]
+        config = self.config
+        if channel in ROBOT_CHANNELS:
+            url = policy.wecom_url if channel == "wecom" else policy.dingtalk_url
+            key = (channel, url, policy.dingtalk_secret)
+            settings = {"url": url, "secret": policy.dingtalk_secret}
+            backend = config.robot_backend
+        else:
+            key = (channel,)
+            backend = config.sms_backend if channel == "sms" else config.email_backend
+            settings = {
+                "twilio_account_sid": config.twilio_account_sid,
+                "twilio_auth_token": config.twilio_auth_token,
+                "twilio_from": config.twilio_from,
+                "status_callback": config.base_url.rstrip("/") + "/webhooks/twilio/status",
+                "http_client": self.http_client,
+                "smtp_url": config.smtp_url,
+                "mail_from": config.mail_from,
+            }
+        if key not in self._built:
+            self._built[key] = channel_for(channel, backend, notify_file=config.notify_file, **settings)
+        return self._built[key]
+
+
+# Claiming ------------------------------------------------------------------------------------------
+
+
+def claim(
+    session: Session, now: datetime, worker: str, limit: int = BATCH, only_ids: Iterable[int] | None = None
+) -> tuple[list[Claimed], Counter]:
+    """Claim up to ``limit`` messages that are due; return them and what was settled without sending."""
+    n = Notification
+    candidates = (
+        select(n.id, n.state)
+        .where(n.state.in_(CLAIMABLE_STATES), n.not_before <= now)
+        .order_by(n.not_before, n.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if only_ids is not None:
+        candidates = candidates.where(n.id.in_(list(only_ids)))
+    was = dict(session.execute(candidates).all())
+    settled: Counter = Counter()
+    if not was:
+        return [], settled
+    rows = session.execute(
+        select(
+            n,
+            Organization.slug,
+            Organization.timezone,
+            User.is_active,
+            User.notify_sms,
+            User.notify_email,
+            User.notify_in_app,
+        )
+        .join(Organization, Organization.id == n.org_id)
+        .outerjoin(User, (User.id == n.recipient_user_id) & (User.org_id == n.org_id))
+        .where(n.id.in_(list(was)))
+        .order_by(n.not_before, n.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    policies = {
+        p.org_id: p
+        for p in session.scalars(
+            select(ReminderPolicy).where(ReminderPolicy.org_id.in_({row[0].org_id for row in rows}))
+        )
+    }
+    opted_out = set(
+        session.scalars(
+            select(SmsOptOut.phone).where(
+                SmsOptOut.phone.in_({row[0].to_address for row in rows if row[0].channel == "sms"})
+            )
+        )
+    )
+
+    keep, later, skip = [], [], []
+    for row in rows:
+        message = row[0]
+        policy = policies.get(message.org_id) or defaults(message.org_id)
+        reason = _skip_reason(message, row, policy, opted_out)
+        if reason:
+            skip.append((message.id, reason))
+        else:
+            keep.append((message, row.slug, row.timezone, policy))
+    keep, later = _limit_robots(session, keep, now)
+    keep, held = _apply_sms_ceiling(session, keep, now)
+    settled.update(skipped=len(skip), deferred=len(later), held=len(held))
+    _settle(session, now, skip, later, held)
+
+    ids = [m.id for m, *_ in keep]
+    if ids:
+        session.execute(
+            update(n)
+            .where(n.id.in_(ids))
+            .values(
+                state="sending",
+                claimed_by=worker,
+                lease_until=now + LEASE,
+                not_before=now + LEASE,
+                attempts=n.attempts + 1,
+                first_attempt_at=func.coalesce(n.first_attempt_at, now),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    claimed = [
+        Claimed(
+            m.id,
+            m.org_id,
+            slug,
+            m.channel,
+            m.to_address,
+            m.subject,
+            m.body,
+            m.html,
+            m.idempotency_key,
+            m.attempts + 1,
+            m.first_attempt_at or now,
+            was[m.id],
+            policy,
+            zone,
+        )
+        for m, slug, zone, policy in keep
+    ]
+    return claimed, settled
+
+
+def _skip_reason(message: Notification, row, policy: ReminderPolicy, opted_out: set[str]) -> str | None:
+    """Return why a message must not go out any more (the recipient changed their mind), or None."""
+    if message.channel == "sms" and message.to_address in opted_out:
+        return "opted out (STOP)"
+    if message.recipient_user_id is not None:
+        if not row.is_active:
+            return "user deactivated"
+        if message.kind != "test" and not getattr(row, USER_CHANNEL_FLAGS.get(message.channel, ""), True):
+            return "channel switched off by the user"
+    if message.channel == "wecom" and not policy.wecom_url:
+        return "robot removed"
+    if message.channel == "dingtalk" and not policy.dingtalk_url:
+        return "robot removed"
+    return None
+
+
+def _limit_robots(session: Session, keep: list, now: datetime) -> tuple[list, list]:
+    """Keep each firm's robot within its rate; defer the rest by a minute."""
+    robots = {(m.org_id, m.channel) for m, *_ in keep if m.channel in ROBOT_CHANNELS}
+    if not robots:
+        return keep, []
+    n = Notification
+    recent = Counter()
+    for org_id, channel in robots:
+        recent[(org_id, channel)] = session.scalar(
+            select(func.count())
+            .select_from(n)
+            .where(n.org_id == org_id, n.channel == channel, n.sent_at > now - timedelta(minutes=1))
+        )
+    kept, later = [], []
+    for entry in keep:
+        message = entry[0]
+        slot = (message.org_id, message.channel)
+        if message.channel in ROBOT_CHANNELS:
+            if recent[slot] >= ROBOT_PER_MINUTE:
+                later.append(message.id)
+                continue
+            recent[slot] += 1
+        kept.append(entry)
+    return kept, later
+
+
+def _apply_sms_ceiling(session: Session, keep: list, now: datetime) -> tuple[list, list]:
+    """Count new SMS against each firm's daily ceiling; hold those beyond it.
+
+    The firm's counter row is raised in one ``UPDATE`` (which locks it until this claim commits),
+    so concurrent dispatchers never let more through than the ceiling.
+    """
+    counting: dict[int, list] = defaultdict(list)
+    for entry in keep:
+        message = entry[0]
+        if message.channel == "sms" and message.quota_day is None and not message.is_ceiling_exempt:
+            counting[message.org_id].append(entry)
+    held: list = []
+    table = SmsUsage.__table__
+    for org_id, entries in counting.items():
+        _message, _slug, zone, policy = entries[0]
+        day = now.astimezone(ZoneInfo(zone)).date()
+        insert_ignoring_conflicts(
+            session.connection(), table, [{"org_id": org_id, "local_day": day, "used": 0}]
+        )
+        used = session.execute(
+            table.update()
+            .where(table.c.org_id == org_id, table.c.local_day == day)
+            .values(used=table.c.used + len(entries))
+            .returning(table.c.used)
+        ).scalar_one()
+        over = min(len(entries), max(0, used - policy.sms_daily_limit))
+        if over:
+            session.execute(
+                table.update()
+                .where(table.c.org_id == org_id, table.c.local_day == day)
+                .values(used=table.c.used - over)
+            )
+            held.extend(entries[len(entries) - over :])
+            hold_notice_rows(session, org_id, day, now, policy.sms_daily_limit, over)
+        for message, *_ in entries[: len(entries) - over]:
+            message.quota_day = day
+            session.execute(
+                update(Notification)
+                .where(Notification.id == message.id)
+                .values(quota_day=day)
+                .execution_options(synchronize_session=False)
+            )
+    held_ids = {entry[0].id for entry in held}
+    return [entry for entry in keep if entry[0].id not in held_ids], [entry[0].id for entry in held]
+
+
+def _settle(session: Session, now: datetime, skip: list, later: list, held: list) -> None:
+    n = Notification
+    for message_id, reason in skip:
+        session.execute(
+            update(n)
+            .where(n.id == message_id)
+            .values(state="skipped", last_error=reason, updated_at=now, claimed_by=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    if later:
+        session.execute(
+            update(n)
+            .where(n.id.in_(later))
+            .values(state="pending", not_before=now + timedelta(minutes=1), updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if held:
+        session.execute(
+            update(n)
+            .where(n.id.in_(held))
+            .values(
+                state="held",
+                last_error="daily SMS limit reached",
+                updated_at=now,
+                claimed_by=None,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+# Sending and recording -----------------------------------------------------------------------------
+
+
+def send_one(claimed: Claimed, channels: Channels) -> SendResult:
+    """Send one claimed message, asking the provider first when an earlier send may have gone."""
+    try:
+        channel = channels.get(claimed.channel, claimed.policy)
+        message = claimed.message()
+        if claimed.was in ("unknown", "sending") and isinstance(channel, Reconcilable):
+            found = channel.reconcile(message, claimed.first_attempt_at - timedelta(minutes=5))
+            if found is not None:
+                return found
+        if claimed.attempts > MAX_ATTEMPTS:
+            return SendResult.permanent("gave up after the last attempt's outcome stayed unknown", "dead")
+        return channel.send(message)
+    except Exception as exc:  # an adapter's bug must not stop the batch; the send may have gone
+        log.exception("sending message %s failed unexpectedly", claimed.id)
+        return SendResult.unknown(f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _outcome_values(claimed: Claimed, result: SendResult, now: datetime) -> dict:
+    values = {
+        "b_id": claimed.id,
+        "b_worker": None,
+        "state": None,
+        "provider_id": result.provider_id,
+        "error_code": result.code,
+        "last_error": (result.error or "")[:500] or None,
+        "not_before": now,
+        "sent_at": None,
+        "updated_at": now,
+    }
+    if result.ok:
+        values.update(state="sent", sent_at=now, error_code=None, last_error=None)
+    elif result.outcome == "permanent":
+        values["state"] = "dead" if result.code == "dead" else "failed"
+    elif claimed.attempts >= MAX_ATTEMPTS:
+        values["state"] = "dead"
+    elif result.outcome == "unknown":
+        values.update(state="unknown", not_before=now + RECONCILE_AFTER)
+    else:
+        wait = backoff(claimed.attempts)
+        if result.retry_after:
+            wait = max(wait, timedelta(seconds=result.retry_after))
+        opens = next_send_time(window_of(claimed.policy), (now + wait).astimezone(ZoneInfo(claimed.timezone)))
+        values.update(state="pending", not_before=opens)
+    return values
+
+
+def record(session: Session, worker: str, outcomes: list[tuple[Claimed, SendResult]], now: datetime) -> None:
+    """Record outcomes of this worker's claims; a claim another worker has taken over is left alone."""
+    table = Notification.__table__
+    rows = []
+    for claimed, result in outcomes:
+        values = _outcome_values(claimed, result, now)
+        values["b_worker"] = worker
+        rows.append(values)
+    if rows:
+        session.connection().execute(
+            table.update()
+            .where(
+                table.c.id == bindparam("b_id"),
+                table.c.claimed_by == bindparam("b_worker"),
+                table.c.state == "sending",
+            )
+            .values(
+                state=bindparam("state"),
+                provider_id=func.coalesce(bindparam("provider_id"), table.c.provider_id),
+                error_code=bindparam("error_code"),
+                last_error=bindparam("last_error"),
+                not_before=bindparam("not_before"),
+                sent_at=bindparam("sent_at"),
+                updated_at=bindparam("updated_at"),
+                lease_until=None,
+                claimed_by=None,
+            ),
+            rows,
+        )
+    stops = [{"phone": c.to, "source": "provider", "created_at": now} for c, r in outcomes if r.opted_out]
+    insert_ignoring_conflicts(session.connection(), SmsOptOut.__table__, stops)
+
+
+def dispatch(
+    sessions: sessionmaker[Session],
+    channels: Channels,
+    now: datetime | None = None,
+    *,
+    worker: str | None = None,
+    only_ids: Iterable[int] | None = None,
+    max_messages: int | None = None,
+    clock=monotonic.monotonic,
+) -> Counter:
+    """Send what is due, batch after batch, until nothing is left; return counts by outcome.
+
+    ``now`` fixes the time for tests and ``reminders tick --now``; by default each batch uses the
+    current time.
+    """
+    worker = worker or worker_name()
+    totals: Counter = Counter()
+    only = list(only_ids) if only_ids is not None else None
+    while max_messages is None or totals["claimed"] < max_messages:
+        moment = now or now_utc()
+        with unit_of_work(sessions) as session:
+            batch, settled = claim(session, moment, worker, BATCH, only)
+        totals.update(settled)
+        if not batch:
+            break
+        totals["claimed"] += len(batch)
+        pending: list[tuple[Claimed, SendResult]] = []
+        started = clock()
+        for claimed in batch:
+            result = send_one(claimed, channels)
+            totals[result.outcome] += 1
+            pending.append((claimed, result))
+            if len(pending) >= FLUSH_COUNT or clock() - started >= FLUSH_SECONDS:
+                _flush(sessions, worker, pending, now)
+                pending, started = [], clock()
+        _flush(sessions, worker, pending, now)
+    return totals
+
+
+def _flush(sessions, worker: str, pending: list, now: datetime | None) -> None:
+    if pending:
+        with unit_of_work(sessions) as session:
+            record(session, worker, pending, now or now_utc())
+
+
+def release_expired_leases(session: Session, now: datetime) -> int:
+    """Mark messages whose worker's lease ran out as ``unknown`` (to be reconciled); return how many."""
+    n = Notification
+    return session.execute(
+        update(n)
+        .where(n.state == "sending", n.lease_until < now)
+        .values(state="unknown", claimed_by=None, lease_until=None, not_before=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -1,0 +1,385 @@
+"""Planning: once a day per firm, turn the instruments that reach a step of the ladder into digests.
+
+Each recipient gets one message per channel per day listing all their instruments, never one per
+instrument. The day's bookkeeping row (``reminder_runs``) and its messages are written in one
+transaction; the row is inserted first and only the planner that inserted it goes on, so any
+number of processes may plan at once and a day is planned once. Each message also carries an
+idempotency key under a unique constraint, a second guard against a digest planned twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import (
+    Department,
+    Instrument,
+    Notification,
+    NotificationItem,
+    Organization,
+    ReminderPolicy,
+    ReminderRun,
+    SmsOptOut,
+    User,
+)
+from models.ledger import RECALLED_STATUSES
+from service.bulk import insert_ignoring_conflicts
+from service.db import allow_all_tenants, unit_of_work
+from service.reminders.messages import Digest, DigestItem, render_digest
+from service.reminders.policy import get_policy, ladder_of, window_of
+from service.reminders.rules import (
+    CATCH_UP_DAYS,
+    Ladder,
+    Stage,
+    candidate_due_dates,
+    latest_stage,
+    next_send_time,
+)
+
+log = logging.getLogger(__name__)
+
+#: The language of messages to people the system knows only by mobile number, and of group robots.
+DEFAULT_LOCALE = "zh_Hans_CN"
+ROBOT_NAMES = {"wecom": "WeCom group", "dingtalk": "DingTalk group"}
+
+
+@dataclass(frozen=True)
+class Due:
+    """An instrument that reaches a step of the ladder on the planned day."""
+
+    instrument_id: int
+    management_no: str
+    name: str
+    department_id: int | None
+    due_on: date
+    stage: Stage
+    escalates: bool
+
+
+@dataclass
+class Recipient:
+    """Someone (or a group robot) to tell, with an address per channel."""
+
+    key: str
+    locale: str
+    name: str | None = None
+    user_id: int | None = None
+    addresses: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What planning one firm's day produced."""
+
+    org_id: int
+    day: date
+    instruments: int
+    messages: int
+
+
+def e164(mobile: str) -> str:
+    """Return a mainland mobile number (11 digits) in E.164 form, as providers expect it."""
+    return mobile if mobile.startswith("+") else f"+86{mobile}"
+
+
+def local_day(org: Organization, now: datetime) -> date:
+    """Return the firm's calendar date at ``now``."""
+    return now.astimezone(ZoneInfo(org.timezone)).date()
+
+
+# Which instruments ---------------------------------------------------------------------------------
+
+
+def find_due(session: Session, org_id: int, ladder: Ladder, first_day: date, day: date) -> list[Due]:
+    """Return the firm's instruments that reach a step between ``first_day`` and ``day``."""
+    ranges = candidate_due_dates(ladder, first_day, day)
+    if not ranges:
+        return []
+    in_ranges = or_(
+        *(
+            Instrument.next_due_on == start if start == end else Instrument.next_due_on.between(start, end)
+            for start, end in ranges
+        )
+    )
+    rows = session.execute(
+        select(
+            Instrument.id,
+            Instrument.management_no,
+            Instrument.name,
+            Instrument.department_id,
+            Instrument.next_due_on,
+            Instrument.is_mandatory,
+        )
+        .where(Instrument.org_id == org_id, Instrument.status.in_(RECALLED_STATUSES), in_ranges)
+        .order_by(Instrument.next_due_on, Instrument.id)
+    ).all()
+    found = []
+    for row in rows:
+        stage = latest_stage(ladder, row.next_due_on, first_day, day, row.is_mandatory)
+        if stage is not None:
+            found.append(
+                Due(
+                    row.id,
+                    row.management_no,
+                    row.name,
+                    row.department_id,
+                    row.next_due_on,
+                    stage,
+                    stage.escalates(ladder),
+                )
+            )
+    return found
+
+
+# Who is told ---------------------------------------------------------------------------------------
+
+
+def _person(user: User, opted_out: set[str]) -> Recipient:
+    recipient = Recipient(f"user:{user.id}", user.locale or DEFAULT_LOCALE, user.name, user.id)
+    if user.notify_sms and user.mobile and e164(user.mobile) not in opted_out:
+        recipient.addresses["sms"] = e164(user.mobile)
+    if user.notify_email and user.email:
+        recipient.addresses["email"] = user.email
+    if user.notify_in_app:
+        recipient.addresses["in_app"] = user.email
+    return recipient
+
+
+def assign_recipients(
+    session: Session, org_id: int, policy: ReminderPolicy, dues: list[Due]
+) -> dict[str, tuple[Recipient, list[Due]]]:
+    """Return each recipient with the instruments they are told about."""
+    users = {
+        u.id: u for u in session.scalars(select(User).where(User.org_id == org_id, User.is_active.is_(True)))
+    }
+    opted_out = set(session.scalars(select(SmsOptOut.phone)))
+    people = {uid: _person(u, opted_out) for uid, u in users.items()}
+    metrology = [people[u.id] for u in users.values() if u.role == "metrology"] if policy.to_metrology else []
+    admins = [people[u.id] for u in users.values() if u.role == "admin"]
+    heads = {}
+    if policy.to_department_head:
+        heads = dict(
+            session.execute(
+                select(Department.id, Department.head_user_id).where(
+                    Department.org_id == org_id, Department.head_user_id.is_not(None)
+                )
+            ).all()
+        )
+    custodians = {}
+    if policy.to_custodian:
+        custodians = {
+            row.id: (row.custodian_user_id, row.custodian_mobile, row.custodian_name)
+            for row in session.execute(
+                select(
+                    Instrument.id,
+                    Instrument.custodian_user_id,
+                    Instrument.custodian_mobile,
+                    Instrument.custodian_name,
+                ).where(Instrument.org_id == org_id, Instrument.id.in_([d.instrument_id for d in dues]))
+            )
+        }
+    told: dict[str, tuple[Recipient, list[Due]]] = {}
+
+    def tell(recipient: Recipient | None, due: Due) -> None:
+        if recipient is None or not recipient.addresses:
+            return
+        told.setdefault(recipient.key, (recipient, []))[1].append(due)
+
+    for due in dues:
+        audience: dict[str, Recipient] = {}
+        user_id, mobile, name = custodians.get(due.instrument_id, (None, None, None))
+        if user_id in people:
+            audience[people[user_id].key] = people[user_id]
+        elif mobile and e164(mobile) not in opted_out:
+            stranger = Recipient(f"mobile:{e164(mobile)}", DEFAULT_LOCALE, name, None, {"sms": e164(mobile)})
+            audience[stranger.key] = stranger
+        head = heads.get(due.department_id)
+        if head in people:
+            audience[people[head].key] = people[head]
+        for person in metrology + (admins if due.escalates else []):
+            audience[person.key] = person
+        for recipient in audience.values():
+            tell(recipient, due)
+    return told
+
+
+# Writing the outbox --------------------------------------------------------------------------------
+
+
+def idempotency_key(
+    org_id: int, recipient_key: str, channel: str, day: date, kind: str, contents: str
+) -> str:
+    """Return the message's key: the same digest for the same person, channel and day is one message."""
+    material = f"{org_id}|{recipient_key}|{channel}|{day.isoformat()}|{kind}|{contents}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _contents(dues: Iterable[Due]) -> str:
+    return ",".join(
+        f"{d.instrument_id}:{d.stage.kind}{d.stage.days}" for d in sorted(dues, key=lambda d: d.instrument_id)
+    )
+
+
+def plan_day(
+    session: Session, org: Organization, day: date, now: datetime, base_url: str
+) -> PlanResult | None:
+    """Plan ``org``'s reminders for its local ``day``; None when the day was already planned.
+
+    The caller commits: the day's row and its messages land together or not at all.
+    """
+    inserted = insert_ignoring_conflicts(
+        session.connection(),
+        ReminderRun.__table__,
+        [{"org_id": org.id, "local_day": day, "planned_at": now, "instruments": 0, "messages": 0}],
+        returning=("org_id",),
+    )
+    if not inserted:
+        return None
+    previous = session.scalar(
+        select(func.max(ReminderRun.local_day)).where(
+            ReminderRun.org_id == org.id, ReminderRun.local_day < day
+        )
+    )
+    first_day = (
+        day if previous is None else max(previous + timedelta(days=1), day - timedelta(days=CATCH_UP_DAYS))
+    )
+    policy = get_policy(session, org.id)
+    ladder = ladder_of(policy)
+    dues = find_due(session, org.id, ladder, first_day, day)
+    messages = 0
+    if dues:
+        zone = ZoneInfo(org.timezone)
+        send_at = next_send_time(window_of(policy), now.astimezone(zone))
+        departments = dict(
+            session.execute(select(Department.id, Department.name).where(Department.org_id == org.id)).all()
+        )
+        told = assign_recipients(session, org.id, policy, dues)
+        for channel, address in (("wecom", policy.wecom_url), ("dingtalk", policy.dingtalk_url)):
+            if address:
+                robot = Recipient(
+                    f"robot:{channel}", DEFAULT_LOCALE, None, None, {channel: ROBOT_NAMES[channel]}
+                )
+                told[robot.key] = (robot, list(dues))
+        messages = _write_digests(session, org, day, now, send_at, base_url, told, departments)
+    session.execute(
+        ReminderRun.__table__.update()
+        .where(ReminderRun.org_id == org.id, ReminderRun.local_day == day)
+        .values(instruments=len(dues), messages=messages)
+    )
+    return PlanResult(org.id, day, len(dues), messages)
+
+
+def _write_digests(session, org, day, now, send_at, base_url, told, departments) -> int:
+    rows, items = [], {}
+    for recipient, dues in told.values():
+        digest = Digest(
+            org_name=org.name,
+            recipient_name=recipient.name,
+            day=day,
+            link=f"{base_url.rstrip('/')}/reminders",
+            items=[
+                DigestItem(
+                    d.management_no,
+                    d.name,
+                    departments.get(d.department_id),
+                    d.due_on,
+                    d.stage.kind,
+                    d.stage.days,
+                )
+                for d in dues
+            ],
+        )
+        contents = _contents(dues)
+        for channel, address in recipient.addresses.items():
+            rendered = render_digest(digest, channel, recipient.locale)
+            key = idempotency_key(org.id, recipient.key, channel, day, "due_digest", contents)
+            in_app = channel == "in_app"
+            rows.append(
+                {
+                    "org_id": org.id,
+                    "kind": "due_digest",
+                    "channel": channel,
+                    "recipient_user_id": recipient.user_id,
+                    "to_address": address,
+                    "locale": recipient.locale,
+                    "subject": rendered.subject,
+                    "body": rendered.body,
+                    "html": rendered.html,
+                    "idempotency_key": key,
+                    "local_day": day,
+                    # In-app messages are there as soon as they are planned.
+                    "state": "delivered" if in_app else "pending",
+                    "attempts": 0,
+                    "not_before": now if in_app else send_at,
+                    "is_ceiling_exempt": False,
+                    "summary": digest.summary(),
+                    "created_at": now,
+                    "sent_at": now if in_app else None,
+                    "updated_at": now,
+                }
+            )
+            items[key] = dues
+    inserted = insert_ignoring_conflicts(
+        session.connection(), Notification.__table__, rows, returning=("id", "idempotency_key")
+    )
+    item_rows = [
+        {
+            "org_id": org.id,
+            "notification_id": notification_id,
+            "instrument_id": due.instrument_id,
+            "stage": due.stage.kind,
+            "days": due.stage.days,
+            "due_on": due.due_on,
+        }
+        for notification_id, key in inserted
+        for due in items[key]
+    ]
+    insert_ignoring_conflicts(session.connection(), NotificationItem.__table__, item_rows)
+    return len(inserted)
+
+
+def plan_all(
+    sessions: sessionmaker[Session], now: datetime, base_url: str, org_ids: Iterable[int] | None = None
+) -> list[PlanResult]:
+    """Plan each firm's current local day that has no plan yet, one transaction per firm.
+
+    A firm whose planning fails is logged and retried at the next run; the others go on.
+    """
+    with sessions() as session:
+        allow_all_tenants(session)
+        stmt = select(Organization.id, Organization.timezone).order_by(Organization.id)
+        if org_ids is not None:
+            stmt = stmt.where(Organization.id.in_(list(org_ids)))
+        orgs = session.execute(stmt).all()
+        planned = {
+            (row.org_id, row.local_day)
+            for row in session.execute(
+                select(ReminderRun.org_id, ReminderRun.local_day).where(
+                    ReminderRun.local_day >= (now - timedelta(days=1)).date(),
+                    ReminderRun.local_day <= (now + timedelta(days=1)).date(),
+                )
+            )
+        }
+    results = []
+    for org_id, zone in orgs:
+        day = now.astimezone(ZoneInfo(zone)).date()
+        if (org_id, day) in planned:
+            continue
+        try:
+            with unit_of_work(sessions) as session:
+                org = session.get(Organization, org_id)
+                result = plan_day(session, org, day, now, base_url)
+        except Exception:
+            log.exception("planning reminders of organisation %s for %s failed", org_id, day)
+            continue
+        if result is not None:
+            results.append(result)
+    return results
