@@ -62,3 +62,26 @@ def firm_with_people(session, tenant: factories.Tenant) -> Firm:
     tenant.admin.mobile = "13800000004"
     session.flush()
     return Firm(tenant, custodian, head)
+
+
+def make_notification(session, user, **fields) -> Notification:
+    """Add one pending email reminder to ``user``'s firm's outbox."""
+    import uuid
+
+    values = {
+        "org_id": user.org_id,
+        "kind": "due_digest",
+        "channel": "email",
+        "recipient_user_id": user.id,
+        "to_address": user.email,
+        "locale": "zh_Hans_CN",
+        "subject": "到期提醒",
+        "body": "您有1台计量器具将于30天内到期",
+        "idempotency_key": uuid.uuid4().hex,
+        "local_day": DAY,
+        "not_before": at(DAY, 9),
+    } | fields
+    notification = Notification(**values)
+    session.add(notification)
+    session.flush()
+    return notification

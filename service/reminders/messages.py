@@ -70,9 +70,9 @@ class Rendered:
     html: str | None = None
 
 
-def _render(name: str, locale: str, **context) -> str:
+def _render(template: str, locale: str, **context) -> str:
     with force_locale(locale):
-        return render_template(f"reminders/messages/{name}", **context).strip()
+        return render_template(f"reminders/messages/{template}", **context).strip()
 
 
 def render_digest(digest: Digest, channel: str, locale: str) -> Rendered:
@@ -88,7 +88,7 @@ def render_digest(digest: Digest, channel: str, locale: str) -> Rendered:
     return Rendered(subject, body, html)
 
 
-def render_notice(name: str, channel: str, locale: str, **context) -> Rendered:
+def render_notice(template: str, channel: str, locale: str, **context) -> Rendered:
     """Render a short notice (``test``, ``sms_ceiling``) for ``channel`` in ``locale``."""
-    subject = _render(f"{name}.subject.txt", locale, **context)
-    return Rendered(subject, _render(f"{name}.txt", locale, **context))
+    subject = _render(f"{template}.subject.txt", locale, **context)
+    return Rendered(subject, _render(f"{template}.txt", locale, **context))

@@ -104,7 +104,34 @@ EVENT_NAMES = {
     "user.created": _l("User added"),
     "user.updated": _l("User changed"),
 }
+CHANNEL_NAMES = {
+    "sms": _l("SMS"),
+    "email": _l("Email"),
+    "in_app": _l("In the app"),
+    "wecom": _l("WeCom group robot"),
+    "dingtalk": _l("DingTalk group robot"),
+}
+MESSAGE_STATE_NAMES = {
+    "pending": _l("Waiting"),
+    "sending": _l("Sending"),
+    "unknown": _l("Outcome unknown (checking)"),
+    "sent": _l("Sent"),
+    "delivered": _l("Delivered"),
+    "undelivered": _l("Not delivered"),
+    "failed": _l("Failed"),
+    "dead": _l("Gave up"),
+    "held": _l("Held (daily SMS limit)"),
+    "skipped": _l("Skipped (opted out)"),
+}
+MESSAGE_KIND_NAMES = {
+    "due_digest": _l("Due-date digest"),
+    "test": _l("Test message"),
+    "sms_ceiling": _l("SMS limit notice"),
+}
 NAMES = {
+    "channel": CHANNEL_NAMES,
+    "message_state": MESSAGE_STATE_NAMES,
+    "message_kind": MESSAGE_KIND_NAMES,
     "status": STATUS_NAMES,
     "label": LABEL_NAMES,
     "control_method": CONTROL_METHOD_NAMES,

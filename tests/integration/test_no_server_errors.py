@@ -8,6 +8,7 @@ from service.auth.operations import create_api_token
 from service.ledger import operations as ledger_ops
 from service.ledger_io import jobs as import_jobs
 from tests.conftest import login
+from tests.reminders import make_notification
 from tests.routes import fill_path
 
 JUNK_VALUES = [
@@ -68,9 +69,11 @@ def _own_values(world, db_session):
     request = ledger_ops.request_status_change(db_session, a.actor(), a.instruments[2].id, "suspend", "test")
     api_token, token = create_api_token(db_session, a.actor("admin"), "junk")
     upload = import_jobs.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
+    notification = make_notification(db_session, a.admin, state="dead")
     db_session.commit()
     return {
         "import_id": upload.id,
+        "notification_id": notification.id,
         "instrument_id": a.instruments[0].id,
         "department_id": a.department.id,
         "request_id": request.id,
