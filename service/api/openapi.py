@@ -31,6 +31,7 @@ PATH_PARAMETERS = {
     "department_id": "A department of your organisation.",
     "request_id": "A status request of your organisation.",
     "import_id": "A ledger import of your organisation.",
+    "notification_id": "A message of your organisation's outbox.",
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
