@@ -12,10 +12,13 @@ from datetime import date
 from flask import render_template
 from flask_babel import force_locale
 
+from notifications.sms_text import fits
+
 #: Instruments listed in a robot's markdown digest; the rest are counted.
 ROBOT_ITEMS = 30
 #: Characters of the firm's name kept in an SMS, so that a digest fits two segments.
 SMS_ORG_CHARS = 16
+SMS_MAX_SEGMENTS = 2
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,12 @@ def render_digest(digest: Digest, channel: str, locale: str) -> Rendered:
     context = {"d": digest, "org_short": digest.org_name[:SMS_ORG_CHARS], "robot_items": ROBOT_ITEMS}
     subject = _render("digest.subject.txt", locale, **context)
     if channel == "sms":
-        return Rendered(subject, _render("digest.sms.txt", locale, **context))
+        # The firm's name is shortened until the SMS fits two segments (Chinese text is UCS-2).
+        for chars in (SMS_ORG_CHARS, 8, 4, 0):
+            body = _render("digest.sms.txt", locale, **{**context, "org_short": digest.org_name[:chars]})
+            if fits(body, SMS_MAX_SEGMENTS):
+                break
+        return Rendered(subject, body)
     if channel in ("wecom", "dingtalk"):
         return Rendered(subject, _render("digest.robot.md", locale, **context))
     body = _render("digest.email.txt", locale, **context)
