@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models import Instrument, Notification
+from models import Instrument, Notification, ReminderPolicy
 from service.actors import Actor
+from service.reminders.policy import defaults
 from service.tenancy import operations as tenancy_ops
 from tests import factories
 
@@ -85,3 +86,12 @@ def make_notification(session, user, **fields) -> Notification:
     session.add(notification)
     session.flush()
     return notification
+
+
+def set_policy(session, org_id: int, **changes) -> ReminderPolicy:
+    """Give a firm the default reminder policy with ``changes`` (as stored, without the form's checks)."""
+    policy = defaults(org_id)
+    for key, value in changes.items():
+        setattr(policy, key, value)
+    session.add(policy)
+    return policy

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from marshmallow import fields
 
 from service.api import bp
@@ -11,8 +11,9 @@ from service.clock import now_utc
 from service.reminders import operations as ops
 from service.reminders import queries
 from service.reminders.policy import get_policy, policy_view, update_policy
+from service.reminders.views import send_after_commit
 from service.schemas import StrictSchema, load_or_invalid
-from service.web.context import actor, after_commit, db, signed_in_user
+from service.web.context import actor, db, signed_in_user
 
 
 class NotificationOut(StrictSchema):
@@ -290,12 +291,5 @@ def post_test_message():
     """
     data = load_or_invalid(TestMessageIn(), json_body())
     message = ops.send_test_message(db(), actor(), signed_in_user(), data["channel"], now_utc())
-    app, message_id = current_app._get_current_object(), message.id
-
-    def _send():
-        from service.jobs.reminders import run_dispatch
-
-        run_dispatch(app, only_ids=[message_id])
-
-    after_commit(_send)
+    send_after_commit(message.id)
     return jsonify(NotificationOut().dump(message)), 202

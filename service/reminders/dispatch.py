@@ -109,8 +109,8 @@ class Channels:
         self.overrides = overrides or {}
         self._built: dict[tuple, Channel] = {}
 
-    def get(self, channel: str, policy: ReminderPolicy) -> Channel:
-        """Return the adapter for ``channel`` (for a robot: the firm's own robot)."""
+    def get(self, channel: str, policy: ReminderPolicy | None) -> Channel:
+        """Return the adapter for ``channel`` (for a robot: the firm's own robot, from its ``policy``)."""
         if channel in self.overrides:
             return self.overrides[channel]
         config = self.config
@@ -140,9 +140,17 @@ class Channels:
 
 
 def claim(
-    session: Session, now: datetime, worker: str, limit: int = BATCH, only_ids: Iterable[int] | None = None
+    session: Session,
+    now: datetime,
+    worker: str,
+    limit: int = BATCH,
+    only_ids: Iterable[int] | None = None,
+    base_url: str = "",
 ) -> tuple[list[Claimed], Counter]:
-    """Claim up to ``limit`` messages that are due; return them and what was settled without sending."""
+    """Claim up to ``limit`` messages that are due; return them and what was settled without sending.
+
+    ``base_url`` is the site's address, for the link in a notice that SMS are held.
+    """
     n = Notification
     candidates = (
         select(n.id, n.state)
@@ -197,7 +205,7 @@ def claim(
         else:
             keep.append((message, row.slug, row.timezone, policy))
     keep, later = _limit_robots(session, keep, now)
-    keep, held = _apply_sms_ceiling(session, keep, now)
+    keep, held = _apply_sms_ceiling(session, keep, now, base_url)
     settled.update(skipped=len(skip), deferred=len(later), held=len(held))
     _settle(session, now, skip, later, held)
 
@@ -281,7 +289,7 @@ def _limit_robots(session: Session, keep: list, now: datetime) -> tuple[list, li
     return kept, later
 
 
-def _apply_sms_ceiling(session: Session, keep: list, now: datetime) -> tuple[list, list]:
+def _apply_sms_ceiling(session: Session, keep: list, now: datetime, base_url: str) -> tuple[list, list]:
     """Count new SMS against each firm's daily ceiling; hold those beyond it.
 
     The firm's counter row is raised in one ``UPDATE`` (which locks it until this claim commits),
@@ -314,12 +322,12 @@ def _apply_sms_ceiling(session: Session, keep: list, now: datetime) -> tuple[lis
                 .values(used=table.c.used - over)
             )
             held.extend(entries[len(entries) - over :])
-            hold_notice_rows(session, org_id, day, now, policy.sms_daily_limit, over)
-        for message, *_ in entries[: len(entries) - over]:
-            message.quota_day = day
+            hold_notice_rows(session, org_id, day, now, policy.sms_daily_limit, over, base_url)
+        counted = [message.id for message, *_ in entries[: len(entries) - over]]
+        if counted:
             session.execute(
                 update(Notification)
-                .where(Notification.id == message.id)
+                .where(Notification.id.in_(counted))
                 .values(quota_day=day)
                 .execution_options(synchronize_session=False)
             )
@@ -329,10 +337,13 @@ def _apply_sms_ceiling(session: Session, keep: list, now: datetime) -> tuple[lis
 
 def _settle(session: Session, now: datetime, skip: list, later: list, held: list) -> None:
     n = Notification
+    by_reason: dict[str, list[int]] = defaultdict(list)
     for message_id, reason in skip:
+        by_reason[reason].append(message_id)
+    for reason, ids in by_reason.items():
         session.execute(
             update(n)
-            .where(n.id == message_id)
+            .where(n.id.in_(ids))
             .values(state="skipped", last_error=reason, updated_at=now, claimed_by=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
@@ -461,7 +472,7 @@ def dispatch(
     while max_messages is None or totals["claimed"] < max_messages:
         moment = now or now_utc()
         with unit_of_work(sessions) as session:
-            batch, settled = claim(session, moment, worker, BATCH, only)
+            batch, settled = claim(session, moment, worker, BATCH, only, channels.config.base_url)
         totals.update(settled)
         if not batch:
             break

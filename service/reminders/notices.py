@@ -4,52 +4,43 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Notification, Organization, User
 from service.bulk import insert_ignoring_conflicts
 from service.reminders.messages import Rendered, render_notice
-from service.reminders.planning import e164, idempotency_key
+from service.reminders.outbox import e164, idempotency_key, outbox_row
 
 
 def notice_row(
     org_id: int, user: User, channel: str, kind: str, rendered: Rendered, day: date, now: datetime, key: str
 ) -> dict:
     """Return an outbox row for a notice to ``user`` on ``channel``, due at once."""
-    address = e164(user.mobile) if channel == "sms" else user.email
-    in_app = channel == "in_app"
-    return {
-        "org_id": org_id,
-        "kind": kind,
-        "channel": channel,
-        "recipient_user_id": user.id,
-        "to_address": address,
-        "locale": user.locale,
-        "subject": rendered.subject,
-        "body": rendered.body,
-        "html": rendered.html,
-        "idempotency_key": key,
-        "local_day": day,
-        "state": "delivered" if in_app else "pending",
-        "attempts": 0,
-        "not_before": now,
-        "is_ceiling_exempt": kind == "test",
-        "summary": {},
-        "created_at": now,
-        "sent_at": now if in_app else None,
-        "updated_at": now,
-    }
+    return outbox_row(
+        org_id=org_id,
+        kind=kind,
+        channel=channel,
+        recipient_user_id=user.id,
+        to_address=e164(user.mobile) if channel == "sms" else user.email,
+        locale=user.locale,
+        rendered=rendered,
+        key=key,
+        day=day,
+        now=now,
+        send_at=now,
+    )
 
 
-def hold_notice_rows(session: Session, org_id: int, day: date, now: datetime, limit: int, held: int) -> None:
+def hold_notice_rows(
+    session: Session, org_id: int, day: date, now: datetime, limit: int, held: int, base_url: str
+) -> None:
     """Tell the firm's admins (in the app and by email, once a day) that SMS are being held."""
     org = session.get(Organization, org_id)
     admins = session.scalars(
         select(User).where(User.org_id == org_id, User.role == "admin", User.is_active.is_(True))
     ).all()
-    link = current_app.config["CALRECALL"].base_url.rstrip("/") + "/reminders/outbox?state=held"
+    link = base_url.rstrip("/") + "/reminders/outbox?state=held"
     rows = []
     for admin in admins:
         for channel in ("in_app", "email"):

@@ -17,7 +17,7 @@ from service.errors import Conflict, Invalid
 from service.i18n import N_
 from service.reminders.messages import render_notice
 from service.reminders.notices import notice_row
-from service.reminders.planning import e164
+from service.reminders.outbox import e164
 from service.schemas import Flag, StrictSchema, load_or_invalid
 from service.scoping import get_in_org
 

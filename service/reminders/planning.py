@@ -9,7 +9,6 @@ idempotency key under a unique constraint, a second guard against a digest plann
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from models.ledger import RECALLED_STATUSES
 from service.bulk import insert_ignoring_conflicts
 from service.db import allow_all_tenants, unit_of_work
 from service.reminders.messages import Digest, DigestItem, render_digest
+from service.reminders.outbox import e164, idempotency_key, outbox_row
 from service.reminders.policy import get_policy, ladder_of, window_of
 from service.reminders.rules import (
     CATCH_UP_DAYS,
@@ -62,6 +62,9 @@ class Due:
     due_on: date
     stage: Stage
     escalates: bool
+    custodian_user_id: int | None = None
+    custodian_mobile: str | None = None
+    custodian_name: str | None = None
 
 
 @dataclass
@@ -83,16 +86,6 @@ class PlanResult:
     day: date
     instruments: int
     messages: int
-
-
-def e164(mobile: str) -> str:
-    """Return a mainland mobile number (11 digits) in E.164 form, as providers expect it."""
-    return mobile if mobile.startswith("+") else f"+86{mobile}"
-
-
-def local_day(org: Organization, now: datetime) -> date:
-    """Return the firm's calendar date at ``now``."""
-    return now.astimezone(ZoneInfo(org.timezone)).date()
 
 
 # Which instruments ---------------------------------------------------------------------------------
@@ -117,6 +110,9 @@ def find_due(session: Session, org_id: int, ladder: Ladder, first_day: date, day
             Instrument.department_id,
             Instrument.next_due_on,
             Instrument.is_mandatory,
+            Instrument.custodian_user_id,
+            Instrument.custodian_mobile,
+            Instrument.custodian_name,
         )
         .where(Instrument.org_id == org_id, Instrument.status.in_(RECALLED_STATUSES), in_ranges)
         .order_by(Instrument.next_due_on, Instrument.id)
@@ -134,6 +130,9 @@ def find_due(session: Session, org_id: int, ladder: Ladder, first_day: date, day
                     row.next_due_on,
                     stage,
                     stage.escalates(ladder),
+                    row.custodian_user_id,
+                    row.custodian_mobile,
+                    row.custodian_name,
                 )
             )
     return found
@@ -173,19 +172,6 @@ def assign_recipients(
                 )
             ).all()
         )
-    custodians = {}
-    if policy.to_custodian:
-        custodians = {
-            row.id: (row.custodian_user_id, row.custodian_mobile, row.custodian_name)
-            for row in session.execute(
-                select(
-                    Instrument.id,
-                    Instrument.custodian_user_id,
-                    Instrument.custodian_mobile,
-                    Instrument.custodian_name,
-                ).where(Instrument.org_id == org_id, Instrument.id.in_([d.instrument_id for d in dues]))
-            )
-        }
     told: dict[str, tuple[Recipient, list[Due]]] = {}
 
     def tell(recipient: Recipient | None, due: Due) -> None:
@@ -195,7 +181,11 @@ def assign_recipients(
 
     for due in dues:
         audience: dict[str, Recipient] = {}
-        user_id, mobile, name = custodians.get(due.instrument_id, (None, None, None))
+        user_id, mobile, name = (
+            (due.custodian_user_id, due.custodian_mobile, due.custodian_name)
+            if policy.to_custodian
+            else (None, None, None)
+        )
         if user_id in people:
             audience[people[user_id].key] = people[user_id]
         elif mobile and e164(mobile) not in opted_out:
@@ -212,14 +202,6 @@ def assign_recipients(
 
 
 # Writing the outbox --------------------------------------------------------------------------------
-
-
-def idempotency_key(
-    org_id: int, recipient_key: str, channel: str, day: date, kind: str, contents: str
-) -> str:
-    """Return the message's key: the same digest for the same person, channel and day is one message."""
-    material = f"{org_id}|{recipient_key}|{channel}|{day.isoformat()}|{kind}|{contents}"
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
 def _contents(dues: Iterable[Due]) -> str:
@@ -301,30 +283,21 @@ def _write_digests(session, org, day, now, send_at, base_url, told, departments)
         for channel, address in recipient.addresses.items():
             rendered = render_digest(digest, channel, recipient.locale)
             key = idempotency_key(org.id, recipient.key, channel, day, "due_digest", contents)
-            in_app = channel == "in_app"
             rows.append(
-                {
-                    "org_id": org.id,
-                    "kind": "due_digest",
-                    "channel": channel,
-                    "recipient_user_id": recipient.user_id,
-                    "to_address": address,
-                    "locale": recipient.locale,
-                    "subject": rendered.subject,
-                    "body": rendered.body,
-                    "html": rendered.html,
-                    "idempotency_key": key,
-                    "local_day": day,
-                    # In-app messages are there as soon as they are planned.
-                    "state": "delivered" if in_app else "pending",
-                    "attempts": 0,
-                    "not_before": now if in_app else send_at,
-                    "is_ceiling_exempt": False,
-                    "summary": digest.summary(),
-                    "created_at": now,
-                    "sent_at": now if in_app else None,
-                    "updated_at": now,
-                }
+                outbox_row(
+                    org_id=org.id,
+                    kind="due_digest",
+                    channel=channel,
+                    recipient_user_id=recipient.user_id,
+                    to_address=address,
+                    locale=recipient.locale,
+                    rendered=rendered,
+                    key=key,
+                    day=day,
+                    now=now,
+                    send_at=send_at,
+                    summary=digest.summary(),
+                )
             )
             items[key] = dues
     inserted = insert_ignoring_conflicts(

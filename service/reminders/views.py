@@ -173,16 +173,14 @@ def send_test():
     except DomainError as exc:
         flash_failure(exc)
         return redirect(request.referrer or url_for("reminders.mine"), code=303)
-    app = current_app._get_current_object()
-    message_id = message.id
-
-    def _send():
-        from service.jobs.reminders import run_dispatch
-
-        outcome = run_dispatch(app, only_ids=[message_id])
-        log_outcome = "sent" if outcome.get("sent") else "queued"
-        current_app.logger.info("test message %s %s", message_id, log_outcome)
-
-    after_commit(_send)
+    send_after_commit(message.id)
     flash(gettext("Test message queued; it goes out at once."), "success")
     return redirect(request.referrer or url_for("reminders.mine"), code=303)
+
+
+def send_after_commit(message_id: int) -> None:
+    """Dispatch one queued message as soon as the request has committed it (a test message)."""
+    from service.jobs.reminders import run_dispatch
+
+    app = current_app._get_current_object()
+    after_commit(lambda: run_dispatch(app, only_ids=[message_id]))

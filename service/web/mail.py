@@ -11,7 +11,8 @@ import logging
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from notifications import Message, channel_for
+from notifications import Message
+from service.reminders.dispatch import Channels
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +24,7 @@ def send_email(to: str, template: str, locale: str, key: str, org_slug: str | No
         subject = render_template(f"email/{template}.subject.txt", **context).strip()
         body = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", **context)
-    channel = channel_for(
-        "email",
-        config.email_backend,
-        notify_file=config.notify_file,
-        smtp_url=config.smtp_url,
-        mail_from=config.mail_from,
-    )
+    channel = Channels(config).get("email", policy=None)
     result = channel.send(Message("email", to, subject, body, key, html=html, org=org_slug))
     if not result.ok:
         log.error("email %s to %s failed: %s", template, to, result.error)

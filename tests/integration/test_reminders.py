@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from models import NotificationItem, ReminderPolicy, ReminderRun, SmsOptOut
+from models import NotificationItem, ReminderRun, SmsOptOut
 from notifications import SendResult
 from service.jobs.reminders import run_dispatch, run_planning, run_tick
 from service.reminders import dispatch as dispatching
 from service.reminders.dispatch import MAX_ATTEMPTS, claim, record
-from tests.reminders import DAY, at, due_on, firm_with_people, messages
+from tests.reminders import DAY, at, due_on, firm_with_people, messages, set_policy
 
 
 @pytest.fixture
@@ -150,21 +150,11 @@ def test_a_missed_day_is_caught_up(app, db_session, firm):
 
 
 def test_group_robots_get_one_markdown_digest(app, db_session, firm):
-    db_session.add(
-        ReminderPolicy(
-            org_id=firm.tenant.org.id,
-            offsets_days=[30, 0],
-            overdue_every_days=7,
-            escalate_from=2,
-            to_custodian=True,
-            to_metrology=True,
-            to_department_head=True,
-            window_start=at(DAY, 9).time(),
-            window_end=at(DAY, 18).time(),
-            working_days_only=False,
-            sms_daily_limit=200,
-            wecom_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
-        )
+    set_policy(
+        db_session,
+        firm.tenant.org.id,
+        offsets_days=[30, 0],
+        wecom_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
     )
     db_session.commit()
     _due(db_session, firm, 30)
@@ -214,21 +204,7 @@ def test_tick_sends_within_the_window_to_the_file_backend(app, db_session, firm,
 
 def test_working_days_only_holds_messages_over_the_weekend(app, db_session, firm, outbox):
     saturday = DAY + timedelta(days=4)
-    db_session.add(
-        ReminderPolicy(
-            org_id=firm.tenant.org.id,
-            offsets_days=[30],
-            overdue_every_days=7,
-            escalate_from=2,
-            to_custodian=True,
-            to_metrology=True,
-            to_department_head=True,
-            window_start=at(DAY, 9).time(),
-            window_end=at(DAY, 18).time(),
-            working_days_only=True,
-            sms_daily_limit=200,
-        )
-    )
+    set_policy(db_session, firm.tenant.org.id, offsets_days=[30], working_days_only=True)
     db_session.commit()
     _due(db_session, firm, 4 + 30)
     run_tick(app, at(saturday, 10))
@@ -306,21 +282,7 @@ def test_a_worker_whose_lease_ran_out_records_nothing(app, sessions, db_session,
 
 
 def test_the_daily_sms_ceiling_holds_the_rest_and_tells_the_admins(app, db_session, firm, providers):
-    db_session.add(
-        ReminderPolicy(
-            org_id=firm.tenant.org.id,
-            offsets_days=[30],
-            overdue_every_days=7,
-            escalate_from=2,
-            to_custodian=True,
-            to_metrology=True,
-            to_department_head=True,
-            window_start=at(DAY, 9).time(),
-            window_end=at(DAY, 18).time(),
-            working_days_only=False,
-            sms_daily_limit=2,
-        )
-    )
+    set_policy(db_session, firm.tenant.org.id, offsets_days=[30], sms_daily_limit=2)
     db_session.commit()
     _due(db_session, firm, 30, custodian_user_id=firm.custodian.id)
     run_planning(app, at(DAY, 8))
