@@ -28,6 +28,7 @@ from service.ledger.dates import add_months, month_grid
 from service.ledger.status import DIRECT_TRANSITIONS, actions_for
 from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
 from service.ledger_io.template import import_template
+from service.reminders.queries import reminders_for_instrument
 from service.scoping import parse_id
 from service.tenancy import operations as tenancy_ops
 from service.web.context import actor, bind_actor, db, today
@@ -37,6 +38,9 @@ from service.web.forms import flash_failure, form_data, form_error_page, safe_ne
 from service.web.i18n import translate, translate_errors
 
 bp = Blueprint("ledger", __name__)
+
+#: Recent reminders listed on an instrument's page (the API gives more).
+REMINDERS_SHOWN = 20
 
 RECALL_WINDOWS = {
     "overdue": {"overdue": True},
@@ -291,6 +295,8 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         requests=requests,
         decidable=_decidable(requests),
         actions=actions_for(instrument.status),
+        # A firm's outbox is its own business: the institute's client view leaves it out.
+        reminders=None if client_id else reminders_for_instrument(db(), who, instrument.id, REMINDERS_SHOWN),
         client=_client_org(client_id),
         client_id=client_id,
     )

@@ -256,3 +256,28 @@ def test_inbound_stop_opts_out_and_skips_what_waits(twilio_client, planned, db_s
 
 def test_webhooks_do_not_exist_without_twilio(client):
     assert client.post("/webhooks/twilio/status", data={}).status_code == 404
+
+
+def test_an_instruments_page_lists_the_reminders_it_caused(client, login_as, app, db_session, world):
+    firm = firm_with_people(db_session, world.a)
+    instrument = due_on(db_session, world.a.actor("admin"), 30, custodian_user_id=firm.custodian.id)
+    quiet = due_on(db_session, world.a.actor("admin"), 200)
+    db_session.commit()
+    run_planning(app, at(DAY, 8))
+    login_as(world.a.viewer)
+    page = client.get(f"/instruments/{instrument.id}").data.decode()
+    section = page[page.index('id="instrument-reminders"') :]
+    assert 'data-channel="sms"' in section
+    assert 'data-channel="email"' in section
+    assert 'data-state="pending"' in section
+    assert "/reminders/outbox/" not in section  # a viewer sees the list, not the outbox
+    assert 'data-channel="' not in client.get(f"/instruments/{quiet.id}").data.decode()
+    client.post("/logout")
+    login_as(world.a.metrology)
+    assert "/reminders/outbox/" in client.get(f"/instruments/{instrument.id}").data.decode()
+    client.post("/logout")
+    # The institute sees its client's instrument, but not the client's outbox.
+    login_as(world.institute_staff)
+    shown = client.get(f"/clients/{world.a.org.id}/instruments/{instrument.id}")
+    assert shown.status_code == 200
+    assert b"instrument-reminders" not in shown.data
