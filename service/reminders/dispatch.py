@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Notification, Organization, ReminderPolicy, SmsOptOut, SmsUsage, User
@@ -264,7 +264,12 @@ def _skip_reason(message: Notification, row, policy: ReminderPolicy, opted_out: 
 
 
 def _limit_robots(session: Session, keep: list, now: datetime) -> tuple[list, list]:
-    """Keep each firm's robot within its rate; defer the rest by a minute."""
+    """Keep each firm's robot within its rate; defer the rest by a minute.
+
+    The last minute's sends count, and so do messages another worker holds in flight. Two claims
+    running at the same instant may still both count the same past; the robot then answers with its
+    rate-limit error, which the adapter classifies as retryable, so nothing is lost.
+    """
     robots = {(m.org_id, m.channel) for m, *_ in keep if m.channel in ROBOT_CHANNELS}
     if not robots:
         return keep, []
@@ -274,7 +279,11 @@ def _limit_robots(session: Session, keep: list, now: datetime) -> tuple[list, li
         recent[(org_id, channel)] = session.scalar(
             select(func.count())
             .select_from(n)
-            .where(n.org_id == org_id, n.channel == channel, n.sent_at > now - timedelta(minutes=1))
+            .where(
+                n.org_id == org_id,
+                n.channel == channel,
+                or_(n.sent_at > now - timedelta(minutes=1), n.state == "sending"),
+            )
         )
     kept, later = [], []
     for entry in keep:

@@ -6,10 +6,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from models import ReminderPolicy, SmsOptOut
-from service.app import create_app
-from service.config import Config
 from service.jobs.reminders import run_planning
 from tests.reminders import DAY, at, due_on, firm_with_people, messages
+from tests.twilio_fake import TOKEN, twilio_app
 
 
 @pytest.fixture
@@ -165,21 +164,10 @@ def test_admin_releases_held_sms(client, login_as, planned, db_session, world):
 
 # Twilio's callbacks --------------------------------------------------------------------------------
 
-TOKEN = "twilio-test-token"
-
 
 @pytest.fixture
 def twilio_client(config, engine, sessions):
-    settings = {
-        **config.__dict__,
-        "sms_backend": "twilio",
-        "twilio_account_sid": "AC" + "0" * 32,
-        "twilio_auth_token": TOKEN,
-        "twilio_from": "+15005550006",
-    }
-    app = create_app(Config(**settings), engine=engine)
-    app.extensions["calrecall.sessions"] = sessions
-    return app.test_client()
+    return twilio_app(config, engine, sessions).test_client()
 
 
 def _signed(client, path: str, form: dict, token: str = TOKEN):

@@ -13,7 +13,7 @@ from notifications import SendResult
 from service.jobs.reminders import run_dispatch, run_planning, run_tick
 from service.reminders import dispatch as dispatching
 from service.reminders.dispatch import MAX_ATTEMPTS, claim, record
-from tests.reminders import DAY, at, due_on, firm_with_people, messages, set_policy
+from tests.reminders import DAY, at, due_on, firm_with_people, make_notification, messages, set_policy
 
 
 @pytest.fixture
@@ -165,6 +165,43 @@ def test_group_robots_get_one_markdown_digest(app, db_session, firm):
     assert "key=" not in robot.to_address
     assert robot.body.startswith("###")
     assert robot.summary == {"due": 2, "overdue": 0, "within_days": 30}
+
+
+def test_a_group_robot_gets_at_most_twenty_messages_a_minute(app, db_session, firm, providers):
+    set_policy(
+        db_session, firm.tenant.org.id, wecom_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"
+    )
+    for _ in range(dispatching.ROBOT_PER_MINUTE + 5):
+        make_notification(
+            db_session, firm.tenant.admin, channel="wecom", recipient_user_id=None, to_address="WeCom group"
+        )
+    db_session.commit()
+    robot = providers["wecom"] = Provider()
+    first = run_dispatch(app, at(DAY, 10))
+    assert (first["sent"], first["deferred"]) == (20, 5)
+    assert run_dispatch(app, at(DAY, 10, 0)).get("sent", 0) == 0  # the rest wait for the next minute
+    assert run_dispatch(app, at(DAY, 10, 1)).get("sent") == 5
+    assert len(robot.sent) == 25
+    assert {m.state for m in messages(db_session, firm.tenant.org.id, channel="wecom")} == {"sent"}
+
+
+def test_messages_in_flight_count_against_the_robots_minute(app, db_session, firm, providers):
+    set_policy(
+        db_session, firm.tenant.org.id, wecom_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"
+    )
+    for state in ["sending"] * 15 + ["pending"] * 10:
+        make_notification(
+            db_session,
+            firm.tenant.admin,
+            channel="wecom",
+            recipient_user_id=None,
+            to_address="WeCom group",
+            state=state,
+            lease_until=at(DAY, 10, 5),
+        )
+    db_session.commit()
+    providers["wecom"] = Provider()
+    assert run_dispatch(app, at(DAY, 10))["sent"] == 5
 
 
 def test_a_firm_only_sees_its_own_instruments(app, db_session, world, firm):

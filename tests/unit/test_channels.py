@@ -14,9 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
 from notifications import Message, Reconcilable, SendResult, channel_for
@@ -25,8 +23,9 @@ from notifications.file import FileChannel
 from notifications.robots import DingTalkRobotChannel, WeComRobotChannel, dingtalk_sign, truncate_utf8
 from notifications.smtp import SmtpChannel
 from notifications.twilio_sms import TwilioSmsChannel, valid_signature
+from tests.twilio_fake import SID, FakeTwilioHttp, error_json
+from tests.twilio_fake import message_json as _twilio_json
 
-SID = "AC" + "0" * 32
 TOKEN = "test-auth-token"
 FROM = "+15005550006"
 TO = "+8613800138000"
@@ -39,33 +38,6 @@ def _sms(body: str = BODY) -> Message:
 
 
 # --- Twilio -----------------------------------------------------------------------------------
-
-
-class FakeTwilioHttp(HttpClient):
-    """The SDK's HTTP layer replaced: record each request, answer from a queue (or raise)."""
-
-    def __init__(self, *answers):
-        super().__init__(logger=None, is_async=False)
-        self.answers = list(answers)
-        self.requests: list[dict] = []
-
-    def request(
-        self,
-        method,
-        url,
-        params=None,
-        data=None,
-        headers=None,
-        auth=None,
-        timeout=None,
-        allow_redirects=False,
-    ):
-        self.requests.append({"method": method, "url": url, "params": params, "data": data, "auth": auth})
-        answer = self.answers.pop(0)
-        if isinstance(answer, BaseException):
-            raise answer
-        status, payload = answer
-        return Response(status, payload if isinstance(payload, str) else json.dumps(payload))
 
 
 def _twilio(*answers, status_callback=CALLBACK) -> tuple[TwilioSmsChannel, FakeTwilioHttp]:
@@ -82,28 +54,7 @@ def _twilio(*answers, status_callback=CALLBACK) -> tuple[TwilioSmsChannel, FakeT
 
 
 def _message_json(sid: str, body: str = BODY, status: str = "queued") -> dict:
-    return {
-        "sid": sid,
-        "account_sid": SID,
-        "to": TO,
-        "from": FROM,
-        "body": body,
-        "status": status,
-        "num_segments": "1",
-        "direction": "outbound-api",
-        "date_created": "Wed, 01 May 2024 01:00:00 +0000",
-        "date_sent": None,
-        "uri": f"/2010-04-01/Accounts/{SID}/Messages/{sid}.json",
-    }
-
-
-def _error(status: int, code: int, message: str) -> tuple[int, dict]:
-    return status, {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
+    return _twilio_json(sid, TO, body, status, sender=FROM)
 
 
 def _page(messages: list[dict], next_page_uri: str | None = None, page: int = 0) -> tuple[int, dict]:
@@ -139,7 +90,7 @@ def test_twilio_without_status_callback_leaves_it_out():
 
 
 def test_twilio_429_is_retry():
-    channel, _http = _twilio(_error(429, 20429, "Too Many Requests"))
+    channel, _http = _twilio(error_json(429, 20429, "Too Many Requests"))
     result = channel.send(_sms())
     assert (result.outcome, result.code, result.opted_out) == ("retry", "20429", False)
 
@@ -154,20 +105,20 @@ def test_twilio_429_is_retry():
     ],
 )
 def test_twilio_4xx_is_permanent(code, message):
-    channel, _http = _twilio(_error(400, code, message))
+    channel, _http = _twilio(error_json(400, code, message))
     result = channel.send(_sms())
     assert (result.outcome, result.code, result.opted_out) == ("permanent", str(code), False)
     assert message in result.error
 
 
 def test_twilio_21610_is_permanent_and_opted_out():
-    channel, _http = _twilio(_error(400, 21610, "Attempt to send to unsubscribed recipient"))
+    channel, _http = _twilio(error_json(400, 21610, "Attempt to send to unsubscribed recipient"))
     result = channel.send(_sms())
     assert (result.outcome, result.code, result.opted_out) == ("permanent", "21610", True)
 
 
 def test_twilio_500_is_unknown():
-    channel, _http = _twilio(_error(500, 20500, "Internal Server Error"))
+    channel, _http = _twilio(error_json(500, 20500, "Internal Server Error"))
     result = channel.send(_sms())
     assert (result.outcome, result.code) == ("unknown", "20500")
 
