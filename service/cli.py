@@ -69,6 +69,12 @@ def register_cli(app: Flask) -> None:
         with unit_of_work(_sessions()) as session:
             created, logins = load_demo(session)
         click.echo("demo data loaded" if created else "demo data already present")
+        if created:
+            from service.jobs.reminders import run_planning
+
+            # Today's reminders go to the outbox at once; the scheduler or `reminders tick` sends them.
+            planned = run_planning(current_app)
+            click.echo(f"today's reminders planned: {planned['messages']} messages in the outbox")
         click.echo(f"sign in at http://127.0.0.1:5000 with any of these (password: {DEMO_PASSWORD}):")
         for org_name, email, role in logins:
             click.echo(f"  {email:<32} {role:<11} {org_name}")

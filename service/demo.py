@@ -17,6 +17,7 @@ from service.actors import Actor
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import add_months
+from service.reminders import policy as reminder_policy
 from service.tenancy import operations as tenancy_ops
 from service.tenancy.validation import credit_code_check_char
 
@@ -79,6 +80,16 @@ FIRMS = [
         "mail": "firm-b.example.cn",
     },
 ]
+#: Days to the due date of a firm's first instruments: each step of the reminder ladder is hit on
+#: the day the demo is loaded (30/15/7/0 days before, 7 and 14 days overdue, the second overdue
+#: step reaching the admins too), so the outbox and the inboxes have something to show at once.
+DUE_TODAY_STEPS = [30, 30, 15, 7, 7, 0, -7, -14]
+#: Firm A's reminder policy: an earlier ladder for mandatory instruments and a lower SMS ceiling.
+FIRM_A_POLICY = {
+    "mandatory_offsets_days": [60, 30, 15, 7, 0],
+    "sms_daily_limit": 100,
+    "working_days_only": True,
+}
 PEOPLE = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴婷", "徐明", "孙丽"]
 
 
@@ -94,7 +105,7 @@ def _user(session: Session, org: Organization, email: str, role: str, name: str,
 
 
 def _instrument_payload(
-    rng: random.Random, number: str, item: tuple, today: date, dept: str, custodian
+    rng: random.Random, number: str, item: tuple, today: date, dept: str, custodian, due_in: int | None = None
 ) -> dict:
     name, model, rng_text, accuracy, method, use, interval = item
     payload = {
@@ -118,7 +129,9 @@ def _instrument_payload(
     payload.update(custodian)
     if interval:
         # Due dates from two months overdue to a year ahead; the last date is never in the future.
-        due = today + timedelta(days=rng.randint(-60, min(365, interval * 30 - 1)))
+        if due_in is None:
+            due_in = rng.randint(-60, min(365, interval * 30 - 1))
+        due = today + timedelta(days=due_in)
         last = add_months(due, -interval) + timedelta(days=1)
         done = min(last, today)
         payload["last_done_on"] = done.isoformat()
@@ -213,8 +226,12 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
             tenancy_ops.create_department(session, admin, {"name": dept})
         prefix = "HY" if org.slug.endswith("a") else "HD"
         created = []
+        if org.slug.endswith("a"):
+            reminder_policy.update_policy(session, admin, FIRM_A_POLICY)
+        # The steps come after the nine instruments whose status changes below.
+        steps = dict(enumerate(DUE_TODAY_STEPS, start=10))
         for n in range(1, firm["count"] + 1):
-            item = rng.choice(CATALOGUE)
+            item = rng.choice(CATALOGUE[:-1] if n in steps else CATALOGUE)  # the last is one-off: no due date
             dept = rng.choice(firm["departments"])
             if rng.random() < 0.5:
                 custodian = {"custodian_user_id": users[rng.choice(["metrology", "admin"])].id}
@@ -223,7 +240,9 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
                     "custodian": rng.choice(PEOPLE),
                     "custodian_mobile": f"138{rng.randint(10000000, 99999999)}",
                 }
-            payload = _instrument_payload(rng, f"{prefix}-JL-{n:04d}", item, today, dept, custodian)
+            payload = _instrument_payload(
+                rng, f"{prefix}-JL-{n:04d}", item, today, dept, custodian, steps.get(n)
+            )
             created.append(ledger_ops.create_instrument(session, metrology, payload, today))
         # A few instruments in every state of the lifecycle, and requests awaiting approval.
         for instrument, action in zip(

@@ -2,7 +2,7 @@ import json
 
 from sqlalchemy import select, update
 
-from models import Event, Organization, User
+from models import Event, NotificationItem, Organization, ReminderPolicy, User
 
 
 def _run(app, *args):
@@ -102,6 +102,18 @@ def test_demo_loads_once(app, db_session):
     assert "metrology@firm-a.example.cn" in result.output
     slugs = set(db_session.scalars(select(Organization.slug)))
     assert {"demo-institute", "demo-firm-a", "demo-firm-b"} <= slugs
+    # Every step of the reminder ladder is hit on the day it loads, and those reminders are planned.
+    assert "today's reminders planned" in result.output
+    steps = db_session.execute(
+        select(Organization.slug, NotificationItem.stage, NotificationItem.days)
+        .join(Organization, Organization.id == NotificationItem.org_id)
+        .where(Organization.slug.like("demo-firm-%"))
+    ).all()
+    for slug in ("demo-firm-a", "demo-firm-b"):
+        hit = {(stage, days) for s, stage, days in steps if s == slug}
+        assert {("due", 30), ("due", 15), ("due", 7), ("due", 0), ("overdue", 7), ("overdue", 14)} <= hit
+    firm_a = db_session.scalar(select(Organization).where(Organization.slug == "demo-firm-a"))
+    assert db_session.get(ReminderPolicy, firm_a.id).mandatory_offsets_days == [60, 30, 15, 7, 0]
     again = _run(app, "demo")
     assert again.exit_code == 0
     assert "already" in again.output
