@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
@@ -23,6 +23,11 @@ PERMANENT_CODES = {
 OPTED_OUT = 21610
 #: "Too many requests": documented as never processed.
 TOO_MANY_REQUESTS = 20429
+#: How far before the first attempt a reconcile still looks (our clock against Twilio's).
+RECONCILE_SKEW = timedelta(minutes=5)
+#: Messages listed per page, and at most, when looking for one that may have gone.
+RECONCILE_PAGE = 50
+RECONCILE_MAX = 1000
 
 
 def _classify(exc: TwilioRestException | TwilioServiceException) -> SendResult:
@@ -93,10 +98,19 @@ class TwilioSmsChannel:
     def reconcile(self, message: Message, since: datetime) -> SendResult | None:
         """Return ``sent`` if Twilio holds a message with this body to this number since ``since``.
 
-        Errors (Twilio's or the network's) propagate: not being able to look is not "not sent".
-        A message still queued at Twilio has no ``date_sent`` yet and is not listed.
+        Twilio lists a number's messages newest first. The scan stops at the first one sent (or, if
+        never sent, created) before ``since`` less a clock-skew margin; a ``DateSent>`` filter would
+        miss a message Twilio still has queued, which has no date sent yet. Errors (Twilio's or the
+        network's) propagate: not being able to look is not "not sent".
         """
-        for record in self.client.messages.list(to=message.to, from_=self.from_number, date_sent_after=since):
+        horizon = since - RECONCILE_SKEW
+        records = self.client.messages.stream(
+            to=message.to, from_=self.from_number, page_size=RECONCILE_PAGE, limit=RECONCILE_MAX
+        )
+        for record in records:
+            stamp = record.date_sent or record.date_created
+            if stamp is not None and stamp < horizon:
+                break
             if record.body == message.body:
                 return SendResult.sent(record.sid)
         return None

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Notification, Organization, ReminderPolicy, SmsOptOut, SmsUsage, User
+from models.base import UTCDateTime
 from models.reminders import CLAIMABLE_STATES, ROBOT_CHANNELS
 from notifications import Message, SendResult, channel_for
 from notifications.message import Channel, Reconcilable
@@ -220,7 +221,8 @@ def claim(
                 lease_until=now + LEASE,
                 not_before=now + LEASE,
                 attempts=n.attempts + 1,
-                first_attempt_at=func.coalesce(n.first_attempt_at, now),
+                # Typed, or SQLite would store a non-UTC ``now`` (tick --now) as its wall-clock time.
+                first_attempt_at=func.coalesce(n.first_attempt_at, literal(now, UTCDateTime())),
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)

@@ -121,9 +121,11 @@ def test_a_send_lost_in_a_timeout_is_found_at_twilio_and_not_sent_again(sms_app,
     run_dispatch(sms_app, at(DAY, 10), only_ids=[first.id])
     [unknown] = messages(db_session, id=first.id)
     assert unknown.state == "unknown"
+    assert unknown.first_attempt_at == at(DAY, 10)  # stored in UTC, whatever zone the clock was given in
 
     # Twilio did take it: its message list shows the same body to the same number.
     found = message_json("SMfound", first.to_address, first.body, status="delivered")
+    found["date_created"] = "Tue, 01 Dec 2026 02:00:00 +0000"  # 10:00 in Shanghai, the first attempt
     found["date_sent"] = "Tue, 01 Dec 2026 02:00:01 +0000"
     http.answers.append((200, _page([found])))
     run_dispatch(sms_app, unknown.not_before + timedelta(seconds=1), only_ids=[first.id])

@@ -250,8 +250,25 @@ def test_twilio_reconcile_finds_the_message_on_a_later_page():
     assert channel.reconcile(_sms(), since) == SendResult.sent("SMfound")
     first, second = http.requests
     assert first["method"] == "GET"
-    assert first["params"] == {"To": TO, "From": FROM, "DateSent>": "2024-05-01T00:30:00Z"}
+    assert first["params"] == {"To": TO, "From": FROM, "PageSize": 50}
     assert second["url"] == "https://api.twilio.com" + next_uri
+
+
+def test_twilio_reconcile_finds_a_message_twilio_still_has_queued():
+    # A queued message has no date sent: a DateSent filter would miss it and the SMS would go twice.
+    queued = _message_json("SMqueued", status="queued")
+    assert queued["date_sent"] is None
+    channel, _http = _twilio(_page([queued]))
+    assert channel.reconcile(_sms(), datetime(2024, 5, 1, 0, 30, tzinfo=UTC)) == SendResult.sent("SMqueued")
+
+
+def test_twilio_reconcile_stops_at_messages_older_than_the_first_attempt():
+    older = _message_json("SMold")  # created 01:00, the same body: an earlier day's identical SMS
+    older["date_sent"] = "Wed, 01 May 2024 01:00:05 +0000"
+    next_uri = f"/2010-04-01/Accounts/{SID}/Messages.json?PageSize=50&Page=1&PageToken=PASM1"
+    channel, http = _twilio(_page([older], next_page_uri=next_uri))
+    assert channel.reconcile(_sms(), datetime(2024, 5, 1, 2, 0, tzinfo=UTC)) is None
+    assert len(http.requests) == 1  # no need to page further back
 
 
 def test_twilio_reconcile_not_found():
