@@ -22,9 +22,12 @@ from models.tenancy import (
     SignInAttempt,
     User,
 )
+from models.traceability import Attachment, CalibrationRecord, RecordReading, RecordStandard
 
 __all__ = [
     "ApiToken",
+    "Attachment",
+    "CalibrationRecord",
     "Base",
     "ClientLink",
     "Department",
@@ -37,6 +40,8 @@ __all__ = [
     "NotificationItem",
     "Organization",
     "PasswordReset",
+    "RecordReading",
+    "RecordStandard",
     "ReminderPolicy",
     "ReminderRun",
     "SignInAttempt",

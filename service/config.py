@@ -37,6 +37,8 @@ class Config:
     email_backend: str = "console"
     robot_backend: str = "webhook"
     notify_file: str = str(INSTANCE_DIR / "notifications.jsonl")
+    #: Where record attachments are kept, by content hash; outside anything the web server serves.
+    attachments_dir: str = str(INSTANCE_DIR / "attachments")
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from: str = ""
@@ -101,6 +103,7 @@ class Config:
             "EMAIL_BACKEND": "email_backend",
             "ROBOT_BACKEND": "robot_backend",
             "NOTIFY_FILE": "notify_file",
+            "ATTACHMENTS_DIR": "attachments_dir",
             "TWILIO_ACCOUNT_SID": "twilio_account_sid",
             "TWILIO_AUTH_TOKEN": "twilio_auth_token",
             "TWILIO_FROM": "twilio_from",

@@ -48,9 +48,10 @@ def notify_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def config(database_url, notify_file) -> Config:
+def config(database_url, notify_file, tmp_path_factory) -> Config:
     return Config(
         database_url=database_url,
+        attachments_dir=str(tmp_path_factory.mktemp("attachments")),
         secret_key="test-secret",
         csrf_enabled=False,
         email_backend="file",

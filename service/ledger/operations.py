@@ -184,26 +184,44 @@ def update_instrument(
 
 
 def _change(session: Session, actor: Actor, instrument: Instrument, data: dict, today: date) -> Instrument:
+    apply_change(session, actor, instrument, data, today)
+    return instrument
+
+
+def apply_change(
+    session: Session,
+    actor: Actor,
+    instrument: Instrument,
+    data: dict,
+    today: date,
+    kind: str = "instrument.updated",
+    details: dict | None = None,
+) -> dict:
+    """Change checked columns of ``instrument`` and record it as one ``kind`` event; return the changes.
+
+    ``details`` go into the event beside the changes (a record's number, say); with details, the
+    event is written even when no column changed, since the details are news of their own.
+    """
     before = _snapshot(instrument)
     with session.no_autoflush:
         _apply(instrument, data)
         _check_rules(session, instrument, today)
     after = _snapshot(instrument)
     changes = {k: [before[k], after[k]] for k in TRACKED_FIELDS if before[k] != after[k]}
-    if changes:
+    if changes or details:
         session.flush()
         # The view-only relationships still hold the rows loaded before the change.
         session.expire(instrument, ["department", "custodian_user"])
         append_event(
             session,
             actor.org_id,
-            "instrument.updated",
+            kind,
             ("instrument", instrument.id),
-            {"changes": changes},
+            {**(details or {}), **({"changes": changes} if changes else {})},
             actor.user_id,
             actor.name,
         )
-    return instrument
+    return changes
 
 
 #: How many instruments one bulk edit may change (web and API alike).

@@ -1,0 +1,1 @@
+"""Traceability: calibration records, certificates, nonconformity and the chain of standards."""

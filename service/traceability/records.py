@@ -1,0 +1,349 @@
+"""Recording verification and calibration results, correcting them, confirming calibrations.
+
+Recording moves the instrument's last date, valid-until, next due date, laboratory, certificate
+and conclusion (so its label), and writes the history, in the caller's one transaction. A record
+is never edited: a correction is a new record superseding the old one, and both stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    Attachment,
+    CalibrationRecord,
+    ClientLink,
+    Instrument,
+    Organization,
+    RecordReading,
+    RecordStandard,
+)
+from models.base import utcnow
+from models.ledger import CERTIFICATE_TYPES
+from models.traceability import CONFIRMATION_CONCLUSION
+from service.actors import Actor
+from service.errors import Conflict, Invalid
+from service.history.chain import records_history
+from service.i18n import N_
+from service.ledger import operations as ledger_ops
+from service.ledger.dates import next_due_on
+from service.schemas import load_or_invalid
+from service.scoping import get_in_org
+from service.traceability import files
+from service.traceability.schemas import ConfirmationIn, CorrectionIn, RecordIn
+
+#: Kinds of work that renew an instrument's validity; an intermediate check (期间核查) does not.
+RENEWING_KINDS = ("verification", "calibration", "self_check")
+#: The record's columns copied from the validated payload.
+RECORD_FIELDS = (
+    "kind",
+    "performed_on",
+    "lab_org_id",
+    "lab_name",
+    "lab_cnas_no",
+    "certificate_no",
+    "certificate_type",
+    "conclusion",
+    "valid_until",
+    "performed_by",
+    "temperature",
+    "humidity",
+    "uncertainty",
+    "notes",
+)
+
+#: An upload: its byte stream and the name the user gave it.
+Upload = tuple[BinaryIO, str | None]
+
+
+def _invalid(field: str, message) -> Invalid:
+    return Invalid(N_("Please correct the marked fields."), {field: [message]})
+
+
+@records_history
+def record_result(
+    session: Session,
+    actor: Actor,
+    instrument_id: int,
+    payload: Mapping,
+    today: date,
+    uploads: Iterable[Upload] = (),
+    storage: Path | None = None,
+) -> CalibrationRecord:
+    """Record a result against an instrument and move the instrument's dates, certificate and label."""
+    actor.require("ledger.write")
+    instrument = get_in_org(session, Instrument, instrument_id, actor)
+    data = load_or_invalid(RecordIn(), payload)
+    record = _new_record(session, actor, instrument, data, today, uploads, storage)
+    changes = _apply_to_instrument(session, actor, instrument, record, today, "record.created", None)
+    _remember_due_date(record, instrument, changes)
+    return record
+
+
+@records_history
+def correct_record(
+    session: Session,
+    actor: Actor,
+    record_id: int,
+    payload: Mapping,
+    today: date,
+    uploads: Iterable[Upload] = (),
+    storage: Path | None = None,
+) -> CalibrationRecord:
+    """Supersede a record with a corrected one; the old record stays, marked as superseded."""
+    actor.require("ledger.write")
+    old = get_in_org(session, CalibrationRecord, record_id, actor)
+    if old.superseded_by_id is not None:
+        raise Conflict(N_("This record has already been corrected; correct the newer record instead."))
+    data = load_or_invalid(CorrectionIn(), payload)
+    reason = data.pop("correction_reason")
+    instrument = get_in_org(session, Instrument, old.instrument_id, actor)
+    was_applied = _is_applied(instrument, old)
+    record = _new_record(session, actor, instrument, data, today, uploads, storage, supersedes=old)
+    old.superseded_by_id = record.id
+    session.flush()
+    details = {"supersedes": old.id, "reason": reason}
+    changes = _apply_to_instrument(
+        session, actor, instrument, record, today, "record.corrected", details, force=was_applied
+    )
+    _remember_due_date(record, instrument, changes)
+    return record
+
+
+@records_history
+def confirm_record(
+    session: Session, actor: Actor, record_id: int, payload: Mapping, today: date
+) -> CalibrationRecord:
+    """Record the metrological confirmation of a calibration (fit, limited use or unfit), once."""
+    actor.require("ledger.write")
+    record = get_in_org(session, CalibrationRecord, record_id, actor)
+    data = load_or_invalid(ConfirmationIn(), payload)
+    if record.kind != "calibration":
+        raise Conflict(N_("Only a calibration is confirmed against the firm's requirement."))
+    if record.superseded_by_id is not None:
+        raise Conflict(N_("This record has been corrected; confirm the newer record."))
+    if record.confirmation is not None:
+        raise Conflict(N_("This calibration has already been confirmed."))
+    _confirm(record, actor, data)
+    instrument = get_in_org(session, Instrument, record.instrument_id, actor)
+    details = {"record_id": record.id, "confirmation": record.confirmation}
+    if record.confirmation_note:
+        details["reason"] = record.confirmation_note
+    update = {"conclusion": record.conclusion} if _is_applied(instrument, record) else {}
+    ledger_ops.apply_change(session, actor, instrument, update, today, "record.confirmed", details)
+    return record
+
+
+def _confirm(record: CalibrationRecord, actor: Actor, data: Mapping) -> None:
+    record.confirmation = data["confirmation"]
+    record.confirmation_note = data.get("confirmation_note")
+    record.confirmed_by_name = actor.name
+    record.confirmed_at = utcnow()
+    record.conclusion = CONFIRMATION_CONCLUSION[record.confirmation]
+
+
+def _new_record(
+    session: Session,
+    actor: Actor,
+    instrument: Instrument,
+    data: dict,
+    today: date,
+    uploads: Iterable[Upload],
+    storage: Path | None,
+    supersedes: CalibrationRecord | None = None,
+) -> CalibrationRecord:
+    if data["performed_on"] > today:
+        raise _invalid("performed_on", N_("The date of the work cannot be in the future."))
+    lab = _lab(session, actor, data.get("lab_org_id"))
+    standards = [
+        _standard(session, actor, s, data["performed_on"], i) for i, s in enumerate(data["standards"])
+    ]
+    stored = _store_uploads(uploads, storage)
+    record = CalibrationRecord(
+        org_id=actor.org_id,
+        instrument_id=instrument.id,
+        supersedes_id=supersedes.id if supersedes else None,
+        recorded_by_id=actor.user_id,
+        recorded_by_name=actor.name,
+        **{name: data.get(name) for name in RECORD_FIELDS},
+    )
+    if lab is not None and not record.lab_name:
+        record.lab_name = lab.name
+    if data.get("confirmation"):
+        _confirm(record, actor, data)
+    session.add(record)
+    session.flush()
+    session.add_all(_reading(record, r) for r in data["readings"])
+    session.add_all(RecordStandard(org_id=actor.org_id, record_id=record.id, **s) for s in standards)
+    session.add_all(
+        Attachment(
+            org_id=actor.org_id,
+            record_id=record.id,
+            sha256=f.sha256,
+            size=f.size,
+            mime=f.mime,
+            filename=f.filename,
+            uploaded_by_id=actor.user_id,
+        )
+        for f in stored
+    )
+    session.flush()
+    return record
+
+
+def _lab(session: Session, actor: Actor, lab_org_id: int | None) -> Organization | None:
+    """Return the institute named as the laboratory: the actor's own, or one linked to the firm."""
+    if lab_org_id is None:
+        return None
+    if lab_org_id in (actor.org_id, actor.home_org_id):
+        lab = session.get(Organization, lab_org_id)
+    else:
+        lab = session.scalar(
+            select(Organization)
+            .join(ClientLink, ClientLink.institute_id == Organization.id)
+            .where(
+                Organization.id == lab_org_id,
+                ClientLink.firm_id == actor.org_id,
+                ClientLink.ended_at.is_(None),
+            )
+        )
+    if lab is None or lab.kind != "institute":
+        raise _invalid(
+            "lab_org_id", N_("Choose an institute linked to your firm, or give the laboratory's name.")
+        )
+    return lab
+
+
+def _standard(session: Session, actor: Actor, data: dict, used_on: date, index: int) -> dict:
+    """Resolve a standard used; copy its certificate and its validity on the day of use."""
+    if data.get("instrument_id") is None:
+        return {
+            k: data.get(k) for k in ("name", "management_no", "certificate_no", "valid_until", "lab_name")
+        }
+    # The standard belongs to whoever did the work: the firm itself, or the institute acting for it.
+    owner = actor.home_org_id
+    standard = session.scalar(
+        select(Instrument)
+        .where(Instrument.id == data["instrument_id"], Instrument.org_id == owner)
+        .execution_options(all_tenants=True)
+    )
+    if standard is None:
+        raise _invalid(f"standards.{index}.instrument_id", N_("No such standard in your ledger."))
+    certificate_no, valid_until, lab_name = _validity_on(session, standard, used_on)
+    return {
+        "standard_org_id": standard.org_id,
+        "standard_instrument_id": standard.id,
+        "management_no": standard.management_no,
+        "name": standard.name,
+        "certificate_no": certificate_no,
+        "valid_until": valid_until,
+        "lab_name": lab_name,
+    }
+
+
+def _validity_on(
+    session: Session, standard: Instrument, day: date
+) -> tuple[str | None, date | None, str | None]:
+    """Return the standard's certificate, valid-until and laboratory as they stood on ``day``.
+
+    The latest current renewing record on or before ``day`` tells; without one, the ledger's own
+    columns (a standard entered with its certificate but no records yet).
+    """
+    record = session.scalar(
+        select(CalibrationRecord)
+        .where(
+            CalibrationRecord.org_id == standard.org_id,
+            CalibrationRecord.instrument_id == standard.id,
+            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.kind.in_(RENEWING_KINDS),
+            CalibrationRecord.performed_on <= day,
+        )
+        .order_by(CalibrationRecord.performed_on.desc(), CalibrationRecord.id.desc())
+        .limit(1)
+        .execution_options(all_tenants=True)
+    )
+    if record is not None:
+        return record.certificate_no, record.next_due_on, record.lab_name
+    return standard.certificate_no, standard.next_due_on, standard.lab
+
+
+def _reading(record: CalibrationRecord, data: dict) -> RecordReading:
+    """Return a reading row; the error and the verdict are worked out when the numbers allow."""
+    reading = RecordReading(org_id=record.org_id, record_id=record.id, **data)
+    if reading.error is None and reading.reading is not None and reading.nominal is not None:
+        reading.error = reading.reading - reading.nominal
+    if reading.within_tolerance is None and reading.error is not None and reading.mpe is not None:
+        reading.within_tolerance = abs(reading.error) <= reading.mpe
+    return reading
+
+
+def _store_uploads(uploads: Iterable[Upload], storage: Path | None) -> list[files.StoredFile]:
+    stored = []
+    for index, (stream, filename) in enumerate(uploads):
+        if storage is None:
+            raise RuntimeError("attachments need a storage directory")
+        try:
+            stored.append(files.store(storage, stream, filename))
+        except files.RejectedFile as exc:
+            raise _invalid(f"attachments.{index}", exc.message) from exc
+    return stored
+
+
+def _is_applied(instrument: Instrument, record: CalibrationRecord) -> bool:
+    """Whether the instrument's dates and certificate are this record's."""
+    return (
+        record.kind in RENEWING_KINDS
+        and instrument.last_done_on == record.performed_on
+        and instrument.certificate_no == record.certificate_no
+    )
+
+
+def _apply_to_instrument(
+    session: Session,
+    actor: Actor,
+    instrument: Instrument,
+    record: CalibrationRecord,
+    today: date,
+    kind: str,
+    details: dict | None,
+    force: bool = False,
+) -> dict:
+    """Move the instrument to the record's results when it is its newest; write the history event."""
+    details = {
+        **(details or {}),
+        "record_id": record.id,
+        "kind": record.kind,
+        "performed_on": record.performed_on,
+        "certificate_no": record.certificate_no,
+        "conclusion": record.conclusion,
+    }
+    update: dict = {}
+    newest = instrument.last_done_on is None or record.performed_on >= instrument.last_done_on
+    if record.kind in RENEWING_KINDS and (newest or force):
+        update = {
+            "last_done_on": record.performed_on,
+            "valid_until": record.valid_until,
+            "lab": record.lab_name,
+            "certificate_no": record.certificate_no,
+            "certificate_type": record.certificate_type
+            if record.certificate_type in CERTIFICATE_TYPES
+            else None,
+            "conclusion": record.conclusion,
+        }
+        if instrument.status == "out_for_calibration":
+            update["status"] = "in_service"  # back from the laboratory
+    return ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
+
+
+def _remember_due_date(record: CalibrationRecord, instrument: Instrument, changes: dict) -> None:
+    """Keep on the record the due date it gives (for the chain of standards and interval reviews)."""
+    if "last_done_on" in changes or _is_applied(instrument, record):
+        record.next_due_on = instrument.next_due_on
+    elif record.kind in RENEWING_KINDS:
+        record.next_due_on = next_due_on(record.performed_on, instrument.interval_months, record.valid_until)

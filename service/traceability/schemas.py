@@ -1,0 +1,124 @@
+"""What a calibration record accepts and shows (web forms and API alike)."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from models.ledger import CONCLUSIONS
+from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES, RECORD_KINDS
+from service.i18n import N_
+from service.schemas import Choice, Flag, StrictSchema, Text
+
+#: Points of results and standards one record may carry.
+MAX_READINGS = 200
+MAX_STANDARDS = 20
+
+
+class Number(fields.Decimal):
+    """A decimal reading: finite, at most 12 digits before the point and 6 after it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_none", True)
+        super().__init__(places=None, allow_nan=False, as_string=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().replace("，", ".").replace("＋", "+").replace("－", "-").replace("−", "-")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        sign, digits, exponent = number.as_tuple()
+        if -exponent > 6 or len(digits) + exponent > 12:
+            raise ValidationError(N_("Give at most 12 digits before the decimal point and 6 after it."))
+        return number
+
+
+class ReadingIn(StrictSchema):
+    """One point of the results."""
+
+    phase = Choice(PHASES, load_default="as_found")
+    point = Text(100)
+    unit = Text(20)
+    nominal = Number()
+    reading = Number()
+    error = Number()
+    mpe = Number(validate=validate.Range(min=0, error=N_("The permissible error cannot be negative.")))
+    within_tolerance = Flag(allow_none=True)
+
+
+class StandardIn(StrictSchema):
+    """A standard used: an instrument of the ledger (``instrument_id``), or one described by name."""
+
+    instrument_id = fields.Integer(allow_none=True)
+    name = Text(200)
+    management_no = Text(64)
+    certificate_no = Text(100)
+    valid_until = fields.Date(allow_none=True)
+    lab_name = Text(200)
+
+    @validates_schema
+    def _named(self, data, **_kwargs):
+        if data.get("instrument_id") is None and not data.get("name"):
+            raise ValidationError(N_("Choose a standard of the ledger or give its name."), "name")
+
+
+class RecordIn(StrictSchema):
+    """A verification, calibration, self-check or intermediate check being recorded."""
+
+    kind = Choice(RECORD_KINDS, required=True)
+    performed_on = fields.Date(required=True)
+    lab_org_id = fields.Integer(allow_none=True)
+    lab_name = Text(200)
+    lab_cnas_no = Text(32)
+    certificate_no = Text(100)
+    certificate_type = Choice(RECORD_CERTIFICATE_TYPES)
+    conclusion = Choice(CONCLUSIONS)
+    valid_until = fields.Date(allow_none=True)
+    performed_by = Text(100)
+    temperature = Text(40)
+    humidity = Text(40)
+    uncertainty = Text(200)
+    notes = Text(2000, multiline=True)
+    confirmation = Choice(CONFIRMATIONS)
+    confirmation_note = Text(2000, multiline=True)
+    readings = fields.List(
+        fields.Nested(ReadingIn),
+        load_default=list,
+        validate=validate.Length(max=MAX_READINGS, error=N_("At most %(max)s points.", max=MAX_READINGS)),
+    )
+    standards = fields.List(
+        fields.Nested(StandardIn),
+        load_default=list,
+        validate=validate.Length(
+            max=MAX_STANDARDS, error=N_("At most %(max)s standards.", max=MAX_STANDARDS)
+        ),
+    )
+
+    @validates_schema
+    def _consistent(self, data, **_kwargs):
+        errors: dict[str, list] = {}
+        kind = data.get("kind")
+        if kind == "verification" and not data.get("conclusion"):
+            errors["conclusion"] = [N_("A verification needs its conclusion (pass, limited or fail).")]
+        if kind == "calibration" and data.get("conclusion"):
+            errors["conclusion"] = [
+                N_("A calibration has no legal conclusion: record the metrological confirmation instead.")
+            ]
+        if kind != "calibration" and data.get("confirmation"):
+            errors["confirmation"] = [N_("Only a calibration is confirmed against the firm's requirement.")]
+        performed, valid = data.get("performed_on"), data.get("valid_until")
+        if performed and valid and valid < performed:
+            errors["valid_until"] = [N_("The valid-until date is before the date of the work.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class CorrectionIn(RecordIn):
+    """A corrected record: the whole record again, and why it is corrected."""
+
+    correction_reason = Text(1000, required=True)
+
+
+class ConfirmationIn(StrictSchema):
+    """The metrological confirmation of a calibration (计量确认)."""
+
+    confirmation = Choice(CONFIRMATIONS, required=True)
+    confirmation_note = Text(2000, multiline=True)

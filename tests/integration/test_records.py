@@ -1,0 +1,312 @@
+"""Calibration records: recording moves the ledger in one transaction; corrections; confirmations."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from models import CalibrationRecord, Event, Instrument, RecordReading
+from service.actors import Actor
+from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.history.chain import verify_chain
+from service.traceability import records
+from tests import factories
+
+TODAY = date(2026, 11, 24)
+
+
+def _instrument(db_session, tenant, **fields) -> Instrument:
+    values = {"last_done_on": date(2025, 11, 20), "interval_months": 12, "control_method": "verification"}
+    instrument = factories.make_instrument(db_session, tenant.actor(), TODAY, **(values | fields))
+    db_session.commit()
+    return instrument
+
+
+def _verification(**changes) -> dict:
+    return {
+        "kind": "verification",
+        "performed_on": "2026-11-20",
+        "lab_name": "河南省计量测试科学研究院",
+        "certificate_no": "JD2026-01234",
+        "certificate_type": "verification_certificate",
+        "conclusion": "pass",
+        "performed_by": "郭志强",
+        "temperature": "20.3 ℃",
+        "humidity": "46 %RH",
+        "readings": [
+            {
+                "phase": "as_found",
+                "point": "1.0 MPa",
+                "unit": "MPa",
+                "nominal": "1.0",
+                "reading": "1.012",
+                "mpe": "0.016",
+            },
+            {
+                "phase": "as_found",
+                "point": "1.6 MPa",
+                "unit": "MPa",
+                "nominal": "1.6",
+                "reading": "1.63",
+                "mpe": "0.016",
+            },
+        ],
+    } | changes
+
+
+def _events(db_session, org_id, kind):
+    return list(db_session.scalars(select(Event).where(Event.org_id == org_id, Event.kind == kind)))
+
+
+def test_recording_moves_dates_certificate_and_label_with_one_event(db_session, world):
+    instrument = _instrument(db_session, world.a, conclusion="fail")
+    assert instrument.label(TODAY) == "red"
+    record = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    db_session.commit()
+
+    db_session.refresh(instrument)
+    assert instrument.last_done_on == date(2026, 11, 20)
+    assert instrument.next_due_on == date(2027, 11, 19)
+    assert (instrument.certificate_no, instrument.lab) == ("JD2026-01234", "河南省计量测试科学研究院")
+    assert instrument.conclusion == "pass"
+    assert instrument.label(TODAY) == "green"
+    assert record.next_due_on == date(2027, 11, 19)
+    [event] = _events(db_session, world.a.org.id, "record.created")
+    assert event.subject_id == instrument.id
+    assert event.data["record_id"] == record.id
+    assert event.data["changes"]["next_due_on"] == ["2026-11-19", "2027-11-19"]
+    readings = db_session.scalars(select(RecordReading).where(RecordReading.record_id == record.id)).all()
+    assert [(r.error, r.within_tolerance) for r in readings] == [
+        (Decimal("0.012"), True),
+        (Decimal("0.030"), False),
+    ]
+    assert verify_chain(db_session, world.a.org.id).ok
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"valid_until": "2026-01-01"}, "valid_until"),
+        ({"performed_on": "2026-12-01"}, "performed_on"),
+        ({"conclusion": None}, "conclusion"),
+        ({"kind": "calibration"}, "conclusion"),
+        ({"performed_on": "2026-13-45"}, "performed_on"),
+        ({"readings": [{"phase": "as_found", "reading": "abc"}]}, "readings.0.reading"),
+        ({"readings": [{"phase": "as_found", "mpe": "-1"}]}, "readings.0.mpe"),
+        ({"standards": [{"instrument_id": None}]}, "standards.0.name"),
+        ({"lab_org_id": 999999}, "lab_org_id"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_records_are_refused_and_change_nothing(db_session, world, changes, field):
+    instrument = _instrument(db_session, world.a)
+    before = (instrument.last_done_on, instrument.next_due_on, instrument.certificate_no)
+    events = db_session.scalar(select(func.count()).select_from(Event))
+    with pytest.raises(Invalid) as caught:
+        records.record_result(db_session, world.a.actor(), instrument.id, _verification(**changes), TODAY)
+    db_session.rollback()
+    assert field in caught.value.field_errors
+    db_session.refresh(instrument)
+    assert (instrument.last_done_on, instrument.next_due_on, instrument.certificate_no) == before
+    assert db_session.scalar(select(func.count()).select_from(CalibrationRecord)) == 0
+    assert db_session.scalar(select(func.count()).select_from(Event)) == events
+
+
+def test_a_correction_supersedes_without_deleting(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    first = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    db_session.commit()
+    corrected = records.correct_record(
+        db_session,
+        world.a.actor(),
+        first.id,
+        _verification(certificate_no="JD2026-01243", correction_reason="证书编号录入错误"),
+        TODAY,
+    )
+    db_session.commit()
+    db_session.refresh(first)
+    db_session.refresh(instrument)
+    assert first.superseded_by_id == corrected.id
+    assert corrected.supersedes_id == first.id
+    assert instrument.certificate_no == "JD2026-01243"
+    assert db_session.scalar(select(func.count()).select_from(CalibrationRecord)) == 2
+    [event] = _events(db_session, world.a.org.id, "record.corrected")
+    assert event.data["supersedes"] == first.id
+    assert event.data["reason"] == "证书编号录入错误"
+    with pytest.raises(Conflict):
+        records.correct_record(
+            db_session, world.a.actor(), first.id, _verification(correction_reason="again"), TODAY
+        )
+    db_session.rollback()
+    with pytest.raises(Invalid) as caught:
+        records.correct_record(db_session, world.a.actor(), corrected.id, _verification(), TODAY)
+    assert "correction_reason" in caught.value.field_errors
+
+
+def test_an_older_record_does_not_move_the_dates_back(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    records.record_result(
+        db_session,
+        world.a.actor(),
+        instrument.id,
+        _verification(performed_on="2024-11-18", certificate_no="OLD"),
+        TODAY,
+    )
+    db_session.commit()
+    db_session.refresh(instrument)
+    assert instrument.last_done_on == date(2025, 11, 20)
+    assert instrument.certificate_no is None
+    assert len(_events(db_session, world.a.org.id, "record.created")) == 1  # the history still has it
+
+
+def test_an_intermediate_check_does_not_renew_the_instrument(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    due = instrument.next_due_on
+    record = records.record_result(
+        db_session,
+        world.a.actor(),
+        instrument.id,
+        {
+            "kind": "intermediate_check",
+            "performed_on": "2026-05-20",
+            "conclusion": "pass",
+            "certificate_type": "internal_record",
+        },
+        TODAY,
+    )
+    db_session.commit()
+    db_session.refresh(instrument)
+    assert instrument.next_due_on == due
+    assert record.next_due_on is None
+
+
+def test_a_calibration_waits_for_its_confirmation(db_session, world):
+    instrument = _instrument(db_session, world.a, control_method="calibration", conclusion="pass")
+    calibration = {
+        "kind": "calibration",
+        "performed_on": "2026-11-20",
+        "certificate_no": "JZ2026-00077",
+        "certificate_type": "calibration_certificate",
+        "uncertainty": "U = 0.02 MPa, k = 2",
+    }
+    record = records.record_result(db_session, world.a.actor(), instrument.id, calibration, TODAY)
+    db_session.commit()
+    assert record.needs_confirmation
+    db_session.refresh(instrument)
+    assert instrument.conclusion is None
+    records.confirm_record(
+        db_session,
+        world.a.actor(),
+        record.id,
+        {"confirmation": "limited", "confirmation_note": "仅用于0~1 MPa"},
+        TODAY,
+    )
+    db_session.commit()
+    db_session.refresh(instrument)
+    assert (record.confirmation, record.conclusion, record.confirmed_by_name) == (
+        "limited",
+        "limited",
+        world.a.metrology.name,
+    )
+    assert instrument.label(TODAY) == "yellow"
+    with pytest.raises(Conflict):
+        records.confirm_record(db_session, world.a.actor(), record.id, {"confirmation": "fit"}, TODAY)
+    [event] = _events(db_session, world.a.org.id, "record.confirmed")
+    assert event.data["changes"]["conclusion"] == [None, "limited"]
+
+
+def test_a_verification_is_not_confirmed(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    record = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    db_session.commit()
+    with pytest.raises(Conflict):
+        records.confirm_record(db_session, world.a.actor(), record.id, {"confirmation": "fit"}, TODAY)
+
+
+def test_coming_back_from_the_lab_puts_it_in_service(db_session, world):
+    instrument = _instrument(db_session, world.a, status="out_for_calibration")
+    records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    db_session.commit()
+    db_session.refresh(instrument)
+    assert instrument.status == "in_service"
+
+
+def test_standards_carry_their_validity_on_the_day(db_session, world):
+    standard = _instrument(
+        db_session, world.a, name="精密压力表", management_no="BZ-1", valid_until=date(2026, 10, 31)
+    )
+    instrument = _instrument(db_session, world.a)
+    payload = _verification(
+        standards=[
+            {"instrument_id": standard.id},
+            {
+                "name": "活塞式压力计",
+                "certificate_no": "GJ-2026-1",
+                "valid_until": "2027-06-30",
+                "lab_name": "中国计量科学研究院",
+            },
+        ]
+    )
+    record = records.record_result(db_session, world.a.actor(), instrument.id, payload, TODAY)
+    db_session.commit()
+    used, outside = record.standards
+    assert (used.standard_instrument_id, used.management_no, used.valid_until) == (
+        standard.id,
+        "BZ-1",
+        date(2026, 10, 31),
+    )
+    assert used.valid_until < record.performed_on  # expired on the day: the chain warns
+    assert (outside.standard_instrument_id, outside.name) == (None, "活塞式压力计")
+
+
+def test_another_firms_instruments_and_standards_are_out_of_reach(db_session, world):
+    theirs = _instrument(db_session, world.b)
+    mine = _instrument(db_session, world.a)
+    with pytest.raises(NotFound):
+        records.record_result(db_session, world.a.actor(), theirs.id, _verification(), TODAY)
+    db_session.rollback()
+    with pytest.raises(Invalid) as caught:
+        records.record_result(
+            db_session,
+            world.a.actor(),
+            mine.id,
+            _verification(standards=[{"instrument_id": theirs.id}]),
+            TODAY,
+        )
+    assert "standards.0.instrument_id" in caught.value.field_errors
+    db_session.rollback()
+    record = records.record_result(db_session, world.b.actor(), theirs.id, _verification(), TODAY)
+    db_session.commit()
+    with pytest.raises(NotFound):
+        records.correct_record(
+            db_session, world.a.actor(), record.id, _verification(correction_reason="x"), TODAY
+        )
+    with pytest.raises(NotFound):
+        records.confirm_record(db_session, world.a.actor(), record.id, {"confirmation": "fit"}, TODAY)
+
+
+def test_viewers_cannot_record(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    with pytest.raises(Forbidden):
+        records.record_result(db_session, Actor.of(world.a.viewer), instrument.id, _verification(), TODAY)
+
+
+def test_the_linked_institute_can_be_named_as_the_lab(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    record = records.record_result(
+        db_session,
+        world.a.actor(),
+        instrument.id,
+        _verification(lab_name=None, lab_org_id=world.institute.id),
+        TODAY,
+    )
+    assert (record.lab_org_id, record.lab_name) == (world.institute.id, world.institute.name)
+    db_session.rollback()
+    other = _instrument(db_session, world.b)
+    with pytest.raises(Invalid):  # firm B is not the institute's client
+        records.record_result(
+            db_session, world.b.actor(), other.id, _verification(lab_org_id=world.institute.id), TODAY
+        )
