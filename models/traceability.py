@@ -199,6 +199,18 @@ class RecordStandard(TenantScoped, Base):
     #: The standard's laboratory (for an outside standard: who calibrated it).
     lab_name: Mapped[str | None] = mapped_column(String(200))
 
+    record: Mapped[CalibrationRecord] = relationship(
+        primaryjoin="and_(CalibrationRecord.id == RecordStandard.record_id, "
+        "CalibrationRecord.org_id == RecordStandard.org_id)",
+        foreign_keys=[record_id],
+        viewonly=True,
+    )
+
+    @property
+    def expired_when_used(self) -> bool:
+        """Whether the standard's certificate had run out on the day of the work."""
+        return self.valid_until is not None and self.valid_until < self.record.performed_on
+
 
 class Attachment(TenantScoped, Base):
     """A file of a record (the certificate PDF, photos), stored outside the web root by content hash."""

@@ -91,3 +91,23 @@ class World:
         inst_users = [make_user(session, institute, r) for r in ("admin", "staff", "technician")]
         tenancy_ops.link_client(session, institute.id, tenants[0].org.id)
         return cls(tenants[0], tenants[1], institute, *inst_users)
+
+
+def make_record(session: Session, actor: Actor, instrument_id: int, storage, **fields):
+    """Record a passed verification (with a one-page PDF attached) against an instrument."""
+    import io
+    from pathlib import Path
+
+    from service.traceability import records
+    from tests.files import pdf_bytes
+
+    payload = {"kind": "verification", "performed_on": "2026-01-05", "conclusion": "pass"} | fields
+    return records.record_result(
+        session,
+        actor,
+        instrument_id,
+        payload,
+        today_in("Asia/Shanghai"),
+        uploads=[(io.BytesIO(pdf_bytes()), "certificate.pdf")],
+        storage=Path(storage),
+    )

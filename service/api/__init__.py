@@ -51,6 +51,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     instruments,
     openapi,
     organisation,
+    records,
     reminders,
     requests,
     users,

@@ -32,6 +32,8 @@ PATH_PARAMETERS = {
     "request_id": "A status request of your organisation.",
     "import_id": "A ledger import of your organisation.",
     "notification_id": "A message of your organisation's outbox.",
+    "record_id": "A calibration or verification record of your organisation.",
+    "attachment_id": "A file attached to a record of your organisation.",
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -29,7 +29,7 @@ from models.ledger import CERTIFICATE_TYPES
 from models.traceability import CONFIRMATION_CONCLUSION
 from service.actors import Actor
 from service.errors import Conflict, Invalid
-from service.history.chain import records_history
+from service.history.chain import append_event, records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import next_due_on
@@ -181,18 +181,7 @@ def _new_record(
     session.flush()
     session.add_all(_reading(record, r) for r in data["readings"])
     session.add_all(RecordStandard(org_id=actor.org_id, record_id=record.id, **s) for s in standards)
-    session.add_all(
-        Attachment(
-            org_id=actor.org_id,
-            record_id=record.id,
-            sha256=f.sha256,
-            size=f.size,
-            mime=f.mime,
-            filename=f.filename,
-            uploaded_by_id=actor.user_id,
-        )
-        for f in stored
-    )
+    session.add_all(_attachment(actor, record, f) for f in stored)
     session.flush()
     return record
 
@@ -222,19 +211,23 @@ def _lab(session: Session, actor: Actor, lab_org_id: int | None) -> Organization
 
 def _standard(session: Session, actor: Actor, data: dict, used_on: date, index: int) -> dict:
     """Resolve a standard used; copy its certificate and its validity on the day of use."""
-    if data.get("instrument_id") is None:
+    if data.get("instrument_id") is None and data.get("name"):
+        # An outside standard (a national standard, another lab's), described as its certificate says.
         return {
             k: data.get(k) for k in ("name", "management_no", "certificate_no", "valid_until", "lab_name")
         }
     # The standard belongs to whoever did the work: the firm itself, or the institute acting for it.
-    owner = actor.home_org_id
+    if data.get("instrument_id") is not None:
+        which, field = Instrument.id == data["instrument_id"], "instrument_id"
+    else:
+        which, field = Instrument.management_no == data["management_no"], "management_no"
     standard = session.scalar(
         select(Instrument)
-        .where(Instrument.id == data["instrument_id"], Instrument.org_id == owner)
+        .where(which, Instrument.org_id == actor.home_org_id)
         .execution_options(all_tenants=True)
     )
     if standard is None:
-        raise _invalid(f"standards.{index}.instrument_id", N_("No such standard in your ledger."))
+        raise _invalid(f"standards.{index}.{field}", N_("No such standard in your ledger."))
     certificate_no, valid_until, lab_name = _validity_on(session, standard, used_on)
     return {
         "standard_org_id": standard.org_id,
@@ -347,3 +340,40 @@ def _remember_due_date(record: CalibrationRecord, instrument: Instrument, change
         record.next_due_on = instrument.next_due_on
     elif record.kind in RENEWING_KINDS:
         record.next_due_on = next_due_on(record.performed_on, instrument.interval_months, record.valid_until)
+
+
+@records_history
+def add_attachments(
+    session: Session, actor: Actor, record_id: int, uploads: Iterable[Upload], storage: Path
+) -> list[Attachment]:
+    """Attach files to a record (the certificate often arrives after the results); the history says so."""
+    actor.require("ledger.write")
+    record = get_in_org(session, CalibrationRecord, record_id, actor)
+    stored = _store_uploads(uploads, storage)
+    if not stored:
+        raise _invalid("attachments.0", N_("Choose a file."))
+    added = [_attachment(actor, record, f) for f in stored]
+    session.add_all(added)
+    session.flush()
+    append_event(
+        session,
+        actor.org_id,
+        "record.attachment_added",
+        ("instrument", record.instrument_id),
+        {"record_id": record.id, "files": [a.filename for a in added]},
+        actor.user_id,
+        actor.name,
+    )
+    return added
+
+
+def _attachment(actor: Actor, record: CalibrationRecord, stored: files.StoredFile) -> Attachment:
+    return Attachment(
+        org_id=actor.org_id,
+        record_id=record.id,
+        sha256=stored.sha256,
+        size=stored.size,
+        mime=stored.mime,
+        filename=stored.filename,
+        uploaded_by_id=actor.user_id,
+    )

@@ -31,6 +31,11 @@ class Number(fields.Decimal):
         return number
 
 
+def _not_negative(value) -> None:
+    if value < 0:
+        raise ValidationError(N_("The permissible error cannot be negative."))
+
+
 class ReadingIn(StrictSchema):
     """One point of the results."""
 
@@ -40,7 +45,7 @@ class ReadingIn(StrictSchema):
     nominal = Number()
     reading = Number()
     error = Number()
-    mpe = Number(validate=validate.Range(min=0, error=N_("The permissible error cannot be negative.")))
+    mpe = Number(validate=_not_negative)
     within_tolerance = Flag(allow_none=True)
 
 
@@ -56,7 +61,7 @@ class StandardIn(StrictSchema):
 
     @validates_schema
     def _named(self, data, **_kwargs):
-        if data.get("instrument_id") is None and not data.get("name"):
+        if data.get("instrument_id") is None and not data.get("name") and not data.get("management_no"):
             raise ValidationError(N_("Choose a standard of the ledger or give its name."), "name")
 
 
@@ -122,3 +127,77 @@ class ConfirmationIn(StrictSchema):
 
     confirmation = Choice(CONFIRMATIONS, required=True)
     confirmation_note = Text(2000, multiline=True)
+
+
+class ReadingOut(StrictSchema):
+    """One point of a record's results."""
+
+    phase = fields.String()
+    point = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    nominal = fields.Decimal(as_string=True, allow_none=True)
+    reading = fields.Decimal(as_string=True, allow_none=True)
+    error = fields.Decimal(as_string=True, allow_none=True)
+    mpe = fields.Decimal(as_string=True, allow_none=True)
+    within_tolerance = fields.Boolean(allow_none=True)
+
+
+class StandardOut(StrictSchema):
+    """A standard used, as it stood on the day of the work."""
+
+    instrument_id = fields.Integer(attribute="standard_instrument_id", allow_none=True)
+    management_no = fields.String(allow_none=True)
+    name = fields.String()
+    certificate_no = fields.String(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    lab_name = fields.String(allow_none=True)
+    expired_when_used = fields.Boolean()
+
+
+class AttachmentOut(StrictSchema):
+    """A file of a record; ``GET /attachments/{id}`` downloads it."""
+
+    id = fields.Integer()
+    filename = fields.String()
+    mime = fields.String()
+    size = fields.Integer()
+    uploaded_at = fields.DateTime()
+
+
+class RecordOut(StrictSchema):
+    """A verification, calibration, self-check or intermediate check, as recorded."""
+
+    id = fields.Integer()
+    instrument_id = fields.Integer()
+    kind = fields.String()
+    performed_on = fields.Date()
+    lab_org_id = fields.Integer(allow_none=True)
+    lab_name = fields.String(allow_none=True)
+    lab_cnas_no = fields.String(allow_none=True)
+    certificate_no = fields.String(allow_none=True)
+    certificate_type = fields.String(allow_none=True)
+    conclusion = fields.String(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    next_due_on = fields.Date(allow_none=True)
+    performed_by = fields.String(allow_none=True)
+    temperature = fields.String(allow_none=True)
+    humidity = fields.String(allow_none=True)
+    uncertainty = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    confirmation = fields.String(allow_none=True)
+    confirmation_note = fields.String(allow_none=True)
+    confirmed_by_name = fields.String(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True)
+    supersedes_id = fields.Integer(allow_none=True)
+    superseded_by_id = fields.Integer(allow_none=True)
+    recorded_by_name = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    readings = fields.List(fields.Nested(ReadingOut))
+    standards = fields.List(fields.Nested(StandardOut))
+    attachments = fields.List(fields.Nested(AttachmentOut))
+
+
+class AttachmentUploadIn(StrictSchema):
+    """The multipart form adding files to a record: ``file``, once per file."""
+
+    file = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from urllib.parse import quote
 
-from flask import current_app, request
+from flask import abort, current_app, request
 from werkzeug.wsgi import wrap_file
 
 #: Files larger than this spill from memory to a temporary file while they are written.
@@ -48,3 +48,25 @@ def spooled(write) -> tempfile.SpooledTemporaryFile:
         spool.close()
         raise
     return spool
+
+
+def send_attachment(attachment, root, inline: bool = False):
+    """Send a stored record attachment with the safe headers of ``files.download_headers``.
+
+    Only images are ever shown inline: a PDF under the sandboxing policy would not render, and
+    nothing else is trusted to be shown in our origin.
+    """
+    from service.traceability import files
+
+    path = files.path_of(root, attachment.sha256)
+    if not path.exists():
+        abort(404)
+    show_inline = inline and attachment.mime.startswith("image/")
+    stream = path.open("rb")  # noqa: SIM115 (closed by the server when the response ends)
+    response = current_app.response_class(
+        wrap_file(request.environ, stream), mimetype=attachment.mime, direct_passthrough=True
+    )
+    response.content_length = attachment.size
+    for name, value in files.download_headers(attachment.filename, attachment.mime, show_inline).items():
+        response.headers[name] = value
+    return response

@@ -8,6 +8,7 @@ from service.auth.operations import create_api_token
 from service.ledger import operations as ledger_ops
 from service.ledger_io import jobs as import_jobs
 from tests.conftest import login
+from tests.factories import make_record
 from tests.reminders import make_notification
 from tests.routes import fill_path
 
@@ -64,8 +65,9 @@ FIELDS = [
 JSON_VALUES = [None, [], {}, -1, 10**20, "x" * 5000, True, 1.5, "2025-02-30"]
 
 
-def _own_values(world, db_session):
+def _own_values(app, world, db_session):
     a = world.a
+    record = make_record(db_session, a.actor(), a.instruments[1].id, app.config["CALRECALL"].attachments_dir)
     request = ledger_ops.request_status_change(db_session, a.actor(), a.instruments[2].id, "suspend", "test")
     api_token, token = create_api_token(db_session, a.actor("admin"), "junk")
     upload = import_jobs.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
@@ -74,6 +76,8 @@ def _own_values(world, db_session):
     return {
         "import_id": upload.id,
         "notification_id": notification.id,
+        "record_id": record.id,
+        "attachment_id": record.attachments[0].id,
         "instrument_id": a.instruments[0].id,
         "department_id": a.department.id,
         "request_id": request.id,
@@ -101,7 +105,7 @@ def _paths(app, values, api: bool):
 
 @pytest.mark.parametrize("junk", JUNK_VALUES)
 def test_web_routes_never_fail_on_junk(app, client, world, db_session, junk):
-    values, _token = _own_values(world, db_session)
+    values, _token = _own_values(app, world, db_session)
     login(client, world.a.admin)
     for method, path in _paths(app, values, api=False):
         data = {field: junk for field in FIELDS}
@@ -112,18 +116,22 @@ def test_web_routes_never_fail_on_junk(app, client, world, db_session, junk):
 
 @pytest.mark.parametrize("junk", JSON_VALUES)
 def test_api_never_fails_on_junk(app, client, world, db_session, junk):
-    values, token = _own_values(world, db_session)
+    values, token = _own_values(app, world, db_session)
     headers = {"Authorization": f"Bearer {token}"}
     for method, path in _paths(app, values, api=True):
         for body in ({field: junk for field in FIELDS}, junk):
             response = client.open(path, method=method, json=body, headers=headers)
             assert response.status_code < 500, (method, path, body, response.status_code)
             # Errors are JSON; successes are JSON too, except downloads and 204s.
-            download = path.endswith((".xlsx", ".csv")) and response.status_code == 200
+            download = response.status_code == 200 and (
+                path.endswith((".xlsx", ".csv")) or "/attachments/" in path
+            )
+            response.close()  # a download streams its file until closed
             assert response.is_json or download or response.status_code == 204, path
         response = client.open(
             path, method=method, data=b"\xff\xfe not json", headers=headers, content_type="application/json"
         )
+        response.close()
         assert response.status_code < 500, (method, path, "bad bytes")
 
 

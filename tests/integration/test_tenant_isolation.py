@@ -23,7 +23,7 @@ from service.ledger import operations as ledger_ops
 from service.ledger_io import jobs as import_jobs
 from service.tenancy import operations as tenancy_ops
 from tests.conftest import login
-from tests.factories import PASSWORD, make_instrument, make_org
+from tests.factories import PASSWORD, make_instrument, make_org, make_record
 from tests.reminders import make_notification
 from tests.routes import fill_path
 
@@ -68,9 +68,10 @@ def _snapshot(session, org_id: int) -> dict:
 
 
 @pytest.fixture
-def foreign(world, db_session):
+def foreign(app, world, db_session):
     """Objects of firm B for every kind of id a route may take."""
     b = world.b
+    record = make_record(db_session, b.actor(), b.instruments[1].id, app.config["CALRECALL"].attachments_dir)
     request = ledger_ops.request_status_change(
         db_session, b.actor(), b.instruments[0].id, "suspend", "b's request"
     )
@@ -86,6 +87,8 @@ def foreign(world, db_session):
     return {
         "import_id": upload.id,
         "notification_id": notification.id,
+        "record_id": record.id,
+        "attachment_id": record.attachments[0].id,
         "instrument_id": b.instruments[1].id,
         "department_id": b.department.id,
         "request_id": request.id,
@@ -266,6 +269,8 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "client_id": world.a.org.id,
         "import_id": 1,
         "notification_id": 1,
+        "record_id": 1,
+        "attachment_id": 1,
         "window": "30",
         "token": "x",
     }

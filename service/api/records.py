@@ -1,0 +1,192 @@
+"""API: calibration and verification records, corrections, confirmations and attachments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, jsonify, request
+
+from service.api import bp
+from service.api.helpers import json_body
+from service.traceability import queries, records
+from service.traceability.schemas import AttachmentOut, RecordOut
+from service.web.context import actor, db, today
+from service.web.downloads import send_attachment
+
+
+def storage() -> Path:
+    """Return the directory that keeps attachments."""
+    return Path(current_app.config["CALRECALL"].attachments_dir)
+
+
+def _out(record) -> dict:
+    return RecordOut().dump(record)
+
+
+@bp.get("/instruments/<int:instrument_id>/records")
+def instrument_records(instrument_id: int):
+    """Return an instrument's records, newest work first (corrected ones too, marked superseded).
+
+    ---
+    get:
+      tags: [records]
+      parameters: [instrument_id]
+      responses:
+        200:
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  items: {type: array, items: RecordOut}
+        404: NotFound
+    """
+    return jsonify({"items": [_out(r) for r in queries.records_of(db(), actor(), instrument_id)]})
+
+
+@bp.post("/instruments/<int:instrument_id>/records")
+def create_record(instrument_id: int):
+    """Record a result; the instrument's dates, certificate and label move with it.
+
+    ---
+    post:
+      tags: [records]
+      parameters: [instrument_id]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: RecordIn
+      responses:
+        201:
+          content:
+            application/json:
+              schema: RecordOut
+        400: Invalid
+        403: Forbidden
+        404: NotFound
+    """
+    queries.records_of(db(), actor(), instrument_id)  # another firm's id is 404 whatever the body
+    record = records.record_result(db(), actor(), instrument_id, json_body(), today())
+    return jsonify(_out(record)), 201
+
+
+@bp.get("/records/<int:record_id>")
+def get_record(record_id: int):
+    """Return one record with its readings, standards and attachments.
+
+    ---
+    get:
+      tags: [records]
+      parameters: [record_id]
+      responses:
+        200:
+          content:
+            application/json:
+              schema: RecordOut
+        404: NotFound
+    """
+    return jsonify(_out(queries.get_record(db(), actor(), record_id)))
+
+
+@bp.post("/records/<int:record_id>/corrections")
+def correct_record(record_id: int):
+    """Supersede a record with a corrected one (the whole record again, and ``correction_reason``).
+
+    ---
+    post:
+      tags: [records]
+      parameters: [record_id]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: CorrectionIn
+      responses:
+        201:
+          content:
+            application/json:
+              schema: RecordOut
+        400: Invalid
+        403: Forbidden
+        404: NotFound
+        409: Conflict
+    """
+    queries.get_record(db(), actor(), record_id)
+    record = records.correct_record(db(), actor(), record_id, json_body(), today())
+    return jsonify(_out(record)), 201
+
+
+@bp.post("/records/<int:record_id>/confirmation")
+def confirm_record(record_id: int):
+    """Record the metrological confirmation of a calibration (fit, limited or unfit), once.
+
+    ---
+    post:
+      tags: [records]
+      parameters: [record_id]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: ConfirmationIn
+      responses:
+        200:
+          content:
+            application/json:
+              schema: RecordOut
+        400: Invalid
+        403: Forbidden
+        404: NotFound
+        409: Conflict
+    """
+    queries.get_record(db(), actor(), record_id)
+    record = records.confirm_record(db(), actor(), record_id, json_body(), today())
+    return jsonify(_out(record))
+
+
+@bp.post("/records/<int:record_id>/attachments")
+def add_attachments(record_id: int):
+    """Attach files (PDF, PNG, JPEG; ``multipart/form-data``, field ``file``, repeatable) to a record.
+
+    ---
+    post:
+      tags: [records]
+      parameters: [record_id]
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema: AttachmentUploadIn
+      responses:
+        201:
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  items: {type: array, items: AttachmentOut}
+        400: Invalid
+        403: Forbidden
+        404: NotFound
+    """
+    queries.get_record(db(), actor(), record_id)
+    uploads = [(f.stream, f.filename) for f in request.files.getlist("file") if f.filename]
+    added = records.add_attachments(db(), actor(), record_id, uploads, storage())
+    return jsonify({"items": AttachmentOut(many=True).dump(added)}), 201
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def download_attachment(attachment_id: int):
+    """Download an attachment of a record of your organisation.
+
+    ---
+    get:
+      tags: [records]
+      parameters: [attachment_id]
+      responses:
+        200:
+          description: The file, as a download.
+        404: NotFound
+    """
+    return send_attachment(queries.get_attachment(db(), actor(), attachment_id), storage())
