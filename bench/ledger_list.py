@@ -359,6 +359,32 @@ def _wipe(engine: Engine) -> None:
         conn.execute(bench_meta.delete())
 
 
+def insert_instruments(engine: Engine, rows) -> None:
+    """Insert instrument rows (tuples in ``INSTRUMENT_COLUMNS`` order): PostgreSQL COPY, else executemany."""
+    if engine.dialect.name == "postgresql":
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cur:
+                copy_sql = f"COPY instruments ({', '.join(INSTRUMENT_COLUMNS)}) FROM STDIN"
+                with cur.copy(copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            raw.commit()
+        finally:
+            raw.close()
+    else:
+        table = Instrument.__table__
+        with engine.begin() as conn:
+            chunk: list[dict] = []
+            for row in rows:
+                chunk.append(dict(zip(INSTRUMENT_COLUMNS, row, strict=True)))
+                if len(chunk) == 10_000:
+                    conn.execute(insert(table), chunk)
+                    chunk = []
+            if chunk:
+                conn.execute(insert(table), chunk)
+
+
 def load(engine: Engine, instruments: int, firms: int, seed: int, today: date) -> None:
     upgrade(engine)
     meta = _loaded(engine)
@@ -382,29 +408,7 @@ def load(engine: Engine, instruments: int, firms: int, seed: int, today: date) -
     started = time.perf_counter()
     with engine.begin() as conn:
         ref = _load_reference_rows(conn, firms, rng, now)
-    rows = _instrument_rows(instruments, firms, ref, rng, today, now)
-    if engine.dialect.name == "postgresql":
-        raw = engine.raw_connection()
-        try:
-            with raw.cursor() as cur:
-                copy_sql = f"COPY instruments ({', '.join(INSTRUMENT_COLUMNS)}) FROM STDIN"
-                with cur.copy(copy_sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            raw.commit()
-        finally:
-            raw.close()
-    else:
-        table = Instrument.__table__
-        with engine.begin() as conn:
-            chunk: list[dict] = []
-            for row in rows:
-                chunk.append(dict(zip(INSTRUMENT_COLUMNS, row, strict=True)))
-                if len(chunk) == 10_000:
-                    conn.execute(insert(table), chunk)
-                    chunk = []
-            if chunk:
-                conn.execute(insert(table), chunk)
+    insert_instruments(engine, _instrument_rows(instruments, firms, ref, rng, today, now))
     loaded = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(insert(StatusRequest.__table__), _status_request_rows(conn, firms, ref, now))

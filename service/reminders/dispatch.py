@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, literal, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from models import Notification, Organization, ReminderPolicy, SmsOptOut, SmsUsage, User
 from models.base import UTCDateTime
@@ -180,6 +180,8 @@ def claim(
         .outerjoin(User, (User.id == n.recipient_user_id) & (User.org_id == n.org_id))
         .where(n.id.in_(list(was)))
         .order_by(n.not_before, n.id)
+        # The HTML body is deferred for lists; a claim sends it, so load it with the row.
+        .options(undefer(n.html))
         .execution_options(populate_existing=True)
     ).all()
     policies = {

@@ -96,11 +96,13 @@ def find_due(session: Session, org_id: int, ladder: Ladder, first_day: date, day
     ranges = candidate_due_dates(ladder, first_day, day)
     if not ranges:
         return []
+    # Single days as one IN list: PostgreSQL plans an OR of some 160 equalities (the default
+    # ladder's overdue rounds) in ~7 ms and runs it as as many bitmap index scans; ``= ANY`` is
+    # one index condition on (org_id, next_due_on).
+    days = [start for start, end in ranges if start == end]
     in_ranges = or_(
-        *(
-            Instrument.next_due_on == start if start == end else Instrument.next_due_on.between(start, end)
-            for start, end in ranges
-        )
+        *([Instrument.next_due_on.in_(days)] if days else []),
+        *(Instrument.next_due_on.between(start, end) for start, end in ranges if start != end),
     )
     rows = session.execute(
         select(
