@@ -62,6 +62,9 @@ def window_of(policy: ReminderPolicy) -> Window:
     return Window(policy.window_start, policy.window_end, policy.working_days_only)
 
 
+NEGATIVE_DAYS = N_("Give days before the due date as 0 or more; overdue reminders follow their own setting.")
+
+
 class DayList(fields.Field):
     """Days as a list of whole numbers or as text like "30, 15, 7, 0" (also with ， or 、)."""
 
@@ -81,6 +84,8 @@ class DayList(fields.Field):
                     N_("Enter days as whole numbers separated by commas, e.g. 30, 15, 7, 0.")
                 )
             day = int(part)
+            if day < 0:  # a JSON number may be negative; text is refused above
+                raise ValidationError(NEGATIVE_DAYS)
             if day > MAX_OFFSET_DAYS:
                 raise ValidationError(
                     N_("At most %(limit)s days before the due date.", limit=MAX_OFFSET_DAYS)

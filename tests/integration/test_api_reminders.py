@@ -39,6 +39,8 @@ def test_policy_round_trip(client, db_session, world):
     [
         {"offsets_days": []},
         {"offsets_days": [1.5]},
+        {"offsets_days": [30, -5]},
+        {"mandatory_offsets_days": "60, -1"},
         {"offsets_days": "x"},
         {"overdue_every_days": 1000},
         {"window_start": "9am"},

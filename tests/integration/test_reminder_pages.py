@@ -107,6 +107,8 @@ def test_a_foreign_message_is_a_404(client, login_as, planned, db_session, world
     shown = client.get(f"/reminders/outbox/{message.id}")
     assert shown.status_code == 200
     assert b"MN-" in shown.data
+    # "State" is a message's sending state here, not an approval's ("审批状态").
+    assert "审批状态" not in shown.data.decode()
 
 
 def test_bad_outbox_filters_are_a_400(client, login_as, world):
