@@ -188,8 +188,36 @@ def _load_reference_rows(conn, firms: int, rng: random.Random, now: datetime) ->
     return {"custodians": custodians, "departments": dept_ids, "metrology_user": metrology_user}
 
 
-def _instrument_rows(n: int, firms: int, ref: dict, rng: random.Random, today: date, now: datetime):
-    """Yield ``n`` instrument rows (tuples in ``INSTRUMENT_COLUMNS`` order), firms interleaved."""
+def _ledger_custodian(rng: random.Random, ref: dict, org_id: int) -> int | None:
+    """Half the custodians are users of the firm; the others get a name and a mobile number."""
+    return rng.choice(ref["custodians"][org_id]) if rng.random() < 0.5 else None
+
+
+def _ledger_note(rng: random.Random) -> str | None:
+    return None if rng.random() < 0.9 else "随设备安装，拆卸需通知计量室"
+
+
+def instrument_rows(
+    n: int,
+    firms: int,
+    ref: dict,
+    rng: random.Random,
+    today: date,
+    now: datetime,
+    *,
+    due_date=None,
+    firm_of=None,
+    custodian=_ledger_custodian,
+    note=_ledger_note,
+):
+    """Yield ``n`` instrument rows (tuples in ``INSTRUMENT_COLUMNS`` order), firms interleaved.
+
+    Other benchmarks shape the data with ``due_date(rng)``, ``firm_of(rng, row_id)``,
+    ``custodian(rng, ref, org_id) -> user id or None`` and ``note(rng)``; the defaults
+    are this benchmark's ledger (due dates −60…+365 days from today, firms at random).
+    """
+    due_date = due_date or (lambda r: today + timedelta(days=r.randint(-60, 365)))
+    firm_of = firm_of or (lambda r, _row_id: r.randrange(1, firms + 1))
     kinds = [k[:7] for k in KINDS]
     kind_weights = [k[7] for k in KINDS]
     statuses, status_w = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
@@ -203,15 +231,14 @@ def _instrument_rows(n: int, firms: int, ref: dict, rng: random.Random, today: d
         picked_conclusion = rng.choices(conclusions, conclusion_w, k=size)
         for j in range(size):
             row_id = start + j + 1
-            org_id = rng.randrange(1, firms + 1)
+            org_id = firm_of(rng, row_id)
             seq[org_id] += 1
             name, model, measuring_range, accuracy, resolution, maker, catalog = picked[j]
             one_off = rng.random() < 0.01
             interval = 0 if one_off else rng.choice((6, 12, 12, 12, 24))
-            due = None if one_off else today + timedelta(days=rng.randint(-60, 365))
+            due = None if one_off else due_date(rng)
             last_done = (due - timedelta(days=30 * interval)) if due else today - timedelta(days=400)
-            use_user = rng.random() < 0.5
-            custodian_user_id = rng.choice(ref["custodians"][org_id]) if use_user else None
+            custodian_user_id = custodian(rng, ref, org_id)
             mandatory = bool(catalog) and rng.random() < 0.7
             yield (
                 row_id,
@@ -226,8 +253,8 @@ def _instrument_rows(n: int, firms: int, ref: dict, rng: random.Random, today: d
                 rng.choice(ref["departments"][org_id]) if rng.random() < 0.95 else None,
                 rng.choice(LOCATIONS),
                 custodian_user_id,
-                None if use_user else _person(rng),
-                None if use_user else _mobile(rng),
+                None if custodian_user_id else _person(rng),
+                None if custodian_user_id else _mobile(rng),
                 rng.choice("AABBBBCCCC"),
                 mandatory,
                 rng.choice(("trade", "safety", "medical", "environment")) if mandatory else None,
@@ -243,7 +270,7 @@ def _instrument_rows(n: int, firms: int, ref: dict, rng: random.Random, today: d
                 picked_conclusion[j],
                 picked_status[j],
                 last_done - timedelta(days=rng.randrange(0, 3000)),
-                None if rng.random() < 0.9 else "随设备安装，拆卸需通知计量室",
+                note(rng),
                 None,
                 now,
                 now,
@@ -408,7 +435,7 @@ def load(engine: Engine, instruments: int, firms: int, seed: int, today: date) -
     started = time.perf_counter()
     with engine.begin() as conn:
         ref = _load_reference_rows(conn, firms, rng, now)
-    insert_instruments(engine, _instrument_rows(instruments, firms, ref, rng, today, now))
+    insert_instruments(engine, instrument_rows(instruments, firms, ref, rng, today, now))
     loaded = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(insert(StatusRequest.__table__), _status_request_rows(conn, firms, ref, now))

@@ -48,12 +48,7 @@ from sqlalchemy.engine import Engine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger_list import (  # noqa: E402
-    CONCLUSION_WEIGHTS,
     DEPARTMENTS,
-    KINDS,
-    LABS,
-    LOCATIONS,
-    STATUS_WEIGHTS,
     Raw,
     _loaded,
     _mobile,
@@ -63,6 +58,7 @@ from ledger_list import (  # noqa: E402
     bench_meta,
     ensure_database,
     insert_instruments,
+    instrument_rows,
 )
 
 from models import Department, Instrument, Notification, Organization, User  # noqa: E402
@@ -83,7 +79,8 @@ DAY = date(2026, 12, 1)
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo(TIMEZONE))
 #: Each firm's users, in order: all of them are told about some instrument on the day.
 ROLES = ["admin", "metrology", "metrology"] + ["viewer"] * 7
-DATASET = "reminders"
+# Bumped when the generated rows change, so that a database loaded by older code is reloaded.
+DATASET = "reminders-2"
 
 # ----------------------------------------------------------------------------------------------
 # The data
@@ -157,64 +154,20 @@ def _reference_rows(conn, firms: int, rng: random.Random, now: datetime) -> dict
 
 
 def _instrument_rows(n: int, firms: int, ref: dict, rng: random.Random, now: datetime):
-    """Yield ``n`` instrument rows (tuples in ``INSTRUMENT_COLUMNS`` order), the firms interleaved."""
-    kinds = [k[:7] for k in KINDS]
-    kind_weights = [k[7] for k in KINDS]
-    statuses, status_w = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
-    conclusions, conclusion_w = list(CONCLUSION_WEIGHTS), list(CONCLUSION_WEIGHTS.values())
-    seq = dict.fromkeys(range(1, firms + 1), 0)
-    batch = 10_000
-    for start in range(0, n, batch):
-        size = min(batch, n - start)
-        picked = rng.choices(kinds, kind_weights, k=size)
-        picked_status = rng.choices(statuses, status_w, k=size)
-        picked_conclusion = rng.choices(conclusions, conclusion_w, k=size)
-        for j in range(size):
-            row_id = start + j + 1
-            org_id = (row_id - 1) % firms + 1
-            seq[org_id] += 1
-            name, model, measuring_range, accuracy, resolution, maker, catalog = picked[j]
-            one_off = rng.random() < 0.01
-            interval = 0 if one_off else rng.choice((6, 12, 12, 12, 24))
-            due = None if one_off else _due_date(rng)
-            last_done = (due - timedelta(days=30 * interval)) if due else DAY - timedelta(days=400)
-            mandatory = bool(catalog) and rng.random() < 0.7
-            yield (
-                row_id,
-                f"JL-{2015 + org_id % 10}-{seq[org_id]:06d}",
-                name,
-                model,
-                f"{rng.choice('ABCDEFGHKMNPRSTXYZ')}{rng.randrange(10**8):08d}",
-                maker,
-                measuring_range,
-                accuracy,
-                resolution or None,
-                rng.choice(ref["departments"][org_id]) if rng.random() < 0.95 else None,
-                rng.choice(LOCATIONS),
-                rng.choice(ref["custodians"][org_id]),
-                None,
-                None,
-                rng.choice("AABBBBCCCC"),
-                mandatory,
-                rng.choice(("trade", "safety", "medical", "environment")) if mandatory else None,
-                catalog or None,
-                "one_off" if one_off else ("verification" if mandatory else "calibration"),
-                interval,
-                last_done,
-                due,
-                due,
-                rng.choice(LABS),
-                f"JD{last_done.year}-{rng.randrange(10**6):06d}",
-                "verification_certificate" if mandatory else "calibration_certificate",
-                picked_conclusion[j],
-                picked_status[j],
-                last_done - timedelta(days=rng.randrange(0, 3000)),
-                None,
-                None,
-                now,
-                now,
-                org_id,
-            )
+    """Yield ``n`` instrument rows: the ledger benchmark's, with the firms in turn, due dates from
+    :func:`_due_date` and every custodian a user of the firm (so that planning addresses them)."""
+    return instrument_rows(
+        n,
+        firms,
+        ref,
+        rng,
+        DAY,
+        now,
+        due_date=_due_date,
+        firm_of=lambda _rng, row_id: (row_id - 1) % firms + 1,
+        custodian=lambda r, refs, org_id: r.choice(refs["custodians"][org_id]),
+        note=lambda _rng: None,
+    )
 
 
 def load(engine: Engine, instruments: int, firms: int, seed: int) -> None:
