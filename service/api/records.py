@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 
 from service.api import bp
 from service.api.helpers import json_body
+from service.ledger.queries import get_instrument
 from service.traceability import queries, records
 from service.traceability.schemas import AttachmentOut, RecordOut
 from service.web.context import actor, db, today
@@ -66,7 +67,7 @@ def create_record(instrument_id: int):
         403: Forbidden
         404: NotFound
     """
-    queries.records_of(db(), actor(), instrument_id)  # another firm's id is 404 whatever the body
+    get_instrument(db(), actor(), instrument_id)  # another firm's id is 404 whatever the body
     record = records.record_result(db(), actor(), instrument_id, json_body(), today())
     return jsonify(_out(record)), 201
 

@@ -161,7 +161,12 @@ def assign_recipients(
     users = {
         u.id: u for u in session.scalars(select(User).where(User.org_id == org_id, User.is_active.is_(True)))
     }
-    opted_out = set(session.scalars(select(SmsOptOut.phone)))
+    # Only the numbers this firm's day could text: the opt-out list is global and grows.
+    phones = {e164(u.mobile) for u in users.values() if u.mobile}
+    phones |= {e164(d.custodian_mobile) for d in dues if d.custodian_mobile}
+    opted_out = (
+        set(session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones)))) if phones else set()
+    )
     people = {uid: _person(u, opted_out) for uid, u in users.items()}
     metrology = [people[u.id] for u in users.values() if u.role == "metrology"] if policy.to_metrology else []
     admins = [people[u.id] for u in users.values() if u.role == "admin"]

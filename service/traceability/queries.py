@@ -17,7 +17,12 @@ def records_of(session: Session, actor: Actor, instrument_id: int) -> list[Calib
         session.scalars(
             select(CalibrationRecord)
             .where(CalibrationRecord.org_id == actor.org_id, CalibrationRecord.instrument_id == instrument_id)
-            .options(selectinload(CalibrationRecord.attachments))
+            .options(
+                # The API shows each record whole: load the children in three queries, not three per record.
+                selectinload(CalibrationRecord.readings),
+                selectinload(CalibrationRecord.standards),
+                selectinload(CalibrationRecord.attachments),
+            )
             .order_by(CalibrationRecord.performed_on.desc(), CalibrationRecord.id.desc())
         )
     )

@@ -8,6 +8,8 @@ from urllib.parse import quote
 from flask import abort, current_app, request
 from werkzeug.wsgi import wrap_file
 
+from service.traceability import files
+
 #: Files larger than this spill from memory to a temporary file while they are written.
 SPOOL_BYTES = 5 * 1024 * 1024
 
@@ -56,8 +58,6 @@ def send_attachment(attachment, root, inline: bool = False):
     Only images are ever shown inline: a PDF under the sandboxing policy would not render, and
     nothing else is trusted to be shown in our origin.
     """
-    from service.traceability import files
-
     path = files.path_of(root, attachment.sha256)
     if not path.exists():
         abort(404)
