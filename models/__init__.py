@@ -4,6 +4,7 @@ from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
+from models.nonconformity import NonconformityCase
 from models.reminders import (
     Notification,
     NotificationItem,
@@ -36,6 +37,7 @@ __all__ = [
     "Instrument",
     "Invitation",
     "LedgerImport",
+    "NonconformityCase",
     "Notification",
     "NotificationItem",
     "Organization",

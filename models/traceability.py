@@ -7,6 +7,7 @@ supersedes, and both stay. The only later change to a record is its metrological
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -41,6 +42,11 @@ PHASES = ("as_found", "as_left")
 READING = Numeric(18, 6)
 
 
+def new_check_token() -> str:
+    """Return the unguessable part of a record's public certificate-check URL (128 random bits)."""
+    return secrets.token_urlsafe(16)
+
+
 class CalibrationRecord(TenantScoped, Base):
     """One verification, calibration, self-check or intermediate check of an instrument."""
 
@@ -61,6 +67,7 @@ class CalibrationRecord(TenantScoped, Base):
         Index("ix_calibration_records_org_id_instrument_id", "org_id", "instrument_id", "performed_on"),
         # A correction supersedes one record once.
         UniqueConstraint("org_id", "supersedes_id"),
+        Index("uq_calibration_records_check_token", "check_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +105,8 @@ class CalibrationRecord(TenantScoped, Base):
     recorded_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("users.id"))
     recorded_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The token of the public certificate-check URL its QR label opens (no login, no ids).
+    check_token: Mapped[str | None] = mapped_column(String(32), default=new_check_token)
 
     instrument: Mapped[Instrument] = relationship(
         foreign_keys=[instrument_id],
