@@ -1,0 +1,1 @@
+"""Nonconforming equipment: cases opened by a failure, their suspect window, assessment and disposition."""
