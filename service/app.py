@@ -81,10 +81,21 @@ def _register_blueprints(app: Flask) -> None:
     from service.reminders.views import bp as reminders_bp
     from service.reminders.webhooks import bp as webhooks_bp
     from service.tenancy.views import bp as tenancy_bp
+    from service.traceability.views import bp as records_bp
     from service.web.auth import bp as auth_bp
     from service.web.main import bp as main_bp
 
-    for bp in (main_bp, auth_bp, ledger_bp, imports_bp, tenancy_bp, reminders_bp, feed_bp, webhooks_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        ledger_bp,
+        imports_bp,
+        records_bp,
+        tenancy_bp,
+        reminders_bp,
+        feed_bp,
+        webhooks_bp,
+    ):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)
     # Twilio signs its callbacks instead (X-Twilio-Signature); there is no session to forge.

@@ -31,6 +31,7 @@ from service.ledger_io.template import import_template
 from service.reminders.queries import reminders_for_instrument
 from service.scoping import parse_id
 from service.tenancy import operations as tenancy_ops
+from service.traceability.queries import records_of
 from service.web.context import actor, bind_actor, db, today
 from service.web.downloads import send_download, spooled
 from service.web.errors import error_response
@@ -292,6 +293,7 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         instrument=instrument,
         today=today(),
         events=timeline(db(), who, "instrument", instrument.id),
+        records=records_of(db(), who, instrument.id),
         requests=requests,
         decidable=_decidable(requests),
         actions=actions_for(instrument.status),

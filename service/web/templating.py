@@ -35,6 +35,27 @@ CERTIFICATE_TYPE_NAMES = {
     "verification_notice": _l("Verification result notice"),
     "calibration_certificate": _l("Calibration certificate"),
     "test_report": _l("Test report"),
+    "internal_record": _l("Internal record"),
+}
+RECORD_KIND_NAMES = {
+    "verification": _l("Verification"),
+    "calibration": _l("Calibration"),
+    "self_check": _l("Self-check"),
+    "intermediate_check": _l("Intermediate check"),
+}
+CONFIRMATION_NAMES = {"fit": _l("Fit for use"), "limited": _l("Limited use"), "unfit": _l("Unfit")}
+PHASE_NAMES = {"as_found": _l("As found"), "as_left": _l("As left")}
+DISPOSITION_NAMES = {
+    "adjust": _l("Adjust and re-verify"),
+    "repair": _l("Repair and re-verify"),
+    "downgrade": _l("Downgrade to limited use"),
+    "scrap": _l("Scrap"),
+}
+CASE_STATE_NAMES = {"open": _l("Open"), "closed": _l("Closed")}
+CASE_SOURCE_NAMES = {
+    "record": _l("A failed result"),
+    "manual": _l("Reported by hand"),
+    "standard_notice": _l("The laboratory's notice about its standard"),
 }
 ACTION_NAMES = {
     "suspend": _l("Suspend"),
@@ -103,6 +124,15 @@ EVENT_NAMES = {
     "status.withdrawn": _l("Request withdrawn"),
     "user.created": _l("User added"),
     "user.updated": _l("User changed"),
+    "record.created": _l("Result recorded"),
+    "record.corrected": _l("Result corrected"),
+    "record.confirmed": _l("Calibration confirmed"),
+    "record.attachment_added": _l("Files attached"),
+    "nonconformity.opened": _l("Nonconformity case opened"),
+    "nonconformity.assessed": _l("Impact assessed"),
+    "nonconformity.closed": _l("Nonconformity case closed"),
+    "interval.accepted": _l("Interval change accepted"),
+    "interval.rejected": _l("Interval change rejected"),
 }
 CHANNEL_NAMES = {
     "sms": _l("SMS"),
@@ -138,6 +168,12 @@ NAMES = {
     "mandatory_use": MANDATORY_USE_NAMES,
     "conclusion": CONCLUSION_NAMES,
     "certificate_type": CERTIFICATE_TYPE_NAMES,
+    "record_kind": RECORD_KIND_NAMES,
+    "confirmation": CONFIRMATION_NAMES,
+    "phase": PHASE_NAMES,
+    "disposition": DISPOSITION_NAMES,
+    "case_state": CASE_STATE_NAMES,
+    "case_source": CASE_SOURCE_NAMES,
     "action": ACTION_NAMES,
     "state": REQUEST_STATE_NAMES,
     "role": ROLE_NAMES,
