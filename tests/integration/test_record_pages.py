@@ -59,12 +59,14 @@ def test_recording_through_the_form_moves_the_instrument(client, db_session, wor
     assert (moved.last_done_on.isoformat(), moved.next_due_on.isoformat()) == ("2026-11-02", "2027-11-01")
 
     page = client.get(response.headers["Location"])
-    assert "JD2026-00451" in page.text and "CNAS L0001" in page.text
+    assert "JD2026-00451" in page.text
+    assert "CNAS L0001" in page.text
     assert "data-expired" in page.text  # the standard had run out on 2026-10-01
     with client.get(f"/attachments/{record.attachments[0].id}") as download:
         assert download.data.startswith(b"%PDF")
     shown = client.get(f"/instruments/{instrument.id}").text
-    assert f'data-record="{record.id}"' in shown and f'data-record-event="{record.id}"' in shown
+    assert f'data-record="{record.id}"' in shown
+    assert f'data-record-event="{record.id}"' in shown
 
 
 def test_a_bad_form_comes_back_with_messages_and_records_nothing(client, db_session, world):
@@ -106,7 +108,8 @@ def test_confirm_and_correct_through_the_pages(app, client, db_session, world):
     assert 'data-confirmation="limited"' in client.get(f"/records/{record.id}").text
 
     form = client.get(f"/records/{record.id}/correct")
-    assert form.status_code == 200 and "correction_reason" in form.text
+    assert form.status_code == 200
+    assert "correction_reason" in form.text
     corrected = _post(
         client,
         f"/records/{record.id}/correct",
@@ -146,7 +149,8 @@ def test_viewers_read_but_do_not_record_and_the_institute_reads_through_its_link
     client.post("/logout")
     login(client, world.institute_admin)
     page = client.get(f"/clients/{world.a.org.id}/records/{record.id}")
-    assert page.status_code == 200 and f"/clients/{world.a.org.id}/attachments/" in page.text
+    assert page.status_code == 200
+    assert f"/clients/{world.a.org.id}/attachments/" in page.text
     attachment = record.attachments[0].id
     with client.get(f"/clients/{world.a.org.id}/attachments/{attachment}") as download:
         assert download.status_code == 200
