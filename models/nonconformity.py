@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, TenantScoped, utcnow
 from models.ledger import Instrument, _in
+from models.traceability import CalibrationRecord
 
 CASE_STATES = ("open", "closed")
 #: How a case was opened: a failed record, a person's report, the institute's notice about a standard.
@@ -90,6 +91,12 @@ class NonconformityCase(TenantScoped, Base):
         foreign_keys=[instrument_id],
         primaryjoin="and_(Instrument.id == NonconformityCase.instrument_id, "
         "Instrument.org_id == NonconformityCase.org_id)",
+        viewonly=True,
+    )
+    record: Mapped[CalibrationRecord | None] = relationship(
+        foreign_keys=[record_id],
+        primaryjoin="and_(CalibrationRecord.id == NonconformityCase.record_id, "
+        "CalibrationRecord.org_id == NonconformityCase.org_id)",
         viewonly=True,
     )
 

@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.api import bp as api_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
+    from service.nonconformity.views import bp as nonconformity_bp
     from service.reminders.feed_views import bp as feed_bp
     from service.reminders.views import bp as reminders_bp
     from service.reminders.webhooks import bp as webhooks_bp
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
         ledger_bp,
         imports_bp,
         records_bp,
+        nonconformity_bp,
         tenancy_bp,
         reminders_bp,
         feed_bp,

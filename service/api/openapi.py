@@ -34,6 +34,7 @@ PATH_PARAMETERS = {
     "notification_id": "A message of your organisation's outbox.",
     "record_id": "A calibration or verification record of your organisation.",
     "attachment_id": "A file attached to a record of your organisation.",
+    "case_id": "A nonconformity case of your organisation.",
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -28,6 +28,7 @@ from service.ledger.dates import add_months, month_grid
 from service.ledger.status import DIRECT_TRANSITIONS, actions_for
 from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
 from service.ledger_io.template import import_template
+from service.nonconformity.queries import cases_of, current_use_limits
 from service.reminders.queries import reminders_for_instrument
 from service.scoping import parse_id
 from service.tenancy import operations as tenancy_ops
@@ -294,6 +295,8 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         today=today(),
         events=timeline(db(), who, "instrument", instrument.id),
         records=records_of(db(), who, instrument.id),
+        cases=cases_of(db(), who, instrument.id),
+        use_limits=current_use_limits(db(), instrument),
         requests=requests,
         decidable=_decidable(requests),
         actions=actions_for(instrument.status),

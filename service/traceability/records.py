@@ -33,6 +33,7 @@ from service.history.chain import append_event, records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import next_due_on
+from service.nonconformity import operations as nonconformity
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 from service.traceability import files
@@ -80,9 +81,13 @@ def record_result(
     actor.require("ledger.write")
     instrument = get_in_org(session, Instrument, instrument_id, actor)
     data = load_or_invalid(RecordIn(), payload)
+    last_good = nonconformity.last_good_result(session, instrument, data["performed_on"])
+    newest = instrument.last_done_on is None or data["performed_on"] >= instrument.last_done_on
     record = _new_record(session, actor, instrument, data, today, uploads, storage)
     changes = _apply_to_instrument(session, actor, instrument, record, today, "record.created", None)
     _remember_due_date(record, instrument, changes)
+    if newest:
+        _open_case_on_failure(session, actor, instrument, record, today, last_good)
     return record
 
 
@@ -105,6 +110,8 @@ def correct_record(
     reason = data.pop("correction_reason")
     instrument = get_in_org(session, Instrument, old.instrument_id, actor)
     was_applied = _is_applied(instrument, old)
+    last_good = nonconformity.last_good_result(session, instrument, data["performed_on"], exclude=old.id)
+    newest = was_applied or instrument.last_done_on is None or data["performed_on"] >= instrument.last_done_on
     record = _new_record(session, actor, instrument, data, today, uploads, storage, supersedes=old)
     old.superseded_by_id = record.id
     session.flush()
@@ -113,6 +120,8 @@ def correct_record(
         session, actor, instrument, record, today, "record.corrected", details, force=was_applied
     )
     _remember_due_date(record, instrument, changes)
+    if newest:
+        _open_case_on_failure(session, actor, instrument, record, today, last_good)
     return record
 
 
@@ -135,9 +144,28 @@ def confirm_record(
     details = {"record_id": record.id, "confirmation": record.confirmation}
     if record.confirmation_note:
         details["reason"] = record.confirmation_note
-    update = {"conclusion": record.conclusion} if _is_applied(instrument, record) else {}
+    applied = _is_applied(instrument, record)
+    update = {"conclusion": record.conclusion} if applied else {}
     ledger_ops.apply_change(session, actor, instrument, update, today, "record.confirmed", details)
+    if applied:
+        last_good = nonconformity.last_good_result(
+            session, instrument, record.performed_on, exclude=record.id
+        )
+        _open_case_on_failure(session, actor, instrument, record, today, last_good)
     return record
+
+
+def _open_case_on_failure(
+    session: Session,
+    actor: Actor,
+    instrument: Instrument,
+    record: CalibrationRecord,
+    today: date,
+    last_good: date | None,
+) -> None:
+    """Open the nonconformity case a failure calls for (not for an older result entered late)."""
+    if nonconformity.is_failure(record, record.readings):
+        nonconformity.open_for_failure(session, actor, instrument, record, today, last_good)
 
 
 def _confirm(record: CalibrationRecord, actor: Actor, data: Mapping) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from service.auth.operations import create_api_token
+from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger_io import jobs as import_jobs
+from service.nonconformity import operations as nonconformity
 from tests.conftest import login
 from tests.factories import make_record
 from tests.reminders import make_notification
@@ -72,8 +74,12 @@ def _own_values(app, world, db_session):
     api_token, token = create_api_token(db_session, a.actor("admin"), "junk")
     upload = import_jobs.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
     notification = make_notification(db_session, a.admin, state="dead")
+    case = nonconformity.open_case(
+        db_session, a.actor(), a.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
+    )
     db_session.commit()
     return {
+        "case_id": case.id,
         "import_id": upload.id,
         "notification_id": notification.id,
         "record_id": record.id,

@@ -21,6 +21,7 @@ from service.clock import now_utc, today_in
 from service.config import Config
 from service.ledger import operations as ledger_ops
 from service.ledger_io import jobs as import_jobs
+from service.nonconformity import operations as nonconformity
 from service.tenancy import operations as tenancy_ops
 from tests.conftest import login
 from tests.factories import PASSWORD, make_instrument, make_org, make_record
@@ -83,8 +84,12 @@ def foreign(app, world, db_session):
     link = tenancy_ops.link_client(db_session, other_institute.id, b.org.id)
     upload = import_jobs.upload(db_session, b.actor(), "管理编号,器具名称\nB-9,压力表\n".encode(), "b.csv")
     notification = make_notification(db_session, b.admin, state="dead")
+    case = nonconformity.open_case(
+        db_session, b.actor(), b.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
+    )
     db_session.commit()
     return {
+        "case_id": case.id,
         "import_id": upload.id,
         "notification_id": notification.id,
         "record_id": record.id,
@@ -271,6 +276,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "notification_id": 1,
         "record_id": 1,
         "attachment_id": 1,
+        "case_id": 1,
         "window": "30",
         "token": "x",
     }
