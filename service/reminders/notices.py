@@ -14,9 +14,17 @@ from service.reminders.outbox import e164, idempotency_key, outbox_row
 
 
 def notice_row(
-    org_id: int, user: User, channel: str, kind: str, rendered: Rendered, day: date, now: datetime, key: str
+    org_id: int,
+    user: User,
+    channel: str,
+    kind: str,
+    rendered: Rendered,
+    day: date,
+    now: datetime,
+    key: str,
+    send_at: datetime | None = None,
 ) -> dict:
-    """Return an outbox row for a notice to ``user`` on ``channel``, due at once."""
+    """Return an outbox row for a notice to ``user`` on ``channel``, due at ``send_at`` (default: at once)."""
     return outbox_row(
         org_id=org_id,
         kind=kind,
@@ -28,7 +36,7 @@ def notice_row(
         key=key,
         day=day,
         now=now,
-        send_at=now,
+        send_at=send_at or now,
     )
 
 

@@ -32,6 +32,7 @@ from models import (
 from models.ledger import RECALLED_STATUSES
 from service.bulk import insert_ignoring_conflicts
 from service.db import allow_all_tenants, unit_of_work
+from service.nonconformity.reminders import cases_to_remind, write_case_reminders
 from service.reminders.messages import Digest, DigestItem, render_digest
 from service.reminders.outbox import e164, idempotency_key, outbox_row
 from service.reminders.policy import get_policy, ladder_of, window_of
@@ -243,10 +244,10 @@ def plan_day(
     policy = get_policy(session, org.id)
     ladder = ladder_of(policy)
     dues = find_due(session, org.id, ladder, first_day, day)
-    messages = 0
+    open_cases = cases_to_remind(session, org.id, first_day, day, ladder.overdue_every)
+    send_at = next_send_time(window_of(policy), now.astimezone(ZoneInfo(org.timezone)))
+    messages = write_case_reminders(session, org, open_cases, day, now, send_at, base_url)
     if dues:
-        zone = ZoneInfo(org.timezone)
-        send_at = next_send_time(window_of(policy), now.astimezone(zone))
         departments = dict(
             session.execute(select(Department.id, Department.name).where(Department.org_id == org.id)).all()
         )
@@ -257,7 +258,7 @@ def plan_day(
                     f"robot:{channel}", DEFAULT_LOCALE, None, None, {channel: ROBOT_NAMES[channel]}
                 )
                 told[robot.key] = (robot, list(dues))
-        messages = _write_digests(session, org, day, now, send_at, base_url, told, departments)
+        messages += _write_digests(session, org, day, now, send_at, base_url, told, departments)
     session.execute(
         ReminderRun.__table__.update()
         .where(ReminderRun.org_id == org.id, ReminderRun.local_day == day)
