@@ -49,6 +49,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     departments,
     imports,
     instruments,
+    intervals,
     nonconformity,
     openapi,
     organisation,

@@ -9,10 +9,11 @@ from flask import current_app, jsonify, request
 from service.api import bp
 from service.api.helpers import json_body
 from service.ledger.queries import get_instrument
-from service.traceability import queries, records
+from service.ledger_io.exporter import XLSX_MIMETYPE
+from service.traceability import audit_export, queries, records
 from service.traceability.schemas import AttachmentOut, RecordOut
 from service.web.context import actor, db, today
-from service.web.downloads import send_attachment
+from service.web.downloads import send_attachment, send_download, spooled
 
 
 def storage() -> Path:
@@ -43,6 +44,30 @@ def instrument_records(instrument_id: int):
         404: NotFound
     """
     return jsonify({"items": [_out(r) for r in queries.records_of(db(), actor(), instrument_id)]})
+
+
+@bp.get("/instruments/<int:instrument_id>/history.xlsx")
+def instrument_history_xlsx(instrument_id: int):
+    """Download an instrument's complete history for auditors, as xlsx in the user's language.
+
+    Sheets: the instrument (with who exported it and whether the firm's history verifies), its
+    records (corrected ones too), readings, standards used, attachments (with SHA-256),
+    nonconformity cases, and the history events with their hashes.
+
+    ---
+    get:
+      tags: [records]
+      parameters: [instrument_id]
+      responses:
+        200:
+          content:
+            application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {}
+        404: NotFound
+    """
+    who, day = actor(), today()
+    filename, fallback = audit_export.history_filenames(db(), who, instrument_id, day)  # 404 first
+    spool = spooled(lambda out: audit_export.write_instrument_history(db(), who, instrument_id, out, day))
+    return send_download(spool, filename, fallback, XLSX_MIMETYPE)
 
 
 @bp.post("/instruments/<int:instrument_id>/records")

@@ -32,6 +32,8 @@ from service.nonconformity.queries import cases_of, current_use_limits
 from service.reminders.queries import reminders_for_instrument
 from service.scoping import parse_id
 from service.tenancy import operations as tenancy_ops
+from service.traceability import audit_export
+from service.traceability.interval_review import review as review_interval
 from service.traceability.queries import records_of
 from service.web.context import actor, bind_actor, db, today
 from service.web.downloads import send_download, spooled
@@ -296,6 +298,7 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         events=timeline(db(), who, "instrument", instrument.id),
         records=records_of(db(), who, instrument.id),
         cases=cases_of(db(), who, instrument.id),
+        interval=review_interval(db(), who, instrument.id),
         use_limits=current_use_limits(db(), instrument),
         requests=requests,
         decidable=_decidable(requests),
@@ -305,6 +308,18 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         client=_client_org(client_id),
         client_id=client_id,
     )
+
+
+@bp.get("/instruments/<int:instrument_id>/history.xlsx")
+@bp.get("/clients/<int:client_id>/instruments/<int:instrument_id>/history.xlsx")
+@login_required
+def history_xlsx(instrument_id: int, client_id: int | None = None):
+    """Download an instrument's complete history for auditors (xlsx)."""
+    _enter_client(client_id)
+    who, day = actor(), today()
+    filename, fallback = audit_export.history_filenames(db(), who, instrument_id, day)  # 404 before writing
+    spool = spooled(lambda out: audit_export.write_instrument_history(db(), who, instrument_id, out, day))
+    return send_download(spool, filename, fallback, XLSX_MIMETYPE)
 
 
 @bp.post("/instruments/bulk")

@@ -18,7 +18,7 @@ from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES,
 from service.errors import DomainError, Invalid
 from service.ledger.queries import get_instrument
 from service.tenancy import operations as tenancy_ops
-from service.traceability import queries, records
+from service.traceability import interval_review, queries, records
 from service.web.context import actor, bind_actor, db, today
 from service.web.downloads import send_attachment
 from service.web.forms import flash_failure, form_error_page
@@ -251,3 +251,22 @@ def download(attachment_id: int, client_id: int | None = None):
     _enter_client(client_id)
     attachment = queries.get_attachment(db(), actor(), attachment_id)
     return send_attachment(attachment, storage(), inline=request.args.get("inline") == "1")
+
+
+@bp.post("/instruments/<int:instrument_id>/interval-review")
+@login_required
+def decide_interval(instrument_id: int):
+    """Accept or reject the interval the review suggests; the history records the decision."""
+    values = {k: v for k, v in request.form.items() if k in ("decision", "suggested_months", "reason") and v}
+    try:
+        suggestion = interval_review.decide(db(), actor(), instrument_id, values, today())
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
+    if values.get("decision") == "accept":
+        flash(
+            gettext("Interval changed to %(months)s months.", months=suggestion.suggested_months), "success"
+        )
+    else:
+        flash(gettext("Suggestion rejected; the interval stays."), "success")
+    return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)

@@ -1,0 +1,101 @@
+"""Interval review of one instrument: its as-found history in, a suggestion out, a person decides.
+
+The rule itself is in :mod:`service.traceability.intervals`; this module reads the history from
+the instrument's records and writes the decision into its history. Accepting changes the
+interval (and so the next due date); rejecting changes nothing but is recorded with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from marshmallow import ValidationError, fields, validates_schema
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import CalibrationRecord, Instrument
+from service.actors import Actor
+from service.errors import Conflict
+from service.history.chain import records_history
+from service.i18n import N_
+from service.ledger import operations as ledger_ops
+from service.schemas import Choice, StrictSchema, Text, load_or_invalid
+from service.scoping import get_in_org
+from service.traceability.intervals import AsFound, Suggestion, suggest_interval
+from service.traceability.records import RENEWING_KINDS
+
+
+class IntervalDecisionIn(StrictSchema):
+    """Accept or reject the suggestion shown (``suggested_months`` guards against a stale page)."""
+
+    decision = Choice(("accept", "reject"), required=True)
+    suggested_months = fields.Integer(required=True)
+    reason = Text(1000)
+
+    @validates_schema
+    def _rejection_says_why(self, data, **_kwargs):
+        if data.get("decision") == "reject" and not data.get("reason"):
+            raise ValidationError(N_("Say why the suggestion is rejected."), "reason")
+
+
+def as_found_history(records) -> list[AsFound]:
+    """Return each record's as-found verdict and how close its worst point came to the MPE."""
+    history = []
+    for record in records:
+        points = [r for r in record.readings if r.phase == "as_found"]
+        verdicts = [r.within_tolerance for r in points if r.within_tolerance is not None]
+        ratios = [abs(r.error) / r.mpe for r in points if r.error is not None and r.mpe]
+        history.append(
+            AsFound(
+                record.performed_on,
+                all(verdicts) if verdicts else None,
+                float(max(ratios)) if ratios else None,
+            )
+        )
+    return history
+
+
+def review(session: Session, actor: Actor, instrument_id: int) -> Suggestion:
+    """Suggest an interval for the instrument from its current verification and calibration records."""
+    instrument = get_in_org(session, Instrument, instrument_id, actor)
+    records = session.scalars(
+        select(CalibrationRecord)
+        .where(
+            CalibrationRecord.org_id == actor.org_id,
+            CalibrationRecord.instrument_id == instrument.id,
+            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.kind.in_(RENEWING_KINDS),
+        )
+        .options(selectinload(CalibrationRecord.readings))
+        .order_by(CalibrationRecord.performed_on)
+    )
+    return suggest_interval(
+        as_found_history(records), instrument.interval_months, is_mandatory=instrument.is_mandatory
+    )
+
+
+@records_history
+def decide(session: Session, actor: Actor, instrument_id: int, payload: Mapping, today: date) -> Suggestion:
+    """Accept or reject the current suggestion; either way the history says so, with the reasons."""
+    actor.require("ledger.write")
+    instrument = get_in_org(session, Instrument, instrument_id, actor)
+    data = load_or_invalid(IntervalDecisionIn(), payload)
+    suggestion = review(session, actor, instrument_id)
+    if suggestion.direction == "keep":
+        raise Conflict(N_("There is no interval change to decide: the review suggests keeping it."))
+    if data["suggested_months"] != suggestion.suggested_months:
+        raise Conflict(N_("The suggestion has changed since the page was shown; review it again."))
+    details = {
+        "current_months": suggestion.current_months,
+        "suggested_months": suggestion.suggested_months,
+        "reasons": [reason.message.render() for reason in suggestion.reasons],
+    }
+    if data.get("reason"):
+        details["reason"] = data["reason"]
+    if data["decision"] == "accept":
+        update = {"interval_months": suggestion.suggested_months}
+        ledger_ops.apply_change(session, actor, instrument, update, today, "interval.accepted", details)
+    else:
+        ledger_ops.apply_change(session, actor, instrument, {}, today, "interval.rejected", details)
+    return suggestion

@@ -1,0 +1,83 @@
+"""Interval review wired to the history: the suggestion from the records, accept and reject."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from models import Event, Instrument
+from service.traceability import interval_review, records
+from tests import factories
+from tests.conftest import login
+from tests.integration.test_api import API, auth
+
+TODAY = date(2026, 11, 24)
+
+
+def _with_history(db_session, tenant, errors: list[str]) -> Instrument:
+    """An instrument verified once a year with the given as-found errors (MPE 0.016)."""
+    instrument = factories.make_instrument(db_session, tenant.actor(), TODAY, interval_months=12)
+    for year, error in zip(range(2026 - len(errors) + 1, 2027), errors, strict=True):
+        reading = {"phase": "as_found", "nominal": "1.0", "error": error, "mpe": "0.016"}
+        payload = {
+            "kind": "verification",
+            "performed_on": f"{year}-03-01",
+            "conclusion": "pass",
+            "readings": [reading],
+        }
+        records.record_result(db_session, tenant.actor(), instrument.id, payload, TODAY)
+    db_session.commit()
+    return instrument
+
+
+def test_an_out_of_tolerance_as_found_suggests_shortening(db_session, world):
+    instrument = _with_history(db_session, world.a, ["0.002", "0.030"])
+    suggestion = interval_review.review(db_session, world.a.actor(), instrument.id)
+    assert (suggestion.direction, suggestion.suggested_months) == ("shorten", 6)
+
+
+def test_accepting_changes_the_interval_and_the_history_says_why(client, db_session, world):
+    instrument = _with_history(db_session, world.a, ["0.002", "0.003", "0.001"])
+    headers = auth(db_session, world.a.metrology)
+    shown = client.get(f"{API}/instruments/{instrument.id}/interval-review", headers=headers).json
+    assert (shown["direction"], shown["suggested_months"]) == ("lengthen", 18)
+    stale = client.post(
+        f"{API}/instruments/{instrument.id}/interval-review",
+        headers=headers,
+        json={"decision": "accept", "suggested_months": 24},
+    )
+    assert stale.status_code == 409
+    accepted = client.post(
+        f"{API}/instruments/{instrument.id}/interval-review",
+        headers=headers,
+        json={"decision": "accept", "suggested_months": 18},
+    )
+    assert accepted.status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Instrument, instrument.id).interval_months == 18
+    event = db_session.scalar(select(Event).where(Event.kind == "interval.accepted"))
+    assert event.data["changes"]["interval_months"] == [12, 18]
+    assert event.data["reasons"]
+    after = client.get(f"{API}/instruments/{instrument.id}/interval-review", headers=headers).json
+    assert after["current_months"] == 18
+
+
+def test_rejecting_needs_a_reason_and_changes_nothing(client, db_session, world):
+    instrument = _with_history(db_session, world.a, ["0.002", "0.030"])
+    login(client, world.a.metrology)
+    page = client.get(f"/instruments/{instrument.id}")
+    assert 'data-direction="shorten"' in page.text
+    client.post(
+        f"/instruments/{instrument.id}/interval-review", data={"decision": "reject", "suggested_months": "6"}
+    )
+    assert db_session.scalar(select(Event).where(Event.kind == "interval.rejected")) is None
+    response = client.post(
+        f"/instruments/{instrument.id}/interval-review",
+        data={"decision": "reject", "suggested_months": "6", "reason": "已更换传感器"},
+    )
+    assert response.status_code == 303
+    event = db_session.scalar(select(Event).where(Event.kind == "interval.rejected"))
+    assert event.data["reason"] == "已更换传感器"
+    db_session.expire_all()
+    assert db_session.get(Instrument, instrument.id).interval_months == 12
