@@ -2,7 +2,7 @@ import json
 
 from sqlalchemy import select, update
 
-from models import Event, NotificationItem, Organization, ReminderPolicy, User
+from models import Event, NonconformityCase, NotificationItem, Organization, ReminderPolicy, User
 
 
 def _run(app, *args):
@@ -117,3 +117,60 @@ def test_demo_loads_once(app, db_session):
     again = _run(app, "demo")
     assert again.exit_code == 0
     assert "already" in again.output
+
+
+def test_history_verify_covers_the_traceability_events(app, world, db_session):
+    """Records, corrections, confirmations, files, cases and interval decisions all join the chain."""
+    from datetime import date
+
+    from service.nonconformity import operations as nonconformity
+    from service.traceability import records
+    from tests.factories import make_record
+
+    tenant, today = world.a, date(2026, 11, 24)
+    storage = app.config["CALRECALL"].attachments_dir
+    record = make_record(
+        db_session,
+        tenant.actor(),
+        tenant.instruments[0].id,
+        storage,
+        kind="calibration",
+        conclusion=None,
+        performed_on="2026-11-20",
+    )
+    records.confirm_record(
+        db_session, tenant.actor(), record.id, {"confirmation": "unfit"}, today
+    )  # opens a case
+    corrected = records.correct_record(
+        db_session,
+        tenant.actor(),
+        record.id,
+        {"kind": "calibration", "performed_on": "2026-11-20", "correction_reason": "x"},
+        today,
+    )
+    case = db_session.scalar(select(NonconformityCase).where(NonconformityCase.org_id == tenant.org.id))
+    nonconformity.assess(db_session, tenant.actor(), case.id, {"impact_assessment": "无"}, today)
+    nonconformity.close(db_session, tenant.actor("admin"), case.id, {"disposition": "scrap"}, today)
+    db_session.commit()
+    kinds = set(db_session.scalars(select(Event.kind).where(Event.org_id == tenant.org.id)))
+    assert {
+        "record.created",
+        "record.confirmed",
+        "record.corrected",
+        "nonconformity.opened",
+        "nonconformity.assessed",
+        "nonconformity.closed",
+    } <= kinds
+    assert corrected.supersedes_id == record.id
+    assert _run(app, "history", "verify", "--org", tenant.org.slug).exit_code == 0
+
+    # Alter one record event's data directly in the database: verify names it.
+    target = db_session.scalar(
+        select(Event).where(Event.org_id == tenant.org.id, Event.kind == "record.confirmed")
+    )
+    forged = {**target.data, "confirmation": "fit"}
+    db_session.execute(update(Event).where(Event.id == target.id).values(data=forged))
+    db_session.commit()
+    result = _run(app, "history", "verify", "--org", tenant.org.slug)
+    assert result.exit_code == 1
+    assert json.loads(result.output)["broken_seq"] == target.seq
