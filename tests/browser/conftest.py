@@ -72,6 +72,7 @@ def live_server(tmp_path_factory):
         email_backend="file",
         sms_backend="file",
         notify_file=str(folder / "notifications.jsonl"),
+        attachments_dir=str(folder / "attachments"),
         csrf_enabled=True,
     )
     app = create_app(config)
