@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.reminders.views import bp as reminders_bp
     from service.reminders.webhooks import bp as webhooks_bp
     from service.tenancy.views import bp as tenancy_bp
+    from service.traceability.standards_views import bp as standards_bp
     from service.traceability.views import bp as records_bp
     from service.web.auth import bp as auth_bp
     from service.web.main import bp as main_bp
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         ledger_bp,
         imports_bp,
         records_bp,
+        standards_bp,
         nonconformity_bp,
         tenancy_bp,
         reminders_bp,

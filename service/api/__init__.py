@@ -56,5 +56,6 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     records,
     reminders,
     requests,
+    standards,
     users,
 )

@@ -35,6 +35,7 @@ from service.tenancy import operations as tenancy_ops
 from service.traceability import audit_export
 from service.traceability.interval_review import review as review_interval
 from service.traceability.queries import records_of
+from service.traceability.standards_views import chain_context
 from service.web.context import actor, bind_actor, db, today
 from service.web.downloads import send_download, spooled
 from service.web.errors import error_response
@@ -299,6 +300,7 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         records=records_of(db(), who, instrument.id),
         cases=cases_of(db(), who, instrument.id),
         interval=review_interval(db(), who, instrument.id),
+        **chain_context(db(), who, instrument.id),
         use_limits=current_use_limits(db(), instrument),
         requests=requests,
         decidable=_decidable(requests),

@@ -133,6 +133,7 @@ EVENT_NAMES = {
     "nonconformity.closed": _l("Nonconformity case closed"),
     "interval.accepted": _l("Interval change accepted"),
     "interval.rejected": _l("Interval change rejected"),
+    "standard.out_of_tolerance": _l("Standard found out of tolerance; clients told"),
 }
 CHANNEL_NAMES = {
     "sms": _l("SMS"),
@@ -157,6 +158,8 @@ MESSAGE_KIND_NAMES = {
     "due_digest": _l("Due-date digest"),
     "test": _l("Test message"),
     "sms_ceiling": _l("SMS limit notice"),
+    "open_cases": _l("Open nonconformity cases"),
+    "standard_notice": _l("Notice about a laboratory's standard"),
 }
 NAMES = {
     "channel": CHANNEL_NAMES,

@@ -82,3 +82,59 @@ def test_notices(app, locale):
         )
     assert_snapshot(f"reminders/test.{locale}.txt", f"{test.subject}\n\n{test.body}")
     assert_snapshot(f"reminders/sms_ceiling.{locale}.txt", f"{ceiling.subject}\n\n{ceiling.body}")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_standard_notice(app, locale):
+    # The institute's notice to a client firm about a standard found out of tolerance (email and in-app).
+    with app.test_request_context():
+        notice = render_notice(
+            "standard_notice",
+            "email",
+            locale,
+            institute="河南省计量测试科学研究院",
+            org_name="郑州精工机械有限公司",
+            standard_no="BZ-S01",
+            standard_name="精密压力表",
+            since=date(2025, 1, 10),
+            reason="期间核查发现 10 MPa 点超差",
+            items=[
+                {
+                    "management_no": "YL-0001",
+                    "name": "一般压力表",
+                    "dates": "2025-03-01",
+                    "link": "https://ledger.example.cn/instruments/17",
+                },
+                {
+                    "management_no": "YL-0002",
+                    "name": "压力表 <带电接点> & 表座",
+                    "dates": "2025-03-01, 2025-08-15",
+                    "link": "https://ledger.example.cn/instruments/18",
+                },
+            ],
+        )
+        every_use = render_notice(
+            "standard_notice",
+            "in_app",
+            locale,
+            institute="河南省计量测试科学研究院",
+            org_name="郑州精工机械有限公司",
+            standard_no="BZ-S01",
+            standard_name="精密压力表",
+            since=None,
+            reason="送检发现示值超差",
+            items=[
+                {
+                    "management_no": "YL-0001",
+                    "name": "一般压力表",
+                    "dates": "2024-12-01",
+                    "link": "https://ledger.example.cn/instruments/17",
+                }
+            ],
+        )
+    assert_snapshot(f"reminders/standard_notice.{locale}.txt", f"{notice.subject}\n\n{notice.body}")
+    assert_snapshot(
+        f"reminders/standard_notice.every_use.{locale}.txt", f"{every_use.subject}\n\n{every_use.body}"
+    )
+    # Names are kept as typed: plain text, never HTML-escaped.
+    assert "压力表 <带电接点> & 表座" in notice.body
