@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.reminders.views import bp as reminders_bp
     from service.reminders.webhooks import bp as webhooks_bp
     from service.tenancy.views import bp as tenancy_bp
+    from service.traceability.check_views import bp as check_bp
     from service.traceability.standards_views import bp as standards_bp
     from service.traceability.views import bp as records_bp
     from service.web.auth import bp as auth_bp
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
         ledger_bp,
         imports_bp,
         records_bp,
+        check_bp,
         standards_bp,
         nonconformity_bp,
         tenancy_bp,

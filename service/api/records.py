@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, jsonify, request
+from flask_babel import gettext
 
 from service.api import bp
 from service.api.helpers import json_body
 from service.ledger.queries import get_instrument
 from service.ledger_io.exporter import XLSX_MIMETYPE
-from service.traceability import audit_export, queries, records
+from service.traceability import audit_export, labels, queries, records
 from service.traceability.schemas import AttachmentOut, RecordOut
 from service.web.context import actor, db, today
 from service.web.downloads import send_attachment, send_download, spooled
+from service.web.templating import name_of
 
 
 def storage() -> Path:
@@ -22,7 +24,7 @@ def storage() -> Path:
 
 
 def _out(record) -> dict:
-    return RecordOut().dump(record)
+    return RecordOut(base_url=current_app.config["CALRECALL"].base_url).dump(record)
 
 
 @bp.get("/instruments/<int:instrument_id>/records")
@@ -113,6 +115,35 @@ def get_record(record_id: int):
         404: NotFound
     """
     return jsonify(_out(queries.get_record(db(), actor(), record_id)))
+
+
+@bp.get("/records/<int:record_id>/label.svg")
+def record_label_svg(record_id: int):
+    """Return the record's QR label (60 × 40 mm) as SVG, in your language, for label printers.
+
+    The code opens the record's public certificate check (``check_url``). Only a verification,
+    calibration or self-check carries a label: an intermediate check is a 409.
+
+    ---
+    get:
+      tags: [records]
+      parameters: [record_id]
+      responses:
+        200:
+          content:
+            image/svg+xml: {}
+        404: NotFound
+        409: Conflict
+    """
+    label = labels.record_label(db(), actor(), record_id, today(), current_app.config["CALRECALL"].base_url)
+    svg = labels.label_svg(label, gettext, name_of("label", label.colour))
+    response = current_app.response_class(svg, mimetype="image/svg+xml")
+    response.headers.set("Content-Disposition", "inline", filename=f"label-{record_id}.svg")
+    # Nothing in the label runs or loads anything; say so, should a browser open it from our origin.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
+    return response
 
 
 @bp.post("/records/<int:record_id>/corrections")

@@ -195,6 +195,26 @@ class RecordOut(StrictSchema):
     readings = fields.List(fields.Nested(ReadingOut))
     standards = fields.List(fields.Nested(StandardOut))
     attachments = fields.List(fields.Nested(AttachmentOut))
+    check_url = fields.Method(
+        "_check_url",
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "uri",
+            "description": "The public certificate-check page the record's QR label opens (no sign-in).",
+        },
+    )
+
+    def __init__(self, *, base_url: str = "", **kwargs):
+        super().__init__(**kwargs)
+        #: The site's public address, so that ``check_url`` is absolute.
+        self.base_url = base_url
+
+    def _check_url(self, record) -> str | None:
+        # Imported here: the labels module reads records, whose operations import these schemas.
+        from service.traceability.labels import check_url
+
+        return check_url(self.base_url, record.check_token) if record.check_token else None
 
 
 class AttachmentUploadIn(StrictSchema):

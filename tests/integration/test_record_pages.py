@@ -62,6 +62,7 @@ def test_recording_through_the_form_moves_the_instrument(client, db_session, wor
     assert "JD2026-00451" in page.text
     assert "CNAS L0001" in page.text
     assert "data-expired" in page.text  # the standard had run out on 2026-10-01
+    assert f'href="/records/{record.id}/label"' in page.text
     with client.get(f"/attachments/{record.attachments[0].id}") as download:
         assert download.data.startswith(b"%PDF")
     shown = client.get(f"/instruments/{instrument.id}").text

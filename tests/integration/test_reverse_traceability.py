@@ -308,7 +308,7 @@ def test_sending_from_the_page_sends_once(client, db_session, world, recall):
     assert client.post(path, data={"since": "2025-01-10", "reason": "期间核查超差"}).status_code == 303
     assert len(_notices(db_session)) == 8
     page = client.get(response.headers["Location"])
-    assert "nothing was sent again" in page.text
+    assert "未重复发送" in page.text  # "nothing was sent again", in the default language
     # Without a reason nothing is sent, and the page says why.
     assert client.post(path, data={"since": "2024-11-01", "reason": ""}).status_code == 303
     assert len(_notices(db_session)) == 8
