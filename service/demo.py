@@ -20,6 +20,7 @@ from service.ledger.dates import add_months
 from service.reminders import policy as reminder_policy
 from service.tenancy import operations as tenancy_ops
 from service.tenancy.validation import credit_code_check_char
+from service.traceability import records
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -264,4 +265,146 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
             ledger_ops.update_instrument(
                 session, metrology, instrument.id, {"status": "out_for_calibration"}, today, partial=True
             )
+        if org.slug.endswith("a"):
+            _traceability(session, institute, metrology, created[20:], today)
     return True, logins
+
+
+def _first(instruments, name: str, skip: int = 0):
+    return [i for i in instruments if i.name == name][skip]
+
+
+def _traceability(
+    session: Session, institute: Organization, engineer: Actor, instruments, today: date
+) -> None:
+    """Records that show each part of the traceability history on firm A's ledger.
+
+    A working standard of the firm's metrology room verified by the institute twice (the first
+    certificate ran out before the second visit), gauges self-checked against it (one while its
+    certificate had run out: a red link in the chain), a failed gauge with its open nonconformity
+    case, a calibration awaiting its confirmation, and a caliper whose steady history suggests a
+    longer interval.
+    """
+    day = lambda months, days=0: (add_months(today, months) + timedelta(days=days)).isoformat()  # noqa: E731
+    standard = _first(instruments, "精密压力表")
+    piston = {
+        "name": "活塞式压力计 YS-60",
+        "certificate_no": "国计压2025-0127",
+        "lab_name": "中国计量科学研究院",
+    }
+    for performed, certificate in ((day(-14), "JD2025-00311"), (day(0, -20), "JD2026-01877")):
+        records.record_result(
+            session,
+            engineer,
+            standard.id,
+            {
+                "kind": "verification",
+                "performed_on": performed,
+                "lab_org_id": institute.id,
+                "certificate_no": certificate,
+                "certificate_type": "verification_certificate",
+                "conclusion": "pass",
+                "performed_by": "郭志强",
+                "temperature": "20.2 ℃",
+                "humidity": "48 %RH",
+                "standards": [{**piston, "valid_until": day(6)}],
+            },
+            today,
+        )
+    # Transmitters (not 强检) are self-checked against the standard; a mandatory gauge is verified.
+    gauges = [_first(instruments, "压力变送器", n) for n in range(2)] + [_first(instruments, "一般压力表")]
+    point = {"phase": "as_found", "point": "1.0 MPa", "unit": "MPa", "nominal": "1.0", "mpe": "0.016"}
+    for gauge, performed, reading in ((gauges[0], day(0, -10), "1.004"), (gauges[1], day(0, -45), "1.006")):
+        records.record_result(
+            session,
+            engineer,
+            gauge.id,
+            {
+                "kind": "self_check",
+                "performed_on": performed,
+                "certificate_type": "internal_record",
+                "certificate_no": f"ZJ-{performed}",
+                "conclusion": "pass",
+                "performed_by": engineer.name,
+                "readings": [{**point, "reading": reading}],
+                "standards": [{"management_no": standard.management_no}],
+            },
+            today,
+        )
+    records.record_result(
+        session,
+        engineer,
+        gauges[2].id,
+        {
+            "kind": "verification",
+            "performed_on": today.isoformat(),  # newer than the ledger's date: the case opens
+            "lab_org_id": institute.id,
+            "certificate_no": f"JT{today.year}-00042",
+            "certificate_type": "verification_notice",
+            "conclusion": "fail",
+            "performed_by": "郭志强",
+            "readings": [{**point, "reading": "1.041"}],
+            "notes": "示值误差超差，回程误差超差",
+        },
+        today,
+    )
+    balance = _first(instruments, "电子天平")
+    records.record_result(
+        session,
+        engineer,
+        balance.id,
+        {
+            "kind": "calibration",
+            "performed_on": day(0, -5),
+            "lab_name": "郑州市计量技术研究所",
+            "lab_cnas_no": "CNAS L1234",
+            "certificate_no": f"JZ{today.year}-07731",
+            "certificate_type": "calibration_certificate",
+            "uncertainty": "U = 0.2 mg, k = 2",
+            "readings": [
+                {
+                    "phase": "as_found",
+                    "point": "100 g",
+                    "unit": "g",
+                    "nominal": "100",
+                    "reading": "100.0003",
+                    "mpe": "0.0005",
+                },
+                {
+                    "phase": "as_found",
+                    "point": "200 g",
+                    "unit": "g",
+                    "nominal": "200",
+                    "reading": "200.0004",
+                    "mpe": "0.0010",
+                },
+            ],
+        },
+        today,
+    )
+    caliper = _first(instruments, "游标卡尺")
+    for years_ago in (3, 2, 1):
+        records.record_result(
+            session,
+            engineer,
+            caliper.id,
+            {
+                "kind": "calibration",
+                "performed_on": day(-12 * years_ago, 3),
+                "lab_name": "郑州市计量技术研究所",
+                "certificate_no": f"JZ{today.year - years_ago}-0{years_ago}115",
+                "certificate_type": "calibration_certificate",
+                "confirmation": "fit",
+                "readings": [
+                    {
+                        "phase": "as_found",
+                        "point": "100 mm",
+                        "unit": "mm",
+                        "nominal": "100",
+                        "reading": "100.004",
+                        "mpe": "0.02",
+                    }
+                ],
+            },
+            today,
+        )

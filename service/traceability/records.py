@@ -203,6 +203,8 @@ def _new_record(
     )
     if lab is not None and not record.lab_name:
         record.lab_name = lab.name
+    elif record.kind == "self_check" and not record.lab_name:
+        record.lab_name = session.get(Organization, actor.org_id).name  # the firm checked it itself
     if data.get("confirmation"):
         _confirm(record, actor, data)
     session.add(record)
@@ -316,10 +318,19 @@ def _store_uploads(uploads: Iterable[Upload], storage: Path | None) -> list[file
     return stored
 
 
+def renews(instrument: Instrument, kind: str) -> bool:
+    """Whether work of ``kind`` renews the instrument's validity.
+
+    Mandatory instruments (强检) are renewed only by a verification of a legal metrology
+    institution: their self-checks and calibrations are recorded but leave the due date alone.
+    """
+    return kind in RENEWING_KINDS and (kind == "verification" or not instrument.is_mandatory)
+
+
 def _is_applied(instrument: Instrument, record: CalibrationRecord) -> bool:
     """Whether the instrument's dates and certificate are this record's."""
     return (
-        record.kind in RENEWING_KINDS
+        renews(instrument, record.kind)
         and instrument.last_done_on == record.performed_on
         and instrument.certificate_no == record.certificate_no
     )
@@ -346,7 +357,7 @@ def _apply_to_instrument(
     }
     update: dict = {}
     newest = instrument.last_done_on is None or record.performed_on >= instrument.last_done_on
-    if record.kind in RENEWING_KINDS and (newest or force):
+    if renews(instrument, record.kind) and (newest or force):
         update = {
             "last_done_on": record.performed_on,
             "valid_until": record.valid_until,
@@ -366,7 +377,7 @@ def _remember_due_date(record: CalibrationRecord, instrument: Instrument, change
     """Keep on the record the due date it gives (for the chain of standards and interval reviews)."""
     if "last_done_on" in changes or _is_applied(instrument, record):
         record.next_due_on = instrument.next_due_on
-    elif record.kind in RENEWING_KINDS:
+    elif renews(instrument, record.kind):
         record.next_due_on = next_due_on(record.performed_on, instrument.interval_months, record.valid_until)
 
 

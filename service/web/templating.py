@@ -194,6 +194,21 @@ def name_of(kind: str, code) -> str:
     return str(NAMES[kind].get(code, code))
 
 
+#: Ledger columns whose values are codes of a code list of the same name.
+CODED_FIELDS = ("status", "conclusion", "certificate_type", "control_method", "mandatory_use", "abc_class")
+
+
+def value_of(field: str, value) -> str:
+    """Return a history value of ``field`` as a reader sees it: code names, yes/no, — for nothing."""
+    if value is None or value == "":
+        return "—"
+    if field in CODED_FIELDS:
+        return name_of(field, value)
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    return str(value)
+
+
 def options_for(kind: str, allowed=None) -> list[tuple[str, str]]:
     """Return ``(code, display name)`` pairs of a code list, optionally only the ``allowed`` codes."""
     return [(code, str(name)) for code, name in NAMES[kind].items() if allowed is None or code in allowed]
@@ -220,6 +235,7 @@ def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
     app.jinja_env.globals.update(
         name_of=name_of,
+        value_of=value_of,
         options_for=options_for,
         url_with=url_with,
         region_name=region_name,

@@ -156,3 +156,11 @@ def test_viewers_read_but_do_not_record_and_the_institute_reads_through_its_link
     with client.get(f"/clients/{world.a.org.id}/attachments/{attachment}") as download:
         assert download.status_code == 200
     assert client.get(f"/records/{record.id}").status_code == 404  # not the institute's own record
+
+
+def test_the_timeline_names_coded_values(client, db_session, world):
+    instrument = world.a.instruments[0]
+    login(client, world.a.metrology)
+    _post(client, f"/instruments/{instrument.id}/records/new", FORM)
+    page = client.get(f"/instruments/{instrument.id}").text
+    assert "verification_certificate" not in page.split('class="timeline"')[1]

@@ -310,3 +310,19 @@ def test_the_linked_institute_can_be_named_as_the_lab(db_session, world):
         records.record_result(
             db_session, world.b.actor(), other.id, _verification(lab_org_id=world.institute.id), TODAY
         )
+
+
+def test_a_mandatory_instrument_is_renewed_only_by_a_verification(db_session, world):
+    instrument = _instrument(db_session, world.a, is_mandatory=True, mandatory_use="safety")
+    before = instrument.next_due_on
+    check = {"kind": "self_check", "performed_on": "2026-11-20", "conclusion": "pass"}
+    record = records.record_result(db_session, world.a.actor(), instrument.id, check, TODAY)
+    db_session.commit()
+    db_session.refresh(instrument)
+    assert (instrument.last_done_on, instrument.next_due_on) == (date(2025, 11, 20), before)
+    assert record.next_due_on is None
+    assert record.lab_name == world.a.org.name  # a self-check is the firm's own work
+    records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    db_session.commit()
+    db_session.refresh(instrument)
+    assert instrument.last_done_on == date(2026, 11, 20)
