@@ -1,0 +1,1 @@
+"""Visits: technicians, visit planning, client confirmation, on-site worksheets, service orders."""

@@ -1,0 +1,193 @@
+"""Visit planning (上门校准): batch each client's due instruments into as few visits as possible.
+
+A pure function over plain values, so that every rule is tested without a database:
+
+- Only instruments due on or before the horizon's last day are planned; one that cannot be
+  calibrated on site, or whose discipline no technician covers, is left unplaced with the reason.
+- A visit is dated on a working day, on or before the earliest due date it contains, as late as
+  the capacity allows (the client's instruments keep as much of their interval as possible);
+  only when no such day has room does it go after the due date, as early as possible.
+- A day's technicians must cover the disciplines of the visit's instruments, be at work (not a
+  day off), and stay within their daily capacity, counting what is already booked.
+- Clients are served in order of their earliest due date, small and medium-sized firms first
+  (中小企业绿色通道): when capacity is short, they get it.
+- When one day cannot take a client's whole batch, the day that takes the most (the earliest-due
+  instruments first) gets a visit and the rest is planned again, as another visit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from service.i18n import N_, Msg
+from service.reminders.rules import is_working_day
+
+
+@dataclass(frozen=True)
+class Item:
+    """An instrument due for calibration."""
+
+    instrument_id: int
+    due_on: date
+    discipline: str
+    on_site: bool = True
+
+
+@dataclass(frozen=True)
+class Client:
+    """A client firm with its due instruments."""
+
+    slug: str
+    items: tuple[Item, ...]
+    sme: bool = False
+
+
+@dataclass(frozen=True)
+class Technician:
+    """A technician: what they calibrate, how many instruments a day, and when they are away."""
+
+    id: int
+    name: str
+    disciplines: frozenset[str]
+    capacity: int
+    days_off: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A proposed visit to one client on one day."""
+
+    client: str
+    date: date
+    technicians: tuple[str, ...]
+    instrument_ids: tuple[int, ...]
+    earliest_due_on: date
+    #: Which technician takes which instrument.
+    assignments: Mapping[int, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def late(self) -> bool:
+        """Whether the visit comes after a due date it contains (no earlier day had room)."""
+        return self.date > self.earliest_due_on
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """An instrument the plan leaves out, and why."""
+
+    instrument_id: int
+    client: str
+    reason: Msg
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The proposed visits, by date, and what could not be placed."""
+
+    visits: tuple[Visit, ...]
+    unplaced: tuple[Unplaced, ...]
+
+
+def plan_visits(
+    clients: Iterable[Client],
+    technicians: Iterable[Technician],
+    start: date,
+    days: int,
+    *,
+    booked: Mapping[tuple[int, date], int] | None = None,
+    working_day: Callable[[date], bool] = is_working_day,
+) -> Plan:
+    """Propose visits for the ``days`` days from ``start``; ``booked`` is capacity already taken."""
+    staff = sorted(technicians, key=lambda t: t.id)
+    last = start + timedelta(days=days - 1)
+    calendar = [start + timedelta(days=n) for n in range(days) if working_day(start + timedelta(days=n))]
+    load: dict[tuple[int, date], int] = defaultdict(int, booked or {})
+    covered = {d for t in staff for d in t.disciplines}
+    visits: list[Visit] = []
+    unplaced: list[Unplaced] = []
+    batches = []
+    for client in clients:
+        due = [i for i in client.items if i.due_on <= last]
+        placeable = []
+        for item in due:
+            if not item.on_site:
+                unplaced.append(Unplaced(item.instrument_id, client.slug, N_("Not calibrated on site.")))
+            elif item.discipline not in covered:
+                reason = N_("No technician calibrates %(discipline)s.", discipline=item.discipline)
+                unplaced.append(Unplaced(item.instrument_id, client.slug, reason))
+            else:
+                placeable.append(item)
+        if placeable:
+            batches.append((client, sorted(placeable, key=lambda i: (i.due_on, i.instrument_id))))
+    batches.sort(key=lambda b: (not b[0].sme, b[1][0].due_on, b[0].slug))
+    for client, pending in batches:
+        while pending:
+            day, assignment = _best_day(pending, staff, calendar, load)
+            if day is None:
+                reason = N_(
+                    "No technician for its discipline has room in the %(days)s days planned.", days=days
+                )
+                unplaced.extend(Unplaced(i.instrument_id, client.slug, reason) for i in pending)
+                break
+            for tech_id in assignment.values():
+                load[(tech_id, day)] += 1
+            placed = [i for i in pending if i.instrument_id in assignment]
+            names = {t.id: t.name for t in staff}
+            visits.append(
+                Visit(
+                    client=client.slug,
+                    date=day,
+                    technicians=tuple(names[t] for t in sorted(set(assignment.values()))),
+                    instrument_ids=tuple(i.instrument_id for i in placed),
+                    earliest_due_on=placed[0].due_on,
+                    assignments=dict(assignment),
+                )
+            )
+            pending = [i for i in pending if i.instrument_id not in assignment]
+    visits.sort(key=lambda v: (v.date, v.client))
+    return Plan(tuple(visits), tuple(unplaced))
+
+
+def _best_day(
+    pending: list[Item], staff: list[Technician], calendar: list[date], load: Mapping
+) -> tuple[date | None, dict[int, int]]:
+    """Return the day for the next visit and its assignment (instrument → technician).
+
+    Days on or before the earliest due date are tried from the latest back; after it, from the
+    earliest on. The first day that takes every instrument wins; failing that, the day that takes
+    the most, preferring days before the due date.
+    """
+    earliest = pending[0].due_on
+    before = [d for d in reversed(calendar) if d <= earliest]
+    after = [d for d in calendar if d > earliest]
+    best: tuple[date | None, dict[int, int]] = (None, {})
+    for group in (before, after):
+        for day in group:
+            assignment = _assign(pending, staff, day, load)
+            if len(assignment) == len(pending):
+                return day, assignment
+            if len(assignment) > len(best[1]):
+                best = (day, assignment)
+        if best[0] is not None:
+            return best
+    return best
+
+
+def _assign(pending: list[Item], staff: list[Technician], day: date, load: Mapping) -> dict[int, int]:
+    """Give each instrument, earliest due first, to a technician at work that day with room for it.
+
+    Among those who can take it, the one whose disciplines are fewest goes first, keeping the
+    versatile technicians for the instruments only they can do.
+    """
+    room = {t.id: t.capacity - load.get((t.id, day), 0) for t in staff if day not in t.days_off}
+    assignment: dict[int, int] = {}
+    for item in pending:
+        able = [t for t in staff if room.get(t.id, 0) > 0 and item.discipline in t.disciplines]
+        if able:
+            chosen = min(able, key=lambda t: (len(t.disciplines), t.id))
+            room[chosen.id] -= 1
+            assignment[item.instrument_id] = chosen.id
+    return assignment
