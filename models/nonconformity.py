@@ -73,6 +73,8 @@ class NonconformityCase(TenantScoped, Base):
     #: The suspect window: from the last good result (None: no good result is known) to the opening.
     suspect_from: Mapped[date | None] = mapped_column(Date)
     suspect_to: Mapped[date] = mapped_column(Date)
+    #: The status the instrument had when opening the case suspended it (None: the case did not).
+    stopped_from: Mapped[str | None] = mapped_column(String(24))
     #: 追溯: what the suspect measurements affected and what was done about them.
     impact_assessment: Mapped[str | None] = mapped_column(Text)
     assessed_by_name: Mapped[str | None] = mapped_column(String(100))

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from models import CalibrationRecord, Instrument, NonconformityCase
 from models.base import utcnow
 from service.actors import Actor
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, Forbidden, Invalid
 from service.history.chain import records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.nonconformity.schemas import AssessmentIn, ClosingIn, OpeningIn
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
+from service.traceability.renewal import renews
 
 #: Statuses an instrument leaves for "suspended" when a case opens; the others already keep it out of use.
 STOPPED_FROM = ("in_service", "out_for_calibration", "under_repair")
@@ -87,10 +88,19 @@ def open_for_failure(
     ``last_good`` is the last good result before this one, taken by the caller before the record
     moved the instrument's dates.
     """
-    if open_case_of(session, actor, instrument.id) is not None:
+    stop = must_stop(record, record.readings)
+    case = open_case_of(session, actor, instrument.id)
+    if case is not None:
+        # News for the open case: a failure now stops an instrument the case had left in use.
+        if stop and instrument.status in STOPPED_FROM:
+            case.stopped_from = case.stopped_from or instrument.status
+            details = {"case_id": case.id, "record_id_failed": record.id}
+            update = {"status": "suspended"}
+            ledger_ops.apply_change(
+                session, actor, instrument, update, today, "nonconformity.stopped", details
+            )
         return None
     # The record itself tells what failed (the page links it): the text is the engineer's notes.
-    stop = must_stop(record, record.readings)
     return _open(session, actor, instrument, "record", record.notes or "", today, last_good, record, stop)
 
 
@@ -117,10 +127,11 @@ def _open(
         opened_by_name=actor.name,
         suspect_from=last_good,
         suspect_to=today,
+        stopped_from=instrument.status if stop and instrument.status in STOPPED_FROM else None,
     )
     session.add(case)
     session.flush()
-    update = {"status": "suspended"} if stop and instrument.status in STOPPED_FROM else {}
+    update = {"status": "suspended"} if case.stopped_from else {}
     details = {
         "case_id": case.id,
         "source": source,
@@ -166,6 +177,25 @@ def last_good_result(
     return instrument.in_service_on
 
 
+def last_renewing_pass(session: Session, instrument: Instrument) -> date | None:
+    """Return the date of the newest current good result that renews the instrument, or None.
+
+    An intermediate check or, for a mandatory instrument, a self-check is evidence of nothing
+    here: only what could put it back into service counts.
+    """
+    rows = session.execute(
+        select(CalibrationRecord.performed_on, CalibrationRecord.kind)
+        .where(
+            CalibrationRecord.org_id == instrument.org_id,
+            CalibrationRecord.instrument_id == instrument.id,
+            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.conclusion.in_(GOOD_CONCLUSIONS),
+        )
+        .order_by(CalibrationRecord.performed_on.desc())
+    )
+    return next((day for day, kind in rows if renews(instrument, kind)), None)
+
+
 def open_case_of(session: Session, actor: Actor, instrument_id: int) -> NonconformityCase | None:
     """Return the instrument's open case, if any."""
     return session.scalar(
@@ -204,6 +234,9 @@ def close(session: Session, actor: Actor, case_id: int, payload: Mapping, today:
     actor.require("status.decide")
     case = _open_case(session, actor, case_id)
     data = load_or_invalid(ClosingIn(), payload)
+    if case.opened_by_id == actor.user_id and ledger_ops.other_deciders(session, actor) > 0:
+        # Maker-checker, as for status requests: another administrator approves what one reported.
+        raise Forbidden(N_("Another administrator approves the disposition of a case you opened."))
     if not case.impact_assessment:
         raise _invalid("impact_assessment", N_("Record the impact assessment before closing the case."))
     instrument = get_in_org(session, Instrument, case.instrument_id, actor)
@@ -232,7 +265,8 @@ def _carry_out(
 ) -> dict:
     if disposition == "scrap":
         return {"status": "scrapped"}
-    back = {"status": "in_service"} if instrument.status == "suspended" else {}
+    # Only the stop the case made is lifted; a suspension approved before the case stays.
+    back = {"status": case.stopped_from} if case.stopped_from and instrument.status == "suspended" else {}
     if disposition == "downgrade":
         if not data.get("use_limits"):
             raise _invalid("use_limits", N_("Write the limits of use that go on the label."))
@@ -240,7 +274,7 @@ def _carry_out(
     # adjust, repair: only a good result since the failure lets it back into use (the failing
     # record itself counts when it passed after adjustment, as left).
     since = case.record.performed_on if case.record is not None else case.opened_on
-    passed = last_good_result(session, instrument, date.max)
+    passed = last_renewing_pass(session, instrument)
     if passed is None or passed < since or instrument.conclusion == "fail":
         raise _invalid(
             "disposition",

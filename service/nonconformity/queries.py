@@ -141,6 +141,19 @@ def list_cases(session: Session, actor: Actor, state: str | None = "open") -> li
     return list(session.scalars(stmt))
 
 
+def recently_closed(session: Session, actor: Actor, limit: int = 50) -> list[NonconformityCase]:
+    """Return the organisation's latest closed cases, the most recently closed first."""
+    return list(
+        session.scalars(
+            select(NonconformityCase)
+            .where(NonconformityCase.org_id == actor.org_id, NonconformityCase.state == "closed")
+            .options(joinedload(NonconformityCase.instrument))
+            .order_by(NonconformityCase.closed_at.desc(), NonconformityCase.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def get_case(session: Session, actor: Actor, case_id) -> NonconformityCase:
     """Return one case of the actor's organisation (or 404)."""
     return get_in_org(session, NonconformityCase, case_id, actor)

@@ -23,7 +23,7 @@ def list_cases():
     return render_template(
         "nonconformity/list.html",
         open_cases=queries.list_cases(db(), who, "open"),
-        closed_cases=queries.list_cases(db(), who, "closed")[-50:][::-1],
+        closed_cases=queries.recently_closed(db(), who),
         today=today(),
     )
 

@@ -205,7 +205,9 @@ def _record(row) -> _Record:
     )
 
 
-def _newest_renewing(session: Session, org_id: int, instrument_id: int, on_or_before: date | None):
+def _newest_renewing(
+    session: Session, org_id: int, instrument_id: int, on_or_before: date | None, kinds=RENEWING_KINDS
+):
     """Return the latest current renewing record of an instrument (on or before a day), read across tenants.
 
     Called only for the viewer's own instrument or for a standard named by a record already in the chain.
@@ -216,7 +218,7 @@ def _newest_renewing(session: Session, org_id: int, instrument_id: int, on_or_be
             CalibrationRecord.org_id == org_id,
             CalibrationRecord.instrument_id == instrument_id,
             CalibrationRecord.superseded_by_id.is_(None),
-            CalibrationRecord.kind.in_(RENEWING_KINDS),
+            CalibrationRecord.kind.in_(kinds),
         )
         .order_by(CalibrationRecord.performed_on.desc(), CalibrationRecord.id.desc())
         .limit(1)
@@ -290,7 +292,9 @@ def standards_chain(
             return None, None
         return target_id, href(org_id, target_id) if href else None
 
-    record = _newest_renewing(session, instrument.org_id, instrument.id, None)
+    # A mandatory instrument's traceability is its verification's (its other work does not renew it).
+    kinds = ("verification",) if instrument.is_mandatory else RENEWING_KINDS
+    record = _newest_renewing(session, instrument.org_id, instrument.id, None, kinds)
     root_key = "n0"
     root_id, root_href = link_to(instrument.org_id, instrument.id)
     chain = Chain(root=root_key)

@@ -14,7 +14,7 @@ from marshmallow import ValidationError, fields, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import CalibrationRecord, Instrument
+from models import CalibrationRecord, Event, Instrument
 from service.actors import Actor
 from service.errors import Conflict
 from service.history.chain import records_history
@@ -22,7 +22,7 @@ from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
-from service.traceability.intervals import AsFound, Suggestion, suggest_interval
+from service.traceability.intervals import AsFound, Reason, Suggestion, suggest_interval
 from service.traceability.records import RENEWING_KINDS
 
 
@@ -57,21 +57,65 @@ def as_found_history(records) -> list[AsFound]:
 
 
 def review(session: Session, actor: Actor, instrument_id: int) -> Suggestion:
-    """Suggest an interval for the instrument from its current verification and calibration records."""
+    """Suggest an interval for the instrument from its current verification and calibration records.
+
+    Once a person has decided on a suggestion, the same results are not reviewed again (accepting
+    a halving twice would quarter the interval on one result): the review waits for a new
+    as-found result.
+    """
+    suggestion, _basis = _review(session, actor, instrument_id)
+    return suggestion
+
+
+def _review(session: Session, actor: Actor, instrument_id: int) -> tuple[Suggestion, int | None]:
+    """Return the suggestion and the newest record with as-found data it rests on."""
     instrument = get_in_org(session, Instrument, instrument_id, actor)
-    records = session.scalars(
-        select(CalibrationRecord)
-        .where(
-            CalibrationRecord.org_id == actor.org_id,
-            CalibrationRecord.instrument_id == instrument.id,
-            CalibrationRecord.superseded_by_id.is_(None),
-            CalibrationRecord.kind.in_(RENEWING_KINDS),
+    records = list(
+        session.scalars(
+            select(CalibrationRecord)
+            .where(
+                CalibrationRecord.org_id == actor.org_id,
+                CalibrationRecord.instrument_id == instrument.id,
+                CalibrationRecord.superseded_by_id.is_(None),
+                CalibrationRecord.kind.in_(RENEWING_KINDS),
+            )
+            .options(selectinload(CalibrationRecord.readings))
+            .order_by(CalibrationRecord.performed_on, CalibrationRecord.id)
         )
-        .options(selectinload(CalibrationRecord.readings))
-        .order_by(CalibrationRecord.performed_on)
     )
-    return suggest_interval(
-        as_found_history(records), instrument.interval_months, is_mandatory=instrument.is_mandatory
+    history = as_found_history(records)
+    basis = next(
+        (
+            r.id
+            for r, entry in zip(reversed(records), reversed(history), strict=True)
+            if entry.within_tolerance is not None
+        ),
+        None,
+    )
+    decided = _last_decision(session, actor, instrument.id)
+    if basis is not None and decided is not None and decided.data.get("basis_record_id") == basis:
+        reason = Reason(
+            N_(
+                "Decided on %(date)s from these results; the next as-found result will be reviewed.",
+                date=decided.occurred_at.date().isoformat(),
+            )
+        )
+        return Suggestion(instrument.interval_months, instrument.interval_months, (reason,)), basis
+    suggestion = suggest_interval(history, instrument.interval_months, is_mandatory=instrument.is_mandatory)
+    return suggestion, basis
+
+
+def _last_decision(session: Session, actor: Actor, instrument_id: int) -> Event | None:
+    return session.scalar(
+        select(Event)
+        .where(
+            Event.org_id == actor.org_id,
+            Event.subject_type == "instrument",
+            Event.subject_id == instrument_id,
+            Event.kind.in_(("interval.accepted", "interval.rejected")),
+        )
+        .order_by(Event.seq.desc())
+        .limit(1)
     )
 
 
@@ -81,7 +125,7 @@ def decide(session: Session, actor: Actor, instrument_id: int, payload: Mapping,
     actor.require("ledger.write")
     instrument = get_in_org(session, Instrument, instrument_id, actor)
     data = load_or_invalid(IntervalDecisionIn(), payload)
-    suggestion = review(session, actor, instrument_id)
+    suggestion, basis = _review(session, actor, instrument_id)
     if suggestion.direction == "keep":
         raise Conflict(N_("There is no interval change to decide: the review suggests keeping it."))
     if data["suggested_months"] != suggestion.suggested_months:
@@ -90,6 +134,7 @@ def decide(session: Session, actor: Actor, instrument_id: int, payload: Mapping,
         "current_months": suggestion.current_months,
         "suggested_months": suggestion.suggested_months,
         "reasons": [reason.message.render() for reason in suggestion.reasons],
+        "basis_record_id": basis,
     }
     if data.get("reason"):
         details["reason"] = data["reason"]

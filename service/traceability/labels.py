@@ -26,6 +26,7 @@ from service.nonconformity.queries import current_use_limits
 from service.scoping import get_in_org, parse_id
 from service.traceability.check import outdated_reason
 from service.traceability.records import RENEWING_KINDS
+from service.traceability.renewal import renews
 
 #: The path of the public check page; the view's route is ``/c/<token>``.
 CHECK_PATH = "/c/"
@@ -190,7 +191,10 @@ def label_sheet(
         )
         .order_by(CalibrationRecord.performed_on.desc(), CalibrationRecord.id.desc())
     ):
-        newest.setdefault(record.instrument_id, record)
+        if renews(
+            found[record.instrument_id], record.kind
+        ):  # a 强检 instrument's label is its verification's
+            newest.setdefault(record.instrument_id, record)
     firm = session.get(Organization, actor.org_id)
     labels, unlabelled = [], []
     for instrument_id in ids:

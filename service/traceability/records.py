@@ -37,10 +37,9 @@ from service.nonconformity import operations as nonconformity
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 from service.traceability import files
+from service.traceability.renewal import RENEWING_KINDS, renews
 from service.traceability.schemas import ConfirmationIn, CorrectionIn, RecordIn
 
-#: Kinds of work that renew an instrument's validity; an intermediate check (期间核查) does not.
-RENEWING_KINDS = ("verification", "calibration", "self_check")
 #: The record's columns copied from the validated payload.
 RECORD_FIELDS = (
     "kind",
@@ -147,7 +146,8 @@ def confirm_record(
     applied = _is_applied(instrument, record)
     update = {"conclusion": record.conclusion} if applied else {}
     ledger_ops.apply_change(session, actor, instrument, update, today, "record.confirmed", details)
-    if applied:
+    # As at recording: a failure opens a case unless a newer result has superseded this one.
+    if instrument.last_done_on is None or record.performed_on >= instrument.last_done_on:
         last_good = nonconformity.last_good_result(
             session, instrument, record.performed_on, exclude=record.id
         )
@@ -316,15 +316,6 @@ def _store_uploads(uploads: Iterable[Upload], storage: Path | None) -> list[file
         except files.RejectedFile as exc:
             raise _invalid(f"attachments.{index}", exc.message) from exc
     return stored
-
-
-def renews(instrument: Instrument, kind: str) -> bool:
-    """Whether work of ``kind`` renews the instrument's validity.
-
-    Mandatory instruments (强检) are renewed only by a verification of a legal metrology
-    institution: their self-checks and calibrations are recorded but leave the due date alone.
-    """
-    return kind in RENEWING_KINDS and (kind == "verification" or not instrument.is_mandatory)
 
 
 def _is_applied(instrument: Instrument, record: CalibrationRecord) -> bool:

@@ -111,6 +111,8 @@ class Affected:
     #: The failing record that found it out of tolerance, if one is recorded.
     failed_on: date | None
     firms: tuple[AffectedFirm, ...]
+    #: Uses after this day are not listed: the standard was shown good again (``None``: not yet).
+    until: date | None = None
 
     @property
     def clients(self) -> tuple[AffectedFirm, ...]:
@@ -211,7 +213,36 @@ def last_good_result(session: Session, standard: Instrument) -> tuple[date | Non
     return (good.performed_on if good else None), (failure.performed_on if failure else None)
 
 
-def _affected_rows(session: Session, standard: Instrument, since: date | None) -> list:
+def back_in_order(session: Session, standard: Instrument, failed_on: date | None) -> date | None:
+    """Return the day the standard was shown good again after its failure, or None.
+
+    The failing work itself when it ended good (adjusted on the spot, as left), else the first
+    current renewing record concluding 合格 after it. Uses on that day are still listed: which came
+    first cannot be told, and a notice too many is cheaper than a suspect result missed.
+    """
+    if failed_on is None:
+        return None
+    failure = _latest(session, standard, CalibrationRecord.performed_on == failed_on)
+    if failure is not None and failure.conclusion == "pass":
+        return failed_on
+    return session.scalar(
+        select(CalibrationRecord.performed_on)
+        .where(
+            CalibrationRecord.org_id == standard.org_id,
+            CalibrationRecord.instrument_id == standard.id,
+            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.kind.in_(RENEWING_KINDS),
+            CalibrationRecord.conclusion == "pass",
+            CalibrationRecord.performed_on > failed_on,
+        )
+        .order_by(CalibrationRecord.performed_on)
+        .limit(1)
+    )
+
+
+def _affected_rows(
+    session: Session, standard: Instrument, since: date | None, until: date | None = None
+) -> list:
     """Return the current records that used the standard, in the institute's and its linked firms' ledgers.
 
     Read across tenants on purpose: the institute sees these records only because its own standard
@@ -262,6 +293,8 @@ def _affected_rows(session: Session, standard: Instrument, since: date | None) -
     )
     if since is not None:
         stmt = stmt.where(CalibrationRecord.performed_on >= since)
+    if until is not None:
+        stmt = stmt.where(CalibrationRecord.performed_on <= until)
     return list(session.execute(stmt))
 
 
@@ -278,8 +311,11 @@ def affected_by_standard(
     last_good_on, failed_on = last_good_result(session, standard)
     if since is None and default_since:
         since = last_good_on
+    until = back_in_order(session, standard, failed_on)
+    if until is not None and since is not None and since > until:
+        until = None  # a window asked for after the repair: what was used then is the question
     by_org: dict[int, dict[int, list]] = {}
-    for row in _affected_rows(session, standard, since):
+    for row in _affected_rows(session, standard, since, until):
         instruments = by_org.setdefault(row.org_id, {})
         instruments.setdefault(row.instrument_id, []).append(row)
     names = dict(
@@ -300,7 +336,7 @@ def affected_by_standard(
             )
         firms.append(AffectedFirm(org_id, names[org_id], org_id == standard.org_id, tuple(items)))
     firms.sort(key=lambda f: (f.is_own, f.name, f.org_id))
-    return Affected(standard, since, last_good_on, failed_on, tuple(firms))
+    return Affected(standard, since, last_good_on, failed_on, tuple(firms), until)
 
 
 def _recipients(session: Session, org_id: int) -> list[User]:

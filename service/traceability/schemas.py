@@ -8,6 +8,7 @@ from models.ledger import CONCLUSIONS
 from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES, RECORD_KINDS
 from service.i18n import N_
 from service.schemas import Choice, Flag, StrictSchema, Text
+from service.scoping import MAX_ID
 
 #: Points of results and standards one record may carry.
 MAX_READINGS = 200
@@ -31,6 +32,16 @@ class Number(fields.Decimal):
         return number
 
 
+def _an_id(message):
+    """Return a validator refusing numbers that cannot be ids (the database would not take them)."""
+
+    def validate(value: int) -> None:
+        if not 0 < value <= MAX_ID:
+            raise ValidationError(message)
+
+    return validate
+
+
 def _not_negative(value) -> None:
     if value < 0:
         raise ValidationError(N_("The permissible error cannot be negative."))
@@ -52,7 +63,7 @@ class ReadingIn(StrictSchema):
 class StandardIn(StrictSchema):
     """A standard used: an instrument of the ledger (``instrument_id``), or one described by name."""
 
-    instrument_id = fields.Integer(allow_none=True)
+    instrument_id = fields.Integer(allow_none=True, validate=_an_id(N_("No such standard in your ledger.")))
     name = Text(200)
     management_no = Text(64)
     certificate_no = Text(100)
@@ -70,7 +81,10 @@ class RecordIn(StrictSchema):
 
     kind = Choice(RECORD_KINDS, required=True)
     performed_on = fields.Date(required=True)
-    lab_org_id = fields.Integer(allow_none=True)
+    lab_org_id = fields.Integer(
+        allow_none=True,
+        validate=_an_id(N_("Choose an institute linked to your firm, or give the laboratory's name.")),
+    )
     lab_name = Text(200)
     lab_cnas_no = Text(32)
     certificate_no = Text(100)
@@ -171,7 +185,10 @@ class RecordOut(StrictSchema):
     instrument_id = fields.Integer()
     kind = fields.String()
     performed_on = fields.Date()
-    lab_org_id = fields.Integer(allow_none=True)
+    lab_org_id = fields.Integer(
+        allow_none=True,
+        validate=_an_id(N_("Choose an institute linked to your firm, or give the laboratory's name.")),
+    )
     lab_name = fields.String(allow_none=True)
     lab_cnas_no = fields.String(allow_none=True)
     certificate_no = fields.String(allow_none=True)

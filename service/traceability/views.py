@@ -27,7 +27,7 @@ bp = Blueprint("records", __name__)
 
 #: Fields of a reading row and of a standard row, as the form names them (``readings-0-nominal``).
 READING_FIELDS = ("phase", "point", "unit", "nominal", "reading", "error", "mpe", "within_tolerance")
-STANDARD_FIELDS = ("management_no", "name", "certificate_no", "valid_until", "lab_name")
+STANDARD_FIELDS = ("instrument_id", "management_no", "name", "certificate_no", "valid_until", "lab_name")
 #: Empty rows the form offers for new points and standards.
 BLANK_READINGS = 4
 BLANK_STANDARDS = 2
@@ -106,11 +106,20 @@ def _values_of(record) -> dict:
     ]
     for reading in payload["readings"]:
         reading["within_tolerance"] = {True: "yes", False: "no"}.get(reading["within_tolerance"], "")
-    payload["standards"] = [
-        {f: ("" if getattr(s, f) is None else getattr(s, f)) for f in STANDARD_FIELDS}
-        for s in record.standards
-    ]
+    payload["standards"] = [_standard_values(s) for s in record.standards]
     return _form_values(payload)
+
+
+def _standard_values(standard) -> dict:
+    """Return a standard used as form values; one of a ledger keeps its link (its id), not a copy."""
+    if standard.standard_instrument_id is not None:
+        return {
+            "instrument_id": standard.standard_instrument_id,
+            "management_no": standard.management_no or "",
+            "name": standard.name,
+        }
+    fields = ("name", "management_no", "certificate_no", "valid_until", "lab_name")
+    return {f: ("" if getattr(standard, f) is None else getattr(standard, f)) for f in fields}
 
 
 def _errors_by_input(field_errors: dict) -> dict:

@@ -131,6 +131,7 @@ EVENT_NAMES = {
     "nonconformity.opened": _l("Nonconformity case opened"),
     "nonconformity.assessed": _l("Impact assessed"),
     "nonconformity.closed": _l("Nonconformity case closed"),
+    "nonconformity.stopped": _l("Stopped by a failure while its case is open"),
     "interval.accepted": _l("Interval change accepted"),
     "interval.rejected": _l("Interval change rejected"),
     "standard.out_of_tolerance": _l("Standard found out of tolerance; clients told"),

@@ -118,3 +118,13 @@ def test_attachments_are_checked_and_served_only_to_the_owner(client, db_session
     assert client.get(f"{API}/records/{record['id']}", headers=stranger).status_code == 404
     listed = client.get(f"{API}/records/{record['id']}", headers=headers).json
     assert [a["id"] for a in listed["attachments"]] == [attachment["id"]]
+
+
+def test_ids_too_large_for_the_database_are_refused_not_a_server_error(client, db_session, world):
+    headers = auth(db_session, world.a.metrology)
+    instrument = world.a.instruments[0]
+    for body in ({"lab_org_id": 10**20}, {"standards": [{"instrument_id": 10**20}]}):
+        response = client.post(
+            f"{API}/instruments/{instrument.id}/records", headers=headers, json={**RECORD, **body}
+        )
+        assert response.status_code == 400, response.json

@@ -397,3 +397,15 @@ def test_every_record_gets_its_own_token(app, world, db_session):
     ).all()
     assert len(tokens) == len(set(tokens)) >= 3
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", t) for t in tokens)
+
+
+def test_a_mandatory_instruments_label_is_its_verifications(app, client, world, db_session):
+    instrument = make_instrument(db_session, world.a.actor(), is_mandatory=True, mandatory_use="trade")
+    verification = _record(app, db_session, world.a, instrument, days_ago=60, certificate_no="JD-V")
+    self_check = _record(
+        app, db_session, world.a, instrument, days_ago=5, kind="self_check", certificate_no="ZJ-S"
+    )
+    login(client, world.a.metrology)
+    page = client.post("/instruments/labels", data={"ids": [str(instrument.id)]}).text
+    assert labels.qr_svg(f"{BASE_URL}/c/{verification.check_token}") in page
+    assert self_check.check_token not in page

@@ -81,3 +81,25 @@ def test_rejecting_needs_a_reason_and_changes_nothing(client, db_session, world)
     assert event.data["reason"] == "已更换传感器"
     db_session.expire_all()
     assert db_session.get(Instrument, instrument.id).interval_months == 12
+
+
+def test_a_decision_is_not_asked_again_on_the_same_results(db_session, world):
+    instrument = _with_history(db_session, world.a, ["0.002", "0.030"])
+    actor = world.a.actor()
+    interval_review.decide(
+        db_session, actor, instrument.id, {"decision": "accept", "suggested_months": 6}, TODAY
+    )
+    db_session.commit()
+    again = interval_review.review(db_session, actor, instrument.id)
+    assert (again.direction, again.current_months) == ("keep", 6)  # not 6 → 3 on the same result
+    # A new as-found result is reviewed afresh.
+    reading = {"phase": "as_found", "nominal": "1.0", "error": "0.025", "mpe": "0.016"}
+    payload = {
+        "kind": "verification",
+        "performed_on": "2026-11-20",
+        "conclusion": "pass",
+        "readings": [reading],
+    }
+    records.record_result(db_session, actor, instrument.id, payload, TODAY)
+    db_session.commit()
+    assert interval_review.review(db_session, actor, instrument.id).direction == "shorten"

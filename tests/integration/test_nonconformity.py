@@ -262,3 +262,73 @@ def test_cases_through_the_api_and_the_pages(client, db_session, world):
     assert 'id="exposure"' in shown.text
     assert f'data-case="{page.headers["Location"].rsplit("/", 1)[1]}"' in client.get("/nonconformity").text
     assert 'id="open-case"' in client.get(f"/instruments/{other.id}").text
+
+
+def test_a_later_unfit_confirmation_of_a_mandatory_instruments_calibration_opens_a_case(db_session, world):
+    instrument = _instrument(db_session, world.a, is_mandatory=True, mandatory_use="safety")
+    calibration = _record(
+        db_session, world.a, instrument, {"kind": "calibration", "performed_on": "2026-11-20"}
+    )
+    records.confirm_record(db_session, world.a.actor(), calibration.id, {"confirmation": "unfit"}, TODAY)
+    db_session.commit()
+    assert _case(db_session, instrument).record_id == calibration.id
+
+
+def test_a_failure_while_a_case_is_open_still_stops_the_instrument(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    reading = {"phase": "as_found", "nominal": "1.0", "reading": "1.05", "mpe": "0.016"}
+    _record(db_session, world.a, instrument, _verification("2026-11-20", "pass", readings=[reading]))
+    db_session.refresh(instrument)
+    assert instrument.status == "in_service"  # adjusted: the case leaves it in use
+    _record(db_session, world.a, instrument, _verification("2026-11-23", "fail"))
+    db_session.refresh(instrument)
+    assert instrument.status == "suspended"
+    assert _case(db_session, instrument).stopped_from == "in_service"
+
+
+def test_closing_lifts_only_the_stop_the_case_made(db_session, world):
+    instrument = _instrument(db_session, world.a, last_done_on=date(2026, 6, 1))
+    request = ledger_ops.request_status_change(
+        db_session, world.a.actor(), instrument.id, "suspend", "封存待修"
+    )
+    ledger_ops.decide_status_request(db_session, world.a.actor("admin"), request.id, True, "同意")
+    case = operations.open_case(db_session, world.a.actor(), instrument.id, {"description": "x"}, TODAY)
+    operations.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "无"}, TODAY)
+    operations.close(
+        db_session,
+        world.a.actor("admin"),
+        case.id,
+        {"disposition": "downgrade", "use_limits": "仅0–1 MPa"},
+        TODAY,
+    )
+    db_session.commit()
+    db_session.refresh(instrument)
+    assert instrument.status == "suspended"  # the approved suspension stands
+
+
+def test_another_admin_approves_what_an_admin_reported(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    admin = world.a.actor("admin")
+    case = operations.open_case(db_session, admin, instrument.id, {"description": "x"}, TODAY)
+    operations.assess(db_session, admin, case.id, {"impact_assessment": "无"}, TODAY)
+    db_session.commit()
+    second = factories.make_user(db_session, world.a.org, "admin")
+    db_session.commit()
+    with pytest.raises(Forbidden):
+        operations.close(db_session, admin, case.id, {"disposition": "scrap"}, TODAY)
+    db_session.rollback()
+    operations.close(db_session, factories.Actor.of(second), case.id, {"disposition": "scrap"}, TODAY)
+    db_session.commit()
+    assert case.state == "closed"
+
+
+def test_an_intermediate_check_does_not_prove_a_repair(db_session, world):
+    instrument = _instrument(db_session, world.a)
+    _record(db_session, world.a, instrument, _verification("2026-11-20", "fail"))
+    case = _case(db_session, instrument)
+    operations.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "无"}, TODAY)
+    check = {"kind": "intermediate_check", "performed_on": "2026-11-23", "conclusion": "pass"}
+    _record(db_session, world.a, instrument, check)
+    with pytest.raises(Invalid):
+        operations.close(db_session, world.a.actor("admin"), case.id, {"disposition": "repair"}, TODAY)
+    db_session.rollback()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from sqlalchemy import select
 
@@ -164,3 +165,28 @@ def test_the_timeline_names_coded_values(client, db_session, world):
     _post(client, f"/instruments/{instrument.id}/records/new", FORM)
     page = client.get(f"/instruments/{instrument.id}").text
     assert "verification_certificate" not in page.split('class="timeline"')[1]
+
+
+def test_a_correction_through_the_form_keeps_a_ledger_standard_linked(client, db_session, world):
+    from tests.factories import make_instrument
+
+    standard = make_instrument(db_session, world.a.actor(), management_no="STD-1", name="精密压力表")
+    instrument = world.a.instruments[0]
+    db_session.commit()
+    login(client, world.a.metrology)
+    form = {k: v for k, v in FORM.items() if not k.startswith("standards-")}
+    created = _post(
+        client, f"/instruments/{instrument.id}/records/new", {**form, "standards-0-management_no": "STD-1"}
+    )
+    record_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/records/{record_id}/correct").text
+    prefilled = dict(re.findall(r'name="(standards-0-[a-z_]+)" value="([^"]*)"', page))
+    assert prefilled["standards-0-instrument_id"] == str(standard.id)
+    corrected = _post(
+        client,
+        f"/records/{record_id}/correct",
+        {**form, **prefilled, "certificate_no": "JD-2", "correction_reason": "证书号"},
+    )
+    assert corrected.status_code == 303
+    new = db_session.scalar(select(CalibrationRecord).where(CalibrationRecord.supersedes_id == record_id))
+    assert [s.standard_instrument_id for s in new.standards] == [standard.id]

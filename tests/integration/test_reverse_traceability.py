@@ -386,3 +386,23 @@ def test_api_hides_the_institute_tool_from_firms(client, db_session, world, reca
         response = client.post(f"/api/v1/standards/{target}/notices", json={"reason": "x"}, headers=headers)
         assert response.status_code == 404
     assert _notices(db_session) == []
+
+
+def test_uses_after_the_standard_was_shown_good_again_are_not_suspect(db_session, world, recall):
+    s = recall["standard"]
+    record(db_session, institute(world), s, "2025-10-01", certificate_no="JD2025-1001")  # repaired, passed
+    a0 = world.a.instruments[0]
+    record(
+        db_session,
+        on_site(world, world.a.org),
+        a0,
+        "2025-11-01",
+        [{"instrument_id": s.id}],
+        certificate_no="A0-AFTER",
+    )
+    db_session.commit()
+    found = reverse.affected_by_standard(db_session, institute(world), s.id)
+    assert found.until == date(2025, 10, 1)
+    certificates = {c for firm in _found(found).values() for certs in firm.values() for c in certs}
+    assert "A0-AFTER" not in certificates
+    assert "A1-2025" in certificates

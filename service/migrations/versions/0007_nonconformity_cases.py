@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('opened_by_name', sa.String(length=100), nullable=True),
     sa.Column('suspect_from', sa.Date(), nullable=True),
     sa.Column('suspect_to', sa.Date(), nullable=False),
+    sa.Column('stopped_from', sa.String(length=24), nullable=True),
     sa.Column('impact_assessment', sa.Text(), nullable=True),
     sa.Column('assessed_by_name', sa.String(length=100), nullable=True),
     sa.Column('assessed_at', models.base.UTCDateTime(timezone=True), nullable=True),
