@@ -24,11 +24,13 @@ from models.tenancy import (
     User,
 )
 from models.traceability import Attachment, CalibrationRecord, RecordReading, RecordStandard
+from models.visits import CertificateSequence, Technician, TechnicianDayOff, Visit, VisitItem
 
 __all__ = [
     "ApiToken",
     "Attachment",
     "CalibrationRecord",
+    "CertificateSequence",
     "Base",
     "ClientLink",
     "Department",
@@ -50,6 +52,10 @@ __all__ = [
     "SmsOptOut",
     "SmsUsage",
     "StatusRequest",
+    "Technician",
+    "TechnicianDayOff",
     "TenantScoped",
     "User",
+    "Visit",
+    "VisitItem",
 ]

@@ -37,6 +37,19 @@ def _fail(exc: DomainError) -> None:
     sys.exit(2)
 
 
+def _planner_actor(session, org: Organization) -> Actor:
+    """Return the institute acting through the command line (its first administrator's rights)."""
+    admin = session.scalar(
+        select(User)
+        .where(User.org_id == org.id, User.role == "admin", User.is_active.is_(True))
+        .order_by(User.id)
+    )
+    if admin is None:
+        click.echo(f"error: {org.slug!r} has no active administrator", err=True)
+        sys.exit(2)
+    return Actor.of(admin)
+
+
 def _org(session, slug: str) -> Organization:
     org = session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
@@ -181,6 +194,32 @@ def register_cli(app: Flask) -> None:
             click.echo(token)
         except DomainError as exc:
             _fail(exc)
+
+    @app.cli.group("visits")
+    def visits_group():
+        """The institute's calibration visits."""
+
+    @visits_group.command("plan")
+    @click.option("--org", "org_slug", required=True, help="slug of the institute")
+    @click.option("--from", "start", required=True, help="first day, YYYY-MM-DD")
+    @click.option("--days", required=True, help="how many days the plan covers")
+    def visits_plan(org_slug: str, start: str, days: str):
+        """Propose visits to the linked clients as JSON (writes nothing)."""
+        from service.schemas import load_or_invalid
+        from service.visits.planning import propose
+        from service.visits.schemas import PlanIn
+
+        with unit_of_work(_sessions()) as session:
+            org = _org(session, org_slug)
+            if org.kind != "institute":
+                click.echo(f"error: {org_slug!r} is not an institute", err=True)
+                sys.exit(2)
+            try:
+                window = load_or_invalid(PlanIn(), {"from": start, "days": days})
+                proposal = propose(session, _planner_actor(session, org), window["start"], window["days"])
+            except DomainError as exc:
+                _fail(exc)
+            click.echo(json.dumps(proposal.as_json(), ensure_ascii=False))
 
     @app.cli.group("history")
     def history_group():

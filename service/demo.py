@@ -21,6 +21,7 @@ from service.reminders import policy as reminder_policy
 from service.tenancy import operations as tenancy_ops
 from service.tenancy.validation import credit_code_check_char
 from service.traceability import records
+from service.visits import technicians as visit_technicians
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -186,6 +187,7 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
     }
     inst_actor = Actor.of(inst_users["admin"])
     tenancy_ops.create_department(session, inst_actor, {"name": "标准室"})
+    _technicians(session, inst_actor, inst_users["technician"].id, today)
     for n, (name, model, rng_text, accuracy) in enumerate(STANDARDS * 4, start=1):
         item = (name, model, rng_text, accuracy, "verification", None, 12)
         payload = _instrument_payload(
@@ -268,6 +270,34 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
         if org.slug.endswith("a"):
             _traceability(session, institute, metrology, created[20:], today)
     return True, logins
+
+
+#: The demo institute's technicians: name, disciplines, instruments a day.
+TECHNICIANS = [
+    ("郭志强", ["pressure", "temperature"], 8),
+    ("王建军", ["mass", "length"], 10),
+    ("陈晓东", ["electrical", "flow", "torque"], 6),
+    ("赵丽", ["acoustics", "chemistry", "medical", "length"], 6),
+]
+
+
+def _technicians(session: Session, admin: Actor, user_id: int, today: date) -> None:
+    """Technicians for visit planning, the first with the technician's account and a week away soon."""
+    for n, (name, disciplines, capacity) in enumerate(TECHNICIANS):
+        technician = visit_technicians.save_technician(
+            session,
+            admin,
+            {
+                "name": name,
+                "disciplines": disciplines,
+                "daily_capacity": capacity,
+                "user_id": user_id if n == 0 else None,
+            },
+        )
+        if n == 0:
+            for offset in range(7, 12):  # training next week
+                day = (today + timedelta(days=offset)).isoformat()
+                visit_technicians.add_day_off(session, admin, technician.id, {"day": day, "reason": "培训"})
 
 
 def _first(instruments, name: str, skip: int = 0):

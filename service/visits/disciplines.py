@@ -27,7 +27,7 @@ DISCIPLINES = {
 #: (keyword, discipline): the first keyword found in the name or catalogue item decides.
 KEYWORDS = (
     ("血压", "medical"),
-    ("体温", "medical"),
+    ("体温计", "medical"),  # not "体温": 液体温度计 is a thermometer of the lab
     ("眼压", "medical"),
     ("心电", "medical"),
     ("流量", "flow"),

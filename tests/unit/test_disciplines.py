@@ -17,6 +17,8 @@ from service.visits.disciplines import DISCIPLINES, discipline_of
         ("E2等级砝码组", "mass"),
         ("标准铂电阻温度计", "temperature"),  # temperature, not electrical resistance
         ("温湿度计", "temperature"),
+        ("玻璃液体温度计", "temperature"),
+        ("电子体温计", "medical"),
         ("热电偶", "temperature"),
         ("数字万用表", "electrical"),
         ("多功能校准仪", "electrical"),
