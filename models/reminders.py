@@ -29,7 +29,8 @@ ROBOT_CHANNELS = ("wecom", "dingtalk")
 #: What a message is about.
 #: ``open_cases`` reminds of open nonconformity cases; ``standard_notice`` is the institute's notice
 #: that a standard used on the firm's instruments was found out of tolerance.
-NOTIFICATION_KINDS = ("due_digest", "test", "sms_ceiling", "open_cases", "standard_notice")
+#: ``visit`` tells a client of a proposed or moved visit, and the institute of the client's answer.
+NOTIFICATION_KINDS = ("due_digest", "test", "sms_ceiling", "open_cases", "standard_notice", "visit")
 #: ``pending`` waits for ``not_before``; ``sending`` is claimed under a lease; ``unknown`` may have
 #: gone and is reconciled with the provider before any re-send; ``sent`` was accepted, and SMS
 #: status callbacks move it on to ``delivered`` or ``undelivered``; ``failed`` stopped at a

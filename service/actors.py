@@ -37,6 +37,8 @@ class Actor:
     home_org_kind: str
     #: The organisation being acted on; every query of the request is confined to it.
     org_id: int
+    #: Permissions granted in a client firm beyond reading (recording results on site).
+    granted: frozenset[str] = frozenset()
 
     @property
     def via_client_link(self) -> bool:
@@ -47,7 +49,7 @@ class Actor:
     def permissions(self) -> frozenset[str]:
         """Return what this actor may do in ``org_id``."""
         if self.via_client_link:
-            return CLIENT_LINK_PERMISSIONS
+            return CLIENT_LINK_PERMISSIONS | self.granted
         return ROLE_PERMISSIONS.get((self.home_org_kind, self.role), frozenset())
 
     def can(self, permission: str) -> bool:
@@ -62,6 +64,22 @@ class Actor:
     def for_client(self, firm_id: int) -> Actor:
         """Return this institute actor acting on a client firm (the link is checked by the caller)."""
         return Actor(self.user_id, self.name, self.role, self.home_org_id, self.home_org_kind, firm_id)
+
+    def on_site(self, firm_id: int, institute_name: str) -> Actor:
+        """Return this institute actor recording results in a client's ledger (the caller checks the visit).
+
+        The firm's history names the person and the institute; it cannot point at a user of another
+        organisation, so the user id stays out.
+        """
+        return Actor(
+            None,
+            f"{self.name}（{institute_name}）",
+            self.role,
+            self.home_org_id,
+            self.home_org_kind,
+            firm_id,
+            frozenset({"ledger.write"}),
+        )
 
     @classmethod
     def system(cls, org_id: int, org_kind: str, name: str) -> Actor:

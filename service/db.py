@@ -90,6 +90,18 @@ def across_tenants(session: Session) -> Iterator[Session]:
         session.info["tenant"] = previous
 
 
+@contextmanager
+def scoped_to(session: Session, org_id: int) -> Iterator[Session]:
+    """Confine ``session`` to another organisation for the block (the institute working on site)."""
+    previous = session.info.get("tenant")
+    session.info["tenant"] = org_id
+    try:
+        yield session
+        session.flush()
+    finally:
+        session.info["tenant"] = previous
+
+
 def begin_writes_immediately(session: Session) -> None:
     """On SQLite, make the session's transaction take the write lock at BEGIN.
 

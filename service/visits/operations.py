@@ -1,0 +1,412 @@
+"""Visits from proposal to completion: created by staff, answered by the client, worked on site.
+
+- Staff create visits from a proposal (they may move a visit's date); the client is told through
+  the outbox and sees the visit in its portal.
+- The client confirms or asks for another date; the institute's staff are told. Staff move a
+  visit (it is proposed again) or cancel it.
+- On the day, each instrument gets a result, written into the client's ledger through the
+  traceability operations with the institute as the laboratory and a certificate number from the
+  institute's own sequence, or a reason why not. The visit completes when every item has one.
+
+A visit is shared by two organisations: every function here names the side it acts for and reads
+only that side's visits (the institute's ``institute_id``, the firm's ``firm_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from marshmallow import ValidationError, fields, validates_schema
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Instrument, Notification, Organization, Technician, User, Visit, VisitItem
+from models.base import utcnow
+from service.actors import Actor
+from service.bulk import insert_ignoring_conflicts
+from service.db import scoped_to
+from service.errors import Conflict, Invalid, NotFound
+from service.i18n import N_
+from service.reminders.messages import render_notice
+from service.reminders.notices import notice_row
+from service.reminders.outbox import idempotency_key
+from service.schemas import Choice, StrictSchema, Text, load_or_invalid
+from service.tenancy.operations import active_link
+from service.traceability import records
+from service.visits.certificates import PREFIXES, next_certificate_no
+from service.visits.planning import OPEN_STATES
+
+#: Who hears of visits: the client's administrators and engineers, the institute's admins and staff.
+FIRM_ROLES = ("admin", "metrology")
+INSTITUTE_ROLES = ("admin", "staff")
+
+
+class AnswerIn(StrictSchema):
+    """The client's answer to a proposed visit."""
+
+    answer = Choice(("confirm", "reschedule"), required=True)
+    requested_on = fields.Date(allow_none=True)
+    note = Text(1000, multiline=True)
+
+    @validates_schema
+    def _date_with_reschedule(self, data, **_kwargs):
+        if data.get("answer") == "reschedule" and not data.get("requested_on"):
+            raise ValidationError(N_("Give the date you would like instead."), "requested_on")
+
+
+class MoveIn(StrictSchema):
+    """Staff moving a visit to another day."""
+
+    planned_on = fields.Date(required=True)
+
+
+class SkipIn(StrictSchema):
+    """Why an instrument of a visit got no result."""
+
+    reason = Text(500, required=True)
+
+
+@dataclass(frozen=True)
+class NewVisit:
+    """A visit to create: the client, the day, and which technician takes which instrument."""
+
+    firm_id: int
+    planned_on: date
+    assignments: Mapping[int, int | None]
+    earliest_due_on: date | None = None
+
+
+def _require_staff(actor: Actor) -> None:
+    if actor.home_org_kind != "institute" or actor.via_client_link:
+        raise NotFound(N_("Not found."))
+    actor.require("ledger.write")
+
+
+def create_visits(
+    session: Session, actor: Actor, planned: Iterable[NewVisit], today: date, base_url: str, now: datetime
+) -> list[Visit]:
+    """Create proposed visits; each client is told once per visit.
+
+    Refused as a whole when a firm is not a linked client, an instrument is not that firm's or is
+    on another open visit, a technician is not the institute's, or a day has passed.
+    """
+    _require_staff(actor)
+    created = []
+    for new in planned:
+        if active_link(session, actor.home_org_id, new.firm_id) is None:
+            raise NotFound(N_("Not found."))
+        if new.planned_on < today:
+            raise Invalid(
+                N_("Please correct the marked fields."), {"planned_on": [N_("The day has passed.")]}
+            )
+        ids = list(new.assignments)
+        owned = set(
+            session.scalars(
+                select(Instrument.id)
+                .where(Instrument.org_id == new.firm_id, Instrument.id.in_(ids))
+                .execution_options(all_tenants=True)
+            )
+        )
+        if owned != set(ids) or not ids:
+            raise NotFound(N_("Not found."))
+        busy = session.scalars(
+            select(VisitItem.instrument_id)
+            .join(Visit, Visit.id == VisitItem.visit_id)
+            .where(
+                VisitItem.firm_id == new.firm_id,
+                VisitItem.instrument_id.in_(ids),
+                Visit.state.in_(OPEN_STATES),
+            )
+        ).first()
+        if busy is not None:
+            raise Conflict(N_("An instrument is already on another open visit."))
+        technicians = {t for t in new.assignments.values() if t is not None}
+        known = set(
+            session.scalars(
+                select(Technician.id).where(
+                    Technician.org_id == actor.home_org_id, Technician.id.in_(technicians)
+                )
+            )
+        )
+        if known != technicians:
+            raise NotFound(N_("Not found."))
+        due = dict(
+            session.execute(
+                select(Instrument.id, Instrument.next_due_on)
+                .where(Instrument.org_id == new.firm_id, Instrument.id.in_(ids))
+                .execution_options(all_tenants=True)
+            ).all()
+        )
+        visit = Visit(
+            institute_id=actor.home_org_id,
+            firm_id=new.firm_id,
+            planned_on=new.planned_on,
+            state="proposed",
+            earliest_due_on=min((d for d in due.values() if d), default=None),
+            created_by_name=actor.name,
+        )
+        session.add(visit)
+        session.flush()
+        session.add_all(
+            VisitItem(
+                visit_id=visit.id,
+                institute_id=actor.home_org_id,
+                firm_id=new.firm_id,
+                instrument_id=instrument_id,
+                technician_id=technician_id,
+                due_on=due.get(instrument_id),
+            )
+            for instrument_id, technician_id in new.assignments.items()
+        )
+        session.flush()
+        _tell_client(session, visit, "visit_proposed", today, now, base_url)
+        created.append(visit)
+    return created
+
+
+def institute_visits(session: Session, actor: Actor, first: date | None = None) -> list[Visit]:
+    """Return the institute's visits from ``first`` on (open ones of any date), soonest first."""
+    _require_staff_view(actor)
+    stmt = select(Visit).where(Visit.institute_id == actor.home_org_id)
+    if first is not None:
+        stmt = stmt.where((Visit.planned_on >= first) | Visit.state.in_(OPEN_STATES))
+    return list(session.scalars(stmt.options(selectinload(Visit.items)).order_by(Visit.planned_on, Visit.id)))
+
+
+def _require_staff_view(actor: Actor) -> None:
+    if actor.home_org_kind != "institute" or actor.via_client_link:
+        raise NotFound(N_("Not found."))
+    actor.require("clients.view")
+
+
+def get_institute_visit(session: Session, actor: Actor, visit_id) -> Visit:
+    """Return one of the institute's visits (or 404); technicians may read them."""
+    _require_staff_view(actor)
+    visit = session.scalar(select(Visit).where(Visit.institute_id == actor.home_org_id, Visit.id == visit_id))
+    if visit is None:
+        raise NotFound(N_("Not found."))
+    return visit
+
+
+def firm_visits(session: Session, actor: Actor) -> list[Visit]:
+    """Return the visits institutes have planned to the actor's firm, soonest first."""
+    if actor.home_org_kind != "firm":
+        raise NotFound(N_("Not found."))
+    return list(
+        session.scalars(
+            select(Visit)
+            .where(Visit.firm_id == actor.org_id)
+            .options(selectinload(Visit.items))
+            .order_by(Visit.planned_on.desc(), Visit.id.desc())
+        )
+    )
+
+
+def get_firm_visit(session: Session, actor: Actor, visit_id) -> Visit:
+    """Return one visit to the actor's firm (or 404)."""
+    visit = session.scalar(select(Visit).where(Visit.firm_id == actor.org_id, Visit.id == visit_id))
+    if visit is None or actor.home_org_kind != "firm":
+        raise NotFound(N_("Not found."))
+    return visit
+
+
+def answer(
+    session: Session, actor: Actor, visit_id, payload: Mapping, today: date, base_url: str, now: datetime
+) -> Visit:
+    """The client confirms a proposed visit or asks for another date; the institute is told."""
+    visit = get_firm_visit(session, actor, visit_id)
+    actor.require("ledger.write")
+    data = load_or_invalid(AnswerIn(), payload)
+    if visit.state not in ("proposed", "reschedule_requested"):
+        raise Conflict(N_("This visit is no longer waiting for your answer."))
+    if data["answer"] == "reschedule" and data["requested_on"] < today:
+        raise Invalid(N_("Please correct the marked fields."), {"requested_on": [N_("The day has passed.")]})
+    visit.state = "confirmed" if data["answer"] == "confirm" else "reschedule_requested"
+    visit.requested_on = data.get("requested_on") if data["answer"] == "reschedule" else None
+    visit.client_note = data.get("note")
+    visit.answered_by_name = actor.name
+    visit.answered_at = utcnow()
+    session.flush()
+    _tell_institute(session, visit, today, now, base_url)
+    return visit
+
+
+def move(
+    session: Session, actor: Actor, visit_id, payload: Mapping, today: date, base_url: str, now: datetime
+) -> Visit:
+    """Staff move an open visit to another day; it is proposed to the client again."""
+    visit = get_institute_visit(session, actor, visit_id)
+    actor.require("ledger.write")
+    data = load_or_invalid(MoveIn(), payload)
+    if visit.state not in OPEN_STATES:
+        raise Conflict(N_("Only an open visit can be moved."))
+    if data["planned_on"] < today:
+        raise Invalid(N_("Please correct the marked fields."), {"planned_on": [N_("The day has passed.")]})
+    visit.planned_on = data["planned_on"]
+    visit.state = "proposed"
+    session.flush()
+    _tell_client(session, visit, "visit_proposed", today, now, base_url)
+    return visit
+
+
+def cancel(session: Session, actor: Actor, visit_id, today: date, base_url: str, now: datetime) -> Visit:
+    """Staff cancel an open visit (its instruments can be planned again); the client is told."""
+    visit = get_institute_visit(session, actor, visit_id)
+    actor.require("ledger.write")
+    if visit.state not in OPEN_STATES:
+        raise Conflict(N_("Only an open visit can be cancelled."))
+    visit.state = "cancelled"
+    session.flush()
+    _tell_client(session, visit, "visit_cancelled", today, now, base_url)
+    return visit
+
+
+def _worked_item(session: Session, actor: Actor, visit_id, item_id) -> tuple[Visit, VisitItem]:
+    visit = get_institute_visit(session, actor, visit_id)
+    item = session.scalar(select(VisitItem).where(VisitItem.visit_id == visit.id, VisitItem.id == item_id))
+    if item is None:
+        raise NotFound(N_("Not found."))
+    if visit.state != "confirmed":
+        raise Conflict(N_("Results are entered on a visit the client has confirmed."))
+    if item.state != "pending":
+        raise Conflict(N_("This instrument already has its result."))
+    _may_work(session, actor, item)
+    return visit, item
+
+
+def _may_work(session: Session, actor: Actor, item: VisitItem) -> None:
+    """Staff and admins enter any result; a technician only those of the instruments given to them."""
+    if actor.can("ledger.write"):
+        return
+    mine = session.scalar(
+        select(Technician.id).where(
+            Technician.org_id == actor.home_org_id, Technician.user_id == actor.user_id
+        )
+    )
+    if mine is None or mine != item.technician_id:
+        raise NotFound(N_("Not found."))
+
+
+def record_item(
+    session: Session,
+    actor: Actor,
+    visit_id,
+    item_id,
+    payload: Mapping,
+    today: date,
+    uploads=(),
+    storage: Path | None = None,
+):
+    """Write an instrument's result into the client's ledger, with the institute's certificate number."""
+    visit, item = _worked_item(session, actor, visit_id, item_id)
+    institute = session.get(Organization, actor.home_org_id)
+    data = dict(payload)
+    kind = data.get("kind") or "verification"
+    if kind not in PREFIXES:
+        raise Invalid(
+            N_("Please correct the marked fields."), {"kind": [N_("Choose verification or calibration.")]}
+        )
+    data.setdefault("performed_on", today.isoformat())
+    data["lab_org_id"] = institute.id
+    data["lab_name"] = institute.name
+    if not data.get("certificate_no"):
+        data["certificate_no"] = next_certificate_no(session, institute.id, kind, today.year)
+    data.setdefault(
+        "certificate_type",
+        "verification_certificate" if kind == "verification" else "calibration_certificate",
+    )
+    if data.get("conclusion") == "fail" and kind == "verification":
+        data["certificate_type"] = "verification_notice"  # 检定结果通知书 for a failed verification
+    on_site = actor.on_site(visit.firm_id, institute.name)
+    with scoped_to(session, visit.firm_id):
+        record = records.record_result(session, on_site, item.instrument_id, data, today, uploads, storage)
+    item.state = "done"
+    item.record_id = record.id
+    _complete_if_done(session, visit)
+    return record
+
+
+def skip_item(session: Session, actor: Actor, visit_id, item_id, payload: Mapping) -> VisitItem:
+    """Record why an instrument of the visit got no result (not found, not in use, …)."""
+    visit, item = _worked_item(session, actor, visit_id, item_id)
+    data = load_or_invalid(SkipIn(), payload)
+    item.state = "skipped"
+    item.skip_reason = data["reason"]
+    _complete_if_done(session, visit)
+    return item
+
+
+def _complete_if_done(session: Session, visit: Visit) -> None:
+    session.flush()
+    session.expire(visit, ["items"])
+    if all(i.state != "pending" for i in visit.items):
+        visit.state = "completed"
+        visit.completed_at = utcnow()
+        session.flush()
+
+
+def _people(session: Session, org_id: int, roles: tuple[str, ...]) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.org_id == org_id, User.role.in_(roles), User.is_active.is_(True))
+            .order_by(User.id)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
+def _tell_client(
+    session: Session, visit: Visit, template: str, today: date, now: datetime, base_url: str
+) -> None:
+    institute = session.get(Organization, visit.institute_id)
+    count = len(visit.items)
+    link = f"{base_url.rstrip('/')}/visits/mine"
+    _notify(
+        session,
+        visit.firm_id,
+        _people(session, visit.firm_id, FIRM_ROLES),
+        template,
+        f"{visit.id}:{visit.state}:{visit.planned_on.isoformat()}",
+        today,
+        now,
+        institute=institute.name,
+        day=visit.planned_on,
+        count=count,
+        link=link,
+    )
+
+
+def _tell_institute(session: Session, visit: Visit, today: date, now: datetime, base_url: str) -> None:
+    firm = session.get(Organization, visit.firm_id)
+    _notify(
+        session,
+        visit.institute_id,
+        _people(session, visit.institute_id, INSTITUTE_ROLES),
+        "visit_answered",
+        f"{visit.id}:{visit.state}:{visit.requested_on}:{visit.answered_at}",
+        today,
+        now,
+        firm=firm.name,
+        day=visit.planned_on,
+        state=visit.state,
+        requested_on=visit.requested_on,
+        note=visit.client_note,
+        link=f"{base_url.rstrip('/')}/visits/{visit.id}",
+    )
+
+
+def _notify(
+    session: Session, org_id: int, people: list[User], template: str, contents: str, today, now, **context
+) -> None:
+    """Write one in-app and one email notice per person, once per change of the visit."""
+    rows = []
+    for person in people:
+        for channel in ("in_app", "email"):
+            rendered = render_notice(template, channel, person.locale, **context)
+            key = idempotency_key(org_id, f"user:{person.id}", channel, today, template, contents)
+            rows.append(notice_row(org_id, person, channel, "visit", rendered, today, now, key))
+    insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)
