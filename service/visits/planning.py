@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import ClientLink, Instrument, Organization, Visit, VisitItem
 from models.ledger import RECALLED_STATUSES
 from service.actors import Actor
+from service.errors import NotFound
 from service.i18n import N_
 from service.visits import planner
 from service.visits.disciplines import discipline_of
@@ -100,6 +101,8 @@ def booked_load(session: Session, actor: Actor, first: date, last: date) -> dict
 
 def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
     """Propose visits for the institute's linked clients over ``days`` days from ``start``."""
+    if actor.home_org_kind != "institute" or actor.via_client_link:
+        raise NotFound(N_("Not found."))  # an institute's tool: a firm finds nothing here
     actor.require("clients.view")
     last = start + timedelta(days=days - 1)
     clients = {c.id: c for c in linked_clients(session, actor)}

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from service.ledger.status import DIRECT_TRANSITIONS
 from service.tenancy.validation import henan_regions, region_name
+from service.visits.disciplines import DISCIPLINES
 
 STATUS_NAMES = {
     "in_service": _l("In service"),
@@ -52,6 +53,14 @@ DISPOSITION_NAMES = {
     "scrap": _l("Scrap"),
 }
 CASE_STATE_NAMES = {"open": _l("Open"), "closed": _l("Closed")}
+VISIT_STATE_NAMES = {
+    "proposed": _l("Proposed"),
+    "confirmed": _l("Confirmed"),
+    "reschedule_requested": _l("Another date asked"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
+ITEM_STATE_NAMES = {"pending": _l("To do"), "done": _l("Done"), "skipped": _l("Not done")}
 CASE_SOURCE_NAMES = {
     "record": _l("A failed result"),
     "manual": _l("Reported by hand"),
@@ -160,6 +169,7 @@ MESSAGE_KIND_NAMES = {
     "test": _l("Test message"),
     "sms_ceiling": _l("SMS limit notice"),
     "open_cases": _l("Open nonconformity cases"),
+    "visit": _l("Calibration visit"),
     "standard_notice": _l("Notice about a laboratory's standard"),
 }
 NAMES = {
@@ -178,6 +188,9 @@ NAMES = {
     "disposition": DISPOSITION_NAMES,
     "case_state": CASE_STATE_NAMES,
     "case_source": CASE_SOURCE_NAMES,
+    "visit_state": VISIT_STATE_NAMES,
+    "item_state": ITEM_STATE_NAMES,
+    "discipline": DISCIPLINES,
     "action": ACTION_NAMES,
     "state": REQUEST_STATE_NAMES,
     "role": ROLE_NAMES,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from models import Visit, VisitItem
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
@@ -74,11 +75,23 @@ def _own_values(app, world, db_session):
     api_token, token = create_api_token(db_session, a.actor("admin"), "junk")
     upload = import_jobs.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
     notification = make_notification(db_session, a.admin, state="dead")
+    visit = Visit(institute_id=world.institute.id, firm_id=a.org.id, planned_on=today_in("Asia/Shanghai"))
+    db_session.add(visit)
+    db_session.flush()
+    item = VisitItem(
+        visit_id=visit.id,
+        institute_id=world.institute.id,
+        firm_id=a.org.id,
+        instrument_id=a.instruments[0].id,
+    )
+    db_session.add(item)
     case = nonconformity.open_case(
         db_session, a.actor(), a.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
     )
     db_session.commit()
     return {
+        "visit_id": visit.id,
+        "item_id": item.id,
         "case_id": case.id,
         "import_id": upload.id,
         "notification_id": notification.id,

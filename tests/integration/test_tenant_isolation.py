@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
-from models import Base, ClientLink, HistoryHead, Organization, TenantScoped
+from models import Base, ClientLink, HistoryHead, Organization, TenantScoped, Visit, VisitItem
 from service.app import create_app
 from service.auth.operations import create_api_token
 from service.clock import now_utc, today_in
@@ -84,11 +84,23 @@ def foreign(app, world, db_session):
     link = tenancy_ops.link_client(db_session, other_institute.id, b.org.id)
     upload = import_jobs.upload(db_session, b.actor(), "管理编号,器具名称\nB-9,压力表\n".encode(), "b.csv")
     notification = make_notification(db_session, b.admin, state="dead")
+    visit = Visit(institute_id=other_institute.id, firm_id=b.org.id, planned_on=today_in("Asia/Shanghai"))
+    db_session.add(visit)
+    db_session.flush()
+    item = VisitItem(
+        visit_id=visit.id,
+        institute_id=other_institute.id,
+        firm_id=b.org.id,
+        instrument_id=b.instruments[1].id,
+    )
+    db_session.add(item)
     case = nonconformity.open_case(
         db_session, b.actor(), b.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
     )
     db_session.commit()
     return {
+        "visit_id": visit.id,
+        "item_id": item.id,
         "case_id": case.id,
         "import_id": upload.id,
         "notification_id": notification.id,
@@ -277,6 +289,8 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "record_id": 1,
         "attachment_id": 1,
         "case_id": 1,
+        "visit_id": 1,
+        "item_id": 1,
         "window": "30",
         "token": "x",
     }

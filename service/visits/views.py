@@ -1,0 +1,240 @@
+"""Visit pages: the institute's plan and visits, the technician's worksheet, the client's answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_login import login_required
+from sqlalchemy import select
+
+from models import Organization
+from models.ledger import CONCLUSIONS
+from models.traceability import CONFIRMATIONS
+from service.clock import now_utc
+from service.errors import DomainError, Invalid
+from service.schemas import load_or_invalid
+from service.scoping import parse_id
+from service.visits import operations, planning
+from service.visits.disciplines import DISCIPLINES, discipline_of
+from service.visits.operations import NewVisit
+from service.visits.schemas import PlanIn
+from service.visits.technicians import list_technicians
+from service.web.context import actor, db, today
+from service.web.forms import flash_failure, form_data
+from service.web.i18n import translate_errors
+
+bp = Blueprint("visits", __name__)
+
+#: The plan a page shows first: the next two weeks.
+DEFAULT_DAYS = 14
+#: Fields of a result entered on the worksheet.
+RESULT_FIELDS = ("kind", "conclusion", "confirmation", "valid_until", "notes")
+
+
+def _base_url() -> str:
+    return current_app.config["CALRECALL"].base_url
+
+
+def _storage() -> Path:
+    return Path(current_app.config["CALRECALL"].attachments_dir)
+
+
+def _window(values) -> tuple[dict, dict]:
+    """Return the plan window from query or form values, and the field errors (translated)."""
+    raw = {"from": values.get("from") or today().isoformat(), "days": values.get("days") or str(DEFAULT_DAYS)}
+    try:
+        return load_or_invalid(PlanIn(), raw), {}
+    except Invalid as exc:
+        return {"start": today(), "days": DEFAULT_DAYS}, translate_errors(exc.field_errors)
+
+
+@bp.get("/visits")
+@login_required
+def list_visits():
+    """The institute's upcoming and open visits."""
+    visits = operations.institute_visits(db(), actor(), today() - timedelta(days=7))
+    return render_template("visits/list.html", visits=visits, clients=_client_names(), today=today())
+
+
+def _client_names() -> dict[int, str]:
+    return {c.id: c.name for c in planning.linked_clients(db(), actor())}
+
+
+@bp.get("/visits/plan")
+@login_required
+def plan():
+    """Propose visits for a window; staff keep, move or leave out each before creating them."""
+    window, errors = _window(request.args)
+    proposal = planning.propose(db(), actor(), window["start"], window["days"])
+    return render_template(
+        "visits/plan.html",
+        proposal=proposal,
+        window=window,
+        errors=errors,
+        names={t.id: t.name for t in list_technicians(db(), actor())},
+        disciplines=DISCIPLINES,
+        discipline_of=discipline_of,
+    ), (422 if errors else 200)
+
+
+@bp.post("/visits/plan")
+@login_required
+def create_from_plan():
+    """Create the visits kept from the proposal (computed again, as the page showed it)."""
+    values = form_data(multi=("keep",))
+    window, errors = _window(values)
+    if errors:
+        flash(gettext("Please correct the marked fields."), "danger")
+        return redirect(url_for("visits.plan"), code=303)
+    proposal = planning.propose(db(), actor(), window["start"], window["days"])
+    kept = {parse_id(k) for k in values.get("keep", [])}
+    chosen = []
+    try:
+        for index, visit in enumerate(proposal.plan.visits, start=1):
+            if index not in kept:
+                continue
+            day = load_or_invalid(
+                PlanIn(), {"from": values.get(f"date-{index}") or visit.date.isoformat(), "days": 1}
+            )
+            client = proposal.clients[visit.client]
+            chosen.append(NewVisit(client.id, day["start"], dict(visit.assignments), visit.earliest_due_on))
+        created = operations.create_visits(db(), actor(), chosen, today(), _base_url(), now_utc())
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(
+            url_for("visits.plan", **{"from": window["start"].isoformat(), "days": window["days"]}), code=303
+        )
+    flash(
+        ngettext(
+            "%(num)s visit proposed to the client.", "%(num)s visits proposed to the clients.", len(created)
+        ),
+        "success",
+    )
+    return redirect(url_for("visits.list_visits"), code=303)
+
+
+@bp.get("/visits/<int:visit_id>")
+@login_required
+def show_visit(visit_id: int):
+    """One visit: its instruments and technicians, the client's answer, move or cancel."""
+    visit = operations.get_institute_visit(db(), actor(), visit_id)
+    return render_template(
+        "visits/show.html",
+        visit=visit,
+        client=_client_names().get(visit.firm_id),
+        names={t.id: t.name for t in list_technicians(db(), actor())},
+        today=today(),
+    )
+
+
+@bp.post("/visits/<int:visit_id>/move")
+@login_required
+def move(visit_id: int):
+    """Move a visit to another day; the client is asked again."""
+    try:
+        operations.move(db(), actor(), visit_id, form_data(), today(), _base_url(), now_utc())
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
+    flash(gettext("Visit moved; the client is asked to confirm the new date."), "success")
+    return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
+
+
+@bp.post("/visits/<int:visit_id>/cancel")
+@login_required
+def cancel(visit_id: int):
+    """Cancel a visit; its instruments can be planned again."""
+    try:
+        operations.cancel(db(), actor(), visit_id, today(), _base_url(), now_utc())
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
+    flash(gettext("Visit cancelled; the client is told."), "success")
+    return redirect(url_for("visits.list_visits"), code=303)
+
+
+@bp.get("/visits/<int:visit_id>/worksheet")
+@login_required
+def worksheet(visit_id: int):
+    """The technician's worksheet on the day: each instrument with a quick result form."""
+    visit = operations.get_institute_visit(db(), actor(), visit_id)
+    return render_template(
+        "visits/worksheet.html",
+        visit=visit,
+        client=_client_names().get(visit.firm_id),
+        names={t.id: t.name for t in list_technicians(db(), actor())},
+        conclusions=CONCLUSIONS,
+        confirmations=CONFIRMATIONS,
+        today=today(),
+    )
+
+
+@bp.post("/visits/<int:visit_id>/items/<int:item_id>/result")
+@login_required
+def record_result(visit_id: int, item_id: int):
+    """Write an instrument's result into the client's ledger."""
+    values = {k: v.strip() for k, v in request.form.items() if k in RESULT_FIELDS and v.strip()}
+    reading = {
+        k: request.form.get(f"reading-{k}", "").strip() for k in ("point", "nominal", "reading", "mpe")
+    }
+    if any(reading.values()):
+        values["readings"] = [{"phase": "as_found", **{k: v for k, v in reading.items() if v}}]
+    uploads = [(f.stream, f.filename) for f in request.files.getlist("file") if f.filename]
+    try:
+        record = operations.record_item(
+            db(), actor(), visit_id, item_id, values, today(), uploads, _storage()
+        )
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("visits.worksheet", visit_id=visit_id, _anchor=f"item-{item_id}"), code=303)
+    flash(gettext("Result saved: certificate %(no)s.", no=record.certificate_no), "success")
+    return redirect(url_for("visits.worksheet", visit_id=visit_id, _anchor=f"item-{item_id}"), code=303)
+
+
+@bp.post("/visits/<int:visit_id>/items/<int:item_id>/skip")
+@login_required
+def skip(visit_id: int, item_id: int):
+    """Record why an instrument got no result."""
+    try:
+        operations.skip_item(db(), actor(), visit_id, item_id, form_data())
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("visits.worksheet", visit_id=visit_id), code=303)
+    flash(gettext("Reason recorded."), "success")
+    return redirect(url_for("visits.worksheet", visit_id=visit_id), code=303)
+
+
+@bp.get("/visits/mine")
+@login_required
+def mine():
+    """The client's portal: visits institutes propose, to confirm or to ask for another date."""
+    visits = operations.firm_visits(db(), actor())
+    return render_template(
+        "visits/mine.html", visits=visits, institutes=_institute_names(visits), today=today()
+    )
+
+
+def _institute_names(visits) -> dict[int, str]:
+    ids = {v.institute_id for v in visits}
+    return dict(
+        db().execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all()
+    )
+
+
+@bp.post("/visits/mine/<int:visit_id>/answer")
+@login_required
+def answer(visit_id: int):
+    """Confirm a proposed visit or ask for another date."""
+    try:
+        visit = operations.answer(db(), actor(), visit_id, form_data(), today(), _base_url(), now_utc())
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("visits.mine"), code=303)
+    if visit.state == "confirmed":
+        flash(gettext("Visit confirmed."), "success")
+    else:
+        flash(gettext("Your request for another date was sent."), "success")
+    return redirect(url_for("visits.mine"), code=303)

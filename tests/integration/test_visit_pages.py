@@ -1,0 +1,144 @@
+"""Visit pages: staff plan and propose, the client answers, the technician works the sheet."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models import CalibrationRecord, Visit
+from service.actors import Actor
+from service.clock import today_in
+from service.visits import technicians
+from tests import factories
+from tests.conftest import login
+
+
+@pytest.fixture
+def due_work(db_session, world):
+    """Two of firm A's gauges due within ten days, and a pressure technician with an account."""
+    today = today_in("Asia/Shanghai")
+    admin = Actor.of(world.institute_admin)
+    technician = technicians.save_technician(
+        db_session,
+        admin,
+        {
+            "name": "郭志强",
+            "disciplines": ["pressure"],
+            "daily_capacity": 8,
+            "user_id": world.institute_technician.id,
+        },
+    )
+    gauges = [
+        factories.make_instrument(
+            db_session,
+            world.a.actor(),
+            today,
+            name="一般压力表",
+            valid_until=(today + timedelta(days=d)).isoformat(),
+        )
+        for d in (6, 9)
+    ]
+    db_session.commit()
+    return today, technician, gauges
+
+
+def test_staff_plan_and_propose_then_the_client_confirms_and_the_technician_records(
+    client, db_session, world, due_work
+):
+    today, _technician, gauges = due_work
+    login(client, world.institute_staff)
+    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14")
+    assert page.status_code == 200
+    assert page.text.count("data-proposed=") == 1
+    assert all(g.management_no in page.text for g in gauges)
+    created = client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"]})
+    assert created.status_code == 303
+    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    assert visit.state == "proposed"
+    assert f'data-visit="{visit.id}"' in client.get("/visits").text
+
+    client.post("/logout")
+    login(client, world.a.metrology)
+    portal = client.get("/visits/mine")
+    assert f'data-visit="{visit.id}"' in portal.text
+    assert client.post(f"/visits/mine/{visit.id}/answer", data={"answer": "confirm"}).status_code == 303
+    db_session.refresh(visit)
+    assert visit.state == "confirmed"
+
+    client.post("/logout")
+    login(client, world.institute_technician)
+    sheet = client.get(f"/visits/{visit.id}/worksheet")
+    assert sheet.text.count("data-result-form") == 2
+    first, second = visit.items
+    saved = client.post(
+        f"/visits/{visit.id}/items/{first.id}/result",
+        data={
+            "kind": "verification",
+            "conclusion": "pass",
+            "reading-nominal": "1.0",
+            "reading-reading": "1.004",
+            "reading-mpe": "0.016",
+        },
+    )
+    assert saved.status_code == 303
+    record = db_session.scalar(
+        select(CalibrationRecord)
+        .where(CalibrationRecord.org_id == world.a.org.id)
+        .execution_options(all_tenants=True)
+    )
+    assert record.certificate_no == f"JD{today.year}-00001"
+    assert [str(r.error) for r in record.readings] == ["0.004000"]
+    client.post(f"/visits/{visit.id}/items/{second.id}/skip", data={"reason": "现场未找到"})
+    db_session.refresh(visit)
+    assert visit.state == "completed"
+
+    # The client sees its new due date.
+    client.post("/logout")
+    login(client, world.a.metrology)
+    shown = client.get(f"/instruments/{first.instrument_id}").text
+    assert f"JD{today.year}-00001" in shown
+
+
+def test_the_client_asks_for_another_date_and_staff_move_the_visit(client, db_session, world, due_work):
+    today, _technician, _gauges = due_work
+    login(client, world.institute_staff)
+    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"]})
+    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    client.post("/logout")
+    login(client, world.a.admin)
+    wanted = (today + timedelta(days=5)).isoformat()
+    missing = client.post(f"/visits/mine/{visit.id}/answer", data={"answer": "reschedule"})
+    assert missing.status_code == 303  # refused with a message
+    db_session.refresh(visit)
+    assert visit.state == "proposed"
+    client.post(
+        f"/visits/mine/{visit.id}/answer",
+        data={"answer": "reschedule", "requested_on": wanted, "note": "停产检修"},
+    )
+    db_session.refresh(visit)
+    assert (visit.state, visit.requested_on.isoformat()) == ("reschedule_requested", wanted)
+    client.post("/logout")
+    login(client, world.institute_staff)
+    shown = client.get(f"/visits/{visit.id}").text
+    assert 'id="client-answer"' in shown
+    assert "停产检修" in shown
+    client.post(f"/visits/{visit.id}/move", data={"planned_on": wanted})
+    db_session.refresh(visit)
+    assert (visit.state, visit.planned_on.isoformat()) == ("proposed", wanted)
+
+
+def test_the_plan_page_refuses_a_bad_window_and_firms_get_404(client, world, due_work):
+    login(client, world.institute_staff)
+    bad = client.get("/visits/plan?from=2026-02-30&days=500")
+    assert bad.status_code == 422
+    assert len(re.findall("invalid-feedback", bad.text)) == 2
+    client.post("/logout")
+    login(client, world.a.admin)
+    assert client.get("/visits/plan").status_code == 404
+    assert client.get("/visits").status_code == 404
+    client.post("/logout")
+    login(client, world.institute_staff)
+    assert client.get("/visits/mine").status_code == 404
