@@ -58,4 +58,5 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     requests,
     standards,
     users,
+    visits,
 )

@@ -35,6 +35,8 @@ PATH_PARAMETERS = {
     "record_id": "A calibration or verification record of your organisation.",
     "attachment_id": "A file attached to a record of your organisation.",
     "case_id": "A nonconformity case of your organisation.",
+    "visit_id": "A visit of your institute, or one proposed to your firm.",
+    "item_id": "An instrument of that visit.",
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import Visit, VisitItem
+from models import Technician, Visit, VisitItem
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
@@ -85,6 +85,8 @@ def _own_values(app, world, db_session):
         instrument_id=a.instruments[0].id,
     )
     db_session.add(item)
+    technician = Technician(org_id=world.institute.id, name="技术员", disciplines=["mass"], daily_capacity=5)
+    db_session.add(technician)
     case = nonconformity.open_case(
         db_session, a.actor(), a.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
     )
@@ -92,6 +94,7 @@ def _own_values(app, world, db_session):
     return {
         "visit_id": visit.id,
         "item_id": item.id,
+        "technician_id": technician.id,
         "case_id": case.id,
         "import_id": upload.id,
         "notification_id": notification.id,

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
-from models import Base, ClientLink, HistoryHead, Organization, TenantScoped, Visit, VisitItem
+from models import Base, ClientLink, HistoryHead, Organization, TenantScoped, Technician, Visit, VisitItem
 from service.app import create_app
 from service.auth.operations import create_api_token
 from service.clock import now_utc, today_in
@@ -94,6 +94,10 @@ def foreign(app, world, db_session):
         instrument_id=b.instruments[1].id,
     )
     db_session.add(item)
+    technician = Technician(
+        org_id=other_institute.id, name="外所技术员", disciplines=["mass"], daily_capacity=5
+    )
+    db_session.add(technician)
     case = nonconformity.open_case(
         db_session, b.actor(), b.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
     )
@@ -101,6 +105,7 @@ def foreign(app, world, db_session):
     return {
         "visit_id": visit.id,
         "item_id": item.id,
+        "technician_id": technician.id,
         "case_id": case.id,
         "import_id": upload.id,
         "notification_id": notification.id,
@@ -291,6 +296,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "case_id": 1,
         "visit_id": 1,
         "item_id": 1,
+        "technician_id": 1,
         "window": "30",
         "token": "x",
     }
