@@ -22,6 +22,8 @@ from service.clock import today_in
 from service.config import Config
 from service.db import unit_of_work
 from service.migrations import upgrade
+from service.tenancy import operations as tenancy_ops
+from service.visits import technicians as visit_technicians
 from tests import factories
 
 CHROMIUM_ARGS = [
@@ -52,6 +54,11 @@ class BrowserWorld:
     admin: Login
     metrology: Login
     today: date
+    #: The calibration institute serving the firm: its staff and a technician with an account.
+    institute_staff: Login
+    technician: Login
+    #: Opens a database session on the server's database, to arrange data a test needs.
+    sessions: object = None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -83,8 +90,32 @@ def live_server(tmp_path_factory):
         admin = factories.make_user(session, org, "admin", name="王管理")
         metrology = factories.make_user(session, org, "metrology", name="李计量")
         department = factories.make_department(session, Actor.of(admin), name="质检部")
-        arranged = (org.name, department.name, admin.email, metrology.email, org.timezone)
-    org_name, department_name, admin_email, metrology_email, timezone = arranged
+        institute = factories.make_org(session, "institute", name="浏览器测试计量院")
+        staff = factories.make_user(session, institute, "staff", name="高调度")
+        technician = factories.make_user(session, institute, "technician", name="郭技术")
+        tenancy_ops.link_client(session, institute.id, org.id)
+        visit_technicians.save_technician(
+            session,
+            Actor.of(factories.make_user(session, institute, "admin")),
+            {
+                "name": technician.name,
+                "disciplines": ["pressure"],
+                "daily_capacity": 10,
+                "user_id": technician.id,
+            },
+        )
+        arranged = (
+            org.name,
+            department.name,
+            admin.email,
+            metrology.email,
+            org.timezone,
+            staff.email,
+            technician.email,
+        )
+    org_name, department_name, admin_email, metrology_email, timezone, staff_email, technician_email = (
+        arranged
+    )
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)
@@ -97,6 +128,9 @@ def live_server(tmp_path_factory):
             admin=Login(admin_email),
             metrology=Login(metrology_email),
             today=today_in(timezone),
+            institute_staff=Login(staff_email),
+            technician=Login(technician_email),
+            sessions=app.extensions["calrecall.sessions"],
         )
     finally:
         server.shutdown()
