@@ -80,7 +80,7 @@ def register_cli(app: Flask) -> None:
         from service.demo import DEMO_PASSWORD, load_demo
 
         with unit_of_work(_sessions()) as session:
-            created, logins = load_demo(session)
+            created, logins = load_demo(session, current_app.config["CALRECALL"].base_url)
         click.echo("demo data loaded" if created else "demo data already present")
         if created:
             from service.jobs.reminders import run_planning

@@ -14,14 +14,17 @@ from sqlalchemy.orm import Session
 
 from models import Organization
 from service.actors import Actor
-from service.clock import today_in
+from service.clock import now_utc, today_in
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import add_months
 from service.reminders import policy as reminder_policy
 from service.tenancy import operations as tenancy_ops
 from service.tenancy.validation import credit_code_check_char
 from service.traceability import records
+from service.visits import operations as visit_ops
+from service.visits import planning as visit_planning
 from service.visits import technicians as visit_technicians
+from service.visits.operations import NewVisit
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -153,7 +156,9 @@ def _instrument_payload(
     return payload
 
 
-def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
+def load_demo(
+    session: Session, base_url: str = "http://127.0.0.1:5000"
+) -> tuple[bool, list[tuple[str, str, str]]]:
     """Load the demo organisations unless present; return whether it did and the logins."""
     logins = [
         ("河南省计量测试科学研究院（演示）", f"{role}@demo-institute.example.cn", role)
@@ -269,7 +274,22 @@ def load_demo(session: Session) -> tuple[bool, list[tuple[str, str, str]]]:
             )
         if org.slug.endswith("a"):
             _traceability(session, institute, metrology, created[20:], today)
+            firm_a_engineer = metrology
+    _visits(session, Actor.of(inst_users["staff"]), firm_a_engineer, today, base_url)
     return True, logins
+
+
+def _visits(session: Session, staff: Actor, client: Actor, today: date, base_url: str) -> None:
+    """The next two weeks' plan proposed to the clients; firm A has confirmed its first visit."""
+    proposal = visit_planning.propose(session, staff, today, 14)
+    chosen = [
+        NewVisit(proposal.clients[v.client].id, v.date, dict(v.assignments), v.earliest_due_on)
+        for v in proposal.plan.visits[:3]
+    ]
+    visits = visit_ops.create_visits(session, staff, chosen, today, base_url, now_utc())
+    first_of_a = next((v for v in visits if v.firm_id == client.org_id), None)
+    if first_of_a is not None:
+        visit_ops.answer(session, client, first_of_a.id, {"answer": "confirm"}, today, base_url, now_utc())
 
 
 #: The demo institute's technicians: name, disciplines, instruments a day.
