@@ -23,7 +23,7 @@ from marshmallow import ValidationError, fields, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Instrument, Notification, Organization, Technician, User, Visit, VisitItem
+from models import ClientLink, Instrument, Notification, Organization, Technician, User, Visit, VisitItem
 from models.base import utcnow
 from service.actors import Actor
 from service.bulk import insert_ignoring_conflicts
@@ -170,7 +170,9 @@ def create_visits(
 def institute_visits(session: Session, actor: Actor, first: date | None = None) -> list[Visit]:
     """Return the institute's visits from ``first`` on (open ones of any date), soonest first."""
     _require_staff_view(actor)
-    stmt = select(Visit).where(Visit.institute_id == actor.home_org_id)
+    stmt = select(Visit).where(
+        Visit.institute_id == actor.home_org_id, Visit.firm_id.in_(_linked_firms(actor))
+    )
     if first is not None:
         stmt = stmt.where((Visit.planned_on >= first) | Visit.state.in_(OPEN_STATES))
     return list(session.scalars(stmt.options(selectinload(Visit.items)).order_by(Visit.planned_on, Visit.id)))
@@ -185,10 +187,23 @@ def _require_staff_view(actor: Actor) -> None:
 def get_institute_visit(session: Session, actor: Actor, visit_id) -> Visit:
     """Return one of the institute's visits (or 404); technicians may read them."""
     _require_staff_view(actor)
-    visit = session.scalar(select(Visit).where(Visit.institute_id == actor.home_org_id, Visit.id == visit_id))
+    visit = session.scalar(
+        select(Visit).where(
+            Visit.institute_id == actor.home_org_id,
+            Visit.id == visit_id,
+            Visit.firm_id.in_(_linked_firms(actor)),
+        )
+    )
     if visit is None:
         raise NotFound(N_("Not found."))
     return visit
+
+
+def _linked_firms(actor: Actor):
+    """The firms whose link to the institute is active: a firm that ended it leaves every list."""
+    return select(ClientLink.firm_id).where(
+        ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None)
+    )
 
 
 def firm_visits(session: Session, actor: Actor) -> list[Visit]:

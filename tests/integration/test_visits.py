@@ -230,3 +230,13 @@ def test_a_firm_that_ended_the_link_gets_no_new_visits(db_session, world, staff,
             NOW,
         )
     assert Visit.__table__ is not None
+
+
+def test_a_firm_that_ended_the_link_leaves_the_institutes_visits(db_session, world, visit):
+    staff = Actor.of(world.institute_staff)
+    assert [v.id for v in operations.institute_visits(db_session, staff)] == [visit.id]
+    tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
+    db_session.commit()
+    assert operations.institute_visits(db_session, staff) == []
+    with pytest.raises(NotFound):
+        operations.get_institute_visit(db_session, staff, visit.id)
