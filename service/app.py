@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.traceability.check_views import bp as check_bp
     from service.traceability.standards_views import bp as standards_bp
     from service.traceability.views import bp as records_bp
+    from service.visits.board_views import bp as institute_bp
     from service.visits.views import bp as visits_bp
     from service.web.auth import bp as auth_bp
     from service.web.main import bp as main_bp
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
         nonconformity_bp,
         visits_bp,
         tenancy_bp,
+        institute_bp,
         reminders_bp,
         feed_bp,
         webhooks_bp,

@@ -48,6 +48,7 @@ def _authenticate():
 from service.api import (  # noqa: E402,F401  (routes register on import)
     departments,
     imports,
+    institute,
     instruments,
     intervals,
     nonconformity,

@@ -11,8 +11,10 @@ from service.clock import now_utc
 from service.errors import DomainError, Invalid
 from service.tenancy import operations as ops
 from service.tenancy.validation import benchmark_industries, henan_regions
-from service.web.context import actor, db
+from service.visits import board
+from service.web.context import actor, db, today
 from service.web.forms import flash_failure, form_data, form_error_page
+from service.web.i18n import translate_errors
 from service.web.mail import send_invitation
 
 bp = Blueprint("tenancy", __name__, url_prefix="/org")
@@ -202,18 +204,26 @@ def end_link(link_id: int):
 @bp.route("/clients", methods=["GET", "POST"])
 @login_required
 def clients():
-    """The institute's client firms; admins register a new client and invite its administrator."""
+    """The institute's client firms with their counts and contacts; admins register and invite a new one."""
     who = actor()
     who.require("clients.view")
+    args = request.args.to_dict() if request.method == "GET" else {}
+    filter_errors: dict = {}
+    try:
+        filters = board.parse_directory_filters(args)
+    except Invalid as exc:
+        filter_errors, filters = translate_errors(exc.field_errors), {}
     context = {
-        "clients": ops.list_clients(db(), who),
+        "clients": board.client_directory(db(), who, today(), filters),
+        "args": args,
+        "filter_errors": filter_errors,
         "regions": henan_regions(),
         "industries": benchmark_industries(),
         "values": {},
         "errors": {},
     }
     if request.method == "GET":
-        return render_template("tenancy/clients.html", **context)
+        return render_template("tenancy/clients.html", **context), (422 if filter_errors else 200)
     values = form_data()
     try:
         firm, invitation, token = ops.onboard_client(db(), who, values, now_utc(), _config().invitation_days)

@@ -110,6 +110,7 @@ def _own_values(app, world, db_session):
         "client_id": a.org.id,
         "window": "30",
         "token": "junk",
+        "day": "2026-01-05",
     }, token
 
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
-from models import Base, ClientLink, HistoryHead, Organization, TenantScoped, Technician, Visit, VisitItem
+from models import Base, ClientLink, HistoryHead, Organization, Technician, TenantScoped, Visit, VisitItem
 from service.app import create_app
 from service.auth.operations import create_api_token
 from service.clock import now_utc, today_in
@@ -122,7 +122,7 @@ def foreign(app, world, db_session):
     }
 
 
-OTHER_PARAMS = {"window": "30", "token": "not-a-real-token"}
+OTHER_PARAMS = {"window": "30", "token": "not-a-real-token", "day": "2026-01-05"}
 
 
 def _rules(app, api: bool):
@@ -299,6 +299,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "technician_id": 1,
         "window": "30",
         "token": "x",
+        "day": "2026-01-05",
     }
     before = _snapshot(db_session, world.a.org.id)
     posts = 0
