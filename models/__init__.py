@@ -5,6 +5,7 @@ from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
 from models.nonconformity import NonconformityCase
+from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
 from models.reminders import (
     Notification,
     NotificationItem,
@@ -48,6 +49,9 @@ __all__ = [
     "RecordStandard",
     "ReminderPolicy",
     "ReminderRun",
+    "ServiceOrder",
+    "ServiceOrderItem",
+    "ServiceOrderStep",
     "SignInAttempt",
     "SmsOptOut",
     "SmsUsage",

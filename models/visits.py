@@ -114,6 +114,10 @@ class VisitItem(Base):
     __tablename__ = "visit_items"
     __table_args__ = (
         ForeignKeyConstraint(["firm_id", "visit_id"], ["visits.firm_id", "visits.id"], ondelete="CASCADE"),
+        # Both sides of the item are the visit's: no item of one institute on another's visit.
+        ForeignKeyConstraint(
+            ["institute_id", "visit_id"], ["visits.institute_id", "visits.id"], ondelete="CASCADE"
+        ),
         ForeignKeyConstraint(["firm_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
         ForeignKeyConstraint(
             ["firm_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]

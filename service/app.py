@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
     from service.nonconformity.views import bp as nonconformity_bp
+    from service.orders.views import bp as orders_bp
     from service.reminders.feed_views import bp as feed_bp
     from service.reminders.views import bp as reminders_bp
     from service.reminders.webhooks import bp as webhooks_bp
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
         standards_bp,
         nonconformity_bp,
         visits_bp,
+        orders_bp,
         tenancy_bp,
         institute_bp,
         reminders_bp,

@@ -37,7 +37,8 @@ PATH_PARAMETERS = {
     "case_id": "A nonconformity case of your organisation.",
     "technician_id": "A technician of your institute.",
     "visit_id": "A visit of your institute, or one proposed to your firm.",
-    "item_id": "An instrument of that visit.",
+    "order_id": "A service order of your firm, or one to your institute.",
+    "item_id": "An instrument of that visit or service order.",
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -10,7 +10,8 @@ from service.api.helpers import json_body
 from service.clock import now_utc
 from service.errors import Invalid
 from service.i18n import N_
-from service.schemas import StrictSchema, load_or_invalid
+from service.schemas import StrictSchema, int_range, load_or_invalid
+from service.scoping import MAX_ID
 from service.traceability.schemas import RecordOut
 from service.visits import operations, planning
 from service.visits.operations import NewVisit
@@ -50,14 +51,14 @@ class VisitOut(StrictSchema):
 class VisitItemIn(StrictSchema):
     """An instrument to put on a visit, and who calibrates it."""
 
-    instrument_id = fields.Integer(required=True)
-    technician_id = fields.Integer(allow_none=True)
+    instrument_id = fields.Integer(required=True, validate=int_range(1, MAX_ID))
+    technician_id = fields.Integer(allow_none=True, validate=int_range(1, MAX_ID))
 
 
 class VisitIn(StrictSchema):
     """A visit to propose to a linked client."""
 
-    firm_id = fields.Integer(required=True)
+    firm_id = fields.Integer(required=True, validate=int_range(1, MAX_ID))
     planned_on = fields.Date(required=True)
     items = fields.List(fields.Nested(VisitItemIn), required=True)
 

@@ -1,4 +1,4 @@
-"""Messages other than digests: a test message to oneself, and the SMS-ceiling notice to admins."""
+"""Messages other than digests: a test message to oneself, the SMS-ceiling notice, notices of changes."""
 
 from __future__ import annotations
 
@@ -57,4 +57,37 @@ def hold_notice_rows(
             )
             key = idempotency_key(org_id, f"user:{admin.id}", channel, day, "sms_ceiling", "")
             rows.append(notice_row(org_id, admin, channel, "sms_ceiling", rendered, day, now, key))
+    insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)
+
+
+def people_with_roles(session: Session, org_id: int, roles: tuple[str, ...]) -> list[User]:
+    """Return the active users of ``org_id`` who hold one of ``roles`` (whatever the session's tenant)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.org_id == org_id, User.role.in_(roles), User.is_active.is_(True))
+            .order_by(User.id)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
+def notify_people(
+    session: Session,
+    org_id: int,
+    people: list[User],
+    kind: str,
+    template: str,
+    contents: str,
+    today: date,
+    now: datetime,
+    **context,
+) -> None:
+    """Write one in-app and one email notice per person, once per ``contents`` (the change told of)."""
+    rows = []
+    for person in people:
+        for channel in ("in_app", "email"):
+            rendered = render_notice(template, channel, person.locale, **context)
+            key = idempotency_key(org_id, f"user:{person.id}", channel, today, template, contents)
+            rows.append(notice_row(org_id, person, channel, kind, rendered, today, now, key))
     insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)

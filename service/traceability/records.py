@@ -75,15 +75,23 @@ def record_result(
     today: date,
     uploads: Iterable[Upload] = (),
     storage: Path | None = None,
+    *,
+    away: bool = False,
 ) -> CalibrationRecord:
-    """Record a result against an instrument and move the instrument's dates, certificate and label."""
+    """Record a result against an instrument and move the instrument's dates, certificate and label.
+
+    An instrument out for calibration is back in service with its result, unless it is still
+    ``away`` (at the laboratory until a service order returns it).
+    """
     actor.require("ledger.write")
     instrument = get_in_org(session, Instrument, instrument_id, actor)
     data = load_or_invalid(RecordIn(), payload)
     last_good = nonconformity.last_good_result(session, instrument, data["performed_on"])
     newest = instrument.last_done_on is None or data["performed_on"] >= instrument.last_done_on
     record = _new_record(session, actor, instrument, data, today, uploads, storage)
-    changes = _apply_to_instrument(session, actor, instrument, record, today, "record.created", None)
+    changes = _apply_to_instrument(
+        session, actor, instrument, record, today, "record.created", None, away=away
+    )
     _remember_due_date(record, instrument, changes)
     if newest:
         _open_case_on_failure(session, actor, instrument, record, today, last_good)
@@ -336,6 +344,7 @@ def _apply_to_instrument(
     kind: str,
     details: dict | None,
     force: bool = False,
+    away: bool = False,
 ) -> dict:
     """Move the instrument to the record's results when it is its newest; write the history event."""
     details = {
@@ -359,7 +368,7 @@ def _apply_to_instrument(
             else None,
             "conclusion": record.conclusion,
         }
-        if instrument.status == "out_for_calibration":
+        if instrument.status == "out_for_calibration" and not away:
             update["status"] = "in_service"  # back from the laboratory
     return ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
 

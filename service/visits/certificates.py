@@ -1,12 +1,26 @@
-"""The institute's certificate numbers: one running sequence per prefix and year, never reused."""
+"""The institute's certificates: running numbers, and results written into a client's ledger.
+
+Certificate numbers run in one sequence per prefix and year, never reused. A result of the
+institute's work (on a visit or for a service order) is written into the client's ledger through
+the traceability operations, with the institute as the laboratory.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import CertificateSequence
+from models import CalibrationRecord, CertificateSequence, Organization
+from service.actors import Actor
 from service.bulk import insert_ignoring_conflicts
+from service.db import scoped_to
+from service.errors import Invalid
+from service.i18n import N_
+from service.traceability import records
 
 #: Certificate prefixes by kind of work: 检定 JD, 校准 JZ.
 PREFIXES = {"verification": "JD", "calibration": "JZ"}
@@ -37,3 +51,46 @@ def next_certificate_no(session: Session, institute_id: int, kind: str, year: in
     sequence.last_no += 1
     session.flush()
     return f"{prefix}{year}-{sequence.last_no:05d}"
+
+
+def record_for_client(
+    session: Session,
+    actor: Actor,
+    firm_id: int,
+    instrument_id: int,
+    payload: Mapping,
+    today: date,
+    uploads: Iterable[records.Upload] = (),
+    storage: Path | None = None,
+    *,
+    away: bool = False,
+) -> CalibrationRecord:
+    """Write the institute's result into a client's ledger, with a certificate number of its own.
+
+    The caller has checked that the actor may work on this client's instrument (a visit, an order).
+    The firm's history names the person and the institute. ``away``: the instrument stays at the
+    institute after the result (a service order), so its status does not change.
+    """
+    institute = session.get(Organization, actor.home_org_id)
+    data = dict(payload)
+    kind = data.get("kind") or "verification"
+    if not isinstance(kind, str) or kind not in PREFIXES:
+        raise Invalid(
+            N_("Please correct the marked fields."), {"kind": [N_("Choose verification or calibration.")]}
+        )
+    data.setdefault("performed_on", today.isoformat())
+    data["lab_org_id"] = institute.id
+    data["lab_name"] = institute.name
+    if not data.get("certificate_no"):
+        data["certificate_no"] = next_certificate_no(session, institute.id, kind, today.year)
+    data.setdefault(
+        "certificate_type",
+        "verification_certificate" if kind == "verification" else "calibration_certificate",
+    )
+    if data.get("conclusion") == "fail" and kind == "verification":
+        data["certificate_type"] = "verification_notice"  # 检定结果通知书 for a failed verification
+    on_site = actor.on_site(firm_id, institute.name)
+    with scoped_to(session, firm_id):
+        return records.record_result(
+            session, on_site, instrument_id, data, today, uploads, storage, away=away
+        )

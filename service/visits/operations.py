@@ -23,20 +23,15 @@ from marshmallow import ValidationError, fields, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import ClientLink, Instrument, Notification, Organization, Technician, User, Visit, VisitItem
+from models import ClientLink, Instrument, Organization, Technician, Visit, VisitItem
 from models.base import utcnow
 from service.actors import Actor
-from service.bulk import insert_ignoring_conflicts
-from service.db import scoped_to
 from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
-from service.reminders.messages import render_notice
-from service.reminders.notices import notice_row
-from service.reminders.outbox import idempotency_key
+from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
 from service.tenancy.operations import active_link
-from service.traceability import records
-from service.visits.certificates import PREFIXES, next_certificate_no
+from service.visits.certificates import record_for_client
 from service.visits.planning import OPEN_STATES
 
 #: Who hears of visits: the client's administrators and engineers, the institute's admins and staff.
@@ -175,7 +170,11 @@ def institute_visits(session: Session, actor: Actor, first: date | None = None) 
     )
     if first is not None:
         stmt = stmt.where((Visit.planned_on >= first) | Visit.state.in_(OPEN_STATES))
-    return list(session.scalars(stmt.options(selectinload(Visit.items)).order_by(Visit.planned_on, Visit.id)))
+    # The instruments are the client's rows, loaded across tenants as in get_institute_visit.
+    stmt = stmt.options(selectinload(Visit.items).selectinload(VisitItem.instrument))
+    return list(
+        session.scalars(stmt.execution_options(all_tenants=True).order_by(Visit.planned_on, Visit.id))
+    )
 
 
 def _require_staff_view(actor: Actor) -> None:
@@ -188,11 +187,16 @@ def get_institute_visit(session: Session, actor: Actor, visit_id) -> Visit:
     """Return one of the institute's visits (or 404); technicians may read them."""
     _require_staff_view(actor)
     visit = session.scalar(
-        select(Visit).where(
+        select(Visit)
+        .where(
             Visit.institute_id == actor.home_org_id,
             Visit.id == visit_id,
             Visit.firm_id.in_(_linked_firms(actor)),
         )
+        # The instruments are the client's rows: loaded across tenants (the visit is confined to
+        # the institute's side above), or the institute's session would see none of them.
+        .options(selectinload(Visit.items).selectinload(VisitItem.instrument))
+        .execution_options(all_tenants=True)
     )
     if visit is None:
         raise NotFound(N_("Not found."))
@@ -317,27 +321,9 @@ def record_item(
 ):
     """Write an instrument's result into the client's ledger, with the institute's certificate number."""
     visit, item = _worked_item(session, actor, visit_id, item_id)
-    institute = session.get(Organization, actor.home_org_id)
-    data = dict(payload)
-    kind = data.get("kind") or "verification"
-    if kind not in PREFIXES:
-        raise Invalid(
-            N_("Please correct the marked fields."), {"kind": [N_("Choose verification or calibration.")]}
-        )
-    data.setdefault("performed_on", today.isoformat())
-    data["lab_org_id"] = institute.id
-    data["lab_name"] = institute.name
-    if not data.get("certificate_no"):
-        data["certificate_no"] = next_certificate_no(session, institute.id, kind, today.year)
-    data.setdefault(
-        "certificate_type",
-        "verification_certificate" if kind == "verification" else "calibration_certificate",
+    record = record_for_client(
+        session, actor, visit.firm_id, item.instrument_id, payload, today, uploads, storage
     )
-    if data.get("conclusion") == "fail" and kind == "verification":
-        data["certificate_type"] = "verification_notice"  # 检定结果通知书 for a failed verification
-    on_site = actor.on_site(visit.firm_id, institute.name)
-    with scoped_to(session, visit.firm_id):
-        record = records.record_result(session, on_site, item.instrument_id, data, today, uploads, storage)
     item.state = "done"
     item.record_id = record.id
     _complete_if_done(session, visit)
@@ -363,27 +349,17 @@ def _complete_if_done(session: Session, visit: Visit) -> None:
         session.flush()
 
 
-def _people(session: Session, org_id: int, roles: tuple[str, ...]) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.org_id == org_id, User.role.in_(roles), User.is_active.is_(True))
-            .order_by(User.id)
-            .execution_options(all_tenants=True)
-        )
-    )
-
-
 def _tell_client(
     session: Session, visit: Visit, template: str, today: date, now: datetime, base_url: str
 ) -> None:
     institute = session.get(Organization, visit.institute_id)
     count = len(visit.items)
     link = f"{base_url.rstrip('/')}/visits/mine"
-    _notify(
+    notify_people(
         session,
         visit.firm_id,
-        _people(session, visit.firm_id, FIRM_ROLES),
+        people_with_roles(session, visit.firm_id, FIRM_ROLES),
+        "visit",
         template,
         f"{visit.id}:{visit.state}:{visit.planned_on.isoformat()}",
         today,
@@ -397,10 +373,11 @@ def _tell_client(
 
 def _tell_institute(session: Session, visit: Visit, today: date, now: datetime, base_url: str) -> None:
     firm = session.get(Organization, visit.firm_id)
-    _notify(
+    notify_people(
         session,
         visit.institute_id,
-        _people(session, visit.institute_id, INSTITUTE_ROLES),
+        people_with_roles(session, visit.institute_id, INSTITUTE_ROLES),
+        "visit",
         "visit_answered",
         f"{visit.id}:{visit.state}:{visit.requested_on}:{visit.answered_at}",
         today,
@@ -412,16 +389,3 @@ def _tell_institute(session: Session, visit: Visit, today: date, now: datetime, 
         note=visit.client_note,
         link=f"{base_url.rstrip('/')}/visits/{visit.id}",
     )
-
-
-def _notify(
-    session: Session, org_id: int, people: list[User], template: str, contents: str, today, now, **context
-) -> None:
-    """Write one in-app and one email notice per person, once per change of the visit."""
-    rows = []
-    for person in people:
-        for channel in ("in_app", "email"):
-            rendered = render_notice(template, channel, person.locale, **context)
-            key = idempotency_key(org_id, f"user:{person.id}", channel, today, template, contents)
-            rows.append(notice_row(org_id, person, channel, "visit", rendered, today, now, key))
-    insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)

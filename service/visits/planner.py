@@ -158,7 +158,8 @@ def _best_day(
 
     Days on or before the earliest due date are tried from the latest back; after it, from the
     earliest on. The first day that takes every instrument wins; failing that, the day that takes
-    the most, preferring days before the due date.
+    the most, preferring days before the due date. A day must take the earliest-due instrument:
+    a visit that left it out would send it, alone and late, to another day.
     """
     earliest = pending[0].due_on
     before = [d for d in reversed(calendar) if d <= earliest]
@@ -167,6 +168,8 @@ def _best_day(
     for group in (before, after):
         for day in group:
             assignment = _assign(pending, staff, day, load)
+            if pending[0].instrument_id not in assignment:
+                continue
             if len(assignment) == len(pending):
                 return day, assignment
             if len(assignment) > len(best[1]):
@@ -177,17 +180,67 @@ def _best_day(
 
 
 def _assign(pending: list[Item], staff: list[Technician], day: date, load: Mapping) -> dict[int, int]:
-    """Give each instrument, earliest due first, to a technician at work that day with room for it.
+    """Give the day's technicians as many instruments as they can take, the earliest due first.
 
-    Among those who can take it, the one whose disciplines are fewest goes first, keeping the
-    versatile technicians for the instruments only they can do.
+    An instrument is taken if the instruments already taken plus it can still be shared out among
+    the technicians at work that day within their disciplines and remaining capacity — a
+    bipartite matching of disciplines to technicians, so that a versatile technician's time is
+    not spent on work a specialist could have done (a greedy choice can miss a full day).
     """
     room = {t.id: t.capacity - load.get((t.id, day), 0) for t in staff if day not in t.days_off}
-    assignment: dict[int, int] = {}
+    able = [t for t in staff if room.get(t.id, 0) > 0]
+    wanted: dict[str, int] = defaultdict(int)
+    taken: list[Item] = []
     for item in pending:
-        able = [t for t in staff if room.get(t.id, 0) > 0 and item.discipline in t.disciplines]
-        if able:
-            chosen = min(able, key=lambda t: (len(t.disciplines), t.id))
-            room[chosen.id] -= 1
-            assignment[item.instrument_id] = chosen.id
+        wanted[item.discipline] += 1
+        if _share(wanted, able, room) is None:
+            wanted[item.discipline] -= 1
+        else:
+            taken.append(item)
+    shares = _share(wanted, able, room) or {}
+    assignment: dict[int, int] = {}
+    for item in taken:
+        technician_id = next(t for t, left in shares[item.discipline].items() if left > 0)
+        shares[item.discipline][technician_id] -= 1
+        assignment[item.instrument_id] = technician_id
     return assignment
+
+
+def _share(
+    wanted: Mapping[str, int], staff: list[Technician], room: Mapping[int, int]
+) -> dict[str, dict[int, int]] | None:
+    """Share ``wanted`` instruments per discipline among ``staff`` within ``room``; None if impossible.
+
+    A maximum flow from disciplines to technicians (augmenting paths on a graph of a dozen nodes);
+    the result says how many instruments of each discipline each technician takes.
+    """
+    flow: dict[str, dict[int, int]] = {d: {} for d in wanted}
+    used = {t.id: 0 for t in staff}
+    covers = {d: [t.id for t in staff if d in t.disciplines] for d in wanted}
+    for discipline, count in wanted.items():
+        for _ in range(count):
+            if not _augment(discipline, flow, used, covers, room, set()):
+                return None
+    return flow
+
+
+def _augment(discipline: str, flow: dict, used: dict, covers: dict, room: Mapping, seen: set) -> bool:
+    """Find room for one more instrument of ``discipline``, moving others between technicians if need be.
+
+    An augmenting path: a technician with room takes it; a full one takes it by handing one of
+    their other instruments to someone else, found the same way (``seen`` keeps the path simple).
+    """
+    for technician_id in covers[discipline]:
+        if technician_id in seen:
+            continue
+        seen.add(technician_id)
+        if used[technician_id] < room[technician_id]:
+            used[technician_id] += 1
+            flow[discipline][technician_id] = flow[discipline].get(technician_id, 0) + 1
+            return True
+        for other, shares in flow.items():
+            if shares.get(technician_id, 0) > 0 and _augment(other, flow, used, covers, room, seen):
+                shares[technician_id] -= 1  # that instrument went to another technician
+                flow[discipline][technician_id] = flow[discipline].get(technician_id, 0) + 1
+                return True
+    return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import ValidationError, fields, validate, validates
 
 from service.i18n import N_
@@ -16,7 +18,7 @@ class TechnicianIn(StrictSchema):
     """A technician of the institute."""
 
     name = Text(100, required=True)
-    user_id = fields.Integer(allow_none=True, validate=int_range(1, 2**31 - 1))
+    user_id = WholeNumber(allow_none=True, validate=int_range(1, 2**31 - 1))
     disciplines = fields.List(
         fields.String(), required=True, validate=validate.Length(min=1, max=len(DISCIPLINES))
     )
@@ -37,8 +39,19 @@ class DayOffIn(StrictSchema):
     reason = Text(200)
 
 
+#: The days a plan may start on: any later and the window would run off the calendar.
+FIRST_PLAN_DAY, LAST_PLAN_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _plannable(value: date) -> None:
+    if not FIRST_PLAN_DAY <= value <= LAST_PLAN_DAY:
+        raise ValidationError(
+            N_("Give a date between %(first)s and %(last)s.", first="2000-01-01", last="2100-12-31")
+        )
+
+
 class PlanIn(StrictSchema):
     """The window a visit plan covers."""
 
-    start = fields.Date(required=True, data_key="from")
+    start = fields.Date(required=True, data_key="from", validate=_plannable)
     days = WholeNumber(required=True, validate=int_range(1, MAX_PLAN_DAYS))

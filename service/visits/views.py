@@ -15,6 +15,7 @@ from models.ledger import CONCLUSIONS
 from models.traceability import CONFIRMATIONS
 from service.clock import now_utc
 from service.errors import DomainError, Invalid
+from service.i18n import N_
 from service.schemas import load_or_invalid
 from service.scoping import parse_id
 from service.visits import operations, planning
@@ -23,15 +24,13 @@ from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
 from service.visits.technicians import list_technicians
 from service.web.context import actor, db, today
-from service.web.forms import flash_failure, form_data
+from service.web.forms import flash_failure, form_data, result_form
 from service.web.i18n import translate_errors
 
 bp = Blueprint("visits", __name__)
 
 #: The plan a page shows first: the next two weeks.
 DEFAULT_DAYS = 14
-#: Fields of a result entered on the worksheet.
-RESULT_FIELDS = ("kind", "conclusion", "confirmation", "valid_until", "notes")
 
 
 def _base_url() -> str:
@@ -83,30 +82,23 @@ def plan():
 @bp.post("/visits/plan")
 @login_required
 def create_from_plan():
-    """Create the visits kept from the proposal (computed again, as the page showed it)."""
+    """Create the visits kept on the page, as the page showed them (client, instruments, technicians).
+
+    The plan is not computed again: another user may have planned since, and a visit must never
+    land on a client other than the one shown. ``create_visits`` checks what is posted.
+    """
     values = form_data(multi=("keep",))
-    window, errors = _window(values)
-    if errors:
-        flash(gettext("Please correct the marked fields."), "danger")
-        return redirect(url_for("visits.plan"), code=303)
-    proposal = planning.propose(db(), actor(), window["start"], window["days"])
-    kept = {parse_id(k) for k in values.get("keep", [])}
-    chosen = []
+    window, _errors = _window(values)
+    back = url_for("visits.plan", **{"from": window["start"].isoformat(), "days": window["days"]})
     try:
-        for index, visit in enumerate(proposal.plan.visits, start=1):
-            if index not in kept:
-                continue
-            day = load_or_invalid(
-                PlanIn(), {"from": values.get(f"date-{index}") or visit.date.isoformat(), "days": 1}
-            )
-            client = proposal.clients[visit.client]
-            chosen.append(NewVisit(client.id, day["start"], dict(visit.assignments), visit.earliest_due_on))
+        chosen = [
+            _posted_visit(values, index)
+            for index in sorted({parse_id(k) for k in values.get("keep", [])} - {None})
+        ]
         created = operations.create_visits(db(), actor(), chosen, today(), _base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(
-            url_for("visits.plan", **{"from": window["start"].isoformat(), "days": window["days"]}), code=303
-        )
+        return redirect(back, code=303)
     flash(
         ngettext(
             "%(num)s visit proposed to the client.", "%(num)s visits proposed to the clients.", len(created)
@@ -114,6 +106,20 @@ def create_from_plan():
         "success",
     )
     return redirect(url_for("visits.list_visits"), code=303)
+
+
+def _posted_visit(values: dict, index: int) -> NewVisit:
+    """Read one kept visit of the form: ``firm-N``, ``date-N``, ``items-N`` ("instrument:technician,…")."""
+    day = load_or_invalid(PlanIn(), {"from": values.get(f"date-{index}"), "days": 1})["start"]
+    firm_id = parse_id(values.get(f"firm-{index}"))
+    assignments: dict[int, int | None] = {}
+    for pair in (values.get(f"items-{index}") or "").split(","):
+        instrument, _, technician = pair.partition(":")
+        instrument_id = parse_id(instrument)
+        if instrument_id is None or firm_id is None:
+            raise Invalid(N_("Please correct the marked fields."), {"items": [N_("Propose the plan again.")]})
+        assignments[instrument_id] = parse_id(technician)
+    return NewVisit(firm_id, day, assignments)
 
 
 @bp.get("/visits/<int:visit_id>")
@@ -176,13 +182,7 @@ def worksheet(visit_id: int):
 @login_required
 def record_result(visit_id: int, item_id: int):
     """Write an instrument's result into the client's ledger."""
-    values = {k: v.strip() for k, v in request.form.items() if k in RESULT_FIELDS and v.strip()}
-    reading = {
-        k: request.form.get(f"reading-{k}", "").strip() for k in ("point", "nominal", "reading", "mpe")
-    }
-    if any(reading.values()):
-        values["readings"] = [{"phase": "as_found", **{k: v for k, v in reading.items() if v}}]
-    uploads = [(f.stream, f.filename) for f in request.files.getlist("file") if f.filename]
+    values, uploads = result_form()
     try:
         record = operations.record_item(
             db(), actor(), visit_id, item_id, values, today(), uploads, _storage()

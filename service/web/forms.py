@@ -19,6 +19,22 @@ def form_data(multi: tuple[str, ...] = ()) -> dict:
     return data
 
 
+#: Fields of a result entered on a worksheet (a visit's, a service order's).
+RESULT_FIELDS = ("kind", "conclusion", "confirmation", "valid_until", "notes")
+
+
+def result_form() -> tuple[dict, list]:
+    """Return a posted worksheet result as a record payload (one point, as found) and its uploads."""
+    values = {k: v.strip() for k, v in request.form.items() if k in RESULT_FIELDS and v.strip()}
+    reading = {
+        k: request.form.get(f"reading-{k}", "").strip() for k in ("point", "nominal", "reading", "mpe")
+    }
+    if any(reading.values()):
+        values["readings"] = [{"phase": "as_found", **{k: v for k, v in reading.items() if v}}]
+    uploads = [(f.stream, f.filename) for f in request.files.getlist("file") if f.filename]
+    return values, uploads
+
+
 def form_error_page(template: str, field_errors: dict, status: int = 422, **context):
     """Re-render a form with translated messages per field; 422 so that nothing is committed."""
     context.pop("errors", None)

@@ -61,6 +61,26 @@ VISIT_STATE_NAMES = {
     "cancelled": _l("Cancelled"),
 }
 ITEM_STATE_NAMES = {"pending": _l("To do"), "done": _l("Done"), "skipped": _l("Not done")}
+ORDER_STATE_NAMES = {
+    "submitted": _l("Submitted"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "received": _l("Received"),
+    "in_progress": _l("In progress"),
+    "completed": _l("Completed"),
+    "returned": _l("Returned"),
+    "cancelled": _l("Cancelled"),
+}
+ORDER_METHOD_NAMES = {"mail_in": _l("Mail-in"), "drop_off": _l("Drop-off"), "on_site": _l("On site")}
+ORDER_ACTION_NAMES = {
+    "accept": _l("Accept"),
+    "decline": _l("Decline"),
+    "receive": _l("Mark received"),
+    "start": _l("Start work"),
+    "complete": _l("Mark completed"),
+    "return": _l("Mark returned"),
+    "cancel": _l("Cancel the order"),
+}
 CASE_SOURCE_NAMES = {
     "record": _l("A failed result"),
     "manual": _l("Reported by hand"),
@@ -144,6 +164,8 @@ EVENT_NAMES = {
     "interval.accepted": _l("Interval change accepted"),
     "interval.rejected": _l("Interval change rejected"),
     "standard.out_of_tolerance": _l("Standard found out of tolerance; clients told"),
+    "order.received": _l("Received by the institute (service order)"),
+    "order.returned": _l("Returned by the institute (service order)"),
 }
 CHANNEL_NAMES = {
     "sms": _l("SMS"),
@@ -170,6 +192,7 @@ MESSAGE_KIND_NAMES = {
     "sms_ceiling": _l("SMS limit notice"),
     "open_cases": _l("Open nonconformity cases"),
     "visit": _l("Calibration visit"),
+    "order": _l("Service order"),
     "standard_notice": _l("Notice about a laboratory's standard"),
 }
 NAMES = {
@@ -190,6 +213,9 @@ NAMES = {
     "case_source": CASE_SOURCE_NAMES,
     "visit_state": VISIT_STATE_NAMES,
     "item_state": ITEM_STATE_NAMES,
+    "order_state": ORDER_STATE_NAMES,
+    "order_method": ORDER_METHOD_NAMES,
+    "order_action": ORDER_ACTION_NAMES,
     "discipline": DISCIPLINES,
     "action": ACTION_NAMES,
     "state": REQUEST_STATE_NAMES,

@@ -53,6 +53,8 @@ def test_the_visit_journey_through_the_api(client, db_session, world):
 
     assert client.get(f"{API}/visits/{visit['id']}", headers=other).status_code == 404
     assert [v["id"] for v in client.get(f"{API}/visits", headers=firm).json["items"]] == [visit["id"]]
+    [listed] = client.get(f"{API}/visits", headers=staff).json["items"]
+    assert listed["items"][0]["management_no"] == gauge.management_no  # the client's instrument, by name
     item = visit["items"][0]["id"]
     early = client.post(
         f"{API}/visits/{visit['id']}/items/{item}/result", headers=staff, json={"conclusion": "pass"}
@@ -70,3 +72,11 @@ def test_the_visit_journey_through_the_api(client, db_session, world):
     assert client.get(f"{API}/visits/{visit['id']}", headers=firm).json["state"] == "completed"
     moved = client.get(f"{API}/instruments/{gauge.id}", headers=firm).json
     assert moved["certificate_no"] == result.json["certificate_no"]
+
+
+def test_odd_input_is_refused_not_a_server_error(client, db_session, world):
+    staff = auth(db_session, world.institute_staff)
+    assert client.get(f"{API}/visits/plan?from=9999-12-31&days=92", headers=staff).status_code == 400
+    huge = {"visits": [{"firm_id": 10**20, "planned_on": "2026-12-01", "items": [{"instrument_id": 10**20}]}]}
+    response = client.post(f"{API}/visits", headers=staff, json=huge)
+    assert response.status_code == 400, response.json

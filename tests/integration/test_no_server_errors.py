@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import Technician, Visit, VisitItem
+from models import ServiceOrder, ServiceOrderItem, Technician, Visit, VisitItem
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
@@ -87,11 +87,23 @@ def _own_values(app, world, db_session):
     db_session.add(item)
     technician = Technician(org_id=world.institute.id, name="技术员", disciplines=["mass"], daily_capacity=5)
     db_session.add(technician)
+    order = ServiceOrder(institute_id=world.institute.id, firm_id=a.org.id, method="mail_in")
+    db_session.add(order)
+    db_session.flush()
+    db_session.add(
+        ServiceOrderItem(
+            order_id=order.id,
+            institute_id=world.institute.id,
+            firm_id=a.org.id,
+            instrument_id=a.instruments[1].id,
+        )
+    )
     case = nonconformity.open_case(
         db_session, a.actor(), a.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
     )
     db_session.commit()
     return {
+        "order_id": order.id,
         "visit_id": visit.id,
         "item_id": item.id,
         "technician_id": technician.id,

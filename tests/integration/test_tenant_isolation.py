@@ -14,7 +14,18 @@ import pytest
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
-from models import Base, ClientLink, HistoryHead, Organization, Technician, TenantScoped, Visit, VisitItem
+from models import (
+    Base,
+    ClientLink,
+    HistoryHead,
+    Organization,
+    ServiceOrder,
+    ServiceOrderItem,
+    Technician,
+    TenantScoped,
+    Visit,
+    VisitItem,
+)
 from service.app import create_app
 from service.auth.operations import create_api_token
 from service.clock import now_utc, today_in
@@ -98,11 +109,23 @@ def foreign(app, world, db_session):
         org_id=other_institute.id, name="外所技术员", disciplines=["mass"], daily_capacity=5
     )
     db_session.add(technician)
+    order = ServiceOrder(institute_id=other_institute.id, firm_id=b.org.id, method="drop_off")
+    db_session.add(order)
+    db_session.flush()
+    db_session.add(
+        ServiceOrderItem(
+            order_id=order.id,
+            institute_id=other_institute.id,
+            firm_id=b.org.id,
+            instrument_id=b.instruments[1].id,
+        )
+    )
     case = nonconformity.open_case(
         db_session, b.actor(), b.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
     )
     db_session.commit()
     return {
+        "order_id": order.id,
         "visit_id": visit.id,
         "item_id": item.id,
         "technician_id": technician.id,
@@ -296,6 +319,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "case_id": 1,
         "visit_id": 1,
         "item_id": 1,
+        "order_id": 1,
         "technician_id": 1,
         "window": "30",
         "token": "x",

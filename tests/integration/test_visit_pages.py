@@ -16,6 +16,11 @@ from tests import factories
 from tests.conftest import login
 
 
+def _shown(page_text: str) -> dict:
+    """The first proposed visit's fields as the plan page posts them."""
+    return dict(re.findall(r'name="((?:firm|items|date)-1)" value="([^"]*)"', page_text))
+
+
 @pytest.fixture
 def due_work(db_session, world):
     """Two of firm A's gauges due within ten days, and a pressure technician with an account."""
@@ -54,7 +59,9 @@ def test_staff_plan_and_propose_then_the_client_confirms_and_the_technician_reco
     assert page.status_code == 200
     assert page.text.count("data-proposed=") == 1
     assert all(g.management_no in page.text for g in gauges)
-    created = client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"]})
+    created = client.post(
+        "/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **_shown(page.text)}
+    )
     assert created.status_code == 303
     visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
     assert visit.state == "proposed"
@@ -72,6 +79,7 @@ def test_staff_plan_and_propose_then_the_client_confirms_and_the_technician_reco
     login(client, world.institute_technician)
     sheet = client.get(f"/visits/{visit.id}/worksheet")
     assert sheet.text.count("data-result-form") == 2
+    assert all(g.management_no in sheet.text for g in gauges)  # the client's instruments, by name
     first, second = visit.items
     saved = client.post(
         f"/visits/{visit.id}/items/{first.id}/result",
@@ -105,7 +113,8 @@ def test_staff_plan_and_propose_then_the_client_confirms_and_the_technician_reco
 def test_the_client_asks_for_another_date_and_staff_move_the_visit(client, db_session, world, due_work):
     today, _technician, _gauges = due_work
     login(client, world.institute_staff)
-    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"]})
+    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **_shown(page)})
     visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
     client.post("/logout")
     login(client, world.a.admin)
@@ -142,3 +151,26 @@ def test_the_plan_page_refuses_a_bad_window_and_firms_get_404(client, world, due
     client.post("/logout")
     login(client, world.institute_staff)
     assert client.get("/visits/mine").status_code == 404
+
+
+def test_a_plan_that_changed_since_the_page_was_shown_creates_what_was_shown(
+    client, db_session, world, due_work
+):
+    today, technician, gauges = due_work
+    login(client, world.institute_staff)
+    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    posted = _shown(page)
+    assert posted["firm-1"] == str(world.a.org.id)
+    # Meanwhile another gauge fell due: the plan computed now would differ from the page.
+    factories.make_instrument(
+        db_session,
+        world.a.actor(),
+        today,
+        name="一般压力表",
+        valid_until=(today + timedelta(days=3)).isoformat(),
+    )
+    db_session.commit()
+    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **posted})
+    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    assert sorted(i.instrument_id for i in visit.items) == sorted(g.id for g in gauges)
+    assert {i.technician_id for i in visit.items} == {technician.id}

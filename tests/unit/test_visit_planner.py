@@ -126,3 +126,28 @@ def test_holidays_from_the_chinese_calendar_by_default():
         [Client("a", (Item(1, date(2026, 10, 5), "pressure"),))], [tech(1, "pressure")], date(2026, 9, 28), 14
     )
     assert result.visits[0].date == date(2026, 9, 30)
+
+
+def test_versatile_technicians_are_matched_not_spent_greedily():
+    # 王 covers pressure and temperature, 李 pressure and length: 8 pressure and 8 temperature
+    # instruments fit one day only if 李 takes the pressure ones.
+    technicians = [tech(1, "pressure", "temperature", capacity=8), tech(2, "pressure", "length", capacity=8)]
+    items = tuple(item(i, 3, "pressure") for i in range(1, 9)) + tuple(
+        item(i, 3, "temperature") for i in range(9, 17)
+    )
+    result = plan([Client("a", items)], technicians)
+    [visit] = result.visits
+    assert len(visit.instrument_ids) == 16
+    assert {visit.assignments[i] for i in range(9, 17)} == {1}
+    assert {visit.assignments[i] for i in range(1, 9)} == {2}
+
+
+def test_a_day_without_room_for_the_earliest_due_instrument_is_not_chosen():
+    # The pressure technician is away Monday and Tuesday, when the gauge falls due: a day with only
+    # the caliper would leave the gauge to a late visit of its own. One visit on Wednesday instead.
+    away = {MONDAY, MONDAY + timedelta(days=1)}
+    technicians = [tech(1, "pressure", days_off=away), tech(2, "length")]
+    result = plan([Client("a", (item(1, 1, "pressure"), item(2, 5, "length")))], technicians)
+    [visit] = result.visits
+    assert visit.date == MONDAY + timedelta(days=2)
+    assert visit.instrument_ids == (1, 2)

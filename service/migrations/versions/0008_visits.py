@@ -104,6 +104,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['firm_id', 'instrument_id'], ['instruments.org_id', 'instruments.id'], name=op.f('fk_visit_items_firm_id_instrument_id_instruments')),
     sa.ForeignKeyConstraint(['firm_id', 'record_id'], ['calibration_records.org_id', 'calibration_records.id'], name=op.f('fk_visit_items_firm_id_record_id_calibration_records')),
     sa.ForeignKeyConstraint(['firm_id', 'visit_id'], ['visits.firm_id', 'visits.id'], name=op.f('fk_visit_items_firm_id_visit_id_visits'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['institute_id', 'visit_id'], ['visits.institute_id', 'visits.id'], name=op.f('fk_visit_items_institute_id_visit_id_visits'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['institute_id', 'technician_id'], ['technicians.org_id', 'technicians.id'], name=op.f('fk_visit_items_institute_id_technician_id_technicians')),
     sa.ForeignKeyConstraint(['institute_id'], ['organizations.id'], name=op.f('fk_visit_items_institute_id_organizations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_items')),

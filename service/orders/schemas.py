@@ -1,0 +1,61 @@
+"""What service orders accept (web forms and API alike)."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from models.orders import ORDER_METHODS, ORDER_STATES
+from service.i18n import N_
+from service.schemas import Choice, StrictSchema, Text, WholeNumber, int_range
+from service.scoping import MAX_ID
+
+#: The most instruments one order may carry.
+MAX_ITEMS = 200
+#: What each side may do to an order (see ``service.orders.operations.TRANSITIONS``).
+ACTIONS = ("accept", "decline", "receive", "start", "complete", "return", "cancel")
+
+
+class OrderIn(StrictSchema):
+    """A client's order: the institute, how the instruments get there, and which instruments.
+
+    Instruments are given by id (``instrument_ids``, e.g. the ledger's selection) or by management
+    number (``management_nos``, one per line of the order form; the messages name the line). A
+    mail-in order needs the ``courier`` and the ``tracking_no``.
+    """
+
+    institute_id = WholeNumber(required=True, validate=int_range(1, MAX_ID))
+    method = Choice(ORDER_METHODS, required=True)
+    courier = Text(50)
+    tracking_no = Text(50)
+    note = Text(1000, multiline=True)
+    instrument_ids = fields.List(
+        WholeNumber(validate=int_range(1, MAX_ID)),
+        load_default=list,
+        validate=validate.Length(max=MAX_ITEMS, error=N_("At most %(max)s instruments.", max=MAX_ITEMS)),
+    )
+    management_nos = fields.List(
+        fields.String(allow_none=True),
+        load_default=list,
+        validate=validate.Length(max=MAX_ITEMS, error=N_("At most %(max)s instruments.", max=MAX_ITEMS)),
+    )
+
+
+class TransitionIn(StrictSchema):
+    """A change of an order's state: the action, and what it needs (a reason, the return parcel)."""
+
+    action = Choice(ACTIONS, required=True)
+    reason = Text(500)
+    courier = Text(50)
+    tracking_no = Text(50)
+
+
+class OrderSkipIn(StrictSchema):
+    """Why an instrument of an order got no result."""
+
+    reason = Text(500, required=True)
+
+
+class OrderFilterIn(StrictSchema):
+    """The institute's list of orders: one state, or the open ones (default), or all."""
+
+    state = Choice((*ORDER_STATES, "open", "all"), load_default="open")
