@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import ClientLink, Department, Instrument, Invitation, Organization, User
+from models import ClientLink, Department, Instrument, Invitation, Organization, User, Visit
 from models.base import utcnow
 from models.tenancy import FIRM_ROLES, INSTITUTE_ROLES
 from service.actors import Actor
@@ -160,6 +160,16 @@ def end_client_link(session: Session, actor: Actor, link_id: int) -> ClientLink:
     ):
         raise NotFound(N_("Not found."))
     link.ended_at = utcnow()
+    # Planned visits end with the link: they would hold technicians' time nobody can release.
+    session.execute(
+        update(Visit)
+        .where(
+            Visit.institute_id == link.institute_id,
+            Visit.firm_id == link.firm_id,
+            Visit.state.in_(("proposed", "confirmed", "reschedule_requested")),
+        )
+        .values(state="cancelled")
+    )
     session.flush()
     return link
 

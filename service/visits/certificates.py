@@ -53,6 +53,24 @@ def next_certificate_no(session: Session, institute_id: int, kind: str, year: in
     return f"{prefix}{year}-{sequence.last_no:05d}"
 
 
+#: What a result entered for a client may carry; the rest (number, laboratory, date) is the institute's.
+RESULT_FIELDS = (
+    "kind",
+    "conclusion",
+    "confirmation",
+    "confirmation_note",
+    "valid_until",
+    "performed_by",
+    "temperature",
+    "humidity",
+    "uncertainty",
+    "notes",
+    "readings",
+    "standards",
+    "certificate_type",
+)
+
+
 def record_for_client(
     session: Session,
     actor: Actor,
@@ -72,17 +90,20 @@ def record_for_client(
     institute after the result (a service order), so its status does not change.
     """
     institute = session.get(Organization, actor.home_org_id)
-    data = dict(payload)
+    if not isinstance(payload, Mapping):
+        raise Invalid(N_("Please correct the marked fields."), {"_schema": [N_("Send a JSON object.")]})
+    # The institute's own number, laboratory and day: what a caller sends for them is not taken.
+    data = {k: v for k, v in payload.items() if k in RESULT_FIELDS}
     kind = data.get("kind") or "verification"
     if not isinstance(kind, str) or kind not in PREFIXES:
         raise Invalid(
             N_("Please correct the marked fields."), {"kind": [N_("Choose verification or calibration.")]}
         )
-    data.setdefault("performed_on", today.isoformat())
+    data["kind"] = kind
+    data["performed_on"] = today.isoformat()
     data["lab_org_id"] = institute.id
     data["lab_name"] = institute.name
-    if not data.get("certificate_no"):
-        data["certificate_no"] = next_certificate_no(session, institute.id, kind, today.year)
+    data["certificate_no"] = next_certificate_no(session, institute.id, kind, today.year)
     data.setdefault(
         "certificate_type",
         "verification_certificate" if kind == "verification" else "calibration_certificate",

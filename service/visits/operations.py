@@ -107,10 +107,20 @@ def create_visits(
         )
         if owned != set(ids) or not ids:
             raise NotFound(N_("Not found."))
+        away = session.scalars(
+            select(Instrument.management_no)
+            .where(
+                Instrument.org_id == new.firm_id, Instrument.id.in_(ids), Instrument.status != "in_service"
+            )
+            .execution_options(all_tenants=True)
+        ).first()
+        if away is not None:
+            raise Conflict(N_("%(no)s is not in service at the client: propose the plan again.", no=away))
         busy = session.scalars(
             select(VisitItem.instrument_id)
             .join(Visit, Visit.id == VisitItem.visit_id)
             .where(
+                Visit.institute_id == actor.home_org_id,
                 VisitItem.firm_id == new.firm_id,
                 VisitItem.instrument_id.in_(ids),
                 Visit.state.in_(OPEN_STATES),
@@ -122,7 +132,9 @@ def create_visits(
         known = set(
             session.scalars(
                 select(Technician.id).where(
-                    Technician.org_id == actor.home_org_id, Technician.id.in_(technicians)
+                    Technician.org_id == actor.home_org_id,
+                    Technician.id.in_(technicians),
+                    Technician.is_active.is_(True),
                 )
             )
         )
@@ -218,7 +230,7 @@ def firm_visits(session: Session, actor: Actor) -> list[Visit]:
         session.scalars(
             select(Visit)
             .where(Visit.firm_id == actor.org_id)
-            .options(selectinload(Visit.items))
+            .options(selectinload(Visit.items).selectinload(VisitItem.instrument))
             .order_by(Visit.planned_on.desc(), Visit.id.desc())
         )
     )
@@ -241,6 +253,8 @@ def answer(
     data = load_or_invalid(AnswerIn(), payload)
     if visit.state not in ("proposed", "reschedule_requested"):
         raise Conflict(N_("This visit is no longer waiting for your answer."))
+    if data["answer"] == "confirm" and visit.planned_on < today:
+        raise Conflict(N_("The proposed day has passed: ask for another date."))
     if data["answer"] == "reschedule" and data["requested_on"] < today:
         raise Invalid(N_("Please correct the marked fields."), {"requested_on": [N_("The day has passed.")]})
     visit.state = "confirmed" if data["answer"] == "confirm" else "reschedule_requested"
@@ -277,6 +291,8 @@ def cancel(session: Session, actor: Actor, visit_id, today: date, base_url: str,
     actor.require("ledger.write")
     if visit.state not in OPEN_STATES:
         raise Conflict(N_("Only an open visit can be cancelled."))
+    if any(item.state != "pending" for item in visit.items):
+        raise Conflict(N_("Results are already recorded: give the others a reason instead."))
     visit.state = "cancelled"
     session.flush()
     _tell_client(session, visit, "visit_cancelled", today, now, base_url)
@@ -285,7 +301,13 @@ def cancel(session: Session, actor: Actor, visit_id, today: date, base_url: str,
 
 def _worked_item(session: Session, actor: Actor, visit_id, item_id) -> tuple[Visit, VisitItem]:
     visit = get_institute_visit(session, actor, visit_id)
-    item = session.scalar(select(VisitItem).where(VisitItem.visit_id == visit.id, VisitItem.id == item_id))
+    # Locked, and read again after the lock: two saves of one instrument give one result.
+    item = session.scalar(
+        select(VisitItem)
+        .where(VisitItem.visit_id == visit.id, VisitItem.id == item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if item is None:
         raise NotFound(N_("Not found."))
     if visit.state != "confirmed":
@@ -361,7 +383,8 @@ def _tell_client(
         people_with_roles(session, visit.firm_id, FIRM_ROLES),
         "visit",
         template,
-        f"{visit.id}:{visit.state}:{visit.planned_on.isoformat()}",
+        # Each change is news: moving D1 → D2 → D1 the same day tells the client three times.
+        f"{visit.id}:{visit.state}:{visit.planned_on.isoformat()}:{now.isoformat()}",
         today,
         now,
         institute=institute.name,
@@ -379,7 +402,7 @@ def _tell_institute(session: Session, visit: Visit, today: date, now: datetime, 
         people_with_roles(session, visit.institute_id, INSTITUTE_ROLES),
         "visit",
         "visit_answered",
-        f"{visit.id}:{visit.state}:{visit.requested_on}:{visit.answered_at}",
+        f"{visit.id}:{visit.state}:{visit.requested_on}:{now.isoformat()}",
         today,
         now,
         firm=firm.name,

@@ -92,6 +92,11 @@ def booked_load(session: Session, actor: Actor, first: date, last: date) -> dict
             Visit.institute_id == actor.home_org_id,
             Visit.state.in_(OPEN_STATES),
             Visit.planned_on.between(first, last),
+            Visit.firm_id.in_(
+                select(ClientLink.firm_id).where(
+                    ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None)
+                )
+            ),
             VisitItem.technician_id.is_not(None),
         )
         .group_by(VisitItem.technician_id, Visit.planned_on)

@@ -240,3 +240,65 @@ def test_a_firm_that_ended_the_link_leaves_the_institutes_visits(db_session, wor
     assert operations.institute_visits(db_session, staff) == []
     with pytest.raises(NotFound):
         operations.get_institute_visit(db_session, staff, visit.id)
+
+
+def test_ending_the_link_cancels_the_planned_visits(db_session, world, visit):
+    link = tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id)
+    tenancy_ops.end_client_link(db_session, world.a.actor("admin"), link.id)
+    db_session.commit()
+    db_session.refresh(visit)
+    assert visit.state == "cancelled"
+
+
+def test_a_visit_with_results_is_not_cancelled(db_session, world, visit):
+    staff = Actor.of(world.institute_staff)
+    operations.answer(db_session, world.a.actor(), visit.id, {"answer": "confirm"}, TODAY, BASE, NOW)
+    operations.record_item(db_session, staff, visit.id, visit.items[0].id, {"conclusion": "pass"}, TODAY)
+    db_session.commit()
+    with pytest.raises(Conflict):
+        operations.cancel(db_session, staff, visit.id, TODAY, BASE, NOW)
+    db_session.rollback()
+
+
+def test_the_institute_numbers_and_dates_its_results_itself(db_session, world, visit):
+    operations.answer(db_session, world.a.actor(), visit.id, {"answer": "confirm"}, TODAY, BASE, NOW)
+    payload = {
+        "conclusion": "pass",
+        "certificate_no": "JD2020-00001",
+        "performed_on": "2020-01-01",
+        "lab_name": "x",
+    }
+    record = operations.record_item(
+        db_session, Actor.of(world.institute_staff), visit.id, visit.items[0].id, payload, TODAY
+    )
+    assert (record.certificate_no, record.performed_on, record.lab_name) == (
+        "JD2026-00001",
+        TODAY,
+        world.institute.name,
+    )
+    db_session.rollback()
+
+
+def test_moving_back_and_forth_tells_the_client_each_time(db_session, world, visit):
+    staff = Actor.of(world.institute_staff)
+    first, second = visit.planned_on, visit.planned_on + timedelta(days=1)
+    before = len(_notices(db_session, world.a.org.id))
+    for n, day in enumerate((second, first), start=1):
+        operations.move(
+            db_session,
+            staff,
+            visit.id,
+            {"planned_on": day.isoformat()},
+            TODAY,
+            BASE,
+            NOW + timedelta(minutes=n),
+        )
+    db_session.commit()
+    assert len(_notices(db_session, world.a.org.id)) == before + 2 * 4  # two people, two channels, twice
+
+
+def test_a_passed_day_cannot_be_confirmed(db_session, world, visit):
+    later = TODAY + timedelta(days=10)
+    with pytest.raises(Conflict):
+        operations.answer(db_session, world.a.actor(), visit.id, {"answer": "confirm"}, later, BASE, NOW)
+    db_session.rollback()
