@@ -45,6 +45,8 @@ ORDER_STATES = (
 )
 #: Who made a change of an order.
 ORDER_SIDES = ("firm", "institute")
+#: Orders still under way: their instruments are spoken for (no second order, no visit).
+ACTIVE_ORDER_STATES = ("submitted", "accepted", "received", "in_progress")
 
 
 class ServiceOrder(Base):

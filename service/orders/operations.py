@@ -38,7 +38,7 @@ from models import (
     VisitItem,
 )
 from models.base import utcnow
-from models.orders import ORDER_METHODS, SHIPPED_METHODS
+from models.orders import ACTIVE_ORDER_STATES, ORDER_METHODS, SHIPPED_METHODS
 from service.actors import Actor
 from service.db import scoped_to
 from service.errors import Conflict, Invalid, NotFound
@@ -91,7 +91,7 @@ REFUSALS = {
     "cancel": N_("Only a submitted or accepted order can be cancelled."),
 }
 #: States in which an order still holds its instruments (a completed shipped order until returned).
-ACTIVE_STATES = ("submitted", "accepted", "received", "in_progress")
+ACTIVE_STATES = ACTIVE_ORDER_STATES
 
 
 def actions_for(order: ServiceOrder, side: str) -> list[str]:

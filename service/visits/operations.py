@@ -23,8 +23,18 @@ from marshmallow import ValidationError, fields, validates_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import ClientLink, Instrument, Organization, Technician, Visit, VisitItem
+from models import (
+    ClientLink,
+    Instrument,
+    Organization,
+    ServiceOrder,
+    ServiceOrderItem,
+    Technician,
+    Visit,
+    VisitItem,
+)
 from models.base import utcnow
+from models.orders import ACTIVE_ORDER_STATES
 from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
@@ -128,6 +138,18 @@ def create_visits(
         ).first()
         if busy is not None:
             raise Conflict(N_("An instrument is already on another open visit."))
+        ordered = session.scalars(
+            select(ServiceOrderItem.instrument_id)
+            .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
+            .where(
+                ServiceOrder.institute_id == actor.home_org_id,
+                ServiceOrderItem.firm_id == new.firm_id,
+                ServiceOrderItem.instrument_id.in_(ids),
+                ServiceOrder.state.in_(ACTIVE_ORDER_STATES),
+            )
+        ).first()
+        if ordered is not None:
+            raise Conflict(N_("An instrument is already on an open service order."))
         technicians = {t for t in new.assignments.values() if t is not None}
         known = set(
             session.scalars(

@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ClientLink, Instrument, Organization, Visit, VisitItem
+from models import ClientLink, Instrument, Organization, ServiceOrder, ServiceOrderItem, Visit, VisitItem
 from models.ledger import RECALLED_STATUSES
+from models.orders import ACTIVE_ORDER_STATES
 from service.actors import Actor
 from service.errors import NotFound
 from service.i18n import N_
@@ -116,6 +117,12 @@ def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
         .join(Visit, Visit.id == VisitItem.visit_id)
         .where(Visit.institute_id == actor.home_org_id, Visit.state.in_(OPEN_STATES))
     )
+    # An instrument on an open service order is already in the institute's hands, or soon will be.
+    ordered = (
+        select(ServiceOrderItem.instrument_id)
+        .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
+        .where(ServiceOrder.institute_id == actor.home_org_id, ServiceOrder.state.in_(ACTIVE_ORDER_STATES))
+    )
     instruments = list(
         session.scalars(
             select(Instrument)
@@ -124,6 +131,7 @@ def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
                 Instrument.status.in_(RECALLED_STATUSES),
                 Instrument.next_due_on <= last,
                 Instrument.id.not_in(taken),
+                Instrument.id.not_in(ordered),
             )
             .order_by(Instrument.org_id, Instrument.next_due_on, Instrument.id)
             .execution_options(all_tenants=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from models import Technician, Visit, VisitItem
 from service.actors import Actor
+from service.errors import Conflict
 from service.visits import planning, technicians
 from tests import factories
 
@@ -148,3 +149,32 @@ def test_the_cli_prints_the_plan_as_json(app, db_session, world, staffed):
         args=["visits", "plan", "--org", world.a.org.slug, "--from", "2026-03-02", "--days", "7"]
     )
     assert firm.exit_code == 2
+
+
+def test_instruments_on_an_open_service_order_are_not_planned(app, db_session, world, staffed):
+    from service.orders import operations as orders
+    from service.visits import operations as visit_ops
+    from service.visits.operations import NewVisit
+
+    admin, press = staffed
+    gauge = _due(db_session, world.a, "一般压力表", START + timedelta(days=3))
+    with app.test_request_context():  # the institute is told: a notice is rendered
+        orders.submit_order(
+            db_session,
+            world.a.actor(),
+            {"institute_id": world.institute.id, "method": "drop_off", "management_nos": [gauge.management_no]},
+            START,
+            "https://ledger.example.cn",
+            datetime(2026, 3, 2, tzinfo=UTC),
+        )
+    db_session.commit()
+    assert planning.propose(db_session, admin, START, 14).as_json()["visits"] == []
+    with pytest.raises(Conflict):
+        visit_ops.create_visits(
+            db_session,
+            admin,
+            [NewVisit(world.a.org.id, START, {gauge.id: press.id})],
+            START,
+            "x",
+            datetime.now(UTC),
+        )
