@@ -162,7 +162,11 @@ def test_instruments_on_an_open_service_order_are_not_planned(app, db_session, w
         orders.submit_order(
             db_session,
             world.a.actor(),
-            {"institute_id": world.institute.id, "method": "drop_off", "management_nos": [gauge.management_no]},
+            {
+                "institute_id": world.institute.id,
+                "method": "drop_off",
+                "management_nos": [gauge.management_no],
+            },
             START,
             "https://ledger.example.cn",
             datetime(2026, 3, 2, tzinfo=UTC),
