@@ -12,11 +12,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Organization
+from models import Instrument, Organization
 from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import add_months
+from service.orders import operations as order_ops
 from service.reminders import policy as reminder_policy
 from service.tenancy import operations as tenancy_ops
 from service.tenancy.validation import credit_code_check_char
@@ -275,8 +276,70 @@ def load_demo(
         if org.slug.endswith("a"):
             _traceability(session, institute, metrology, created[20:], today)
             firm_a_engineer = metrology
-    _visits(session, Actor.of(inst_users["staff"]), firm_a_engineer, today, base_url)
+        else:
+            firm_b_engineer = metrology
+    staff = Actor.of(inst_users["staff"])
+    _visits(session, staff, firm_a_engineer, today, base_url)
+    _orders(session, staff, institute.id, firm_b_engineer, firm_a_engineer, today, base_url)
     return True, logins
+
+
+def _orders(
+    session: Session,
+    staff: Actor,
+    institute_id: int,
+    mailer: Actor,
+    requester: Actor,
+    today: date,
+    base_url: str,
+) -> None:
+    """Firm B's parcel received by the institute; firm A's request for work on site awaiting an answer."""
+    now = now_utc()
+
+    def far_due(actor: Actor, count: int) -> list[str]:
+        return list(
+            session.scalars(
+                select(Instrument.management_no)
+                .where(
+                    Instrument.org_id == actor.org_id,
+                    Instrument.status == "in_service",
+                    Instrument.interval_months > 0,
+                )
+                .order_by(Instrument.next_due_on.desc(), Instrument.id)
+                .limit(count)
+            )
+        )
+
+    parcel = order_ops.submit_order(
+        session,
+        mailer,
+        {
+            "institute_id": institute_id,
+            "method": "mail_in",
+            "courier": "顺丰速运",
+            "tracking_no": "SF1402938475612",
+            "note": "演示：两台天平请一并校准",
+            "management_nos": far_due(mailer, 2),
+        },
+        today,
+        base_url,
+        now,
+    )
+    for action in ("accept", "receive"):
+        order_ops.transition(session, staff, parcel.id, {"action": action}, today, base_url, now)
+    order_ops.submit_order(
+        session,
+        requester,
+        {
+            "institute_id": institute_id,
+            "method": "on_site",
+            "note": "演示：汽车衡请上门检定",
+            "management_nos": far_due(requester, 1),
+        },
+        today,
+        base_url,
+        now,
+    )
 
 
 def _visits(session: Session, staff: Actor, client: Actor, today: date, base_url: str) -> None:
