@@ -73,8 +73,8 @@ ORDER_STATE_NAMES = {
 }
 ORDER_METHOD_NAMES = {"mail_in": _l("Mail-in"), "drop_off": _l("Drop-off"), "on_site": _l("On site")}
 ORDER_ACTION_NAMES = {
-    "accept": _l("Accept"),
-    "decline": _l("Decline"),
+    "accept": _l("Accept the order"),
+    "decline": _l("Decline the order"),
     "receive": _l("Mark received"),
     "start": _l("Start work"),
     "complete": _l("Mark completed"),

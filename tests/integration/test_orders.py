@@ -21,7 +21,6 @@ from service.orders import operations
 from service.orders.operations import TRANSITIONS
 from service.orders.schemas import ACTIONS
 from service.tenancy import operations as tenancy_ops
-from service.web.i18n import translate
 from tests import factories
 
 TODAY = today_in("Asia/Shanghai")
@@ -73,6 +72,11 @@ def _notices(db_session, org_id) -> list[Notification]:
 def _status(db_session, instrument) -> str:
     db_session.expire_all()
     return db_session.get(Instrument, instrument.id).status
+
+
+def translate(message) -> str:
+    """The message in English (the msgid with its values): what it says, whatever the catalog."""
+    return message.render() if hasattr(message, "render") else str(message)
 
 
 def _messages(exc, field) -> list[str]:
