@@ -55,13 +55,16 @@ BODY = {
 
 
 def _snapshot(session, org_id: int) -> dict:
-    """Every row firm B owns, and its organisation, links and chain head, as plain values."""
+    """Every row firm B owns or shares, and its organisation, links and chain head, as plain values."""
     session.expire_all()
     rows: dict = {}
     for mapper in Base.registry.mappers:
         model = mapper.class_
-        if issubclass(model, TenantScoped):
-            stmt = select(model).where(model.org_id == org_id).order_by(*model.__table__.primary_key.columns)
+        # Tenant rows by their owner; rows shared by an institute and a firm (visits, service
+        # orders) by the firm's side.
+        owner = model.org_id if issubclass(model, TenantScoped) else getattr(model, "firm_id", None)
+        if owner is not None:
+            stmt = select(model).where(owner == org_id).order_by(*model.__table__.primary_key.columns)
             table = model.__table__
             rows[table.name] = [
                 tuple(getattr(obj, c.key) for c in mapper.column_attrs) for obj in session.scalars(stmt)
