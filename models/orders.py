@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -94,6 +96,14 @@ class ServiceOrder(Base):
         viewonly=True,
         order_by="ServiceOrderStep.id",
     )
+
+    @classmethod
+    def holds_instruments(cls):
+        """SQL: the order still holds its instruments (under way, or done and not yet shipped back)."""
+        return or_(
+            cls.state.in_(ACTIVE_ORDER_STATES),
+            and_(cls.state == "completed", cls.method.in_(SHIPPED_METHODS)),
+        )
 
     @property
     def is_shipped(self) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -109,10 +109,7 @@ def is_open(order: ServiceOrder) -> bool:
 
 
 def _open_order() -> ColumnElement[bool]:
-    return or_(
-        ServiceOrder.state.in_(ACTIVE_STATES),
-        and_(ServiceOrder.state == "completed", ServiceOrder.method.in_(SHIPPED_METHODS)),
-    )
+    return ServiceOrder.holds_instruments()
 
 
 def _side(actor: Actor) -> str:
@@ -355,6 +352,14 @@ def _refusal(why: str, no: str, line: int | None = None) -> Msg:
 def _unavailable(session: Session, actor: Actor, instruments: list[Instrument]):
     """Yield each instrument that cannot go on an order, with why: scrapped, on an open order or visit."""
     ids = [i.id for i in instruments]
+    # Locked first (in id order, so two submissions cannot wait on each other): a double click, or
+    # a visit being planned at the same moment, finds the instrument taken once this one commits.
+    session.execute(
+        select(Instrument.id)
+        .where(Instrument.org_id == actor.org_id, Instrument.id.in_(ids))
+        .order_by(Instrument.id)
+        .with_for_update()
+    ).all()
     on_order = set(
         session.scalars(
             select(ServiceOrderItem.instrument_id)

@@ -9,7 +9,17 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import ClientLink, Department, Instrument, Invitation, Organization, User, Visit
+from models import (
+    ClientLink,
+    Department,
+    Instrument,
+    Invitation,
+    Organization,
+    ServiceOrder,
+    ServiceOrderStep,
+    User,
+    Visit,
+)
 from models.base import utcnow
 from models.tenancy import FIRM_ROLES, INSTITUTE_ROLES
 from service.actors import Actor
@@ -159,8 +169,36 @@ def end_client_link(session: Session, actor: Actor, link_id: int) -> ClientLink:
         or link.ended_at is not None
     ):
         raise NotFound(N_("Not found."))
+    pair = (ServiceOrder.institute_id == link.institute_id, ServiceOrder.firm_id == link.firm_id)
+    held = session.scalar(
+        select(ServiceOrder.id)
+        .where(*pair, ServiceOrder.holds_instruments(), ServiceOrder.state.not_in(("submitted", "accepted")))
+        .limit(1)
+    )
+    if held is not None:
+        # The instruments are at the institute: the link ends once they are back, not before.
+        raise Conflict(
+            N_("Service order #%(no)s still holds instruments: end the link once they are returned.", no=held)
+        )
     link.ended_at = utcnow()
-    # Planned visits end with the link: they would hold technicians' time nobody can release.
+    # Orders not yet under way end with the link, each with its step; so do planned visits, which
+    # would hold technicians' time nobody could release.
+    waiting = session.scalars(
+        select(ServiceOrder).where(*pair, ServiceOrder.state.in_(("submitted", "accepted")))
+    ).all()
+    for order in waiting:
+        order.state = "cancelled"
+        session.add(
+            ServiceOrderStep(
+                order_id=order.id,
+                firm_id=order.firm_id,
+                state="cancelled",
+                side="institute" if actor.home_org_id == link.institute_id else "firm",
+                actor_name=actor.name,
+                reason=None,  # the step names who ended the link
+                at=utcnow(),
+            )
+        )
     session.execute(
         update(Visit)
         .where(

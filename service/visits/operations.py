@@ -34,7 +34,6 @@ from models import (
     VisitItem,
 )
 from models.base import utcnow
-from models.orders import ACTIVE_ORDER_STATES
 from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
@@ -112,6 +111,8 @@ def create_visits(
             session.scalars(
                 select(Instrument.id)
                 .where(Instrument.org_id == new.firm_id, Instrument.id.in_(ids))
+                .order_by(Instrument.id)
+                .with_for_update()  # as an order's submission does: one of the two waits and sees the other
                 .execution_options(all_tenants=True)
             )
         )
@@ -142,10 +143,9 @@ def create_visits(
             select(ServiceOrderItem.instrument_id)
             .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
             .where(
-                ServiceOrder.institute_id == actor.home_org_id,
                 ServiceOrderItem.firm_id == new.firm_id,
                 ServiceOrderItem.instrument_id.in_(ids),
-                ServiceOrder.state.in_(ACTIVE_ORDER_STATES),
+                ServiceOrder.holds_instruments(),
             )
         ).first()
         if ordered is not None:

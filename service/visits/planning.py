@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from models import ClientLink, Instrument, Organization, ServiceOrder, ServiceOrderItem, Visit, VisitItem
 from models.ledger import RECALLED_STATUSES
-from models.orders import ACTIVE_ORDER_STATES
 from service.actors import Actor
 from service.errors import NotFound
 from service.i18n import N_
@@ -121,7 +120,7 @@ def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
     ordered = (
         select(ServiceOrderItem.instrument_id)
         .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
-        .where(ServiceOrder.institute_id == actor.home_org_id, ServiceOrder.state.in_(ACTIVE_ORDER_STATES))
+        .where(ServiceOrderItem.firm_id.in_(list(clients)), ServiceOrder.holds_instruments())
     )
     instruments = list(
         session.scalars(

@@ -560,3 +560,67 @@ def test_a_viewer_cannot_submit(db_session, world):
         operations.submit_order(db_session, world.a.actor("viewer"), payload, TODAY, BASE, NOW)
     with pytest.raises(NotFound):  # an institute does not submit orders
         operations.submit_order(db_session, Actor.of(world.institute_admin), payload, TODAY, BASE, NOW)
+
+
+def test_ending_the_link_cancels_waiting_orders_but_not_while_instruments_are_away(db_session, world, staff):
+    from service.tenancy import operations as tenancy_ops
+
+    waiting = _submit(db_session, world, method="drop_off", instruments=[world.a.instruments[2]])
+    away = _submit(db_session, world)
+    _move(db_session, staff, away, "accept")
+    _move(db_session, staff, away, "receive")
+    link = tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id)
+    with pytest.raises(Conflict):
+        tenancy_ops.end_client_link(db_session, world.a.actor("admin"), link.id)
+    db_session.rollback()
+    for action in ("start",):
+        _move(db_session, staff, away, action)
+    for item in away.items:
+        operations.skip_item(db_session, staff, away.id, item.id, {"reason": "无法校准"})
+    _move(db_session, staff, away, "complete")
+    _move(db_session, staff, away, "return", **PARCEL)
+    tenancy_ops.end_client_link(db_session, world.a.actor("admin"), link.id)
+    db_session.commit()
+    db_session.refresh(waiting)
+    assert waiting.state == "cancelled"
+
+
+def test_a_correction_by_the_firm_keeps_an_instrument_away_until_returned(db_session, world, staff):
+    from service.traceability import records as record_ops
+
+    order = _submit(db_session, world, instruments=[world.a.instruments[0]])
+    for action in ("accept", "receive", "start"):
+        _move(db_session, staff, order, action)
+    [item] = order.items
+    record = operations.record_item(
+        db_session, staff, order.id, item.id, {"kind": "verification", "conclusion": "pass"}, TODAY
+    )
+    db_session.commit()
+    assert _status(db_session, world.a.instruments[0]) == "out_for_calibration"
+    correction = {
+        "kind": "verification",
+        "performed_on": TODAY.isoformat(),
+        "conclusion": "pass",
+        "correction_reason": "x",
+    }
+    record_ops.correct_record(db_session, world.a.actor(), record.id, correction, TODAY)
+    db_session.commit()
+    assert _status(db_session, world.a.instruments[0]) == "out_for_calibration"
+
+
+def test_an_instrument_on_another_institutes_open_order_is_not_put_on_a_visit(db_session, world, staff):
+    from service.tenancy import operations as tenancy_ops
+    from service.visits import operations as visit_ops
+    from service.visits.operations import NewVisit
+    from tests.factories import make_org
+
+    other = make_org(db_session, "institute")
+    tenancy_ops.link_client(db_session, other.id, world.a.org.id)
+    db_session.commit()
+    instrument = world.a.instruments[0]
+    _submit(db_session, world, method="drop_off", instruments=[instrument], institute_id=other.id)
+    with pytest.raises(Conflict):
+        visit_ops.create_visits(
+            db_session, staff, [NewVisit(world.a.org.id, TODAY, {instrument.id: None})], TODAY, BASE, NOW
+        )
+    db_session.rollback()
