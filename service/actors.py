@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.errors import Forbidden
+from service.errors import Forbidden, NotFound
 from service.i18n import N_
 
 _READ = {"ledger.read"}
@@ -60,6 +60,17 @@ class Actor:
         """Raise :class:`Forbidden` unless the actor holds ``permission``."""
         if not self.can(permission):
             raise Forbidden(N_("Your role does not allow this."))
+
+    def require_institute(self, permission: str | None = None) -> None:
+        """Refuse anyone but an institute working on its own data: a firm, or a client-link view.
+
+        NotFound, not Forbidden: the institute's tools do not exist for anyone else. Then, if given,
+        ``permission`` is required (Forbidden: the page exists, the role may not do this).
+        """
+        if self.home_org_kind != "institute" or self.via_client_link:
+            raise NotFound(N_("Not found."))
+        if permission is not None:
+            self.require(permission)
 
     def for_client(self, firm_id: int) -> Actor:
         """Return this institute actor acting on a client firm (the link is checked by the caller)."""

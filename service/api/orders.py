@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from marshmallow import fields
 
 from service.api import bp
@@ -11,7 +11,7 @@ from service.clock import now_utc
 from service.orders import operations
 from service.schemas import StrictSchema
 from service.traceability.schemas import RecordOut
-from service.web.context import actor, db, today
+from service.web.context import actor, base_url, db, today
 
 
 class OrderItemOut(StrictSchema):
@@ -59,10 +59,6 @@ class OrderOut(StrictSchema):
 
 def _out(order) -> dict:
     return OrderOut().dump(order)
-
-
-def _base_url() -> str:
-    return current_app.config["CALRECALL"].base_url
 
 
 @bp.get("/orders")
@@ -116,7 +112,7 @@ def submit_order():
         403: Forbidden
         404: NotFound
     """
-    order = operations.submit_order(db(), actor(), json_body(), today(), _base_url(), now_utc())
+    order = operations.submit_order(db(), actor(), json_body(), today(), base_url(), now_utc())
     return jsonify(_out(order)), 201
 
 
@@ -164,7 +160,7 @@ def transition_order(order_id: int):
         404: NotFound
         409: Conflict
     """
-    order = operations.transition(db(), actor(), order_id, json_body(), today(), _base_url(), now_utc())
+    order = operations.transition(db(), actor(), order_id, json_body(), today(), base_url(), now_utc())
     return jsonify(_out(order))
 
 
@@ -191,7 +187,7 @@ def record_order_result(order_id: int, item_id: int):
         409: Conflict
     """
     record = operations.record_item(db(), actor(), order_id, item_id, json_body(), today())
-    return jsonify(RecordOut(base_url=_base_url()).dump(record)), 201
+    return jsonify(RecordOut(base_url=base_url()).dump(record)), 201
 
 
 @bp.post("/orders/<int:order_id>/items/<int:item_id>/skip")

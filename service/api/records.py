@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import current_app, jsonify, request
 from flask_babel import gettext
 
@@ -13,18 +11,13 @@ from service.ledger.queries import get_instrument
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.traceability import audit_export, labels, queries, records
 from service.traceability.schemas import AttachmentOut, RecordOut
-from service.web.context import actor, db, today
+from service.web.context import actor, attachments_dir, base_url, db, today
 from service.web.downloads import send_attachment, send_download, spooled
 from service.web.templating import name_of
 
 
-def storage() -> Path:
-    """Return the directory that keeps attachments."""
-    return Path(current_app.config["CALRECALL"].attachments_dir)
-
-
 def _out(record) -> dict:
-    return RecordOut(base_url=current_app.config["CALRECALL"].base_url).dump(record)
+    return RecordOut(base_url=base_url()).dump(record)
 
 
 @bp.get("/instruments/<int:instrument_id>/records")
@@ -135,7 +128,7 @@ def record_label_svg(record_id: int):
         404: NotFound
         409: Conflict
     """
-    label = labels.record_label(db(), actor(), record_id, today(), current_app.config["CALRECALL"].base_url)
+    label = labels.record_label(db(), actor(), record_id, today(), base_url())
     svg = labels.label_svg(label, gettext, name_of("label", label.colour))
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     response.headers.set("Content-Disposition", "inline", filename=f"label-{record_id}.svg")
@@ -229,7 +222,7 @@ def add_attachments(record_id: int):
     """
     queries.get_record(db(), actor(), record_id)
     uploads = [(f.stream, f.filename) for f in request.files.getlist("file") if f.filename]
-    added = records.add_attachments(db(), actor(), record_id, uploads, storage())
+    added = records.add_attachments(db(), actor(), record_id, uploads, attachments_dir())
     return jsonify({"items": AttachmentOut(many=True).dump(added)}), 201
 
 
@@ -246,4 +239,4 @@ def download_attachment(attachment_id: int):
           description: The file, as a download.
         404: NotFound
     """
-    return send_attachment(queries.get_attachment(db(), actor(), attachment_id), storage())
+    return send_attachment(queries.get_attachment(db(), actor(), attachment_id), attachments_dir())

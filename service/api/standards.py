@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from marshmallow import fields
 
 from service.api import bp
@@ -15,7 +15,7 @@ from service.i18n import N_
 from service.schemas import StrictSchema
 from service.traceability import reverse
 from service.traceability.chain import standards_chain
-from service.web.context import actor, db
+from service.web.context import actor, base_url, db
 
 
 class ChainNodeOut(StrictSchema):
@@ -205,6 +205,6 @@ def standard_notices(instrument_id: int):
         data.get("since"),
         data["reason"],
         now_utc(),
-        base_url=current_app.config["CALRECALL"].base_url,
+        base_url=base_url(),
     )
     return jsonify(NoticeSummaryOut().dump(summary))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from marshmallow import fields
 
 from service.api import bp
@@ -16,7 +16,7 @@ from service.traceability.schemas import RecordOut
 from service.visits import operations, planning
 from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
-from service.web.context import actor, db, today
+from service.web.context import actor, base_url, db, today
 
 
 class VisitItemOut(StrictSchema):
@@ -71,10 +71,6 @@ class VisitsIn(StrictSchema):
 
 def _out(visit) -> dict:
     return VisitOut().dump(visit)
-
-
-def _base_url() -> str:
-    return current_app.config["CALRECALL"].base_url
 
 
 def _visit(visit_id: int):
@@ -163,7 +159,7 @@ def create_visits():
             )
         assignments = {i["instrument_id"]: i.get("technician_id") for i in visit["items"]}
         planned.append(NewVisit(visit["firm_id"], visit["planned_on"], assignments))
-    created = operations.create_visits(db(), actor(), planned, today(), _base_url(), now_utc())
+    created = operations.create_visits(db(), actor(), planned, today(), base_url(), now_utc())
     return jsonify({"items": [_out(v) for v in created]}), 201
 
 
@@ -209,7 +205,7 @@ def answer_visit(visit_id: int):
         409: Conflict
     """
     return jsonify(
-        _out(operations.answer(db(), actor(), visit_id, json_body(), today(), _base_url(), now_utc()))
+        _out(operations.answer(db(), actor(), visit_id, json_body(), today(), base_url(), now_utc()))
     )
 
 
@@ -237,7 +233,7 @@ def move_visit(visit_id: int):
         409: Conflict
     """
     return jsonify(
-        _out(operations.move(db(), actor(), visit_id, json_body(), today(), _base_url(), now_utc()))
+        _out(operations.move(db(), actor(), visit_id, json_body(), today(), base_url(), now_utc()))
     )
 
 
@@ -258,7 +254,7 @@ def cancel_visit(visit_id: int):
         404: NotFound
         409: Conflict
     """
-    return jsonify(_out(operations.cancel(db(), actor(), visit_id, today(), _base_url(), now_utc())))
+    return jsonify(_out(operations.cancel(db(), actor(), visit_id, today(), base_url(), now_utc())))
 
 
 @bp.post("/visits/<int:visit_id>/items/<int:item_id>/result")
@@ -284,7 +280,7 @@ def record_visit_result(visit_id: int, item_id: int):
         409: Conflict
     """
     record = operations.record_item(db(), actor(), visit_id, item_id, json_body(), today())
-    return jsonify(RecordOut(base_url=_base_url()).dump(record)), 201
+    return jsonify(RecordOut(base_url=base_url()).dump(record)), 201
 
 
 @bp.post("/visits/<int:visit_id>/items/<int:item_id>/skip")

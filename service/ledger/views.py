@@ -36,7 +36,7 @@ from service.traceability import audit_export
 from service.traceability.interval_review import review as review_interval
 from service.traceability.queries import records_of
 from service.traceability.standards_views import chain_context
-from service.web.context import actor, bind_actor, db, today
+from service.web.context import actor, db, enter_client, today
 from service.web.downloads import send_download, spooled
 from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data, form_error_page, safe_next
@@ -66,18 +66,12 @@ CHOICES = {
 EXPORT_PARAMS = frozenset(queries.InstrumentFilter().fields) - {"cursor", "limit"}
 
 
-def _enter_client(client_id: int | None) -> None:
-    """Act on a client firm's ledger when the URL names one (404 without an active link)."""
-    if client_id is not None:
-        bind_actor(tenancy_ops.client_actor(db(), actor(), client_id))
-
-
 def _client_org(client_id: int | None):
     return tenancy_ops.get_org(db(), actor()) if client_id is not None else None
 
 
 def _render_list(preset: dict, window: str | None, client_id: int | None):
-    _enter_client(client_id)
+    enter_client(client_id)
     who, day = actor(), today()
     args = {k: v for k, v in request.args.items() if k not in preset}
     errors: dict = {}
@@ -121,7 +115,7 @@ def list_instruments(client_id: int | None = None):
 
 def _export(fmt: str, client_id: int | None):
     """Export the ledger with the list's filters; a bad filter is a 422 with a message per filter."""
-    _enter_client(client_id)
+    enter_client(client_id)
     try:
         return ledger_download(fmt, request.args)
     except Invalid as exc:
@@ -187,7 +181,7 @@ def recall(window: str, client_id: int | None = None):
 @login_required
 def calendar(client_id: int | None = None):
     """A month calendar of due dates; each day links to its instruments."""
-    _enter_client(client_id)
+    enter_client(client_id)
     day = today()
     try:
         year, month = (int(part) for part in request.args.get("month", f"{day:%Y-%m}").split("-"))
@@ -288,7 +282,7 @@ def edit_instrument(instrument_id: int):
 @login_required
 def show_instrument(instrument_id: int, client_id: int | None = None):
     """One instrument: every column, its label, status requests and the history timeline."""
-    _enter_client(client_id)
+    enter_client(client_id)
     who = actor()
     instrument = queries.get_instrument(db(), who, instrument_id)
     requests = queries.requests_for_instrument(db(), who, instrument.id)
@@ -317,7 +311,7 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
 @login_required
 def history_xlsx(instrument_id: int, client_id: int | None = None):
     """Download an instrument's complete history for auditors (xlsx)."""
-    _enter_client(client_id)
+    enter_client(client_id)
     who, day = actor(), today()
     filename, fallback = audit_export.history_filenames(db(), who, instrument_id, day)  # 404 before writing
     spool = spooled(lambda out: audit_export.write_instrument_history(db(), who, instrument_id, out, day))

@@ -8,8 +8,7 @@ from flask_login import login_required
 
 from service.errors import DomainError
 from service.nonconformity import operations, queries
-from service.tenancy import operations as tenancy_ops
-from service.web.context import actor, bind_actor, db, today
+from service.web.context import actor, db, enter_client, today
 from service.web.forms import flash_failure, form_data
 
 bp = Blueprint("nonconformity", __name__)
@@ -33,8 +32,7 @@ def list_cases():
 @login_required
 def show_case(case_id: int, client_id: int | None = None):
     """One case: what failed, the suspect window and who used the instrument in it, the decisions."""
-    if client_id is not None:
-        bind_actor(tenancy_ops.client_actor(db(), actor(), client_id))
+    enter_client(client_id)
     who = actor()
     case = queries.get_case(db(), who, case_id)
     return render_template(

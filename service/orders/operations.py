@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import (
     CalibrationRecord,
-    ClientLink,
     Instrument,
     Organization,
     ServiceOrder,
@@ -50,7 +49,8 @@ from service.orders.schemas import OrderFilterIn, OrderIn, OrderSkipIn, Transiti
 from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org, parse_id
-from service.tenancy.operations import active_link
+from service.tenancy.operations import active_client_ids, active_link
+from service.traceability import queries as traceability_queries
 from service.visits.certificates import record_for_client
 from service.visits.planning import OPEN_STATES as OPEN_VISIT_STATES
 
@@ -123,19 +123,6 @@ def _require_firm(actor: Actor) -> None:
         raise NotFound(N_("Not found."))
 
 
-def _require_institute(actor: Actor) -> None:
-    if _side(actor) != "institute":
-        raise NotFound(N_("Not found."))
-    actor.require("clients.view")
-
-
-def _linked_firms(actor: Actor):
-    """The firms whose link to the institute is active: a firm that ended it leaves every list."""
-    return select(ClientLink.firm_id).where(
-        ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None)
-    )
-
-
 def _with_instruments(stmt):
     # The instruments are the client's rows: the order (already confined to the actor's side)
     # loads them across tenants, or an institute's session would see none.
@@ -148,14 +135,7 @@ def _with_instruments(stmt):
 def linked_institutes(session: Session, actor: Actor) -> list[Organization]:
     """Return the institutes the actor's firm may order from (an active link), by name."""
     _require_firm(actor)
-    return list(
-        session.scalars(
-            select(Organization)
-            .join(ClientLink, ClientLink.institute_id == Organization.id)
-            .where(ClientLink.firm_id == actor.org_id, ClientLink.ended_at.is_(None))
-            .order_by(Organization.name)
-        )
-    )
+    return traceability_queries.linked_institutes(session, actor)
 
 
 def firm_orders(session: Session, actor: Actor) -> list[ServiceOrder]:
@@ -167,10 +147,11 @@ def firm_orders(session: Session, actor: Actor) -> list[ServiceOrder]:
 
 def institute_orders(session: Session, actor: Actor, filters: Mapping | None = None) -> list[ServiceOrder]:
     """Return the institute's orders from linked clients: the open ones (default), one state, or all."""
-    _require_institute(actor)
+    actor.require_institute("clients.view")
     state = load_or_invalid(OrderFilterIn(), filters or {})["state"]
     stmt = select(ServiceOrder).where(
-        ServiceOrder.institute_id == actor.home_org_id, ServiceOrder.firm_id.in_(_linked_firms(actor))
+        ServiceOrder.institute_id == actor.home_org_id,
+        ServiceOrder.firm_id.in_(active_client_ids(actor.home_org_id)),
     )
     if state == "open":
         stmt = stmt.where(_open_order())
@@ -193,13 +174,13 @@ def get_firm_order(session: Session, actor: Actor, order_id) -> ServiceOrder:
 
 def get_institute_order(session: Session, actor: Actor, order_id) -> ServiceOrder:
     """Return one order to the actor's institute from a linked client (or 404); technicians may read it."""
-    _require_institute(actor)
+    actor.require_institute("clients.view")
     if parse_id(order_id) is None:
         raise NotFound(N_("Not found."))
     stmt = select(ServiceOrder).where(
         ServiceOrder.institute_id == actor.home_org_id,
         ServiceOrder.id == order_id,
-        ServiceOrder.firm_id.in_(_linked_firms(actor)),
+        ServiceOrder.firm_id.in_(active_client_ids(actor.home_org_id)),
     )
     order = session.scalar(_with_instruments(stmt))
     if order is None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from sqlalchemy import select
@@ -17,7 +15,7 @@ from service.clock import now_utc
 from service.errors import DomainError, Invalid
 from service.orders import operations
 from service.scoping import parse_id
-from service.web.context import actor, db, today
+from service.web.context import actor, attachments_dir, base_url, db, today
 from service.web.forms import flash_failure, form_data, form_error_page, result_form
 from service.web.i18n import translate_errors
 
@@ -25,14 +23,6 @@ bp = Blueprint("orders", __name__)
 
 #: Fields of the order form.
 ORDER_FIELDS = ("institute_id", "method", "courier", "tracking_no", "note")
-
-
-def _base_url() -> str:
-    return current_app.config["CALRECALL"].base_url
-
-
-def _storage() -> Path:
-    return Path(current_app.config["CALRECALL"].attachments_dir)
 
 
 def _names(ids) -> dict[int, str]:
@@ -91,7 +81,7 @@ def submit_order():
     payload = {k: v for k, v in values.items() if k in ORDER_FIELDS}
     payload["management_nos"] = values.get("management_nos", "").splitlines()
     try:
-        order = operations.submit_order(db(), actor(), payload, today(), _base_url(), now_utc())
+        order = operations.submit_order(db(), actor(), payload, today(), base_url(), now_utc())
     except Invalid as exc:
         return _order_form({**values, "ids": None}, exc.field_errors, 422)
     flash(gettext("Service order #%(no)s sent to the institute.", no=order.id), "success")
@@ -118,7 +108,7 @@ def cancel_order(order_id: int):
     """Cancel an order the institute has not started on."""
     payload = {"action": "cancel", "reason": form_data().get("reason")}
     try:
-        operations.transition(db(), actor(), order_id, payload, today(), _base_url(), now_utc())
+        operations.transition(db(), actor(), order_id, payload, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
         return redirect(url_for("orders.show_order", order_id=order_id), code=303)
@@ -171,7 +161,7 @@ def transition(order_id: int):
     values = form_data()
     payload = {k: values[k] for k in ("action", "reason", "courier", "tracking_no") if k in values}
     try:
-        order = operations.transition(db(), actor(), order_id, payload, today(), _base_url(), now_utc())
+        order = operations.transition(db(), actor(), order_id, payload, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
         return redirect(url_for("orders.show_institute_order", order_id=order_id), code=303)
@@ -186,7 +176,7 @@ def record_result(order_id: int, item_id: int):
     values, uploads = result_form()
     try:
         record = operations.record_item(
-            db(), actor(), order_id, item_id, values, today(), uploads, _storage()
+            db(), actor(), order_id, item_id, values, today(), uploads, attachments_dir()
         )
     except DomainError as exc:
         flash_failure(exc)

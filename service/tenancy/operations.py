@@ -159,6 +159,17 @@ def link_client(session: Session, institute_id: int, firm_id: int) -> ClientLink
     return link
 
 
+def active_client_ids(institute_id: int):
+    """Return a subquery of the firms with an active link to ``institute_id`` (for ``IN``).
+
+    Every cross-tenant read of the institute goes through it: a firm that ends its link leaves
+    every list, board and plan at once.
+    """
+    return select(ClientLink.firm_id).where(
+        ClientLink.institute_id == institute_id, ClientLink.ended_at.is_(None)
+    )
+
+
 def end_client_link(session: Session, actor: Actor, link_id: int) -> ClientLink:
     """End a client link, from either side (institute or firm admins)."""
     actor.require("org.manage")

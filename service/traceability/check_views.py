@@ -15,9 +15,8 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from service.errors import Invalid, NotFound
-from service.tenancy import operations as tenancy_ops
 from service.traceability import check, labels
-from service.web.context import actor, bind_actor, db, today
+from service.web.context import actor, base_url, db, enter_client, today
 from service.web.forms import flash_failure, form_data, safe_next
 
 bp = Blueprint("check", __name__)
@@ -30,16 +29,6 @@ PUBLIC_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Referrer-Policy": "no-referrer",
 }
-
-
-def _base_url() -> str:
-    return current_app.config["CALRECALL"].base_url
-
-
-def _enter_client(client_id: int | None) -> None:
-    """Act on a client firm when the URL names one (404 without an active link)."""
-    if client_id is not None:
-        bind_actor(tenancy_ops.client_actor(db(), actor(), client_id))
 
 
 def _public_page(template: str, status: int, **context):
@@ -78,8 +67,8 @@ def _qr(label: labels.Label) -> Markup:
 @login_required
 def record_label(record_id: int, client_id: int | None = None):
     """A record's printable label (about 60 × 40 mm): firm, instrument, colour, validity and QR code."""
-    _enter_client(client_id)
-    label = labels.record_label(db(), actor(), record_id, today(), _base_url())
+    enter_client(client_id)
+    label = labels.record_label(db(), actor(), record_id, today(), base_url())
     return render_template(
         "labels/label.html",
         label=label,
@@ -95,7 +84,7 @@ def label_sheet():
     """An A4 sheet of the selected instruments' labels; those without a record are listed below it."""
     values = form_data(multi=("ids",))
     try:
-        sheet = labels.label_sheet(db(), actor(), values.get("ids", []), today(), _base_url())
+        sheet = labels.label_sheet(db(), actor(), values.get("ids", []), today(), base_url())
     except Invalid as exc:
         flash_failure(exc)
         return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)

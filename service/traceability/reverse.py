@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from models import (
     CalibrationRecord,
-    ClientLink,
     Event,
     Instrument,
     Notification,
@@ -39,6 +38,7 @@ from service.reminders.notices import notice_row
 from service.reminders.outbox import idempotency_key
 from service.schemas import StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
+from service.tenancy.operations import active_client_ids
 from service.traceability.records import RENEWING_KINDS
 
 logger = logging.getLogger(__name__)
@@ -155,8 +155,7 @@ class NoticeSummary:
 
 def get_standard(session: Session, actor: Actor, standard_id) -> Instrument:
     """Return a standard of the institute's own ledger (404 for anyone else's, and for firms)."""
-    if actor.home_org_kind != "institute" or actor.via_client_link:
-        raise NotFound(N_("Not found."))
+    actor.require_institute()
     standard = get_in_org(session, Instrument, standard_id, actor)
     actor.require("ledger.write")
     return standard
@@ -248,9 +247,7 @@ def _affected_rows(
     Read across tenants on purpose: the institute sees these records only because its own standard
     is named on them, and only for firms with an active link to it.
     """
-    linked = select(ClientLink.firm_id).where(
-        ClientLink.institute_id == standard.org_id, ClientLink.ended_at.is_(None)
-    )
+    linked = active_client_ids(standard.org_id)
     stmt = (
         select(
             CalibrationRecord.org_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import login_required
 from markupsafe import Markup
@@ -21,7 +21,7 @@ from service.errors import DomainError
 from service.traceability import reverse
 from service.traceability.chain import ChainStep, standards_chain
 from service.traceability.chain_svg import render_chain
-from service.web.context import actor, db
+from service.web.context import actor, base_url, db
 from service.web.forms import flash_failure
 
 bp = Blueprint("standards", __name__)
@@ -111,7 +111,7 @@ def send_notices(instrument_id: int):
             since or None,
             request.form.get("reason", ""),
             now_utc(),
-            base_url=current_app.config["CALRECALL"].base_url,
+            base_url=base_url(),
         )
     except DomainError as exc:
         flash_failure(exc)

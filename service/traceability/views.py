@@ -7,9 +7,8 @@ link, read-only, like the ledger.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import login_required
 
@@ -19,7 +18,7 @@ from service.errors import DomainError, Invalid
 from service.ledger.queries import get_instrument
 from service.tenancy import operations as tenancy_ops
 from service.traceability import interval_review, queries, records
-from service.web.context import actor, bind_actor, db, today
+from service.web.context import actor, attachments_dir, db, enter_client, today
 from service.web.downloads import send_attachment
 from service.web.forms import flash_failure, form_error_page
 
@@ -52,16 +51,6 @@ RECORD_FORM_FIELDS = (
     "confirmation_note",
     "correction_reason",
 )
-
-
-def storage() -> Path:
-    """Return the directory that keeps attachments."""
-    return Path(current_app.config["CALRECALL"].attachments_dir)
-
-
-def _enter_client(client_id: int | None) -> None:
-    if client_id is not None:
-        bind_actor(tenancy_ops.client_actor(db(), actor(), client_id))
 
 
 def record_payload(form) -> dict:
@@ -170,7 +159,9 @@ def new_record(instrument_id: int):
         return _form_page(instrument, _form_values({"kind": kind, "performed_on": today()}), {})
     payload = record_payload(request.form)
     try:
-        record = records.record_result(db(), actor(), instrument_id, payload, today(), _uploads(), storage())
+        record = records.record_result(
+            db(), actor(), instrument_id, payload, today(), _uploads(), attachments_dir()
+        )
     except Invalid as exc:
         db().rollback()
         return _form_page(instrument, _form_values(payload), exc.field_errors)
@@ -189,7 +180,7 @@ def _recorded_message(record, instrument) -> str:
 @login_required
 def show_record(record_id: int, client_id: int | None = None):
     """One record: its certificate data, results, standards, files, confirmation and corrections."""
-    _enter_client(client_id)
+    enter_client(client_id)
     record = queries.get_record(db(), actor(), record_id)
     instrument = get_instrument(db(), actor(), record.instrument_id)
     return render_template(
@@ -228,7 +219,9 @@ def correct(record_id: int):
         return _form_page(instrument, _values_of(old), {}, correcting=old)
     payload = record_payload(request.form)
     try:
-        record = records.correct_record(db(), actor(), record_id, payload, today(), _uploads(), storage())
+        record = records.correct_record(
+            db(), actor(), record_id, payload, today(), _uploads(), attachments_dir()
+        )
     except Invalid as exc:
         db().rollback()
         return _form_page(instrument, _form_values(payload), exc.field_errors, correcting=old)
@@ -244,7 +237,7 @@ def correct(record_id: int):
 def attach(record_id: int):
     """Attach files (the certificate PDF, photos) to a record."""
     try:
-        added = records.add_attachments(db(), actor(), record_id, _uploads(), storage())
+        added = records.add_attachments(db(), actor(), record_id, _uploads(), attachments_dir())
     except DomainError as exc:
         flash_failure(exc)
         return redirect(url_for("records.show_record", record_id=record_id), code=303)
@@ -257,9 +250,9 @@ def attach(record_id: int):
 @login_required
 def download(attachment_id: int, client_id: int | None = None):
     """Download a record's file (images may be shown inline with ``?inline=1``)."""
-    _enter_client(client_id)
+    enter_client(client_id)
     attachment = queries.get_attachment(db(), actor(), attachment_id)
-    return send_attachment(attachment, storage(), inline=request.args.get("inline") == "1")
+    return send_attachment(attachment, attachments_dir(), inline=request.args.get("inline") == "1")
 
 
 @bp.post("/instruments/<int:instrument_id>/interval-review")

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
-    ClientLink,
     Instrument,
     Organization,
     ServiceOrder,
@@ -39,7 +38,7 @@ from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
 from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
-from service.tenancy.operations import active_link
+from service.tenancy.operations import active_client_ids, active_link
 from service.visits.certificates import record_for_client
 from service.visits.planning import OPEN_STATES
 
@@ -83,12 +82,6 @@ class NewVisit:
     earliest_due_on: date | None = None
 
 
-def _require_staff(actor: Actor) -> None:
-    if actor.home_org_kind != "institute" or actor.via_client_link:
-        raise NotFound(N_("Not found."))
-    actor.require("ledger.write")
-
-
 def create_visits(
     session: Session, actor: Actor, planned: Iterable[NewVisit], today: date, base_url: str, now: datetime
 ) -> list[Visit]:
@@ -97,7 +90,7 @@ def create_visits(
     Refused as a whole when a firm is not a linked client, an instrument is not that firm's or is
     on another open visit, a technician is not the institute's, or a day has passed.
     """
-    _require_staff(actor)
+    actor.require_institute("ledger.write")
     created = []
     for new in planned:
         if active_link(session, actor.home_org_id, new.firm_id) is None:
@@ -198,9 +191,9 @@ def create_visits(
 
 def institute_visits(session: Session, actor: Actor, first: date | None = None) -> list[Visit]:
     """Return the institute's visits from ``first`` on (open ones of any date), soonest first."""
-    _require_staff_view(actor)
+    actor.require_institute("clients.view")
     stmt = select(Visit).where(
-        Visit.institute_id == actor.home_org_id, Visit.firm_id.in_(_linked_firms(actor))
+        Visit.institute_id == actor.home_org_id, Visit.firm_id.in_(active_client_ids(actor.home_org_id))
     )
     if first is not None:
         stmt = stmt.where((Visit.planned_on >= first) | Visit.state.in_(OPEN_STATES))
@@ -211,21 +204,15 @@ def institute_visits(session: Session, actor: Actor, first: date | None = None) 
     )
 
 
-def _require_staff_view(actor: Actor) -> None:
-    if actor.home_org_kind != "institute" or actor.via_client_link:
-        raise NotFound(N_("Not found."))
-    actor.require("clients.view")
-
-
 def get_institute_visit(session: Session, actor: Actor, visit_id) -> Visit:
     """Return one of the institute's visits (or 404); technicians may read them."""
-    _require_staff_view(actor)
+    actor.require_institute("clients.view")
     visit = session.scalar(
         select(Visit)
         .where(
             Visit.institute_id == actor.home_org_id,
             Visit.id == visit_id,
-            Visit.firm_id.in_(_linked_firms(actor)),
+            Visit.firm_id.in_(active_client_ids(actor.home_org_id)),
         )
         # The instruments are the client's rows: loaded across tenants (the visit is confined to
         # the institute's side above), or the institute's session would see none of them.
@@ -235,13 +222,6 @@ def get_institute_visit(session: Session, actor: Actor, visit_id) -> Visit:
     if visit is None:
         raise NotFound(N_("Not found."))
     return visit
-
-
-def _linked_firms(actor: Actor):
-    """The firms whose link to the institute is active: a firm that ended it leaves every list."""
-    return select(ClientLink.firm_id).where(
-        ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None)
-    )
 
 
 def firm_visits(session: Session, actor: Actor) -> list[Visit]:

@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ClientLink, Instrument, Organization, ServiceOrder, ServiceOrderItem, Visit, VisitItem
+from models import Instrument, Organization, ServiceOrder, ServiceOrderItem, Visit, VisitItem
 from models.ledger import RECALLED_STATUSES
 from service.actors import Actor
-from service.errors import NotFound
 from service.i18n import N_
+from service.tenancy.operations import active_client_ids
 from service.visits import planner
 from service.visits.disciplines import discipline_of
 from service.visits.technicians import days_off, list_technicians
@@ -76,8 +76,7 @@ def linked_clients(session: Session, actor: Actor) -> list[Organization]:
     return list(
         session.scalars(
             select(Organization)
-            .join(ClientLink, ClientLink.firm_id == Organization.id)
-            .where(ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None))
+            .where(Organization.id.in_(active_client_ids(actor.home_org_id)))
             .order_by(Organization.slug)
         )
     )
@@ -92,11 +91,7 @@ def booked_load(session: Session, actor: Actor, first: date, last: date) -> dict
             Visit.institute_id == actor.home_org_id,
             Visit.state.in_(OPEN_STATES),
             Visit.planned_on.between(first, last),
-            Visit.firm_id.in_(
-                select(ClientLink.firm_id).where(
-                    ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None)
-                )
-            ),
+            Visit.firm_id.in_(active_client_ids(actor.home_org_id)),
             VisitItem.technician_id.is_not(None),
         )
         .group_by(VisitItem.technician_id, Visit.planned_on)
@@ -106,9 +101,7 @@ def booked_load(session: Session, actor: Actor, first: date, last: date) -> dict
 
 def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
     """Propose visits for the institute's linked clients over ``days`` days from ``start``."""
-    if actor.home_org_kind != "institute" or actor.via_client_link:
-        raise NotFound(N_("Not found."))  # an institute's tool: a firm finds nothing here
-    actor.require("clients.view")
+    actor.require_institute("clients.view")  # an institute's tool: a firm finds nothing here
     last = start + timedelta(days=days - 1)
     clients = {c.id: c for c in linked_clients(session, actor)}
     taken = (

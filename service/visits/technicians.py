@@ -10,22 +10,16 @@ from sqlalchemy.orm import Session
 
 from models import Technician, TechnicianDayOff, User
 from service.actors import Actor
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid
 from service.i18n import N_
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 from service.visits.schemas import DayOffIn, TechnicianIn
 
 
-def _require_institute(actor: Actor) -> None:
-    """Technicians are an institute's; a firm (or a client-link view) finds none."""
-    if actor.home_org_kind != "institute" or actor.via_client_link:
-        raise NotFound(N_("Not found."))
-
-
 def list_technicians(session: Session, actor: Actor, active_only: bool = False) -> list[Technician]:
     """Return the institute's technicians by name."""
-    _require_institute(actor)
+    actor.require_institute()  # technicians are an institute's; a firm finds none
     stmt = (
         select(Technician).where(Technician.org_id == actor.org_id).order_by(Technician.name, Technician.id)
     )
@@ -36,7 +30,7 @@ def list_technicians(session: Session, actor: Actor, active_only: bool = False) 
 
 def get_technician(session: Session, actor: Actor, technician_id) -> Technician:
     """Return one technician of the institute (or 404)."""
-    _require_institute(actor)
+    actor.require_institute()  # technicians are an institute's; a firm finds none
     return get_in_org(session, Technician, technician_id, actor)
 
 
@@ -44,7 +38,7 @@ def save_technician(
     session: Session, actor: Actor, payload: Mapping, technician_id: int | None = None
 ) -> Technician:
     """Add a technician, or change one; a user account, if named, must be the institute's."""
-    _require_institute(actor)
+    actor.require_institute()  # technicians are an institute's; a firm finds none
     actor.require("clients.manage")
     data = load_or_invalid(TechnicianIn(), payload)
     technician = (
@@ -113,7 +107,7 @@ def remove_day_off(session: Session, actor: Actor, technician_id: int, day: date
 
 def days_off(session: Session, actor: Actor, first: date, last: date) -> dict[int, set[date]]:
     """Return each technician's days off between ``first`` and ``last``."""
-    _require_institute(actor)
+    actor.require_institute()  # technicians are an institute's; a firm finds none
     found: dict[int, set[date]] = {}
     for technician_id, day in session.execute(
         select(TechnicianDayOff.technician_id, TechnicianDayOff.day).where(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import login_required
 from sqlalchemy import select
@@ -23,7 +22,7 @@ from service.visits.disciplines import DISCIPLINES, discipline_of
 from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
 from service.visits.technicians import list_technicians
-from service.web.context import actor, db, today
+from service.web.context import actor, attachments_dir, base_url, db, today
 from service.web.forms import flash_failure, form_data, result_form
 from service.web.i18n import translate_errors
 
@@ -31,14 +30,6 @@ bp = Blueprint("visits", __name__)
 
 #: The plan a page shows first: the next two weeks.
 DEFAULT_DAYS = 14
-
-
-def _base_url() -> str:
-    return current_app.config["CALRECALL"].base_url
-
-
-def _storage() -> Path:
-    return Path(current_app.config["CALRECALL"].attachments_dir)
 
 
 def _window(values) -> tuple[dict, dict]:
@@ -95,7 +86,7 @@ def create_from_plan():
             _posted_visit(values, index)
             for index in sorted({parse_id(k) for k in values.get("keep", [])} - {None})
         ]
-        created = operations.create_visits(db(), actor(), chosen, today(), _base_url(), now_utc())
+        created = operations.create_visits(db(), actor(), chosen, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
         return redirect(back, code=303)
@@ -141,7 +132,7 @@ def show_visit(visit_id: int):
 def move(visit_id: int):
     """Move a visit to another day; the client is asked again."""
     try:
-        operations.move(db(), actor(), visit_id, form_data(), today(), _base_url(), now_utc())
+        operations.move(db(), actor(), visit_id, form_data(), today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
         return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
@@ -154,7 +145,7 @@ def move(visit_id: int):
 def cancel(visit_id: int):
     """Cancel a visit; its instruments can be planned again."""
     try:
-        operations.cancel(db(), actor(), visit_id, today(), _base_url(), now_utc())
+        operations.cancel(db(), actor(), visit_id, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
         return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
@@ -185,7 +176,7 @@ def record_result(visit_id: int, item_id: int):
     values, uploads = result_form()
     try:
         record = operations.record_item(
-            db(), actor(), visit_id, item_id, values, today(), uploads, _storage()
+            db(), actor(), visit_id, item_id, values, today(), uploads, attachments_dir()
         )
     except DomainError as exc:
         flash_failure(exc)
@@ -229,7 +220,7 @@ def _institute_names(visits) -> dict[int, str]:
 def answer(visit_id: int):
     """Confirm a proposed visit or ask for another date."""
     try:
-        visit = operations.answer(db(), actor(), visit_id, form_data(), today(), _base_url(), now_utc())
+        visit = operations.answer(db(), actor(), visit_id, form_data(), today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
         return redirect(url_for("visits.mine"), code=303)

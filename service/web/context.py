@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from flask import Flask, abort, current_app, g, render_template, request
 from flask_login import current_user
@@ -15,6 +16,7 @@ from models import Organization
 from service.actors import Actor
 from service.clock import today_in
 from service.db import begin_writes_immediately, scope_to_org
+from service.tenancy import operations as tenancy_ops
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,22 @@ def signed_in_user():
 def after_commit(callback: Callable[[], None]) -> None:
     """Call ``callback()`` once the request's changes have committed; never if they roll back."""
     g.setdefault("after_commit", []).append(callback)
+
+
+def enter_client(client_id: int | None) -> None:
+    """Act on a client firm when the URL names one (``/clients/<id>/…``); 404 without an active link."""
+    if client_id is not None:
+        bind_actor(tenancy_ops.client_actor(db(), actor(), client_id))
+
+
+def base_url() -> str:
+    """Return the site's public address, for links in messages and QR codes."""
+    return current_app.config["CALRECALL"].base_url
+
+
+def attachments_dir() -> Path:
+    """Return the directory that keeps record attachments."""
+    return Path(current_app.config["CALRECALL"].attachments_dir)
 
 
 def today() -> date:

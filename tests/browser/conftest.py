@@ -25,6 +25,7 @@ from service.migrations import upgrade
 from service.tenancy import operations as tenancy_ops
 from service.visits import technicians as visit_technicians
 from tests import factories
+from tests.browser import NO_CHROMIUM
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -145,7 +146,7 @@ def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.skip("Chromium is missing: install it with `apt-get install chromium` (`make test` does)")
+        pytest.skip(NO_CHROMIUM)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

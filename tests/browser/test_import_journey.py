@@ -7,21 +7,13 @@ really waits for the job through its progress polling.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 
 import pytest
 
-if shutil.which("chromium") is None:
-    pytest.skip(
-        "Chromium is missing: install Debian's package with `apt-get install chromium` "
-        "(`make test` does); Playwright's own browser download is never used",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright is missing: pip install -e '.[test]'"
-)
-expect = sync_api.expect
+from tests.browser import playwright_expect
+
+expect = playwright_expect()
 
 from tests.browser.test_journey import sign_in  # noqa: E402
 from tests.sheets import write_xlsx  # noqa: E402

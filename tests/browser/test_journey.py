@@ -7,22 +7,14 @@ CSRF protection stays on, so every form must carry its token as a user's browser
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-if shutil.which("chromium") is None:
-    pytest.skip(
-        "Chromium is missing: install Debian's package with `apt-get install chromium` "
-        "(`make test` does); Playwright's own browser download is never used",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright is missing: pip install -e '.[test]'"
-)
-expect = sync_api.expect
+from tests.browser import playwright_expect
+
+expect = playwright_expect()
 
 from service.ledger.dates import add_months, next_due_on  # noqa: E402
 

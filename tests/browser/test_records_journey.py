@@ -6,20 +6,12 @@ Selectors are ids, names and data attributes, never translated text: the UI defa
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-if shutil.which("chromium") is None:
-    pytest.skip(
-        "Chromium is missing: install Debian's package with `apt-get install chromium` "
-        "(`make test` does); Playwright's own browser download is never used",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright is missing: pip install -e '.[test]'"
-)
-expect = sync_api.expect
+from tests.browser import playwright_expect
+
+expect = playwright_expect()
 
 from service.ledger.dates import add_months, next_due_on  # noqa: E402
 from tests.browser.test_journey import sign_in  # noqa: E402

@@ -7,21 +7,13 @@ Selectors are ids, names and data attributes, never translated text: the UI defa
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 
 import pytest
 
-if shutil.which("chromium") is None:
-    pytest.skip(
-        "Chromium is missing: install Debian's package with `apt-get install chromium` "
-        "(`make test` does); Playwright's own browser download is never used",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright is missing: pip install -e '.[test]'"
-)
-expect = sync_api.expect
+from tests.browser import playwright_expect
+
+expect = playwright_expect()
 
 from sqlalchemy import select  # noqa: E402
 
