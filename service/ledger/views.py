@@ -286,14 +286,15 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
     who = actor()
     instrument = queries.get_instrument(db(), who, instrument_id)
     requests = queries.requests_for_instrument(db(), who, instrument.id)
+    records = records_of(db(), who, instrument.id)
     return render_template(
         "ledger/show.html",
         instrument=instrument,
         today=today(),
         events=timeline(db(), who, "instrument", instrument.id),
-        records=records_of(db(), who, instrument.id),
+        records=records,
         cases=cases_of(db(), who, instrument.id),
-        interval=review_interval(db(), who, instrument.id),
+        interval=review_interval(db(), who, instrument.id, records),
         **chain_context(db(), who, instrument.id),
         use_limits=current_use_limits(db(), instrument),
         requests=requests,

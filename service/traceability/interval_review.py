@@ -56,32 +56,32 @@ def as_found_history(records) -> list[AsFound]:
     return history
 
 
-def review(session: Session, actor: Actor, instrument_id: int) -> Suggestion:
+def review(session: Session, actor: Actor, instrument_id: int, records=None) -> Suggestion:
     """Suggest an interval for the instrument from its current verification and calibration records.
 
     Once a person has decided on a suggestion, the same results are not reviewed again (accepting
     a halving twice would quarter the interval on one result): the review waits for a new
-    as-found result.
+    as-found result. ``records``: the instrument's records with their readings, when the caller
+    has them already (the instrument page), so they are not read twice.
     """
-    suggestion, _basis = _review(session, actor, instrument_id)
+    suggestion, _basis = _review(session, actor, instrument_id, records)
     return suggestion
 
 
-def _review(session: Session, actor: Actor, instrument_id: int) -> tuple[Suggestion, int | None]:
+def _review(
+    session: Session, actor: Actor, instrument_id: int, records=None
+) -> tuple[Suggestion, int | None]:
     """Return the suggestion and the newest record with as-found data it rests on."""
     instrument = get_in_org(session, Instrument, instrument_id, actor)
-    records = list(
-        session.scalars(
+    if records is None:
+        records = session.scalars(
             select(CalibrationRecord)
-            .where(
-                CalibrationRecord.org_id == actor.org_id,
-                CalibrationRecord.instrument_id == instrument.id,
-                CalibrationRecord.superseded_by_id.is_(None),
-                CalibrationRecord.kind.in_(RENEWING_KINDS),
-            )
+            .where(CalibrationRecord.org_id == actor.org_id, CalibrationRecord.instrument_id == instrument.id)
             .options(selectinload(CalibrationRecord.readings))
-            .order_by(CalibrationRecord.performed_on, CalibrationRecord.id)
         )
+    records = sorted(
+        (r for r in records if r.superseded_by_id is None and r.kind in RENEWING_KINDS),
+        key=lambda r: (r.performed_on, r.id),
     )
     history = as_found_history(records)
     basis = next(
