@@ -320,16 +320,20 @@ def _worked_item(session: Session, actor: Actor, visit_id, item_id) -> tuple[Vis
     return visit, item
 
 
-def _may_work(session: Session, actor: Actor, item: VisitItem) -> None:
-    """Staff and admins enter any result; a technician only those of the instruments given to them."""
+def may_work(session: Session, actor: Actor, item: VisitItem) -> bool:
+    """Whether the actor enters this instrument's result: staff and admins any, a technician their own."""
     if actor.can("ledger.write"):
-        return
+        return True
     mine = session.scalar(
         select(Technician.id).where(
             Technician.org_id == actor.home_org_id, Technician.user_id == actor.user_id
         )
     )
-    if mine is None or mine != item.technician_id:
+    return mine is not None and mine == item.technician_id
+
+
+def _may_work(session: Session, actor: Actor, item: VisitItem) -> None:
+    if not may_work(session, actor, item):
         raise NotFound(N_("Not found."))
 
 

@@ -161,6 +161,8 @@ def worksheet(visit_id: int):
     return render_template(
         "visits/worksheet.html",
         visit=visit,
+        # A technician gets forms for the instruments given to them; the others are listed only.
+        workable={item.id for item in visit.items if operations.may_work(db(), actor(), item)},
         client=_client_names().get(visit.firm_id),
         names={t.id: t.name for t in list_technicians(db(), actor())},
         conclusions=CONCLUSIONS,

@@ -174,3 +174,27 @@ def test_a_plan_that_changed_since_the_page_was_shown_creates_what_was_shown(
     visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
     assert sorted(i.instrument_id for i in visit.items) == sorted(g.id for g in gauges)
     assert {i.technician_id for i in visit.items} == {technician.id}
+
+
+def test_a_technician_gets_forms_only_for_the_instruments_given_to_them(client, db_session, world, due_work):
+    today, technician, gauges = due_work
+    other = technicians.save_technician(
+        db_session,
+        Actor.of(world.institute_admin),
+        {"name": "李明", "disciplines": ["pressure"], "daily_capacity": 8},
+    )
+    db_session.commit()
+    login(client, world.institute_staff)
+    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    shown = _shown(page)
+    first, second = (g.id for g in gauges)
+    shown["items-1"] = f"{first}:{technician.id},{second}:{other.id}"
+    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **shown})
+    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    visit.state = "confirmed"
+    db_session.commit()
+    client.post("/logout")
+    login(client, world.institute_technician)
+    sheet = client.get(f"/visits/{visit.id}/worksheet").text
+    assert sheet.count("data-result-form") == 1
+    assert sheet.count("data-not-mine") == 1
