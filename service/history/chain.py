@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Event, HistoryHead
 from models.base import utcnow
-from service.bulk import insert_rows
+from service.bulk import BulkWrites, EncodedJSON
 
 GENESIS_HASH = "0" * 64
 
@@ -61,11 +61,31 @@ def event_hash(event: Event) -> str:
     return hash_of_row({name: getattr(event, name) for name in HASHED_COLUMNS})
 
 
+def _plain(value):
+    """Return a value JSON cannot hold as :func:`jsonable` does (the canonical encoder's ``default``)."""
+    if value.__class__ is date:  # the usual one, first
+        return value.isoformat()
+    if isinstance(value, datetime | date | Decimal):
+        return jsonable(value)
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+#: The canonical form an event is hashed in: sorted keys, no spaces, characters as they are.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
 def hash_of_row(row: dict) -> str:
     """Return the hash of an event given as its column values (:data:`HASHED_COLUMNS`)."""
     payload = {name: row[name] for name in HASHED_COLUMNS}
-    payload["occurred_at"] = row["occurred_at"].astimezone(UTC).isoformat(timespec="microseconds")
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    payload["occurred_at"] = _occurred(row["occurred_at"])
+    return _sha256(_CANONICAL.encode(payload))
+
+
+def _occurred(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _sha256(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -158,36 +178,77 @@ EVENT_COLUMNS = (*HASHED_COLUMNS, "hash")
 
 
 def append_events_in_bulk(
-    session: Session,
-    org_id: int,
+    writes: BulkWrites,
+    head: HistoryHead,
     entries: Iterable[tuple[str, tuple[str, int], dict]],
     actor_id: int | None = None,
     actor_name: str | None = None,
 ) -> int:
-    """Append many events ``(kind, subject, data)`` in order, with one INSERT per few thousand rows.
+    """Append many events ``(kind, subject, data)`` to ``head``'s chain in order, in bulk; return how many.
 
     For bulk work (an import of 100,000 rows): the events and the chain are exactly those
-    :func:`append_event` would make one by one, at the same timestamp. The rows are inserted on
-    the session's connection, below the ORM (and its tenancy net): they carry ``org_id`` as given.
-    Returns how many were appended.
+    :func:`append_event` would make one by one, at the same timestamp. The caller holds the
+    head's lock (:func:`lock_chain`), and flushes the head once ``writes`` have finished. The rows
+    are inserted below the ORM (and its tenancy net): they carry the head's ``org_id``.
     """
-    head = lock_chain(session, org_id)
-    seq, previous, now = head.last_seq, head.last_hash, utcnow()
-    rows: list[dict] = []
-    connection = session.connection()
-    for kind, subject, data in entries:
-        seq += 1
-        row = chained_row(seq, previous, org_id, kind, subject, data, actor_id, actor_name, now)
-        previous = row["hash"]
-        rows.append(row)
-        if len(rows) == BULK_CHUNK:
-            insert_rows(connection, Event.__table__, EVENT_COLUMNS, rows)
-            rows = []
-    insert_rows(connection, Event.__table__, EVENT_COLUMNS, rows)
+    rows = bulk_event_rows(
+        head.last_seq, head.last_hash, head.org_id, entries, actor_id, actor_name, utcnow()
+    )
+    seq, previous = head.last_seq, head.last_hash
+    for chunk in _batched(rows, BULK_CHUNK):
+        writes.insert(Event.__table__, EVENT_COLUMNS, chunk)
+        seq, previous = chunk[-1]["seq"], chunk[-1]["hash"]
     appended = seq - head.last_seq
     head.last_seq, head.last_hash = seq, previous
-    session.flush()
     return appended
+
+
+#: The hashed columns whose keys sort before "data" in the canonical text.
+_BEFORE_DATA = tuple(name for name in HASHED_COLUMNS if name < "data")
+#: And those after it.
+_AFTER_DATA = tuple(name for name in HASHED_COLUMNS if name > "data")
+
+
+def bulk_event_rows(
+    last_seq: int,
+    last_hash: str,
+    org_id: int,
+    entries: Iterable[tuple[str, tuple[str, int], dict]],
+    actor_id: int | None,
+    actor_name: str | None,
+    occurred_at: datetime,
+) -> Iterator[dict]:
+    """Yield the rows of events chained after ``last_seq``/``last_hash``, as :func:`chained_row` makes them.
+
+    The hash covers the same canonical text :func:`hash_of_row` encodes, put together from the
+    columns sorted before "data", the data's own canonical text and the columns after it: the data
+    is encoded once, and that text is also what its column stores (:class:`EncodedJSON`).
+    """
+    seq, previous = last_seq, last_hash
+    fixed = {"org_id": org_id, "actor_id": actor_id, "actor_name": actor_name, "occurred_at": occurred_at}
+    before = _CANONICAL.encode({name: fixed[name] for name in _BEFORE_DATA})[:-1] + ',"data":'
+    occurred, encode = _occurred(occurred_at), _CANONICAL.encode
+    for kind, (subject_type, subject_id), data in entries:
+        seq += 1
+        text = EncodedJSON(encode(data))
+        row = {**fixed, "seq": seq, "kind": kind, "subject_type": subject_type, "subject_id": subject_id}
+        row["prev_hash"] = previous
+        after = {name: row[name] for name in _AFTER_DATA}
+        after["occurred_at"] = occurred
+        previous = row["hash"] = _sha256(before + text + "," + encode(after)[1:])
+        row["data"] = text
+        yield row
+
+
+def _batched(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @dataclass(frozen=True)

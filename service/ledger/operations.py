@@ -63,6 +63,15 @@ def _snapshot(instrument: Instrument) -> dict:
     return {name: getattr(instrument, name) for name in TRACKED_FIELDS}
 
 
+def created_fields(values: dict) -> dict:
+    """Return the fields an ``instrument.created`` event names: those that say something.
+
+    A blank, a no (False) or a zero is left out. The values are scalars, so their truth is the
+    test (a bulk import asks it 2.4 million times).
+    """
+    return {name: value for name, value in values.items() if value}
+
+
 def _resolve_department(session: Session, actor: Actor, data: dict) -> None:
     """Turn ``department`` (a name) or ``department_id`` into a department of the actor's firm."""
     if "department" in data:
@@ -151,7 +160,7 @@ def create_instrument(session: Session, actor: Actor, payload: Mapping, today: d
         _check_rules(session, instrument, today)
     session.add(instrument)
     session.flush()
-    fields = {k: v for k, v in _snapshot(instrument).items() if v not in (None, "", False)}
+    fields = created_fields(_snapshot(instrument))
     append_event(
         session,
         actor.org_id,

@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 from models import Instrument, User
 from models.base import utcnow
 from service.actors import Actor
-from service.bulk import insert_rows, reserve_ids
+from service.bulk import bulk_writes, reserve_ids
 from service.errors import Invalid
 from service.history.chain import append_events_in_bulk, lock_chain
 from service.i18n import N_
 from service.ledger import status as lifecycle
-from service.ledger.operations import TRACKED_FIELDS, derived_fields, rule_errors
+from service.ledger.operations import TRACKED_FIELDS, created_fields, derived_fields, rule_errors
 from service.ledger.schemas import InstrumentIn
 from service.schemas import load_or_invalid, plain_loader
 from service.tenancy import operations as tenancy_ops
@@ -199,7 +199,11 @@ class LedgerWriter:
     # Writing ------------------------------------------------------------------------------------
 
     def write(self, progress: Callable[[int], None] | None = None) -> None:
-        """Insert the new instruments, update the changed ones, append their history; in row order."""
+        """Insert the new instruments, update the changed ones, append their history; in row order.
+
+        The statements run while the next ones are prepared (:class:`~service.bulk.BulkWrites`);
+        ``progress`` counts the instruments handed to them.
+        """
         connection = self.session.connection()
         table = Instrument.__table__
         created = [d for d in self.decided if d.outcome == "created"]
@@ -208,38 +212,39 @@ class LedgerWriter:
         ids = reserve_ids(connection, table, len(created))
         for decision, instrument_id in zip(created, ids, strict=True):
             decision.instrument_id = instrument_id
+        head = lock_chain(self.session, self.actor.org_id)
         stamp = {"org_id": self.actor.org_id, "created_at": now, "updated_at": now}
-        for chunk in _chunks(created):
-            insert_rows(
-                connection,
-                table,
-                INSERTED_COLUMNS,
-                [{**d.values, **stamp, "id": d.instrument_id} for d in chunk],
-            )
-            done += len(chunk)
-            if progress:
-                progress(done)
         statement = (
             update(table)
             .where(table.c.org_id == self.actor.org_id, table.c.id == bindparam("_id"))
             .values({name: bindparam(name) for name in TRACKED_FIELDS} | {"updated_at": now})
         )
-        for chunk in _chunks(updated):
-            connection.execute(statement, [{**d.values, "_id": d.instrument_id} for d in chunk])
-            done += len(chunk)
-            if progress:
-                progress(done)
+        with bulk_writes(connection) as writes:
+            for chunk in _chunks(created):
+                writes.insert(
+                    table, INSERTED_COLUMNS, [{**d.values, **stamp, "id": d.instrument_id} for d in chunk]
+                )
+                done += len(chunk)
+                if progress:
+                    progress(done)
+            for chunk in _chunks(updated):
+                writes.execute(statement, [{**d.values, "_id": d.instrument_id} for d in chunk])
+                done += len(chunk)
+                if progress:
+                    progress(done)
+            append_events_in_bulk(writes, head, self._events(), self.actor.user_id, self.actor.name)
+        self.session.flush()  # the chain's head
         self._forget_loaded(d.instrument_id for d in updated)
-        append_events_in_bulk(
-            self.session, self.actor.org_id, self._events(), self.actor.user_id, self.actor.name
-        )
 
     def _events(self) -> Iterator[tuple[str, tuple[str, int], dict]]:
         for decision in self.decided:
             subject = ("instrument", decision.instrument_id)
             if decision.outcome == "created":
-                fields = {k: v for k, v in decision.values.items() if v not in (None, "", False)}
-                yield "instrument.created", subject, {"fields": fields, **self.source}
+                yield (
+                    "instrument.created",
+                    subject,
+                    {"fields": created_fields(decision.values), **self.source},
+                )
             elif decision.outcome == "updated":
                 yield "instrument.updated", subject, {"changes": decision.changes, **self.source}
 

@@ -1,0 +1,113 @@
+"""Bulk writes: statements run in order (on SQLite on a second thread), failures reach the caller."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from models import Event, HistoryHead, Instrument
+from service.bulk import EncodedJSON, bulk_writes
+from service.history.chain import append_events_in_bulk, lock_chain, verify_chain
+
+EVENTS = Event.__table__
+COLUMNS = ("org_id", "seq", "kind", "subject_type", "subject_id", "actor_id", "actor_name", "occurred_at")
+COLUMNS += ("data", "prev_hash", "hash")
+
+
+def _event(org_id: int, seq: int, occurred_at=None, data=None) -> dict:
+    return {
+        "org_id": org_id,
+        "seq": seq,
+        "kind": "test.bulk",
+        "subject_type": "instrument",
+        "subject_id": seq,
+        "actor_id": None,
+        "actor_name": None,
+        "occurred_at": occurred_at or datetime.now(UTC),
+        "data": {"n": seq} if data is None else data,
+        "prev_hash": "0" * 64,
+        "hash": f"{seq:064x}",
+    }
+
+
+def _run(db_session, statements) -> None:
+    """Hand ``(what, rows or statement)`` to one bulk_writes in order; "fail" raises as a caller would."""
+    with bulk_writes(db_session.connection()) as writes:
+        for what, argument in statements:
+            if what == "insert":
+                writes.insert(EVENTS, COLUMNS, argument)
+            elif what == "execute":
+                writes.execute(argument, [{}])
+            else:
+                raise RuntimeError("the caller failed")
+
+
+def _events_of(db_session, org_id: int, low: int):
+    return db_session.scalars(
+        select(Event).where(Event.org_id == org_id, Event.seq >= low).order_by(Event.seq)
+    ).all()
+
+
+def test_appending_thousands_of_events_in_bulk_keeps_the_chain(world, db_session):
+    org_id = world.a.org.id
+    head = lock_chain(db_session, org_id)
+    start = head.last_seq
+    entries = [("test.bulk", ("instrument", i), {"i": i, "name": f"压力表 {i}"}) for i in range(7_000)]
+    with bulk_writes(db_session.connection()) as writes:
+        appended = append_events_in_bulk(writes, head, entries, world.a.admin.id, world.a.admin.name)
+    db_session.flush()
+
+    assert appended == 7_000
+    assert db_session.get(HistoryHead, org_id).last_seq == start + 7_000
+    report = verify_chain(db_session, org_id)
+    assert report.ok
+    assert report.checked == start + 7_000
+    last = _events_of(db_session, org_id, start + 7_000)[0]
+    assert last.data == {"i": 6_999, "name": "压力表 6999"}
+    assert last.actor_id == world.a.admin.id
+
+
+def test_encoded_json_is_stored_as_it_is_and_values_as_sqlalchemy_converts_them(world, db_session):
+    org_id = world.b.org.id
+    shanghai = timezone(timedelta(hours=8))
+    rows = [
+        _event(org_id, 9001, datetime(2026, 1, 1, 8, 0, tzinfo=shanghai), EncodedJSON('{"a":[1,"一"]}')),
+        _event(org_id, 9002, datetime(2026, 1, 1, 0, 0, tzinfo=UTC), {"a": [1, "一"]}),  # equal instant, UTC
+    ]
+    with bulk_writes(db_session.connection()) as writes:
+        writes.insert(EVENTS, COLUMNS, rows)
+    stored = _events_of(db_session, org_id, 9001)
+    assert [e.data for e in stored] == [{"a": [1, "一"]}] * 2
+    assert [e.occurred_at for e in stored] == [datetime(2026, 1, 1, 0, 0, tzinfo=UTC)] * 2
+
+
+def test_a_failed_statement_reaches_the_caller_and_nothing_after_it_runs(world, db_session):
+    org_id = world.b.org.id
+    instrument = world.b.instruments[0]
+    savepoint = db_session.begin_nested()
+    moved = update(Instrument).where(Instrument.id == instrument.id).values(location="after the failure")
+    statements = [
+        ("insert", [_event(org_id, 9101)]),
+        ("insert", [_event(org_id, 9102), _event(org_id, 9102)]),  # the same seq twice
+        ("execute", moved),
+    ]
+    with pytest.raises(IntegrityError):
+        _run(db_session, statements)
+    if db_session.get_bind().dialect.name == "sqlite":  # PostgreSQL refuses any statement until rollback
+        location = db_session.scalar(select(Instrument.location).where(Instrument.id == instrument.id))
+        assert location != "after the failure"
+    savepoint.rollback()
+    assert not _events_of(db_session, org_id, 9101)
+    assert db_session.scalar(select(func.count()).select_from(Event)) > 0  # the connection works again
+
+
+def test_an_error_of_the_caller_drops_the_statements_not_yet_run(world, db_session):
+    org_id = world.b.org.id
+    savepoint = db_session.begin_nested()
+    statements = [("insert", [_event(org_id, seq)]) for seq in range(9201, 9221)]
+    with pytest.raises(RuntimeError, match="caller"):
+        _run(db_session, [*statements, ("fail", None)])
+    savepoint.rollback()
+    assert not _events_of(db_session, org_id, 9201)
+    assert db_session.scalar(select(func.max(Event.seq))) > 0  # the connection is the session's again
