@@ -21,25 +21,36 @@ class EncodedJSON(str):
     """JSON data already encoded: a JSON column stores this text as it is, without encoding it again."""
 
 
-def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
-    """Return ``count`` new ids for rows of ``table``, to insert in this transaction.
+class NewIds:
+    """New ids for rows of ``table``, to insert in this transaction, handed out a batch at a time.
 
     PostgreSQL hands them out from the id column's sequence, safe under any concurrency. SQLite
-    has no sequence: the ids follow the largest one, which no one else can take meanwhile because
-    SQLite admits one writer at a time (a concurrent writer makes this transaction fail, never
-    share an id).
+    has no sequence: the ids follow the largest one, read once here, which no one else can take
+    meanwhile because SQLite admits one writer at a time (a concurrent writer makes this
+    transaction fail, never share an id). Reading it once lets rows still queued in
+    :class:`BulkWrites` count as taken.
     """
-    if count <= 0:
-        return []
-    if connection.dialect.name == "postgresql":
-        sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
-        return list(
-            connection.scalars(
-                text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": sequence, "n": count}
+
+    def __init__(self, connection: Connection, table: Table):
+        self.connection = connection
+        if connection.dialect.name == "postgresql":
+            self._sequence = connection.scalar(
+                text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
             )
-        )
-    start = connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
-    return list(range(start, start + count))
+        else:
+            self._sequence = None
+            self._next = connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+
+    def take(self, count: int) -> list[int]:
+        """Return ``count`` new ids."""
+        if count <= 0:
+            return []
+        if self._sequence is not None:
+            statement = text("SELECT nextval(:s) FROM generate_series(1, :n)")
+            return list(self.connection.scalars(statement, {"s": self._sequence, "n": count}))
+        ids = list(range(self._next, self._next + count))
+        self._next += count
+        return ids
 
 
 def insert_rows(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict]) -> None:
@@ -92,6 +103,15 @@ class BulkWrites:
             return
         self._submit(self.connection.execute, statement, parameters)
 
+    def drain(self) -> None:
+        """Wait until every statement so far has run, so the caller may use the connection meanwhile.
+
+        Raises the first failure. Statements handed over afterwards run as before.
+        """
+        if self._worker is not None:
+            self._worker.submit(_nothing).result()
+        self._raise_failure()
+
     def finish(self) -> None:
         """Wait until every statement has run; raise the first failure."""
         if self._worker is not None:
@@ -119,6 +139,10 @@ class BulkWrites:
     def _raise_failure(self) -> None:
         if self._failure is not None and not isinstance(self._failure, _Abandoned):
             raise self._failure
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Abandoned(Exception):

@@ -79,11 +79,16 @@ class ImportOut(StrictSchema):
     phase = fields.String(metadata={"enum": ["preview", "import"]})
     state = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
     imported = fields.Boolean()
-    rows_total = fields.Integer()
-    rows_data = fields.Integer()
+    rows_total = fields.Integer(metadata={"description": "Rows of the sheet below its header."})
+    rows_data = fields.Integer(metadata={"description": "Of those, the instruments' rows."})
     rows_read = fields.Integer()
     rows_validated = fields.Integer()
-    rows_written = fields.Integer()
+    rows_written = fields.Integer(
+        metadata={
+            "description": "Instruments' rows through the writing step: created, updated, unchanged or "
+            "rejected (a preview undoes its writes at the end)."
+        }
+    )
     created_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
     imported_at = fields.DateTime(allow_none=True)

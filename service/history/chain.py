@@ -183,16 +183,19 @@ def append_events_in_bulk(
     entries: Iterable[tuple[str, tuple[str, int], dict]],
     actor_id: int | None = None,
     actor_name: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> int:
     """Append many events ``(kind, subject, data)`` to ``head``'s chain in order, in bulk; return how many.
 
     For bulk work (an import of 100,000 rows): the events and the chain are exactly those
-    :func:`append_event` would make one by one, at the same timestamp. The caller holds the
-    head's lock (:func:`lock_chain`), and flushes the head once ``writes`` have finished. The rows
-    are inserted below the ORM (and its tenancy net): they carry the head's ``org_id``.
+    :func:`append_event` would make one by one, at the same timestamp (``occurred_at``, by default
+    now). The caller holds the head's lock (:func:`lock_chain`), and flushes the head once
+    ``writes`` have finished. The rows are inserted below the ORM (and its tenancy net): they
+    carry the head's ``org_id``.
     """
+    occurred_at = occurred_at or utcnow()
     rows = bulk_event_rows(
-        head.last_seq, head.last_hash, head.org_id, entries, actor_id, actor_name, utcnow()
+        head.last_seq, head.last_hash, head.org_id, entries, actor_id, actor_name, occurred_at
     )
     seq, previous = head.last_seq, head.last_hash
     for chunk in _batched(rows, BULK_CHUNK):

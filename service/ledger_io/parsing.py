@@ -725,21 +725,34 @@ def _names_a_key_column(value: Any) -> bool:
     )
 
 
+def _filled_count(cells: Sequence[Any]) -> int:
+    """Return how many cells are not blank (as :func:`is_blank` says), with the counting done in C."""
+    texts = [c for c in cells if isinstance(c, str)]
+    return len(cells) - cells.count(None) - texts.count("") - sum(map(str.isspace, texts))
+
+
 def row_kind(cells: Sequence[Any], layout: Layout) -> str:
     """Classify a row below the header: "data", "blank", "footer", "section" or "header" (a repeated one)."""
+    if _filled_count(cells) <= 6:  # an instrument's row fills more: most rows skip the closer look
+        kind = _short_row_kind(cells, layout)
+        if kind is not None:
+            return kind
+    if any(_names_a_key_column(_at(cells, i)) for i in layout.key_columns):
+        return "header"
+    return "data"
+
+
+def _short_row_kind(cells: Sequence[Any], layout: Layout) -> str | None:
+    """Return "blank", "footer" or "section" for a row of a few cells that is one; else None."""
     filled = [(i, c) for i, c in enumerate(cells) if not is_blank(c)]
     if not filled:
         return "blank"
-    key_columns = layout.key_columns
-    if len(filled) <= 6:
-        first = unicodedata.normalize("NFKC", cell_text(filled[0][1]))
-        if _META.match(first) or _TOTAL.match(first) or _NOTE.match(first):
-            return "footer"
-        if len(filled) == 1 and (_SECTION.match(first) or filled[0][0] not in key_columns):
-            return "section"
-    if any(_names_a_key_column(_at(cells, i)) for i in key_columns):
-        return "header"
-    return "data"
+    first = unicodedata.normalize("NFKC", cell_text(filled[0][1]))
+    if _META.match(first) or _TOTAL.match(first) or _NOTE.match(first):
+        return "footer"
+    if len(filled) == 1 and (_SECTION.match(first) or filled[0][0] not in layout.key_columns):
+        return "section"
+    return None
 
 
 @dataclass
@@ -786,6 +799,13 @@ def _column_value(row: ParsedRow, layout: Layout, columns: list[int]) -> tuple[A
 
 #: Text fields read as one line (the notes keep their line breaks).
 _SINGLE_LINE_TEXT = frozenset(c.field for c in COLUMNS if c.kind == "text" and c.field != "notes")
+#: A mobile number written as it is stored: 11 digits, nothing to normalise.
+_PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+#: For the fields whose cells are usually typed as they are stored, the form of such a cell: it
+#: reads as itself (what :func:`parse_text` or :func:`parse_mobile` would return, with no warning).
+_AS_STORED = {name: _PLAIN_TEXT for name in _SINGLE_LINE_TEXT} | {
+    c.field: _PLAIN_MOBILE for c in COLUMNS if c.kind == "mobile"
+}
 #: Kinds of cell whose few distinct values repeat down a sheet (dates, codes): read each value once.
 CACHED_KINDS = frozenset(
     {
@@ -864,8 +884,9 @@ def _custodian(row: ParsedRow) -> None:
 
 
 def _too_long(row: ParsedRow, layout: Layout, limit: int) -> bool:
-    if not any(value.__class__ is str and len(value) > limit for value in row.cells):
-        return False  # the usual row, checked without a loop in Python
+    texts = [value for value in row.cells if isinstance(value, str)]
+    if not texts or max(map(len, texts)) <= limit:
+        return False  # the usual row
     for i, value in enumerate(row.cells):
         if isinstance(value, str) and len(value) > limit:
             header = layout.headers[i] if i < len(layout.headers) and layout.headers[i] else column_letter(i)
@@ -907,12 +928,13 @@ def parse_row(
     values, cells, width = row.values, row.cells, len(row.cells)
     for field_name, columns in layout.fields.items():
         if len(columns) == 1:
-            # The common cells, read inline: a blank, plain text, or a date or code read before.
+            # The common cells, read inline: a blank, a cell as stored, or a date or code read before.
             value = cells[columns[0]] if columns[0] < width else None
             if value is None or (value.__class__ is str and not value.strip()):
                 values[field_name] = None
                 continue
-            if field_name in _SINGLE_LINE_TEXT and value.__class__ is str and _PLAIN_TEXT.fullmatch(value):
+            stored = _AS_STORED.get(field_name)
+            if stored is not None and value.__class__ is str and stored.fullmatch(value):
                 values[field_name] = value
                 continue
             known = cache.get((field_name, value.__class__, value)) if cache is not None else None

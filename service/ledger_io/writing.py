@@ -1,13 +1,14 @@
 """Writing an import's rows in bulk, by the same rules as one edit at a time.
 
 An import of 100,000 rows cannot afford an ORM object, a uniqueness query, a flush and a history
-append per row. This writer first decides every row in Python — the schema's checks (through
+append per row. This writer decides each row in Python — the schema's checks (through
 :func:`~service.schemas.plain_loader`, falling back to the schema itself for anything unusual),
 the ledger's rules (:func:`~service.ledger.operations.rule_errors`), the derived columns
 (:func:`~service.ledger.operations.derived_fields`) and the status lifecycle — exactly as
-``create_instrument`` and ``update_instrument`` do, then writes the outcome with a few bulk
-statements: the new instruments, the changed ones, and one history event per change appended to
-the firm's hash chain in row order.
+``create_instrument`` and ``update_instrument`` do, and writes the outcome a few thousand rows
+at a time with a few bulk statements: the new instruments, the changed ones, and one history
+event per change appended to the firm's hash chain in row order. On SQLite the statements run on
+a second thread while the next rows are decided (:class:`~service.bulk.BulkWrites`).
 
 Rows are decided in file order, so a department the file names for the first time is created
 with the first valid row that names it, and a management number seen twice is rejected the
@@ -17,7 +18,8 @@ actor's ``org_id`` and every UPDATE is confined to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 from models import Instrument, User
 from models.base import utcnow
 from service.actors import Actor
-from service.bulk import bulk_writes, reserve_ids
+from service.bulk import BulkWrites, NewIds, bulk_writes
 from service.errors import Invalid
 from service.history.chain import append_events_in_bulk, lock_chain
 from service.i18n import N_
@@ -62,7 +64,10 @@ class Decision:
 
 
 class LedgerWriter:
-    """Decides rows one by one (raising :class:`Invalid` for a rejected row), then writes them all."""
+    """Decides rows one by one (raising :class:`Invalid` for a rejected row); writes them in chunks.
+
+    The rows decided inside :meth:`writing` are written a chunk at a time as they are decided.
+    """
 
     def __init__(
         self, session: Session, actor: Actor, today: date, management_numbers: list[str], filename: str = ""
@@ -79,7 +84,10 @@ class LedgerWriter:
                 select(User.id, User.name, User.mobile).where(User.org_id == actor.org_id)
             )
         }
-        self.decided: list[Decision] = []
+        #: Rows decided and not yet handed to the bulk writes.
+        self.pending: list[Decision] = []
+        self.updated_ids: list[int] = []
+        self._writes: BulkWrites | None = None
 
     def _current_rows(self, numbers: list[str]) -> dict[str, dict]:
         """Return the instruments the file names, as ``{management_no: {column: value}}``.
@@ -109,7 +117,10 @@ class LedgerWriter:
             decision = self._create(values)
         else:
             decision = self._update(current, values, layout_holds_notes)
-        self.decided.append(decision)
+        if decision.outcome != "unchanged":
+            self.pending.append(decision)
+            if len(self.pending) == CHUNK and self._writes is not None:
+                self._write_pending()
         return decision
 
     def _create(self, values: dict) -> Decision:
@@ -189,6 +200,8 @@ class LedgerWriter:
         return name
 
     def _create_department(self, name: str) -> int:
+        if self._writes is not None:
+            self._writes.drain()  # the session's connection is ours again meanwhile
         try:
             department = tenancy_ops.create_department(self.session, self.actor, {"name": name})
         except Invalid as exc:
@@ -198,46 +211,57 @@ class LedgerWriter:
 
     # Writing ------------------------------------------------------------------------------------
 
-    def write(self, progress: Callable[[int], None] | None = None) -> None:
-        """Insert the new instruments, update the changed ones, append their history; in row order.
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Write the rows decided inside the block, a chunk at a time while the next are decided.
 
-        The statements run while the next ones are prepared (:class:`~service.bulk.BulkWrites`);
-        ``progress`` counts the instruments handed to them.
+        The new instruments, the changed ones and their history events go to
+        :class:`~service.bulk.BulkWrites` in row order, every :data:`CHUNK` decided rows; on
+        leaving, the rest, and the chain's head once they have all run.
         """
         connection = self.session.connection()
         table = Instrument.__table__
-        created = [d for d in self.decided if d.outcome == "created"]
-        updated = [d for d in self.decided if d.outcome == "updated"]
-        now, done = utcnow(), 0
-        ids = reserve_ids(connection, table, len(created))
-        for decision, instrument_id in zip(created, ids, strict=True):
-            decision.instrument_id = instrument_id
-        head = lock_chain(self.session, self.actor.org_id)
-        stamp = {"org_id": self.actor.org_id, "created_at": now, "updated_at": now}
-        statement = (
+        self._now = now = utcnow()
+        self._ids = NewIds(connection, table)
+        self._head = lock_chain(self.session, self.actor.org_id)
+        self._stamp = {"org_id": self.actor.org_id, "created_at": now, "updated_at": now}
+        self._update_statement = (
             update(table)
             .where(table.c.org_id == self.actor.org_id, table.c.id == bindparam("_id"))
             .values({name: bindparam(name) for name in TRACKED_FIELDS} | {"updated_at": now})
         )
         with bulk_writes(connection) as writes:
-            for chunk in _chunks(created):
-                writes.insert(
-                    table, INSERTED_COLUMNS, [{**d.values, **stamp, "id": d.instrument_id} for d in chunk]
-                )
-                done += len(chunk)
-                if progress:
-                    progress(done)
-            for chunk in _chunks(updated):
-                writes.execute(statement, [{**d.values, "_id": d.instrument_id} for d in chunk])
-                done += len(chunk)
-                if progress:
-                    progress(done)
-            append_events_in_bulk(writes, head, self._events(), self.actor.user_id, self.actor.name)
+            self._writes = writes
+            try:
+                yield
+                self._write_pending()
+            finally:
+                self._writes = None
         self.session.flush()  # the chain's head
-        self._forget_loaded(d.instrument_id for d in updated)
+        self._forget_loaded(self.updated_ids)
 
-    def _events(self) -> Iterator[tuple[str, tuple[str, int], dict]]:
-        for decision in self.decided:
+    def _write_pending(self) -> None:
+        """Hand the rows decided since the last time to the bulk writes."""
+        created = [d for d in self.pending if d.outcome == "created"]
+        updated = [d for d in self.pending if d.outcome == "updated"]
+        for decision, instrument_id in zip(created, self._ids.take(len(created)), strict=True):
+            decision.instrument_id = instrument_id
+        table = Instrument.__table__
+        if created:
+            rows = [{**d.values, **self._stamp, "id": d.instrument_id} for d in created]
+            self._writes.insert(table, INSERTED_COLUMNS, rows)
+        if updated:
+            changes = [{**d.values, "_id": d.instrument_id} for d in updated]
+            self._writes.execute(self._update_statement, changes)
+            self.updated_ids += [d.instrument_id for d in updated]
+        events = self._events(self.pending)
+        append_events_in_bulk(
+            self._writes, self._head, events, self.actor.user_id, self.actor.name, self._now
+        )
+        self.pending = []
+
+    def _events(self, decisions: list[Decision]) -> Iterator[tuple[str, tuple[str, int], dict]]:
+        for decision in decisions:
             subject = ("instrument", decision.instrument_id)
             if decision.outcome == "created":
                 yield (
@@ -254,8 +278,3 @@ class LedgerWriter:
         for obj in list(self.session.identity_map.values()):
             if isinstance(obj, Instrument) and obj.id in changed:
                 self.session.expire(obj)
-
-
-def _chunks(items: list) -> Iterator[list]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]

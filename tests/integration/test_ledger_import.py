@@ -1,5 +1,6 @@
 """Importing real-looking ledgers: messy sheets, rejected rows, dry runs, re-imports, hostile files, CLI."""
 
+import gc
 import io
 import json
 import zipfile
@@ -16,6 +17,7 @@ from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.db import unit_of_work
 from service.errors import Invalid
+from service.history.chain import verify_chain
 from service.ledger_io import writing
 from service.ledger_io.importer import import_ledger, read_ledger, rejected_rows_xlsx, write_ledger
 from service.ledger_io.reader import Limits
@@ -192,6 +194,62 @@ def test_the_same_new_department_is_created_once_and_only_with_a_written_row(
     assert "仓库" not in names
 
 
+def test_rows_are_written_a_chunk_at_a_time_while_the_next_are_decided(
+    db_session, world, admin, tmp_path, monkeypatch
+):
+    """Chunks of two rows: a department created after the first chunk went to the bulk writes.
+
+    An update among the creations and a rejected row between chunks; the chain holds, in row order.
+    """
+    monkeypatch.setattr(writing, "CHUNK", 2)
+    org = world.a.org.id
+    existing = world.a.instruments[0]
+    department = world.a.department.name
+    header = ["管理编号", "器具名称", "使用部门", "存放地点"]
+    rows = [
+        header,
+        ["C-1", "压力表", department, "一楼"],
+        ["C-2", "卡尺", department, "一楼"],
+        ["C-3", "温度计", "新车间", "二楼"],  # created after C-1 and C-2 were handed over
+        [existing.management_no, existing.name, department, "搬到三楼"],  # an update
+        ["C-4", None, department, "一楼"],  # rejected: no name
+        ["C-5", "千分尺", "新车间", "二楼"],
+    ]
+    before = counts(db_session, org)
+    report = run(db_session, admin, write_xlsx(tmp_path / "c.xlsx", rows))
+
+    assert (report.created, report.updated, report.rejected) == (4, 1, 1)
+    assert report.departments_created == ["新车间"]
+    assert counts(db_session, org) == (before[0] + 4, before[1] + 5, before[2] + 1)
+    assert instrument(db_session, org, "C-5").department.name == "新车间"
+    assert instrument(db_session, org, existing.management_no).location == "搬到三楼"
+    chain = verify_chain(db_session, org)
+    assert chain.ok, chain
+    head = db_session.get(HistoryHead, org)
+    events = db_session.scalars(select(Event).where(Event.org_id == org).order_by(Event.seq.desc()).limit(5))
+    subjects = [event.subject_id for event in events][::-1]
+    numbers = ["C-1", "C-2", "C-3", existing.management_no, "C-5"]
+    assert subjects == [instrument(db_session, org, n).id for n in numbers]  # in row order
+    assert head.last_seq == chain.checked
+
+
+def test_the_garbage_collector_is_paused_while_an_import_reads_and_writes(db_session, admin, tmp_path):
+    path = messy_file(tmp_path)
+    running: set[tuple[str, bool]] = set()
+    run(db_session, admin, path, progress=lambda stage, done, total: running.add((stage, gc.isenabled())))
+    assert running == {("read", False), ("validated", False), ("written", False)}
+    assert gc.isenabled()  # and running again afterwards
+
+
+def test_a_paused_collector_is_left_paused(db_session, admin, tmp_path):
+    gc.disable()
+    try:
+        run(db_session, admin, messy_file(tmp_path))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 # Dry run, re-import, corrections ----------------------------------------------------------------
 
 
@@ -245,7 +303,7 @@ def test_a_preview_and_the_import_share_one_reading(db_session, world, admin, tm
     )
     assert {**preview.as_dict(), "dry_run": False} == real.as_dict()
     assert (real.created, real.rejected, len(real.rejected_rows)) == (1, 2, 2)
-    assert progress == [("written", 0, 1), ("written", 1, 1)]
+    assert progress == [("written", 0, 3), ("written", 3, 3)]  # the file's rows, rejected ones included
 
 
 @pytest.mark.parametrize("lookup_limit", [500, 1], ids=["looked up", "whole ledger read"])
