@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import JSON, Connection, Executable, Table, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 
 class EncodedJSON(str):
@@ -76,16 +77,16 @@ class BulkWrites:
     the statements run at once, in the caller's thread.
 
     The statements run on ``connection``: the caller must not use it (nor its session) until
-    :meth:`finish` has returned. After a statement fails, none after it runs and the failure is
-    raised to the caller, by the next :meth:`insert` or :meth:`execute` or by :meth:`finish`.
-    Use it through :func:`bulk_writes`.
+    :meth:`drain` or :meth:`finish` has returned. After a statement fails, none after it runs and
+    the failure is raised to the caller, by the next :meth:`insert` or :meth:`execute` or by
+    :meth:`drain` or :meth:`finish`. Use it through :func:`bulk_writes`.
     """
 
     def __init__(self, connection: Connection):
         self.connection = connection
         self._failure: BaseException | None = None
         self._worker = None
-        if connection.dialect.name == "sqlite":
+        if _may_use_a_thread(connection):
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writes")
 
     def insert(self, table: Table, columns: Sequence[str], rows: Sequence[dict]) -> None:
@@ -158,10 +159,22 @@ def bulk_writes(connection: Connection) -> Iterator[BulkWrites]:
     writes = BulkWrites(connection)
     try:
         yield writes
+        writes.finish()
     except BaseException:
+        # Also when the wait itself is interrupted (Ctrl-C): nothing queued may run after the
+        # caller's rollback, where SQLite would commit it on its own.
         writes.abandon()
         raise
-    writes.finish()
+
+
+def _may_use_a_thread(connection: Connection) -> bool:
+    """Whether the statements may run on a second thread: SQLite, in a file.
+
+    An in-memory database's connection belongs to the thread that opened it (its pool keeps one
+    per thread, and the driver refuses any other).
+    """
+    pool = connection.engine.pool
+    return connection.dialect.name == "sqlite" and not isinstance(pool, SingletonThreadPool | StaticPool)
 
 
 def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict]) -> None:
@@ -240,8 +253,10 @@ def _execute_sqlite(connection: Connection, statement: str, values: list) -> Non
     try:
         cursor.execute(statement, values)
     except dialect.loaded_dbapi.Error as error:
-        # Raised as SQLAlchemy raises driver errors (IntegrityError, OperationalError, …).
-        raise DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
+        # Raised as SQLAlchemy raises driver errors (IntegrityError, OperationalError, …), with
+        # the statement cut short: its thousand rows of placeholders would fill the log.
+        shown = statement if len(statement) <= 300 else f"{statement[:300]} … ({len(values)} values)"
+        raise DBAPIError.instance(shown, None, error, dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()
 

@@ -21,17 +21,21 @@ from service.bulk import BulkWrites, EncodedJSON
 GENESIS_HASH = "0" * 64
 
 
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def jsonable(value):
-    """Return ``value`` as plain JSON data: dates as ISO strings, decimals as strings."""
+    """Return ``value`` as plain JSON data: keys as strings, dates as ISO strings, decimals as strings."""
     if type(value) in _PLAIN:
         return value
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        # Plain values and string keys are taken as they are, without a call each (an import
+        # makes 100,000 events of 24 fields).
+        return {
+            k if type(k) is str else str(k): v if type(v) in _PLAIN else jsonable(v) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+        return [v if type(v) in _PLAIN else jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -61,17 +65,8 @@ def event_hash(event: Event) -> str:
     return hash_of_row({name: getattr(event, name) for name in HASHED_COLUMNS})
 
 
-def _plain(value):
-    """Return a value JSON cannot hold as :func:`jsonable` does (the canonical encoder's ``default``)."""
-    if value.__class__ is date:  # the usual one, first
-        return value.isoformat()
-    if isinstance(value, datetime | date | Decimal):
-        return jsonable(value)
-    raise TypeError(f"{type(value).__name__} is not JSON data")
-
-
 #: The canonical form an event is hashed in: sorted keys, no spaces, characters as they are.
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def hash_of_row(row: dict) -> str:
@@ -224,8 +219,9 @@ def bulk_event_rows(
     """Yield the rows of events chained after ``last_seq``/``last_hash``, as :func:`chained_row` makes them.
 
     The hash covers the same canonical text :func:`hash_of_row` encodes, put together from the
-    columns sorted before "data", the data's own canonical text and the columns after it: the data
-    is encoded once, and that text is also what its column stores (:class:`EncodedJSON`).
+    columns sorted before "data", the data's own canonical text and the columns after it: the data,
+    made plain JSON by :func:`jsonable` as for one event, is encoded once, and that text is also
+    what its column stores (:class:`EncodedJSON`, its keys sorted).
     """
     seq, previous = last_seq, last_hash
     fixed = {"org_id": org_id, "actor_id": actor_id, "actor_name": actor_name, "occurred_at": occurred_at}
@@ -233,7 +229,7 @@ def bulk_event_rows(
     occurred, encode = _occurred(occurred_at), _CANONICAL.encode
     for kind, (subject_type, subject_id), data in entries:
         seq += 1
-        text = EncodedJSON(encode(data))
+        text = EncodedJSON(encode(jsonable(data)))
         row = {**fixed, "seq": seq, "kind": kind, "subject_type": subject_type, "subject_id": subject_id}
         row["prev_hash"] = previous
         after = {name: row[name] for name in _AFTER_DATA}

@@ -51,6 +51,7 @@ from service.web.templating import (
     PHASE_NAMES,
     RECORD_KIND_NAMES,
     STATUS_NAMES,
+    in_field_order,
 )
 
 log = logging.getLogger(__name__)
@@ -623,9 +624,9 @@ def _details(data: dict, context: _Context) -> str:
             else _shown(key, value, context)
         )
         lines.append(f"{label}: {text}")
-    for field, value in (data.get("fields") or {}).items():
+    for field, value in in_field_order(data.get("fields") or {}):
         lines.append(f"{_field_name(field)}: {_shown(field, value, context)}")
-    for field, change in (data.get("changes") or {}).items():
+    for field, change in in_field_order(data.get("changes") or {}):
         if isinstance(change, list) and len(change) == 2:
             before, after = (_shown(field, v, context) for v in change)
             lines.append(f"{_field_name(field)}: {before} → {after}")

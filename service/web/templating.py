@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -249,6 +252,18 @@ def value_of(field: str, value) -> str:
     return str(value)
 
 
+_FIELD_ORDER = {name: index for index, name in enumerate(FIELD_NAMES)}
+
+
+def in_field_order(values: Mapping) -> list[tuple[str, Any]]:
+    """Return a history event's ``fields`` or ``changes`` as ``(field, value)`` in the ledger's order.
+
+    Events keep them in whatever order they were written (a bulk import's are sorted by key);
+    readers see them in one order, the columns' own, unknown fields last.
+    """
+    return sorted(values.items(), key=lambda item: _FIELD_ORDER.get(item[0], len(_FIELD_ORDER)))
+
+
 def options_for(kind: str, allowed=None) -> list[tuple[str, str]]:
     """Return ``(code, display name)`` pairs of a code list, optionally only the ``allowed`` codes."""
     return [(code, str(name)) for code, name in NAMES[kind].items() if allowed is None or code in allowed]
@@ -276,6 +291,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         name_of=name_of,
         value_of=value_of,
+        in_field_order=in_field_order,
         options_for=options_for,
         url_with=url_with,
         region_name=region_name,

@@ -1,13 +1,14 @@
 """Bulk writes: statements run in order (on SQLite on a second thread), failures reach the caller."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Column, Date, Integer, MetaData, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import Event, HistoryHead, Instrument
-from service.bulk import EncodedJSON, bulk_writes
+from service.bulk import BulkWrites, EncodedJSON, bulk_writes
+from service.db import make_engine
 from service.history.chain import append_events_in_bulk, lock_chain, verify_chain
 
 EVENTS = Event.__table__
@@ -100,6 +101,33 @@ def test_a_failed_statement_reaches_the_caller_and_nothing_after_it_runs(world, 
     savepoint.rollback()
     assert not _events_of(db_session, org_id, 9101)
     assert db_session.scalar(select(func.count()).select_from(Event)) > 0  # the connection works again
+
+
+def test_an_interrupted_wait_drops_the_statements_not_yet_run(monkeypatch):
+    """Ctrl-C while the caller waits for the last statements: none may run after its rollback."""
+    calls = []
+    monkeypatch.setattr(BulkWrites, "finish", lambda self: calls.append("finish") or _interrupt())
+    monkeypatch.setattr(BulkWrites, "abandon", lambda self: calls.append("abandon"))
+    engine = make_engine("sqlite://")
+    with engine.connect() as connection, pytest.raises(KeyboardInterrupt), bulk_writes(connection):
+        pass
+    assert calls == ["finish", "abandon"]
+
+
+def _interrupt():
+    raise KeyboardInterrupt
+
+
+def test_an_in_memory_database_writes_in_the_callers_thread():
+    """Its connection refuses other threads; the statements run at once instead."""
+    table = Table("readings", MetaData(), Column("id", Integer, primary_key=True), Column("day", Date))
+    engine = make_engine("sqlite://")
+    table.metadata.create_all(engine)
+    with engine.begin() as connection, bulk_writes(connection) as writes:
+        assert writes._worker is None
+        writes.insert(table, ("id", "day"), [{"id": i, "day": date(2026, 1, i)} for i in range(1, 6)])
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(table)) == 5
 
 
 def test_an_error_of_the_caller_drops_the_statements_not_yet_run(world, db_session):

@@ -26,6 +26,7 @@ DATA = [
         "nested": {"b": [1, (2, 3)], "a": None, "z": {"y": False}},
         "big": 2**70,
     },
+    {"by_id": {9: "nine", 10: "ten"}, "odd_keys": {None: 1, False: 2, 1.5: 3}, "days": {date(2026, 1, 1): 3}},
     {},
 ]
 
