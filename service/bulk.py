@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy import JSON, Connection, Executable, Table, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
@@ -233,15 +234,20 @@ def _sqlite_inserts(
 
 
 def _converted(value, process, memo: dict | None):
-    """Return ``process(value)``, remembered in ``memo`` (when given) for the next equal value."""
+    """Return ``process(value)``, remembered in ``memo`` (when given) for the next equal value.
+
+    Equal datetimes in different zones are the same instant but not the same wall-clock time,
+    which is what a column without zones stores: their zone is part of what is remembered.
+    """
     if memo is None:
         return process(value)
+    key = (value, value.tzinfo) if value.__class__ is datetime else value
     try:
-        return memo[value]
+        return memo[key]
     except KeyError:
         result = process(value)
         if len(memo) < MEMO_LIMIT:
-            memo[value] = result
+            memo[key] = result
         return result
     except TypeError:  # an unhashable value
         return process(value)

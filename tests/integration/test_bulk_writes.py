@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Date, Integer, MetaData, Table, func, select, update
+from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import Event, HistoryHead, Instrument
@@ -128,6 +128,19 @@ def test_an_in_memory_database_writes_in_the_callers_thread():
         writes.insert(table, ("id", "day"), [{"id": i, "day": date(2026, 1, i)} for i in range(1, 6)])
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(table)) == 5
+
+
+def test_equal_instants_in_other_zones_keep_their_own_wall_clock_where_the_column_has_no_zone():
+    table = Table("clock", MetaData(), Column("id", Integer, primary_key=True), Column("at", DateTime))
+    engine = make_engine("sqlite://")
+    table.metadata.create_all(engine)
+    shanghai = timezone(timedelta(hours=8))
+    moments = [datetime(2026, 1, 1, 8, 0, tzinfo=shanghai), datetime(2026, 1, 1, 0, 0, tzinfo=UTC)]
+    with engine.begin() as connection, bulk_writes(connection) as writes:
+        writes.insert(table, ("id", "at"), [{"id": i, "at": at} for i, at in enumerate(moments)])
+    with engine.connect() as connection:
+        stored = connection.scalars(select(table.c.at).order_by(table.c.id)).all()
+    assert [at.hour for at in stored] == [8, 0]  # as SQLAlchemy stores each on its own
 
 
 def test_an_error_of_the_caller_drops_the_statements_not_yet_run(world, db_session):
