@@ -22,6 +22,7 @@ from service.history.chain import records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.nonconformity.schemas import AssessmentIn, ClosingIn, OpeningIn
+from service.orders.holding import held_by_an_order
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 from service.traceability.renewal import renews
@@ -266,7 +267,11 @@ def _carry_out(
     if disposition == "scrap":
         return {"status": "scrapped"}
     # Only the stop the case made is lifted; a suspension approved before the case stays.
-    back = {"status": case.stopped_from} if case.stopped_from and instrument.status == "suspended" else {}
+    back = (
+        {"status": _lifted_to(session, instrument, case)}
+        if case.stopped_from and instrument.status == "suspended"
+        else {}
+    )
     if disposition == "downgrade":
         if not data.get("use_limits"):
             raise _invalid("use_limits", N_("Write the limits of use that go on the label."))
@@ -281,6 +286,17 @@ def _carry_out(
             N_("Record the passing verification or calibration after the adjustment or repair first."),
         )
     return back
+
+
+def _lifted_to(session: Session, instrument: Instrument, case: NonconformityCase) -> str:
+    """Return the status the case's stop gives back: the one it stopped, as a rule.
+
+    Not "out for calibration" once the service order that held the instrument has brought it back
+    (its return leaves a stopped instrument stopped): it is in service, at home.
+    """
+    if case.stopped_from == "out_for_calibration" and not held_by_an_order(session, instrument):
+        return "in_service"
+    return case.stopped_from
 
 
 def _open_case(session: Session, actor: Actor, case_id) -> NonconformityCase:

@@ -23,8 +23,6 @@ from models import (
     Organization,
     RecordReading,
     RecordStandard,
-    ServiceOrder,
-    ServiceOrderItem,
 )
 from models.base import utcnow
 from models.ledger import CERTIFICATE_TYPES
@@ -36,6 +34,7 @@ from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import next_due_on
 from service.nonconformity import operations as nonconformity
+from service.orders.holding import held_by_an_order
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 from service.traceability import files
@@ -370,33 +369,9 @@ def _apply_to_instrument(
             else None,
             "conclusion": record.conclusion,
         }
-        if instrument.status == "out_for_calibration" and not (
-            away or _held_by_an_order(session, instrument)
-        ):
+        if instrument.status == "out_for_calibration" and not (away or held_by_an_order(session, instrument)):
             update["status"] = "in_service"  # back from the laboratory
     return ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
-
-
-def _held_by_an_order(session: Session, instrument: Instrument) -> bool:
-    """Whether a service order holds the instrument at the institute (received, not yet returned).
-
-    A result written meanwhile — by the institute, or a correction by the firm — does not bring it
-    back: the order's return does.
-    """
-    return (
-        session.scalar(
-            select(ServiceOrderItem.id)
-            .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
-            .where(
-                ServiceOrderItem.firm_id == instrument.org_id,
-                ServiceOrderItem.instrument_id == instrument.id,
-                ServiceOrderItem.is_sent_out.is_(True),
-                ServiceOrder.holds_instruments(),
-            )
-            .limit(1)
-        )
-        is not None
-    )
 
 
 def _remember_due_date(record: CalibrationRecord, instrument: Instrument, changes: dict) -> None:

@@ -17,6 +17,7 @@ from service.actors import Actor
 from service.clock import today_in
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.history.chain import verify_chain
+from service.nonconformity import operations as nonconformity
 from service.orders import operations
 from service.orders.operations import TRANSITIONS
 from service.orders.schemas import ACTIONS
@@ -606,6 +607,40 @@ def test_a_correction_by_the_firm_keeps_an_instrument_away_until_returned(db_ses
     record_ops.correct_record(db_session, world.a.actor(), record.id, correction, TODAY)
     db_session.commit()
     assert _status(db_session, world.a.instruments[0]) == "out_for_calibration"
+
+
+@pytest.mark.parametrize("closed", ["while away", "after the return"])
+def test_a_case_opened_at_the_institute_gives_back_the_status_the_instrument_has_by_then(
+    db_session, world, staff, closed
+):
+    """A failure found at the institute stops the instrument; the case's close lifts the stop to
+    "out for calibration" while the order still holds it, to "in service" once it has come back."""
+    a0 = world.a.instruments[0]
+    order = _submit(db_session, world, "drop_off", instruments=[a0])
+    for action in ("accept", "receive", "start"):
+        _move(db_session, staff, order, action)
+    failed = {"kind": "verification", "conclusion": "fail"}
+    operations.record_item(db_session, staff, order.id, order.items[0].id, failed, TODAY)
+    db_session.commit()
+    assert _status(db_session, a0) == "suspended"
+    case = nonconformity.open_case_of(db_session, world.a.actor(), a0.id)
+    assert case.stopped_from == "out_for_calibration"
+    nonconformity.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "无影响"}, TODAY)
+    db_session.commit()
+    downgrade = {"disposition": "downgrade", "use_limits": "仅用于0–1 MPa"}
+
+    if closed == "while away":
+        nonconformity.close(db_session, world.a.actor("admin"), case.id, downgrade, TODAY)
+        db_session.commit()
+        assert _status(db_session, a0) == "out_for_calibration"
+    for action in ("complete", "return"):
+        _move(db_session, staff, order, action)
+    if closed == "after the return":
+        assert _status(db_session, a0) == "suspended"  # the return leaves a stopped instrument stopped
+        nonconformity.close(db_session, world.a.actor("admin"), case.id, downgrade, TODAY)
+        db_session.commit()
+    assert _status(db_session, a0) == "in_service"
+    assert verify_chain(db_session, world.a.org.id).ok
 
 
 def test_an_instrument_on_another_institutes_open_order_is_not_put_on_a_visit(db_session, world, staff):
