@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from models.orders import ORDER_METHODS, ORDER_STATES
 from service.i18n import N_
@@ -11,6 +11,17 @@ from service.scoping import MAX_ID
 
 #: The most instruments one order may carry.
 MAX_ITEMS = 200
+#: The most lines an order form may have, blank ones included (they keep the lines' numbers).
+MAX_LINES = 5 * MAX_ITEMS
+_TOO_MANY = N_("At most %(max)s instruments.", max=MAX_ITEMS)
+
+
+def _at_most_instruments(lines: list) -> None:
+    """Refuse more than :data:`MAX_ITEMS` management numbers; blank lines do not count."""
+    if len(lines) > MAX_LINES or sum(1 for line in lines if line and line.strip()) > MAX_ITEMS:
+        raise ValidationError(_TOO_MANY)
+
+
 #: What each side may do to an order (see ``service.orders.operations.TRANSITIONS``).
 ACTIONS = ("accept", "decline", "receive", "start", "complete", "return", "cancel")
 
@@ -31,12 +42,10 @@ class OrderIn(StrictSchema):
     instrument_ids = fields.List(
         WholeNumber(validate=int_range(1, MAX_ID)),
         load_default=list,
-        validate=validate.Length(max=MAX_ITEMS, error=N_("At most %(max)s instruments.", max=MAX_ITEMS)),
+        validate=validate.Length(max=MAX_ITEMS, error=_TOO_MANY),
     )
     management_nos = fields.List(
-        fields.String(allow_none=True),
-        load_default=list,
-        validate=validate.Length(max=MAX_ITEMS, error=N_("At most %(max)s instruments.", max=MAX_ITEMS)),
+        fields.String(allow_none=True), load_default=list, validate=_at_most_instruments
     )
 
 

@@ -20,7 +20,7 @@ from service.history.chain import verify_chain
 from service.nonconformity import operations as nonconformity
 from service.orders import operations
 from service.orders.operations import TRANSITIONS
-from service.orders.schemas import ACTIONS
+from service.orders.schemas import ACTIONS, MAX_ITEMS
 from service.tenancy import operations as tenancy_ops
 from tests import factories
 
@@ -166,6 +166,29 @@ def test_bad_management_numbers_are_reported_line_by_line(db_session, world):
             db_session, world.a.actor(), {**payload, "management_nos": ["", "  "]}, TODAY, BASE, NOW
         )
     assert list(empty.value.field_errors) == ["management_nos"]
+    db_session.rollback()
+
+
+def test_blank_lines_do_not_count_towards_the_most_instruments_an_order_carries(db_session, world):
+    a0 = world.a.instruments[0]
+    blank_lines = ["", "  "] * MAX_ITEMS  # e.g. pasted from a spreadsheet with gaps
+    payload = {"institute_id": world.institute.id, "method": "drop_off"}
+    order = operations.submit_order(
+        db_session,
+        world.a.actor(),
+        {**payload, "management_nos": [*blank_lines, a0.management_no]},
+        TODAY,
+        BASE,
+        NOW,
+    )
+    assert [item.instrument_id for item in order.items] == [a0.id]
+    db_session.rollback()
+    too_many = [f"X-{n}" for n in range(MAX_ITEMS + 1)]
+    with pytest.raises(Invalid) as refused:
+        operations.submit_order(
+            db_session, world.a.actor(), {**payload, "management_nos": too_many}, TODAY, BASE, NOW
+        )
+    assert _messages(refused, "management_nos") == [f"At most {MAX_ITEMS} instruments."]
     db_session.rollback()
 
 
