@@ -111,9 +111,9 @@ def cancel_order(order_id: int):
         operations.transition(db(), actor(), order_id, payload, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("orders.show_order", order_id=order_id), code=303)
+        return redirect(_page_of(order_id), code=303)
     flash(gettext("Service order cancelled."), "success")
-    return redirect(url_for("orders.show_order", order_id=order_id), code=303)
+    return redirect(_page_of(order_id), code=303)
 
 
 @bp.get("/institute/orders")
@@ -164,9 +164,15 @@ def transition(order_id: int):
         order = operations.transition(db(), actor(), order_id, payload, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("orders.show_institute_order", order_id=order_id), code=303)
+        return redirect(_page_of(order_id), code=303)
     flash(gettext("Service order #%(no)s updated; the client is told.", no=order.id), "success")
-    return redirect(url_for("orders.show_institute_order", order_id=order_id), code=303)
+    return redirect(_page_of(order_id), code=303)
+
+
+def _page_of(order_id: int) -> str:
+    """Return the order's page on the side of the one who posted, whichever side's form it was."""
+    institute = actor().home_org_kind == "institute"
+    return url_for("orders.show_institute_order" if institute else "orders.show_order", order_id=order_id)
 
 
 @bp.post("/institute/orders/<int:order_id>/items/<int:item_id>/result")

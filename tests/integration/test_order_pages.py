@@ -157,6 +157,29 @@ def test_the_client_cancels_from_the_order_page(client, db_session, world):
     assert "计划变更" in client.get(f"/orders/{order.id}").text
 
 
+def test_a_form_posted_to_the_other_sides_address_lands_on_the_posters_own_page(client, db_session, world):
+    login(client, world.a.admin)
+    number = world.a.instruments[0].management_no
+    payload = {"institute_id": str(world.institute.id), "method": "drop_off", "management_nos": number}
+    client.post("/orders/new", data=payload)
+    order = db_session.scalar(select(ServiceOrder).where(ServiceOrder.firm_id == world.a.org.id))
+    cancelled = client.post(f"/institute/orders/{order.id}/transition", data={"action": "cancel"})
+    assert cancelled.headers["Location"].endswith(f"/orders/{order.id}")
+    assert "/institute/" not in cancelled.headers["Location"]
+    assert _state(db_session, order.id) == "cancelled"
+
+    client.post("/orders/new", data=payload)  # a new order for the same instrument
+    fresh = db_session.scalar(
+        select(ServiceOrder).where(ServiceOrder.firm_id == world.a.org.id, ServiceOrder.state == "submitted")
+    )
+    client.post("/logout")
+    login(client, world.institute_staff)
+    refused = client.post(f"/orders/{fresh.id}/cancel")  # only the client cancels
+    assert refused.headers["Location"].endswith(f"/institute/orders/{fresh.id}")
+    assert client.get(refused.headers["Location"]).status_code == 200
+    assert _state(db_session, fresh.id) == "submitted"
+
+
 def test_each_side_has_its_own_pages_and_others_get_404(client, db_session, world):
     login(client, world.a.admin)
     client.post(
