@@ -198,8 +198,11 @@ def _new_record(
     if data["performed_on"] > today:
         raise _invalid("performed_on", N_("The date of the work cannot be in the future."))
     lab = _lab(session, actor, data.get("lab_org_id"))
+    # A correction keeps the standards the corrected record used, wherever their ledger: the firm
+    # correcting a result the institute wrote names the institute's standards as they were.
+    kept = {s.standard_instrument_id: s.standard_org_id for s in (supersedes.standards if supersedes else ())}
     standards = [
-        _standard(session, actor, s, data["performed_on"], i) for i, s in enumerate(data["standards"])
+        _standard(session, actor, s, data["performed_on"], i, kept) for i, s in enumerate(data["standards"])
     ]
     stored = _store_uploads(uploads, storage)
     record = CalibrationRecord(
@@ -248,22 +251,27 @@ def _lab(session: Session, actor: Actor, lab_org_id: int | None) -> Organization
     return lab
 
 
-def _standard(session: Session, actor: Actor, data: dict, used_on: date, index: int) -> dict:
-    """Resolve a standard used; copy its certificate and its validity on the day of use."""
+def _standard(
+    session: Session, actor: Actor, data: dict, used_on: date, index: int, kept: Mapping[int, int]
+) -> dict:
+    """Resolve a standard used; copy its certificate and its validity on the day of use.
+
+    ``kept`` maps the standards of a corrected record to their ledgers (see :func:`_new_record`).
+    """
     if data.get("instrument_id") is None and data.get("name"):
         # An outside standard (a national standard, another lab's), described as its certificate says.
         return {
             k: data.get(k) for k in ("name", "management_no", "certificate_no", "valid_until", "lab_name")
         }
     # The standard belongs to whoever did the work: the firm itself, or the institute acting for it.
+    owner = actor.home_org_id
     if data.get("instrument_id") is not None:
         which, field = Instrument.id == data["instrument_id"], "instrument_id"
+        owner = kept.get(data["instrument_id"], owner)
     else:
         which, field = Instrument.management_no == data["management_no"], "management_no"
     standard = session.scalar(
-        select(Instrument)
-        .where(which, Instrument.org_id == actor.home_org_id)
-        .execution_options(all_tenants=True)
+        select(Instrument).where(which, Instrument.org_id == owner).execution_options(all_tenants=True)
     )
     if standard is None:
         raise _invalid(f"standards.{index}.{field}", N_("No such standard in your ledger."))

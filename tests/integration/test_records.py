@@ -13,6 +13,7 @@ from service.actors import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.history.chain import verify_chain
 from service.traceability import records
+from service.visits.certificates import record_for_client
 from tests import factories
 
 TODAY = date(2026, 11, 24)
@@ -260,6 +261,31 @@ def test_standards_carry_their_validity_on_the_day(db_session, world):
     )
     assert used.valid_until < record.performed_on  # expired on the day: the chain warns
     assert (outside.standard_instrument_id, outside.name) == (None, "活塞式压力计")
+
+
+def test_a_firm_correcting_the_institutes_result_keeps_the_institutes_standards(db_session, world):
+    staff = Actor.of(world.institute_staff)
+    used = factories.make_instrument(db_session, staff, TODAY, management_no="BZ-Y1", name="精密压力表")
+    unused = factories.make_instrument(db_session, staff, TODAY, management_no="BZ-Y2", name="活塞式压力计")
+    instrument = _instrument(db_session, world.a)
+    db_session.commit()
+    result = {"kind": "verification", "conclusion": "pass", "standards": [{"instrument_id": used.id}]}
+    record = record_for_client(db_session, staff, world.a.org.id, instrument.id, result, TODAY)
+    db_session.commit()
+
+    correction = _verification(correction_reason="检定员姓名笔误", standards=[{"instrument_id": used.id}])
+    corrected = records.correct_record(db_session, world.a.actor(), record.id, correction, TODAY)
+    db_session.commit()
+    [kept] = corrected.standards
+    assert (kept.standard_org_id, kept.standard_instrument_id) == (world.institute.id, used.id)
+    assert (kept.management_no, kept.name) == ("BZ-Y1", "精密压力表")
+
+    # Only those it used: another of the institute's standards is not the firm's to name.
+    again = _verification(correction_reason="x", standards=[{"instrument_id": unused.id}])
+    with pytest.raises(Invalid) as caught:
+        records.correct_record(db_session, world.a.actor(), corrected.id, again, TODAY)
+    assert "standards.0.instrument_id" in caught.value.field_errors
+    db_session.rollback()
 
 
 def test_another_firms_instruments_and_standards_are_out_of_reach(db_session, world):
