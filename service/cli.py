@@ -107,11 +107,12 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("housekeeping")
     def housekeeping():
-        """Delete old sign-in records and long-dead reset links and invitations now."""
+        """Delete old sign-in records, long-dead links, abandoned uploads and orphan attachment files now."""
         from service.clock import now_utc
         from service.jobs.housekeeping import run_housekeeping
 
-        click.echo(json.dumps(run_housekeeping(_sessions(), now_utc())))
+        attachments = Path(current_app.config["CALRECALL"].attachments_dir)
+        click.echo(json.dumps(run_housekeeping(_sessions(), now_utc(), attachments)))
 
     @app.cli.group("org")
     def org_group():

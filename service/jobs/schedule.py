@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -36,10 +37,13 @@ class ScheduledJob:
 def scheduled_jobs(app: Flask) -> list[ScheduledJob]:
     """Return the jobs with their calls bound to the application's sessions."""
     sessions = app.extensions["calrecall.sessions"]
+    attachments = Path(app.config["CALRECALL"].attachments_dir)
     return [
         ScheduledJob("verify-history", {"hour": 2, "minute": 30}, lambda: run_history_verification(sessions)),
         ScheduledJob(
-            "housekeeping", {"hour": 3, "minute": 15}, lambda: run_housekeeping(sessions, now_utc())
+            "housekeeping",
+            {"hour": 3, "minute": 15},
+            lambda: run_housekeeping(sessions, now_utc(), attachments),
         ),
         # Uploads queued while no web thread took them, and runs whose worker died.
         ScheduledJob("ledger-imports", {"second": "*/20"}, lambda: run_pending_imports(sessions)),

@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -42,6 +43,7 @@ _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
 )
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHARD = re.compile(r"[0-9a-f]{2}")
 #: A trailing extension to replace: a dot, a letter, up to four more letters or digits. "v1.5" and
 #: "2025.03.01" keep their dotted numbers.
 _SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
@@ -111,6 +113,7 @@ def store(root: Path, stream: BinaryIO, filename: str | None, max_bytes: int = M
         target = shard / sha256
         if target.exists():
             tmp.unlink()  # the same content is stored already
+            os.utime(target)  # and wanted again now: the orphan sweep counts its age from here
         else:
             # A concurrent upload of the same bytes may win the race; replacing identical content
             # with identical content is harmless.
@@ -119,6 +122,25 @@ def store(root: Path, stream: BinaryIO, filename: str | None, max_bytes: int = M
         tmp.unlink(missing_ok=True)
         raise
     return StoredFile(sha256=sha256, size=size, mime=mime, filename=safe_filename(filename, mime))
+
+
+def stored_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Yield ``(sha256, path)`` for every file stored under ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for shard in sorted(root.iterdir()):
+        if not (shard.is_dir() and _SHARD.fullmatch(shard.name)):
+            continue
+        for path in sorted(shard.iterdir()):
+            if _SHA256.fullmatch(path.name) and path.name.startswith(shard.name) and path.is_file():
+                yield path.name, path
+
+
+def leftover_uploads(root: Path) -> list[Path]:
+    """Return the temporary files of uploads that never finished (a process killed mid-copy)."""
+    root = Path(root)
+    return sorted(root.glob(".upload-*")) if root.is_dir() else []
 
 
 def path_of(root: Path, sha256: str) -> Path:

@@ -1,13 +1,18 @@
+import io
+import os
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
 from models import Event, Invitation, PasswordReset, SignInAttempt
-from service.clock import now_utc
+from service.clock import now_utc, today_in
 from service.jobs.housekeeping import run_housekeeping
 from service.jobs.schedule import build_scheduler
 from service.jobs.verify_history import run_history_verification
 from service.tenancy import operations as tenancy_ops
+from service.traceability import files, records
+from tests import factories
+from tests.files import jpeg_bytes, pdf_bytes, png_bytes
 
 
 def test_housekeeping_forgets_only_what_is_old(sessions, world, db_session):
@@ -48,6 +53,40 @@ def test_housekeeping_forgets_only_what_is_old(sessions, world, db_session):
     assert db_session.scalar(select(func.count(PasswordReset.id))) == 1
     assert db_session.scalar(select(func.count(Invitation.id))) == 0
     assert set(run_housekeeping(sessions, now).values()) == {0}
+
+
+def test_housekeeping_removes_stored_files_no_attachment_names(sessions, world, db_session, tmp_path):
+    now = now_utc()
+    instrument = factories.make_instrument(db_session, world.a.actor())
+    result = {
+        "kind": "verification",
+        "performed_on": today_in("Asia/Shanghai").isoformat(),
+        "conclusion": "pass",
+    }
+    upload = [(io.BytesIO(pdf_bytes()), "证书.pdf")]
+    record = records.record_result(
+        db_session, world.a.actor(), instrument.id, result, today_in("Asia/Shanghai"), upload, tmp_path
+    )
+    db_session.commit()
+    named = record.attachments[0].sha256
+    orphan = files.store(tmp_path, io.BytesIO(png_bytes()), "回滚.png").sha256  # its row rolled back
+    young = files.store(tmp_path, io.BytesIO(jpeg_bytes()), "上传中.jpg").sha256  # its row not yet committed
+    renewed = files.store(tmp_path, io.BytesIO(pdf_bytes(b"second certificate")), "a.pdf").sha256
+    dead_temp = tmp_path / ".upload-killed"
+    dead_temp.write_bytes(b"%PDF-1.4 half")
+    two_days_ago = (now - timedelta(days=2)).timestamp()
+    for path in (*(files.path_of(tmp_path, h) for h in (named, orphan, renewed)), dead_temp):
+        os.utime(path, (two_days_ago, two_days_ago))
+    files.store(
+        tmp_path, io.BytesIO(pdf_bytes(b"second certificate")), "b.pdf"
+    )  # the same content, uploaded again now
+
+    counts = run_housekeeping(sessions, now, tmp_path)
+    assert counts["attachment_files"] == 2
+    assert not files.path_of(tmp_path, orphan).exists()
+    assert not dead_temp.exists()
+    assert all(files.path_of(tmp_path, h).exists() for h in (named, young, renewed))
+    assert run_housekeeping(sessions, now, tmp_path)["attachment_files"] == 0
 
 
 def test_nightly_verification_names_broken_chains(sessions, world, db_session, caplog):
