@@ -167,10 +167,16 @@ class ApiToken(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    #: When it stops working; None for a token made to last (chosen explicitly).
+    expires_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(
         primaryjoin="and_(User.id == ApiToken.user_id, User.org_id == ApiToken.org_id)", viewonly=True
     )
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether the token has stopped working by ``now``."""
+        return self.expires_at is not None and self.expires_at <= now
 
 
 class Invitation(TenantScoped, Base):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from models import Organization, User
 from service.actors import Actor
-from service.auth.operations import create_api_token
+from service.auth.operations import DEFAULT_TOKEN_DAYS, NEVER, TOKEN_LIFETIMES, create_api_token
 from service.db import unit_of_work
 from service.errors import DomainError
 from service.history.chain import verify_chain
@@ -182,7 +182,14 @@ def register_cli(app: Flask) -> None:
     @click.option("--org", "org_slug", required=True)
     @click.option("--email", required=True)
     @click.option("--name", default="cli", show_default=True)
-    def token_create(org_slug: str, email: str, name: str):
+    @click.option(
+        "--days",
+        type=click.Choice([*(str(d) for d in TOKEN_LIFETIMES), NEVER]),
+        default=str(DEFAULT_TOKEN_DAYS),
+        show_default=True,
+        help="how long it works",
+    )
+    def token_create(org_slug: str, email: str, name: str, days: str):
         """Create an API token for a user and print it (shown once)."""
         try:
             with unit_of_work(_sessions()) as session:
@@ -191,7 +198,7 @@ def register_cli(app: Flask) -> None:
                 if user is None:
                     click.echo(f"error: no user {email} in {org_slug}", err=True)
                     sys.exit(2)
-                _api_token, token = create_api_token(session, Actor.of(user), name)
+                _api_token, token = create_api_token(session, Actor.of(user), name, days)
             click.echo(token)
         except DomainError as exc:
             _fail(exc)

@@ -188,25 +188,55 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
     return user
 
 
-def create_api_token(session: Session, actor: Actor, name: str | None) -> tuple[ApiToken, str]:
-    """Create a personal API token; the token is returned once and only its hash is kept."""
+#: How long a new token may work, in days; "never" must be chosen explicitly.
+TOKEN_LIFETIMES = (30, 90, 365)
+DEFAULT_TOKEN_DAYS = 90
+NEVER = "never"
+
+
+def create_api_token(
+    session: Session,
+    actor: Actor,
+    name: str | None,
+    days: int | str | None = DEFAULT_TOKEN_DAYS,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a personal API token; the token is returned once and only its hash is kept.
+
+    It works for ``days`` (one of :data:`TOKEN_LIFETIMES`, as a number or text) or, given
+    :data:`NEVER`, until it is revoked.
+    """
+    errors = {}
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {"name": [N_("Give the token a name (at most 100 characters).")]},
-        )
-    token = new_token("cal")
+        errors["name"] = [N_("Give the token a name (at most 100 characters).")]
+    lifetime = _lifetime(days)
+    if lifetime is False:
+        errors["days"] = [N_("Choose how long the token works: 30, 90 or 365 days, or until revoked.")]
+    if errors:
+        raise Invalid(N_("Please correct the marked fields."), errors)
+    token, now = new_token("cal"), now or utcnow()
     api_token = ApiToken(
         org_id=actor.org_id,
         user_id=actor.user_id,
         name=name,
         token_hash=token_digest(token),
         prefix=token[:8],
+        created_at=now,
+        expires_at=now + timedelta(days=lifetime) if lifetime else None,
     )
     session.add(api_token)
     session.flush()
     return api_token, token
+
+
+def _lifetime(days: int | str | None) -> int | None | bool:
+    """Return the days a token works, None for until revoked, or False for anything else."""
+    if days == NEVER:
+        return None
+    if isinstance(days, str) and days.isascii() and days.isdigit():
+        days = int(days)
+    return days if type(days) is int and days in TOKEN_LIFETIMES else False
 
 
 def list_api_tokens(session: Session, actor: Actor) -> list[ApiToken]:
@@ -235,7 +265,7 @@ def user_for_api_token(session: Session, token: str, now: datetime) -> User | No
     api_token = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == token_digest(token)).execution_options(**ALL)
     )
-    if api_token is None or api_token.revoked_at is not None:
+    if api_token is None or api_token.revoked_at is not None or api_token.is_expired(now):
         return None
     user = session.scalar(select(User).where(User.id == api_token.user_id).execution_options(**ALL))
     if user is None or not user.is_active:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from models.tenancy import LOCALES
@@ -225,13 +225,27 @@ def tokens():
     new_token = None
     status = 200
     errors: dict = {}
+    values = {"days": auth_ops.DEFAULT_TOKEN_DAYS}
     if request.method == "POST":
+        default = str(auth_ops.DEFAULT_TOKEN_DAYS)  # a form without the choice gets the default
+        values = {"name": request.form.get("name", ""), "days": request.form.get("days", default)}
         try:
-            _api_token, new_token = auth_ops.create_api_token(db(), actor(), request.form.get("name"))
+            _api_token, new_token = auth_ops.create_api_token(db(), actor(), values["name"], values["days"])
+            values = {"days": auth_ops.DEFAULT_TOKEN_DAYS}
         except Invalid as exc:
             errors, status = exc.field_errors, 422
     listed = auth_ops.list_api_tokens(db(), actor())
-    return render_template("auth/tokens.html", tokens=listed, new_token=new_token, errors=errors), status
+    lifetimes = [(str(d), ngettext("%(num)s day", "%(num)s days", d)) for d in auth_ops.TOKEN_LIFETIMES]
+    lifetimes.append((auth_ops.NEVER, gettext("Until revoked")))
+    return render_template(
+        "auth/tokens.html",
+        tokens=listed,
+        new_token=new_token,
+        errors=errors,
+        values=values,
+        lifetimes=lifetimes,
+        now=now_utc(),
+    ), status
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

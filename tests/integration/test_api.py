@@ -19,8 +19,9 @@ from models import (
     User,
 )
 from service.actors import Actor
-from service.auth.operations import create_api_token, revoke_api_token
-from service.clock import today_in
+from service.auth.operations import NEVER, create_api_token, revoke_api_token
+from service.clock import now_utc, today_in
+from service.errors import Invalid
 from service.ledger import operations as ledger_ops
 from tests.factories import make_department, make_instrument, make_user
 
@@ -90,6 +91,28 @@ def test_requests_without_a_valid_token_are_refused(client, db_session, world):
     revoke_api_token(db_session, world.a.actor(), api_token.id)
     db_session.commit()
     assert client.get(f"{API}/instruments", headers=good).status_code == 401
+
+
+def test_a_token_works_for_the_days_chosen_then_stops(client, db_session, world):
+    month_ago = now_utc() - timedelta(days=31)
+    expired_row, expired = create_api_token(db_session, world.a.actor(), "old", 30, now=month_ago)
+    _row, fresh = create_api_token(db_session, world.a.actor(), "new", "365")
+    lasting_row, lasting = create_api_token(db_session, world.a.actor(), "cron", NEVER, now=month_ago)
+    db_session.commit()
+    assert expired_row.expires_at == month_ago + timedelta(days=30)
+    assert lasting_row.expires_at is None
+    assert client.get(f"{API}/instruments", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    for token in (fresh, lasting):
+        assert (
+            client.get(f"{API}/instruments", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        )
+
+
+@pytest.mark.parametrize("days", [7, "7", "abc", "", None, 0, True, "３０"])
+def test_a_token_lifetime_is_one_of_the_choices(db_session, world, days):
+    with pytest.raises(Invalid) as refused:
+        create_api_token(db_session, world.a.actor(), "t", days)
+    assert list(refused.value.field_errors) == ["days"]
 
 
 def test_a_deactivated_users_token_stops_working(client, db_session, world):

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models import Invitation, PasswordReset, SignInAttempt, User
+from models import ApiToken, Invitation, PasswordReset, SignInAttempt, User
 from service.app import create_app
 from service.auth.secrets import verify_password
 from service.clock import now_utc
@@ -240,6 +240,25 @@ def test_api_tokens_page_shows_token_once(client, world):
     assert token[:8] in listing.text
     api = client.get("/api/v1/instruments", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200
+
+
+def test_the_tokens_page_offers_lifetimes_and_shows_expiry(client, world, db_session):
+    login(client, world.a.metrology)
+    page = client.get("/account/tokens").text
+    assert re.findall(r'<option value="(\w+)"', page) == ["30", "90", "365", "never"]
+    assert re.search(r'<option value="90"\s+selected', page)
+    refused = client.post("/account/tokens", data={"name": "erp", "days": "7"})
+    assert refused.status_code == 422
+    assert 'id="f-days"' in refused.text
+    assert "is-invalid" in refused.text
+    created = client.post("/account/tokens", data={"name": "erp", "days": "365"})
+    assert created.status_code == 200
+    [row] = db_session.scalars(select(ApiToken).where(ApiToken.user_id == world.a.metrology.id)).all()
+    assert row.expires_at is not None
+    assert (row.expires_at - row.created_at).days == 365
+    row.expires_at = now_utc() - timedelta(minutes=1)
+    db_session.commit()
+    assert f'data-expired="{row.id}"' in client.get("/account/tokens").text
 
 
 def test_csrf_is_enforced(config, engine, sessions, world):

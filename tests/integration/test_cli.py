@@ -72,6 +72,12 @@ def test_org_user_token_and_history_commands(app, sessions, db_session):
         client.get("/api/v1/organisation", headers={"Authorization": f"Bearer {token}"}).json["slug"]
         == "acme"
     )
+    lasting = _run(app, "token", "create", "--org", "acme", "--email", "boss@acme.test", "--days", "never")
+    assert lasting.exit_code == 0, lasting.output
+    assert (
+        _run(app, "token", "create", "--org", "acme", "--email", "boss@acme.test", "--days", "7").exit_code
+        == 2
+    )
 
 
 def test_history_verify_exit_codes(app, world, db_session):
