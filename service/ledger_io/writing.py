@@ -75,7 +75,8 @@ class LedgerWriter:
         self.session, self.actor, self.today = session, actor, today
         #: Named in every history event, so the timeline says where a change came from.
         self.source = {"file": filename} if filename else {}
-        lock_chain(session, actor.org_id)  # head first, then instruments: the order every writer takes
+        # The chain's head first, then instruments: the order every writer takes.
+        self._head = lock_chain(session, actor.org_id)
         self.existing = self._current_rows(management_numbers)
         self.departments = {d.name: d.id for d in tenancy_ops.list_departments(session, actor)}
         self.users = {
@@ -223,7 +224,6 @@ class LedgerWriter:
         table = Instrument.__table__
         self._now = now = utcnow()
         self._ids = NewIds(connection, table)
-        self._head = lock_chain(self.session, self.actor.org_id)
         self._stamp = {"org_id": self.actor.org_id, "created_at": now, "updated_at": now}
         self._update_statement = (
             update(table)
