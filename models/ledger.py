@@ -104,8 +104,9 @@ class Instrument(TenantScoped, Base):
     #: Item of the catalogue of instruments under mandatory management (强检目录项别).
     catalog_item: Mapped[str | None] = mapped_column(String(100))
     control_method: Mapped[str] = mapped_column(String(16), default="verification")
-    #: Verification or calibration interval; 0 means no periodic due date (one-off, 随坏随换).
-    interval_months: Mapped[int] = mapped_column(Integer, default=12)
+    #: Verification or calibration interval; 0 means no periodic due date (one-off, 随坏随换); None
+    #: that nobody knows it yet (an imported ledger gave none): the instrument needs attention.
+    interval_months: Mapped[int | None] = mapped_column(Integer, default=12)
     #: Date of the last verification or calibration.
     last_done_on: Mapped[date | None] = mapped_column(Date)
     #: 有效期至 as printed on the certificate; takes precedence over the interval.
@@ -162,6 +163,42 @@ class Instrument(TenantScoped, Base):
         if self.conclusion == "limited":
             return "yellow"
         return "green"
+
+    def attention_reasons(self) -> list[str]:
+        """Return what is missing for the ledger to manage the instrument (see :meth:`needs_attention`)."""
+        reasons = []
+        if self.is_mandatory and not self.mandatory_use:
+            reasons.append("mandatory_use")
+        if self.interval_months is None and self.control_method != "one_off":
+            reasons.append("interval")
+        if (
+            self.next_due_on is None
+            and self.interval_months != 0
+            and self.control_method != "one_off"
+            and self.status in RECALLED_STATUSES
+        ):
+            reasons.append("due_date")
+        return reasons
+
+    @classmethod
+    def needs_attention(cls) -> ColumnElement[bool]:
+        """Return the SQL predicate "the ledger lacks what it needs to manage this instrument".
+
+        A 强检 instrument without its use, an interval nobody knows, or an instrument in use with no
+        due date (no last date, no valid-until date) although it is controlled periodically: what
+        an imported ledger often leaves for the firm to finish.
+        """
+        periodic = or_(cls.control_method.is_(None), cls.control_method != "one_off")
+        return or_(
+            and_(cls.is_mandatory, cls.mandatory_use.is_(None)),
+            and_(cls.interval_months.is_(None), periodic),
+            and_(
+                cls.next_due_on.is_(None),
+                or_(cls.interval_months.is_(None), cls.interval_months != 0),
+                periodic,
+                cls.status.in_(RECALLED_STATUSES),
+            ),
+        )
 
     @classmethod
     def label_is(cls, label: str, today: date) -> ColumnElement[bool]:

@@ -257,11 +257,46 @@ def register_cli(app: Flask) -> None:
     def ledger_group():
         """Ledger import and export."""
 
+    def _header_map(_ctx, _param, values: tuple[str, ...]) -> dict[str, str | None]:
+        from service.ledger_io.importer import header_map_field
+
+        pairs = {}
+        for value in values:
+            header, _, name = value.rpartition("=")
+            if not header.strip():
+                raise click.BadParameter(f"expected HEADER=field, got {value!r}")
+            try:
+                pairs[header.strip()] = header_map_field(name.strip())
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+        return pairs
+
     @ledger_group.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--org", "org_slug", required=True, help="slug of the organisation whose ledger this is")
     @click.option("--dry-run", is_flag=True, help="report what the import would do and write nothing")
-    def ledger_import(file: Path, org_slug: str, dry_run: bool):
+    @click.option("--sheet", help="the worksheet to read (default: the one with the best ledger header)")
+    @click.option(
+        "--header-row",
+        type=click.IntRange(1, 1_048_576),
+        help="the header's row number, as the sheet shows it",
+    )
+    @click.option(
+        "--map",
+        "header_map",
+        multiple=True,
+        metavar='"HEADER=field"',
+        callback=_header_map,
+        help="read the column HEADER as field (an instrument field name, notes or ignore); repeatable",
+    )
+    def ledger_import(
+        file: Path,
+        org_slug: str,
+        dry_run: bool,
+        sheet: str | None,
+        header_row: int | None,
+        header_map: dict[str, str | None],
+    ):
         """Import a ledger (.xlsx, .xls, .ods, .csv); print a JSON summary, exit 2 if the file is unusable."""
         from babel.support import Translations
 
@@ -278,7 +313,15 @@ def register_cli(app: Flask) -> None:
                 actor = Actor.system(org.id, org.kind, "台账导入")
                 with file.open("rb") as stream:
                     report = import_ledger(
-                        session, actor, stream, file.name, today_in(org.timezone), dry_run=dry_run
+                        session,
+                        actor,
+                        stream,
+                        file.name,
+                        today_in(org.timezone),
+                        dry_run=dry_run,
+                        sheet=sheet,
+                        header_row=header_row,
+                        header_map=header_map,
                     )
         except DomainError as exc:
             click.echo(f"error: {render(exc.message, catalog.gettext)}", err=True)

@@ -38,6 +38,31 @@ def next_due_on(
     return anniversary - timedelta(days=1)
 
 
+#: How far a valid-until date may be from a whole number of months and still say the interval.
+INTERVAL_SLACK_DAYS = 7
+
+
+def interval_between(last_done_on: date, valid_until: date) -> int | None:
+    """Return the interval in months that a last date and a valid-until date imply, if they imply one.
+
+    2026-01-18 → 2026-07-18 and 2025-05-06 → 2026-05-05 (valid through the day before) are 6 and 12
+    months; dates that are not about a whole number of months apart (within a week) imply none.
+    """
+    if valid_until <= last_done_on:
+        return None
+    months = (valid_until.year - last_done_on.year) * 12 + valid_until.month - last_done_on.month
+    best = None
+    for candidate in (months - 1, months, months + 1):
+        if candidate <= 0:
+            continue
+        if next_due_on(last_done_on, candidate, None) == valid_until:
+            return candidate
+        gap = abs((valid_until - add_months(last_done_on, candidate)).days)
+        if gap <= INTERVAL_SLACK_DAYS and (best is None or gap < best[0]):
+            best = (gap, candidate)
+    return best[1] if best else None
+
+
 def month_grid(year: int, month: int) -> list[list[date | None]]:
     """Return the weeks of a month, Monday first, with ``None`` for days of other months."""
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)

@@ -114,16 +114,22 @@ def derived_fields(values: Mapping) -> dict:
     }
 
 
-def rule_errors(values: Mapping, today: date) -> dict[str, list[str]]:
+#: Changing either of these requires the use to be given (see :func:`rule_errors`).
+USE_FIELDS = frozenset({"is_mandatory", "mandatory_use"})
+
+
+def rule_errors(values: Mapping, today: date, require_use: bool = True) -> dict[str, list[str]]:
     """Return the rules of the ledger that an instrument's values break, by field.
 
-    The uniqueness of the management number is the caller's to check (it needs the database).
+    The uniqueness of the management number is the caller's to check (it needs the database). An
+    import passes ``require_use=False``: a ledger's 强检 instrument whose use nobody wrote down is
+    still an instrument, kept as needing attention (:meth:`Instrument.needs_attention`).
     """
     errors: dict[str, list[str]] = {}
     if values["last_done_on"] and values["last_done_on"] > today:
         errors["last_done_on"] = [N_("The last verification date cannot be in the future.")]
     if values["is_mandatory"]:
-        if not values["mandatory_use"]:
+        if require_use and not values["mandatory_use"]:
             errors["mandatory_use"] = [N_("Give the use that makes verification compulsory.")]
         if values["control_method"] != "verification":
             errors["control_method"] = [N_("Mandatory instruments must be verified (检定).")]
@@ -132,8 +138,8 @@ def rule_errors(values: Mapping, today: date) -> dict[str, list[str]]:
     return errors
 
 
-def _check_rules(session: Session, instrument: Instrument, today: date) -> None:
-    errors = rule_errors(_snapshot(instrument), today)
+def _check_rules(session: Session, instrument: Instrument, today: date, require_use: bool = True) -> None:
+    errors = rule_errors(_snapshot(instrument), today, require_use)
     clash = session.scalar(
         select(Instrument.id).where(
             Instrument.org_id == instrument.org_id,
@@ -214,7 +220,9 @@ def apply_change(
     before = _snapshot(instrument)
     with session.no_autoflush:
         _apply(instrument, data)
-        _check_rules(session, instrument, today)
+        # An imported instrument still missing its use can be calibrated, moved or suspended; the
+        # use is required of whoever sets the mandatory flag or the use.
+        _check_rules(session, instrument, today, require_use=not USE_FIELDS.isdisjoint(data))
     after = _snapshot(instrument)
     changes = {k: [before[k], after[k]] for k in TRACKED_FIELDS if before[k] != after[k]}
     if changes or details:

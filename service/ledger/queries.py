@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields
-from sqlalchemy import Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import Select, and_, case, func, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from models import Department, Instrument, StatusRequest
@@ -49,6 +49,8 @@ class InstrumentFilter(StrictSchema):
     overdue = Flag(allow_none=True)
     #: Only instruments still in use (in service, out for calibration, under repair).
     in_use = Flag(allow_none=True)
+    #: Only instruments whose data is incomplete (:meth:`Instrument.needs_attention`).
+    needs_attention = Flag(allow_none=True)
     due_from = fields.Date(allow_none=True)
     due_to = fields.Date(allow_none=True)
     sort = Choice(SORTS, load_default="next_due_on")
@@ -115,6 +117,9 @@ def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> S
         )
     if filters.get("in_use"):
         stmt = stmt.where(Instrument.status.in_(RECALLED_STATUSES))
+    if filters.get("needs_attention") is not None:
+        attention = Instrument.needs_attention()
+        stmt = stmt.where(attention if filters["needs_attention"] else not_(attention))
     if due_from := filters.get("due_from"):
         stmt = stmt.where(Instrument.next_due_on >= due_from)
     if due_to := filters.get("due_to"):
@@ -229,6 +234,8 @@ class LedgerCounts:
     overdue: int
     red: int
     yellow: int
+    #: Instruments whose data is incomplete (an import left their use, interval or due date open).
+    needs_attention: int
     pending_requests: int
 
 
@@ -248,6 +255,7 @@ def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
             count_if(and_(recalled, Instrument.next_due_on < today)),
             count_if(Instrument.label_is("red", today)),
             count_if(Instrument.label_is("yellow", today)),
+            count_if(Instrument.needs_attention()),
         ).where(Instrument.org_id == actor.org_id)
     ).one()
     pending = session.scalar(

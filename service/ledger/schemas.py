@@ -42,7 +42,9 @@ class InstrumentIn(StrictSchema):
     mandatory_use = Choice(MANDATORY_USES)
     catalog_item = Text(100)
     control_method = Choice(CONTROL_METHODS, load_default="verification")
-    interval_months = WholeNumber(load_default=12, validate=int_range(0, MAX_INTERVAL_MONTHS))
+    interval_months = WholeNumber(
+        load_default=12, allow_none=True, validate=int_range(0, MAX_INTERVAL_MONTHS)
+    )
     last_done_on = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
     lab = Text(200)
@@ -77,7 +79,7 @@ class InstrumentOut(StrictSchema):
     mandatory_use = fields.String(allow_none=True)
     catalog_item = fields.String(allow_none=True)
     control_method = fields.String()
-    interval_months = fields.Integer()
+    interval_months = fields.Integer(allow_none=True)
     last_done_on = fields.Date(allow_none=True)
     valid_until = fields.Date(allow_none=True)
     next_due_on = fields.Date(allow_none=True)
@@ -89,6 +91,16 @@ class InstrumentOut(StrictSchema):
     label = fields.Method("_label", metadata={"enum": list(LABELS)})
     in_service_on = fields.Date(allow_none=True)
     notes = fields.String(allow_none=True)
+    needs_attention = fields.Function(
+        lambda i: i.attention_reasons(),
+        metadata={
+            "description": "What the ledger lacks to manage the instrument: mandatory_use (a 强检 "
+            "instrument's use), interval (unknown), due_date (no last or valid-until date). Empty "
+            "when complete; filter the list with needs_attention=true.",
+            "type": "array",
+            "items": {"type": "string", "enum": ["mandatory_use", "interval", "due_date"]},
+        },
+    )
     replaced_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import io
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,8 +40,9 @@ from sqlalchemy.orm import Session
 from service.actors import Actor
 from service.errors import DomainError, Invalid
 from service.i18n import N_, Msg
-from service.ledger_io.columns import BY_FIELD, neutralise
+from service.ledger_io.columns import BY_FIELD, CODE_NAMES, FLAG_NAMES, neutralise, normalise_header
 from service.ledger_io.parsing import (
+    HEADER_SCAN_ROWS,
     IGNORED,
     PROBLEM_HEADER,
     ROW_NUMBER_HEADER,
@@ -48,11 +50,12 @@ from service.ledger_io.parsing import (
     Layout,
     ParsedRow,
     Problem,
+    best_header,
     column_letter,
     detect_layout,
     read_sheet,
 )
-from service.ledger_io.reader import DEFAULT_LIMITS, Limits, open_spreadsheet, refuse
+from service.ledger_io.reader import DEFAULT_LIMITS, Limits, Spreadsheet, open_spreadsheet, refuse
 from service.ledger_io.writing import LedgerWriter
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,8 @@ class LedgerFile:
     rows: list[ParsedRow]
     #: Rows below the header that were not instruments, by kind (blank, footer, section, header).
     skipped: dict[str, int]
+    #: What the reader decided about the file as a whole (which sheet, where the numbers come from).
+    notes: list[Msg] = field(default_factory=list)
 
 
 @contextmanager
@@ -123,31 +128,53 @@ def read_ledger(
     mapping: Mapping[int, str | None] | None = None,
     header_row: int | None = None,
     sheet: str | None = None,
+    header_map: Mapping[str, str | None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress | None = None,
 ) -> LedgerFile:
     """Open, check and read a ledger file; raise :class:`Invalid` when it cannot be imported at all.
 
-    ``mapping`` corrects the detected columns (``{column index: field or None}``), ``header_row``
-    (1-based) forces the header row, ``sheet`` picks a worksheet (default: the first visible one
-    with a ledger header). ``progress`` hears of the rows read and validated.
+    ``mapping`` corrects the detected columns (``{column index: field or None}``), ``header_map``
+    does the same by header text (``{"Functional Location": "management_no"}``, "?" for the notes,
+    None to leave a column out), ``header_row`` (1-based) forces the header row, ``sheet`` picks a
+    worksheet (default: the one with the best ledger header, the first of equals). ``progress``
+    hears of the rows read and validated.
     """
     book = open_spreadsheet(source, filename, limits)
     if sheet is not None and sheet not in book.sheet_names:
         raise refuse(N_("The file has no sheet named %(name)s.", name=sheet))
-    found, empty = None, True
-    for name in [sheet] if sheet is not None else book.sheet_names:
-        rows = book.sheet(name).rows
-        empty = empty and not rows
-        layout = _layout(rows, header_row, mapping)
-        if layout is not None:
-            found = (name, rows, layout)
-            break
-    if found is None:
+    names = {normalise_header(text): name for text, name in (header_map or {}).items()}
+    name = sheet if sheet is not None else _ledger_sheet(book, names)
+    notes = []
+    if name is None:  # no sheet has a header: one named by its row, or none at all
+        name = book.sheet_names[0]
+    if name != book.sheet_names[0]:
+        notes.append(
+            N_(
+                "The ledger was read from the sheet “%(sheet)s”: the first sheet, “%(first)s”, holds no "
+                "ledger header.",
+                sheet=name,
+                first=book.sheet_names[0],
+            )
+            if sheet is None
+            else N_("The ledger was read from the sheet “%(sheet)s”, as asked.", sheet=name)
+        )
+    rows = book.sheet(name).rows
+    layout = _layout(rows, header_row, mapping, names)
+    if layout is None:
+        empty = all(not book.sheet(n).rows for n in book.sheet_names) if sheet is None else not rows
         raise refuse(N_("The file is empty.") if empty else _NO_HEADER)
-    name, rows, layout = found
+    _check_names(layout, names)
     if "management_no" not in layout.fields:
         raise UnmappedColumns(_NO_MANAGEMENT_NO, _column_fields(layout))
+    if layout.numbered_by:
+        notes.append(
+            N_(
+                "The management numbers were taken from the column “%(column)s”, which numbers the rows, "
+                "because no other column gives them.",
+                column=layout.numbered_by,
+            )
+        )
     total = len(rows) - layout.data_start
     if progress:
         progress("read", total, total)
@@ -158,7 +185,43 @@ def read_ledger(
         (lambda done: progress("validated", done, total)) if progress else None,
         PROGRESS_EVERY,
     )
-    return LedgerFile(Path(filename or "").name, name, layout, reading.rows, reading.skipped)
+    return LedgerFile(Path(filename or "").name, name, layout, reading.rows, reading.skipped, notes)
+
+
+#: The words ``--map`` takes besides field names: keep the column in the notes, or leave it out.
+MAP_WORDS = {"notes": UNKNOWN, "ignore": IGNORED}
+
+
+def header_map_field(word: str) -> str | None:
+    """Return what a ``--map`` word names: a field, :data:`UNKNOWN` (notes) or :data:`IGNORED`."""
+    if word in MAP_WORDS:
+        return MAP_WORDS[word]
+    if word in BY_FIELD and word != "notes":
+        return word
+    choices = ", ".join([*(f for f in BY_FIELD if f != "notes"), *MAP_WORDS])
+    raise ValueError(f"unknown field {word!r}; one of: {choices}")
+
+
+def _ledger_sheet(book: Spreadsheet, names: Mapping[str, str | None]) -> str | None:
+    """Return the sheet with the best ledger header (the first of equals), or None if none has one.
+
+    A workbook often opens on a cover, an index or a summary; old copies of the ledger may follow it.
+    """
+    best = None
+    for name in book.sheet_names:
+        found = best_header(book.head(name, HEADER_SCAN_ROWS), names=names)
+        if found is not None and (best is None or found[1] > best[1]):
+            best = (name, found[1])
+    return best[0] if best else None
+
+
+def _check_names(layout: Layout, names: Mapping[str, str | None]) -> None:
+    """Refuse column names (``--map``) that are not a header of the sheet read."""
+    headers = {normalise_header(h) for h in layout.headers}
+    missing = [text for text in names if text not in headers]
+    if missing:
+        message = N_("The sheet has no column named %(header)s.", header=", ".join(missing))
+        raise Invalid(message, {"mapping": [message]})
 
 
 _NO_HEADER = N_(
@@ -187,9 +250,9 @@ def _column_fields(layout: Layout) -> list[dict]:
     ]
 
 
-def _layout(rows, header_row, mapping) -> Layout | None:
+def _layout(rows, header_row, mapping, names=None) -> Layout | None:
     try:
-        return detect_layout(rows, header_row, mapping)
+        return detect_layout(rows, header_row, mapping, names)
     except ValueError:
         message = N_("The column mapping names a field or a column that this sheet does not have.")
         raise Invalid(message, {"mapping": [message]}) from None
@@ -242,6 +305,14 @@ class ImportReport:
     departments_created: list[str] = field(default_factory=list)
     #: The original cells of each rejected row, by sheet row number (for the rejected-rows file).
     rejected_cells: dict[int, list[Any]] = field(default_factory=dict)
+    #: What the reader decided about the file as a whole (see :class:`LedgerFile`).
+    file_notes: list[Msg] = field(default_factory=list)
+    #: Defaults new instruments took for fields the file does not give: ``[[field, value, count]]``.
+    defaults: list[list] = field(default_factory=list)
+    #: Values the import worked out, by "field:source" (``interval_months:dates``), and how many.
+    inferred: dict[str, int] = field(default_factory=dict)
+    #: New instruments with no interval: the file gives none and their dates imply none.
+    without_interval: int = 0
 
     @property
     def rejected(self) -> int:
@@ -249,8 +320,42 @@ class ImportReport:
         return len(self.rejected_cells)
 
     def notices(self) -> list[Msg]:
-        """Return what the user should know about the file as a whole."""
-        notes = []
+        """Return what the user should know about the file as a whole, every default applied included."""
+        notes = list(self.file_notes)
+        for field_name, value, count in self.defaults:
+            notes.append(
+                N_(
+                    "%(count)s new instruments took %(value)s for “%(column)s”, which the file does "
+                    "not give.",
+                    count=count,
+                    value=_shown_default(field_name, value),
+                    column=BY_FIELD[field_name].header,
+                )
+            )
+        if derived := self.inferred.get("interval_months:dates"):
+            notes.append(
+                N_(
+                    "The interval of %(count)s instruments was worked out from their last and next dates.",
+                    count=derived,
+                )
+            )
+        if self.without_interval:
+            notes.append(
+                N_(
+                    "%(count)s new instruments have no interval: the file gives none and their dates imply "
+                    "none. They are listed under “needs attention” in the ledger.",
+                    count=self.without_interval,
+                )
+            )
+        uses = sum(self.inferred.get(f"mandatory_use:{source}", 0) for source in ("row", "catalogue"))
+        if uses:
+            notes.append(
+                N_(
+                    "The mandatory use of %(count)s instruments marked 强检 was not given and was taken from "
+                    "the row's words or the catalogue: see the warnings.",
+                    count=uses,
+                )
+            )
         if self.unknown_columns:
             notes.append(
                 N_(
@@ -282,8 +387,18 @@ class ImportReport:
             "skipped_rows": self.skipped_rows,
             "column_fields": self.column_fields,
             "warnings": [p.as_dict(gettext) for p in self.warnings],
+            "defaults": [{"field": f, "value": v, "count": n} for f, v, n in self.defaults],
+            "inferred": self.inferred,
+            "without_interval": self.without_interval,
             "notices": [render(m, gettext) for m in self.notices()],
         }
+
+
+def _shown_default(field_name: str, value: Any) -> str:
+    """Return a default as the ledger file would write it: 检定, 在用, 否."""
+    if isinstance(value, bool):
+        return FLAG_NAMES[value]
+    return CODE_NAMES.get(BY_FIELD[field_name].kind, {}).get(value, str(value))
 
 
 def _new_report(ledger: LedgerFile, dry_run: bool) -> ImportReport:
@@ -299,6 +414,7 @@ def _new_report(ledger: LedgerFile, dry_run: bool) -> ImportReport:
         ignored_columns=[layout.headers[i] for i in layout.ignored_columns()],
         skipped_rows=dict(ledger.skipped),
         column_fields=_column_fields(layout),
+        file_notes=list(ledger.notes),
     )
 
 
@@ -316,6 +432,7 @@ def import_ledger(
     mapping: Mapping[int, str | None] | None = None,
     header_row: int | None = None,
     sheet: str | None = None,
+    header_map: Mapping[str, str | None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -326,6 +443,7 @@ def import_ledger(
         mapping=mapping,
         header_row=header_row,
         sheet=sheet,
+        header_map=header_map,
         limits=limits,
         progress=progress,
     )
@@ -383,6 +501,7 @@ def _decide_rows(
     layout = ledger.layout
     number_header = layout.header_of("management_no")
     first_row: dict[str, int] = {}
+    defaults: Counter = Counter()
     total = len(ledger.rows)
     for done, row in enumerate(ledger.rows):
         if progress and done % PROGRESS_EVERY == 0:
@@ -398,7 +517,7 @@ def _decide_rows(
             problems.append(Problem(number_header, message))
         if not problems:
             try:
-                decision = writer.decide(row.values, layout.holds_notes)
+                decision = writer.decide(row.values, layout.holds_notes, row.inferred)
             except Invalid as exc:
                 problems = _problems(exc, layout)
         if problems:
@@ -409,8 +528,26 @@ def _decide_rows(
         if decision.new_department is not None:
             report.departments_created.append(decision.new_department)
         report.warnings += [RowProblem(row.number, number, p.column, p.reason) for p in row.warnings]
+        if decision.warnings:
+            report.warnings += [
+                RowProblem(row.number, number, layout.header_of(name), message)
+                for name, message in decision.warnings.items()
+            ]
+        _count_liberties(report, decision, row.inferred, defaults)
+    report.defaults = [[name, value, count] for (name, value), count in defaults.items()]
     if progress:
         progress("written", total, total)
+
+
+def _count_liberties(report: ImportReport, decision, inferred: Mapping[str, str], defaults: Counter) -> None:
+    """Count what a row took that the file does not say: defaults, worked-out values, no interval."""
+    if decision.outcome == "created":
+        defaults.update(decision.defaults.items())
+        if decision.values["interval_months"] is None and decision.values["control_method"] != "one_off":
+            report.without_interval += 1
+    for name, source in inferred.items():
+        key = f"{name}:{source}"
+        report.inferred[key] = report.inferred.get(key, 0) + 1
 
 
 def _problems(exc: DomainError, layout: Layout) -> list[Problem]:

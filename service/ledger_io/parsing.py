@@ -18,7 +18,7 @@ understands. Decisions worth knowing:
 
 from __future__ import annotations
 
-import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -28,24 +28,43 @@ from functools import cached_property
 from typing import Any
 
 from service.i18n import N_, Msg
-from service.ledger_io.columns import BY_FIELD, COLUMNS, HEADER_INDEX, normalise_header
+from service.ledger.catalogue import typical_use, use_in_text
+from service.ledger.dates import interval_between
+from service.ledger_io.columns import BY_FIELD, CODE_NAMES, COLUMNS, normalise_header
+from service.ledger_io.headers import IGNORED, UNKNOWN, match_header
 from service.tenancy.validation import is_valid_mobile, normalise_mobile
 
 #: Plausible calendar years for a ledger date; anything else is a typo or a misread number.
 FIRST_YEAR, LAST_YEAR = 1950, 2099
 #: How many rows from the top are searched for the header.
 HEADER_SCAN_ROWS = 30
-#: Headers that are known and deliberately ignored (row numbers, labels the system derives).
-IGNORED_HEADERS = frozenset(
-    normalise_header(h) for h in ("序号", "序", "No", "No.", "状态标识", "标识", "原行号", "导入问题")
-)
 #: The header the rejected-rows file adds; it is ignored when that file is imported again.
 PROBLEM_HEADER = "导入问题"
 ROW_NUMBER_HEADER = "原行号"
 
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MAX_SERIAL = 2958465  # 9999-12-31
-_PLACEHOLDERS = frozenset({"/", "\\", "-", "--", "—", "——", "–", "n/a", "na", "不适用", "无", "空", "none"})
+_PLACEHOLDERS = frozenset(
+    {
+        "/",
+        "\\",
+        "-",
+        "--",
+        "—",
+        "——",
+        "–",
+        "*",
+        "**",
+        "n/a",
+        "na",
+        "n.a.",
+        "nil",
+        "不适用",
+        "无",
+        "空",
+        "none",
+    }
+)
 _SINGLE_LINE = re.compile(r"[\r\n\t]+")
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
 
@@ -112,6 +131,10 @@ _FULL_DATE = re.compile(
     r"(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+#: The year last: 3.04.2026, 03-04-2026, 03/04/2026 (day first, as everywhere but the United States).
+_YEAR_LAST = re.compile(
+    r"^(\d{1,2})\s*([-./])\s*(\d{1,2})\s*\2\s*(\d{4})(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
 _MONTH_ONLY = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?\.?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 
@@ -176,6 +199,18 @@ def is_month_only(value: Any) -> bool:
     return isinstance(value, str) and bool(_MONTH_ONLY.match(unicodedata.normalize("NFKC", value).strip()))
 
 
+def _year_last(found: re.Match, shown: str) -> date:
+    """Read a date written with the year last: day first, unless only month first makes a date.
+
+    Dots and dashes are always day first (3.04.2026 is 3 April); with slashes, 04/13/2026 can only be
+    13 April written the American way, and is read so.
+    """
+    first, separator, second, year = int(found[1]), found[2], int(found[3]), int(found[4])
+    if separator == "/" and second > 12 >= first:
+        first, second = second, first
+    return _make_date(year, second, first, shown=shown)
+
+
 def parse_date(value: Any) -> date:
     """Read a date as people enter it: a real Excel date, a serial number, or typed text in many forms.
 
@@ -192,6 +227,9 @@ def parse_date(value: Any) -> date:
         found = pattern.match(text)
         if found:
             return _make_date(*map(int, found.groups()), shown=text)
+    found = _YEAR_LAST.match(text)
+    if found:
+        return _year_last(found, text)
     found = _MONTH_ONLY.match(text)
     if found:
         return _make_date(int(found.group(1)), int(found.group(2)), 1, shown=text)
@@ -219,9 +257,36 @@ _NUMERALS = {
 _ZERO_INTERVALS = frozenset(
     {"0", "一次性", "一次", "随坏随换", "长期", "长期有效", "不定期", "免检", "无周期", "不需要", "不检"}
 )
-_WORD_INTERVALS = {"半年": 6, "季度": 3, "一季度": 3, "每季度": 3, "每月": 1, "每年": 12, "每半年": 6}
-_INTERVAL = re.compile(r"^(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]+)(个月|月|m|mon|months?|年|y|years?)?$")
-_INTERVAL_DECORATION = re.compile(r"^每|(?:/|一|1)?次$|检定一次$|校准一次$")
+_WORD_INTERVALS = {
+    "半年": 6,
+    "季度": 3,
+    "一季度": 3,
+    "每季度": 3,
+    "每月": 1,
+    "每年": 12,
+    "每半年": 6,
+    "monthly": 1,
+    "quarterly": 3,
+    "halfyearly": 6,
+    "half-yearly": 6,
+    "semiannual": 6,
+    "semi-annual": 6,
+    "semiannually": 6,
+    "semi-annually": 6,
+    "yearly": 12,
+    "annual": 12,
+    "annually": 12,
+    "biennial": 24,
+    "onceayear": 12,
+    "twiceayear": 6,
+}
+_INTERVAL = re.compile(
+    r"^(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]+)"
+    r"(个月|月|m|mo|mon|mth|mths|months?|年|y|yr|yrs|years?|d|天|日|days?)?$"
+)
+_INTERVAL_DECORATION = re.compile(r"^(?:每|every|once(?:in|every|a)?)|(?:/|一|1)?次$|检定一次$|校准一次$")
+#: Intervals written in days, as the months they mean; any other number of days is not read.
+_DAYS_AS_MONTHS = {30: 1, 31: 1, 60: 2, 90: 3, 91: 3, 180: 6, 182: 6, 183: 6, 360: 12, 365: 12, 730: 24}
 
 
 def chinese_number(text: str) -> int:
@@ -251,6 +316,8 @@ def _interval_text(text: str) -> int | None:
         amount = float(number) if number[0].isdigit() else chinese_number(number)
     except ValueError:
         return None
+    if unit and unit[0] in "d天日":
+        return _DAYS_AS_MONTHS.get(amount)
     months = amount * 12 if unit and unit[0] in "年y" else amount
     if not float(months).is_integer():
         raise CellError(N_("The interval must be a whole number of months: %(value)s.", value=text))
@@ -330,20 +397,111 @@ _STATUSES = _table(
             "外借",
             "借出",
             "备用",
+            "在库",
+            "库存",
+            "active",
+            "inuse",
+            "in use",
+            "inservice",
+            "service",
+            "ok",
+            "working",
+            "stock",
+            "instock",
+            "spare",
+            "available",
         ),
-        "out_for_calibration": ("送检", "送检中", "在检", "检定中", "校准中", "送校", "外检中"),
-        "under_repair": ("维修", "维修中", "待修", "修理", "送修", "检修"),
-        "suspended": ("停用", "暂停", "暂停使用", "闲置"),
-        "sealed": ("封存", "已封存"),
-        "scrapped": ("报废", "已报废", "淘汰"),
+        "out_for_calibration": (
+            "送检",
+            "送检中",
+            "在检",
+            "检定中",
+            "校准中",
+            "送校",
+            "外检中",
+            "outforcalibration",
+            "atcalibration",
+            "sentforcalibration",
+            "undercalibration",
+            "calibration",
+        ),
+        "under_repair": (
+            "维修",
+            "维修中",
+            "待修",
+            "修理",
+            "送修",
+            "检修",
+            "repair",
+            "underrepair",
+            "inrepair",
+        ),
+        "suspended": (
+            "停用",
+            "暂停",
+            "暂停使用",
+            "闲置",
+            "inactive",
+            "nonactive",
+            "notinuse",
+            "idle",
+            "hold",
+            "onhold",
+            "blocked",
+        ),
+        "sealed": ("封存", "已封存", "sealed", "mothballed"),
+        "scrapped": (
+            "报废",
+            "已报废",
+            "淘汰",
+            "scrap",
+            "scrapped",
+            "rejected",
+            "rejection",
+            "reject",
+            "disposed",
+            "discarded",
+            "obsolete",
+            "condemned",
+            "writtenoff",
+        ),
     }
 )
-#: Status words read as in service whose original word is kept in the notes.
-NOTED_STATUSES = frozenset({"外借", "借出", "备用"})
+#: Status words read with a liberty (lent out, in stock, rejected …): the word is kept in the notes.
+NOTED_STATUSES = frozenset(
+    _folded(word)
+    for word in (
+        "外借",
+        "借出",
+        "备用",
+        "在库",
+        "库存",
+        "闲置",
+        "stock",
+        "instock",
+        "spare",
+        "available",
+        "rejected",
+        "rejection",
+        "reject",
+        "disposed",
+        "discarded",
+        "obsolete",
+        "condemned",
+        "writtenoff",
+        "hold",
+        "onhold",
+        "blocked",
+        "idle",
+    )
+)
 
 
 def parse_status(value: Any) -> str:
-    """Read a status: 在用/送检/维修/停用/封存/报废 (外借 and 备用 count as in service) or its code."""
+    """Read a status in Chinese or English: 在用/送检/维修/停用/封存/报废, Active, Stock, Scrap … or its code.
+
+    外借, 备用, 在库, Stock and Spare count as in service; Rejected and Disposed as scrapped.
+    """
     return _lookup(
         _STATUSES,
         value,
@@ -512,59 +670,64 @@ def cell_warning(field_name: str, value: Any) -> Msg | None:
         return N_("Month without a day: %(value)s was read as the first day of the month.", value=value)
     if kind == "status" and _folded(value) in NOTED_STATUSES:
         return N_(
-            "%(value)s was imported as in service; the word is kept in the notes.", value=cell_text(value)
+            "%(value)s was imported as %(status)s; the word is kept in the notes.",
+            value=cell_text(value),
+            status=CODE_NAMES["status"][parse_status(value)],
         )
     return None
 
 
 # The header -------------------------------------------------------------------------------------
 
-UNKNOWN = "?"  # a column kept in the notes
-IGNORED = None  # a column deliberately left out
+#: ``{folded header: field}`` given by the user for a file (``--map "Functional Location=management_no"``).
+HeaderNames = Mapping[str, "str | None"]
 
 
-@functools.lru_cache(maxsize=4096)
-def match_header(text: Any) -> str | None:
-    """Return the field a header names, ``None`` for a known column to ignore, or ``UNKNOWN``."""
-    name = normalise_header(cell_text(text)).strip("*★☆※▲△·:：#")
-    if not name:
-        return UNKNOWN
-    for candidate in (name, re.sub(r"\([^)]*\)", "", name)):
-        if candidate in HEADER_INDEX:
-            return HEADER_INDEX[candidate]
-        if candidate in IGNORED_HEADERS:
-            return IGNORED
-    return UNKNOWN
+def _field_of(cell: Any, names: HeaderNames | None) -> str | None:
+    if names:
+        folded = normalise_header(cell_text(cell))
+        if folded in names:
+            return names[folded]
+    return match_header(cell)
 
 
-def header_fields(cells: Sequence[Any]) -> dict[int, str]:
+def header_fields(cells: Sequence[Any], names: HeaderNames | None = None) -> dict[int, str]:
     """Return ``{column index: field}`` for the cells of a row that name a ledger field."""
     found = {}
     for index, cell in enumerate(cells):
         if isinstance(cell, str) and cell.strip():
-            field_name = match_header(cell)
+            field_name = _field_of(cell, names)
             if field_name not in (UNKNOWN, IGNORED):
                 found[index] = field_name
     return found
 
 
-def header_score(cells: Sequence[Any]) -> int:
+def header_score(cells: Sequence[Any], names: HeaderNames | None = None) -> int:
     """Return how many distinct ledger fields a row names (a header row names many)."""
-    return len(set(header_fields(cells).values()))
+    return len(set(header_fields(cells, names).values()))
 
 
-def _looks_like_header(cells: Sequence[Any]) -> bool:
-    fields = set(header_fields(cells).values())
+def _looks_like_header(fields: set[str]) -> bool:
     return len(fields) >= 3 or (len(fields) == 2 and "management_no" in fields)
 
 
-def find_header(rows: Sequence[Sequence[Any]], scan: int = HEADER_SCAN_ROWS) -> int | None:
+def find_header(
+    rows: Sequence[Sequence[Any]], scan: int = HEADER_SCAN_ROWS, names: HeaderNames | None = None
+) -> int | None:
     """Return the index of the header row among the first ``scan`` rows, or ``None`` if there is none."""
-    best, best_score = None, 0
+    found = best_header(rows, scan, names)
+    return found[0] if found else None
+
+
+def best_header(
+    rows: Sequence[Sequence[Any]], scan: int = HEADER_SCAN_ROWS, names: HeaderNames | None = None
+) -> tuple[int, int] | None:
+    """Return ``(row index, score)`` of the best header among the first ``scan`` rows, if any row is one."""
+    best = None
     for index, cells in enumerate(rows[:scan]):
-        score = header_score(cells)
-        if score > best_score and _looks_like_header(cells):
-            best, best_score = index, score
+        fields = set(header_fields(cells, names).values())
+        if _looks_like_header(fields) and (best is None or len(fields) > best[1]):
+            best = (index, len(fields))
     return best
 
 
@@ -578,6 +741,12 @@ class Layout:
     headers: tuple[str, ...]
     #: Column index → field; columns kept in the notes map to ``UNKNOWN``, ignored ones to ``None``.
     columns: dict[int, str | None]
+    #: Columns that count the rows (1, 2, 3 …): a row with nothing else filled in is blank.
+    counters: frozenset[int] = frozenset()
+    #: A class split over sub-columns (分级管理 over A | B | C): column → the class its mark gives.
+    abc_marks: dict[int, str] = field(default_factory=dict)
+    #: The header of a counter column read as the management number, when no other column gives one.
+    numbered_by: str | None = None
 
     @property
     def data_start(self) -> int:
@@ -641,9 +810,11 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _companion_fields(cells: Sequence[Any], taken: set[str]) -> dict[int, str] | None:
+def _companion_fields(
+    cells: Sequence[Any], taken: set[str], names: HeaderNames | None
+) -> dict[int, str] | None:
     """Return the new fields a row adjacent to the header adds, if it is a second header row."""
-    named = header_fields(cells)
+    named = header_fields(cells, names)
     new = {i: f for i, f in named.items() if f not in taken}
     others = sum(1 for i, c in enumerate(cells) if not is_blank(c) and i not in named)
     return new if new and len(named) >= others else None
@@ -653,29 +824,111 @@ def _width(rows: Sequence[Sequence[Any]], start: int) -> int:
     return max((len(r) for r in rows[start : start + 1000]), default=0)
 
 
+def _abc_marks(header: Sequence[Any], below: Sequence[Any], columns: dict[int, str | None]) -> dict[int, str]:
+    """Return the sub-columns A | B | C under a class header (分级管理), or nothing.
+
+    The header names the class over the first sub-column (the cells over the others are blank: one
+    merged cell) and the row below holds A, B and C.
+    """
+    letters = {i: _folded(c).rstrip("类级") for i, c in enumerate(below) if not is_blank(c)}
+    for i, letter in letters.items():
+        group = [i, i + 1, i + 2]
+        if (
+            letter == "a"
+            and [letters.get(j) for j in group] == ["a", "b", "c"]
+            and columns.get(i) in ("abc_class", UNKNOWN)
+            and all(is_blank(_at(header, j)) for j in group[1:])
+            and (columns.get(i) == "abc_class" or not is_blank(_at(header, i)))
+        ):
+            return dict(zip(group, "ABC", strict=True))
+    return {}
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+        return int(value)
+    return None
+
+
+def _counts_rows(rows: Sequence[Sequence[Any]], index: int) -> bool:
+    """Whether a column holds a row counter: whole numbers, most of them one more than the last."""
+    numbers = []
+    for row in rows:
+        value = _at(row, index)
+        if is_blank(value):
+            continue
+        number = _integer(value)
+        if number is None:
+            return False
+        numbers.append(number)
+    if len(numbers) < 2:
+        return bool(numbers) and numbers[0] <= 2
+    steps = sum(1 for a, b in itertools.pairwise(numbers) if b == a + 1)
+    return steps >= 0.8 * (len(numbers) - 1)
+
+
+def _any_filled(rows: Sequence[Sequence[Any]], index: int) -> bool:
+    return any(not is_blank(_at(row, index)) for row in rows)
+
+
+def _counters(rows: Sequence[Sequence[Any]], columns: dict[int, str | None]) -> tuple[set[int], int | None]:
+    """Find the row counters among the ignored and management-number columns.
+
+    Return the counters, and the counter still read as the management number because no other
+    column gives one (None when another does: the counter is then left out).
+    """
+    numbers = [i for i, f in columns.items() if f == "management_no"]
+    counters = {i for i, f in columns.items() if f in (IGNORED, "management_no") and _counts_rows(rows, i)}
+    counting_numbers = [i for i in numbers if i in counters]
+    if not counting_numbers:
+        return counters, None
+    if any(_any_filled(rows, i) for i in numbers if i not in counters):
+        for i in counting_numbers:
+            columns[i] = IGNORED  # a bare counter is never the number while another column gives one
+        return counters, None
+    return counters, counting_numbers[0]
+
+
 def detect_layout(
     rows: Sequence[Sequence[Any]],
     header_row: int | None = None,
     overrides: Mapping[int, str | None] | None = None,
+    names: HeaderNames | None = None,
 ) -> Layout | None:
     """Find the header and map its columns to fields; ``None`` when no row looks like a header.
 
     ``header_row`` (1-based, as the sheet shows it) forces the header row; ``overrides`` maps a
     column index to a field, to :data:`UNKNOWN` (keep it in the notes) or to :data:`IGNORED`
-    (leave it out), as the user corrects it.
+    (leave it out), as the user corrects it; ``names`` maps folded header texts to fields the
+    same way. A counter column (1, 2, 3 …) is left out when another column holds the management
+    number.
     """
-    index = header_row - 1 if header_row else find_header(rows)
+    index = header_row - 1 if header_row else find_header(rows, names=names)
     if index is None or not 0 <= index < len(rows):
         return None
     header_rows = [index]
     cells = list(rows[index])
     columns: dict[int, str | None] = {}
     for i, cell in enumerate(cells):
-        columns[i] = match_header(cell) if not is_blank(cell) else UNKNOWN
+        columns[i] = _field_of(cell, names) if not is_blank(cell) else UNKNOWN
+    abc_marks = _abc_marks(cells, rows[index + 1], columns) if index + 1 < len(rows) else {}
+    if abc_marks:
+        header_rows.append(index + 1)
+        group = cell_text(cells[min(abc_marks)])
+        cells.extend([""] * (max(abc_marks) + 1 - len(cells)))
+        for i, letter in abc_marks.items():
+            columns[i] = "abc_class"
+            cells[i] = f"{group} {letter}".strip()
     for neighbour in (index - 1, index + 1):
-        if not header_row and 0 <= neighbour < len(rows):
+        if not header_row and not abc_marks and 0 <= neighbour < len(rows):
             taken = {f for f in columns.values() if f not in (UNKNOWN, IGNORED)}
-            extra = _companion_fields(rows[neighbour], taken)
+            extra = _companion_fields(rows[neighbour], taken, names)
             # A second header row fills columns the main one leaves blank or labels as a group.
             if extra and all(columns.get(i, UNKNOWN) == UNKNOWN for i in extra):
                 header_rows.append(neighbour)
@@ -693,7 +946,23 @@ def detect_layout(
         if not 0 <= int(i) < width:
             raise ValueError(f"no column {i}")
         columns[int(i)] = field_name
-    return Layout(tuple(sorted(header_rows)), headers, columns)
+    data = rows[max(header_rows) + 1 :]
+    counters, numbered_by = _counters(data, columns)
+    if overrides:
+        # What the user chose stands: a counter they named the number stays the number.
+        for i, field_name in overrides.items():
+            columns[int(i)] = field_name
+    abc_marks = {i: letter for i, letter in abc_marks.items() if columns.get(i) == "abc_class"}
+    return Layout(
+        tuple(sorted(header_rows)),
+        headers,
+        columns,
+        frozenset(counters),
+        abc_marks if len(abc_marks) == 3 else {},
+        headers[numbered_by]
+        if numbered_by is not None and columns.get(numbered_by) == "management_no"
+        else None,
+    )
 
 
 def _at(cells: Sequence[Any], index: int) -> Any:
@@ -704,7 +973,9 @@ def _at(cells: Sequence[Any], index: int) -> Any:
 
 _META = re.compile(
     r"^(制表|编制|填表|填报|审核|复核|审批|批准|核准|负责人|部门负责人|主管|经办|编制部门|编制单位|填报单位|单位"
-    r"|更新日期|填表日期|编制日期|制表日期|打印日期|日期)人?\s*[:：]"
+    r"|更新日期|填表日期|编制日期|制表日期|打印日期|日期)人?\s*(?:[/／、和及]\s*日期)?\s*[:：]"
+    r"|^(prepared|checked|approved|reviewed|verified|compiled|issued|authori[sz]ed)\s*(by\b|[:：])",
+    re.IGNORECASE,
 )
 _TOTAL = re.compile(r"^(合计|总计|小计|共计)")
 _NOTE = re.compile(r"^(注|说明|备注)\s*[:：\d]")
@@ -743,8 +1014,20 @@ def row_kind(cells: Sequence[Any], layout: Layout) -> str:
 
 
 def _short_row_kind(cells: Sequence[Any], layout: Layout) -> str | None:
-    """Return "blank", "footer" or "section" for a row of a few cells that is one; else None."""
-    filled = [(i, c) for i, c in enumerate(cells) if not is_blank(c)]
+    """Return "blank", "footer" or "section" for a row of a few cells that is one; else None.
+
+    A number in a counter or ignored (序号) column does not count, nor does a "/" (which a merged
+    cell may have repeated down the form): a form's pre-numbered empty rows are blank.
+    """
+    filled = [
+        (i, c)
+        for i, c in enumerate(cells)
+        if not is_blank(c)
+        and not (
+            (i in layout.counters or layout.columns.get(i, UNKNOWN) is IGNORED) and _integer(c) is not None
+        )
+        and not (isinstance(c, str) and len(c) <= 4 and _is_placeholder(c))
+    ]
     if not filled:
         return "blank"
     first = unicodedata.normalize("NFKC", cell_text(filled[0][1]))
@@ -753,6 +1036,15 @@ def _short_row_kind(cells: Sequence[Any], layout: Layout) -> str | None:
     if len(filled) == 1 and (_SECTION.match(first) or filled[0][0] not in layout.key_columns):
         return "section"
     return None
+
+
+def is_numbering(cells: Sequence[Any]) -> bool:
+    """Whether a row numbers the columns: 1, 2, 3 … (at least three) and nothing else."""
+    filled = [c for c in cells if not is_blank(c)]
+    numbers = [_integer(c) for c in filled]
+    return (
+        len(numbers) >= 3 and None not in numbers and all(b == a + 1 for a, b in itertools.pairwise(numbers))
+    )
 
 
 @dataclass
@@ -772,6 +1064,9 @@ class ParsedRow:
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: Fields the file does not give that the import filled in, and from where: "row" (the row's own
+    #: words), "catalogue" (the catalogue's typical use) or "dates" (the interval the dates imply).
+    inferred: dict[str, str] = field(default_factory=dict)
 
     @property
     def management_no(self) -> str | None:
@@ -799,6 +1094,8 @@ def _column_value(row: ParsedRow, layout: Layout, columns: list[int]) -> tuple[A
 
 #: Text fields read as one line (the notes keep their line breaks).
 _SINGLE_LINE_TEXT = frozenset(c.field for c in COLUMNS if c.kind == "text" and c.field != "notes")
+#: Text fields where "/", "-", "NA" or "*" mean "not given" (a name or a number is never a placeholder).
+OPTIONAL_TEXT = _SINGLE_LINE_TEXT - {"management_no", "name"}
 #: A mobile number written as it is stored: 11 digits, nothing to normalise.
 _PLAIN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 #: For the fields whose cells are usually typed as they are stored, the form of such a cell: it
@@ -827,6 +1124,8 @@ MAX_CACHED = 50_000
 def _read_cell(field_name: str, value: Any, cache: dict | None) -> tuple[Any, Msg | None, Msg | None]:
     """Return ``(value, reason it is unreadable, warning)`` for a cell, from the cache when it holds it."""
     if BY_FIELD[field_name].kind == "text":  # no warnings, never unreadable; values rarely repeat
+        if field_name in OPTIONAL_TEXT and _is_placeholder(value):
+            return None, None, None  # "/", "-", "NA", "*": not given
         return parse_text(value, multiline=field_name == "notes"), None, None
     key = (field_name, type(value), value)
     if cache is not None:
@@ -842,6 +1141,11 @@ def _read_cell(field_name: str, value: Any, cache: dict | None) -> tuple[Any, Ms
     return result
 
 
+#: The fields the due date is computed from: an unreadable value there rejects the row; elsewhere it
+#: goes to the notes with a warning.
+DUE_DATE_FIELDS = frozenset({"last_done_on", "valid_until", "interval_months"})
+
+
 def _read_field(
     row: ParsedRow, layout: Layout, field_name: str, columns: list[int], cache: dict | None = None
 ) -> list[str]:
@@ -852,8 +1156,18 @@ def _read_field(
     index, value = chosen
     header = layout.headers[index] or column_letter(index)
     parsed, error, warning = _read_cell(field_name, value, cache)
-    if error is not None:
+    if error is not None and field_name in DUE_DATE_FIELDS:
         row.errors.append(Problem(header, error))
+        return extra
+    if error is not None:
+        # Only what the due date depends on makes a row unusable: the rest is kept for a person.
+        row.values[field_name] = None
+        row.warnings.append(
+            Problem(
+                header, N_("%(value)s could not be read: it was kept in the notes.", value=cell_text(value))
+            )
+        )
+        extra.append(f"{header}: {parse_text(value)}")
         return extra
     row.values[field_name] = parsed
     if warning:
@@ -934,21 +1248,116 @@ def parse_row(
                 values[field_name] = None
                 continue
             stored = _AS_STORED.get(field_name)
-            if stored is not None and value.__class__ is str and stored.fullmatch(value):
+            if (
+                stored is not None
+                and value.__class__ is str
+                and stored.fullmatch(value)
+                and (len(value) > 4 or not _is_placeholder(value))
+            ):
                 values[field_name] = value
                 continue
             known = cache.get((field_name, value.__class__, value)) if cache is not None else None
             if known is not None and known[1] is None and known[2] is None:
                 values[field_name] = known[0]
                 continue
+        if field_name == "abc_class" and layout.abc_marks:
+            notes += _read_marks(row, layout)
+            continue
         notes += _read_field(row, layout, field_name, columns, cache)
     notes += _unknown_notes(row, layout)
     if layout.holds_notes or notes:
         own = row.values.get("notes")
         row.values["notes"] = "\n".join(([own] if own else []) + notes) or None
     _custodian(row)
+    if values.get("is_mandatory"):
+        _mandatory(row, layout)
+    if values.get("interval_months") is None and values.get("last_done_on") and values.get("valid_until"):
+        _interval_from_dates(row)
     _required(row, layout)
     return row
+
+
+_USE_NAMES = CODE_NAMES["mandatory_use"]
+_CONTROL_NAMES = CODE_NAMES["control_method"]
+
+
+def _read_marks(row: ParsedRow, layout: Layout) -> list[str]:
+    """Read a class marked in one of its sub-columns (√ under B); two marks are kept in the notes."""
+    marked = [letter for i, letter in sorted(layout.abc_marks.items()) if not is_blank(_at(row.cells, i))]
+    row.values["abc_class"] = marked[0] if len(marked) == 1 else None
+    if len(marked) > 1:
+        header = layout.headers[min(layout.abc_marks)]
+        row.warnings.append(
+            Problem(
+                header, N_("%(value)s could not be read: it was kept in the notes.", value="/".join(marked))
+            )
+        )
+        return [f"{header}: {'/'.join(marked)}"]
+    return []
+
+
+def _mandatory(row: ParsedRow, layout: Layout) -> None:
+    """Complete a row marked 强检: its use, from its own words or the catalogue; its method, 检定."""
+    values = row.values
+    use_header = layout.header_of("mandatory_use")
+    if not values.get("mandatory_use"):
+        use = use_in_text(values.get("notes")) or use_in_text(values.get("catalog_item"))
+        if use is not None:
+            values["mandatory_use"] = use
+            row.inferred["mandatory_use"] = "row"
+            row.warnings.append(
+                Problem(
+                    use_header,
+                    N_("Mandatory use taken from the row's own words: %(use)s.", use=_USE_NAMES[use]),
+                )
+            )
+        elif (entry := typical_use(values.get("name"))) is not None:
+            values["mandatory_use"] = entry.use
+            row.inferred["mandatory_use"] = "catalogue"
+            row.warnings.append(
+                Problem(
+                    use_header,
+                    N_(
+                        "No mandatory use given: %(use)s, the catalogue's typical use of %(item)s, was "
+                        "assumed; check it.",
+                        use=_USE_NAMES[entry.use],
+                        item=entry.item,
+                    ),
+                )
+            )
+        else:
+            row.warnings.append(
+                Problem(
+                    use_header,
+                    N_(
+                        "Marked mandatory (强检) without a use: imported with the use open; complete it in "
+                        "the ledger (needs attention)."
+                    ),
+                )
+            )
+    method = values.get("control_method")
+    if method not in (None, "verification"):
+        header = layout.header_of("control_method")
+        word = _CONTROL_NAMES[method]
+        values["control_method"] = "verification"
+        values["notes"] = "\n".join(filter(None, [values.get("notes"), f"{header}: {word}"]))
+        row.warnings.append(
+            Problem(
+                header,
+                N_(
+                    "Mandatory instruments are verified (检定): %(value)s was kept in the notes.",
+                    value=word,
+                ),
+            )
+        )
+
+
+def _interval_from_dates(row: ParsedRow) -> None:
+    """Give a row without an interval the one its last and valid-until dates imply, if they imply one."""
+    months = interval_between(row.values["last_done_on"], row.values["valid_until"])
+    if months is not None:
+        row.values["interval_months"] = months
+        row.inferred["interval_months"] = "dates"
 
 
 def _first(row: ParsedRow, layout: Layout, field_name: str) -> Any:
@@ -978,6 +1387,8 @@ def read_sheet(
     reading, cache = SheetReading([], {}), {}
     for index in range(layout.data_start, len(rows)):
         kind = row_kind(rows[index], layout)
+        if index < layout.data_start + 2 and kind == "data" and is_numbering(rows[index]):
+            kind = "header"  # the columns' numbers (1, 2, 3 …) printed under the header
         if kind == "data":
             reading.rows.append(parse_row(index + 1, rows[index], layout, max_cell_chars, cache))
         else:

@@ -86,6 +86,10 @@ class Spreadsheet:
             raise refuse(N_("The sheet has more than %(limit)s rows.", limit=self._limits.max_rows))
         return Sheet(name, rows)
 
+    def head(self, name: str, rows: int) -> list[list[Any]]:
+        """Return the first ``rows`` rows of worksheet ``name`` (to look for its header)."""
+        return self._loader(name, rows)
+
     def sheets(self) -> Iterator[Sheet]:
         """Yield the visible worksheets in workbook order."""
         for name in self.sheet_names:

@@ -85,6 +85,10 @@ def dump_report(report: ImportReport) -> dict:
         "rejected_cells": [
             [row, [dump_cell(c) for c in cells]] for row, cells in report.rejected_cells.items()
         ],
+        "file_notes": [dump_message(m) for m in report.file_notes],
+        "defaults": [[name, jsonable(value), count] for name, value, count in report.defaults],
+        "inferred": report.inferred,
+        "without_interval": report.without_interval,
     }
 
 
@@ -108,4 +112,9 @@ def load_report(data: dict) -> ImportReport:
         warnings=_load_problems(data["warnings"]),
         departments_created=data["departments_created"],
         rejected_cells={row: [load_cell(c) for c in cells] for row, cells in data["rejected_cells"]},
+        # Reports stored before these were kept have none of them.
+        file_notes=[load_message(m) for m in data.get("file_notes", [])],
+        defaults=data.get("defaults", []),
+        inferred=data.get("inferred", {}),
+        without_interval=data.get("without_interval", 0),
     )

@@ -18,7 +18,8 @@ actor's ``org_id`` and every UPDATE is confined to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +37,7 @@ from service.i18n import N_
 from service.ledger import status as lifecycle
 from service.ledger.operations import TRACKED_FIELDS, created_fields, derived_fields, rule_errors
 from service.ledger.schemas import InstrumentIn
+from service.ledger_io.columns import BY_FIELD
 from service.schemas import load_or_invalid, plain_loader
 from service.tenancy import operations as tenancy_ops
 
@@ -49,6 +51,7 @@ INSERTED_COLUMNS = ("id", "org_id", "created_at", "updated_at", *TRACKED_FIELDS)
 DEFAULTED_FIELDS = ("is_mandatory", "control_method", "interval_months", "status")
 _NEEDS_APPROVAL = N_("This status change needs an approved request (suspend, seal, scrap, …).")
 _CREATE_SCHEMA, _UPDATE_SCHEMA = InstrumentIn(), InstrumentIn(partial=True)
+_NONE: Mapping[str, str] = {}
 _LOAD_NEW, _LOAD_CHANGES = plain_loader(_CREATE_SCHEMA), plain_loader(_UPDATE_SCHEMA, partial=True)
 
 
@@ -61,6 +64,15 @@ class Decision:
     instrument_id: int | None = None
     changes: dict | None = None
     new_department: str | None = None
+    #: The defaults a new instrument took for fields the file does not give, ``{field: value}``.
+    defaults: dict | None = None
+    #: What the row could not apply and kept in the notes instead, as warnings ``{field: message}``.
+    warnings: dict | None = None
+
+
+def department_key(name: str) -> str:
+    """Fold a department's name as the import compares it: width, case and spaces do not count."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class LedgerWriter:
@@ -78,7 +90,10 @@ class LedgerWriter:
         # The chain's head first, then instruments: the order every writer takes.
         self._head = lock_chain(session, actor.org_id)
         self.existing = self._current_rows(management_numbers)
-        self.departments = {d.name: d.id for d in tenancy_ops.list_departments(session, actor)}
+        #: The firm's departments by :func:`department_key`: 二车间, 二 车间 and ＡＢ are 二车间 and AB.
+        self.departments = {
+            department_key(d.name): d.id for d in tenancy_ops.list_departments(session, actor)
+        }
         self.users = {
             row.id: (row.name, row.mobile)
             for row in session.execute(
@@ -108,15 +123,18 @@ class LedgerWriter:
 
     # Deciding -----------------------------------------------------------------------------------
 
-    def decide(self, values: dict, layout_holds_notes: bool) -> Decision:
+    def decide(self, values: dict, layout_holds_notes: bool, inferred: Mapping[str, str] = _NONE) -> Decision:
         """Decide a parsed row's fate; raise :class:`Invalid` (with field messages) to reject it.
 
         The caller has rejected rows with reading problems and repeated management numbers.
+        ``inferred`` names the fields the reading filled in (a use from the catalogue, an interval
+        from the dates): they never overwrite what an instrument already has.
         """
         current = self.existing.get(values.get("management_no"))
         if current is None:
             decision = self._create(values)
         else:
+            values = {k: v for k, v in values.items() if k not in inferred or current.get(k) is None}
             decision = self._update(current, values, layout_holds_notes)
         if decision.outcome != "unchanged":
             self.pending.append(decision)
@@ -126,12 +144,16 @@ class LedgerWriter:
 
     def _create(self, values: dict) -> Decision:
         payload = {k: v for k, v in values.items() if v is not None}
+        # An interval the file does not give (nor its dates imply) stays unknown: none is invented.
+        payload.setdefault("interval_months", None)
         data = _LOAD_NEW(payload) or load_or_invalid(_CREATE_SCHEMA, payload)
+        defaults = {name: data[name] for name in DEFAULTED_FIELDS if name not in payload}
         row = dict.fromkeys(TRACKED_FIELDS)
+        warnings = self._soft_department(data)
         new_department = self._apply(row, data)
         if new_department is not None:
             row["department_id"] = self._create_department(new_department)
-        return Decision("created", row, new_department=new_department)
+        return Decision("created", row, new_department=new_department, defaults=defaults, warnings=warnings)
 
     def _update(self, current: dict, values: dict, layout_holds_notes: bool) -> Decision:
         payload = self._update_payload(current, values, layout_holds_notes)
@@ -139,11 +161,13 @@ class LedgerWriter:
         if not lifecycle.is_direct_change(current["status"], data.get("status", current["status"])):
             raise Invalid(N_("Please correct the marked fields."), {"status": [_NEEDS_APPROVAL]})
         row = {name: current[name] for name in TRACKED_FIELDS}
+        warnings = self._soft_department(data, current["notes"])
         new_department = self._apply(row, data)
         if new_department is not None:
             row["department_id"] = self._create_department(new_department)
         changes = {k: [current[k], row[k]] for k in TRACKED_FIELDS if current[k] != row[k]}
-        return Decision("updated" if changes else "unchanged", row, current["id"], changes, new_department)
+        outcome = "updated" if changes else "unchanged"
+        return Decision(outcome, row, current["id"], changes, new_department, warnings=warnings)
 
     def _apply(self, row: dict, data: dict) -> str | None:
         """Apply loaded input to ``row`` and check the rules; return a department name still to create.
@@ -155,7 +179,7 @@ class LedgerWriter:
             data["custodian_name"] = data.pop("custodian")
         row.update(data)
         row.update(derived_fields(row))
-        errors = rule_errors(row, self.today)
+        errors = rule_errors(row, self.today, require_use=False)
         if errors:
             raise Invalid(N_("Please correct the marked fields."), errors)
         return new_department
@@ -190,15 +214,31 @@ class LedgerWriter:
         if name is None:
             data["department_id"] = None
             return None
-        if name in self.departments:
-            data["department_id"] = self.departments[name]
+        key = department_key(name)
+        if key in self.departments:
+            data["department_id"] = self.departments[key]
             return None
-        if not self.actor.can("departments.manage"):
-            raise Invalid(
-                N_("Please correct the marked fields."),
-                {"department": [N_("No such department: %(name)s. An administrator can add it.", name=name)]},
-            )
         return name
+
+    def _soft_department(self, data: dict, notes: str | None = None) -> dict | None:
+        """Keep a department the actor may not create in the notes instead of rejecting the row.
+
+        Return the warning to report, if any.
+        """
+        name = data.get("department")
+        if name is None or department_key(name) in self.departments or self.actor.can("departments.manage"):
+            return None
+        del data["department"]
+        line = f"{BY_FIELD['department'].header}: {name}"
+        kept = data.get("notes", notes)
+        if line not in (kept or "").splitlines():
+            data["notes"] = "\n".join(filter(None, [kept, line]))
+        return {
+            "department": N_(
+                "No such department: %(name)s. It was kept in the notes; an administrator can add it.",
+                name=name,
+            )
+        }
 
     def _create_department(self, name: str) -> int:
         if self._writes is not None:
@@ -207,7 +247,7 @@ class LedgerWriter:
             department = tenancy_ops.create_department(self.session, self.actor, {"name": name})
         except Invalid as exc:
             raise Invalid(exc.message, {"department": exc.field_errors.get("name", [exc.message])}) from None
-        self.departments[name] = department.id
+        self.departments[department_key(name)] = department.id
         return department.id
 
     # Writing ------------------------------------------------------------------------------------

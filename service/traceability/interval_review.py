@@ -68,11 +68,16 @@ def review(session: Session, actor: Actor, instrument_id: int, records=None) -> 
     return suggestion
 
 
+_UNKNOWN_INTERVAL = N_("The interval is not known yet: enter it in the ledger first.")
+
+
 def _review(
     session: Session, actor: Actor, instrument_id: int, records=None
 ) -> tuple[Suggestion, int | None]:
     """Return the suggestion and the newest record with as-found data it rests on."""
     instrument = get_in_org(session, Instrument, instrument_id, actor)
+    if instrument.interval_months is None:
+        return Suggestion(0, 0, (Reason(_UNKNOWN_INTERVAL),)), None
     if records is None:
         records = session.scalars(
             select(CalibrationRecord)

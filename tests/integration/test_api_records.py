@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
+from service.clock import today_in
 from tests.files import pdf_bytes
 from tests.integration.test_api import API, auth
 
+# The world's instruments were last verified 30 days ago: a result of yesterday renews them.
+PERFORMED = (today_in("Asia/Shanghai") - timedelta(days=1)).isoformat()
+VALID_UNTIL = (today_in("Asia/Shanghai") + timedelta(days=363)).isoformat()
+
 RECORD = {
     "kind": "verification",
-    "performed_on": "2026-11-02",
+    "performed_on": PERFORMED,
     "lab_name": "河南省计量测试科学研究院",
     "certificate_no": "JD2026-00451",
     "certificate_type": "verification_certificate",
@@ -31,7 +37,7 @@ def test_record_read_correct_and_list(client, db_session, world):
     assert record["readings"][0]["within_tolerance"] is True
     assert record["standards"][0]["expired_when_used"] is True
     moved = client.get(f"{API}/instruments/{instrument.id}", headers=headers).json
-    assert (moved["last_done_on"], moved["certificate_no"]) == ("2026-11-02", "JD2026-00451")
+    assert (moved["last_done_on"], moved["certificate_no"]) == (PERFORMED, "JD2026-00451")
 
     corrected = client.post(
         f"{API}/records/{record['id']}/corrections",
@@ -68,7 +74,7 @@ def test_bad_records_get_field_messages(client, db_session, world):
 def test_confirm_a_calibration(client, db_session, world):
     headers = auth(db_session, world.a.metrology)
     instrument = world.a.instruments[0]
-    calibration = {"kind": "calibration", "performed_on": "2026-11-02", "certificate_no": "JZ-9"}
+    calibration = {"kind": "calibration", "performed_on": PERFORMED, "certificate_no": "JZ-9"}
     record = client.post(f"{API}/instruments/{instrument.id}/records", headers=headers, json=calibration).json
     confirmed = client.post(
         f"{API}/records/{record['id']}/confirmation", headers=headers, json={"confirmation": "fit"}

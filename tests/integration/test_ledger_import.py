@@ -134,7 +134,25 @@ def test_every_rejected_row_says_where_and_why(db_session, world, admin, tmp_pat
     ]
     report = run(db_session, admin, write_xlsx(tmp_path / "bad.xlsx", rows))
 
-    assert (report.created, report.rejected) == (2, 11)
+    # Only what makes a row unusable rejects it: a mandatory flag without a use, a mobile or a
+    # status it cannot read keep the row, with a warning (the unreadable cell in the notes).
+    assert (report.created, report.rejected) == (5, 8)
+    kept = {(p.row, p.column): str(p.reason) for p in report.warnings}
+    assert kept == {
+        (9, "强检用途"): "Marked mandatory (强检) without a use: imported with the use open; complete it in "
+        "the ledger (needs attention).",
+        (10, "保管人手机"): "%(value)s could not be read: it was kept in the notes.",
+        (14, "使用状态"): "%(value)s could not be read: it was kept in the notes.",
+    }
+    mand = instrument(db_session, world.a.org.id, "MAND")
+    assert (mand.is_mandatory, mand.mandatory_use, mand.attention_reasons()) == (
+        True,
+        None,
+        ["mandatory_use", "interval", "due_date"],
+    )
+    assert instrument(db_session, world.a.org.id, "BAD-MOBILE").notes == "保管人手机: 12345"
+    status = instrument(db_session, world.a.org.id, "STATUS")
+    assert (status.status, status.notes) == ("in_service", "使用状态: 坏了")
     found = {(p.row, p.management_no, p.column): str(p.reason) for p in report.rejected_rows}
     assert found == {
         (4, "BAD-NAME", "器具名称"): "Missing instrument name.",
@@ -146,11 +164,8 @@ def test_every_rejected_row_says_where_and_why(db_session, world, admin, tmp_pat
         ): "Unreadable interval: %(value)s. Write the number of months (12) or 1年, 半年, 24个月.",
         (7, "OK-1", "管理编号"): "Duplicate management number %(no)s: row %(row)s already has it.",
         (8, "FUTURE", "上次检定日期"): "The last verification date cannot be in the future.",
-        (9, "MAND", "强检用途"): "Give the use that makes verification compulsory.",
-        (10, "BAD-MOBILE", "保管人手机"): "Not a mobile number: %(value)s (11 digits, starting with 1).",
         (11, "ORDER", "有效期至"): "The valid-until date is before the last verification date.",
         (13, None, "管理编号"): "Missing management number.",
-        (14, "STATUS", "使用状态"): "Unknown status: %(value)s. Use 在用, 送检, 维修, 停用, 封存 or 报废.",
         (15, "LONG", "器具名称"): "At most %(limit)s characters.",
     }
     rendered = {p["row"]: p["reason"] for p in report.as_dict()["rejected_rows"]}
@@ -163,16 +178,19 @@ def test_every_rejected_row_says_where_and_why(db_session, world, admin, tmp_pat
     assert instrument(db_session, world.a.org.id, "FUTURE") is None
 
 
-def test_unknown_departments_need_someone_who_may_create_them(db_session, world, tmp_path):
+def test_departments_only_an_admin_may_create_wait_in_the_notes(db_session, world, tmp_path):
     rows = [
         ["管理编号", "器具名称", "使用部门"],
         ["D-1", "表", world.a.department.name],
         ["D-2", "表", "新车间"],
     ]
     report = run(db_session, world.a.actor("metrology"), write_xlsx(tmp_path / "d.xlsx", rows))
-    assert (report.created, report.rejected, report.departments_created) == (1, 1, [])
-    assert report.rejected_rows[0].column == "使用部门"
-    assert "新车间" in report.as_dict()["rejected_rows"][0]["reason"]
+    # The row is kept, the department it names in the notes, for an administrator to add.
+    assert (report.created, report.rejected, report.departments_created) == (2, 0, [])
+    assert report.warnings[0].column == "使用部门"
+    assert "新车间" in report.as_dict()["warnings"][0]["reason"]
+    kept = instrument(db_session, world.a.org.id, "D-2")
+    assert (kept.department_id, kept.notes) == (None, "使用部门: 新车间")
     assert instrument(db_session, world.a.org.id, "D-1").department_id == world.a.department.id
 
 
@@ -639,7 +657,8 @@ def test_the_first_sheet_with_a_ledger_header_is_read(db_session, world, admin, 
 def test_the_user_corrects_the_mapping_and_the_header_row(tmp_path):
     path = write_xlsx(tmp_path / "m.xlsx", [["编号", "名称", "类别"], ["M-1", "表", "压力"]])
     guessed = read_ledger(path, path.name)  # 类别 is read as the ABC class, and 压力 is no class
-    assert [p.column for p in guessed.rows[0].errors] == ["类别"]
+    assert [p.column for p in guessed.rows[0].warnings] == ["类别"]
+    assert guessed.rows[0].values["notes"] == "类别: 压力"
     corrected = read_ledger(path, path.name, mapping={2: "catalog_item"})
     assert corrected.rows[0].values == {"management_no": "M-1", "name": "表", "catalog_item": "压力"}
     assert not corrected.rows[0].errors
