@@ -51,6 +51,7 @@ from service.ledger_io.parsing import (
     ParsedRow,
     Problem,
     best_header,
+    cell_text,
     column_letter,
     detect_layout,
     read_sheet,
@@ -163,8 +164,10 @@ def read_ledger(
     layout = _layout(rows, header_row, mapping, names)
     if layout is None:
         empty = all(not book.sheet(n).rows for n in book.sheet_names) if sheet is None else not rows
+        if names and not empty:
+            _check_names(rows[:HEADER_SCAN_ROWS], header_map)
         raise refuse(N_("The file is empty.") if empty else _NO_HEADER)
-    _check_names(layout, names)
+    _check_names([layout.headers], header_map or {})
     if "management_no" not in layout.fields:
         raise UnmappedColumns(_NO_MANAGEMENT_NO, _column_fields(layout))
     if layout.numbered_by:
@@ -215,10 +218,10 @@ def _ledger_sheet(book: Spreadsheet, names: Mapping[str, str | None]) -> str | N
     return best[0] if best else None
 
 
-def _check_names(layout: Layout, names: Mapping[str, str | None]) -> None:
-    """Refuse column names (``--map``) that are not a header of the sheet read."""
-    headers = {normalise_header(h) for h in layout.headers}
-    missing = [text for text in names if text not in headers]
+def _check_names(rows: list, names: Mapping[str, str | None]) -> None:
+    """Refuse column names (``--map``) that no header of the sheet read (among ``rows``) has."""
+    headers = {normalise_header(cell_text(c)) for row in rows for c in row}
+    missing = [text for text in names if normalise_header(text) not in headers]
     if missing:
         message = N_("The sheet has no column named %(header)s.", header=", ".join(missing))
         raise Invalid(message, {"mapping": [message]})

@@ -865,6 +865,8 @@ def _counts_rows(rows: Sequence[Sequence[Any]], index: int) -> bool:
             continue
         number = _integer(value)
         if number is None:
+            if _is_footer_text(value):
+                continue  # the signature line under the form
             return False
         numbers.append(number)
     if len(numbers) < 2:
@@ -937,7 +939,8 @@ def detect_layout(
                     cells.extend([""] * (i + 1 - len(cells)))
                     cells[i] = rows[neighbour][i]
     width = max(_width(rows, index), len(cells))
-    headers = tuple(cell_text(_at(cells, i)) for i in range(width))
+    # 量具\n状况: a header typed over two lines of its cell reads as one.
+    headers = tuple(_SINGLE_LINE.sub(" ", cell_text(_at(cells, i))).strip() for i in range(width))
     for i in range(width):
         columns.setdefault(i, UNKNOWN)
     for i, field_name in (overrides or {}).items():
@@ -1013,6 +1016,11 @@ def row_kind(cells: Sequence[Any], layout: Layout) -> str:
     return "data"
 
 
+def _is_footer_text(value: Any) -> bool:
+    text = unicodedata.normalize("NFKC", cell_text(value))
+    return bool(_META.match(text) or _TOTAL.match(text) or _NOTE.match(text))
+
+
 def _short_row_kind(cells: Sequence[Any], layout: Layout) -> str | None:
     """Return "blank", "footer" or "section" for a row of a few cells that is one; else None.
 
@@ -1031,7 +1039,7 @@ def _short_row_kind(cells: Sequence[Any], layout: Layout) -> str | None:
     if not filled:
         return "blank"
     first = unicodedata.normalize("NFKC", cell_text(filled[0][1]))
-    if _META.match(first) or _TOTAL.match(first) or _NOTE.match(first):
+    if _is_footer_text(first):
         return "footer"
     if len(filled) == 1 and (_SECTION.match(first) or filled[0][0] not in layout.key_columns):
         return "section"
