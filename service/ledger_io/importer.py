@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from service.actors import Actor
 from service.errors import DomainError, Invalid
 from service.i18n import N_, Msg
+from service.ledger_io.changes import ChangeList
 from service.ledger_io.columns import BY_FIELD, neutralise
 from service.ledger_io.parsing import (
     IGNORED,
@@ -54,6 +55,7 @@ from service.ledger_io.parsing import (
 )
 from service.ledger_io.reader import DEFAULT_LIMITS, Limits, open_spreadsheet, refuse
 from service.ledger_io.writing import LedgerWriter
+from service.tenancy import operations as tenancy_ops
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +244,8 @@ class ImportReport:
     departments_created: list[str] = field(default_factory=list)
     #: The original cells of each rejected row, by sheet row number (for the rejected-rows file).
     rejected_cells: dict[int, list[Any]] = field(default_factory=dict)
+    #: Each instrument created and updated, row by row (stored apart: it may be long).
+    changes: ChangeList = field(default_factory=ChangeList)
 
     @property
     def rejected(self) -> int:
@@ -355,6 +359,8 @@ def write_ledger(
     try:
         numbers = [row.management_no for row in ledger.rows]
         writer = LedgerWriter(session, actor, today, numbers, ledger.filename)
+        departments = {d.id: d.name for d in tenancy_ops.list_departments(session, actor)}
+        report.changes = ChangeList(departments, writer.users)
         with writer.writing():
             _decide_rows(writer, ledger, report, progress)
     except BaseException:
@@ -406,6 +412,7 @@ def _decide_rows(
             report.rejected_rows += [RowProblem(row.number, number, p.column, p.reason) for p in problems]
             continue
         setattr(report, decision.outcome, getattr(report, decision.outcome) + 1)
+        report.changes.note(row.number, decision)
         if decision.new_department is not None:
             report.departments_created.append(decision.new_department)
         report.warnings += [RowProblem(row.number, number, p.column, p.reason) for p in row.warnings]
