@@ -58,6 +58,10 @@ class LedgerImport(TenantScoped, Base):
     rows_written: Mapped[int] = mapped_column(Integer, default=0)
     #: The last run's report (messages kept untranslated, see ``service.ledger_io.stored``).
     report: Mapped[dict | None] = deferred(mapped_column(JSON))
+    #: The last run's instruments row by row, ``{"created": [[row, management_no, name], …],
+    #: "updated": [[row, management_no, name, {field: [before, after]}], …]}`` (see
+    #: ``service.ledger_io.changes``); apart from the report, which the page reads on every load.
+    changes: Mapped[dict | None] = deferred(mapped_column(JSON))
     #: Why the last run failed: a stored message.
     error: Mapped[dict | None] = mapped_column(JSON)
     finished_at: Mapped[datetime | None] = mapped_column()

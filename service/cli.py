@@ -302,6 +302,8 @@ def register_cli(app: Flask) -> None:
 
         from service.clock import today_in
         from service.db import scope_to_org
+        from service.ledger_io.changes import KINDS
+        from service.ledger_io.changes import items as change_items
         from service.ledger_io.importer import import_ledger, render
 
         # Ledger files and their users are Chinese: the summary speaks the Chinese catalogue.
@@ -326,7 +328,10 @@ def register_cli(app: Flask) -> None:
         except DomainError as exc:
             click.echo(f"error: {render(exc.message, catalog.gettext)}", err=True)
             sys.exit(2)
-        click.echo(json.dumps(report.as_dict(catalog.gettext), ensure_ascii=False))
+        # What the preview page lists: every instrument created, and each update's fields before → after.
+        changes = report.changes.dump()
+        rows = {f"{kind}_rows": change_items(changes, kind) for kind in KINDS}
+        click.echo(json.dumps({**report.as_dict(catalog.gettext), **rows}, ensure_ascii=False))
 
     def _filter_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
         if bad := [v for v in values if "=" not in v]:

@@ -1,4 +1,5 @@
 """Ledger files as firms keep them, built by the tests: messy xlsx sheets and CSV."""
+# ruff: noqa: E501 (ledger rows are tables: one row a line reads better than wrapped)
 
 import csv
 from datetime import date

@@ -12,7 +12,7 @@ import json
 
 from flask import jsonify, request, url_for
 from flask_babel import gettext
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from service.api import bp
 from service.api.helpers import json_body
@@ -20,11 +20,12 @@ from service.errors import Conflict
 from service.i18n import N_
 from service.ledger.views import ledger_download, template_download
 from service.ledger_io import jobs
+from service.ledger_io.changes import KINDS, PER_PAGE
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.ledger_io.importer import rejected_rows_xlsx
 from service.ledger_io.stored import load_report
 from service.ledger_io.views import progress_of, start_after_commit
-from service.schemas import Flag, StrictSchema, load_or_invalid
+from service.schemas import Choice, Flag, StrictSchema, WholeNumber, load_or_invalid
 from service.web.context import actor, db
 from service.web.downloads import send_download
 from service.web.i18n import translate
@@ -108,6 +109,55 @@ class ImportOut(StrictSchema):
             "column, reason}], warnings, columns, column_fields, notices, … (as the CLI prints)."
         },
     )
+
+
+class ImportChangesQuery(StrictSchema):
+    """The query string of an import's changes: which kind, which page."""
+
+    kind = Choice(KINDS, required=True)
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = WholeNumber(load_default=PER_PAGE, validate=validate.Range(min=1, max=500))
+
+
+class ImportFieldChangeOut(StrictSchema):
+    """One field of an updated instrument, before and after the import."""
+
+    field = fields.String(
+        metadata={"description": "The instrument resource's field name (department, custodian, status, …)."}
+    )
+    before = fields.Raw(
+        allow_none=True,
+        metadata={
+            "description": "Codes as codes, dates as YYYY-MM-DD, the department and custodian by name; "
+            "null for blank."
+        },
+    )
+    after = fields.Raw(allow_none=True, metadata={"description": "As before; null: the import clears it."})
+    derived = fields.Boolean(metadata={"description": "Computed by the ledger (next_due_on), not typed."})
+
+
+class ImportChangeOut(StrictSchema):
+    """An instrument the import creates or updates, by its row in the sheet."""
+
+    row = fields.Integer(metadata={"description": "The sheet's row number, as the spreadsheet shows it."})
+    management_no = fields.String()
+    name = fields.String(allow_none=True, metadata={"description": "After the import."})
+    changes = fields.List(
+        fields.Nested(ImportFieldChangeOut),
+        metadata={"description": "Updated rows only: every changed field, in the ledger's column order."},
+    )
+
+
+class ImportChangesOut(StrictSchema):
+    """A page of the instruments an import creates or updates, in the file's row order."""
+
+    kind = fields.String(metadata={"enum": list(KINDS)})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer(metadata={"description": "Rows of this kind in the whole file."})
+    pages = fields.Integer()
+    next_page = fields.Integer(allow_none=True)
+    items = fields.List(fields.Nested(ImportChangeOut))
 
 
 def _out(job, with_report: bool = True) -> dict:
@@ -277,6 +327,46 @@ def discard_import(import_id: int):
     """
     jobs.discard(db(), actor(), import_id)
     return "", 204
+
+
+@bp.get("/imports/<int:import_id>/changes")
+def import_changes(import_id: int):
+    """List, a page at a time, the instruments the import creates or updates, with each update's changes.
+
+    ---
+    get:
+      tags: [imports]
+      summary: What the preview (or, once imported, the import) does row by row; fields before → after.
+      parameters:
+        - import_id
+        - {in: query, name: kind, required: true, schema: {type: string, enum: [created, updated]}}
+        - {in: query, name: page, schema: {type: integer, minimum: 1, default: 1}}
+        - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ImportChangesOut
+        400: Invalid
+        404: NotFound
+        409: Conflict
+    """
+    jobs.get_import(db(), actor(), import_id)  # another firm's id is 404 whatever the query
+    query = load_or_invalid(ImportChangesQuery(), request.args)
+    found = jobs.get_changes(db(), actor(), import_id, query["kind"], query["page"], query["per_page"])
+    return jsonify(
+        ImportChangesOut().dump(
+            {
+                "kind": found.kind,
+                "page": found.page,
+                "per_page": found.per_page,
+                "total": found.total,
+                "pages": found.pages,
+                "next_page": found.next_page,
+                "items": found.items(),
+            }
+        )
+    )
 
 
 @bp.get("/imports/<int:import_id>/rejected.xlsx")

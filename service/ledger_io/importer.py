@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from service.actors import Actor
 from service.errors import DomainError, Invalid
 from service.i18n import N_, Msg
+from service.ledger_io.changes import ChangeList
 from service.ledger_io.columns import BY_FIELD, CODE_NAMES, FLAG_NAMES, neutralise, normalise_header
 from service.ledger_io.parsing import (
     HEADER_SCAN_ROWS,
@@ -58,6 +59,7 @@ from service.ledger_io.parsing import (
 )
 from service.ledger_io.reader import DEFAULT_LIMITS, Limits, Spreadsheet, open_spreadsheet, refuse
 from service.ledger_io.writing import LedgerWriter
+from service.tenancy import operations as tenancy_ops
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +318,8 @@ class ImportReport:
     inferred: dict[str, int] = field(default_factory=dict)
     #: New instruments with no interval: the file gives none and their dates imply none.
     without_interval: int = 0
+    #: Each instrument created and updated, row by row (stored apart: it may be long).
+    changes: ChangeList = field(default_factory=ChangeList)
 
     @property
     def rejected(self) -> int:
@@ -476,6 +480,8 @@ def write_ledger(
     try:
         numbers = [row.management_no for row in ledger.rows]
         writer = LedgerWriter(session, actor, today, numbers, ledger.filename)
+        departments = {d.id: d.name for d in tenancy_ops.list_departments(session, actor)}
+        report.changes = ChangeList(departments, writer.users)
         with writer.writing():
             _decide_rows(writer, ledger, report, progress)
     except BaseException:
@@ -528,6 +534,7 @@ def _decide_rows(
             report.rejected_rows += [RowProblem(row.number, number, p.column, p.reason) for p in problems]
             continue
         setattr(report, decision.outcome, getattr(report, decision.outcome) + 1)
+        report.changes.note(row.number, decision)
         if decision.new_department is not None:
             report.departments_created.append(decision.new_department)
         report.warnings += [RowProblem(row.number, number, p.column, p.reason) for p in row.warnings]

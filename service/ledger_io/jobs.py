@@ -32,6 +32,7 @@ from service.clock import now_utc, today_in
 from service.db import allow_all_tenants, begin_writes_immediately, scope_to_org, unit_of_work
 from service.errors import Conflict, DomainError, Invalid
 from service.i18n import N_, Msg
+from service.ledger_io.changes import PER_PAGE, ChangesPage, page_of
 from service.ledger_io.columns import BY_FIELD
 from service.ledger_io.importer import read_ledger, write_ledger
 from service.ledger_io.parsing import IGNORED, UNKNOWN
@@ -135,6 +136,21 @@ def list_imports(session: Session, actor: Actor, limit: int = 20) -> list[Ledger
             .limit(limit)
         )
     )
+
+
+def get_changes(
+    session: Session, actor: Actor, import_id: int, kind: str, page: int = 1, per_page: int = PER_PAGE
+) -> ChangesPage:
+    """Return a page of the instruments the import creates (``kind`` "created") or updates ("updated").
+
+    Those of its last finished run: the preview's, or once imported, the import's. Only that
+    column is read, not the whole job.
+    """
+    job = get_import(session, actor, import_id)
+    if job.state != "done":
+        raise Conflict(N_("The file has not been checked yet, or its check failed: nothing to show."))
+    stored = session.scalar(select(LedgerImport.changes).where(LedgerImport.id == job.id))
+    return page_of(stored, kind, page, per_page)
 
 
 def has_file(session: Session, job: LedgerImport) -> bool:
@@ -396,11 +412,27 @@ def _run(sessions: sessionmaker[Session], held: Claim, now) -> None:
         columns = getattr(exc, "column_fields", None)
         report = {"column_fields": columns} if columns else None
         _finish(
-            sessions, held, now, progress.counts, "failed", error=dump_message(exc.message), report=report
+            sessions,
+            held,
+            now,
+            progress.counts,
+            "failed",
+            error=dump_message(exc.message),
+            report=report,
+            changes=None,
         )
     except Exception:
         log.exception("ledger import %s failed", held.import_id)
-        _finish(sessions, held, now, progress.counts, "failed", error=dump_message(_INTERNAL), report=None)
+        _finish(
+            sessions,
+            held,
+            now,
+            progress.counts,
+            "failed",
+            error=dump_message(_INTERNAL),
+            report=None,
+            changes=None,
+        )
 
 
 def _read(sessions: sessionmaker[Session], held: Claim, progress: ProgressSaver):
@@ -434,7 +466,7 @@ def _write(sessions: sessionmaker[Session], held: Claim, ledger, progress: Progr
         report = write_ledger(
             session, actor, ledger, today, dry_run=job.phase == "preview", progress=progress
         )
-        values = {"report": dump_report(report)}
+        values = {"report": dump_report(report), "changes": report.changes.dump()}
         if job.phase == "import":
             values.update(imported_at=now(), content=None)
         if _mark(session, held, now, progress.counts, "done", **values):

@@ -15,6 +15,7 @@ from flask_login import login_required
 from service.errors import DomainError, Invalid
 from service.i18n import N_
 from service.ledger_io import jobs
+from service.ledger_io.changes import DERIVED_FIELDS, KINDS, RENAMING_FIELDS
 from service.ledger_io.columns import COLUMNS
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.ledger_io.importer import rejected_rows_xlsx, render
@@ -105,7 +106,25 @@ def show(import_id: int):
         headers={c.field: c.header for c in COLUMNS},
         shown=SHOWN_PROBLEMS,
         notes_choice=NOTES_CHOICE,
+        changes=_changes(job, report),
+        renaming_fields=RENAMING_FIELDS,
+        derived_fields=DERIVED_FIELDS,
     )
+
+
+def _changes(job, report):
+    """Return the page of created or updated instruments the query string asks for (updated first)."""
+    if report is None:
+        return None
+    kind = request.args.get("kind")
+    if kind not in KINDS:
+        kind = "updated" if report.updated else "created"
+    page = request.args.get("page", "")
+    page = int(page) if _is_number(page, 7) and int(page) > 0 else 1
+    found = jobs.get_changes(db(), actor(), job.id, kind, page)
+    if found.page > found.pages:  # an old link to a page past the end: show the last
+        found = jobs.get_changes(db(), actor(), job.id, kind, found.pages)
+    return found
 
 
 def _problem_rows(problems) -> list[dict]:
