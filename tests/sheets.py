@@ -1,9 +1,13 @@
 """Ledger files as firms keep them, built by the tests: messy xlsx sheets and CSV."""
 
 import csv
+import io
+import re
+import zipfile
 from datetime import date
 
 import openpyxl
+import xlsxwriter
 
 SERIAL_2025_09_08 = 45908
 
@@ -70,4 +74,27 @@ def messy_file(tmp_path, name="台账.xlsx", **changes):
 def write_csv(path, rows, encoding="utf-8-sig", delimiter=","):
     with open(path, "w", encoding=encoding, newline="") as f:
         csv.writer(f, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def far_cell_xlsx(path, cell="XFD190000", dimension="true"):
+    """An .xlsx of a few kilobytes whose only cell is ``cell``: calamine builds a dense range up to it.
+
+    At XFD190000 that range is 190,000 × 16,384 cells, about 99 GB: the reader aborts its process.
+    ``dimension`` "true" keeps the sheet's ``<dimension ref=…>`` as written, None drops it, and any
+    other text is written as a false ref (say "A1").
+    """
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook.add_worksheet("台账").write_string(cell, "管理编号")
+    workbook.close()
+    original = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in original.infolist():
+            data = original.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml" and dimension != "true":
+                element = b"" if dimension is None else f'<dimension ref="{dimension}"/>'.encode()
+                data, replaced = re.subn(rb'<dimension ref="[^"]*"/>', element, data)
+                assert replaced == 1
+            out.writestr(member, data)
     return path
