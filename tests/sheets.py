@@ -2,9 +2,13 @@
 # ruff: noqa: E501 (ledger rows are tables: one row a line reads better than wrapped)
 
 import csv
+import io
+import re
+import zipfile
 from datetime import date
 
 import openpyxl
+import xlsxwriter
 
 SERIAL_2025_09_08 = 45908
 
@@ -103,6 +107,7 @@ def everyday_rows():
     rows whose use is written elsewhere or nowhere, dates typed every way, status words of daily
     life, department names typed twice differently, pre-numbered empty rows and a signature footer.
     """
+    # fmt: off
     rows = [
         ["XX精密机械有限公司计量器具台账"],
         ["编制部门：质检部", None, None, None, None, None, None, None, None, None, None, "更新日期：2026年3月1日"],
@@ -154,8 +159,32 @@ def everyday_rows():
     for counter in range(len(valid) + len(faulty) + 1, len(valid) + len(faulty) + 11):
         rows.append([counter])  # the form's pre-numbered empty rows
     rows.append([None, "编制/日期：", None, None, None, "审核/日期：", None, None, None, "批准人："])
-    return rows  # fmt: skip
+    # fmt: on
+    return rows
 
 
 def everyday_file(tmp_path, name="日常台账.xlsx"):
     return write_xlsx(tmp_path / name, everyday_rows(), merge="A1:R1")
+
+
+def far_cell_xlsx(path, cell="XFD190000", dimension="true"):
+    """An .xlsx of a few kilobytes whose only cell is ``cell``: calamine builds a dense range up to it.
+
+    At XFD190000 that range is 190,000 × 16,384 cells, about 99 GB: the reader aborts its process.
+    ``dimension`` "true" keeps the sheet's ``<dimension ref=…>`` as written, None drops it, and any
+    other text is written as a false ref (say "A1").
+    """
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook.add_worksheet("台账").write_string(cell, "管理编号")
+    workbook.close()
+    original = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in original.infolist():
+            data = original.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml" and dimension != "true":
+                element = b"" if dimension is None else f'<dimension ref="{dimension}"/>'.encode()
+                data, replaced = re.subn(rb'<dimension ref="[^"]*"/>', element, data)
+                assert replaced == 1
+            out.writestr(member, data)
+    return path

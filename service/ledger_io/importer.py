@@ -4,7 +4,9 @@ Two steps, so that a preview can run the first alone and the page can let the us
 column mapping in between:
 
 1. :func:`read_ledger` opens the file (refusing unusable and hostile files), finds the header,
-   maps the columns and reads every row into field values or problems. No database.
+   maps the columns and reads every row into field values or problems. No database. It does so
+   in a child process with memory and CPU limits (:mod:`service.ledger_io.sandbox`): a file that
+   would abort the reader kills only the child.
 2. :func:`write_ledger` writes the rows through :func:`~service.ledger.operations.create_instrument`
    and :func:`~service.ledger.operations.update_instrument`, so the ledger's rules apply and each
    change goes into the history like any edit. Instruments are matched by management number:
@@ -58,6 +60,7 @@ from service.ledger_io.parsing import (
     read_sheet,
 )
 from service.ledger_io.reader import DEFAULT_LIMITS, Limits, Spreadsheet, open_spreadsheet, refuse
+from service.ledger_io.sandbox import read_in_child
 from service.ledger_io.writing import LedgerWriter
 from service.tenancy import operations as tenancy_ops
 
@@ -124,7 +127,19 @@ def collector_paused() -> Iterator[None]:
 
 
 @collector_paused()
-def read_ledger(
+def read_ledger(source: Source, filename: str, *, progress: Progress | None = None, **options) -> LedgerFile:
+    """Open, check and read a ledger file in a child process; raise :class:`Invalid` if it cannot be imported.
+
+    The keyword options are those of :func:`_read_ledger`, which does the reading. The child reads
+    under the memory, CPU and output limits of ``options["limits"]`` (:mod:`service.ledger_io.sandbox`):
+    a file that kills its reader is refused as too large or damaged, and the caller lives on.
+    ``progress`` hears of the rows read and validated as they are.
+    """
+    return read_in_child(_read_ledger, source, filename, progress=progress, **options)
+
+
+@collector_paused()
+def _read_ledger(
     source: Source,
     filename: str,
     *,
@@ -135,7 +150,9 @@ def read_ledger(
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress | None = None,
 ) -> LedgerFile:
-    """Open, check and read a ledger file; raise :class:`Invalid` when it cannot be imported at all.
+    """Open, check and read a ledger file in this process; raise :class:`Invalid` when it cannot be imported.
+
+    Only for files that are trusted, or in a process that may die: uploads go through :func:`read_ledger`.
 
     ``mapping`` corrects the detected columns (``{column index: field or None}``), ``header_map``
     does the same by header text (``{"Functional Location": "management_no"}``, "?" for the notes,

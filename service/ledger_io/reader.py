@@ -8,8 +8,13 @@ datetime, time or timedelta; CSV cells are str.
 
 Before anything is parsed the file must pass the limits of :class:`Limits`: its size, and for
 the zip-based formats the number of parts, their total unpacked size, their compression ratio and
-the absence of XML document type declarations (entity expansion). Every refusal is an
+the absence of XML document type declarations (entity expansion), and for .xlsx the size each
+worksheet declares (``<dimension ref="A1:W500"/>``): calamine materialises a sheet as a dense range,
+so one cell at XFD190000 asks for about 99 GB and aborts the process. Every refusal is an
 :class:`~service.errors.Invalid` whose message says what is wrong in the user's terms.
+
+A sheet that declares no dimension, or a false one, is not caught here: uploads are read in a child
+process under memory and CPU limits (:mod:`service.ledger_io.sandbox`, with the limits below).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +37,7 @@ from service.i18n import N_, Msg
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+GB = 1024 * MB
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,14 @@ class Limits:
     max_unpacked_bytes: int = 512 * MB
     #: Real sheets compress 10–30 times; zip bombs a thousand times and more.
     max_compression_ratio: int = 100
+    #: Rows × columns a worksheet may declare: calamine holds a sheet as a dense range of them.
+    max_cells: int = 20_000_000
+    #: The child process that reads a file (:mod:`service.ledger_io.sandbox`): its address space,
+    #: its CPU time, the size of the reading it sends back (pickled), and how long the caller waits.
+    max_memory_bytes: int = 4 * GB
+    max_cpu_seconds: int = 300
+    max_output_bytes: int = 1 * GB
+    max_wall_seconds: float = 600.0
 
 
 DEFAULT_LIMITS = Limits()
@@ -54,6 +69,13 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 _CHUNK = MB
+#: A worksheet's declared extent, near the top of its part: ``<dimension ref="A1:XFD190000"/>``.
+_DIMENSION = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref\s*=\s*["\'](?:\$?[A-Za-z]{1,3}\$?\d{1,7}:)?'
+    rb"\$?([A-Za-z]{1,3})\$?(\d{1,7})[\"']"
+)
+#: How far into a part the dimension is looked for (it comes before the sheet's data).
+_DIMENSION_WINDOW = 64 * 1024
 
 
 def refuse(message: Msg) -> Invalid:
@@ -171,13 +193,15 @@ def _bomb(limits: Limits) -> Invalid:
 
 
 def _unpack_and_scan(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
-    """Unpack every member once, counting real bytes (headers can lie) and looking for a DTD."""
+    """Unpack every member once, counting real bytes (headers can lie); look for a DTD and at dimensions."""
     total = 0
     try:
         for member in members:
             with archive.open(member) as stream:
                 tail = b""
                 while chunk := stream.read(_CHUNK):
+                    if not tail and member.filename.lower().endswith(".xml"):
+                        check_dimension(chunk[:_DIMENSION_WINDOW], limits)
                     total += len(chunk)
                     if total > limits.max_unpacked_bytes:
                         raise _bomb(limits)
@@ -195,6 +219,39 @@ def _unpack_and_scan(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], l
         raise refuse(
             N_("The file is password-protected: remove the password in Excel and upload it again.")
         ) from None
+
+
+def check_dimension(head: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a worksheet part whose declared extent (its ``<dimension>``, in ``head``) is too large.
+
+    The extent counts from A1 (calamine reads the sheet from there), whatever cell it starts at.
+    """
+    found = _DIMENSION.search(head)
+    if found is None:
+        return
+    letters, row = found.group(1).decode().upper(), int(found.group(2))
+    columns = column_number(letters)
+    if row > limits.max_rows:
+        raise refuse(N_("The sheet has more than %(limit)s rows.", limit=limits.max_rows))
+    if row * columns > limits.max_cells:
+        raise refuse(
+            N_(
+                "A sheet of the file reaches cell %(cell)s (%(cells)s cells); at most %(max_cells)s "
+                "cells are read. Delete the empty rows and columns after the data in Excel and save "
+                "the file again.",
+                cell=f"{letters}{row}",
+                cells=f"{row * columns:,}",
+                max_cells=f"{limits.max_cells:,}",
+            )
+        )
+
+
+def column_number(letters: str) -> int:
+    """Return the 1-based number of a column named by its letters (A is 1, XFD is 16,384)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
 
 
 def _open_workbook(data: bytes, limits: Limits) -> Spreadsheet:

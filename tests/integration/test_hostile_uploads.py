@@ -1,0 +1,42 @@
+"""A file that kills its reader fails its own job, the CLI exits cleanly, and nobody else notices."""
+
+import pytest
+
+from models import LedgerImport
+from service.ledger_io import jobs
+from tests.conftest import login
+from tests.integration.test_import_pages import job_of, upload
+from tests.integration.test_ledger_import import cli
+from tests.sheets import far_cell_xlsx
+
+
+@pytest.mark.parametrize(
+    ("dimension", "message"),
+    [(None, "文件过大或已损坏，无法读取。"), ("true", "文件中有工作表延伸到单元格 XFD190000")],
+    ids=["the reader dies", "refused by its dimension"],
+)
+def test_an_upload_that_would_abort_the_reader_fails_its_job_only(
+    client, world, db_session, sessions, tmp_path, dimension, message
+):
+    login(client, world.a.metrology)
+    path = far_cell_xlsx(tmp_path / "台账.xlsx", dimension=dimension)
+    import_id = job_of(upload(client, path))  # the inline runner reads it during the request
+    page = client.get(f"/instruments/imports/{import_id}")
+    assert page.status_code == 200
+    assert 'id="import-error"' in page.text
+    assert message in page.text
+    job = db_session.get(LedgerImport, import_id)
+    assert (job.state, job.attempts, job.lease_until) == ("failed", 1, None)
+    # Not taken up again by the scheduler's sweep, and the process serves the next request.
+    assert jobs.run_pending_imports(sessions) == 0
+    db_session.expire_all()
+    assert db_session.get(LedgerImport, import_id).state == "failed"
+    assert client.get("/instruments").status_code == 200
+
+
+def test_the_cli_refuses_a_file_that_would_abort_the_reader(app, sessions, world, tmp_path):
+    path = far_cell_xlsx(tmp_path / "crash.xlsx", dimension=None)
+    result = cli(app, path, "--org", world.a.org.slug, "--dry-run")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == "error: 文件过大或已损坏，无法读取。\n"
