@@ -3,8 +3,9 @@
 Two steps, so that a preview can run the first alone and the page can let the user correct the
 column mapping in between:
 
-1. :func:`read_ledger` opens the file (refusing unusable and hostile files), finds the header,
-   maps the columns and reads every row into field values or problems. No database. It does so
+1. :func:`read_ledger` opens the file (refusing unusable and hostile files) in a child process
+   under resource limits, finds the header, maps the columns and reads every row into field
+   values or problems. No database. It does so
    in a child process with memory and CPU limits (:mod:`service.ledger_io.sandbox`): a file that
    would abort the reader kills only the child.
 2. :func:`write_ledger` writes the rows through :func:`~service.ledger.operations.create_instrument`
@@ -59,7 +60,7 @@ from service.ledger_io.parsing import (
     detect_layout,
     read_sheet,
 )
-from service.ledger_io.reader import DEFAULT_LIMITS, Limits, Spreadsheet, open_spreadsheet, refuse
+from service.ledger_io.reader import DEFAULT_LIMITS, Limits, open_spreadsheet, refuse
 from service.ledger_io.sandbox import read_in_child
 from service.ledger_io.writing import LedgerWriter
 from service.tenancy import operations as tenancy_ops
@@ -126,20 +127,50 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-@collector_paused()
-def read_ledger(source: Source, filename: str, *, progress: Progress | None = None, **options) -> LedgerFile:
-    """Open, check and read a ledger file in a child process; raise :class:`Invalid` if it cannot be imported.
+@dataclass
+class OpenedSheet:
+    """The rows of the sheet a file's ledger is on, as the reading process materialised them."""
 
-    The keyword options are those of :func:`_read_ledger`, which does the reading. The child reads
-    under the memory, CPU and output limits of ``options["limits"]`` (:mod:`service.ledger_io.sandbox`):
-    a file that kills its reader is refused as too large or damaged, and the caller lives on.
-    ``progress`` hears of the rows read and validated as they are.
+    name: str
+    rows: list[list[Any]]
+    #: The workbook's first sheet, and whether ``name`` was asked for (rather than found).
+    first_sheet: str
+    asked: bool
+    #: Whether no sheet of the workbook has anything in its first rows.
+    book_empty: bool
+
+
+def open_ledger_sheet(
+    source: Source,
+    filename: str,
+    *,
+    sheet: str | None = None,
+    header_map: Mapping[str, str | None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Progress | None = None,
+) -> OpenedSheet:
+    """Open a file and return the rows of its ledger sheet: ``sheet``, or the one with the best header.
+
+    This is the part of reading that runs native code on the file (python-calamine), so
+    :func:`read_ledger` runs it in a child process; everything after it is Python, in the caller.
     """
-    return read_in_child(_read_ledger, source, filename, progress=progress, **options)
+    book = open_spreadsheet(source, filename, limits)
+    if sheet is not None and sheet not in book.sheet_names:
+        raise refuse(N_("The file has no sheet named %(name)s.", name=sheet))
+    names = _folded_names(header_map)
+    heads = {name: book.head(name, HEADER_SCAN_ROWS) for name in book.sheet_names}
+    name = sheet or _ledger_sheet(heads, names) or book.sheet_names[0]
+    return OpenedSheet(
+        name=name,
+        rows=book.sheet(name).rows,
+        first_sheet=book.sheet_names[0],
+        asked=sheet is not None,
+        book_empty=not any(any(map(any, rows)) for rows in heads.values()),
+    )
 
 
 @collector_paused()
-def _read_ledger(
+def read_ledger(
     source: Source,
     filename: str,
     *,
@@ -150,39 +181,56 @@ def _read_ledger(
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress | None = None,
 ) -> LedgerFile:
-    """Open, check and read a ledger file in this process; raise :class:`Invalid` when it cannot be imported.
-
-    Only for files that are trusted, or in a process that may die: uploads go through :func:`read_ledger`.
+    """Open, check and read a ledger file; raise :class:`Invalid` when it cannot be imported at all.
 
     ``mapping`` corrects the detected columns (``{column index: field or None}``), ``header_map``
     does the same by header text (``{"Functional Location": "management_no"}``, "?" for the notes,
     None to leave a column out), ``header_row`` (1-based) forces the header row, ``sheet`` picks a
     worksheet (default: the one with the best ledger header, the first of equals). ``progress``
     hears of the rows read and validated.
+
+    The workbook is opened and its sheet materialised in a child process under the memory, CPU
+    and output limits of ``limits`` (:mod:`service.ledger_io.sandbox`): a file that kills its
+    reader is refused as too large or damaged, and the caller lives on. The rows are interpreted
+    here (:func:`read_rows`).
     """
-    book = open_spreadsheet(source, filename, limits)
-    if sheet is not None and sheet not in book.sheet_names:
-        raise refuse(N_("The file has no sheet named %(name)s.", name=sheet))
-    names = {normalise_header(text): name for text, name in (header_map or {}).items()}
-    name = sheet if sheet is not None else _ledger_sheet(book, names)
+    opened = read_in_child(
+        open_ledger_sheet, source, filename, sheet=sheet, header_map=header_map, limits=limits
+    )
+    return read_rows(
+        opened, filename, mapping=mapping, header_row=header_row, header_map=header_map, limits=limits,
+        progress=progress,
+    )  # fmt: skip
+
+
+def read_rows(
+    opened: OpenedSheet,
+    filename: str,
+    *,
+    mapping: Mapping[int, str | None] | None = None,
+    header_row: int | None = None,
+    header_map: Mapping[str, str | None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Progress | None = None,
+) -> LedgerFile:
+    """Find the header in a sheet's rows, map the columns and read every row (see :func:`read_ledger`)."""
+    names = _folded_names(header_map)
+    rows = opened.rows
     notes = []
-    if name is None:  # no sheet has a header: one named by its row, or none at all
-        name = book.sheet_names[0]
-    if name != book.sheet_names[0]:
+    if opened.name != opened.first_sheet:
         notes.append(
-            N_(
+            N_("The ledger was read from the sheet “%(sheet)s”, as asked.", sheet=opened.name)
+            if opened.asked
+            else N_(
                 "The ledger was read from the sheet “%(sheet)s”: the first sheet, “%(first)s”, holds no "
                 "ledger header.",
-                sheet=name,
-                first=book.sheet_names[0],
+                sheet=opened.name,
+                first=opened.first_sheet,
             )
-            if sheet is None
-            else N_("The ledger was read from the sheet “%(sheet)s”, as asked.", sheet=name)
         )
-    rows = book.sheet(name).rows
     layout = _layout(rows, header_row, mapping, names)
     if layout is None:
-        empty = all(not book.sheet(n).rows for n in book.sheet_names) if sheet is None else not rows
+        empty = not rows if opened.asked else opened.book_empty
         if names and not empty:
             _check_names(rows[:HEADER_SCAN_ROWS], header_map)
         raise refuse(N_("The file is empty.") if empty else _NO_HEADER)
@@ -207,7 +255,11 @@ def _read_ledger(
         (lambda done: progress("validated", done, total)) if progress else None,
         PROGRESS_EVERY,
     )
-    return LedgerFile(Path(filename or "").name, name, layout, reading.rows, reading.skipped, notes)
+    return LedgerFile(Path(filename or "").name, opened.name, layout, reading.rows, reading.skipped, notes)
+
+
+def _folded_names(header_map: Mapping[str, str | None] | None) -> dict[str, str | None]:
+    return {normalise_header(text): name for text, name in (header_map or {}).items()}
 
 
 #: The words ``--map`` takes besides field names: keep the column in the notes, or leave it out.
@@ -224,14 +276,15 @@ def header_map_field(word: str) -> str | None:
     raise ValueError(f"unknown field {word!r}; one of: {choices}")
 
 
-def _ledger_sheet(book: Spreadsheet, names: Mapping[str, str | None]) -> str | None:
+def _ledger_sheet(heads: Mapping[str, list], names: Mapping[str, str | None]) -> str | None:
     """Return the sheet with the best ledger header (the first of equals), or None if none has one.
 
     A workbook often opens on a cover, an index or a summary; old copies of the ledger may follow it.
+    ``heads`` holds each sheet's first rows.
     """
     best = None
-    for name in book.sheet_names:
-        found = best_header(book.head(name, HEADER_SCAN_ROWS), names=names)
+    for name, rows in heads.items():
+        found = best_header(rows, names=names)
         if found is not None and (best is None or found[1] > best[1]):
             best = (name, found[1])
     return best[0] if best else None

@@ -6,7 +6,10 @@ to gigabytes in the compound-file reader). Run in a web worker, the scheduler or
 would kill the worker with every request and job it holds, and leave the job "running" for the
 next process to take over and die on in turn.
 
-:func:`read_in_child` runs the whole reading step in a child process instead. The child comes
+:func:`read_in_child` runs a reading step in a child process instead: for a ledger, opening the
+workbook and materialising its sheet (:func:`~service.ledger_io.importer.open_ledger_sheet`); the
+rows come back as plain cells, and the Python that interprets them runs in the caller, which saves
+sending the larger parsed rows across. The child comes
 from a fork server (the web process has threads, which plain ``fork`` does not survive safely;
 ``spawn`` would start Python afresh for every file): the server imports the reading modules once,
 and each read costs a fork. The child

@@ -9,12 +9,17 @@ import xlsxwriter
 
 from service.errors import Invalid
 from service.ledger_io import sandbox
-from service.ledger_io.importer import UnmappedColumns, _read_ledger, read_ledger
+from service.ledger_io.importer import UnmappedColumns, open_ledger_sheet, read_ledger, read_rows
 from service.ledger_io.reader import Limits
 from tests.sheets import far_cell_xlsx, messy_file, write_xlsx
 
 GB = 1024**3
 DEAD = "The file is too large or damaged and cannot be read."
+
+
+def read_here(path, progress=None, **options):
+    """Read a ledger all in this process, as :func:`read_ledger` does in two."""
+    return read_rows(open_ledger_sheet(path, path.name), path.name, progress=progress, **options)
 
 
 def refusal(path, limits=None, **options):
@@ -156,7 +161,7 @@ def test_a_ledger_read_in_the_child_is_the_one_read_here_with_its_progress(tmp_p
     path = messy_file(tmp_path)
     heard, heard_here = [], []
     ledger = read_ledger(path, path.name, progress=lambda *call: heard.append(call))
-    assert ledger == _read_ledger(path, path.name, progress=lambda *call: heard_here.append(call))
+    assert ledger == read_here(path, progress=lambda *call: heard_here.append(call))
     assert [row.values["management_no"] for row in ledger.rows] == ["JL-001", "JL-002", "JL-003", "JL-004"]
     assert heard == heard_here
     assert heard[0] == ("read", 8, 8)  # the rows below the header, blank and footer lines included
@@ -169,7 +174,7 @@ def test_a_refusal_in_the_child_keeps_its_class_and_field_errors(tmp_path):
     with pytest.raises(UnmappedColumns) as caught:
         read_ledger(path, path.name)
     with pytest.raises(UnmappedColumns) as here:
-        _read_ledger(path, path.name)
+        read_here(path)
     assert caught.value.message == here.value.message
     assert caught.value.field_errors == here.value.field_errors == {"file": [here.value.message]}
     assert caught.value.column_fields == here.value.column_fields
@@ -178,4 +183,9 @@ def test_a_refusal_in_the_child_keeps_its_class_and_field_errors(tmp_path):
     with pytest.raises(Invalid) as mapping:
         read_ledger(messy_file(tmp_path), "台账.xlsx", mapping={2: "no_such_field"})
     assert list(mapping.value.field_errors) == ["mapping"]
+    # Refused in the child (it opens the workbook): the same class, message and field messages.
+    with pytest.raises(Invalid) as sheet:
+        read_ledger(messy_file(tmp_path), "台账.xlsx", sheet="没有这张表")
+    assert sheet.value.field_errors == {"file": ["The file has no sheet named %(name)s."]}
+    assert sheet.value.message.params == {"name": "没有这张表"}
     assert "column mapping" in mapping.value.field_errors["mapping"][0]
