@@ -5,9 +5,8 @@ column mapping in between:
 
 1. :func:`read_ledger` opens the file (refusing unusable and hostile files) in a child process
    under resource limits, finds the header, maps the columns and reads every row into field
-   values or problems. No database. It does so
-   in a child process with memory and CPU limits (:mod:`service.ledger_io.sandbox`): a file that
-   would abort the reader kills only the child.
+   values or problems. No database. A file that would abort the reader kills only the child
+   (:mod:`service.ledger_io.sandbox`).
 2. :func:`write_ledger` writes the rows through :func:`~service.ledger.operations.create_instrument`
    and :func:`~service.ledger.operations.update_instrument`, so the ledger's rules apply and each
    change goes into the history like any edit. Instruments are matched by management number:
