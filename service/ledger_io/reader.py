@@ -279,9 +279,13 @@ def _open_workbook(data: bytes, limits: Limits) -> Spreadsheet:
     if not names:
         raise refuse(N_("The file is empty."))
 
+    # calamine builds a sheet's whole range when it is first asked for, even for its first rows:
+    # keep it, so that looking for the header and then reading the sheet builds it once.
+    built: dict[str, Any] = {}
+
     def load(name: str, nrows: int) -> list[list[Any]]:
         try:
-            sheet = workbook.get_sheet_by_name(name)
+            sheet = built.get(name) or built.setdefault(name, workbook.get_sheet_by_name(name))
             rows = sheet.to_python(skip_empty_area=False, nrows=nrows)
             merged = sheet.merged_cell_ranges or []
         except (python_calamine.CalamineError, ValueError, OSError) as exc:
