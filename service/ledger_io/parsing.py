@@ -111,6 +111,21 @@ def _is_placeholder(value: Any) -> bool:
     return _folded(value) in _PLACEHOLDERS
 
 
+#: The placeholders that are not ASCII, as typed: 无, dashes, and full-width forms such as ／.
+_WIDE_PLACEHOLDERS = frozenset(
+    {p for p in _PLACEHOLDERS if not p.isascii()} | {"／", "＼", "－", "－－", "＊", "＊＊", "ＮＡ", "Ｎ／Ａ"}
+)
+
+
+def _is_short_placeholder(text: str) -> bool:
+    """Whether a text cell says "not given" ("/", "NA", "*", "无"), at a dictionary lookup for most cells."""
+    if len(text) > 4:
+        return False
+    if text.isascii():
+        return text.strip().lower() in _PLACEHOLDERS
+    return text.strip() in _WIDE_PLACEHOLDERS
+
+
 _PLAIN_TEXT = re.compile(r"[^\s'][^\r\n\t]*(?<=\S)|[^\s']")
 
 
@@ -1034,7 +1049,7 @@ def _short_row_kind(cells: Sequence[Any], layout: Layout) -> str | None:
         and not (
             (i in layout.counters or layout.columns.get(i, UNKNOWN) is IGNORED) and _integer(c) is not None
         )
-        and not (isinstance(c, str) and len(c) <= 4 and _is_placeholder(c))
+        and not (isinstance(c, str) and _is_short_placeholder(c))
     ]
     if not filled:
         return "blank"
@@ -1132,7 +1147,7 @@ MAX_CACHED = 50_000
 def _read_cell(field_name: str, value: Any, cache: dict | None) -> tuple[Any, Msg | None, Msg | None]:
     """Return ``(value, reason it is unreadable, warning)`` for a cell, from the cache when it holds it."""
     if BY_FIELD[field_name].kind == "text":  # no warnings, never unreadable; values rarely repeat
-        if field_name in OPTIONAL_TEXT and _is_placeholder(value):
+        if field_name in OPTIONAL_TEXT and isinstance(value, str) and _is_short_placeholder(value):
             return None, None, None  # "/", "-", "NA", "*": not given
         return parse_text(value, multiline=field_name == "notes"), None, None
     key = (field_name, type(value), value)
@@ -1260,7 +1275,7 @@ def parse_row(
                 stored is not None
                 and value.__class__ is str
                 and stored.fullmatch(value)
-                and (len(value) > 4 or not _is_placeholder(value))
+                and (len(value) > 4 or not _is_short_placeholder(value))
             ):
                 values[field_name] = value
                 continue
