@@ -4,8 +4,10 @@
 import csv
 import io
 import re
+import struct
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import xlsxwriter
@@ -188,3 +190,17 @@ def far_cell_xlsx(path, cell="XFD190000", dimension="true"):
                 assert replaced == 1
             out.writestr(member, data)
     return path
+
+
+def xls_claiming_rows(source, path, rows=0xFFFFF, columns=0xFF):
+    """Copy a real .xls with its sheet's DIMENSIONS record claiming ``rows`` × ``columns`` cells.
+
+    calamine sizes the sheet's range from that record: at a million rows by 255 columns it asks
+    for gigabytes and aborts its process, as byte-mutated .xls files do.
+    """
+    data = bytearray(Path(source).read_bytes())
+    record = data.find(b"\x00\x02\x0e\x00")  # DIMENSIONS (0x0200), 14 bytes long
+    assert record > 0, "no DIMENSIONS record"
+    struct.pack_into("<IIHH", data, record + 4, 0, rows, 0, columns)
+    Path(path).write_bytes(bytes(data))
+    return Path(path)

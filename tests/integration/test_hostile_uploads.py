@@ -7,7 +7,8 @@ from service.ledger_io import jobs
 from tests.conftest import login
 from tests.integration.test_import_pages import job_of, upload
 from tests.integration.test_ledger_import import cli
-from tests.sheets import far_cell_xlsx
+from tests.integration.test_real_ledgers import QR007, real
+from tests.sheets import far_cell_xlsx, xls_claiming_rows
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,21 @@ def test_the_cli_refuses_a_file_that_would_abort_the_reader(app, sessions, world
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == "error: 文件过大或已损坏，无法读取。\n"
+
+
+def test_an_xls_whose_sheet_claims_a_million_rows_fails_its_job_only(
+    client, world, db_session, sessions, tmp_path
+):
+    """The .xls counterpart of the far cell: a mutated DIMENSIONS record, which calamine trusts."""
+    path = xls_claiming_rows(real(QR007), tmp_path / "计划.xls")
+    login(client, world.a.metrology)
+    import_id = job_of(upload(client, path))
+    page = client.get(f"/instruments/imports/{import_id}")
+    assert "文件过大或已损坏，无法读取。" in page.text
+    job = db_session.get(LedgerImport, import_id)
+    assert (job.state, job.attempts) == ("failed", 1)
+    assert jobs.run_pending_imports(sessions) == 0
+    assert client.get("/instruments").status_code == 200
+    # The same file as it was imports as an empty form: the refusal is about the claim, not the file.
+    plain = job_of(upload(client, real(QR007)))
+    assert db_session.get(LedgerImport, plain).state == "done"
