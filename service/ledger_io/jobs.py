@@ -410,29 +410,17 @@ def _run(sessions: sessionmaker[Session], held: Claim, now) -> None:
     except DomainError as exc:
         # The columns as read, so that the user can name the one that holds the management number.
         columns = getattr(exc, "column_fields", None)
-        report = {"column_fields": columns} if columns else None
-        _finish(
-            sessions,
-            held,
-            now,
-            progress.counts,
-            "failed",
-            error=dump_message(exc.message),
-            report=report,
-            changes=None,
+        _fail(
+            sessions, held, now, progress.counts, exc.message, {"column_fields": columns} if columns else None
         )
     except Exception:
         log.exception("ledger import %s failed", held.import_id)
-        _finish(
-            sessions,
-            held,
-            now,
-            progress.counts,
-            "failed",
-            error=dump_message(_INTERNAL),
-            report=None,
-            changes=None,
-        )
+        _fail(sessions, held, now, progress.counts, _INTERNAL)
+
+
+def _fail(sessions, held: Claim, now, counts: dict, message, report: dict | None = None) -> None:
+    """End the run as failed with ``message``, keeping no report (but the columns) and no changes."""
+    _finish(sessions, held, now, counts, "failed", error=dump_message(message), report=report, changes=None)
 
 
 def _read(sessions: sessionmaker[Session], held: Claim, progress: ProgressSaver):

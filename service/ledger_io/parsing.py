@@ -399,117 +399,32 @@ def _table(entries: Mapping[str, Sequence[str]]) -> dict[str, str]:
     return table
 
 
-_STATUSES = _table(
-    {
-        "in_service": (
-            "在用",
-            "使用",
-            "使用中",
-            "在用中",
-            "正常",
-            "正常使用",
-            "启用",
-            "外借",
-            "借出",
-            "备用",
-            "在库",
-            "库存",
-            "active",
-            "inuse",
-            "in use",
-            "inservice",
-            "service",
-            "ok",
-            "working",
-            "stock",
-            "instock",
-            "spare",
-            "available",
-        ),
-        "out_for_calibration": (
-            "送检",
-            "送检中",
-            "在检",
-            "检定中",
-            "校准中",
-            "送校",
-            "外检中",
-            "outforcalibration",
-            "atcalibration",
-            "sentforcalibration",
-            "undercalibration",
-            "calibration",
-        ),
-        "under_repair": (
-            "维修",
-            "维修中",
-            "待修",
-            "修理",
-            "送修",
-            "检修",
-            "repair",
-            "underrepair",
-            "inrepair",
-        ),
-        "suspended": (
-            "停用",
-            "暂停",
-            "暂停使用",
-            "闲置",
-            "inactive",
-            "nonactive",
-            "notinuse",
-            "idle",
-            "hold",
-            "onhold",
-            "blocked",
-        ),
-        "sealed": ("封存", "已封存", "sealed", "mothballed"),
-        "scrapped": (
-            "报废",
-            "已报废",
-            "淘汰",
-            "scrap",
-            "scrapped",
-            "rejected",
-            "rejection",
-            "reject",
-            "disposed",
-            "discarded",
-            "obsolete",
-            "condemned",
-            "writtenoff",
-        ),
-    }
-)
-#: Status words read with a liberty (lent out, in stock, rejected …): the word is kept in the notes.
-NOTED_STATUSES = frozenset(
-    _folded(word)
-    for word in (
-        "外借",
-        "借出",
-        "备用",
-        "在库",
-        "库存",
-        "闲置",
-        "stock",
-        "instock",
-        "spare",
-        "available",
-        "rejected",
-        "rejection",
-        "reject",
-        "disposed",
-        "discarded",
-        "obsolete",
-        "condemned",
-        "writtenoff",
-        "hold",
-        "onhold",
-        "blocked",
-        "idle",
-    )
-)
+#: Status words as people write them, in both languages, by the status they mean.
+_STATUS_WORDS = {
+    "in_service": (
+        "在用", "使用", "使用中", "在用中", "正常", "正常使用", "启用",
+        "active", "inuse", "in use", "inservice", "service", "ok", "working",
+    ),
+    "out_for_calibration": (
+        "送检", "送检中", "在检", "检定中", "校准中", "送校", "外检中",
+        "outforcalibration", "atcalibration", "sentforcalibration", "undercalibration", "calibration",
+    ),
+    "under_repair": ("维修", "维修中", "待修", "修理", "送修", "检修", "repair", "underrepair", "inrepair"),
+    "suspended": ("停用", "暂停", "暂停使用", "inactive", "nonactive", "notinuse"),
+    "sealed": ("封存", "已封存", "sealed", "mothballed"),
+    "scrapped": ("报废", "已报废", "淘汰", "scrap", "scrapped"),
+}  # fmt: skip
+#: Words read with a liberty (lent out, in stock, idle, rejected …): the status they come closest
+#: to; the word itself is kept in the notes, since it says more than the status.
+_NOTED_STATUS_WORDS = {
+    "in_service": ("外借", "借出", "备用", "在库", "库存", "stock", "instock", "spare", "available"),
+    "suspended": ("闲置", "idle", "hold", "onhold", "blocked"),
+    "scrapped": (
+        "rejected", "rejection", "reject", "disposed", "discarded", "obsolete", "condemned", "writtenoff",
+    ),
+}  # fmt: skip
+_STATUSES = _table({code: words + _NOTED_STATUS_WORDS.get(code, ()) for code, words in _STATUS_WORDS.items()})
+NOTED_STATUSES = frozenset(_folded(word) for words in _NOTED_STATUS_WORDS.values() for word in words)
 
 
 def parse_status(value: Any) -> str:
