@@ -20,6 +20,10 @@ from tests.sheets import write_xlsx  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
+#: How long a page may wait for its import job: the file is read in a child process, and on a
+#: busy machine a job takes longer than a click.
+JOB_MS = 30_000
+
 
 def ledger_file(tmp_path):
     """A firm's sheet: a title, a supplier column the reader cannot know is the maker, one bad date."""
@@ -50,7 +54,7 @@ def test_upload_fix_a_column_preview_and_import(page, live_server, tmp_path):
 
     # The job runs in the background; the page follows it and shows the preview.
     expect(page).to_have_url(re.compile(r"/instruments/imports/\d+$"))
-    expect(summary(page, "created")).to_have_text("3")
+    expect(summary(page, "created")).to_have_text("3", timeout=JOB_MS)
     expect(summary(page, "rejected")).to_have_text("1")
     expect(page.locator("#rejected-rows")).to_contain_text("2024-13-45")
     expect(page.locator("#download-rejected")).to_be_visible()
@@ -60,12 +64,12 @@ def test_upload_fix_a_column_preview_and_import(page, live_server, tmp_path):
     expect(supplier).to_have_value("?")
     supplier.select_option("manufacturer")
     page.locator("#check-again").click()
-    expect(page.locator('#mapping select[name="column-2"]')).to_have_value("manufacturer")
+    expect(page.locator('#mapping select[name="column-2"]')).to_have_value("manufacturer", timeout=JOB_MS)
     expect(summary(page, "created")).to_have_text("3")
     expect(summary(page, "rejected")).to_have_text("1")
 
     page.locator("#confirm-import").click()
-    expect(page.locator('[data-state="imported"]')).to_be_visible()
+    expect(page.locator('[data-state="imported"]')).to_be_visible(timeout=JOB_MS)
     expect(summary(page, "created")).to_have_text("3")
 
     # The instruments are in the ledger, with the column as corrected.

@@ -24,6 +24,9 @@ from tests.sheets import write_xlsx  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
+#: How long a page may wait for its import job (read in a child process; longer on a busy machine).
+JOB_MS = 30_000
+
 HEADER = ["管理编号", "器具名称", "规格型号", "使用部门", "检定周期", "检定日期"]
 
 
@@ -52,10 +55,10 @@ def test_a_changed_ledger_shows_each_update_before_confirming(page, live_server,
         ],
     )
     upload_file(page, first)
-    expect(page.locator('#summary [data-count="created"]')).to_have_text("2")
+    expect(page.locator('#summary [data-count="created"]')).to_have_text("2", timeout=JOB_MS)
     expect(page.locator("#created-rows")).to_contain_text("PV-002")
     page.locator("#confirm-import").click()
-    expect(page.locator('[data-state="imported"]')).to_be_visible()
+    expect(page.locator('[data-state="imported"]')).to_be_visible(timeout=JOB_MS)
 
     changed = write_xlsx(
         tmp_path / "台账-修订.xlsx",
@@ -67,7 +70,7 @@ def test_a_changed_ledger_shows_each_update_before_confirming(page, live_server,
         ],
     )
     upload_file(page, changed)
-    expect(page.locator('#summary [data-count="updated"]')).to_have_text("1")
+    expect(page.locator('#summary [data-count="updated"]')).to_have_text("1", timeout=JOB_MS)
     expect(page.locator("#confirm-import")).to_be_enabled()
 
     # Nothing written yet, and the update is spelled out field by field.
@@ -96,5 +99,5 @@ def test_a_changed_ledger_shows_each_update_before_confirming(page, live_server,
     set_locale(live_server, "zh_Hans_CN")
 
     page.locator("#confirm-import").click()
-    expect(page.locator('[data-state="imported"]')).to_be_visible()
+    expect(page.locator('[data-state="imported"]')).to_be_visible(timeout=JOB_MS)
     expect(page.locator('#updated-rows [data-row="2"] [data-field="department"] ins')).to_have_text("计量室")
