@@ -292,6 +292,8 @@ def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) 
     changes = {key: [getattr(user, key), value] for key, value in data.items() if getattr(user, key) != value}
     for key, value in data.items():
         setattr(user, key, value)
+    if changes.get("is_active") == [True, False]:
+        user.end_sessions()  # signed out now, and still signed out if reactivated later
     session.flush()
     if changes:
         # Roles and activation decide who may approve: they belong in the tamper-evident history.

@@ -85,7 +85,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: the user's sessions end on the server too, so a copied cookie is worthless."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)

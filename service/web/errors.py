@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext
@@ -10,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from service.errors import DomainError
+from service.web.forms import safe_next
 from service.web.i18n import translate, translate_errors
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,17 @@ def error_response(code: int, message: str, errors: dict | None = None):
     return render_template("errors/error.html", code=code, message=message, errors=errors or {}), code
 
 
+def _same_site_referrer() -> str:
+    """Return the path of the Referer when it is a page of this site, else the home page.
+
+    The Referer is whatever the client sends; redirecting to it as is would be an open redirect.
+    """
+    parts = urlsplit(request.referrer or "")
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return "/"
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def init_error_handlers(app: Flask) -> None:
     """Register the handlers for domain errors, HTTP errors, CSRF failures and crashes."""
 
@@ -45,7 +58,7 @@ def init_error_handlers(app: Flask) -> None:
             return error_response(400, gettext("The form has expired; please try again."))
         flash(gettext("The form has expired; please try again."), "warning")
         return (
-            redirect(request.referrer or "/", code=303)
+            redirect(_same_site_referrer(), code=303)
             if request.method == "POST"
             else error_response(400, gettext("The form has expired; please try again."))
         )
