@@ -164,8 +164,8 @@ def open_password_reset(session: Session, token: str, now: datetime) -> Password
 def reset_password(session: Session, token: str, password: str, now: datetime) -> User:
     """Set a new password through a reset link; the link and every other open link are used up."""
     reset = open_password_reset(session, token, now)
-    check_password_rules(password)
     user = session.scalar(select(User).where(User.id == reset.user_id).execution_options(**ALL))
+    check_password_rules(password, email=user.email, org_name=user.org.name)
     user.password_hash = hash_password(password)
     open_links = session.scalars(
         select(PasswordReset)
@@ -182,7 +182,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
     """Change one's password; every other session of the user ends with the old fingerprint."""
     if not verify_password(user.password_hash, current or ""):
         raise Invalid(N_("Please correct the marked fields."), {"current_password": [N_("Wrong password.")]})
-    check_password_rules(new, "new_password")
+    check_password_rules(new, "new_password", email=user.email, org_name=user.org.name)
     user.password_hash = hash_password(new)
     session.flush()
     return user

@@ -258,7 +258,7 @@ def create_user(session: Session, org: Organization, payload: Mapping, password:
     data = load_or_invalid(UserIn(), payload)
     data["email"] = data["email"].lower()
     _check_role(org, data["role"])
-    check_password_rules(password)
+    check_password_rules(password, email=data["email"], org_name=org.name)
     if _email_taken(session, data["email"]):
         raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
     lock_chain(session, org.id)

@@ -93,3 +93,78 @@ def test_the_csrf_error_goes_back_to_a_page_of_this_site(csrf_client, world):
         "/language", data={"locale": "en"}, headers={"Referer": "http://localhost/login?next=/instruments"}
     )
     assert response.headers["Location"] == "/login?next=/instruments"
+
+
+# Weak passwords are refused, with the reason ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "weak", ["password123", "Password123", "qwerty123", "iloveyou", "12345678", "1qaz2wsx"]
+)
+def test_common_passwords_are_refused_at_password_change(client, world, weak):
+    login(client, world.a.metrology)
+    response = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": weak, "password_confirm": weak},
+    )
+    assert response.status_code == 422
+    assert "这是常见密码" in response.text
+
+
+def test_passwords_containing_the_email_or_the_firm_are_refused(client, world, db_session):
+    login(client, world.a.metrology)
+    local = world.a.metrology.email.split("@")[0]
+    for weak, reason in (
+        (f"{local}-secret-9", "邮箱"),
+        (f"x{world.a.metrology.email}", "邮箱"),
+        (f"{world.a.org.name.replace(' ', '')}-2026!", "单位名称"),
+        (f"{world.a.org.name.upper()}-2026!", "单位名称"),
+    ):
+        response = client.post(
+            "/account/password",
+            data={"current_password": PASSWORD, "new_password": weak, "password_confirm": weak},
+        )
+        assert response.status_code == 422, weak
+        assert "密码不能包含邮箱或单位名称" in response.text, weak
+        assert reason in response.text
+
+
+def test_common_passwords_are_refused_at_reset_and_invitation(client, world, outbox, db_session):
+    client.post("/password/forgot", data={"email": world.a.viewer.email})
+    link = outbox.link(r"/password/reset/[A-Za-z0-9_\-]+")
+    response = client.post(link, data={"password": "password123", "password_confirm": "password123"})
+    assert response.status_code == 422
+    assert "常见密码" in response.text
+    login(client, world.a.admin)
+    client.post("/org/invitations", data={"email": "new.person@example.com", "role": "viewer"})
+    client.post("/logout")
+    invitation = outbox.link(r"/invitations/[A-Za-z0-9_\-]+")
+    response = client.post(
+        invitation, data={"name": "新同事", "password": "iloveyou", "password_confirm": "iloveyou"}
+    )
+    assert response.status_code == 422
+    assert "常见密码" in response.text
+
+
+def test_the_cli_refuses_a_common_password(app, world, sessions):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "user", "create", "--org", world.a.org.slug, "--email", "cli@example.com",
+            "--role", "viewer", "--password", "password123",
+        ]
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "common" in result.output.lower() or "常见密码" in result.output
+
+
+def test_a_good_password_is_still_accepted(client, world):
+    login(client, world.a.metrology)
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "晴天-Ledger-73",
+            "password_confirm": "晴天-Ledger-73",
+        },
+    )
+    assert response.status_code == 303
