@@ -38,9 +38,10 @@ def _throttle_policy() -> auth_ops.ThrottlePolicy:
 
     config = current_app.config["CALRECALL"]
     return auth_ops.ThrottlePolicy(
-        config.max_failed_sign_ins_per_account,
-        config.max_failed_sign_ins_per_address,
-        timedelta(minutes=config.sign_in_window_minutes),
+        free=config.sign_in_attempts_before_pause,
+        per_address=config.max_failed_sign_ins_per_address,
+        window=timedelta(minutes=config.sign_in_window_minutes),
+        max_pause=timedelta(minutes=config.longest_sign_in_pause_minutes),
     )
 
 

@@ -1,10 +1,13 @@
 """Issue #16, security: sessions that end, no off-site redirects, throttling, passwords, headers."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from service.app import create_app
+from service.auth.operations import ThrottlePolicy
+from service.clock import now_utc
 from service.config import Config
 from tests.conftest import login
 from tests.factories import PASSWORD
@@ -168,3 +171,70 @@ def test_a_good_password_is_still_accepted(client, world):
         },
     )
     assert response.status_code == 303
+
+
+# Throttling per account and address, with growing pauses ----------------------------------------
+
+
+class Clock:
+    """The sign-in view's clock, moved by hand: the tests never sleep."""
+
+    def __init__(self):
+        self.now = now_utc()
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("service.web.auth.now_utc", clock)
+    return clock
+
+
+def _sign_in(client, user, password, address):
+    return client.post(
+        "/login", data={"email": user.email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_a_stranger_cannot_lock_the_owner_out(client, world, clock):
+    for _ in range(8):
+        _sign_in(client, world.a.admin, "bad-password", "10.1.1.1")
+    # The owner, elsewhere, signs in at once.
+    assert _sign_in(client, world.a.admin, PASSWORD, "10.9.9.9").status_code == 303
+
+
+def test_pauses_grow_per_account_and_address(client, world, clock):
+    user, here = world.a.metrology, "10.6.6.6"
+    for _ in range(5):
+        assert _sign_in(client, user, "bad-password", here).status_code == 401
+    assert _sign_in(client, user, PASSWORD, here).status_code == 429  # paused, even the right password
+    clock.advance(1)
+    assert _sign_in(client, user, "bad-password", here).status_code == 401  # 1 s later: one more try
+    clock.advance(1)
+    assert _sign_in(client, user, PASSWORD, here).status_code == 429  # now 2 s
+    clock.advance(1)
+    assert _sign_in(client, user, "bad-password", here).status_code == 401
+    clock.advance(3)
+    refused = _sign_in(client, user, PASSWORD, here)
+    assert refused.status_code == 429  # now 4 s
+    assert "秒" in refused.text
+    clock.advance(1)
+    assert _sign_in(client, user, PASSWORD, here).status_code == 303
+
+
+def test_the_form_warns_before_the_last_attempt(client, world, clock):
+    answers = [_sign_in(client, world.a.viewer, "bad-password", "10.7.7.7").text for _ in range(5)]
+    warned = ["再输错一次" in text for text in answers]
+    assert warned == [False, False, False, True, False]
+
+
+def test_pauses_are_capped():
+    policy = ThrottlePolicy()
+    assert [policy.pause_after(n).total_seconds() for n in (4, 5, 6, 7)] == [0, 1, 2, 4]
+    assert policy.pause_after(40) == policy.max_pause == timedelta(minutes=15)
