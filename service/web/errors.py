@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, jsonify, redirect, render_template, request
+from flask import Flask, current_app, flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from werkzeug.exceptions import HTTPException
 
 from service.errors import DomainError
@@ -30,6 +32,36 @@ def error_response(code: int, message: str, errors: dict | None = None):
             body["errors"] = errors
         return jsonify(body), code
     return render_template("errors/error.html", code=code, message=message, errors=errors or {}), code
+
+
+#: How long a client is told to wait when the database cannot be reached, in seconds.
+OUTAGE_RETRY_AFTER = 30
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the error an InternalServerError wraps) means the database is out of reach."""
+    exc = getattr(exc, "original_exception", None) or exc
+    return isinstance(exc, (OperationalError, SQLAlchemyTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def _outage_page(session):
+    """Answer 503 with the usual error page, which must not ask the database for anything."""
+    if session is not None:
+        try:
+            session.rollback()
+        except SQLAlchemyError:  # the connection is gone; there is nothing to undo
+            log.debug("rollback after an outage failed", exc_info=True)
+    # Flask-Login keeps the request's user in g._login_user; an anonymous one there stops the
+    # templates and the after-request hooks from loading the signed-in user from the database.
+    g._login_user = current_app.login_manager.anonymous_user()
+    response, code = error_response(
+        503, gettext("The service is temporarily unavailable; please try again in a minute.")
+    )
+    response = make_response(response, code)
+    response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    return response
 
 
 def _same_site_referrer() -> str:
@@ -77,8 +109,11 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
         session = g.get("db_session")
+        if _database_unreachable(exc):
+            log.error("database unreachable on %s %s: %s", request.method, request.path, exc)
+            return _outage_page(session)
+        log.exception("unhandled error on %s %s", request.method, request.path)
         if session is not None:
             session.rollback()  # the error page must not touch a failed transaction
         try:

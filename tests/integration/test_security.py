@@ -4,11 +4,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine
 
 from service.app import create_app
 from service.auth.operations import ThrottlePolicy
 from service.clock import now_utc
 from service.config import Config
+from service.db import make_session_factory
 from tests.conftest import login
 from tests.factories import PASSWORD
 
@@ -238,3 +240,107 @@ def test_pauses_are_capped():
     policy = ThrottlePolicy()
     assert [policy.pause_after(n).total_seconds() for n in (4, 5, 6, 7)] == [0, 1, 2, 4]
     assert policy.pause_after(40) == policy.max_pause == timedelta(minutes=15)
+
+
+# Content Security Policy, HSTS and the outage page ----------------------------------------------
+
+
+def _csp(response) -> dict[str, str]:
+    policy = response.headers["Content-Security-Policy"]
+    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] for d in (p.strip() for p in policy.split(";")) if d}
+
+
+def test_the_policy_allows_only_this_site_and_the_request_nonce(client, world):
+    first, second = client.get("/login"), client.get("/login")
+    policy = _csp(first)
+    nonce = re.search(r"'nonce-([^']+)'", policy["script-src"]).group(1)
+    assert policy == {
+        "default-src": "'self'",
+        "script-src": f"'self' 'nonce-{nonce}'",
+        "style-src": f"'self' 'nonce-{nonce}'",
+        "img-src": "'self' data:",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "frame-ancestors": "'none'",
+        "form-action": "'self'",
+    }
+    assert len(nonce) >= 16
+    assert _csp(second)["script-src"] != policy["script-src"]  # a fresh nonce per response
+
+
+INLINE_TAG = re.compile(r"<(script|style)\b([^>]*)>", re.IGNORECASE)
+HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+STYLE_ATTRIBUTE = re.compile(r"<[^>]*\sstyle\s*=", re.IGNORECASE)
+
+
+def _violations(response) -> list[str]:
+    """What the policy would block on an HTML page: inline code without the nonce, style attributes."""
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    found = []
+    for tag, attributes in INLINE_TAG.findall(response.text):
+        if "src=" not in attributes and f'nonce="{nonce}"' not in attributes:
+            found.append(f"<{tag}{attributes}> without the nonce")
+    found += [f"handler {m.group(0)!r}" for m in HANDLER.finditer(response.text)]
+    # SVG drawings may style their elements; their style attributes count like HTML ones.
+    found += [f"style attribute in {m.group(0)[:80]!r}" for m in STYLE_ATTRIBUTE.finditer(response.text)]
+    return found
+
+
+def test_no_page_needs_what_the_policy_blocks(app, client, world, db_session):
+    from tests.integration.test_no_server_errors import _own_values
+    from tests.routes import fill_path
+
+    values, _token = _own_values(app, world, db_session)
+    problems = {}
+    for user in (world.a.admin, world.institute_staff):
+        client.post("/logout")
+        login(client, user)
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint.startswith(("api.", "static", "bootstrap.")):
+                continue
+            path = fill_path(rule, values)
+            response = client.get(path)
+            if response.mimetype == "text/html" and (found := _violations(response)):
+                problems[f"{user.role} {path}"] = found
+            response.close()  # downloads stream their files
+    client.post("/logout")
+    for path in ("/login", "/password/forgot", "/check/junk"):
+        if found := _violations(client.get(path)):
+            problems[path] = found
+    assert problems == {}
+
+
+def test_hsts_only_in_production(config, engine, sessions, client, world):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    production = create_app(
+        Config(**{**config.__dict__, "env": "production", "secret_key": "prod-secret-0123456789"}),
+        engine=engine,
+    )
+    production.extensions["calrecall.sessions"] = sessions
+    hsts = production.test_client().get("/login").headers["Strict-Transport-Security"]
+    assert hsts.startswith("max-age=31536000")
+    assert "includeSubDomains" in hsts
+
+
+def test_a_database_outage_gets_the_apps_own_page_with_its_headers(app, client, world, tmp_path):
+    login(client, world.a.metrology)
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'missing-folder' / 'db.sqlite3'}")
+    previous = app.extensions["calrecall.sessions"]
+    app.extensions["calrecall.sessions"] = make_session_factory(unreachable)
+    try:
+        for path in ("/", "/login", "/instruments"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert response.mimetype == "text/html"
+            assert 'class="navbar' in response.text  # the app's page, not a bare one
+            assert "暂时" in response.text
+            assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+            assert response.headers["X-Frame-Options"] == "DENY"
+            assert response.headers["Retry-After"]
+        response = client.post("/login", data={"email": world.a.admin.email, "password": PASSWORD})
+        assert response.status_code == 503
+        api = client.get("/api/v1/instruments", headers={"Authorization": "Bearer cal_x"})
+        assert (api.status_code, api.mimetype) == (503, "application/json")
+    finally:
+        app.extensions["calrecall.sessions"] = previous
+        unreachable.dispose()
