@@ -60,7 +60,7 @@ def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
-    if request.method == "GET":
+    if request.method != "POST":  # HEAD too: a monitor's probe is not a failed sign-in
         return render_template("auth/login.html", email="", next=request.args.get("next", ""))
     email = request.form.get("email", "")
     session_db = db()

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from service.app import create_app
 from service.auth.operations import ThrottlePolicy
@@ -344,3 +344,11 @@ def test_a_database_outage_gets_the_apps_own_page_with_its_headers(app, client, 
     finally:
         app.extensions["calrecall.sessions"] = previous
         unreachable.dispose()
+
+
+def test_head_requests_to_the_sign_in_page_are_not_failed_sign_ins(client, world, db_session):
+    from models import SignInAttempt
+
+    for _ in range(3):  # uptime monitors
+        assert client.head("/login", environ_base={"REMOTE_ADDR": "10.8.8.8"}).status_code == 200
+    assert db_session.scalars(select(SignInAttempt).where(SignInAttempt.ip == "10.8.8.8")).all() == []
