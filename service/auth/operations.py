@@ -146,7 +146,7 @@ def authenticate(
 
 
 def load_session_user(session: Session, session_id: str) -> User | None:
-    """Return the active user of a session cookie, unless their password changed since."""
+    """Return the active user of a session cookie, unless its password or session version is stale."""
     user_id, _, _fingerprint = session_id.partition(":")
     if parse_id(user_id) is None:
         return None
