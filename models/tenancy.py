@@ -104,6 +104,8 @@ class User(TenantScoped, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(16), default="zh_Hans_CN")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Part of every session's id: raising it (sign-out, deactivation) ends the user's sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
     #: The channels the user wants reminders on; switching one off is an opt-out.
@@ -120,12 +122,17 @@ class User(TenantScoped, Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        """Return the session identifier: the id and a fingerprint of the password hash.
+        """Return the session identifier: the id, the session version and a fingerprint of the password.
 
-        Changing the password changes the fingerprint, which ends every other session.
+        Changing the password changes the fingerprint and signing out or deactivation raises the
+        version; either makes every session cookie issued before unusable, copies included.
         """
         fingerprint = hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
-        return f"{self.id}:{fingerprint}"
+        return f"{self.id}:{self.session_version}:{fingerprint}"
+
+    def end_sessions(self) -> None:
+        """Make every session of this user invalid (the cookies stay, the server refuses them)."""
+        self.session_version = (self.session_version or 1) + 1
 
 
 class Department(TenantScoped, Base):

@@ -49,8 +49,11 @@ class Config:
     default_locale: str = "zh_Hans_CN"
     default_timezone: str = "Asia/Shanghai"
     csrf_enabled: bool = True
-    #: Failed sign-ins allowed per account and per address within the window before throttling.
-    max_failed_sign_ins_per_account: int = 5
+    #: Failed sign-ins of one account from one address before each further attempt must pause
+    #: (1 s, 2 s, 4 s … up to the longest pause); failures from one address, whatever the account,
+    #: within the window before that address is refused for the window.
+    sign_in_attempts_before_pause: int = 5
+    longest_sign_in_pause_minutes: int = 15
     max_failed_sign_ins_per_address: int = 20
     sign_in_window_minutes: int = 15
     password_reset_hours: int = 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,23 +29,39 @@ ALL = {"all_tenants": True}
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """How many failed sign-ins are tolerated within a window, per account and per address."""
+    """How failed sign-ins slow further attempts down.
 
-    per_account: int = 5
+    Failures are counted per account *and* client address, so that a stranger guessing at an
+    account slows only themselves: the owner signing in from elsewhere is not affected. After
+    ``free`` failures each further attempt must wait ``first_pause`` × 2ⁿ after the last failure,
+    up to ``max_pause``. One address failing ``per_address`` times within ``window``, whatever the
+    accounts, is refused for the window (guessing one password across many accounts).
+    """
+
+    free: int = 5
     per_address: int = 20
     window: timedelta = timedelta(minutes=15)
+    first_pause: timedelta = timedelta(seconds=1)
+    max_pause: timedelta = timedelta(minutes=15)
+
+    def pause_after(self, failures: int) -> timedelta:
+        """Return the wait after the last of ``failures`` failures of an account and address."""
+        if failures < self.free:
+            return timedelta(0)
+        return min(self.max_pause, self.first_pause * 2 ** min(failures - self.free, 32))
 
 
-def _recent_failures(session: Session, column, value: str, since: datetime) -> int:
-    """Count failed guesses; refusals while throttled are not guesses and do not extend the block."""
-    return session.scalar(
-        select(func.count(SignInAttempt.id)).where(
-            column == value,
+def _failures(session: Session, since: datetime, *conditions) -> tuple[int, datetime | None]:
+    """Count failed guesses and return the latest; refusals while throttled are not guesses."""
+    count, last = session.execute(
+        select(func.count(SignInAttempt.id), func.max(SignInAttempt.created_at)).where(
+            *conditions,
             SignInAttempt.is_success.is_(False),
             SignInAttempt.reason != "throttled",
             SignInAttempt.created_at >= since,
         )
-    )
+    ).one()
+    return count, last
 
 
 def _serialise_attempts(session: Session, email: str) -> None:
@@ -72,34 +89,54 @@ def _record(session, email, ip, user, success, reason, now) -> None:
     session.flush()
 
 
+def _wait_message(wait: timedelta):
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return N_("Too many failed sign-ins. Please wait %(seconds)s seconds and try again.", seconds=seconds)
+    return N_(
+        "Too many failed sign-ins. Please wait %(minutes)s minutes and try again.",
+        minutes=math.ceil(seconds / 60),
+    )
+
+
 def authenticate(
     session: Session, email: str, password: str, ip: str, now: datetime, policy: ThrottlePolicy
 ) -> User:
     """Return the user whose email and password match; record the attempt either way.
 
-    Refuses with :class:`Throttled` once an account or an address has failed too often within the
-    window, before checking the password, so guessing cannot continue.
+    Refuses with :class:`Throttled` while this account and address must pause, or while the
+    address has failed too often, before checking the password, so guessing cannot continue. The
+    failure that leaves one attempt before a pause says so.
     """
     email = (email or "").strip().lower()[:254]
     since = now - policy.window
     _serialise_attempts(session, email)
     user = session.scalar(select(User).where(User.email == email).execution_options(**ALL))
-    if (
-        _recent_failures(session, SignInAttempt.email, email, since) >= policy.per_account
-        or _recent_failures(session, SignInAttempt.ip, ip, since) >= policy.per_address
-    ):
-        _record(session, email, ip, user, False, "throttled", now)
-        raise Throttled(
-            N_(
-                "Too many failed sign-ins. Please wait %(minutes)s minutes and try again.",
-                minutes=int(policy.window.total_seconds() // 60),
-            )
+    pair = (SignInAttempt.email == email, SignInAttempt.ip == ip)
+    last_success = session.scalar(
+        select(func.max(SignInAttempt.created_at)).where(
+            *pair, SignInAttempt.is_success.is_(True), SignInAttempt.created_at >= since
         )
+    )
+    failures, last_failure = _failures(session, max(since, last_success or since), *pair)
+    wait = last_failure + policy.pause_after(failures) - now if last_failure else timedelta(0)
+    if wait <= timedelta(0) and _failures(session, since, SignInAttempt.ip == ip)[0] >= policy.per_address:
+        wait = policy.window
+    if wait > timedelta(0):
+        _record(session, email, ip, user, False, "throttled", now)
+        raise Throttled(_wait_message(wait))
     if not verify_password(user.password_hash if user else None, password or ""):
-        _record(session, email, ip, user, False, "bad_password" if user else "unknown_email", now)
-        raise Invalid(N_("Wrong email or password."))
-    if not user.is_active:
-        _record(session, email, ip, user, False, "inactive", now)
+        reason = "bad_password" if user else "unknown_email"
+    elif not user.is_active:
+        reason = "inactive"
+    else:
+        reason = None
+    if reason:
+        _record(session, email, ip, user, False, reason, now)
+        if failures + 1 == policy.free - 1:
+            raise Invalid(
+                N_("Wrong email or password. One more wrong attempt and signing in pauses for a while.")
+            )
         raise Invalid(N_("Wrong email or password."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -109,7 +146,7 @@ def authenticate(
 
 
 def load_session_user(session: Session, session_id: str) -> User | None:
-    """Return the active user of a session cookie, unless their password changed since."""
+    """Return the active user of a session cookie, unless its password or session version is stale."""
     user_id, _, _fingerprint = session_id.partition(":")
     if parse_id(user_id) is None:
         return None
@@ -164,8 +201,8 @@ def open_password_reset(session: Session, token: str, now: datetime) -> Password
 def reset_password(session: Session, token: str, password: str, now: datetime) -> User:
     """Set a new password through a reset link; the link and every other open link are used up."""
     reset = open_password_reset(session, token, now)
-    check_password_rules(password)
     user = session.scalar(select(User).where(User.id == reset.user_id).execution_options(**ALL))
+    check_password_rules(password, email=user.email, org_name=user.org.name)
     user.password_hash = hash_password(password)
     open_links = session.scalars(
         select(PasswordReset)
@@ -182,7 +219,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Use
     """Change one's password; every other session of the user ends with the old fingerprint."""
     if not verify_password(user.password_hash, current or ""):
         raise Invalid(N_("Please correct the marked fields."), {"current_password": [N_("Wrong password.")]})
-    check_password_rules(new, "new_password")
+    check_password_rules(new, "new_password", email=user.email, org_name=user.org.name)
     user.password_hash = hash_password(new)
     session.flush()
     return user

@@ -258,7 +258,7 @@ def create_user(session: Session, org: Organization, payload: Mapping, password:
     data = load_or_invalid(UserIn(), payload)
     data["email"] = data["email"].lower()
     _check_role(org, data["role"])
-    check_password_rules(password)
+    check_password_rules(password, email=data["email"], org_name=org.name)
     if _email_taken(session, data["email"]):
         raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
     lock_chain(session, org.id)
@@ -292,6 +292,8 @@ def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) 
     changes = {key: [getattr(user, key), value] for key, value in data.items() if getattr(user, key) != value}
     for key, value in data.items():
         setattr(user, key, value)
+    if changes.get("is_active") == [True, False]:
+        user.end_sessions()  # signed out now, and still signed out if reactivated later
     session.flush()
     if changes:
         # Roles and activation decide who may approve: they belong in the tamper-evident history.

@@ -38,9 +38,10 @@ def _throttle_policy() -> auth_ops.ThrottlePolicy:
 
     config = current_app.config["CALRECALL"]
     return auth_ops.ThrottlePolicy(
-        config.max_failed_sign_ins_per_account,
-        config.max_failed_sign_ins_per_address,
-        timedelta(minutes=config.sign_in_window_minutes),
+        free=config.sign_in_attempts_before_pause,
+        per_address=config.max_failed_sign_ins_per_address,
+        window=timedelta(minutes=config.sign_in_window_minutes),
+        max_pause=timedelta(minutes=config.longest_sign_in_pause_minutes),
     )
 
 
@@ -59,7 +60,7 @@ def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
-    if request.method == "GET":
+    if request.method != "POST":  # HEAD too: a monitor's probe is not a failed sign-in
         return render_template("auth/login.html", email="", next=request.args.get("next", ""))
     email = request.form.get("email", "")
     session_db = db()
@@ -85,7 +86,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: the user's sessions end on the server too, so a copied cookie is worthless."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"), code=303)

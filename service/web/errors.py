@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, jsonify, redirect, render_template, request
+from flask import Flask, current_app, flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from werkzeug.exceptions import HTTPException
 
 from service.errors import DomainError
+from service.web.forms import safe_next
 from service.web.i18n import translate, translate_errors
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,47 @@ def error_response(code: int, message: str, errors: dict | None = None):
     return render_template("errors/error.html", code=code, message=message, errors=errors or {}), code
 
 
+#: How long a client is told to wait when the database cannot be reached, in seconds.
+OUTAGE_RETRY_AFTER = 30
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the error an InternalServerError wraps) means the database is out of reach."""
+    exc = getattr(exc, "original_exception", None) or exc
+    return isinstance(exc, (OperationalError, SQLAlchemyTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def _outage_page(session):
+    """Answer 503 with the usual error page, which must not ask the database for anything."""
+    if session is not None:
+        try:
+            session.rollback()
+        except SQLAlchemyError:  # the connection is gone; there is nothing to undo
+            log.debug("rollback after an outage failed", exc_info=True)
+    # Flask-Login keeps the request's user in g._login_user; an anonymous one there stops the
+    # templates and the after-request hooks from loading the signed-in user from the database.
+    g._login_user = current_app.login_manager.anonymous_user()
+    response, code = error_response(
+        503, gettext("The service is temporarily unavailable; please try again in a minute.")
+    )
+    response = make_response(response, code)
+    response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    return response
+
+
+def _same_site_referrer() -> str:
+    """Return the path of the Referer when it is a page of this site, else the home page.
+
+    The Referer is whatever the client sends; redirecting to it as is would be an open redirect.
+    """
+    parts = urlsplit(request.referrer or "")
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return "/"
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def init_error_handlers(app: Flask) -> None:
     """Register the handlers for domain errors, HTTP errors, CSRF failures and crashes."""
 
@@ -45,7 +90,7 @@ def init_error_handlers(app: Flask) -> None:
             return error_response(400, gettext("The form has expired; please try again."))
         flash(gettext("The form has expired; please try again."), "warning")
         return (
-            redirect(request.referrer or "/", code=303)
+            redirect(_same_site_referrer(), code=303)
             if request.method == "POST"
             else error_response(400, gettext("The form has expired; please try again."))
         )
@@ -64,8 +109,11 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
         session = g.get("db_session")
+        if _database_unreachable(exc):
+            log.error("database unreachable on %s %s: %s", request.method, request.path, exc)
+            return _outage_page(session)
+        log.exception("unhandled error on %s %s", request.method, request.path)
         if session is not None:
             session.rollback()  # the error page must not touch a failed transaction
         try:
