@@ -36,7 +36,7 @@ def sign_in(page, login) -> None:
 
 
 def sign_out(page) -> None:
-    page.locator("#nav .dropdown-toggle").click()
+    page.locator("#nav [data-menu=user] .dropdown-toggle").click()
     page.locator("form[action$='/logout'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.locator("#email")).to_be_visible()
