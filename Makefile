@@ -1,7 +1,10 @@
-# make run   — create the venv, install, migrate the SQLite schema, load demo data, serve on :5000
+# make run   — create the venv, install, migrate the SQLite schema, load demo data, serve on HOST:PORT
+#              (default 127.0.0.1:5000; e.g. `make run HOST=0.0.0.0 PORT=5100`) and print the address
 # make test  — install the test extras (and Chromium for browser tests) and run the whole suite
 
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
@@ -50,7 +53,8 @@ run: install
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Open http://$(HOST):$(PORT)/ and sign in with a login above (password demo-pass-2026)."
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Browser tests need Debian's Chromium; install it when we can (root with apt), else they skip.
 chromium:

@@ -80,7 +80,7 @@ def register_cli(app: Flask) -> None:
         from service.demo import DEMO_PASSWORD, load_demo
 
         with unit_of_work(_sessions()) as session:
-            created, logins = load_demo(session, current_app.config["CALRECALL"].base_url)
+            created, logins = load_demo(session, current_app.config["CALRECALL"].fixed_base_url)
         click.echo("demo data loaded" if created else "demo data already present")
         if created:
             from service.jobs.reminders import run_planning
@@ -88,7 +88,9 @@ def register_cli(app: Flask) -> None:
             # Today's reminders go to the outbox at once; the scheduler or `reminders tick` sends them.
             planned = run_planning(current_app)
             click.echo(f"today's reminders planned: {planned['messages']} messages in the outbox")
-        click.echo(f"sign in at http://127.0.0.1:5000 with any of these (password: {DEMO_PASSWORD}):")
+        configured = current_app.config["CALRECALL"].base_url
+        where = f" at {configured}" if configured else " at the address `flask run` serves"
+        click.echo(f"sign in{where} with any of these (password: {DEMO_PASSWORD}):")
         for org_name, email, role in logins:
             click.echo(f"  {email:<32} {role:<11} {org_name}")
 
@@ -98,6 +100,13 @@ def register_cli(app: Flask) -> None:
         from service.jobs.schedule import build_scheduler
 
         runner = build_scheduler(current_app._get_current_object())
+        config = current_app.config["CALRECALL"]
+        if not config.base_url:
+            click.echo(
+                f"BASE_URL is not set: links in reminders will point at {config.fixed_base_url};"
+                " set BASE_URL to the site's address",
+                err=True,
+            )
         for job in runner.get_jobs():
             click.echo(f"scheduled {job.id}: {job.trigger}")
         try:

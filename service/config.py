@@ -16,6 +16,9 @@ ROBOT_BACKENDS = ("webhook", "console", "file")
 #: Where ledger import jobs run: a thread of the web process started at upload ("thread"), the
 #: request's own thread after its commit ("inline", for tests), or only the scheduler ("scheduler").
 IMPORT_RUNNERS = ("thread", "inline", "scheduler")
+#: Where `make run` and `flask run` serve by default: the address of links made outside a request
+#: (the scheduler, the CLI) in development when BASE_URL is not set.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 #: Used when no SECRET_KEY is configured outside production; one per process start.
 _RUNTIME_SECRET = secrets.token_hex(32)
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -44,8 +47,9 @@ class Config:
     twilio_from: str = ""
     smtp_url: str = ""
     mail_from: str = "计量台账 <noreply@calrecall.local>"
-    #: The public address of the site, used in emailed links (password reset, invitations).
-    base_url: str = "http://127.0.0.1:5000"
+    #: The public address of the site, used in links, e-mails and QR codes. Required in production;
+    #: in development, empty means "the address the request came to" (jobs use DEVELOPMENT_BASE_URL).
+    base_url: str = ""
     default_locale: str = "zh_Hans_CN"
     default_timezone: str = "Asia/Shanghai"
     csrf_enabled: bool = True
@@ -81,12 +85,22 @@ class Config:
             )
         if self.is_production and len(self.secret_key) < 16:
             raise ConfigError("SECRET_KEY must be set (16 characters or more) in production")
+        if self.is_production and not self.base_url:
+            raise ConfigError(
+                "BASE_URL must be set in production: the site's public address (e.g. https://jl.example.cn),"
+                " used in links, e-mails and QR codes"
+            )
         if self.import_runner not in IMPORT_RUNNERS:
             raise ConfigError(f"IMPORT_RUNNER must be one of {', '.join(IMPORT_RUNNERS)}")
         if self.session_hours <= 0:
             raise ConfigError("SESSION_HOURS must be positive")
         if self.email_backend == "smtp" and not self.smtp_url:
             raise ConfigError("EMAIL_BACKEND=smtp needs SMTP_URL")
+
+    @property
+    def fixed_base_url(self) -> str:
+        """Return the address for links made outside a request (jobs, the CLI): BASE_URL, else the dev one."""
+        return self.base_url or DEVELOPMENT_BASE_URL
 
     @property
     def is_production(self) -> bool:

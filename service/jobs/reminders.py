@@ -32,7 +32,7 @@ def run_planning(app: Flask, now: datetime | None = None) -> dict:
     """Plan every firm's current day that has no plan yet."""
     now = now or now_utc()
     with app.app_context():
-        results = plan_all(app.extensions["calrecall.sessions"], now, app.config["CALRECALL"].base_url)
+        results = plan_all(app.extensions["calrecall.sessions"], now, app.config["CALRECALL"].fixed_base_url)
     summary = {
         "firms_planned": len(results),
         "instruments": sum(r.instruments for r in results),

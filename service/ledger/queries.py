@@ -32,6 +32,9 @@ SORTS = (
     "-updated_at",
 )
 DEFAULT_LIMIT = 50
+#: The ledger's total is counted up to this many rows; beyond, it shows as "10,000+" (a COUNT over a
+#: million instruments with a search text would scan them all).
+COUNT_CAP = 10_000
 MAX_LIMIT = 500
 
 
@@ -69,6 +72,9 @@ class Page:
 
     items: list
     next_cursor: str | None
+    #: Set when the page was asked for with a cursor: the cursor of the page before it, ``""`` for
+    #: the first page (no cursor).
+    prev_cursor: str | None = None
 
 
 def _department_id(session: Session, actor: Actor, value: str) -> int:
@@ -211,11 +217,52 @@ def list_instruments(session: Session, actor: Actor, filters: Mapping, today: da
         rows += session.scalars(segment.limit(limit + 1 - len(rows))).unique()
         if len(rows) > limit:
             break
+    prev_cursor = None
+    if filters.get("cursor") and rows:
+        prev_cursor = _previous_cursor(session, actor, filters, today, sort, limit, rows[0])
     if len(rows) <= limit:
-        return Page(rows, None)
+        return Page(rows, None, prev_cursor)
     rows = rows[:limit]
     last = rows[-1]
-    return Page(rows, _encode_cursor(sort, getattr(last, sort.lstrip("-")), last.id))
+    return Page(rows, _encode_cursor(sort, getattr(last, sort.lstrip("-")), last.id), prev_cursor)
+
+
+def _flipped(sort: str) -> str:
+    return sort[1:] if sort.startswith("-") else f"-{sort}"
+
+
+def _previous_cursor(
+    session: Session, actor: Actor, filters: Mapping, today: date, sort: str, limit: int, first: Instrument
+) -> str:
+    """Return the cursor of the page before the one starting at ``first`` (``""``: the first page).
+
+    The rows before ``first`` are read backwards, by the same index, with the reversed sort: the
+    one ``limit + 1`` rows back is the row the previous page continues after.
+    """
+    backwards = _flipped(sort)
+    cursor = _encode_cursor(backwards, getattr(first, sort.lstrip("-")), first.id)
+    ids: list[int] = []
+    values: list = []
+    for segment in ordered_segments(filtered(session, actor, filters, today), backwards, cursor):
+        column = getattr(Instrument, sort.lstrip("-"))
+        found = session.execute(
+            segment.with_only_columns(Instrument.id, column).limit(limit + 1 - len(ids))
+        ).all()
+        ids += [row[0] for row in found]
+        values += [row[1] for row in found]
+        if len(ids) > limit:
+            return _encode_cursor(sort, values[limit], ids[limit])
+    return ""
+
+
+def count_instruments(
+    session: Session, actor: Actor, filters: Mapping, today: date, cap: int = COUNT_CAP
+) -> tuple[int, bool]:
+    """Return how many instruments match ``filters``, counted up to ``cap``, and whether there are more."""
+    actor.require("ledger.read")
+    matching = filtered(session, actor, filters, today).with_only_columns(Instrument.id).limit(cap + 1)
+    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    return min(total, cap), total > cap
 
 
 def get_instrument(session: Session, actor: Actor, instrument_id: int) -> Instrument:

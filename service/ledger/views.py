@@ -41,6 +41,7 @@ from service.web.downloads import send_download, spooled
 from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data, form_error_page, safe_next
 from service.web.i18n import translate, translate_errors
+from service.web.templating import name_of, url_with
 
 bp = Blueprint("ledger", __name__)
 
@@ -70,6 +71,55 @@ def _client_org(client_id: int | None):
     return tenancy_ops.get_org(db(), actor()) if client_id is not None else None
 
 
+def _filter_chips(args: dict, window: str | None, client_id: int | None, departments) -> list[dict]:
+    """Return every active filter as a chip: its name, what it says, and the address without it."""
+    chips = []
+
+    def chip(name: str, text: str, href: str | None = None, *removed: str) -> None:
+        gone = dict.fromkeys((name, *removed, "cursor"))
+        chips.append({"name": name, "text": text, "href": href or url_with(**gone)})
+
+    if window:
+        kept = {k: v for k, v in args.items() if k != "cursor"}
+        title = gettext("Overdue") if window == "overdue" else gettext("Due in %(days)s days", days=window)
+        chip("window", title, url_for("ledger.list_instruments", client_id=client_id, **kept))
+    if args.get("q"):
+        chip("q", f"{gettext('Search')}: {args['q']}")
+    for name in ("status", "label", "abc_class"):
+        if args.get(name):
+            chip(name, f"{name_of('field', name)}: {name_of(name, args[name])}")
+    if args.get("department"):
+        names = {str(d.id): d.name for d in departments}
+        chip("department", f"{gettext('Department')}: {names.get(args['department'], args['department'])}")
+    if args.get("is_mandatory") in ("true", "false"):
+        answer = gettext("Yes") if args["is_mandatory"] == "true" else gettext("No")
+        chip("is_mandatory", f"{gettext('Mandatory verification')}: {answer}")
+    if args.get("needs_attention") in ("true", "false"):
+        chip(
+            "needs_attention",
+            gettext("Needs attention") if args["needs_attention"] == "true" else gettext("Complete data"),
+        )
+    first, last = args.get("due_from"), args.get("due_to")
+    if first or last:
+        text = (
+            gettext("Due on %(day)s", day=first)
+            if first == last
+            else gettext("Due from %(first)s to %(last)s", first=first or "…", last=last or "…")
+        )
+        if args.get("in_use"):
+            text += f" · {gettext('in use')}"
+        chip("due", text, None, "due_from", "due_to", "in_use")
+    elif args.get("in_use"):
+        chip("in_use", gettext("in use"))
+    if args.get("overdue") and not window:
+        chip("overdue", gettext("Overdue"))
+    if args.get("due_within") and not window:
+        chip("due_within", gettext("Due in %(days)s days", days=args["due_within"]))
+    if args.get("management_no"):
+        chip("management_no", f"{name_of('field', 'management_no')}: {args['management_no']}")
+    return chips
+
+
 def _render_list(preset: dict, window: str | None, client_id: int | None):
     enter_client(client_id)
     who, day = actor(), today()
@@ -78,18 +128,23 @@ def _render_list(preset: dict, window: str | None, client_id: int | None):
     try:
         filters = queries.parse_filters({**args, **preset})
         page = queries.list_instruments(db(), who, filters, day)
+        total, more = queries.count_instruments(db(), who, filters, day)
     except Invalid as exc:
         errors = translate_errors(exc.field_errors)
-        filters, page = {}, queries.Page([], None)
+        filters, page, total, more = {}, queries.Page([], None), 0, False
+    departments = tenancy_ops.list_departments(db(), who)
     return render_template(
         "ledger/list.html",
         page=page,
+        total=total,
+        more=more,
+        chips=_filter_chips(args, window, client_id, departments),
         filters=filters,
         args=args,
         errors=errors,
         window=window,
         today=day,
-        departments=tenancy_ops.list_departments(db(), who),
+        departments=departments,
         users=tenancy_ops.list_users(db(), who),
         choices=CHOICES,
         direct_statuses=sorted(DIRECT_TRANSITIONS),

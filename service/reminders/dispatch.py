@@ -127,7 +127,7 @@ class Channels:
                 "twilio_account_sid": config.twilio_account_sid,
                 "twilio_auth_token": config.twilio_auth_token,
                 "twilio_from": config.twilio_from,
-                "status_callback": config.base_url.rstrip("/") + "/webhooks/twilio/status",
+                "status_callback": config.fixed_base_url.rstrip("/") + "/webhooks/twilio/status",
                 "http_client": self.http_client,
                 "smtp_url": config.smtp_url,
                 "mail_from": config.mail_from,
@@ -485,7 +485,7 @@ def dispatch(
     while max_messages is None or totals["claimed"] < max_messages:
         moment = now or now_utc()
         with unit_of_work(sessions) as session:
-            batch, settled = claim(session, moment, worker, BATCH, only, channels.config.base_url)
+            batch, settled = claim(session, moment, worker, BATCH, only, channels.config.fixed_base_url)
         totals.update(settled)
         if not batch:
             break

@@ -62,6 +62,8 @@ def window_of(policy: ReminderPolicy) -> Window:
     return Window(policy.window_start, policy.window_end, policy.working_days_only)
 
 
+RECIPIENT_FIELDS = ("to_custodian", "to_metrology", "to_department_head")
+NO_RECIPIENT = N_("Tick at least one recipient: with none, no one would be reminded.")
 NEGATIVE_DAYS = N_("Give days before the due date as 0 or more; overdue reminders follow their own setting.")
 
 
@@ -204,6 +206,11 @@ def update_policy(session: Session, actor: Actor, payload: Mapping) -> ReminderP
         raise Invalid(
             N_("Please correct the marked fields."),
             {"window_end": [N_("The window must end after it starts, on the same day.")]},
+        )
+    if not (policy.to_custodian or policy.to_metrology or policy.to_department_head):
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            {RECIPIENT_FIELDS[0]: [NO_RECIPIENT]},
         )
     if not policy.dingtalk_url:
         policy.dingtalk_secret = None

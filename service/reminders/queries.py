@@ -44,6 +44,38 @@ def list_outbox(
     return rows, (rows[-1].id if more else None)
 
 
+def recipient_names(session: Session, actor: Actor, rows: list[Notification]) -> dict[int, str]:
+    """Return the name of each message's recipient: the user's, or the custodian's the digest was for."""
+    names: dict[int, str] = {}
+    user_ids = {m.recipient_user_id for m in rows if m.recipient_user_id}
+    if user_ids:
+        users = dict(
+            session.execute(
+                select(User.id, User.name).where(User.org_id == actor.org_id, User.id.in_(user_ids))
+            ).all()
+        )
+        names.update({m.id: users[m.recipient_user_id] for m in rows if users.get(m.recipient_user_id)})
+    # A custodian known only by mobile number: every instrument in the digest carries the same name.
+    unnamed = [m.id for m in rows if not m.recipient_user_id and m.channel == "sms"]
+    if unnamed:
+        found = session.execute(
+            select(NotificationItem.notification_id, func.min(Instrument.custodian_name))
+            .join(
+                Instrument,
+                (Instrument.id == NotificationItem.instrument_id)
+                & (Instrument.org_id == NotificationItem.org_id),
+            )
+            .where(
+                NotificationItem.org_id == actor.org_id,
+                NotificationItem.notification_id.in_(unnamed),
+                Instrument.custodian_name.is_not(None),
+            )
+            .group_by(NotificationItem.notification_id)
+        ).all()
+        names.update({notification_id: name for notification_id, name in found if name})
+    return names
+
+
 def outbox_counts(session: Session, actor: Actor) -> dict[str, int]:
     """Return how many of the firm's messages are in each state."""
     return dict(

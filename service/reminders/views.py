@@ -81,6 +81,7 @@ def outbox():
     return render_template(
         "reminders/outbox.html",
         rows=rows,
+        names=queries.recipient_names(db(), actor(), rows),
         next_before=next_before,
         counts=queries.outbox_counts(db(), actor()),
         states=NOTIFICATION_STATES,

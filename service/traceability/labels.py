@@ -30,6 +30,8 @@ from service.traceability.renewal import renews
 
 #: The path of the public check page; the view's route is ``/c/<token>``.
 CHECK_PATH = "/c/"
+#: The path of an instrument's page in the ledger (``ledger.show_instrument``): a label without a record.
+INSTRUMENT_PATH = "/instruments/"
 #: Error correction Q (25 % of the code may be dirty or scratched): labels live on the shop floor.
 QR_ERROR = "q"
 #: Quiet zone around the code, in modules (the label's white margin adds to it).
@@ -132,6 +134,26 @@ def _label(
     )
 
 
+def ledger_label(
+    session: Session, instrument: Instrument, firm: Organization, today: date, base_url: str
+) -> Label:
+    """Return the label of an instrument with no record yet (e.g. just imported), from its ledger columns.
+
+    There is no public check without a record, so the code opens the instrument in the ledger.
+    """
+    return Label(
+        url=f"{base_url.rstrip('/')}{INSTRUMENT_PATH}{instrument.id}",
+        firm_name=firm.name,
+        management_no=instrument.management_no,
+        name=instrument.name,
+        colour=instrument.label(today),
+        valid_until=instrument.next_due_on,
+        certificate_no=instrument.certificate_no,
+        limits=current_use_limits(session, instrument),
+        outdated=None,
+    )
+
+
 def record_label(session: Session, actor: Actor, record_id, today: date, base_url: str) -> Label:
     """Return the label of one record of the actor's organisation (404 otherwise).
 
@@ -158,7 +180,7 @@ class Sheet:
 def label_sheet(
     session: Session, actor: Actor, instrument_ids: Sequence, today: date, base_url: str
 ) -> Sheet:
-    """Return the labels of the instruments' current records: the newest current renewing one of each.
+    """Return the instruments' labels: each one's newest current renewing record, else its ledger data.
 
     Ids are taken in the order given; one id that is not an instrument of the actor's organisation
     makes the whole sheet a 404, like a bulk edit.
@@ -196,16 +218,14 @@ def label_sheet(
         ):  # a 强检 instrument's label is its verification's
             newest.setdefault(record.instrument_id, record)
     firm = session.get(Organization, actor.org_id)
-    labels, unlabelled = [], []
+    labels = []
     for instrument_id in ids:
         instrument, record = found[instrument_id], newest.get(instrument_id)
-        if record is None:
-            unlabelled.append(
-                (instrument, N_("No verification, calibration or self-check has been recorded yet."))
-            )
+        if record is None:  # a freshly imported ledger: the label says what the ledger says
+            labels.append(ledger_label(session, instrument, firm, today, base_url))
         else:
             labels.append(_label(session, record, instrument, firm, today, base_url))
-    return Sheet(labels, unlabelled)
+    return Sheet(labels, [])
 
 
 def _width(text: str) -> float:

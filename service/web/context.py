@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from flask import Flask, abort, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, has_request_context, render_template, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -67,8 +67,17 @@ def enter_client(client_id: int | None) -> None:
 
 
 def base_url() -> str:
-    """Return the site's public address, for links in messages and QR codes."""
-    return current_app.config["CALRECALL"].base_url
+    """Return the site's public address, for links in pages, messages and QR codes.
+
+    BASE_URL when configured (production requires it); otherwise, in development, the address the
+    request came to, so links work whatever host and port the app runs on.
+    """
+    config = current_app.config["CALRECALL"]
+    if config.base_url:
+        return config.base_url
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return config.fixed_base_url
 
 
 def attachments_dir() -> Path:

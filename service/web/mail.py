@@ -13,6 +13,7 @@ from flask_babel import force_locale
 
 from notifications import Message
 from service.reminders.dispatch import Channels
+from service.web.context import base_url
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def send_email(to: str, template: str, locale: str, key: str, org_slug: str | No
 
 def external_url(path: str) -> str:
     """Return the public address of ``path`` for links in emails."""
-    return current_app.config["CALRECALL"].base_url.rstrip("/") + path
+    return base_url().rstrip("/") + path
 
 
 def send_invitation(invitation, token: str, inviter: str, org) -> bool:

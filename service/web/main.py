@@ -1,4 +1,4 @@
-"""The dashboard and the health check."""
+"""The dashboard (a firm's, or the institute's home) and the health check."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import text
 
 from service.ledger import queries
+from service.visits.home import institute_home
 from service.web.context import actor, db, today
 
 bp = Blueprint("main", __name__)
@@ -17,6 +18,10 @@ bp = Blueprint("main", __name__)
 def dashboard():
     """Counts of the ledger, the next instruments due and the requests awaiting a decision."""
     who, day = actor(), today()
+    if who.home_org_kind == "institute" and not who.via_client_link and who.can("clients.view"):
+        # Staff and technicians work for the clients: their home is the clients' work, not the
+        # institute's own standards.
+        return render_template("institute/home.html", home=institute_home(db(), who, day))
     counts = queries.ledger_counts(db(), who, day)
     upcoming = queries.list_instruments(db(), who, {"due_within": 30, "limit": 10}, day).items
     overdue = queries.list_instruments(db(), who, {"overdue": True, "limit": 10}, day).items

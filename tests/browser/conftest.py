@@ -60,6 +60,8 @@ class BrowserWorld:
     technician: Login
     #: Opens a database session on the server's database, to arrange data a test needs.
     sessions: object = None
+    #: The served application, for arranging what needs its context (messages rendered from templates).
+    app: object = None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -132,6 +134,7 @@ def live_server(tmp_path_factory):
             institute_staff=Login(staff_email),
             technician=Login(technician_email),
             sessions=app.extensions["calrecall.sessions"],
+            app=app,
         )
     finally:
         server.shutdown()

@@ -36,7 +36,7 @@ def sign_in(page, login) -> None:
 
 
 def sign_out(page) -> None:
-    page.locator("#nav .dropdown-toggle").click()
+    page.locator("#nav [data-menu=user] .dropdown-toggle").click()
     page.locator("form[action$='/logout'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.locator("#email")).to_be_visible()
@@ -93,13 +93,13 @@ def test_engineer_recalls_and_suspends_an_instrument_an_admin_approves(page, liv
     # The firm admin approves it from the approvals page.
     sign_in(page, live_server.admin)
     page.goto("/approvals")
-    pending = page.locator("tr[data-request]", has_text=NUMBER)
+    pending = page.locator("[data-request]", has_text=NUMBER)
     expect(pending).to_have_count(1)
     pending.locator(".decide-form input[name=reason]").fill("同意停用")
     pending.locator(".decide-form button[name=decision][value=approve]").click()
     expect(page).to_have_url(re.compile(r"/approvals$"))
     expect(page.locator(".alert-success")).to_have_count(1)
-    expect(page.locator("tr[data-request]")).to_have_count(0)
+    expect(page.locator("#pending-requests [data-request]")).to_have_count(0)
 
     # The instrument now carries a red label and is suspended: only resuming (not suspending) is offered.
     page.goto(instrument_url)

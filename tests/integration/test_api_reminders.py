@@ -55,6 +55,14 @@ def test_bad_policy_is_a_400(client, db_session, world, body):
     assert db_session.get(ReminderPolicy, world.a.org.id) is None
 
 
+def test_a_policy_with_no_recipient_is_a_400_with_a_field_message(client, db_session, world):
+    body = {"to_custodian": False, "to_metrology": False, "to_department_head": False}
+    response = client.put(f"{API}/reminders/policy", headers=auth(db_session, world.a.admin), json=body)
+    assert response.status_code == 400
+    assert response.json["errors"]["to_custodian"]
+    assert db_session.get(ReminderPolicy, world.a.org.id) is None
+
+
 def test_robot_secrets_are_masked_for_those_who_cannot_change_them(client, db_session, world):
     url = "https://oapi.dingtalk.com/robot/send?access_token=secret-token"
     admin = auth(db_session, world.a.admin)

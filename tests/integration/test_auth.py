@@ -290,6 +290,7 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
             env="production",
             secret_key="prod-secret-0123456789",
             database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+            base_url="https://jl.example.cn",
         )
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True

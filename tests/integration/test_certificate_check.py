@@ -294,11 +294,28 @@ def test_the_sheet_labels_each_instruments_newest_current_record(app, client, wo
     page = response.text
     assert labels.qr_svg(f"{BASE_URL}/c/{newer.check_token}") in page
     assert old.check_token not in page
-    assert page.count('class="qr-label"') == 1
-    assert f'data-unlabelled="{bare.management_no}"' in page
-    assert "尚未录入任何检定、校准或自校记录。" in page  # no record yet, in the default language
+    assert page.count('class="qr-label"') == 2
     assert "size: A4" in page
     assert 'id="sheet-outdated"' not in page
+
+
+def test_a_freshly_imported_instrument_is_labelled_from_the_ledger(client, world, db_session):
+    """An instrument without any record (e.g. just imported) gets its label from the ledger's columns."""
+    bare = world.a.instruments[1]
+    bare.certificate_no = "JD-LEDGER-1"
+    due = bare.next_due_on
+    db_session.commit()
+    login(client, world.a.metrology)
+    page = client.post("/instruments/labels", data={"ids": [str(bare.id)]}).text
+    assert page.count('class="qr-label"') == 1
+    assert f'data-management-no="{bare.management_no}"' in page
+    assert f'data-label="{bare.label(_today())}"' in page
+    assert f'data-valid-until="{due.isoformat() if due else ""}"' in page
+    assert "JD-LEDGER-1" in page
+    assert "data-unlabelled" not in page
+    assert "尚未录入" not in page
+    # Without a record there is no public check: the code opens the instrument in the ledger.
+    assert labels.qr_svg(f"{BASE_URL}/instruments/{bare.id}") in page
 
 
 def test_the_sheet_warns_of_a_label_the_ledger_no_longer_matches(app, client, world, db_session, labelled):

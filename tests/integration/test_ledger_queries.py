@@ -75,3 +75,39 @@ def test_keyset_walk_equals_a_plain_sort(grid, world, db_session, sort, limit):
         if cursor is None:
             break
     assert walked == [r.id for r in _python_order(rows, sort)]
+
+
+@pytest.mark.parametrize("sort", ["next_due_on", "-next_due_on", "management_no", "-name", "-updated_at"])
+@pytest.mark.parametrize("limit", [1, 7, 50])
+def test_each_pages_previous_cursor_opens_the_page_before_it(grid, world, db_session, sort, limit):
+    actor = world.a.actor()
+    pages, cursor = [], None
+    while True:
+        page = queries.list_instruments(
+            db_session, actor, {"sort": sort, "limit": limit, "cursor": cursor}, grid
+        )
+        pages.append((cursor, page))
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert pages[0][1].prev_cursor is None  # the first page has none
+    for (earlier_cursor, earlier), (_cursor, page) in itertools.pairwise(pages):
+        assert page.prev_cursor == (earlier_cursor or "")
+        again = queries.list_instruments(
+            db_session, actor, {"sort": sort, "limit": limit, "cursor": page.prev_cursor or None}, grid
+        )
+        assert [i.id for i in again.items] == [i.id for i in earlier.items]
+
+
+def test_the_total_counts_the_filtered_ledger_up_to_a_cap(grid, world, db_session):
+    actor = world.a.actor()
+    everything = len(
+        db_session.scalars(select(Instrument.id).where(Instrument.org_id == world.a.org.id)).all()
+    )
+    assert queries.count_instruments(db_session, actor, {}, grid) == (everything, False)
+    assert queries.count_instruments(db_session, actor, {}, grid, cap=5) == (5, True)
+    suspended = queries.count_instruments(db_session, actor, {"status": "suspended"}, grid)
+    assert suspended == (
+        len(queries.list_instruments(db_session, actor, {"status": "suspended"}, grid).items),
+        False,
+    )

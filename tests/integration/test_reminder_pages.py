@@ -271,3 +271,27 @@ def test_an_instruments_page_lists_the_reminders_it_caused(client, login_as, app
     shown = client.get(f"/clients/{world.a.org.id}/instruments/{instrument.id}")
     assert shown.status_code == 200
     assert b"instrument-reminders" not in shown.data
+
+
+def test_a_policy_with_no_recipient_is_refused_with_a_message(client, login_as, db_session, world):
+    login_as(world.a.admin)
+    response = client.post("/reminders/policy", data={"offsets_days": "30, 7, 0"})  # every box unticked
+    assert response.status_code == 422
+    page = response.data.decode()
+    assert "invalid-feedback" in page
+    assert "至少" in page  # "Tick at least one recipient…" in Chinese
+    assert db_session.get(ReminderPolicy, world.a.org.id) is None
+
+
+def test_outbox_names_each_recipient_beside_the_address(client, login_as, app, db_session, world):
+    firm = firm_with_people(db_session, world.a)
+    due_on(db_session, world.a.actor("admin"), 30, custodian_user_id=firm.custodian.id)
+    due_on(db_session, world.a.actor("admin"), 15, custodian="赵临时", custodian_mobile="13900000009")
+    db_session.commit()
+    run_planning(app, at(DAY, 8))
+    login_as(world.a.metrology)
+    page = client.get("/reminders/outbox?channel=sms").data.decode()
+    assert "+8613800000001" in page
+    assert "王保管" in page  # a user: their name
+    assert "+8613900000009" in page
+    assert "赵临时" in page  # a custodian known only by mobile: the name on the instrument
