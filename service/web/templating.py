@@ -20,7 +20,13 @@ STATUS_NAMES = {
     "under_repair": _l("Under repair"),
     "scrapped": _l("Scrapped"),
 }
-LABEL_NAMES = {"green": _l("Qualified"), "yellow": _l("Limited use"), "red": _l("Stopped")}
+LABEL_NAMES = {
+    "green": _l("Qualified"),
+    "yellow": _l("Limited use"),
+    "red": _l("Stopped"),
+    # A yellow label while the newest calibration awaits its metrological confirmation.
+    "pending": _l("Awaiting confirmation"),
+}
 CONTROL_METHOD_NAMES = {
     "verification": _l("Verification"),
     "calibration": _l("Calibration"),
@@ -33,7 +39,12 @@ MANDATORY_USE_NAMES = {
     "medical": _l("Medical care"),
     "environment": _l("Environmental monitoring"),
 }
-CONCLUSION_NAMES = {"pass": _l("Pass"), "limited": _l("Limited use"), "fail": _l("Fail")}
+CONCLUSION_NAMES = {
+    "pass": _l("Pass"),
+    "limited": _l("Limited use"),
+    "fail": _l("Fail"),
+    "pending": _l("Awaiting confirmation"),
+}
 CERTIFICATE_TYPE_NAMES = {
     "verification_certificate": _l("Verification certificate"),
     "verification_notice": _l("Verification result notice"),
