@@ -509,7 +509,7 @@ def test_the_sole_admin_is_told_his_approval_is_a_self_approval_and_it_shows(cli
     client.post(f"/instruments/{instrument.id}/requests", data={"action": "seal", "reason": "停产"})
     request = db_session.scalar(select(StatusRequest).where(StatusRequest.instrument_id == instrument.id))
     for page in (client.get("/approvals").text, client.get(f"/instruments/{instrument.id}").text):
-        assert 'data-self-approval-warning' in page
+        assert "data-self-approval-warning" in page
         assert "您是本单位唯一的管理员：此次批准将记为自行批准" in page
     client.post(f"/requests/{request.id}/decide", data={"decision": "approve"})
     approvals = client.get("/approvals").text
