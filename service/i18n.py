@@ -22,7 +22,11 @@ class Msg(str):
     def render(self, gettext=lambda s: s) -> str:
         """Return the message translated by ``gettext`` and interpolated."""
         text = gettext(str(self))
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        # A parameter that is itself a message (a discipline's name) is translated too.
+        params = {k: v.render(gettext) if isinstance(v, Msg) else v for k, v in self.params.items()}
+        return text % params
 
 
 def N_(msgid: str, **params) -> Msg:  # noqa: N802 (the conventional name that pybabel extracts)
