@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from service.i18n import set_code_namer
 from service.ledger.status import DIRECT_TRANSITIONS
 from service.tenancy.validation import henan_regions, region_name
 from service.visits.disciplines import DISCIPLINES
@@ -156,6 +157,7 @@ FIELD_NAMES = {
     "in_service_on": _l("In service since"),
     "notes": _l("Notes"),
     "label": _l("Label"),
+    "q": _l("Search"),  # the ledger's search box, named in its messages
 }
 EVENT_NAMES = {
     "instrument.created": _l("Added to the ledger"),
@@ -241,6 +243,26 @@ NAMES = {
 }
 
 
+#: Code lists whose names say what a code of a choice means (not the field labels or events).
+_CHOICE_KINDS = tuple(k for k in NAMES if k not in ("field", "event"))
+
+
+def name_of_code(code: str) -> str:
+    """Return the display name of a code of any code list (the code itself if none names it)."""
+    for kind in _CHOICE_KINDS:
+        if code in NAMES[kind]:
+            return str(NAMES[kind][code])
+    return code
+
+
+def number(value) -> str:
+    """Return a reading as typed: 50 and 1.004, not 50.000000 and 1.004000 (the column's scale)."""
+    if value is None or value == "":
+        return ""
+    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+    return "0" if text in ("-0", "0") else text
+
+
 def name_of(kind: str, code) -> str:
     """Return the display name of ``code`` in the code list ``kind`` (the code itself if unknown)."""
     if code is None or code == "":
@@ -299,6 +321,8 @@ def url_with(**changes) -> str:
 
 def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
+    set_code_namer(name_of_code)
+    app.jinja_env.filters["number"] = number
     app.jinja_env.globals.update(
         name_of=name_of,
         value_of=value_of,
