@@ -41,7 +41,9 @@ def _window(values) -> tuple[dict, dict]:
         planning.check_start(window["start"], today())
         return window, {}
     except Invalid as exc:
-        return {"start": today(), "days": DEFAULT_DAYS}, translate_errors(exc.field_errors)
+        # The plan shown is the default one; the fields keep what was typed, next to its message.
+        typed = {"typed_from": raw["from"], "typed_days": raw["days"]}
+        return {"start": today(), "days": DEFAULT_DAYS, **typed}, translate_errors(exc.field_errors)
 
 
 @bp.get("/visits")
