@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from service.i18n import set_code_namer
@@ -248,7 +248,12 @@ _CHOICE_KINDS = tuple(k for k in NAMES if k not in ("field", "event"))
 
 
 def name_of_code(code: str) -> str:
-    """Return the display name of a code of any code list (the code itself if none names it)."""
+    """Return the display name of a code of any code list (the code itself if none names it).
+
+    Outside a request (the command line, which takes codes as input) the code is what helps.
+    """
+    if not has_request_context():
+        return code
     for kind in _CHOICE_KINDS:
         if code in NAMES[kind]:
             return str(NAMES[kind][code])
