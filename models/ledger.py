@@ -29,6 +29,9 @@ ABC_CLASSES = ("A", "B", "C")
 MANDATORY_USES = ("trade", "safety", "medical", "environment")
 CONTROL_METHODS = ("verification", "calibration", "self_check", "one_off")
 CONCLUSIONS = ("pass", "limited", "fail")
+#: What the ledger's conclusion may also be: ``pending`` while the newest calibration awaits its
+#: metrological confirmation (计量确认), which alone says whether the instrument is fit for use.
+INSTRUMENT_CONCLUSIONS = (*CONCLUSIONS, "pending")
 CERTIFICATE_TYPES = (
     "verification_certificate",
     "verification_notice",
@@ -61,7 +64,7 @@ class Instrument(TenantScoped, Base):
         CheckConstraint(_in("abc_class", ABC_CLASSES), name="abc_class"),
         CheckConstraint(_in("mandatory_use", MANDATORY_USES), name="mandatory_use"),
         CheckConstraint(_in("control_method", CONTROL_METHODS), name="control_method"),
-        CheckConstraint(_in("conclusion", CONCLUSIONS), name="conclusion"),
+        CheckConstraint(_in("conclusion", INSTRUMENT_CONCLUSIONS), name="conclusion"),
         CheckConstraint(_in("certificate_type", CERTIFICATE_TYPES), name="certificate_type"),
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint("interval_months >= 0", name="interval_months"),
@@ -155,14 +158,22 @@ class Instrument(TenantScoped, Base):
         return self.status in RECALLED_STATUSES and self.next_due_on is not None and self.next_due_on < today
 
     def label(self, today: date) -> str:
-        """Return the three-colour label: red when unusable, failed or past due; yellow when limited."""
+        """Return the three-colour label: red when unusable, failed or past due; yellow when limited.
+
+        A calibration awaiting its confirmation is yellow too: nobody has said yet that it is fit.
+        """
         if self.status in UNUSABLE_STATUSES or self.conclusion == "fail":
             return "red"
         if self.next_due_on is not None and self.next_due_on < today:
             return "red"
-        if self.conclusion == "limited":
+        if self.conclusion in ("limited", "pending"):
             return "yellow"
         return "green"
+
+    def label_state(self, today: date) -> str:
+        """Return what the label says: its colour, or ``pending`` (待确认) while awaiting confirmation."""
+        label = self.label(today)
+        return "pending" if label == "yellow" and self.conclusion == "pending" else label
 
     def attention_reasons(self) -> list[str]:
         """Return what is missing for the ledger to manage the instrument (see :meth:`needs_attention`)."""
@@ -216,8 +227,8 @@ class Instrument(TenantScoped, Base):
             or_(cls.next_due_on.is_(None), cls.next_due_on >= today),
         )
         if label == "yellow":
-            return and_(not_red, cls.conclusion == "limited")
-        return and_(not_red, or_(cls.conclusion.is_(None), cls.conclusion != "limited"))
+            return and_(not_red, cls.conclusion.in_(("limited", "pending")))
+        return and_(not_red, or_(cls.conclusion.is_(None), cls.conclusion.not_in(("limited", "pending"))))
 
 
 STATUS_ACTIONS = ("suspend", "resume", "seal", "unseal", "replace", "scrap")

@@ -8,6 +8,8 @@ marshmallow) pass it through untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class Msg(str):
     """An English msgid with the parameters to interpolate after translation."""
@@ -22,7 +24,36 @@ class Msg(str):
     def render(self, gettext=lambda s: s) -> str:
         """Return the message translated by ``gettext`` and interpolated."""
         text = gettext(str(self))
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        # A parameter that is itself a message (a discipline's name) is translated too.
+        params = {k: v.render(gettext) if isinstance(v, Msg) else v for k, v in self.params.items()}
+        return text % params
+
+
+#: How a code of a code list reads at the boundary (the web front end names them; codes otherwise).
+_code_namer: Callable[[str], str] = str
+
+
+class CodeList(Msg):
+    """Codes (the choices a field accepts) that render as their names, never as codes."""
+
+    def __new__(cls, codes) -> CodeList:  # noqa: D102
+        obj = super().__new__(cls, ", ".join(codes))
+        obj.params = {}
+        obj.codes = tuple(codes)
+        return obj
+
+    def render(self, gettext=lambda s: s) -> str:
+        """Return the names of the codes, joined as the language lists things."""
+        separator = gettext(str(_SEPARATOR))
+        return separator.join(_code_namer(code) for code in self.codes)
+
+
+def set_code_namer(namer: Callable[[str], str]) -> None:
+    """Say how codes read at the boundary (the web front end registers its display names)."""
+    global _code_namer
+    _code_namer = namer
 
 
 def N_(msgid: str, **params) -> Msg:  # noqa: N802 (the conventional name that pybabel extracts)
@@ -46,3 +77,7 @@ LIBRARY_MESSAGES = (
     N_("Invalid input type."),
     N_("Invalid value."),
 )
+
+
+#: How the language separates the items of a list ("、" in Chinese).
+_SEPARATOR = N_(", ")

@@ -8,7 +8,7 @@ from datetime import date
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load
 
 from service.errors import Invalid
-from service.i18n import N_
+from service.i18n import N_, CodeList
 from service.tenancy.validation import is_valid_mobile, normalise_mobile
 
 
@@ -40,7 +40,8 @@ def one_of(choices: tuple[str, ...]):
 
     def validate(value: str) -> None:
         if value not in choices:
-            raise ValidationError(N_("Must be one of: %(choices)s.", choices=", ".join(choices)))
+            # The choices by their names (在用、送检中 …): codes mean nothing to the reader.
+            raise ValidationError(N_("Must be one of: %(choices)s.", choices=CodeList(choices)))
 
     return validate
 

@@ -101,7 +101,13 @@ def make_record(session: Session, actor: Actor, instrument_id: int, storage, **f
     from service.traceability import records
     from tests.files import pdf_bytes
 
-    payload = {"kind": "verification", "performed_on": "2026-01-05", "conclusion": "pass"} | fields
+    payload = {
+        "kind": "verification",
+        "performed_on": "2026-01-05",
+        "conclusion": "pass",
+        "lab_name": "河南省计量测试科学研究院",
+        "certificate_no": f"JD-{next(_seq)}",
+    } | fields
     return records.record_result(
         session,
         actor,

@@ -167,7 +167,7 @@ CODE_NAMES: dict[str, dict[str, str]] = {
         "under_repair": "维修",
         "scrapped": "报废",
     },
-    "conclusion": {"pass": "合格", "limited": "准用", "fail": "不合格"},
+    "conclusion": {"pass": "合格", "limited": "准用", "fail": "不合格", "pending": "待确认"},
     "control_method": {
         "verification": "检定",
         "calibration": "校准",
@@ -186,7 +186,7 @@ CODE_NAMES: dict[str, dict[str, str]] = {
         "calibration_certificate": "校准证书",
         "test_report": "测试报告",
     },
-    "label": {"green": "合格", "yellow": "准用", "red": "停用"},
+    "label": {"green": "合格", "yellow": "准用", "red": "停用", "pending": "待确认"},
 }
 
 #: How the export and the template write a yes/no column (``is_mandatory``).

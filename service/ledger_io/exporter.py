@@ -97,7 +97,8 @@ def ledger_row(instrument: Instrument, today: date) -> list[Value]:
     row = [_cell(column, _raw(instrument, column.field)) for column in COLUMNS]
     for field in COMPUTED_HEADERS:
         label = field == "label"
-        row.append(CODE_NAMES["label"][instrument.label(today)] if label else getattr(instrument, field))
+        value = CODE_NAMES["label"][instrument.label_state(today)] if label else getattr(instrument, field)
+        row.append(value)
     return row
 
 

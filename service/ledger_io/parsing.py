@@ -444,6 +444,8 @@ _CONCLUSIONS = _table(
         "pass": ("合格", "检定合格", "校准合格", "确认合格", "符合", "符合要求", "满足要求", "满足使用要求"),
         "limited": ("准用", "限用", "准用/限用", "限用/准用", "降级", "降级使用", "限制使用"),
         "fail": ("不合格", "检定不合格", "不符合", "不符合要求", "不满足要求"),
+        # A calibration awaiting the firm's metrological confirmation, as the export writes it.
+        "pending": ("待确认", "待计量确认", "待确认中"),
     }
 )
 

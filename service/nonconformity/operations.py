@@ -83,13 +83,16 @@ def open_for_failure(
     record: CalibrationRecord,
     today: date,
     last_good: date | None,
+    *,
+    later: bool = False,
 ) -> NonconformityCase | None:
     """Open the case a failed result calls for; None when the instrument has one open already.
 
     ``last_good`` is the last good result before this one, taken by the caller before the record
-    moved the instrument's dates.
+    moved the instrument's dates. A result ``later`` than a newer one in the ledger stops nothing:
+    its suspect window ends on the day of its work.
     """
-    stop = must_stop(record, record.readings)
+    stop = must_stop(record, record.readings) and not later
     case = open_case_of(session, actor, instrument.id)
     if case is not None:
         # News for the open case: a failure now stops an instrument the case had left in use.
@@ -102,7 +105,10 @@ def open_for_failure(
             )
         return None
     # The record itself tells what failed (the page links it): the text is the engineer's notes.
-    return _open(session, actor, instrument, "record", record.notes or "", today, last_good, record, stop)
+    suspect_to = record.performed_on if later else today
+    return _open(
+        session, actor, instrument, "record", record.notes or "", today, last_good, record, stop, suspect_to
+    )
 
 
 def _open(
@@ -115,7 +121,9 @@ def _open(
     last_good: date | None,
     record: CalibrationRecord | None = None,
     stop: bool = True,
+    suspect_to: date | None = None,
 ) -> NonconformityCase:
+    suspect_to = suspect_to or today
     case = NonconformityCase(
         org_id=actor.org_id,
         instrument_id=instrument.id,
@@ -127,7 +135,7 @@ def _open(
         opened_by_id=actor.user_id,
         opened_by_name=actor.name,
         suspect_from=last_good,
-        suspect_to=today,
+        suspect_to=suspect_to,
         stopped_from=instrument.status if stop and instrument.status in STOPPED_FROM else None,
     )
     session.add(case)
@@ -138,7 +146,7 @@ def _open(
         "source": source,
         "reason": description,
         "suspect_from": last_good,
-        "suspect_to": today,
+        "suspect_to": suspect_to,
     }
     if record is not None:
         details["record_id_failed"] = record.id

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -226,9 +226,11 @@ def submit_order(
     if active_link(session, data["institute_id"], actor.org_id) is None:
         errors["institute_id"] = [N_("Choose a calibration institute linked to your firm.")]
     if data["method"] == "mail_in":
-        for name in ("courier", "tracking_no"):
-            if not data.get(name):
-                errors[name] = [N_("Give the courier and the tracking number of a mail-in order.")]
+        # One message for each missing field, never the same sentence twice on the page.
+        if not data.get("courier"):
+            errors["courier"] = [N_("Give the courier of a mail-in order.")]
+        if not data.get("tracking_no"):
+            errors["tracking_no"] = [N_("Give the tracking number of a mail-in order.")]
     instruments, line_errors = _instruments_of(session, actor, data)
     errors.update(line_errors)
     if errors:
@@ -279,20 +281,23 @@ def _instruments_of(
         for number, line in enumerate(data["management_nos"], start=1)
         if line and line.strip()
     ]
-    by_no = {
-        i.management_no: i
-        for i in session.scalars(
-            select(Instrument).where(
-                Instrument.org_id == actor.org_id,
-                Instrument.management_no.in_({no for _, no in lines}),
-            )
+    # Management numbers match in any letter case, as the ledger's search does; an exact match wins.
+    by_no: dict[str, Instrument] = {}
+    for i in session.scalars(
+        select(Instrument)
+        .where(
+            Instrument.org_id == actor.org_id,
+            func.lower(Instrument.management_no).in_({no.lower() for _, no in lines}),
         )
-    }
+        .order_by(Instrument.id)
+    ):
+        by_no[i.management_no] = i
+        by_no.setdefault(i.management_no.lower(), i)
     chosen = [by_id[i] for i in ids]
     line_of: dict[int, int | None] = dict.fromkeys(ids)
     problems: list[tuple[int, Msg]] = []
     for number, no in lines:
-        instrument = by_no.get(no)
+        instrument = by_no.get(no) or by_no.get(no.lower())
         if instrument is None:
             message = N_("Line %(line)s: no instrument has the management number %(no)s.", line=number, no=no)
             problems.append((number, message))
@@ -430,11 +435,11 @@ def _check(order: ServiceOrder, action: str, data: Mapping) -> None:
                 )
             )
     if action == "return" and order.method == "mail_in":
-        errors = {
-            name: [N_("Give the courier and the tracking number of the parcel back.")]
-            for name in ("courier", "tracking_no")
-            if not data.get(name)
+        missing = {
+            "courier": N_("Give the courier of the parcel back."),
+            "tracking_no": N_("Give the tracking number of the parcel back."),
         }
+        errors = {name: [message] for name, message in missing.items() if not data.get(name)}
         if errors:
             raise Invalid(N_("Please correct the marked fields."), errors)
 

@@ -35,7 +35,14 @@ class OrderIn(StrictSchema):
     """
 
     institute_id = WholeNumber(required=True, validate=int_range(1, MAX_ID))
-    method = Choice(ORDER_METHODS, required=True)
+    method = Choice(
+        ORDER_METHODS,
+        required=True,
+        error_messages={
+            "required": N_("Choose how the instruments get to the institute."),
+            "null": N_("Choose how the instruments get to the institute."),
+        },
+    )
     courier = Text(50)
     tracking_no = Text(50)
     note = Text(1000, multiline=True)

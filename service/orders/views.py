@@ -74,7 +74,7 @@ def submit_order():
         ids = [parse_id(i) or 0 for i in values["ids"]]  # 0 is nobody's: an unreadable id is a 404
         numbers = operations.management_nos_of(db(), actor(), ids)
         institutes = operations.linked_institutes(db(), actor())
-        prefilled = {"method": "mail_in", "management_nos": "\n".join(numbers)}
+        prefilled = {"management_nos": "\n".join(numbers)}  # the method is the client's choice
         if len(institutes) == 1:
             prefilled["institute_id"] = institutes[0].id
         return _order_form(prefilled, {})

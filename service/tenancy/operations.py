@@ -339,15 +339,34 @@ def _new_invitation(session, org_id, email, role, invited_by_id, now, days) -> t
 def invite_user(
     session: Session, actor: Actor, payload: Mapping, now: datetime, days: int
 ) -> tuple[Invitation, str]:
-    """Invite someone by email to join the actor's organisation; returns the token to email."""
+    """Invite someone by email to join the actor's organisation; returns the token to email.
+
+    An open invitation to the same address is replaced by this one (one link, the newest). A user
+    of another organisation is invited like any address, so that no firm can find out who has an
+    account elsewhere: the caller emails that person :func:`has_account` instead of the link.
+    """
     actor.require("users.manage")
     data = load_or_invalid(InvitationIn(), payload)
     email = data["email"].lower()
     org = session.get(Organization, actor.org_id)
     _check_role(org, data["role"])
-    if _email_taken(session, email):
+    if session.scalar(select(User.id).where(User.org_id == org.id, func.lower(User.email) == email)):
         raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
+    for pending in session.scalars(
+        select(Invitation).where(
+            Invitation.org_id == org.id,
+            func.lower(Invitation.email) == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ):
+        pending.revoked_at = now  # the fresh link replaces it
     return _new_invitation(session, org.id, email, data["role"], actor.user_id, now, days)
+
+
+def has_account(session: Session, email: str) -> bool:
+    """Whether ``email`` already belongs to a user (of any organisation): it cannot be invited."""
+    return _email_taken(session, email)
 
 
 def list_invitations(session: Session, actor: Actor, now: datetime) -> list[Invitation]:
@@ -404,6 +423,11 @@ def open_invitation(session: Session, token: str, now: datetime) -> Invitation:
         or invitation.expires_at <= now
     ):
         raise NotFound(N_("This invitation link is invalid or has expired."))
+    if _email_taken(session, invitation.email):
+        # Accepted elsewhere meanwhile (another firm's invitation): the address has an account.
+        raise Conflict(
+            N_("An account with this email already exists: sign in with it, or ask for another invitation.")
+        )
     return invitation
 
 

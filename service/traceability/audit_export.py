@@ -430,7 +430,7 @@ def _card_rows(session, context, instrument: Instrument, today: date) -> list[tu
             value = _name(VALUE_NAMES[field], value)
         rows.append((FIELD_NAMES[field], value))
     rows.append((FIELD_NAMES["next_due_on"], instrument.next_due_on))
-    rows.append((FIELD_NAMES["label"], _name(NAMES["label"], instrument.label(today))))
+    rows.append((FIELD_NAMES["label"], _name(NAMES["label"], instrument.label_state(today))))
     rows.append((gettext("Overdue"), instrument.is_overdue(today)))
     rows.append((gettext("Limits of use"), current_use_limits(session, instrument)))
     return rows

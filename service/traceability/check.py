@@ -37,7 +37,8 @@ class CheckSummary:
     name: str
     model: str | None
     firm_name: str
-    #: The instrument's three-colour label today: green, yellow or red.
+    #: The instrument's three-colour label today: green, yellow, red, or ``pending`` (a yellow one
+    #: while its calibration awaits the metrological confirmation).
     label: str
     status: str
     is_overdue: bool
@@ -104,7 +105,7 @@ def check_summary(session: Session, token: str | None) -> CheckSummary:
         name=instrument.name,
         model=instrument.model,
         firm_name=firm.name,
-        label=instrument.label(day),
+        label=instrument.label_state(day),
         status=instrument.status,
         is_overdue=instrument.is_overdue(day),
         certificate_no=instrument.certificate_no,

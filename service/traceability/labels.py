@@ -39,7 +39,12 @@ QR_BORDER = 2
 #: Instruments one label sheet may carry (the ledger's largest page).
 MAX_SHEET = 500
 #: Colours of the three labels, as the ledger's badges show them; text drawn on each.
-LABEL_COLOURS = {"green": ("#198754", "#fff"), "yellow": ("#ffc107", "#000"), "red": ("#dc3545", "#fff")}
+LABEL_COLOURS = {
+    "green": ("#198754", "#fff"),
+    "yellow": ("#ffc107", "#000"),
+    "pending": ("#ffc107", "#000"),  # yellow, saying 待确认
+    "red": ("#dc3545", "#fff"),
+}
 #: Label size in millimetres.
 WIDTH, HEIGHT = 60, 40
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
@@ -102,7 +107,7 @@ class Label:
     firm_name: str
     management_no: str
     name: str
-    #: green, yellow or red: the instrument's label on the day of printing.
+    #: green, yellow, red or pending (yellow, 待确认): the instrument's label on the day of printing.
     colour: str
     #: The due date the label's certificate gives (the ledger's, while it is the current one).
     valid_until: date | None
@@ -126,7 +131,7 @@ def _label(
         firm_name=firm.name,
         management_no=instrument.management_no,
         name=instrument.name,
-        colour=instrument.label(today),
+        colour=instrument.label_state(today),
         valid_until=instrument.next_due_on if outdated is None else record.next_due_on,
         certificate_no=record.certificate_no,
         limits=current_use_limits(session, instrument),

@@ -94,8 +94,7 @@ def record_result(
         session, actor, instrument, record, today, "record.created", None, away=away
     )
     _remember_due_date(record, instrument, changes)
-    if newest:
-        _open_case_on_failure(session, actor, instrument, record, today, last_good)
+    _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
 
 
@@ -128,8 +127,7 @@ def correct_record(
         session, actor, instrument, record, today, "record.corrected", details, force=was_applied
     )
     _remember_due_date(record, instrument, changes)
-    if newest:
-        _open_case_on_failure(session, actor, instrument, record, today, last_good)
+    _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
 
 
@@ -155,12 +153,10 @@ def confirm_record(
     applied = _is_applied(instrument, record)
     update = {"conclusion": record.conclusion} if applied else {}
     ledger_ops.apply_change(session, actor, instrument, update, today, "record.confirmed", details)
-    # As at recording: a failure opens a case unless a newer result has superseded this one.
-    if instrument.last_done_on is None or record.performed_on >= instrument.last_done_on:
-        last_good = nonconformity.last_good_result(
-            session, instrument, record.performed_on, exclude=record.id
-        )
-        _open_case_on_failure(session, actor, instrument, record, today, last_good)
+    # As at recording: a failure opens a case, which stops nothing when a newer result stands.
+    newest = instrument.last_done_on is None or record.performed_on >= instrument.last_done_on
+    last_good = nonconformity.last_good_result(session, instrument, record.performed_on, exclude=record.id)
+    _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
 
 
@@ -171,10 +167,17 @@ def _open_case_on_failure(
     record: CalibrationRecord,
     today: date,
     last_good: date | None,
+    *,
+    later: bool = False,
 ) -> None:
-    """Open the nonconformity case a failure calls for (not for an older result entered late)."""
+    """Open the nonconformity case a failure calls for.
+
+    An older result entered ``later`` (a newer one is in the ledger) opens it too: what the
+    instrument measured before that result is suspect all the same; but the newer result stands
+    for now, so the instrument stays in use and the window ends on the day of the older work.
+    """
     if nonconformity.is_failure(record, record.readings):
-        nonconformity.open_for_failure(session, actor, instrument, record, today, last_good)
+        nonconformity.open_for_failure(session, actor, instrument, record, today, last_good, later=later)
 
 
 def _confirm(record: CalibrationRecord, actor: Actor, data: Mapping) -> None:
@@ -340,7 +343,7 @@ def _is_applied(instrument: Instrument, record: CalibrationRecord) -> bool:
     return (
         renews(instrument, record.kind)
         and instrument.last_done_on == record.performed_on
-        and instrument.certificate_no == record.certificate_no
+        and (record.certificate_no is None or instrument.certificate_no == record.certificate_no)
     )
 
 
@@ -367,19 +370,27 @@ def _apply_to_instrument(
     update: dict = {}
     newest = instrument.last_done_on is None or record.performed_on >= instrument.last_done_on
     if renews(instrument, record.kind) and (newest or force):
-        update = {
-            "last_done_on": record.performed_on,
-            "valid_until": record.valid_until,
+        update = {"last_done_on": record.performed_on, "valid_until": record.valid_until}
+        # Nothing the record leaves empty wipes what the ledger knows (its laboratory, certificate).
+        given = {
             "lab": record.lab_name,
             "certificate_no": record.certificate_no,
             "certificate_type": record.certificate_type
             if record.certificate_type in CERTIFICATE_TYPES
             else None,
-            "conclusion": record.conclusion,
+            "conclusion": ledger_conclusion(record),
         }
+        update |= {field: value for field, value in given.items() if value is not None}
         if instrument.status == "out_for_calibration" and not (away or held_by_an_order(session, instrument)):
             update["status"] = "in_service"  # back from the laboratory
     return ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
+
+
+def ledger_conclusion(record: CalibrationRecord) -> str | None:
+    """Return the conclusion a record gives the ledger: ``pending`` for a calibration not yet confirmed."""
+    if record.kind == "calibration" and record.confirmation is None:
+        return "pending"
+    return record.conclusion
 
 
 def _remember_due_date(record: CalibrationRecord, instrument: Instrument, changes: dict) -> None:

@@ -10,6 +10,8 @@ from service.i18n import N_
 from service.schemas import Choice, Flag, StrictSchema, Text
 from service.scoping import MAX_ID
 
+#: Kinds of work a laboratory does and certifies: they need the laboratory and the certificate no.
+LAB_KINDS = ("verification", "calibration")
 #: Points of results and standards one record may carry.
 MAX_READINGS = 200
 MAX_STANDARDS = 20
@@ -121,6 +123,12 @@ class RecordIn(StrictSchema):
             errors["conclusion"] = [
                 N_("A calibration has no legal conclusion: record the metrological confirmation instead.")
             ]
+        if kind in LAB_KINDS:
+            # The work of a laboratory: its certificate is what renews the instrument.
+            if not data.get("certificate_no"):
+                errors["certificate_no"] = [N_("Give the certificate number.")]
+            if not data.get("lab_name") and data.get("lab_org_id") is None:
+                errors["lab_name"] = [N_("Give the laboratory that did the work.")]
         if kind != "calibration" and data.get("confirmation"):
             errors["confirmation"] = [N_("Only a calibration is confirmed against the firm's requirement.")]
         performed, valid = data.get("performed_on"), data.get("valid_until")

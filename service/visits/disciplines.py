@@ -9,20 +9,24 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-#: Codes and their display names, in the order boards list them.
-DISCIPLINES = {
-    "length": _l("Length"),
-    "pressure": _l("Pressure"),
-    "mass": _l("Mass and weighing"),
-    "temperature": _l("Temperature"),
-    "electrical": _l("Electrical"),
-    "flow": _l("Flow"),
-    "torque": _l("Force and torque"),
-    "acoustics": _l("Acoustics"),
-    "chemistry": _l("Physical chemistry"),
-    "medical": _l("Medical"),
-    "other": _l("Other"),
+from service.i18n import N_
+
+#: Codes and their names as messages to translate at the boundary (the planner's reasons carry them).
+DISCIPLINE_NAMES = {
+    "length": N_("Length"),
+    "pressure": N_("Pressure"),
+    "mass": N_("Mass and weighing"),
+    "temperature": N_("Temperature"),
+    "electrical": N_("Electrical"),
+    "flow": N_("Flow"),
+    "torque": N_("Force and torque"),
+    "acoustics": N_("Acoustics"),
+    "chemistry": N_("Physical chemistry"),
+    "medical": N_("Medical"),
+    "other": N_("Other"),
 }
+#: Codes and their display names, in the order boards list them.
+DISCIPLINES = {code: _l(str(name)) for code, name in DISCIPLINE_NAMES.items()}
 
 #: (keyword, discipline): the first keyword found in the name or catalogue item decides.
 KEYWORDS = (

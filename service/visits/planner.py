@@ -7,6 +7,7 @@ A pure function over plain values, so that every rule is tested without a databa
 - A visit is dated on a working day, on or before the earliest due date it contains, as late as
   the capacity allows (the client's instruments keep as much of their interval as possible);
   only when no such day has room does it go after the due date, as early as possible.
+- A client who already has a visit booked on a day is not proposed a second one that day.
 - A day's technicians must cover the disciplines of the visit's instruments, be at work (not a
   day off), and stay within their daily capacity, counting what is already booked.
 - Clients are served in order of their earliest due date, small and medium-sized firms first
@@ -24,6 +25,7 @@ from datetime import date, timedelta
 
 from service.i18n import N_, Msg
 from service.reminders.rules import is_working_day
+from service.visits.disciplines import DISCIPLINE_NAMES
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,19 @@ def plan_visits(
     days: int,
     *,
     booked: Mapping[tuple[int, date], int] | None = None,
+    busy: Mapping[str, frozenset[date]] | None = None,
     working_day: Callable[[date], bool] = is_working_day,
 ) -> Plan:
-    """Propose visits for the ``days`` days from ``start``; ``booked`` is capacity already taken."""
+    """Propose visits for the ``days`` days from ``start``; ``booked`` is capacity already taken.
+
+    ``busy`` gives each client's days with a visit already booked: none is proposed a second.
+    """
     staff = sorted(technicians, key=lambda t: t.id)
     last = start + timedelta(days=days - 1)
     calendar = [start + timedelta(days=n) for n in range(days) if working_day(start + timedelta(days=n))]
     load: dict[tuple[int, date], int] = defaultdict(int, booked or {})
     covered = {d for t in staff for d in t.disciplines}
+    taken_days: dict[str, set[date]] = defaultdict(set, {c: set(d) for c, d in (busy or {}).items()})
     visits: list[Visit] = []
     unplaced: list[Unplaced] = []
     batches = []
@@ -116,7 +123,8 @@ def plan_visits(
             if not item.on_site:
                 unplaced.append(Unplaced(item.instrument_id, client.slug, N_("Not calibrated on site.")))
             elif item.discipline not in covered:
-                reason = N_("No technician calibrates %(discipline)s.", discipline=item.discipline)
+                name = DISCIPLINE_NAMES.get(item.discipline, item.discipline)
+                reason = N_("No technician calibrates %(discipline)s.", discipline=name)
                 unplaced.append(Unplaced(item.instrument_id, client.slug, reason))
             else:
                 placeable.append(item)
@@ -125,13 +133,15 @@ def plan_visits(
     batches.sort(key=lambda b: (not b[0].sme, b[1][0].due_on, b[0].slug))
     for client, pending in batches:
         while pending:
-            day, assignment = _best_day(pending, staff, calendar, load)
+            free = [d for d in calendar if d not in taken_days[client.slug]]
+            day, assignment = _best_day(pending, staff, free, load)
             if day is None:
                 reason = N_(
                     "No technician for its discipline has room in the %(days)s days planned.", days=days
                 )
                 unplaced.extend(Unplaced(i.instrument_id, client.slug, reason) for i in pending)
                 break
+            taken_days[client.slug].add(day)
             for tech_id in assignment.values():
                 load[(tech_id, day)] += 1
             placed = [i for i in pending if i.instrument_id in assignment]

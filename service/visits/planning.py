@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import Instrument, Organization, ServiceOrder, ServiceOrderItem, Visit, VisitItem
 from models.ledger import RECALLED_STATUSES
 from service.actors import Actor
+from service.errors import Invalid
 from service.i18n import N_
 from service.tenancy.operations import active_client_ids
 from service.visits import planner
@@ -99,6 +100,29 @@ def booked_load(session: Session, actor: Actor, first: date, last: date) -> dict
     return {(technician_id, day): count for technician_id, day, count in rows}
 
 
+def busy_days(session: Session, actor: Actor, first: date, last: date) -> dict[int, frozenset[date]]:
+    """Return each client's days with an open visit of the institute already booked."""
+    rows = session.execute(
+        select(Visit.firm_id, Visit.planned_on).where(
+            Visit.institute_id == actor.home_org_id,
+            Visit.state.in_(OPEN_STATES),
+            Visit.planned_on.between(first, last),
+        )
+    )
+    found: dict[int, set[date]] = defaultdict(set)
+    for firm_id, day in rows:
+        found[firm_id].add(day)
+    return {firm_id: frozenset(days) for firm_id, days in found.items()}
+
+
+def check_start(start: date, today: date) -> None:
+    """Refuse a plan that starts before ``today``: no visit can be made on a day gone by."""
+    if start < today:
+        raise Invalid(
+            N_("Please correct the marked fields."), {"from": [N_("The plan cannot start before today.")]}
+        )
+
+
 def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
     """Propose visits for the institute's linked clients over ``days`` days from ``start``."""
     actor.require_institute("clients.view")  # an institute's tool: a firm finds nothing here
@@ -157,6 +181,11 @@ def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
         start,
         days,
         booked=booked_load(session, actor, start, last),
+        busy={
+            clients[firm_id].slug: days_
+            for firm_id, days_ in busy_days(session, actor, start, last).items()
+            if firm_id in clients
+        },
     )
     plan = planner.Plan(plan.visits, tuple(early_unplaced) + plan.unplaced)
     info = {

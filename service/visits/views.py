@@ -15,6 +15,7 @@ from models.traceability import CONFIRMATIONS
 from service.clock import now_utc
 from service.errors import DomainError, Invalid
 from service.i18n import N_
+from service.reminders.rules import is_working_day
 from service.schemas import load_or_invalid
 from service.scoping import parse_id
 from service.visits import operations, planning
@@ -36,9 +37,13 @@ def _window(values) -> tuple[dict, dict]:
     """Return the plan window from query or form values, and the field errors (translated)."""
     raw = {"from": values.get("from") or today().isoformat(), "days": values.get("days") or str(DEFAULT_DAYS)}
     try:
-        return load_or_invalid(PlanIn(), raw), {}
+        window = load_or_invalid(PlanIn(), raw)
+        planning.check_start(window["start"], today())
+        return window, {}
     except Invalid as exc:
-        return {"start": today(), "days": DEFAULT_DAYS}, translate_errors(exc.field_errors)
+        # The plan shown is the default one; the fields keep what was typed, next to its message.
+        typed = {"typed_from": raw["from"], "typed_days": raw["days"]}
+        return {"start": today(), "days": DEFAULT_DAYS, **typed}, translate_errors(exc.field_errors)
 
 
 @bp.get("/visits")
@@ -137,6 +142,14 @@ def move(visit_id: int):
         flash_failure(exc)
         return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
     flash(gettext("Visit moved; the client is asked to confirm the new date."), "success")
+    moved_to = operations.get_institute_visit(db(), actor(), visit_id).planned_on
+    if not is_working_day(moved_to):
+        flash(
+            gettext(
+                "%(day)s is not a working day (a weekend or a public holiday).", day=moved_to.isoformat()
+            ),
+            "warning",
+        )
     return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
 
 

@@ -14,7 +14,7 @@ from service.errors import Invalid, Throttled
 from service.tenancy import operations as tenancy_ops
 from service.web.context import actor, db
 from service.web.forms import form_data, form_error_page, safe_next
-from service.web.i18n import translate
+from service.web.i18n import translate, translate_errors
 from service.web.mail import external_url, send_email
 
 bp = Blueprint("auth", __name__)
@@ -236,7 +236,7 @@ def tokens():
             _api_token, new_token = auth_ops.create_api_token(db(), actor(), values["name"], values["days"])
             values = {"days": auth_ops.DEFAULT_TOKEN_DAYS}
         except Invalid as exc:
-            errors, status = exc.field_errors, 422
+            errors, status = translate_errors(exc.field_errors), 422
     listed = auth_ops.list_api_tokens(db(), actor())
     lifetimes = [(str(d), ngettext("%(num)s day", "%(num)s days", d)) for d in auth_ops.TOKEN_LIFETIMES]
     lifetimes.append((auth_ops.NEVER, gettext("Until revoked")))

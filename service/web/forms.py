@@ -59,5 +59,6 @@ def flash_failure(exc: DomainError) -> None:
     if exc.status == 404:
         raise exc
     db().rollback()
-    messages = [m for ms in translate_errors(exc.field_errors).values() for m in ms]
+    # Each message once: two fields missing for one reason say it once.
+    messages = dict.fromkeys(m for ms in translate_errors(exc.field_errors).values() for m in ms)
     flash(" ".join(messages) or translate(exc.message), "danger")

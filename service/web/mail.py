@@ -37,10 +37,32 @@ def external_url(path: str) -> str:
     return base_url().rstrip("/") + path
 
 
+def send_account_exists(invitation, inviter: str, org) -> bool:
+    """Tell someone invited who already has an account (in another organisation) why no link came."""
+    return send_email(
+        invitation.email,
+        "account_exists",
+        "zh_Hans_CN",
+        f"invite-{invitation.id}",
+        org_slug=org.slug,
+        org=org,
+        inviter=inviter,
+    )
+
+
 def send_invitation(invitation, token: str, inviter: str, org) -> bool:
-    """Email an invitation link (in Chinese: the invitee has chosen no language yet)."""
+    """Email an invitation link (in Chinese: the invitee has chosen no language yet).
+
+    Someone who has an account already (in another organisation) gets no link but word of that
+    account: the inviting firm is answered as for any address and learns nothing of other firms.
+    """
     from flask import url_for
 
+    from service.tenancy.operations import has_account
+    from service.web.context import db
+
+    if has_account(db(), invitation.email):
+        return send_account_exists(invitation, inviter, org)
     config = current_app.config["CALRECALL"]
     return send_email(
         invitation.email,

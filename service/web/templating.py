@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from service.i18n import set_code_namer
 from service.ledger.status import DIRECT_TRANSITIONS
 from service.tenancy.validation import henan_regions, region_name
 from service.visits.disciplines import DISCIPLINES
@@ -20,7 +21,13 @@ STATUS_NAMES = {
     "under_repair": _l("Under repair"),
     "scrapped": _l("Scrapped"),
 }
-LABEL_NAMES = {"green": _l("Qualified"), "yellow": _l("Limited use"), "red": _l("Stopped")}
+LABEL_NAMES = {
+    "green": _l("Qualified"),
+    "yellow": _l("Limited use"),
+    "red": _l("Stopped"),
+    # A yellow label while the newest calibration awaits its metrological confirmation.
+    "pending": _l("Awaiting confirmation"),
+}
 CONTROL_METHOD_NAMES = {
     "verification": _l("Verification"),
     "calibration": _l("Calibration"),
@@ -33,7 +40,12 @@ MANDATORY_USE_NAMES = {
     "medical": _l("Medical care"),
     "environment": _l("Environmental monitoring"),
 }
-CONCLUSION_NAMES = {"pass": _l("Pass"), "limited": _l("Limited use"), "fail": _l("Fail")}
+CONCLUSION_NAMES = {
+    "pass": _l("Pass"),
+    "limited": _l("Limited use"),
+    "fail": _l("Fail"),
+    "pending": _l("Awaiting confirmation"),
+}
 CERTIFICATE_TYPE_NAMES = {
     "verification_certificate": _l("Verification certificate"),
     "verification_notice": _l("Verification result notice"),
@@ -145,6 +157,7 @@ FIELD_NAMES = {
     "in_service_on": _l("In service since"),
     "notes": _l("Notes"),
     "label": _l("Label"),
+    "q": _l("Search"),  # the ledger's search box, named in its messages
 }
 EVENT_NAMES = {
     "instrument.created": _l("Added to the ledger"),
@@ -230,6 +243,31 @@ NAMES = {
 }
 
 
+#: Code lists whose names say what a code of a choice means (not the field labels or events).
+_CHOICE_KINDS = tuple(k for k in NAMES if k not in ("field", "event"))
+
+
+def name_of_code(code: str) -> str:
+    """Return the display name of a code of any code list (the code itself if none names it).
+
+    Outside a request (the command line, which takes codes as input) the code is what helps.
+    """
+    if not has_request_context():
+        return code
+    for kind in _CHOICE_KINDS:
+        if code in NAMES[kind]:
+            return str(NAMES[kind][code])
+    return code
+
+
+def number(value) -> str:
+    """Return a reading as typed: 50 and 1.004, not 50.000000 and 1.004000 (the column's scale)."""
+    if value is None or value == "":
+        return ""
+    text = format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)
+    return "0" if text in ("-0", "0") else text
+
+
 def name_of(kind: str, code) -> str:
     """Return the display name of ``code`` in the code list ``kind`` (the code itself if unknown)."""
     if code is None or code == "":
@@ -288,6 +326,8 @@ def url_with(**changes) -> str:
 
 def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
+    set_code_namer(name_of_code)
+    app.jinja_env.filters["number"] = number
     app.jinja_env.globals.update(
         name_of=name_of,
         value_of=value_of,

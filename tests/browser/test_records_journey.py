@@ -49,6 +49,7 @@ def test_engineer_records_a_calibration_with_its_certificate(page, live_server):
     expect(page.locator("#f-conclusion")).to_be_hidden()  # a calibration has no legal conclusion
     page.fill("#f-performed_on", today.isoformat())
     page.fill("#f-certificate_no", "JZ2026-0815")
+    page.fill("#f-lab_name", "河南省计量测试科学研究院")
     page.select_option("#f-certificate_type", "calibration_certificate")
     page.fill("#f-performed_by", "郭工")
     page.fill("input[name='readings-0-point']", "1 MPa")

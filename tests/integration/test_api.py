@@ -274,10 +274,15 @@ def test_invitation_bad_input(client, db_session, world, headers, outbox, body, 
 
 def test_invitation_for_an_existing_user_is_refused(client, db_session, world, headers):
     response = client.post(
-        f"{API}/invitations", json={"email": world.b.viewer.email, "role": "viewer"}, headers=headers["admin"]
+        f"{API}/invitations", json={"email": world.a.viewer.email, "role": "viewer"}, headers=headers["admin"]
     )
     assert response.status_code == 400
     assert "email" in response.json["errors"]
+    # Another firm's user is not discoverable: answered as any address (issue #16).
+    response = client.post(
+        f"{API}/invitations", json={"email": world.b.viewer.email, "role": "viewer"}, headers=headers["admin"]
+    )
+    assert response.status_code == 201
 
 
 # Departments --------------------------------------------------------------------------------------

@@ -74,7 +74,12 @@ def test_bad_records_get_field_messages(client, db_session, world):
 def test_confirm_a_calibration(client, db_session, world):
     headers = auth(db_session, world.a.metrology)
     instrument = world.a.instruments[0]
-    calibration = {"kind": "calibration", "performed_on": PERFORMED, "certificate_no": "JZ-9"}
+    calibration = {
+        "kind": "calibration",
+        "performed_on": PERFORMED,
+        "lab_name": "某校准实验室",
+        "certificate_no": "JZ-9",
+    }
     record = client.post(f"{API}/instruments/{instrument.id}/records", headers=headers, json=calibration).json
     confirmed = client.post(
         f"{API}/records/{record['id']}/confirmation", headers=headers, json={"confirmation": "fit"}

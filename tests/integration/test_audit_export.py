@@ -136,7 +136,8 @@ def history(app, world, db_session):
         a.actor(),
         first.id,
         {"kind": "verification", "performed_on": "2026-01-05", "conclusion": "pass",
-         "certificate_no": "JD-0010", "correction_reason": "证书编号录错"},
+         "certificate_no": "JD-0010", "lab_name": "河南省计量测试科学研究院",
+         "correction_reason": "证书编号录错"},
         _today(),
     )  # fmt: skip
     calibration = records.record_result(

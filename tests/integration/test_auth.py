@@ -224,8 +224,10 @@ def test_only_admins_invite_and_roles_fit_the_organisation(client, world, db_ses
     login(client, world.a.admin)
     response = client.post("/org/invitations", data={"email": "x@example.com", "role": "technician"})
     assert response.status_code == 422  # technicians belong to institutes
+    response = client.post("/org/invitations", data={"email": world.a.viewer.email, "role": "viewer"})
+    assert response.status_code == 422  # already one of the firm's users
     response = client.post("/org/invitations", data={"email": world.b.admin.email, "role": "viewer"})
-    assert response.status_code == 422  # email already has an account
+    assert response.status_code == 303  # another firm's user: answered as any address (issue #16)
 
 
 def test_deactivated_user_cannot_sign_in_and_loses_session(app, client, world, db_session):
@@ -422,3 +424,54 @@ def test_undeliverable_invitation_is_reported_and_can_be_resent(config, engine, 
     invitations = db_session.scalars(select(Invitation).where(Invitation.email == "lost@example.com")).all()
     assert len(invitations) == 2
     assert sum(1 for i in invitations if i.revoked_at is None) == 1
+
+
+def test_inviting_the_same_email_twice_refreshes_the_one_invitation(client, world, outbox, db_session):
+    """Issue #16: no second invitation; the earlier link is replaced by the fresh one."""
+    login(client, world.a.admin)
+    for _ in range(2):
+        response = client.post("/org/invitations", data={"email": "twice@example.com", "role": "viewer"})
+        assert response.status_code == 303
+    open_ = [
+        i
+        for i in db_session.scalars(select(Invitation).where(Invitation.org_id == world.a.org.id))
+        if i.email == "twice@example.com" and i.revoked_at is None
+    ]
+    assert len(open_) == 1
+    assert client.get("/org").text.count("twice@example.com · ") == 1
+
+
+def test_a_stale_invitation_link_answers_a_page_with_a_message(client, world, outbox, db_session):
+    login(client, world.a.admin)
+    client.post("/org/invitations", data={"email": "stale@example.com", "role": "viewer"})
+    first = outbox.link(r"http://testserver/invitations/\S+").removeprefix("http://testserver")
+    # Another firm invites the same person, who accepts the first firm's link first.
+    client.post("/logout")
+    login(client, world.b.admin)
+    client.post("/org/invitations", data={"email": "stale@example.com", "role": "viewer"})
+    second = outbox.link(r"http://testserver/invitations/\S+").removeprefix("http://testserver")
+    client.post("/logout")
+    form = {"name": "张三", "password": "a-long-password-1", "password_confirm": "a-long-password-1"}
+    assert client.post(first, data=form).status_code == 303
+    client.post("/logout")
+    stale = client.post(second, data=form)
+    assert stale.status_code == 409
+    assert "已有账号" in stale.text
+    assert client.get(second).status_code == 409
+
+
+def test_inviting_another_firms_user_reveals_nothing_and_tells_the_invitee(client, world, outbox, db_session):
+    login(client, world.a.admin)
+    taken = client.post(
+        "/org/invitations", data={"email": world.b.viewer.email, "role": "viewer"}, follow_redirects=True
+    )
+    fresh = client.post(
+        "/org/invitations", data={"email": "new@example.com", "role": "viewer"}, follow_redirects=True
+    )
+    assert taken.status_code == fresh.status_code == 200
+    assert "使用该邮箱的用户已存在" not in taken.text
+    assert f"邀请已发送至 {world.b.viewer.email}" in taken.text
+    told = [m for m in outbox.messages() if m["to"] == world.b.viewer.email]
+    assert len(told) == 1
+    assert "/invitations/" not in told[0]["body"]
+    assert "已有账号" in told[0]["body"]

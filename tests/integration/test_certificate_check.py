@@ -194,6 +194,7 @@ def test_a_correction_makes_the_label_outdated(app, client, world, db_session, l
         old.id,
         {
             "kind": "verification",
+            "lab_name": "河南省计量测试科学研究院",
             "performed_on": old.performed_on.isoformat(),
             "conclusion": "pass",
             "certificate_no": "JD2026-00452",

@@ -151,7 +151,13 @@ def test_history_verify_covers_the_traceability_events(app, world, db_session):
         db_session,
         tenant.actor(),
         record.id,
-        {"kind": "calibration", "performed_on": "2026-11-20", "correction_reason": "x"},
+        {
+            "kind": "calibration",
+            "performed_on": "2026-11-20",
+            "lab_name": "某校准实验室",
+            "certificate_no": record.certificate_no,
+            "correction_reason": "x",
+        },
         today,
     )
     case = db_session.scalar(select(NonconformityCase).where(NonconformityCase.org_id == tenant.org.id))

@@ -22,6 +22,8 @@ def _with_history(db_session, tenant, errors: list[str]) -> Instrument:
         reading = {"phase": "as_found", "nominal": "1.0", "error": error, "mpe": "0.016"}
         payload = {
             "kind": "verification",
+            "lab_name": "河南省计量测试科学研究院",
+            "certificate_no": f"JD-{year}",
             "performed_on": f"{year}-03-01",
             "conclusion": "pass",
             "readings": [reading],
@@ -96,6 +98,8 @@ def test_a_decision_is_not_asked_again_on_the_same_results(db_session, world):
     reading = {"phase": "as_found", "nominal": "1.0", "error": "0.025", "mpe": "0.016"}
     payload = {
         "kind": "verification",
+        "lab_name": "河南省计量测试科学研究院",
+        "certificate_no": "JD-2026-11",
         "performed_on": "2026-11-20",
         "conclusion": "pass",
         "readings": [reading],

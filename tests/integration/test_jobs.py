@@ -62,6 +62,8 @@ def test_housekeeping_removes_stored_files_no_attachment_names(sessions, world, 
         "kind": "verification",
         "performed_on": today_in("Asia/Shanghai").isoformat(),
         "conclusion": "pass",
+        "lab_name": "河南省计量测试科学研究院",
+        "certificate_no": "JD-HK-1",
     }
     upload = [(io.BytesIO(pdf_bytes()), "证书.pdf")]
     record = records.record_result(

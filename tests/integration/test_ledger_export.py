@@ -16,7 +16,14 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import insert, update
 
 from models import Instrument
-from models.ledger import CERTIFICATE_TYPES, CONCLUSIONS, CONTROL_METHODS, LABELS, MANDATORY_USES, STATUSES
+from models.ledger import (
+    CERTIFICATE_TYPES,
+    CONTROL_METHODS,
+    INSTRUMENT_CONCLUSIONS,
+    LABELS,
+    MANDATORY_USES,
+    STATUSES,
+)
 from service.actors import Actor
 from service.clock import today_in
 from service.db import scope_to_org
@@ -154,11 +161,11 @@ def test_every_code_name_is_the_chinese_catalogues(app):
     """CODE_NAMES says in one place what the pages say through the translations."""
     assert {k: tuple(v) for k, v in CODE_NAMES.items()} == {
         "status": STATUSES,
-        "conclusion": CONCLUSIONS,
+        "conclusion": INSTRUMENT_CONCLUSIONS,
         "control_method": CONTROL_METHODS,
         "mandatory_use": MANDATORY_USES,
         "certificate_type": CERTIFICATE_TYPES,
-        "label": LABELS,
+        "label": (*LABELS, "pending"),
     }
     with app.test_request_context("/"), flask_babel.force_locale("zh_Hans_CN"):
         for kind, names in CODE_NAMES.items():

@@ -500,3 +500,21 @@ def test_bulk_edit_failing_midway_rolls_back_the_rows_already_changed(client, wo
     assert [db_session.get(Instrument, i.id).interval_months for i in (first, second, third)] == [12, 12, 12]
     updates = db_session.scalars(select(Event).where(Event.kind == "instrument.updated")).all()
     assert updates == []
+
+
+def test_the_sole_admin_is_told_his_approval_is_a_self_approval_and_it_shows(client, world, db_session):
+    """Issue #16: he decides his own request knowingly; the request and the history say so."""
+    instrument = world.a.instruments[0]
+    login(client, world.a.admin)
+    client.post(f"/instruments/{instrument.id}/requests", data={"action": "seal", "reason": "停产"})
+    request = db_session.scalar(select(StatusRequest).where(StatusRequest.instrument_id == instrument.id))
+    for page in (client.get("/approvals").text, client.get(f"/instruments/{instrument.id}").text):
+        assert "data-self-approval-warning" in page
+        assert "您是本单位唯一的管理员：此次批准将记为自行批准" in page
+    client.post(f"/requests/{request.id}/decide", data={"decision": "approve"})
+    approvals = client.get("/approvals").text
+    decided_row = approvals.split(_decided_marker := "data-decided-request")[1]
+    assert _decided_marker in approvals
+    assert "自行批准" in decided_row
+    shown = client.get(f"/instruments/{instrument.id}").text
+    assert shown.count("自行批准") >= 2  # the request's row and the history event

@@ -33,6 +33,7 @@ def _verification(performed_on: str, conclusion: str, **changes) -> dict:
     return {
         "kind": "verification",
         "performed_on": performed_on,
+        "lab_name": "河南省计量测试科学研究院",
         "certificate_no": f"JD-{performed_on}",
         "conclusion": conclusion,
     } | changes
@@ -94,17 +95,28 @@ def test_out_of_tolerance_as_found_but_adjusted_opens_a_case_without_stopping(db
     assert case.state == "closed"
 
 
-def test_an_older_failure_entered_late_opens_no_case(db_session, world):
+def test_an_older_failure_entered_late_opens_a_case_that_stops_nothing(db_session, world):
+    # Issue #16: what it measured before the failure is suspect all the same; the newer pass stands.
     instrument = _instrument(db_session, world.a)
     _record(db_session, world.a, instrument, _verification("2026-11-20", "pass"))
     _record(db_session, world.a, instrument, _verification("2026-06-01", "fail"))
-    assert _case(db_session, instrument) is None
+    case = _case(db_session, instrument)
+    assert case.suspect_to == date(2026, 6, 1)
+    assert (case.stopped_from, instrument.status) == (None, "in_service")
 
 
 def test_a_calibration_confirmed_unfit_opens_a_case(db_session, world):
     instrument = _instrument(db_session, world.a, control_method="calibration")
     calibration = _record(
-        db_session, world.a, instrument, {"kind": "calibration", "performed_on": "2026-11-20"}
+        db_session,
+        world.a,
+        instrument,
+        {
+            "kind": "calibration",
+            "performed_on": "2026-11-20",
+            "lab_name": "某校准实验室",
+            "certificate_no": "JZ-1",
+        },
     )
     assert _case(db_session, instrument) is None
     records.confirm_record(db_session, world.a.actor(), calibration.id, {"confirmation": "unfit"}, TODAY)
@@ -267,7 +279,15 @@ def test_cases_through_the_api_and_the_pages(client, db_session, world):
 def test_a_later_unfit_confirmation_of_a_mandatory_instruments_calibration_opens_a_case(db_session, world):
     instrument = _instrument(db_session, world.a, is_mandatory=True, mandatory_use="safety")
     calibration = _record(
-        db_session, world.a, instrument, {"kind": "calibration", "performed_on": "2026-11-20"}
+        db_session,
+        world.a,
+        instrument,
+        {
+            "kind": "calibration",
+            "performed_on": "2026-11-20",
+            "lab_name": "某校准实验室",
+            "certificate_no": "JZ-1",
+        },
     )
     records.confirm_record(db_session, world.a.actor(), calibration.id, {"confirmation": "unfit"}, TODAY)
     db_session.commit()

@@ -278,3 +278,74 @@ def test_the_order_api_never_fails_on_junk_from_the_institute(app, client, world
             response = client.open(path, method=method, json=body, headers=headers)
             assert response.status_code < 500, (method, path, body, response.status_code)
             assert response.is_json
+
+
+def test_order_form_issue_16(client, db_session, world):
+    """Management numbers in any case; no method chosen asks for one; each message once."""
+    a0, _a1, _a2 = world.a.instruments
+    login(client, world.a.metrology)
+    form = client.post("/orders/new", data={"from_ledger": "1", "ids": [str(a0.id)]})
+    assert 'name="method" id="method-mail_in" value="mail_in" checked' not in form.text  # nobody chose yet
+    no_method = client.post(
+        "/orders/new", data={"institute_id": str(world.institute.id), "management_nos": a0.management_no}
+    )
+    assert no_method.status_code == 422
+    assert "请选择送检方式" in no_method.text
+    assert "快递" not in re.sub(r"<label[^>]*>.*?</label>", "", no_method.text)  # no courier message
+    mail_in = client.post(
+        "/orders/new",
+        data={
+            "institute_id": str(world.institute.id),
+            "method": "mail_in",
+            "management_nos": a0.management_no,
+        },
+    )
+    feedback = re.findall(r'<div class="invalid-feedback d-block">([^<]*)</div>', mail_in.text)
+    assert len(feedback) == 2
+    assert len(set(feedback)) == 2  # not the same sentence twice
+    lower = client.post(
+        "/orders/new",
+        data={
+            "institute_id": str(world.institute.id),
+            "method": "drop_off",
+            "management_nos": a0.management_no.lower(),
+        },
+    )
+    assert lower.status_code == 303, lower.text
+
+
+def test_order_progress_counts_skipped_apart_and_messages_come_once(client, db_session, world):
+    a0, a1, _a2 = world.a.instruments
+    login(client, world.a.metrology)
+    client.post(
+        "/orders/new",
+        data={
+            "institute_id": str(world.institute.id),
+            "method": "mail_in",
+            "courier": "顺丰速运",
+            "tracking_no": "SF100",
+            "management_nos": f"{a0.management_no}\n{a1.management_no}",
+        },
+    )
+    order = db_session.scalar(select(ServiceOrder).where(ServiceOrder.firm_id == world.a.org.id))
+    client.post("/logout")
+    login(client, world.institute_staff)
+    for action in ("accept", "receive", "start"):
+        client.post(f"/institute/orders/{order.id}/transition", data={"action": action})
+    first, second = db_session.get(ServiceOrder, order.id).items
+    client.post(
+        f"/institute/orders/{order.id}/items/{first.id}/result",
+        data={"kind": "verification", "conclusion": "pass"},
+    )
+    client.post(f"/institute/orders/{order.id}/items/{second.id}/skip", data={"reason": "外观损坏"})
+    client.post(f"/institute/orders/{order.id}/transition", data={"action": "complete"})
+    shown = client.get(f"/institute/orders/{order.id}").text
+    progress = re.search(r'id="progress">([^<]*)<', shown).group(1)
+    assert "已完成1台" in progress
+    assert "未做1台" in progress
+    refused = client.post(
+        f"/institute/orders/{order.id}/transition", data={"action": "return"}, follow_redirects=True
+    )
+    alert = re.search(r"alert-danger[^>]*>(.*?)</div>", refused.text, re.S).group(1)
+    sentences = [s.strip() for s in re.sub(r"<[^>]+>", "", alert).split("。") if s.strip()]
+    assert len(sentences) == len(set(sentences)) == 2  # the courier and the tracking no., each once

@@ -625,6 +625,8 @@ def test_a_correction_by_the_firm_keeps_an_instrument_away_until_returned(db_ses
         "kind": "verification",
         "performed_on": TODAY.isoformat(),
         "conclusion": "pass",
+        "lab_name": "河南省计量测试科学研究院",
+        "certificate_no": record.certificate_no,
         "correction_reason": "x",
     }
     record_ops.correct_record(db_session, world.a.actor(), record.id, correction, TODAY)

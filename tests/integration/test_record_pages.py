@@ -124,6 +124,7 @@ def test_confirm_and_correct_through_the_pages(app, client, db_session, world):
         {
             "kind": "calibration",
             "performed_on": "2026-01-05",
+            "lab_name": "河南省计量测试科学研究院",
             "certificate_no": "JZ-2",
             "correction_reason": "证书号录错",
         },

@@ -189,6 +189,7 @@ def test_a_calibration_waits_for_its_confirmation(db_session, world):
     calibration = {
         "kind": "calibration",
         "performed_on": "2026-11-20",
+        "lab_name": "河南省计量测试科学研究院",
         "certificate_no": "JZ2026-00077",
         "certificate_type": "calibration_certificate",
         "uncertainty": "U = 0.02 MPa, k = 2",
@@ -197,7 +198,8 @@ def test_a_calibration_waits_for_its_confirmation(db_session, world):
     db_session.commit()
     assert record.needs_confirmation
     db_session.refresh(instrument)
-    assert instrument.conclusion is None
+    # Until confirmed it is not known fit: the ledger says so (yellow 待确认, never green 合格).
+    assert (instrument.conclusion, instrument.label(TODAY)) == ("pending", "yellow")
     records.confirm_record(
         db_session,
         world.a.actor(),
@@ -216,7 +218,7 @@ def test_a_calibration_waits_for_its_confirmation(db_session, world):
     with pytest.raises(Conflict):
         records.confirm_record(db_session, world.a.actor(), record.id, {"confirmation": "fit"}, TODAY)
     [event] = _events(db_session, world.a.org.id, "record.confirmed")
-    assert event.data["changes"]["conclusion"] == [None, "limited"]
+    assert event.data["changes"]["conclusion"] == ["pending", "limited"]
 
 
 def test_a_verification_is_not_confirmed(db_session, world):

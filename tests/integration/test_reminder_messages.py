@@ -41,3 +41,18 @@ def test_the_chinese_sms_reads_as_users_expect(app):
         body = render_digest(_digest(12, 3), "sms", "zh_Hans_CN").body
     assert body.startswith("【计量台账】")
     assert "您有12台计量器具将于30天内到期，3台已超期" in body
+
+
+def test_an_instrument_due_today_is_said_due_today_not_within_0_days(app):
+    """Issue #16: 「1台将于0天内到期」 read oddly; the day of the due date says 今天到期."""
+    today = date(2026, 12, 1)
+    item = DigestItem("ZJ-00001", "精密压力表", "质检部", today, "due", 0)
+    digest = Digest("某公司", "王保管", today, "https://ledger.example.cn/reminders", [item])
+    with app.test_request_context():
+        for channel in ("sms", "email", "robot", "inapp"):
+            rendered = render_digest(digest, channel, "zh_Hans_CN")
+            text = f"{rendered.subject or ''} {rendered.body}"
+            assert "0天内" not in text, (channel, text)
+        sms = render_digest(digest, "sms", "zh_Hans_CN").body
+        assert "今天到期" in sms
+        assert "due today" in render_digest(digest, "sms", "en").body

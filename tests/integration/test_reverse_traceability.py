@@ -65,6 +65,7 @@ def recall(db_session, world):
             "performed_on": "2025-05-01",
             "conclusion": "pass",
             "certificate_no": "A2-2025R",
+            "lab_name": "河南省计量测试科学研究院",
             "standards": uses["BZ-S02"],
             "correction_reason": "标准器录错",
         },
@@ -168,7 +169,7 @@ def test_a_standard_without_a_good_result_lists_every_use(db_session, world, rec
     )
     found = reverse.affected_by_standard(db_session, institute(world), fresh.id)
     assert found.since is None
-    assert _found(found) == {world.a.org.id: {world.a.instruments[0].management_no: [None]}}
+    assert _found(found) == {world.a.org.id: {world.a.instruments[0].management_no: ["C-2025-07-01"]}}
 
 
 @pytest.mark.usefixtures("request_context")

@@ -51,7 +51,8 @@ def institute(world) -> Actor:
 
 def record(session, actor, instrument, day: str, standards=(), **fields):
     """Record a result (a passed verification unless told) with the standards named."""
-    payload = {"kind": "verification", "performed_on": day, "standards": list(standards)} | fields
+    payload = {"kind": "verification", "performed_on": day, "standards": list(standards)}
+    payload |= {"lab_name": "河南省计量测试科学研究院", "certificate_no": f"C-{day}"} | fields
     if payload["kind"] != "calibration":
         payload.setdefault("conclusion", "pass")
     return records.record_result(session, actor, instrument.id, payload, TODAY)
@@ -235,6 +236,7 @@ def test_only_renewing_records_start_the_chain_and_corrections_count(db_session,
             "performed_on": "2025-06-01",
             "conclusion": "pass",
             "certificate_no": "JD2025-0601A",
+            "lab_name": "河南省计量测试科学研究院",
             "standards": [{"instrument_id": other.id}],
             "correction_reason": "录错标准器",
         },

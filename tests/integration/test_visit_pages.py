@@ -198,3 +198,77 @@ def test_a_technician_gets_forms_only_for_the_instruments_given_to_them(client, 
     sheet = client.get(f"/visits/{visit.id}/worksheet").text
     assert sheet.count("data-result-form") == 1
     assert sheet.count("data-not-mine") == 1
+
+
+def test_plan_page_words_overdue_visits_and_uncovered_disciplines_issue_16(
+    client, db_session, world, due_work
+):
+    today, _technician, _gauges = due_work
+    factories.make_instrument(
+        db_session,
+        world.a.actor(),
+        today,
+        name="一般压力表",
+        valid_until=(today - timedelta(days=20)).isoformat(),
+    )
+    factories.make_instrument(
+        db_session,
+        world.a.actor(),
+        today,
+        name="某专用仪器",
+        valid_until=(today + timedelta(days=5)).isoformat(),
+    )
+    db_session.commit()
+    login(client, world.institute_staff)
+    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    assert "此前的日期均已排满" not in page
+    assert "data-overdue-before" in page
+    assert "没有能校准其他的技术人员" in page
+    assert "other" not in re.sub(r"<[^>]+>", "", page).split("未安排")[-1]
+
+
+def test_a_firm_with_a_visit_that_day_is_not_proposed_a_second_one(client, db_session, world, due_work):
+    today, _technician, gauges = due_work
+    login(client, world.institute_staff)
+    window = {"from": today.isoformat(), "days": "14"}
+    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    client.post("/visits/plan", data={**window, "keep": ["1"], **_shown(page)})
+    booked = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    more = factories.make_instrument(
+        db_session,
+        world.a.actor(),
+        today,
+        name="一般压力表",
+        valid_until=booked.planned_on.isoformat(),
+    )
+    db_session.commit()
+    again = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    shown = _shown(again)
+    assert str(more.id) in shown["items-1"]
+    assert shown["date-1"] != booked.planned_on.isoformat()
+
+
+def test_moving_a_visit_to_a_sunday_warns(client, db_session, world, due_work):
+    today, _technician, _gauges = due_work
+    login(client, world.institute_staff)
+    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **_shown(page)})
+    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    sunday = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
+    moved = client.post(
+        f"/visits/{visit.id}/move", data={"planned_on": sunday.isoformat()}, follow_redirects=True
+    )
+    assert "不是工作日" in moved.text
+    db_session.refresh(visit)
+    assert visit.planned_on == sunday  # a warning, not a refusal: the client may want it
+
+
+def test_planning_from_a_past_day_says_why_nothing_is_planned(client, db_session, world, due_work):
+    """Issue #16: a window in the past showed an empty plan; it is refused with a message."""
+    today, _technician, _gauges = due_work
+    login(client, world.institute_staff)
+    past = today.replace(year=today.year - 6, month=1, day=1)
+    response = client.get(f"/visits/plan?from={past.isoformat()}&days=30")
+    assert response.status_code == 422
+    assert 'id="plan-window"' in response.text
+    assert "计划不能早于今天" in response.text

@@ -60,7 +60,7 @@ def test_a_proposal_covers_linked_clients_only(db_session, world, staffed):
     assert visit["earliest_due_on"] == (START + timedelta(days=10)).isoformat()
     assert set(visit["technicians"]) == {"郭志强", "李明"}
     assert body["unplaced"] == [
-        {"instrument_id": optics.id, "reason": "No technician calibrates temperature."}
+        {"instrument_id": optics.id, "reason": "No technician calibrates Temperature."}
     ]
     assert later.id not in {i for v in body["visits"] for i in v["instrument_ids"]}
 

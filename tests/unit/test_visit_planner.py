@@ -151,3 +151,27 @@ def test_a_day_without_room_for_the_earliest_due_instrument_is_not_chosen():
     [visit] = result.visits
     assert visit.date == MONDAY + timedelta(days=2)
     assert visit.instrument_ids == (1, 2)
+
+
+def test_no_second_visit_on_a_day_the_client_already_has_one():
+    """Issue #16: the client's booked day is not proposed again; the plan takes the day before."""
+    due = MONDAY + timedelta(days=3)
+    result = plan([Client("a", (item(1, 3),))], [tech(1, "pressure")], busy={"a": frozenset({due})})
+    assert result.visits[0].date == due - timedelta(days=1)
+    other = plan([Client("b", (item(2, 3),))], [tech(1, "pressure")], busy={"a": frozenset({due})})
+    assert other.visits[0].date == due
+
+
+def test_the_reason_of_an_uncovered_discipline_names_it_translatably():
+    result = plan([Client("a", (item(1, 4, "other"),))], [tech(1, "pressure")])
+    [unplaced] = result.unplaced
+    assert unplaced.reason.render() == "No technician calibrates Other."
+    assert (
+        unplaced.reason.render(
+            {
+                "Other": "其他",
+                "No technician calibrates %(discipline)s.": "没有能校准%(discipline)s的技术人员。",
+            }.get
+        )
+        == "没有能校准其他的技术人员。"
+    )
