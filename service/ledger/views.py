@@ -120,10 +120,15 @@ def _filter_chips(args: dict, window: str | None, client_id: int | None, departm
     return chips
 
 
+#: The parameters the ledger list knows.
+LIST_PARAMETERS = frozenset(queries.InstrumentFilter().fields)
+
+
 def _render_list(preset: dict, window: str | None, client_id: int | None):
     enter_client(client_id)
     who, day = actor(), today()
-    args = {k: v for k, v in request.args.items() if k not in preset}
+    # A page ignores parameters it does not know (a bookmark, a hand-made address); the API refuses them.
+    args = {k: v for k, v in request.args.items() if k not in preset and k in LIST_PARAMETERS}
     errors: dict = {}
     try:
         filters = queries.parse_filters({**args, **preset})

@@ -158,6 +158,16 @@ FIELD_NAMES = {
     "notes": _l("Notes"),
     "label": _l("Label"),
     "q": _l("Search"),  # the ledger's search box, named in its messages
+    # The ledger list's other parameters, named when a hand-made address gives a bad value.
+    "sort": _l("Sort by"),
+    "due_from": _l("Due from"),
+    "due_to": _l("Due to"),
+    "due_within": _l("Due within (days)"),
+    "overdue": _l("Overdue"),
+    "in_use": _l("In use only"),
+    "needs_attention": _l("Data"),
+    "cursor": _l("Page"),
+    "limit": _l("Rows per page"),
 }
 EVENT_NAMES = {
     "instrument.created": _l("Added to the ledger"),
@@ -211,7 +221,19 @@ MESSAGE_KIND_NAMES = {
     "order": _l("Service order"),
     "standard_notice": _l("Notice about a laboratory's standard"),
 }
+#: The orders of the ledger list (its "sort" parameter).
+SORT_NAMES = {
+    "next_due_on": _l("Next due, earliest first"),
+    "-next_due_on": _l("Next due, latest first"),
+    "management_no": _l("Management no."),
+    "-management_no": _l("Management no., descending"),
+    "name": _l("Name"),
+    "-name": _l("Name, descending"),
+    "updated_at": _l("Least recently changed"),
+    "-updated_at": _l("Recently changed"),
+}
 NAMES = {
+    "sort": SORT_NAMES,
     "channel": CHANNEL_NAMES,
     "message_state": MESSAGE_STATE_NAMES,
     "message_kind": MESSAGE_KIND_NAMES,

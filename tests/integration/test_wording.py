@@ -25,6 +25,21 @@ def test_a_bad_filter_is_named_in_words(client, world):
     assert "搜索: 最多100个字符" in page
 
 
+def test_every_ledger_parameter_is_named_in_words_and_unknown_ones_are_ignored(client, world):
+    login(client, world.a.metrology)
+    page = _text(client.get("/instruments?sort=bogus&due_from=xyz&in_use=maybe").text)
+    for code in ("sort:", "next_due_on", "due_from", "in_use"):
+        assert code not in page
+    assert "排序方式" in page
+    assert "下次检定日期（由早到晚）" in page  # the orders by their names
+    assert "到期日起" in page
+    assert "仅在用" in page
+    # A parameter the page does not know (a bookmark, a hand-made address) is left out, not refused.
+    listed = client.get("/instruments?per_page=9999")
+    assert listed.status_code == 200
+    assert "未知字段" not in listed.text
+
+
 def test_readings_read_as_numbers_not_six_decimals(client, db_session, world):
     instrument = world.a.instruments[0]
     today = today_in("Asia/Shanghai")
