@@ -441,7 +441,12 @@ class ImportReport:
                 )
             )
         if self.departments_created:
-            notes.append(N_("Departments created: %(names)s.", names=", ".join(self.departments_created)))
+            names = ", ".join(self.departments_created)
+            notes.append(
+                N_("Departments the import will create: %(names)s.", names=names)
+                if self.dry_run
+                else N_("Departments created: %(names)s.", names=names)
+            )
         return notes
 
     def as_dict(self, gettext: Gettext = _identity) -> dict:

@@ -150,6 +150,14 @@ def test_the_interval_comes_from_the_file_or_its_dates_and_is_never_invented(
     assert any("1 new instruments have no interval" in n for n in notices)
 
 
+def test_a_preview_says_which_departments_the_import_will_create(db_session, admin, tmp_path):
+    rows = [["管理编号", "器具名称", "使用部门"], ["D-1", "表", "新车间"]]
+    preview = run(db_session, admin, write_xlsx(tmp_path / "d.xlsx", rows), dry_run=True)
+    assert "Departments the import will create: 新车间." in [m.render() for m in preview.notices()]
+    done = run(db_session, admin, tmp_path / "d.xlsx")
+    assert "Departments created: 新车间." in [m.render() for m in done.notices()]
+
+
 def test_departments_equal_but_for_spaces_width_or_case_are_one(db_session, world, admin, tmp_path):
     report = run(db_session, admin, everyday_file(tmp_path))
     assert "二 车间" not in report.departments_created
