@@ -241,10 +241,10 @@ def _previous_cursor(
     """
     backwards = _flipped(sort)
     cursor = _encode_cursor(backwards, getattr(first, sort.lstrip("-")), first.id)
+    column = getattr(Instrument, sort.lstrip("-"))
     ids: list[int] = []
     values: list = []
     for segment in ordered_segments(filtered(session, actor, filters, today), backwards, cursor):
-        column = getattr(Instrument, sort.lstrip("-"))
         found = session.execute(
             segment.with_only_columns(Instrument.id, column).limit(limit + 1 - len(ids))
         ).all()

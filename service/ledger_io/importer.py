@@ -135,7 +135,8 @@ class OpenedSheet:
     #: The workbook's first sheet, and whether ``name`` was asked for (rather than found).
     first_sheet: str
     asked: bool
-    #: Whether no sheet of the workbook has anything in its first rows.
+    #: Whether there is nothing to read: no sheet has anything in its first rows (the sheet asked
+    #: for, if one was, has no rows).
     book_empty: bool
 
 
@@ -156,14 +157,16 @@ def open_ledger_sheet(
     book = open_spreadsheet(source, filename, limits)
     if sheet is not None and sheet not in book.sheet_names:
         raise refuse(N_("The file has no sheet named %(name)s.", name=sheet))
-    names = _folded_names(header_map)
+    if sheet is not None:  # asked for: the other sheets need not be built at all
+        rows = book.sheet(sheet).rows
+        return OpenedSheet(sheet, rows, book.sheet_names[0], asked=True, book_empty=not rows)
     heads = {name: book.head(name, HEADER_SCAN_ROWS) for name in book.sheet_names}
-    name = sheet or _ledger_sheet(heads, names) or book.sheet_names[0]
+    name = _ledger_sheet(heads, _folded_names(header_map)) or book.sheet_names[0]
     return OpenedSheet(
         name=name,
         rows=book.sheet(name).rows,
         first_sheet=book.sheet_names[0],
-        asked=sheet is not None,
+        asked=False,
         book_empty=not any(any(map(any, rows)) for rows in heads.values()),
     )
 
@@ -229,7 +232,7 @@ def read_rows(
         )
     layout = _layout(rows, header_row, mapping, names)
     if layout is None:
-        empty = not rows if opened.asked else opened.book_empty
+        empty = opened.book_empty
         if names and not empty:
             _check_names(rows[:HEADER_SCAN_ROWS], header_map)
         raise refuse(N_("The file is empty.") if empty else _NO_HEADER)

@@ -285,7 +285,9 @@ def _open_workbook(data: bytes, limits: Limits) -> Spreadsheet:
 
     def load(name: str, nrows: int) -> list[list[Any]]:
         try:
-            sheet = built.get(name) or built.setdefault(name, workbook.get_sheet_by_name(name))
+            sheet = built.get(name)
+            if sheet is None:
+                sheet = built[name] = workbook.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False, nrows=nrows)
             merged = sheet.merged_cell_ranges or []
         except (python_calamine.CalamineError, ValueError, OSError) as exc:
