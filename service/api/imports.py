@@ -18,16 +18,15 @@ from service.api import bp
 from service.api.helpers import json_body
 from service.errors import Conflict
 from service.i18n import N_
-from service.ledger.views import ledger_download, template_download
 from service.ledger_io import jobs
 from service.ledger_io.changes import KINDS, PER_PAGE
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.ledger_io.importer import rejected_rows_xlsx
 from service.ledger_io.stored import load_report
-from service.ledger_io.views import progress_of, start_after_commit
 from service.schemas import Choice, Flag, StrictSchema, WholeNumber, load_or_invalid
+from service.web.background import start_import_after_commit
 from service.web.context import actor, db
-from service.web.downloads import send_download
+from service.web.downloads import ledger_download, send_download, template_download
 from service.web.i18n import translate
 
 
@@ -166,7 +165,7 @@ def _out(job, with_report: bool = True) -> dict:
     error = jobs.error_of(job)
     return ImportOut().dump(
         {
-            **progress_of(job),
+            **jobs.progress_of(job),
             "filename": job.filename,
             "size": job.size,
             "created_at": job.created_at,
@@ -182,7 +181,7 @@ def _out(job, with_report: bool = True) -> dict:
 
 
 def _accepted(job):
-    start_after_commit(job.id)
+    start_import_after_commit(job.id)
     response = jsonify(_out(job))
     response.status_code = 202
     response.headers["Location"] = url_for("api.get_import", import_id=job.id)

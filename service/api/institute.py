@@ -17,9 +17,9 @@ from service.i18n import N_
 from service.schemas import StrictSchema
 from service.tenancy.validation import region_name
 from service.visits import board, technicians
-from service.visits.board_views import board_download
 from service.visits.disciplines import DISCIPLINES
 from service.web.context import actor, db, today
+from service.web.downloads import board_download
 
 #: How far ahead a technician's ``days_off`` reach.
 DAYS_OFF_AHEAD = 366

@@ -11,8 +11,8 @@ from service.clock import now_utc
 from service.reminders import operations as ops
 from service.reminders import queries
 from service.reminders.policy import get_policy, policy_view, update_policy
-from service.reminders.views import send_after_commit
 from service.schemas import StrictSchema, load_or_invalid
+from service.web.background import send_after_commit
 from service.web.context import actor, db, signed_in_user
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import login_required
 
@@ -26,8 +26,7 @@ from service.history.queries import timeline
 from service.ledger import operations, queries
 from service.ledger.dates import add_months, month_grid
 from service.ledger.status import DIRECT_TRANSITIONS, actions_for
-from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
-from service.ledger_io.template import import_template
+from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.nonconformity.queries import cases_of, current_use_limits
 from service.reminders.queries import reminders_for_instrument
 from service.scoping import parse_id
@@ -35,9 +34,9 @@ from service.tenancy import operations as tenancy_ops
 from service.traceability import audit_export
 from service.traceability.interval_review import review as review_interval
 from service.traceability.queries import records_of
-from service.traceability.standards_views import chain_context
+from service.web.chain import chain_context
 from service.web.context import actor, db, enter_client, today
-from service.web.downloads import send_download, spooled
+from service.web.downloads import ledger_download, send_download, spooled, template_download
 from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data, form_error_page, safe_next
 from service.web.i18n import translate, translate_errors
@@ -180,27 +179,6 @@ def _export(fmt: str, client_id: int | None):
         return ledger_download(fmt, request.args)
     except Invalid as exc:
         return error_response(422, translate(exc.message), translate_errors(exc.field_errors))
-
-
-def ledger_download(fmt: str, args) -> Response:
-    """Return the actor's ledger, filtered and sorted by ``args``, as an xlsx or CSV download.
-
-    The file is written inside the request, while its session is open, into a spooled file, so
-    memory stays bounded however large the ledger. Raises :class:`Invalid` for a bad filter.
-    """
-    who, day = actor(), today()
-    filters = queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
-    spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
-    stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
-    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
-    return send_download(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
-
-
-def template_download() -> Response:
-    """Return the import template as a download."""
-    return send_download(
-        spooled(import_template), "台账导入模板.xlsx", "ledger-import-template.xlsx", XLSX_MIMETYPE
-    )
 
 
 @bp.get("/instruments/export.xlsx")

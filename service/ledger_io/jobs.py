@@ -251,6 +251,21 @@ def error_of(job: LedgerImport) -> Msg | None:
     return load_message(job.error) if job.error else None
 
 
+def progress_of(job: LedgerImport) -> dict:
+    """Return the job's state and row counts (the page's polling and the API share it)."""
+    return {
+        "id": job.id,
+        "phase": job.phase,
+        "state": job.state,
+        "rows_total": job.rows_total,
+        "rows_data": job.rows_data,
+        "rows_read": job.rows_read,
+        "rows_validated": job.rows_validated,
+        "rows_written": job.rows_written,
+        "imported": job.imported_at is not None,
+    }
+
+
 # Claiming ---------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -21,7 +21,8 @@ from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.ledger_io.importer import rejected_rows_xlsx, render
 from service.ledger_io.parsing import UNKNOWN
 from service.ledger_io.stored import load_report
-from service.web.context import actor, after_commit, db
+from service.web.background import start_import_after_commit
+from service.web.context import actor, db
 from service.web.downloads import send_download
 from service.web.forms import flash_failure, form_data
 from service.web.i18n import translate, translate_errors
@@ -35,27 +36,6 @@ MAPPING_CHOICES = [c.field for c in COLUMNS]
 NOTES_CHOICE = UNKNOWN
 _NO_FILE = N_("Choose a file to upload.")
 _BAD_ROW = N_("Give the row number, as the spreadsheet shows it.")
-
-
-def start_after_commit(job_id: int) -> None:
-    """Hand the job to the runner once the request's transaction holds it."""
-    runner = current_app.extensions["calrecall.import_runner"]
-    after_commit(lambda: runner.start(job_id))
-
-
-def progress_of(job) -> dict:
-    """Return the job's state and row counts (the page's polling and the API share it)."""
-    return {
-        "id": job.id,
-        "phase": job.phase,
-        "state": job.state,
-        "rows_total": job.rows_total,
-        "rows_data": job.rows_data,
-        "rows_read": job.rows_read,
-        "rows_validated": job.rows_validated,
-        "rows_written": job.rows_written,
-        "imported": job.imported_at is not None,
-    }
 
 
 @bp.route("/instruments/import", methods=["GET", "POST"])
@@ -74,7 +54,7 @@ def upload():
             db().rollback()
             errors = translate_errors(exc.field_errors)
             return render_template("imports/upload.html", imports=_recent(), errors=errors), 422
-        start_after_commit(job.id)
+        start_import_after_commit(job.id)
         return redirect(url_for("imports.show", import_id=job.id), code=303)
     return render_template("imports/upload.html", imports=_recent(), errors={})
 
@@ -97,7 +77,7 @@ def show(import_id: int):
         report=report,
         columns=columns or [],
         error=translate(error) if error else None,
-        progress=progress_of(job),
+        progress=jobs.progress_of(job),
         has_file=jobs.has_file(db(), job),
         rejected=_problem_rows(report.rejected_rows) if report else [],
         warnings=_problem_rows(report.warnings) if report else [],
@@ -135,7 +115,7 @@ def _problem_rows(problems) -> list[dict]:
 @login_required
 def progress(import_id: int):
     """The job's state and row counts, for the page to poll."""
-    return jsonify(progress_of(jobs.get_import(db(), actor(), import_id)))
+    return jsonify(jobs.progress_of(jobs.get_import(db(), actor(), import_id)))
 
 
 def _is_number(text: str, digits: int) -> bool:
@@ -193,7 +173,7 @@ def remap(import_id: int):
     except DomainError as exc:
         flash_failure(exc)
     else:
-        start_after_commit(import_id)
+        start_import_after_commit(import_id)
     return redirect(url_for("imports.show", import_id=import_id), code=303)
 
 
@@ -206,7 +186,7 @@ def confirm(import_id: int):
     except DomainError as exc:
         flash_failure(exc)
     else:
-        start_after_commit(import_id)
+        start_import_after_commit(import_id)
     return redirect(url_for("imports.show", import_id=import_id), code=303)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -15,7 +15,8 @@ from service.reminders import operations as ops
 from service.reminders import queries
 from service.reminders.policy import get_policy, policy_view, update_policy
 from service.reminders.rules import calendar_covers
-from service.web.context import actor, after_commit, db, signed_in_user, today
+from service.web.background import send_after_commit
+from service.web.context import actor, db, signed_in_user, today
 from service.web.forms import flash_failure, form_data, form_error_page
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
@@ -177,11 +178,3 @@ def send_test():
     send_after_commit(message.id)
     flash(gettext("Test message queued; it goes out at once."), "success")
     return redirect(request.referrer or url_for("reminders.mine"), code=303)
-
-
-def send_after_commit(message_id: int) -> None:
-    """Dispatch one queued message as soon as the request has committed it (a test message)."""
-    from service.jobs.reminders import run_dispatch
-
-    app = current_app._get_current_object()
-    after_commit(lambda: run_dispatch(app, only_ids=[message_id]))

@@ -13,18 +13,16 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from service.errors import Conflict, Invalid
-from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.schemas import load_or_invalid
 from service.tenancy import operations as tenancy_ops
 from service.visits import board, technicians
 from service.visits.disciplines import DISCIPLINES
 from service.visits.schemas import DayOffIn
 from service.web.context import actor, db, today
-from service.web.downloads import send_download, spooled
+from service.web.downloads import board_download
 from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data, form_error_page
 from service.web.i18n import translate, translate_errors
-from service.web.templating import STATUS_NAMES
 
 bp = Blueprint("institute", __name__, url_prefix="/institute")
 
@@ -66,16 +64,6 @@ def due_board():
         rows_shown=ROWS_SHOWN,
         export_args={k: v for k, v in args.items() if k in BOARD_PARAMS},
     ), (422 if errors else 200)
-
-
-def board_download(args):
-    """Return the board for ``args`` as an xlsx download; raise :class:`Invalid` for a bad filter."""
-    who, day = actor(), today()
-    board.require_institute(who)
-    result = board.due_board(db(), who, day, board.parse_board_filters(args))
-    spool = spooled(lambda out: board.write_board_xlsx(result, out, STATUS_NAMES))
-    stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.xlsx"
-    return send_download(spool, f"到期看板-{stem}", f"due-board-{stem}", XLSX_MIMETYPE)
 
 
 @bp.get("/due.xlsx")

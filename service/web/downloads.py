@@ -1,14 +1,25 @@
-"""File downloads: spooled while written, sent with a UTF-8 file name and a plain fallback."""
+"""File downloads: spooled while written, sent with a UTF-8 file name and a plain fallback.
+
+The ledger, the import template and the due board are downloaded from a page and from the API
+alike; both call the functions here.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from urllib.parse import quote
 
-from flask import abort, current_app, request
+from flask import Response, abort, current_app, request
 from werkzeug.wsgi import wrap_file
 
+from service.ledger import queries as ledger_queries
+from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
+from service.ledger_io.template import import_template
+from service.tenancy import operations as tenancy_ops
 from service.traceability import files
+from service.visits import board
+from service.web.context import actor, db, today
+from service.web.templating import STATUS_NAMES
 
 #: Files larger than this spill from memory to a temporary file while they are written.
 SPOOL_BYTES = 5 * 1024 * 1024
@@ -70,3 +81,34 @@ def send_attachment(attachment, root, inline: bool = False):
     for name, value in files.download_headers(attachment.filename, attachment.mime, show_inline).items():
         response.headers[name] = value
     return response
+
+
+def ledger_download(fmt: str, args) -> Response:
+    """Return the actor's ledger, filtered and sorted by ``args``, as an xlsx or CSV download.
+
+    The file is written inside the request, while its session is open, into a spooled file, so
+    memory stays bounded however large the ledger. Raises :class:`Invalid` for a bad filter.
+    """
+    who, day = actor(), today()
+    filters = ledger_queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
+    spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
+    stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
+    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
+    return send_download(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
+
+
+def template_download() -> Response:
+    """Return the import template as a download."""
+    return send_download(
+        spooled(import_template), "台账导入模板.xlsx", "ledger-import-template.xlsx", XLSX_MIMETYPE
+    )
+
+
+def board_download(args):
+    """Return the board for ``args`` as an xlsx download; raise :class:`Invalid` for a bad filter."""
+    who, day = actor(), today()
+    board.require_institute(who)
+    result = board.due_board(db(), who, day, board.parse_board_filters(args))
+    spool = spooled(lambda out: board.write_board_xlsx(result, out, STATUS_NAMES))
+    stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.xlsx"
+    return send_download(spool, f"到期看板-{stem}", f"due-board-{stem}", XLSX_MIMETYPE)

@@ -20,7 +20,7 @@ from service.errors import NotFound
 from service.tenancy import operations as tenancy_ops
 from service.traceability import records
 from service.traceability.chain import standards_chain
-from service.traceability.standards_views import chain_context
+from service.web.chain import chain_context
 from tests.conftest import login
 from tests.factories import make_instrument
 
