@@ -30,6 +30,8 @@ from models.ledger import Instrument, _in
 
 #: proposed → confirmed (or reschedule_requested → proposed again) → completed; cancelled any time before.
 VISIT_STATES = ("proposed", "confirmed", "reschedule_requested", "completed", "cancelled")
+#: Visits still to happen: their instruments are booked, and the plan may still move.
+OPEN_VISIT_STATES = ("proposed", "confirmed", "reschedule_requested")
 #: An item is waiting, has its result (a record in the client's ledger), or was skipped with a reason.
 ITEM_STATES = ("pending", "done", "skipped")
 

@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_loa
 
 from service.errors import Invalid
 from service.i18n import N_, CodeList
-from service.tenancy.validation import is_valid_mobile, normalise_mobile
+from service.validation import is_valid_mobile, normalise_mobile
 
 
 class StrictSchema(Schema):

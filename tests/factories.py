@@ -13,7 +13,7 @@ from service.actors import Actor
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.tenancy import operations as tenancy_ops
-from service.tenancy.validation import credit_code_check_char
+from service.validation import credit_code_check_char
 
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)

@@ -15,7 +15,7 @@ from service.api.helpers import json_body
 from service.errors import NotFound
 from service.i18n import N_
 from service.schemas import StrictSchema
-from service.tenancy.validation import region_name
+from service.validation import region_name
 from service.visits import board, technicians
 from service.visits.disciplines import DISCIPLINES
 from service.web.context import actor, db, today

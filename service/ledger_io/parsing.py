@@ -32,7 +32,7 @@ from service.ledger.catalogue import typical_use, use_in_text
 from service.ledger.dates import interval_between
 from service.ledger_io.columns import BY_FIELD, CODE_NAMES, COLUMNS, normalise_header
 from service.ledger_io.headers import IGNORED, UNKNOWN, match_header
-from service.tenancy.validation import is_valid_mobile, normalise_mobile
+from service.validation import is_valid_mobile, normalise_mobile
 
 #: Plausible calendar years for a ledger date; anything else is a typo or a misread number.
 FIRST_YEAR, LAST_YEAR = 1950, 2099

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 from models import CalibrationRecord, Instrument, NonconformityCase
 from models.base import utcnow
 from service.actors import Actor
+from service.bookings import held_by_an_order
 from service.errors import Conflict, Forbidden, Invalid
 from service.history.chain import records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
+from service.ledger.renewal import renews
 from service.nonconformity.schemas import AssessmentIn, ClosingIn, OpeningIn
-from service.orders.holding import held_by_an_order
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
-from service.traceability.renewal import renews
 
 #: Statuses an instrument leaves for "suspended" when a case opens; the others already keep it out of use.
 STOPPED_FROM = ("in_service", "out_for_calibration", "under_repair")

@@ -33,11 +33,10 @@ from models import (
     ServiceOrder,
     ServiceOrderItem,
     ServiceOrderStep,
-    Visit,
-    VisitItem,
 )
 from models.base import utcnow
 from models.orders import ACTIVE_ORDER_STATES, ORDER_METHODS, SHIPPED_METHODS
+from service import bookings
 from service.actors import Actor
 from service.db import scoped_to
 from service.errors import Conflict, Invalid, NotFound
@@ -49,10 +48,9 @@ from service.orders.schemas import OrderFilterIn, OrderIn, OrderSkipIn, Transiti
 from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org, parse_id
+from service.tenancy import queries as tenancy_queries
 from service.tenancy.operations import active_client_ids, active_link
-from service.traceability import queries as traceability_queries
-from service.visits.certificates import record_for_client
-from service.visits.planning import OPEN_STATES as OPEN_VISIT_STATES
+from service.traceability.certificates import record_for_client
 
 #: Who hears of orders: the client's administrators and engineers, the institute's admins and staff.
 FIRM_ROLES = ("admin", "metrology")
@@ -135,7 +133,7 @@ def _with_instruments(stmt):
 def linked_institutes(session: Session, actor: Actor) -> list[Organization]:
     """Return the institutes the actor's firm may order from (an active link), by name."""
     _require_firm(actor)
-    return traceability_queries.linked_institutes(session, actor)
+    return tenancy_queries.linked_institutes(session, actor)
 
 
 def firm_orders(session: Session, actor: Actor) -> list[ServiceOrder]:
@@ -346,28 +344,8 @@ def _unavailable(session: Session, actor: Actor, instruments: list[Instrument]):
         .order_by(Instrument.id)
         .with_for_update()
     ).all()
-    on_order = set(
-        session.scalars(
-            select(ServiceOrderItem.instrument_id)
-            .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
-            .where(
-                ServiceOrderItem.firm_id == actor.org_id,
-                ServiceOrderItem.instrument_id.in_(ids),
-                _open_order(),
-            )
-        )
-    )
-    on_visit = set(
-        session.scalars(
-            select(VisitItem.instrument_id)
-            .join(Visit, Visit.id == VisitItem.visit_id)
-            .where(
-                VisitItem.firm_id == actor.org_id,
-                VisitItem.instrument_id.in_(ids),
-                Visit.state.in_(OPEN_VISIT_STATES),
-            )
-        )
-    )
+    on_order = set(session.scalars(bookings.on_open_orders([actor.org_id], ids)))
+    on_visit = set(session.scalars(bookings.on_open_visits([actor.org_id], ids)))
     for instrument in instruments:
         if instrument.status == "scrapped":
             yield instrument, "scrapped"

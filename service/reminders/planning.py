@@ -32,7 +32,7 @@ from models import (
 from models.ledger import RECALLED_STATUSES
 from service.bulk import insert_ignoring_conflicts
 from service.db import allow_all_tenants, unit_of_work
-from service.nonconformity.reminders import cases_to_remind, write_case_reminders
+from service.reminders.case_reminders import cases_to_remind, write_case_reminders
 from service.reminders.messages import Digest, DigestItem, render_digest
 from service.reminders.outbox import e164, idempotency_key, outbox_row
 from service.reminders.policy import get_policy, ladder_of, window_of

@@ -15,7 +15,7 @@ from notifications.twilio_sms import valid_signature
 from service.clock import now_utc
 from service.db import allow_all_tenants
 from service.reminders import operations as ops
-from service.tenancy.validation import is_valid_mobile, normalise_mobile
+from service.validation import is_valid_mobile, normalise_mobile
 from service.web.context import db
 
 log = logging.getLogger(__name__)

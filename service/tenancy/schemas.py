@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields
 from models.tenancy import LOCALES, ORG_KINDS, ROLES
 from service.i18n import N_
 from service.schemas import Choice, Mobile, StrictSchema, Text, int_range
-from service.tenancy.validation import (
+from service.validation import (
     henan_regions,
     is_valid_credit_code,
     is_valid_slug,

@@ -10,7 +10,7 @@ from service.auth.operations import recent_sign_ins
 from service.clock import now_utc
 from service.errors import DomainError, Invalid
 from service.tenancy import operations as ops
-from service.tenancy.validation import benchmark_industries, henan_regions
+from service.validation import benchmark_industries, henan_regions
 from service.visits import board
 from service.web.context import actor, db, today
 from service.web.forms import flash_failure, form_data, form_error_page

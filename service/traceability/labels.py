@@ -22,14 +22,13 @@ from models import CalibrationRecord, Instrument, Organization
 from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
+from service.ledger.renewal import renews
 from service.nonconformity.queries import current_use_limits
 from service.scoping import get_in_org, parse_id
 from service.traceability.check import outdated_reason
+from service.traceability.check_links import check_url
 from service.traceability.records import RENEWING_KINDS
-from service.traceability.renewal import renews
 
-#: The path of the public check page; the view's route is ``/c/<token>``.
-CHECK_PATH = "/c/"
 #: The path of an instrument's page in the ledger (``ledger.show_instrument``): a label without a record.
 INSTRUMENT_PATH = "/instruments/"
 #: Error correction Q (25 % of the code may be dirty or scratched): labels live on the shop floor.
@@ -48,11 +47,6 @@ LABEL_COLOURS = {
 #: Label size in millimetres.
 WIDTH, HEIGHT = 60, 40
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
-
-
-def check_url(base_url: str, token: str) -> str:
-    """Return the absolute address of a record's public certificate check."""
-    return f"{base_url.rstrip('/')}{CHECK_PATH}{token}"
 
 
 def qr_code(url: str) -> segno.QRCode:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Attachment, CalibrationRecord, ClientLink, Instrument, Organization
+from models import Attachment, CalibrationRecord, Instrument
 from service.actors import Actor
 from service.scoping import get_in_org
 
@@ -36,15 +36,3 @@ def get_record(session: Session, actor: Actor, record_id) -> CalibrationRecord:
 def get_attachment(session: Session, actor: Actor, attachment_id) -> Attachment:
     """Return one attachment of the actor's organisation (or 404)."""
     return get_in_org(session, Attachment, attachment_id, actor)
-
-
-def linked_institutes(session: Session, actor: Actor) -> list[Organization]:
-    """Return the institutes the actor's firm is linked to (candidates for the laboratory)."""
-    return list(
-        session.scalars(
-            select(Organization)
-            .join(ClientLink, ClientLink.institute_id == Organization.id)
-            .where(ClientLink.firm_id == actor.org_id, ClientLink.ended_at.is_(None))
-            .order_by(Organization.name)
-        )
-    )

@@ -28,17 +28,17 @@ from models.base import utcnow
 from models.ledger import CERTIFICATE_TYPES
 from models.traceability import CONFIRMATION_CONCLUSION
 from service.actors import Actor
+from service.bookings import held_by_an_order
 from service.errors import Conflict, Invalid
 from service.history.chain import append_event, records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import next_due_on
+from service.ledger.renewal import RENEWING_KINDS, renews
 from service.nonconformity import operations as nonconformity
-from service.orders.holding import held_by_an_order
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 from service.traceability import files
-from service.traceability.renewal import RENEWING_KINDS, renews
 from service.traceability.schemas import ConfirmationIn, CorrectionIn, RecordIn
 
 #: The record's columns copied from the validated payload.

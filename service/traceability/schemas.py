@@ -9,6 +9,7 @@ from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES,
 from service.i18n import N_
 from service.schemas import Choice, Flag, StrictSchema, Text
 from service.scoping import MAX_ID
+from service.traceability.check_links import check_url
 
 #: Kinds of work a laboratory does and certifies: they need the laboratory and the certificate no.
 LAB_KINDS = ("verification", "calibration")
@@ -236,9 +237,6 @@ class RecordOut(StrictSchema):
         self.base_url = base_url
 
     def _check_url(self, record) -> str | None:
-        # Imported here: the labels module reads records, whose operations import these schemas.
-        from service.traceability.labels import check_url
-
         return check_url(self.base_url, record.check_token) if record.check_token else None
 
 

@@ -17,6 +17,7 @@ from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES,
 from service.errors import DomainError, Invalid
 from service.ledger.queries import get_instrument
 from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.traceability import interval_review, queries, records
 from service.web.context import actor, attachments_dir, db, enter_client, today
 from service.web.downloads import send_attachment
@@ -132,7 +133,7 @@ def _form_page(instrument, values: dict, errors: dict, correcting=None, status: 
         "instrument": instrument,
         "values": values,
         "correcting": correcting,
-        "institutes": queries.linked_institutes(db(), actor()),
+        "institutes": tenancy_queries.linked_institutes(db(), actor()),
         "kinds": RECORD_KINDS,
         "certificate_types": RECORD_CERTIFICATE_TYPES,
         "conclusions": CONCLUSIONS,

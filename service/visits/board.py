@@ -30,7 +30,7 @@ from service.ledger_io.columns import neutralise
 from service.ledger_io.exporter import DATE_FORMAT, display_width, open_workbook
 from service.schemas import Choice, Flag, StrictSchema, WholeNumber, int_range, load_or_invalid
 from service.tenancy import operations as tenancy_ops
-from service.tenancy.validation import henan_regions, region_name
+from service.validation import henan_regions, region_name
 from service.visits.disciplines import DISCIPLINES, discipline_of
 from service.visits.planning import linked_clients
 

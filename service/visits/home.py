@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Organization, ServiceOrder, Technician, Visit
+from models.visits import OPEN_VISIT_STATES
 from service.actors import Actor
 from service.orders import operations as order_ops
 from service.visits import operations as visit_ops
 from service.visits.board import client_counts
-from service.visits.planning import OPEN_STATES, linked_clients
+from service.visits.planning import linked_clients
 
 #: Rows each list of the home shows; the full lists are a click away.
 SHOWN = 10
@@ -54,7 +55,7 @@ def institute_home(session: Session, actor: Actor, today: date) -> InstituteHome
     visits = [
         v
         for v in visit_ops.institute_visits(session, actor, today)
-        if v.state in OPEN_STATES and today <= v.planned_on <= week_end
+        if v.state in OPEN_VISIT_STATES and today <= v.planned_on <= week_end
     ]
     own = (
         set(

@@ -26,21 +26,20 @@ from sqlalchemy.orm import Session, selectinload
 from models import (
     Instrument,
     Organization,
-    ServiceOrder,
-    ServiceOrderItem,
     Technician,
     Visit,
     VisitItem,
 )
 from models.base import utcnow
+from models.visits import OPEN_VISIT_STATES
+from service import bookings
 from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
 from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
 from service.tenancy.operations import active_client_ids, active_link
-from service.visits.certificates import record_for_client
-from service.visits.planning import OPEN_STATES
+from service.traceability.certificates import record_for_client
 
 #: Who hears of visits: the client's administrators and engineers, the institute's admins and staff.
 FIRM_ROLES = ("admin", "metrology")
@@ -120,28 +119,10 @@ def create_visits(
         ).first()
         if away is not None:
             raise Conflict(N_("%(no)s is not in service at the client: propose the plan again.", no=away))
-        busy = session.scalars(
-            select(VisitItem.instrument_id)
-            .join(Visit, Visit.id == VisitItem.visit_id)
-            .where(
-                Visit.institute_id == actor.home_org_id,
-                VisitItem.firm_id == new.firm_id,
-                VisitItem.instrument_id.in_(ids),
-                Visit.state.in_(OPEN_STATES),
-            )
-        ).first()
-        if busy is not None:
+        busy = bookings.on_open_visits([new.firm_id], ids, institute_id=actor.home_org_id)
+        if session.scalars(busy.limit(1)).first() is not None:
             raise Conflict(N_("An instrument is already on another open visit."))
-        ordered = session.scalars(
-            select(ServiceOrderItem.instrument_id)
-            .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
-            .where(
-                ServiceOrderItem.firm_id == new.firm_id,
-                ServiceOrderItem.instrument_id.in_(ids),
-                ServiceOrder.holds_instruments(),
-            )
-        ).first()
-        if ordered is not None:
+        if session.scalars(bookings.on_open_orders([new.firm_id], ids).limit(1)).first() is not None:
             raise Conflict(N_("An instrument is already on an open service order."))
         technicians = {t for t in new.assignments.values() if t is not None}
         known = set(
@@ -196,7 +177,7 @@ def institute_visits(session: Session, actor: Actor, first: date | None = None) 
         Visit.institute_id == actor.home_org_id, Visit.firm_id.in_(active_client_ids(actor.home_org_id))
     )
     if first is not None:
-        stmt = stmt.where((Visit.planned_on >= first) | Visit.state.in_(OPEN_STATES))
+        stmt = stmt.where((Visit.planned_on >= first) | Visit.state.in_(OPEN_VISIT_STATES))
     # The instruments are the client's rows, loaded across tenants as in get_institute_visit.
     stmt = stmt.options(selectinload(Visit.items).selectinload(VisitItem.instrument))
     return list(
@@ -276,7 +257,7 @@ def move(
     visit = get_institute_visit(session, actor, visit_id)
     actor.require("ledger.write")
     data = load_or_invalid(MoveIn(), payload)
-    if visit.state not in OPEN_STATES:
+    if visit.state not in OPEN_VISIT_STATES:
         raise Conflict(N_("Only an open visit can be moved."))
     if data["planned_on"] < today:
         raise Invalid(N_("Please correct the marked fields."), {"planned_on": [N_("The day has passed.")]})
@@ -291,7 +272,7 @@ def cancel(session: Session, actor: Actor, visit_id, today: date, base_url: str,
     """Staff cancel an open visit (its instruments can be planned again); the client is told."""
     visit = get_institute_visit(session, actor, visit_id)
     actor.require("ledger.write")
-    if visit.state not in OPEN_STATES:
+    if visit.state not in OPEN_VISIT_STATES:
         raise Conflict(N_("Only an open visit can be cancelled."))
     if any(item.state != "pending" for item in visit.items):
         raise Conflict(N_("Results are already recorded: give the others a reason instead."))

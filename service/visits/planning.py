@@ -14,8 +14,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Instrument, Organization, ServiceOrder, ServiceOrderItem, Visit, VisitItem
+from models import Instrument, Organization, Visit, VisitItem
 from models.ledger import RECALLED_STATUSES
+from models.visits import OPEN_VISIT_STATES
+from service import bookings
 from service.actors import Actor
 from service.errors import Invalid
 from service.i18n import N_
@@ -24,8 +26,6 @@ from service.visits import planner
 from service.visits.disciplines import discipline_of
 from service.visits.technicians import days_off, list_technicians
 
-#: Visits that still hold their technicians' time and their instruments.
-OPEN_STATES = ("proposed", "confirmed", "reschedule_requested")
 #: Why a due instrument that is not in service is not on site for a visit.
 AWAY_REASONS = {
     "out_for_calibration": N_("Already out for calibration."),
@@ -90,7 +90,7 @@ def booked_load(session: Session, actor: Actor, first: date, last: date) -> dict
         .join(Visit, Visit.id == VisitItem.visit_id)
         .where(
             Visit.institute_id == actor.home_org_id,
-            Visit.state.in_(OPEN_STATES),
+            Visit.state.in_(OPEN_VISIT_STATES),
             Visit.planned_on.between(first, last),
             Visit.firm_id.in_(active_client_ids(actor.home_org_id)),
             VisitItem.technician_id.is_not(None),
@@ -105,7 +105,7 @@ def busy_days(session: Session, actor: Actor, first: date, last: date) -> dict[i
     rows = session.execute(
         select(Visit.firm_id, Visit.planned_on).where(
             Visit.institute_id == actor.home_org_id,
-            Visit.state.in_(OPEN_STATES),
+            Visit.state.in_(OPEN_VISIT_STATES),
             Visit.planned_on.between(first, last),
         )
     )
@@ -128,17 +128,9 @@ def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
     actor.require_institute("clients.view")  # an institute's tool: a firm finds nothing here
     last = start + timedelta(days=days - 1)
     clients = {c.id: c for c in linked_clients(session, actor)}
-    taken = (
-        select(VisitItem.instrument_id)
-        .join(Visit, Visit.id == VisitItem.visit_id)
-        .where(Visit.institute_id == actor.home_org_id, Visit.state.in_(OPEN_STATES))
-    )
+    taken = bookings.on_open_visits(clients, institute_id=actor.home_org_id)
     # An instrument on an open service order is already in the institute's hands, or soon will be.
-    ordered = (
-        select(ServiceOrderItem.instrument_id)
-        .join(ServiceOrder, ServiceOrder.id == ServiceOrderItem.order_id)
-        .where(ServiceOrderItem.firm_id.in_(list(clients)), ServiceOrder.holds_instruments())
-    )
+    ordered = bookings.on_open_orders(clients)
     instruments = list(
         session.scalars(
             select(Instrument)

@@ -6,14 +6,13 @@ from flask import Flask, session
 from flask_babel import Babel, get_locale, gettext
 
 from models.tenancy import LOCALES
+from service.web.context import signed_in_user
 
 babel = Babel()
 
 
 def select_locale() -> str:
     """Use the user's chosen language, else the visitor's choice, else Simplified Chinese."""
-    from service.web.context import signed_in_user
-
     user = signed_in_user()
     if user is not None:
         return user.locale

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 
 from notifications import Message
 from service.reminders.dispatch import Channels
-from service.web.context import base_url
+from service.tenancy.operations import has_account
+from service.web.context import base_url, db
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,6 @@ def send_invitation(invitation, token: str, inviter: str, org) -> bool:
     Someone who has an account already (in another organisation) gets no link but word of that
     account: the inviting firm is answered as for any address and learns nothing of other firms.
     """
-    from flask import url_for
-
-    from service.tenancy.operations import has_account
-    from service.web.context import db
-
     if has_account(db(), invitation.email):
         return send_account_exists(invitation, inviter, org)
     config = current_app.config["CALRECALL"]

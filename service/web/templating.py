@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from service.i18n import set_code_namer
 from service.ledger.status import DIRECT_TRANSITIONS
-from service.tenancy.validation import henan_regions, region_name
+from service.validation import henan_regions, region_name
 from service.visits.disciplines import DISCIPLINES
 
 STATUS_NAMES = {

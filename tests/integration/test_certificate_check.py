@@ -14,7 +14,7 @@ from models import CalibrationRecord, ClientLink
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.nonconformity import operations as nonconformity
-from service.traceability import labels, records
+from service.traceability import check_links, labels, records
 from tests.conftest import login
 from tests.factories import make_instrument, make_record
 
@@ -406,7 +406,7 @@ def test_the_check_route_is_the_path_labels_encode(app):
     with app.test_request_context():
         from flask import url_for
 
-        assert url_for("check.public_check", token="tok") == labels.CHECK_PATH + "tok"
+        assert url_for("check.public_check", token="tok") == check_links.CHECK_PATH + "tok"
 
 
 def test_every_record_gets_its_own_token(app, world, db_session):

@@ -8,7 +8,7 @@ import pytest
 
 from service.jobs.reminders import run_planning
 from service.nonconformity import operations
-from service.nonconformity.reminders import OpenCase, reminded_between
+from service.reminders.case_reminders import OpenCase, reminded_between
 from service.reminders.messages import render_notice
 from tests import factories
 from tests.reminders import DAY, at, messages

@@ -13,7 +13,7 @@ from service.actors import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.history.chain import verify_chain
 from service.traceability import records
-from service.visits.certificates import record_for_client
+from service.traceability.certificates import record_for_client
 from tests import factories
 
 TODAY = date(2026, 11, 24)

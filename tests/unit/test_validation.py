@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from models import Organization
-from service.tenancy.validation import (
+from service.validation import (
     credit_code_check_char,
     henan_regions,
     is_valid_credit_code,
