@@ -223,7 +223,7 @@ def register_cli(app: Flask) -> None:
     def visits_plan(org_slug: str, start: str, days: str):
         """Propose visits to the linked clients as JSON (writes nothing)."""
         from service.schemas import load_or_invalid
-        from service.visits.planning import propose
+        from service.visits.proposals import propose
         from service.visits.schemas import PlanIn
 
         with unit_of_work(_sessions()) as session:

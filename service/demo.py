@@ -20,10 +20,10 @@ from service.ledger.dates import add_months
 from service.orders import operations as order_ops
 from service.reminders import policy as reminder_policy
 from service.tenancy import operations as tenancy_ops
-from service.traceability import records
+from service.traceability import operations as records
 from service.validation import credit_code_check_char
 from service.visits import operations as visit_ops
-from service.visits import planning as visit_planning
+from service.visits import proposals as visit_planning
 from service.visits import technicians as visit_technicians
 from service.visits.operations import NewVisit
 

@@ -98,7 +98,7 @@ def make_record(session: Session, actor: Actor, instrument_id: int, storage, **f
     import io
     from pathlib import Path
 
-    from service.traceability import records
+    from service.traceability import operations as records
     from tests.files import pdf_bytes
 
     payload = {

@@ -18,7 +18,8 @@ from service.api import bp
 from service.api.helpers import json_body
 from service.errors import Conflict
 from service.i18n import N_
-from service.ledger_io import jobs
+from service.ledger_io import operations as import_ops
+from service.ledger_io import queries as import_queries
 from service.ledger_io.changes import KINDS, PER_PAGE
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.ledger_io.importer import rejected_rows_xlsx
@@ -162,10 +163,10 @@ class ImportChangesOut(StrictSchema):
 def _out(job, with_report: bool = True) -> dict:
     """Return the job as the API shows it; lists leave the (possibly long) report out."""
     report = load_report(job.report) if with_report and job.state == "done" and job.report else None
-    error = jobs.error_of(job)
+    error = import_queries.error_of(job)
     return ImportOut().dump(
         {
-            **jobs.progress_of(job),
+            **import_queries.progress_of(job),
             "filename": job.filename,
             "size": job.size,
             "created_at": job.created_at,
@@ -213,7 +214,7 @@ def upload_import():
     file = request.files.get("file")
     form["file"] = file if file is not None and file.filename else None
     data = load_or_invalid(ImportUploadIn(), form)
-    job = jobs.upload(
+    job = import_ops.upload(
         db(),
         actor(),
         data["file"].read(),
@@ -243,7 +244,9 @@ def list_imports():
                   items: {type: array, items: ImportOut}
         403: Forbidden
     """
-    return jsonify({"items": [_out(job, with_report=False) for job in jobs.list_imports(db(), actor())]})
+    return jsonify(
+        {"items": [_out(job, with_report=False) for job in import_queries.list_imports(db(), actor())]}
+    )
 
 
 @bp.get("/imports/<int:import_id>")
@@ -261,7 +264,7 @@ def get_import(import_id: int):
               schema: ImportOut
         404: NotFound
     """
-    return jsonify(_out(jobs.get_import(db(), actor(), import_id)))
+    return jsonify(_out(import_queries.get_import(db(), actor(), import_id)))
 
 
 @bp.put("/imports/<int:import_id>/reading")
@@ -286,9 +289,11 @@ def remap_import(import_id: int):
         404: NotFound
         409: Conflict
     """
-    jobs.get_import(db(), actor(), import_id)  # another firm's id is 404 whatever the body
+    import_queries.get_import(db(), actor(), import_id)  # another firm's id is 404 whatever the body
     data = load_or_invalid(ImportReading(), json_body())
-    job = jobs.remap(db(), actor(), import_id, data["mapping"], data.get("header_row"), data.get("sheet"))
+    job = import_ops.remap(
+        db(), actor(), import_id, data["mapping"], data.get("header_row"), data.get("sheet")
+    )
     return _accepted(job)
 
 
@@ -308,7 +313,7 @@ def confirm_import(import_id: int):
         404: NotFound
         409: Conflict
     """
-    return _accepted(jobs.confirm(db(), actor(), import_id))
+    return _accepted(import_ops.confirm(db(), actor(), import_id))
 
 
 @bp.delete("/imports/<int:import_id>")
@@ -324,7 +329,7 @@ def discard_import(import_id: int):
         404: NotFound
         409: Conflict
     """
-    jobs.discard(db(), actor(), import_id)
+    import_ops.discard(db(), actor(), import_id)
     return "", 204
 
 
@@ -350,9 +355,11 @@ def import_changes(import_id: int):
         404: NotFound
         409: Conflict
     """
-    jobs.get_import(db(), actor(), import_id)  # another firm's id is 404 whatever the query
+    import_queries.get_import(db(), actor(), import_id)  # another firm's id is 404 whatever the query
     query = load_or_invalid(ImportChangesQuery(), request.args)
-    found = jobs.get_changes(db(), actor(), import_id, query["kind"], query["page"], query["per_page"])
+    found = import_queries.get_changes(
+        db(), actor(), import_id, query["kind"], query["page"], query["per_page"]
+    )
     return jsonify(
         ImportChangesOut().dump(
             {
@@ -383,7 +390,7 @@ def rejected_rows(import_id: int):
         404: NotFound
         409: Conflict
     """
-    job = jobs.get_import(db(), actor(), import_id)
+    job = import_queries.get_import(db(), actor(), import_id)
     if job.state != "done" or not job.report:
         raise Conflict(N_("There are no checked rows to download: the check has not finished or has failed."))
     content = rejected_rows_xlsx(load_report(job.report), gettext)

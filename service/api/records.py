@@ -9,7 +9,8 @@ from service.api import bp
 from service.api.helpers import json_body
 from service.ledger.queries import get_instrument
 from service.ledger_io.exporter import XLSX_MIMETYPE
-from service.traceability import audit_export, labels, queries, records
+from service.traceability import audit_export, labels, queries
+from service.traceability import operations as records
 from service.traceability.schemas import AttachmentOut, RecordOut
 from service.web.context import actor, attachments_dir, base_url, db, today
 from service.web.downloads import send_attachment, send_download, spooled

@@ -13,7 +13,7 @@ from service.i18n import N_
 from service.schemas import StrictSchema, int_range, load_or_invalid
 from service.scoping import MAX_ID
 from service.traceability.schemas import RecordOut
-from service.visits import operations, planning
+from service.visits import operations, proposals
 from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
 from service.web.context import actor, base_url, db, today
@@ -122,7 +122,7 @@ def plan_visits():
         404: NotFound
     """
     window = load_or_invalid(PlanIn(), {"from": request.args.get("from"), "days": request.args.get("days")})
-    return jsonify(planning.propose(db(), actor(), window["start"], window["days"]).as_json())
+    return jsonify(proposals.propose(db(), actor(), window["start"], window["days"]).as_json())
 
 
 @bp.post("/visits")

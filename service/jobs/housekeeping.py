@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Attachment, Invitation, PasswordReset, SignInAttempt
 from service.db import unit_of_work
-from service.ledger_io.jobs import forget_old_uploads
+from service.ledger_io.runner import forget_old_uploads
 from service.traceability import files
 
 log = logging.getLogger(__name__)

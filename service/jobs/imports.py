@@ -3,7 +3,7 @@
 The upload's request commits the job and hands its id to :class:`ImportRunner`, which runs it in
 a small thread pool of the web process, so the page answers at once and nobody waits for the
 scheduler's next sweep. If that process dies, the scheduler's ``ledger-imports`` job picks the
-work up when its lease runs out (:func:`~service.ledger_io.jobs.run_pending_imports`).
+work up when its lease runs out (:func:`~service.ledger_io.runner.run_pending_imports`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
 
-from service.ledger_io.jobs import run_import
+from service.ledger_io.runner import run_import
 
 log = logging.getLogger(__name__)
 #: Imports are CPU-bound Python: two at a time per web process keeps requests responsive.

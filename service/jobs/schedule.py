@@ -19,7 +19,7 @@ from service.clock import now_utc
 from service.jobs.housekeeping import run_housekeeping
 from service.jobs.reminders import run_dispatch, run_lease_sweep, run_planning
 from service.jobs.verify_history import run_history_verification
-from service.ledger_io.jobs import run_pending_imports
+from service.ledger_io.runner import run_pending_imports
 
 log = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"

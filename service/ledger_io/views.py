@@ -1,6 +1,6 @@
 """Import pages: upload a ledger file, watch it being read, correct the columns, preview, import.
 
-The work runs as a background job (:mod:`service.ledger_io.jobs`); the pages only queue it and
+The work runs as a background job (:mod:`service.ledger_io.runner`); the pages only queue it and
 show what it has done so far. The job page polls a small JSON progress resource while the job runs.
 """
 
@@ -14,7 +14,8 @@ from flask_login import login_required
 
 from service.errors import DomainError, Invalid
 from service.i18n import N_
-from service.ledger_io import jobs
+from service.ledger_io import operations as import_ops
+from service.ledger_io import queries as import_queries
 from service.ledger_io.changes import DERIVED_FIELDS, KINDS, RENAMING_FIELDS
 from service.ledger_io.columns import COLUMNS
 from service.ledger_io.exporter import XLSX_MIMETYPE
@@ -49,7 +50,7 @@ def upload():
         try:
             if file is None or not file.filename:
                 raise Invalid(_NO_FILE, {"file": [_NO_FILE]})
-            job = jobs.upload(db(), who, file.read(), file.filename)
+            job = import_ops.upload(db(), who, file.read(), file.filename)
         except Invalid as exc:
             db().rollback()
             errors = translate_errors(exc.field_errors)
@@ -60,25 +61,25 @@ def upload():
 
 
 def _recent():
-    return jobs.list_imports(db(), actor())
+    return import_queries.list_imports(db(), actor())
 
 
 @bp.get("/instruments/imports/<int:import_id>")
 @login_required
 def show(import_id: int):
     """The job: its progress while it runs, then the preview (or the result) with the column mapping."""
-    job = jobs.get_import(db(), actor(), import_id)
+    job = import_queries.get_import(db(), actor(), import_id)
     report = load_report(job.report) if job.state == "done" and job.report else None
     columns = (job.report or {}).get("column_fields") if job.state in ("done", "failed") else None
-    error = jobs.error_of(job)
+    error = import_queries.error_of(job)
     return render_template(
         "imports/show.html",
         job=job,
         report=report,
         columns=columns or [],
         error=translate(error) if error else None,
-        progress=jobs.progress_of(job),
-        has_file=jobs.has_file(db(), job),
+        progress=import_queries.progress_of(job),
+        has_file=import_queries.has_file(db(), job),
         rejected=_problem_rows(report.rejected_rows) if report else [],
         warnings=_problem_rows(report.warnings) if report else [],
         notices=[render(m, gettext) for m in report.notices()] if report else [],
@@ -101,9 +102,9 @@ def _changes(job, report):
         kind = "updated" if report.updated else "created"
     page = request.args.get("page", "")
     page = int(page) if _is_number(page, 7) and int(page) > 0 else 1
-    found = jobs.get_changes(db(), actor(), job.id, kind, page)
+    found = import_queries.get_changes(db(), actor(), job.id, kind, page)
     if found.page > found.pages:  # an old link to a page past the end: show the last
-        found = jobs.get_changes(db(), actor(), job.id, kind, found.pages)
+        found = import_queries.get_changes(db(), actor(), job.id, kind, found.pages)
     return found
 
 
@@ -115,7 +116,7 @@ def _problem_rows(problems) -> list[dict]:
 @login_required
 def progress(import_id: int):
     """The job's state and row counts, for the page to poll."""
-    return jsonify(jobs.progress_of(jobs.get_import(db(), actor(), import_id)))
+    return jsonify(import_queries.progress_of(import_queries.get_import(db(), actor(), import_id)))
 
 
 def _is_number(text: str, digits: int) -> bool:
@@ -150,7 +151,7 @@ def corrections(job, values: dict) -> tuple[dict[int, str | None], int | None, s
     """
     report = job.report or {}
     shown = {c["index"]: c["field"] for c in report.get("column_fields", [])}
-    mapping = dict(jobs.mapping_of(job) or {})
+    mapping = dict(import_queries.mapping_of(job) or {})
     for index, name in parse_mapping(values).items():
         if index in shown and shown[index] != name:
             mapping[index] = name
@@ -168,8 +169,8 @@ def corrections(job, values: dict) -> tuple[dict[int, str | None], int | None, s
 def remap(import_id: int):
     """Check the file again with the columns (and header row) the user corrected."""
     try:
-        job = jobs.get_import(db(), actor(), import_id)
-        jobs.remap(db(), actor(), import_id, *corrections(job, form_data()))
+        job = import_queries.get_import(db(), actor(), import_id)
+        import_ops.remap(db(), actor(), import_id, *corrections(job, form_data()))
     except DomainError as exc:
         flash_failure(exc)
     else:
@@ -182,7 +183,7 @@ def remap(import_id: int):
 def confirm(import_id: int):
     """Import the previewed file for real."""
     try:
-        jobs.confirm(db(), actor(), import_id)
+        import_ops.confirm(db(), actor(), import_id)
     except DomainError as exc:
         flash_failure(exc)
     else:
@@ -195,7 +196,7 @@ def confirm(import_id: int):
 def discard(import_id: int):
     """Drop an upload."""
     try:
-        jobs.discard(db(), actor(), import_id)
+        import_ops.discard(db(), actor(), import_id)
     except DomainError as exc:
         flash_failure(exc)
         return redirect(url_for("imports.show", import_id=import_id), code=303)
@@ -207,7 +208,7 @@ def discard(import_id: int):
 @login_required
 def rejected(import_id: int):
     """The rejected rows with their original cells and the reasons, to fix and import again."""
-    job = jobs.get_import(db(), actor(), import_id)
+    job = import_queries.get_import(db(), actor(), import_id)
     if job.state != "done" or not job.report:
         return redirect(url_for("imports.show", import_id=import_id), code=303)
     content = rejected_rows_xlsx(load_report(job.report), gettext)

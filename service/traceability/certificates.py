@@ -20,7 +20,7 @@ from service.bulk import insert_ignoring_conflicts
 from service.db import scoped_to
 from service.errors import Invalid
 from service.i18n import N_
-from service.traceability import records
+from service.traceability import operations as records
 
 #: Certificate prefixes by kind of work: 检定 JD, 校准 JZ.
 PREFIXES = {"verification": "JD", "calibration": "JZ"}

@@ -5,7 +5,7 @@ self-check). Intermediate checks (期间核查) are left out: they confirm an in
 calibrations and give it no traceability, so their standards are not links of the chain. Each
 standard that is an instrument of some ledger continues with the record that was in force for it on
 the day it was used (the latest current renewing record on or before that day, as
-:func:`service.traceability.records._validity_on` reads it); an outside standard (a national
+:func:`service.traceability.operations._validity_on` reads it); an outside standard (a national
 standard, another laboratory's) ends its branch.
 
 Crossing into another organisation's ledger (the institute's standards) is allowed only along the
@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from models import CalibrationRecord, Instrument, Organization, RecordStandard
 from service.actors import Actor
+from service.ledger.renewal import RENEWING_KINDS
 from service.scoping import get_in_org
 from service.traceability.chain_svg import ChainLink, ChainNode
-from service.traceability.records import RENEWING_KINDS
 
 logger = logging.getLogger(__name__)
 

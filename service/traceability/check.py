@@ -20,8 +20,9 @@ from service.clock import today_in
 from service.db import scope_to_org
 from service.errors import NotFound
 from service.i18n import N_
+from service.ledger.renewal import RENEWING_KINDS
 from service.nonconformity.queries import current_use_limits
-from service.traceability.records import RENEWING_KINDS, _is_applied
+from service.traceability.operations import _is_applied
 
 #: What ``new_check_token`` makes (22 URL-safe characters), with room for longer ones; at most the column.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,32}")

@@ -1,6 +1,6 @@
 """Interval review of one instrument: its as-found history in, a suggestion out, a person decides.
 
-The rule itself is in :mod:`service.traceability.intervals`; this module reads the history from
+The rule itself is in :mod:`service.traceability.interval_suggestion`; this module reads the history from
 the instrument's records and writes the decision into its history. Accepting changes the
 interval (and so the next due date); rejecting changes nothing but is recorded with its reason.
 """
@@ -20,10 +20,10 @@ from service.errors import Conflict
 from service.history.chain import records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
+from service.ledger.renewal import RENEWING_KINDS
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
-from service.traceability.intervals import AsFound, Reason, Suggestion, suggest_interval
-from service.traceability.records import RENEWING_KINDS
+from service.traceability.interval_suggestion import AsFound, Reason, Suggestion, suggest_interval
 
 
 class IntervalDecisionIn(StrictSchema):

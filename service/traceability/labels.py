@@ -22,12 +22,11 @@ from models import CalibrationRecord, Instrument, Organization
 from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
-from service.ledger.renewal import renews
+from service.ledger.renewal import RENEWING_KINDS, renews
 from service.nonconformity.queries import current_use_limits
 from service.scoping import get_in_org, parse_id
 from service.traceability.check import outdated_reason
 from service.traceability.check_links import check_url
-from service.traceability.records import RENEWING_KINDS
 
 #: The path of an instrument's page in the ledger (``ledger.show_instrument``): a label without a record.
 INSTRUMENT_PATH = "/instruments/"

@@ -33,13 +33,13 @@ from service.bulk import insert_ignoring_conflicts
 from service.errors import NotFound
 from service.history.chain import append_event, lock_chain
 from service.i18n import N_
+from service.ledger.renewal import RENEWING_KINDS
 from service.reminders.messages import render_notice
 from service.reminders.notices import notice_row
 from service.reminders.outbox import idempotency_key
 from service.schemas import StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
 from service.tenancy.operations import active_client_ids
-from service.traceability.records import RENEWING_KINDS
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from service.errors import DomainError, Invalid
 from service.ledger.queries import get_instrument
 from service.tenancy import operations as tenancy_ops
 from service.tenancy import queries as tenancy_queries
-from service.traceability import interval_review, queries, records
+from service.traceability import interval_review, queries
+from service.traceability import operations as records
 from service.web.context import actor, attachments_dir, db, enter_client, today
 from service.web.downloads import send_attachment
 from service.web.forms import flash_failure, form_error_page

@@ -32,7 +32,7 @@ from service.schemas import Choice, Flag, StrictSchema, WholeNumber, int_range, 
 from service.tenancy import operations as tenancy_ops
 from service.validation import henan_regions, region_name
 from service.visits.disciplines import DISCIPLINES, discipline_of
-from service.visits.planning import linked_clients
+from service.visits.proposals import linked_clients
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from service.actors import Actor
 from service.orders import operations as order_ops
 from service.visits import operations as visit_ops
 from service.visits.board import client_counts
-from service.visits.planning import linked_clients
+from service.visits.proposals import linked_clients
 
 #: Rows each list of the home shows; the full lists are a click away.
 SHOWN = 10

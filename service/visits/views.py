@@ -18,7 +18,7 @@ from service.i18n import N_
 from service.reminders.rules import is_working_day
 from service.schemas import load_or_invalid
 from service.scoping import parse_id
-from service.visits import operations, planning
+from service.visits import operations, proposals
 from service.visits.disciplines import DISCIPLINES, discipline_of
 from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
@@ -38,7 +38,7 @@ def _window(values) -> tuple[dict, dict]:
     raw = {"from": values.get("from") or today().isoformat(), "days": values.get("days") or str(DEFAULT_DAYS)}
     try:
         window = load_or_invalid(PlanIn(), raw)
-        planning.check_start(window["start"], today())
+        proposals.check_start(window["start"], today())
         return window, {}
     except Invalid as exc:
         # The plan shown is the default one; the fields keep what was typed, next to its message.
@@ -55,7 +55,7 @@ def list_visits():
 
 
 def _client_names() -> dict[int, str]:
-    return {c.id: c.name for c in planning.linked_clients(db(), actor())}
+    return {c.id: c.name for c in proposals.linked_clients(db(), actor())}
 
 
 @bp.get("/visits/plan")
@@ -63,7 +63,7 @@ def _client_names() -> dict[int, str]:
 def plan():
     """Propose visits for a window; staff keep, move or leave out each before creating them."""
     window, errors = _window(request.args)
-    proposal = planning.propose(db(), actor(), window["start"], window["days"])
+    proposal = proposals.propose(db(), actor(), window["start"], window["days"])
     return render_template(
         "visits/plan.html",
         proposal=proposal,

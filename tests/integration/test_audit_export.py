@@ -19,7 +19,7 @@ from service.errors import NotFound
 from service.ledger import operations as ledger_ops
 from service.ledger_io.columns import COLUMNS
 from service.tenancy import operations as tenancy_ops
-from service.traceability import records
+from service.traceability import operations as records
 from service.traceability.audit_export import history_filenames, write_instrument_history
 from service.web.templating import FIELD_NAMES
 from tests.conftest import login

@@ -14,7 +14,8 @@ from models import CalibrationRecord, ClientLink
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.nonconformity import operations as nonconformity
-from service.traceability import check_links, labels, records
+from service.traceability import check_links, labels
+from service.traceability import operations as records
 from tests.conftest import login
 from tests.factories import make_instrument, make_record
 

@@ -130,7 +130,7 @@ def test_history_verify_covers_the_traceability_events(app, world, db_session):
     from datetime import date
 
     from service.nonconformity import operations as nonconformity
-    from service.traceability import records
+    from service.traceability import operations as records
     from tests.factories import make_record
 
     tenant, today = world.a, date(2026, 11, 24)

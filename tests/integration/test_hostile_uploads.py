@@ -3,7 +3,7 @@
 import pytest
 
 from models import LedgerImport
-from service.ledger_io import jobs
+from service.ledger_io import runner as import_runner
 from tests.conftest import login
 from tests.integration.test_import_pages import job_of, upload
 from tests.integration.test_ledger_import import cli
@@ -29,7 +29,7 @@ def test_an_upload_that_would_abort_the_reader_fails_its_job_only(
     job = db_session.get(LedgerImport, import_id)
     assert (job.state, job.attempts, job.lease_until) == ("failed", 1, None)
     # Not taken up again by the scheduler's sweep, and the process serves the next request.
-    assert jobs.run_pending_imports(sessions) == 0
+    assert import_runner.run_pending_imports(sessions) == 0
     db_session.expire_all()
     assert db_session.get(LedgerImport, import_id).state == "failed"
     assert client.get("/instruments").status_code == 200
@@ -54,7 +54,7 @@ def test_an_xls_whose_sheet_claims_a_million_rows_fails_its_job_only(
     assert "文件过大或已损坏，无法读取。" in page.text
     job = db_session.get(LedgerImport, import_id)
     assert (job.state, job.attempts) == ("failed", 1)
-    assert jobs.run_pending_imports(sessions) == 0
+    assert import_runner.run_pending_imports(sessions) == 0
     assert client.get("/instruments").status_code == 200
     # The same file as it was imports as an empty form: the refusal is about the claim, not the file.
     plain = job_of(upload(client, real(QR007)))

@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 
 from models import Event, Instrument, LedgerImport
 from service.clock import now_utc
-from service.ledger_io import jobs
+from service.errors import Conflict
+from service.ledger_io import operations as import_ops
+from service.ledger_io import queries as import_queries
+from service.ledger_io import runner as import_runner
 from tests.conftest import login
 from tests.sheets import messy_file, write_xlsx
 
@@ -82,7 +85,7 @@ def test_upload_preview_correct_the_mapping_and_import(client, world, db_session
     db_session.expire_all()
     job = db_session.get(LedgerImport, import_id)
     assert job.imported_at is not None
-    assert not jobs.has_file(db_session, job)
+    assert not import_queries.has_file(db_session, job)
     # Importing the same upload twice is refused.
     assert client.post(f"/instruments/imports/{import_id}/confirm").status_code == 303
     assert count(db_session, Instrument, org_id) == before[0] + 4
@@ -205,14 +208,16 @@ def test_progress_and_discard(client, world, db_session, tmp_path):
 @pytest.fixture
 def queued(db_session, world, tmp_path):
     """A job uploaded but not yet run (as with IMPORT_RUNNER=scheduler)."""
-    job = jobs.upload(db_session, world.a.actor("admin"), messy_file(tmp_path).read_bytes(), "台账.xlsx")
+    job = import_ops.upload(
+        db_session, world.a.actor("admin"), messy_file(tmp_path).read_bytes(), "台账.xlsx"
+    )
     db_session.commit()
     return job.id
 
 
 def test_the_scheduler_runs_queued_jobs_once(sessions, db_session, queued):
-    assert jobs.run_pending_imports(sessions) == 1
-    assert jobs.run_pending_imports(sessions) == 0
+    assert import_runner.run_pending_imports(sessions) == 1
+    assert import_runner.run_pending_imports(sessions) == 0
     db_session.expire_all()
     job = db_session.get(LedgerImport, queued)
     assert (job.state, job.attempts) == ("done", 1)
@@ -220,14 +225,16 @@ def test_the_scheduler_runs_queued_jobs_once(sessions, db_session, queued):
 
 def test_a_claimed_job_is_not_claimed_again_until_its_lease_runs_out(sessions, db_session, queued):
     now = now_utc()
-    assert jobs.claim(db_session, now) == jobs.Claim(queued, 1)
+    assert import_runner.claim(db_session, now) == import_runner.Claim(queued, 1)
     db_session.commit()
-    assert jobs.claim(db_session, now + timedelta(minutes=1)) is None
+    assert import_runner.claim(db_session, now + timedelta(minutes=1)) is None
     # The worker died: after the lease, another takes the job over.
-    assert jobs.claim(db_session, now + jobs.LEASE + timedelta(seconds=1)) == jobs.Claim(queued, 2)
+    assert import_runner.claim(
+        db_session, now + import_runner.LEASE + timedelta(seconds=1)
+    ) == import_runner.Claim(queued, 2)
     db_session.commit()
-    later = now + 2 * jobs.LEASE + timedelta(seconds=2)
-    assert jobs.run_import(sessions, now=lambda: later) == queued
+    later = now + 2 * import_runner.LEASE + timedelta(seconds=2)
+    assert import_runner.run_import(sessions, now=lambda: later) == queued
     db_session.expire_all()
     job = db_session.get(LedgerImport, queued)
     assert (job.state, job.attempts) == ("done", 3)
@@ -235,21 +242,21 @@ def test_a_claimed_job_is_not_claimed_again_until_its_lease_runs_out(sessions, d
 
 def test_a_worker_that_lost_its_claim_commits_nothing(sessions, db_session, world, queued):
     """A slow worker whose lease ran out finishes after another took the job: its import is undone."""
-    jobs.run_pending_imports(sessions)
-    jobs.confirm(db_session, world.a.actor("admin"), queued)
+    import_runner.run_pending_imports(sessions)
+    import_ops.confirm(db_session, world.a.actor("admin"), queued)
     db_session.commit()
     before = count(db_session, Instrument, world.a.org.id)
     now = now_utc()
-    stale = jobs.claim(db_session, now)
-    fresh = jobs.claim(db_session, now + jobs.LEASE + timedelta(seconds=1))
+    stale = import_runner.claim(db_session, now)
+    fresh = import_runner.claim(db_session, now + import_runner.LEASE + timedelta(seconds=1))
     db_session.commit()
     assert (stale.attempt, fresh.attempt) == (1, 2)
-    jobs._run(sessions, stale, now_utc)
+    import_runner._run(sessions, stale, now_utc)
     db_session.expire_all()
     job = db_session.get(LedgerImport, queued)
     assert (job.state, job.attempts, job.imported_at) == ("running", 2, None)
     assert count(db_session, Instrument, world.a.org.id) == before
-    jobs._run(sessions, fresh, now_utc)
+    import_runner._run(sessions, fresh, now_utc)
     db_session.expire_all()
     assert db_session.get(LedgerImport, queued).imported_at is not None
     assert count(db_session, Instrument, world.a.org.id) == before + 4
@@ -257,64 +264,70 @@ def test_a_worker_that_lost_its_claim_commits_nothing(sessions, db_session, worl
 
 def test_a_job_that_keeps_dying_fails_with_a_message(sessions, db_session, queued):
     now = now_utc()
-    for attempt in range(jobs.MAX_ATTEMPTS):
-        assert jobs.claim(db_session, now + attempt * (jobs.LEASE + timedelta(seconds=1))).import_id == queued
+    for attempt in range(import_runner.MAX_ATTEMPTS):
+        assert (
+            import_runner.claim(
+                db_session, now + attempt * (import_runner.LEASE + timedelta(seconds=1))
+            ).import_id
+            == queued
+        )
     db_session.commit()
-    later = now + jobs.MAX_ATTEMPTS * (jobs.LEASE + timedelta(seconds=1))
-    assert jobs.run_pending_imports(sessions, now=lambda: later) == 0
+    later = now + import_runner.MAX_ATTEMPTS * (import_runner.LEASE + timedelta(seconds=1))
+    assert import_runner.run_pending_imports(sessions, now=lambda: later) == 0
     db_session.expire_all()
     job = db_session.get(LedgerImport, queued)
     assert job.state == "failed"
-    assert "3" in jobs.error_of(job).render()
+    assert "3" in import_queries.error_of(job).render()
 
 
 def test_an_import_rolls_back_with_its_job_when_the_database_fails(
     sessions, db_session, world, queued, monkeypatch
 ):
     """The instruments and the job's "done" commit together: a failure leaves neither."""
-    jobs.run_pending_imports(sessions)
-    jobs.confirm(db_session, world.a.actor("admin"), queued)
+    import_runner.run_pending_imports(sessions)
+    import_ops.confirm(db_session, world.a.actor("admin"), queued)
     db_session.commit()
     before = count(db_session, Instrument, world.a.org.id)
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(jobs, "dump_report", broken)
-    assert jobs.run_pending_imports(sessions) == 1
+    monkeypatch.setattr(import_runner, "dump_report", broken)
+    assert import_runner.run_pending_imports(sessions) == 1
     db_session.expire_all()
     job = db_session.get(LedgerImport, queued)
     assert (job.state, job.imported_at) == ("failed", None)
     assert count(db_session, Instrument, world.a.org.id) == before
-    assert jobs.has_file(db_session, job)
+    assert import_queries.has_file(db_session, job)
 
 
 def test_a_deactivated_uploader_imports_nothing(sessions, db_session, world, queued):
     world.a.admin.is_active = False
     db_session.commit()
-    jobs.run_pending_imports(sessions)
+    import_runner.run_pending_imports(sessions)
     db_session.expire_all()
     job = db_session.get(LedgerImport, queued)
     assert job.state == "failed"
-    assert "no longer active" in jobs.error_of(job).render()
+    assert "no longer active" in import_queries.error_of(job).render()
 
 
 def test_old_uploads_are_forgotten_but_not_imports_or_running_jobs(sessions, db_session, world, tmp_path):
     actor = world.a.actor("admin")
     waiting, imported, running = (
-        jobs.upload(db_session, actor, messy_file(tmp_path).read_bytes(), f"{n}.xlsx").id for n in range(3)
+        import_ops.upload(db_session, actor, messy_file(tmp_path).read_bytes(), f"{n}.xlsx").id
+        for n in range(3)
     )
     db_session.commit()
-    jobs.run_pending_imports(sessions)
-    jobs.confirm(db_session, actor, imported)
+    import_runner.run_pending_imports(sessions)
+    import_ops.confirm(db_session, actor, imported)
     db_session.commit()
-    jobs.run_pending_imports(sessions)
-    jobs.remap(db_session, actor, running, {})
+    import_runner.run_pending_imports(sessions)
+    import_ops.remap(db_session, actor, running, {})
     db_session.commit()
-    assert jobs.claim(db_session, now_utc()) == jobs.Claim(running, 1)
+    assert import_runner.claim(db_session, now_utc()) == import_runner.Claim(running, 1)
     db_session.commit()
-    later = now_utc() + jobs.UPLOAD_RETENTION + timedelta(days=1)
-    assert jobs.forget_old_uploads(db_session, later) == 1
+    later = now_utc() + import_runner.UPLOAD_RETENTION + timedelta(days=1)
+    assert import_runner.forget_old_uploads(db_session, later) == 1
     db_session.expire_all()
     assert db_session.get(LedgerImport, waiting) is None
     assert db_session.get(LedgerImport, imported) is not None
@@ -378,8 +391,8 @@ def test_odd_numbers_and_names_in_the_forms_are_refused_cleanly(client, world, d
 def test_a_firm_keeps_only_so_many_uploads_waiting(db_session, world, tmp_path):
     actor = world.a.actor("admin")
     content = messy_file(tmp_path).read_bytes()
-    for n in range(jobs.MAX_WAITING_UPLOADS):
-        jobs.upload(db_session, actor, content, f"{n}.xlsx")
-    with pytest.raises(jobs.Conflict):
-        jobs.upload(db_session, actor, content, "one-more.xlsx")
-    jobs.upload(db_session, world.b.actor("admin"), content, "other-firm.xlsx")  # another firm's quota
+    for n in range(import_ops.MAX_WAITING_UPLOADS):
+        import_ops.upload(db_session, actor, content, f"{n}.xlsx")
+    with pytest.raises(Conflict):
+        import_ops.upload(db_session, actor, content, "one-more.xlsx")
+    import_ops.upload(db_session, world.b.actor("admin"), content, "other-firm.xlsx")  # another firm's quota

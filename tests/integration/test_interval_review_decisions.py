@@ -7,7 +7,8 @@ from datetime import date
 from sqlalchemy import select
 
 from models import Event, Instrument
-from service.traceability import interval_review, records
+from service.traceability import interval_review
+from service.traceability import operations as records
 from tests import factories
 from tests.conftest import login
 from tests.integration.test_api import API, auth

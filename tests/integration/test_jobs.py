@@ -10,7 +10,8 @@ from service.jobs.housekeeping import run_housekeeping
 from service.jobs.schedule import build_scheduler
 from service.jobs.verify_history import run_history_verification
 from service.tenancy import operations as tenancy_ops
-from service.traceability import files, records
+from service.traceability import files
+from service.traceability import operations as records
 from tests import factories
 from tests.files import jpeg_bytes, pdf_bytes, png_bytes
 

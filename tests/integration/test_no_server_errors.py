@@ -8,7 +8,7 @@ from models import ServiceOrder, ServiceOrderItem, Technician, Visit, VisitItem
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
-from service.ledger_io import jobs as import_jobs
+from service.ledger_io import operations as import_ops
 from service.nonconformity import operations as nonconformity
 from tests.conftest import login
 from tests.factories import make_record
@@ -73,7 +73,7 @@ def _own_values(app, world, db_session):
     record = make_record(db_session, a.actor(), a.instruments[1].id, app.config["CALRECALL"].attachments_dir)
     request = ledger_ops.request_status_change(db_session, a.actor(), a.instruments[2].id, "suspend", "test")
     api_token, token = create_api_token(db_session, a.actor("admin"), "junk")
-    upload = import_jobs.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
+    upload = import_ops.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
     notification = make_notification(db_session, a.admin, state="dead")
     visit = Visit(institute_id=world.institute.id, firm_id=a.org.id, planned_on=today_in("Asia/Shanghai"))
     db_session.add(visit)

@@ -14,7 +14,7 @@ from service.errors import Conflict, Forbidden, Invalid
 from service.history.chain import verify_chain
 from service.ledger import operations as ledger_ops
 from service.nonconformity import operations, queries
-from service.traceability import records
+from service.traceability import operations as records
 from tests import factories
 from tests.conftest import login
 from tests.integration.test_api import API, auth

@@ -610,7 +610,7 @@ def test_ending_the_link_cancels_waiting_orders_but_not_while_instruments_are_aw
 
 
 def test_a_correction_by_the_firm_keeps_an_instrument_away_until_returned(db_session, world, staff):
-    from service.traceability import records as record_ops
+    from service.traceability import operations as record_ops
 
     order = _submit(db_session, world, instruments=[world.a.instruments[0]])
     for action in ("accept", "receive", "start"):

@@ -14,7 +14,8 @@ from service.clock import today_in
 from service.db import make_engine, make_session_factory, unit_of_work
 from service.history.chain import verify_chain
 from service.ledger import operations
-from service.ledger_io import jobs as import_jobs
+from service.ledger_io import operations as import_ops
+from service.ledger_io import runner as import_runner
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import World
 
@@ -74,11 +75,11 @@ def test_concurrent_import_workers_run_each_job_exactly_once(committed_world):
     actor = world.a.actor("admin")
     with unit_of_work(sessions) as session:
         ids = [
-            import_jobs.upload(session, actor, f"管理编号,器具名称\nC-{n},压力表\n".encode(), f"{n}.csv").id
+            import_ops.upload(session, actor, f"管理编号,器具名称\nC-{n},压力表\n".encode(), f"{n}.csv").id
             for n in range(8)
         ]
     start, claims, errors = threading.Barrier(4), [], []
-    original = import_jobs.claim
+    original = import_runner.claim
 
     def recording_claim(session, now, import_id=None):
         held = original(session, now, import_id)
@@ -89,11 +90,11 @@ def test_concurrent_import_workers_run_each_job_exactly_once(committed_world):
     def worker() -> None:
         start.wait()
         try:
-            import_jobs.run_pending_imports(sessions)
+            import_runner.run_pending_imports(sessions)
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
-    import_jobs.claim = recording_claim
+    import_runner.claim = recording_claim
     try:
         threads = [threading.Thread(target=worker) for _ in range(4)]
         for thread in threads:
@@ -101,7 +102,7 @@ def test_concurrent_import_workers_run_each_job_exactly_once(committed_world):
         for thread in threads:
             thread.join()
     finally:
-        import_jobs.claim = original
+        import_runner.claim = original
     assert errors == []
     assert sorted(c.import_id for c in claims) == ids  # each job claimed once
     with unit_of_work(sessions) as session:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import CalibrationRecord, Instrument, NonconformityCase
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
-from service.traceability import records
+from service.traceability import operations as records
 from tests.conftest import login
 from tests.integration.test_api import API, auth
 

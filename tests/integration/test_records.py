@@ -12,7 +12,7 @@ from models import CalibrationRecord, Event, Instrument, RecordReading
 from service.actors import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.history.chain import verify_chain
-from service.traceability import records
+from service.traceability import operations as records
 from service.traceability.certificates import record_for_client
 from tests import factories
 

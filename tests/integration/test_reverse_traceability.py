@@ -17,7 +17,8 @@ from service.actors import Actor
 from service.auth.operations import create_api_token
 from service.errors import Forbidden, Invalid, NotFound
 from service.tenancy import operations as tenancy_ops
-from service.traceability import records, reverse
+from service.traceability import operations as records
+from service.traceability import reverse
 from tests.conftest import login
 from tests.factories import make_instrument, make_org, make_user
 from tests.integration.test_standards_chain import TODAY, institute, on_site, record, standard

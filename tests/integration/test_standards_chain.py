@@ -18,7 +18,7 @@ from service.actors import ROLE_PERMISSIONS, Actor
 from service.auth.operations import create_api_token
 from service.errors import NotFound
 from service.tenancy import operations as tenancy_ops
-from service.traceability import records
+from service.traceability import operations as records
 from service.traceability.chain import standards_chain
 from service.web.chain import chain_context
 from tests.conftest import login

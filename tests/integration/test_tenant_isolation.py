@@ -31,7 +31,7 @@ from service.auth.operations import create_api_token
 from service.clock import now_utc, today_in
 from service.config import Config
 from service.ledger import operations as ledger_ops
-from service.ledger_io import jobs as import_jobs
+from service.ledger_io import operations as import_ops
 from service.nonconformity import operations as nonconformity
 from service.tenancy import operations as tenancy_ops
 from tests.conftest import login
@@ -96,7 +96,7 @@ def foreign(app, world, db_session):
     )
     other_institute = make_org(db_session, "institute")
     link = tenancy_ops.link_client(db_session, other_institute.id, b.org.id)
-    upload = import_jobs.upload(db_session, b.actor(), "管理编号,器具名称\nB-9,压力表\n".encode(), "b.csv")
+    upload = import_ops.upload(db_session, b.actor(), "管理编号,器具名称\nB-9,压力表\n".encode(), "b.csv")
     notification = make_notification(db_session, b.admin, state="dead")
     visit = Visit(institute_id=other_institute.id, firm_id=b.org.id, planned_on=today_in("Asia/Shanghai"))
     db_session.add(visit)

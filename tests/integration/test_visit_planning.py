@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import Technician, Visit, VisitItem
 from service.actors import Actor
 from service.errors import Conflict
-from service.visits import planning, technicians
+from service.visits import proposals, technicians
 from tests import factories
 
 START = date(2026, 3, 2)  # a Monday
@@ -51,7 +51,7 @@ def test_a_proposal_covers_linked_clients_only(db_session, world, staffed):
     _due(db_session, world.b, "一般压力表", START + timedelta(days=5))  # firm B is not a client
     optics = _due(db_session, world.a, "玻璃液体温度计", START + timedelta(days=7))  # nobody does temperature
     later = _due(db_session, world.a, "一般压力表", START + timedelta(days=60))
-    proposal = planning.propose(db_session, admin, START, 30)
+    proposal = proposals.propose(db_session, admin, START, 30)
     body = proposal.as_json()
     [visit] = body["visits"]
     assert visit["client"] == world.a.org.slug
@@ -85,11 +85,11 @@ def test_instruments_on_open_visits_and_booked_time_are_respected(db_session, wo
         )
     )
     db_session.commit()
-    loads = planning.booked_load(db_session, admin, START, START + timedelta(days=10))
+    loads = proposals.booked_load(db_session, admin, START, START + timedelta(days=10))
     assert loads == {(press.id, START + timedelta(days=2)): 1}
     press.daily_capacity = 1
     db_session.commit()
-    body = planning.propose(db_session, admin, START, 10).as_json()
+    body = proposals.propose(db_session, admin, START, 10).as_json()
     [proposed] = body["visits"]
     assert proposed["instrument_ids"] == [second.id]
     assert proposed["date"] == (START + timedelta(days=1)).isoformat()  # Wednesday is full
@@ -101,7 +101,7 @@ def test_days_off_keep_a_technician_out(db_session, world, staffed):
     for n in (1, 2):
         technicians.add_day_off(db_session, admin, press.id, {"day": (START + timedelta(days=n)).isoformat()})
     db_session.commit()
-    [visit] = planning.propose(db_session, admin, START, 10).as_json()["visits"]
+    [visit] = proposals.propose(db_session, admin, START, 10).as_json()["visits"]
     assert visit["date"] == START.isoformat()
 
 
@@ -111,7 +111,7 @@ def test_firms_have_no_technicians_and_no_plans(db_session, world):
     with pytest.raises(NotFound):
         technicians.list_technicians(db_session, world.a.actor("admin"))
     with pytest.raises((Forbidden, NotFound)):
-        planning.propose(db_session, world.a.actor("admin"), START, 10)
+        proposals.propose(db_session, world.a.actor("admin"), START, 10)
 
 
 def test_technicians_are_validated(db_session, world):
@@ -172,7 +172,7 @@ def test_instruments_on_an_open_service_order_are_not_planned(app, db_session, w
             datetime(2026, 3, 2, tzinfo=UTC),
         )
     db_session.commit()
-    assert planning.propose(db_session, admin, START, 14).as_json()["visits"] == []
+    assert proposals.propose(db_session, admin, START, 14).as_json()["visits"] == []
     with pytest.raises(Conflict):
         visit_ops.create_visits(
             db_session,

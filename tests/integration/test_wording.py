@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from service.clock import today_in
-from service.traceability import records
+from service.traceability import operations as records
 from tests.conftest import login
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from service.traceability.intervals import (
+from service.traceability.interval_suggestion import (
     LENGTHEN_AFTER,
     MARGIN_RATIO,
     MAX_MONTHS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from service.visits.planner import Client, Item, Technician, plan_visits
+from service.visits.batching import Client, Item, Technician, plan_visits
 
 MONDAY = date(2026, 3, 2)  # a plain working week, no holidays
 

@@ -22,7 +22,7 @@ from service.actors import Actor
 from service.errors import Invalid
 from service.i18n import N_
 from service.tenancy.operations import active_client_ids
-from service.visits import planner
+from service.visits import batching
 from service.visits.disciplines import discipline_of
 from service.visits.technicians import days_off, list_technicians
 
@@ -47,7 +47,7 @@ class ClientInfo:
 class Proposal:
     """A plan with the names a page needs."""
 
-    plan: planner.Plan
+    plan: batching.Plan
     clients: dict[str, ClientInfo]
     instruments: dict[int, Instrument]
     start: date
@@ -145,28 +145,28 @@ def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
             .execution_options(all_tenants=True)
         )
     )
-    items: dict[int, list[planner.Item]] = defaultdict(list)
+    items: dict[int, list[batching.Item]] = defaultdict(list)
     early_unplaced = []
     for instrument in instruments:
         if instrument.status != "in_service":
             reason = AWAY_REASONS[instrument.status]
-            early_unplaced.append(planner.Unplaced(instrument.id, clients[instrument.org_id].slug, reason))
+            early_unplaced.append(batching.Unplaced(instrument.id, clients[instrument.org_id].slug, reason))
             continue
         items[instrument.org_id].append(
-            planner.Item(
+            batching.Item(
                 instrument.id, instrument.next_due_on, discipline_of(instrument.name, instrument.catalog_item)
             )
         )
     away = days_off(session, actor, start, last)
     technicians = [
-        planner.Technician(
+        batching.Technician(
             t.id, t.name, frozenset(t.disciplines), t.daily_capacity, frozenset(away.get(t.id, ()))
         )
         for t in list_technicians(session, actor, active_only=True)
     ]
-    plan = planner.plan_visits(
+    plan = batching.plan_visits(
         [
-            planner.Client(clients[org_id].slug, tuple(found), clients[org_id].size_class == "small_medium")
+            batching.Client(clients[org_id].slug, tuple(found), clients[org_id].size_class == "small_medium")
             for org_id, found in items.items()
         ],
         technicians,
@@ -179,7 +179,7 @@ def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:
             if firm_id in clients
         },
     )
-    plan = planner.Plan(plan.visits, tuple(early_unplaced) + plan.unplaced)
+    plan = batching.Plan(plan.visits, tuple(early_unplaced) + plan.unplaced)
     info = {
         c.slug: ClientInfo(c.id, c.slug, c.name, c.size_class == "small_medium") for c in clients.values()
     }

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import logging
 import time as monotonic
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Engine, and_, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,16 +29,11 @@ from models import LedgerImport, Organization, User
 from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.db import allow_all_tenants, begin_writes_immediately, scope_to_org, unit_of_work
-from service.errors import Conflict, DomainError, Invalid
-from service.i18n import N_, Msg
-from service.ledger_io.changes import PER_PAGE, ChangesPage, page_of
-from service.ledger_io.columns import BY_FIELD
+from service.errors import DomainError, Invalid
+from service.i18n import N_
 from service.ledger_io.importer import read_ledger, write_ledger
-from service.ledger_io.parsing import IGNORED, UNKNOWN
-from service.ledger_io.reader import DEFAULT_LIMITS, Limits, read_bytes, refuse
-from service.ledger_io.stored import dump_message, dump_report, load_message
-from service.schemas import CONTROL_CHARACTERS
-from service.scoping import get_in_org
+from service.ledger_io.queries import mapping_of
+from service.ledger_io.stored import dump_message, dump_report
 
 log = logging.getLogger(__name__)
 
@@ -49,224 +43,10 @@ LEASE = timedelta(minutes=15)
 MAX_ATTEMPTS = 3
 #: Uploads never imported are dropped after this long.
 UPLOAD_RETENTION = timedelta(days=7)
-#: Uploads a firm may keep waiting (not imported, not discarded) at once.
-MAX_WAITING_UPLOADS = 10
 #: Seconds between two progress saves.
 PROGRESS_INTERVAL = 1.0
 STAGE_COLUMNS = {"read": "rows_read", "validated": "rows_validated", "written": "rows_written"}
 TOTAL_COLUMNS = {"read": "rows_total", "validated": "rows_total", "written": "rows_data"}
-_TOO_MANY = N_(
-    "Your firm has %(count)s uploads waiting to be imported; import or discard some of them first.",
-    count=MAX_WAITING_UPLOADS,
-)
-_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv", ".txt", ".tsv")
-
-
-# What users do ----------------------------------------------------------------------------------
-
-
-def upload(
-    session: Session,
-    actor: Actor,
-    content: bytes,
-    filename: str,
-    limits: Limits = DEFAULT_LIMITS,
-    *,
-    mapping: Mapping[int, str | None] | None = None,
-    header_row: int | None = None,
-    sheet: str | None = None,
-    dry_run: bool = True,
-) -> LedgerImport:
-    """Store an uploaded ledger file and queue its preview (or, without ``dry_run``, its import).
-
-    Empty and oversized files, and files not named as spreadsheets, are refused at once.
-    """
-    actor.require("ledger.write")
-    filename = CONTROL_CHARACTERS.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[
-        :255
-    ]
-    if not filename.lower().endswith(_SUFFIXES):
-        raise refuse(N_("This file is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file."))
-    content = read_bytes(content, limits)
-    waiting = session.scalar(
-        select(func.count(LedgerImport.id)).where(
-            LedgerImport.org_id == actor.org_id,
-            LedgerImport.imported_at.is_(None),
-            LedgerImport.content.is_not(None),
-        )
-    )
-    if waiting >= MAX_WAITING_UPLOADS:
-        raise Conflict(_TOO_MANY)
-    job = LedgerImport(
-        org_id=actor.org_id,
-        created_by_id=actor.user_id,
-        confirmed_by_id=None if dry_run else actor.user_id,
-        filename=filename,
-        size=len(content),
-        content=content,
-        phase="preview" if dry_run else "import",
-    )
-    _set_reading(job, mapping or {}, header_row, sheet)
-    session.add(job)
-    session.flush()
-    return job
-
-
-def get_import(session: Session, actor: Actor, import_id: int, lock: bool = False) -> LedgerImport:
-    """Return one of the actor's firm's imports (404 for anyone else's).
-
-    ``lock`` takes the row's lock, re-reading it, before a change: of two requests racing to
-    confirm the same upload (a double click), the second sees what the first did.
-    """
-    actor.require("ledger.write")
-    job = get_in_org(session, LedgerImport, import_id, actor)
-    if lock:
-        session.refresh(job, with_for_update=True)
-    return job
-
-
-def list_imports(session: Session, actor: Actor, limit: int = 20) -> list[LedgerImport]:
-    """Return the firm's latest imports, newest first."""
-    actor.require("ledger.write")
-    return list(
-        session.scalars(
-            select(LedgerImport)
-            .where(LedgerImport.org_id == actor.org_id)
-            .order_by(LedgerImport.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def get_changes(
-    session: Session, actor: Actor, import_id: int, kind: str, page: int = 1, per_page: int = PER_PAGE
-) -> ChangesPage:
-    """Return a page of the instruments the import creates (``kind`` "created") or updates ("updated").
-
-    Those of its last finished run: the preview's, or once imported, the import's. Only that
-    column is read, not the whole job.
-    """
-    job = get_import(session, actor, import_id)
-    if job.state != "done":
-        raise Conflict(N_("The file has not been checked yet, or its check failed: nothing to show."))
-    stored = session.scalar(select(LedgerImport.changes).where(LedgerImport.id == job.id))
-    return page_of(stored, kind, page, per_page)
-
-
-def has_file(session: Session, job: LedgerImport) -> bool:
-    """Whether the job still holds its file (asked of the database: the file may be megabytes)."""
-    return session.scalar(select(LedgerImport.content.is_not(None)).where(LedgerImport.id == job.id))
-
-
-def _waiting_for_user(session: Session, job: LedgerImport) -> None:
-    if job.is_active:
-        raise Conflict(N_("This import is still running; wait until it has finished."))
-    if job.imported_at is not None:
-        raise Conflict(N_("This file has already been imported."))
-    if not has_file(session, job):
-        raise Conflict(N_("This upload has expired; upload the file again."))
-
-
-def remap(
-    session: Session,
-    actor: Actor,
-    import_id: int,
-    mapping: Mapping[int, str | None],
-    header_row: int | None = None,
-    sheet: str | None = None,
-) -> LedgerImport:
-    """Correct the columns and preview again.
-
-    ``mapping`` is ``{column index: field}``, the field "?" for a column kept in the notes and
-    None for one left out.
-    """
-    job = get_import(session, actor, import_id, lock=True)
-    _waiting_for_user(session, job)
-    _set_reading(job, mapping, header_row, sheet)
-    _queue(job, "preview")
-    return job
-
-
-#: Excel's limits: 16,384 columns and 1,048,576 rows.
-MAX_COLUMNS, MAX_ROWS = 16_384, 1_048_576
-
-
-def _set_reading(
-    job: LedgerImport, mapping: Mapping[int, str | None], header_row: int | None, sheet: str | None
-) -> None:
-    """Check and keep how the file is to be read: the column mapping, the header row, the sheet."""
-    errors = {
-        f"mapping.{index}": [N_("Unknown field.")]
-        for index, name in mapping.items()
-        if name not in (IGNORED, UNKNOWN) and name not in BY_FIELD
-    }
-    if any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < MAX_COLUMNS for i in mapping):
-        errors["mapping"] = [N_("Unknown column.")]
-    if header_row is not None and not 1 <= header_row <= MAX_ROWS:
-        errors["header_row"] = [N_("Not a row of the sheet.")]
-    if sheet is not None and len(sheet) > 100:
-        errors["sheet"] = [N_("At most %(limit)s characters.", limit=100)]
-    if errors:
-        raise Invalid(N_("Please correct the marked fields."), errors)
-    job.mapping = {str(i): name for i, name in sorted(mapping.items())} or None
-    job.header_row = header_row
-    job.sheet = sheet
-
-
-def confirm(session: Session, actor: Actor, import_id: int) -> LedgerImport:
-    """Queue the real import of a previewed file."""
-    job = get_import(session, actor, import_id, lock=True)
-    _waiting_for_user(session, job)
-    if job.phase != "preview" or job.state != "done":
-        raise Conflict(N_("Only a file whose preview succeeded can be imported."))
-    _queue(job, "import")
-    job.confirmed_by_id = actor.user_id
-    return job
-
-
-def discard(session: Session, actor: Actor, import_id: int) -> None:
-    """Drop an upload that is not running; an imported one stays listed, without its file."""
-    job = get_import(session, actor, import_id, lock=True)
-    if job.state == "running":
-        raise Conflict(N_("This import is still running; wait until it has finished."))
-    if job.imported_at is None:
-        session.delete(job)
-    else:
-        job.content = None
-
-
-def _queue(job: LedgerImport, phase: str) -> None:
-    job.phase, job.state, job.attempts, job.error = phase, "queued", 0, None
-    job.lease_until = job.finished_at = None
-    job.rows_total = job.rows_data = job.rows_read = job.rows_validated = job.rows_written = 0
-
-
-def mapping_of(job: LedgerImport) -> dict[int, str | None] | None:
-    """Return the job's stored mapping with integer column indexes."""
-    return {int(i): name for i, name in job.mapping.items()} if job.mapping else None
-
-
-def error_of(job: LedgerImport) -> Msg | None:
-    """Return why the job's last run failed."""
-    return load_message(job.error) if job.error else None
-
-
-def progress_of(job: LedgerImport) -> dict:
-    """Return the job's state and row counts (the page's polling and the API share it)."""
-    return {
-        "id": job.id,
-        "phase": job.phase,
-        "state": job.state,
-        "rows_total": job.rows_total,
-        "rows_data": job.rows_data,
-        "rows_read": job.rows_read,
-        "rows_validated": job.rows_validated,
-        "rows_written": job.rows_written,
-        "imported": job.imported_at is not None,
-    }
-
-
-# Claiming ---------------------------------------------------------------------------------------
 
 
 def _runnable(now: datetime):
@@ -331,9 +111,6 @@ _GAVE_UP = N_(
     "The import stopped %(count)s times before it finished; nothing was imported.", count=MAX_ATTEMPTS
 )
 _INTERNAL = N_("The import stopped because of an unexpected error; nothing was imported. Please try again.")
-
-
-# Running ----------------------------------------------------------------------------------------
 
 
 class ProgressSaver:

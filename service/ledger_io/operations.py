@@ -1,0 +1,159 @@
+"""What users do to a ledger import: upload a file, correct how it is read, confirm, discard.
+
+Each step only records the wish and queues the job; :mod:`service.ledger_io.runner` does the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import LedgerImport
+from service.actors import Actor
+from service.errors import Conflict, Invalid
+from service.i18n import N_
+from service.ledger_io.columns import BY_FIELD
+from service.ledger_io.parsing import IGNORED, UNKNOWN
+from service.ledger_io.queries import get_import, has_file
+from service.ledger_io.reader import DEFAULT_LIMITS, Limits, read_bytes, refuse
+from service.schemas import CONTROL_CHARACTERS
+
+#: Uploads a firm may keep waiting (not imported, not discarded) at once.
+MAX_WAITING_UPLOADS = 10
+_TOO_MANY = N_(
+    "Your firm has %(count)s uploads waiting to be imported; import or discard some of them first.",
+    count=MAX_WAITING_UPLOADS,
+)
+_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv", ".txt", ".tsv")
+
+
+def upload(
+    session: Session,
+    actor: Actor,
+    content: bytes,
+    filename: str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    mapping: Mapping[int, str | None] | None = None,
+    header_row: int | None = None,
+    sheet: str | None = None,
+    dry_run: bool = True,
+) -> LedgerImport:
+    """Store an uploaded ledger file and queue its preview (or, without ``dry_run``, its import).
+
+    Empty and oversized files, and files not named as spreadsheets, are refused at once.
+    """
+    actor.require("ledger.write")
+    filename = CONTROL_CHARACTERS.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[
+        :255
+    ]
+    if not filename.lower().endswith(_SUFFIXES):
+        raise refuse(N_("This file is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file."))
+    content = read_bytes(content, limits)
+    waiting = session.scalar(
+        select(func.count(LedgerImport.id)).where(
+            LedgerImport.org_id == actor.org_id,
+            LedgerImport.imported_at.is_(None),
+            LedgerImport.content.is_not(None),
+        )
+    )
+    if waiting >= MAX_WAITING_UPLOADS:
+        raise Conflict(_TOO_MANY)
+    job = LedgerImport(
+        org_id=actor.org_id,
+        created_by_id=actor.user_id,
+        confirmed_by_id=None if dry_run else actor.user_id,
+        filename=filename,
+        size=len(content),
+        content=content,
+        phase="preview" if dry_run else "import",
+    )
+    _set_reading(job, mapping or {}, header_row, sheet)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _waiting_for_user(session: Session, job: LedgerImport) -> None:
+    if job.is_active:
+        raise Conflict(N_("This import is still running; wait until it has finished."))
+    if job.imported_at is not None:
+        raise Conflict(N_("This file has already been imported."))
+    if not has_file(session, job):
+        raise Conflict(N_("This upload has expired; upload the file again."))
+
+
+def remap(
+    session: Session,
+    actor: Actor,
+    import_id: int,
+    mapping: Mapping[int, str | None],
+    header_row: int | None = None,
+    sheet: str | None = None,
+) -> LedgerImport:
+    """Correct the columns and preview again.
+
+    ``mapping`` is ``{column index: field}``, the field "?" for a column kept in the notes and
+    None for one left out.
+    """
+    job = get_import(session, actor, import_id, lock=True)
+    _waiting_for_user(session, job)
+    _set_reading(job, mapping, header_row, sheet)
+    _queue(job, "preview")
+    return job
+
+
+#: Excel's limits: 16,384 columns and 1,048,576 rows.
+MAX_COLUMNS, MAX_ROWS = 16_384, 1_048_576
+
+
+def _set_reading(
+    job: LedgerImport, mapping: Mapping[int, str | None], header_row: int | None, sheet: str | None
+) -> None:
+    """Check and keep how the file is to be read: the column mapping, the header row, the sheet."""
+    errors = {
+        f"mapping.{index}": [N_("Unknown field.")]
+        for index, name in mapping.items()
+        if name not in (IGNORED, UNKNOWN) and name not in BY_FIELD
+    }
+    if any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < MAX_COLUMNS for i in mapping):
+        errors["mapping"] = [N_("Unknown column.")]
+    if header_row is not None and not 1 <= header_row <= MAX_ROWS:
+        errors["header_row"] = [N_("Not a row of the sheet.")]
+    if sheet is not None and len(sheet) > 100:
+        errors["sheet"] = [N_("At most %(limit)s characters.", limit=100)]
+    if errors:
+        raise Invalid(N_("Please correct the marked fields."), errors)
+    job.mapping = {str(i): name for i, name in sorted(mapping.items())} or None
+    job.header_row = header_row
+    job.sheet = sheet
+
+
+def confirm(session: Session, actor: Actor, import_id: int) -> LedgerImport:
+    """Queue the real import of a previewed file."""
+    job = get_import(session, actor, import_id, lock=True)
+    _waiting_for_user(session, job)
+    if job.phase != "preview" or job.state != "done":
+        raise Conflict(N_("Only a file whose preview succeeded can be imported."))
+    _queue(job, "import")
+    job.confirmed_by_id = actor.user_id
+    return job
+
+
+def discard(session: Session, actor: Actor, import_id: int) -> None:
+    """Drop an upload that is not running; an imported one stays listed, without its file."""
+    job = get_import(session, actor, import_id, lock=True)
+    if job.state == "running":
+        raise Conflict(N_("This import is still running; wait until it has finished."))
+    if job.imported_at is None:
+        session.delete(job)
+    else:
+        job.content = None
+
+
+def _queue(job: LedgerImport, phase: str) -> None:
+    job.phase, job.state, job.attempts, job.error = phase, "queued", 0, None
+    job.lease_until = job.finished_at = None
+    job.rows_total = job.rows_data = job.rows_read = job.rows_validated = job.rows_written = 0
