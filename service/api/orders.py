@@ -8,7 +8,7 @@ from marshmallow import fields
 from service.api import bp
 from service.api.helpers import json_body
 from service.clock import now_utc
-from service.orders import operations
+from service.orders import operations, queries
 from service.schemas import StrictSchema
 from service.traceability.schemas import RecordOut
 from service.web.context import actor, base_url, db, today
@@ -85,9 +85,9 @@ def list_orders():
     """
     who = actor()
     if who.home_org_kind == "institute":
-        orders = operations.institute_orders(db(), who, request.args.to_dict())
+        orders = queries.institute_orders(db(), who, request.args.to_dict())
     else:
-        orders = operations.firm_orders(db(), who)
+        orders = queries.firm_orders(db(), who)
     return jsonify({"items": [_out(o) for o in orders]})
 
 
@@ -131,7 +131,7 @@ def get_order(order_id: int):
               schema: OrderOut
         404: NotFound
     """
-    return jsonify(_out(operations.get_order(db(), actor(), order_id)))
+    return jsonify(_out(queries.get_order(db(), actor(), order_id)))
 
 
 @bp.post("/orders/<int:order_id>/transition")
@@ -213,4 +213,4 @@ def skip_order_item(order_id: int, item_id: int):
         409: Conflict
     """
     operations.skip_item(db(), actor(), order_id, item_id, json_body())
-    return jsonify(_out(operations.get_order(db(), actor(), order_id)))
+    return jsonify(_out(queries.get_order(db(), actor(), order_id)))

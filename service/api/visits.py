@@ -13,7 +13,7 @@ from service.i18n import N_
 from service.schemas import StrictSchema, int_range, load_or_invalid
 from service.scoping import MAX_ID
 from service.traceability.schemas import RecordOut
-from service.visits import operations, proposals
+from service.visits import operations, proposals, queries
 from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
 from service.web.context import actor, base_url, db, today
@@ -77,8 +77,8 @@ def _visit(visit_id: int):
     """Return the visit as the actor's side sees it (the institute's, or the client's)."""
     who = actor()
     if who.home_org_kind == "institute":
-        return operations.get_institute_visit(db(), who, visit_id)
-    return operations.get_firm_visit(db(), who, visit_id)
+        return queries.get_institute_visit(db(), who, visit_id)
+    return queries.get_firm_visit(db(), who, visit_id)
 
 
 @bp.get("/visits")
@@ -99,9 +99,9 @@ def list_visits():
     """
     who = actor()
     if who.home_org_kind == "institute":
-        visits = operations.institute_visits(db(), who)
+        visits = queries.institute_visits(db(), who)
     else:
-        visits = operations.firm_visits(db(), who)
+        visits = queries.firm_visits(db(), who)
     return jsonify({"items": [_out(v) for v in visits]})
 
 

@@ -13,7 +13,8 @@ from flask import Flask
 
 from service.clock import now_utc
 from service.db import unit_of_work
-from service.reminders.dispatch import Channels, dispatch, release_expired_leases
+from service.reminders.channels import Channels
+from service.reminders.dispatch import dispatch, release_expired_leases
 from service.reminders.planning import plan_all
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,26 @@
-"""Excel and CSV import and export of ledgers, in the layout real firms keep them."""
+"""Excel and CSV import and export of ledgers, in the layout real firms keep them.
+
+- ``changes``: what an import creates and changes, row by row: the preview's "what will change".
+- ``columns``: the ledger's spreadsheet layout: one column per instrument field, with the headers people
+  use.
+- ``exporter``: Export a ledger to xlsx or CSV in the import template's layout, streamed row by row.
+- ``headers``: what a column header names: the exact names of the columns, then the words it contains.
+- ``importer``: importing a ledger spreadsheet: read and check it without writing, then create or update
+  instruments.
+- ``operations``: what users do to a ledger import: upload a file, correct how it is read, confirm, discard.
+- ``parsing``: reading a ledger sheet as people keep it: where the header is, what each column means, what
+  each cell says.
+- ``queries``: reading ledger imports: one job, the firm's recent jobs, a job's changes, progress and
+  errors.
+- ``reader``: reading an uploaded spreadsheet into rows of cell values, refusing hostile or unusable files
+  first.
+- ``runner``: ledger imports as background jobs: claiming a job under a lease, running it, saving its
+  progress.
+- ``sandbox``: reading an uploaded file in a child process under resource limits, so that no file takes the
+  caller down.
+- ``stored``: an import report as JSON in the database, and back, with its messages still untranslated.
+- ``template``: the downloadable import template: the export's header, one example row, and a sheet of
+  notes.
+- ``views``: import pages: upload a ledger file, watch it being read, correct the columns, preview, import.
+- ``writing``: writing an import's rows in bulk, by the same rules as one edit at a time.
+"""

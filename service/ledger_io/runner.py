@@ -1,4 +1,4 @@
-"""Ledger imports as background jobs tracked in the database.
+"""Ledger imports as background jobs: claiming a job under a lease, running it, saving its progress.
 
 The web page and the API upload a file and return at once; a worker runs the job:
 

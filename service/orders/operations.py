@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from models import (
     CalibrationRecord,
@@ -44,12 +44,12 @@ from service.history.chain import lock_chain
 from service.i18n import N_, Msg
 from service.ledger import operations as ledger_ops
 from service.ledger import status as lifecycle
-from service.orders.schemas import OrderFilterIn, OrderIn, OrderSkipIn, TransitionIn
+from service.orders.queries import get_institute_order, get_order, require_firm, side_of
+from service.orders.schemas import OrderIn, OrderSkipIn, TransitionIn
 from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org, parse_id
-from service.tenancy import queries as tenancy_queries
-from service.tenancy.operations import active_client_ids, active_link
+from service.tenancy.operations import active_link
 from service.traceability.certificates import record_for_client
 
 #: Who hears of orders: the client's administrators and engineers, the institute's admins and staff.
@@ -106,109 +106,6 @@ def is_open(order: ServiceOrder) -> bool:
     return order.state in ACTIVE_STATES or (order.state == "completed" and order.is_shipped)
 
 
-def _open_order() -> ColumnElement[bool]:
-    return ServiceOrder.holds_instruments()
-
-
-def _side(actor: Actor) -> str:
-    if actor.via_client_link:
-        raise NotFound(N_("Not found."))
-    return "institute" if actor.home_org_kind == "institute" else "firm"
-
-
-def _require_firm(actor: Actor) -> None:
-    if _side(actor) != "firm":
-        raise NotFound(N_("Not found."))
-
-
-def _with_instruments(stmt):
-    # The instruments are the client's rows: the order (already confined to the actor's side)
-    # loads them across tenants, or an institute's session would see none.
-    return stmt.options(
-        selectinload(ServiceOrder.items).selectinload(ServiceOrderItem.instrument),
-        selectinload(ServiceOrder.steps),
-    ).execution_options(all_tenants=True)
-
-
-def linked_institutes(session: Session, actor: Actor) -> list[Organization]:
-    """Return the institutes the actor's firm may order from (an active link), by name."""
-    _require_firm(actor)
-    return tenancy_queries.linked_institutes(session, actor)
-
-
-def firm_orders(session: Session, actor: Actor) -> list[ServiceOrder]:
-    """Return the orders of the actor's firm, newest first."""
-    _require_firm(actor)
-    stmt = select(ServiceOrder).where(ServiceOrder.firm_id == actor.org_id)
-    return list(session.scalars(_with_instruments(stmt).order_by(ServiceOrder.id.desc())))
-
-
-def institute_orders(session: Session, actor: Actor, filters: Mapping | None = None) -> list[ServiceOrder]:
-    """Return the institute's orders from linked clients: the open ones (default), one state, or all."""
-    actor.require_institute("clients.view")
-    state = load_or_invalid(OrderFilterIn(), filters or {})["state"]
-    stmt = select(ServiceOrder).where(
-        ServiceOrder.institute_id == actor.home_org_id,
-        ServiceOrder.firm_id.in_(active_client_ids(actor.home_org_id)),
-    )
-    if state == "open":
-        stmt = stmt.where(_open_order())
-    elif state != "all":
-        stmt = stmt.where(ServiceOrder.state == state)
-    return list(session.scalars(_with_instruments(stmt).order_by(ServiceOrder.id.desc())))
-
-
-def get_firm_order(session: Session, actor: Actor, order_id) -> ServiceOrder:
-    """Return one order of the actor's firm (or 404)."""
-    _require_firm(actor)
-    if parse_id(order_id) is None:
-        raise NotFound(N_("Not found."))
-    stmt = select(ServiceOrder).where(ServiceOrder.firm_id == actor.org_id, ServiceOrder.id == order_id)
-    order = session.scalar(_with_instruments(stmt))
-    if order is None:
-        raise NotFound(N_("Not found."))
-    return order
-
-
-def get_institute_order(session: Session, actor: Actor, order_id) -> ServiceOrder:
-    """Return one order to the actor's institute from a linked client (or 404); technicians may read it."""
-    actor.require_institute("clients.view")
-    if parse_id(order_id) is None:
-        raise NotFound(N_("Not found."))
-    stmt = select(ServiceOrder).where(
-        ServiceOrder.institute_id == actor.home_org_id,
-        ServiceOrder.id == order_id,
-        ServiceOrder.firm_id.in_(active_client_ids(actor.home_org_id)),
-    )
-    order = session.scalar(_with_instruments(stmt))
-    if order is None:
-        raise NotFound(N_("Not found."))
-    return order
-
-
-def get_order(session: Session, actor: Actor, order_id) -> ServiceOrder:
-    """Return the order as the actor's side sees it: the institute's, or the client's."""
-    if _side(actor) == "institute":
-        return get_institute_order(session, actor, order_id)
-    return get_firm_order(session, actor, order_id)
-
-
-def management_nos_of(session: Session, actor: Actor, ids: list[int]) -> list[str]:
-    """Return the management numbers of the firm's instruments ``ids`` (the ledger's selection), or 404."""
-    _require_firm(actor)
-    ids = list(dict.fromkeys(ids))
-    numbers = dict(
-        session.execute(
-            select(Instrument.id, Instrument.management_no).where(
-                Instrument.org_id == actor.org_id, Instrument.id.in_(ids)
-            )
-        ).all()
-    )
-    if len(numbers) != len(ids):
-        raise NotFound(N_("Not found."))
-    return [numbers[i] for i in ids]
-
-
 def submit_order(
     session: Session, actor: Actor, payload: Mapping, today: date, base_url: str, now: datetime
 ) -> ServiceOrder:
@@ -217,7 +114,7 @@ def submit_order(
     Refused as a whole, with a message per line of management numbers, when an instrument is not
     the firm's, is listed twice, is scrapped, or is already on an open order or visit.
     """
-    _require_firm(actor)
+    require_firm(actor)
     actor.require("ledger.write")
     data = load_or_invalid(OrderIn(), payload)
     errors: dict[str, list] = {}
@@ -359,7 +256,7 @@ def transition(
     session: Session, actor: Actor, order_id, payload: Mapping, today: date, base_url: str, now: datetime
 ) -> ServiceOrder:
     """Move an order by one of :data:`TRANSITIONS`; the client is told, the institute of a cancellation."""
-    side = _side(actor)
+    side = side_of(actor)
     order = _locked(session, get_order(session, actor, order_id))
     actor.require("ledger.write")
     data = load_or_invalid(TransitionIn(), payload)

@@ -13,7 +13,7 @@ from models.orders import ORDER_METHODS, ORDER_STATES
 from models.traceability import CONFIRMATIONS
 from service.clock import now_utc
 from service.errors import DomainError, Invalid
-from service.orders import operations
+from service.orders import operations, queries
 from service.scoping import parse_id
 from service.web.context import actor, attachments_dir, base_url, db, today
 from service.web.forms import flash_failure, form_data, form_error_page, result_form
@@ -38,14 +38,14 @@ def _names(ids) -> dict[int, str]:
 @login_required
 def list_orders():
     """The firm's service orders, newest first."""
-    orders = operations.firm_orders(db(), actor())
+    orders = queries.firm_orders(db(), actor())
     return render_template(
         "orders/list.html", orders=orders, names=_names(o.institute_id for o in orders), side="firm"
     )
 
 
 def _order_form(values: dict, errors: dict, status: int = 200):
-    institutes = operations.linked_institutes(db(), actor())
+    institutes = queries.linked_institutes(db(), actor())
     context = {"institutes": institutes, "methods": ORDER_METHODS, "values": values}
     if errors:
         return form_error_page("orders/form.html", errors, status, **context)
@@ -58,7 +58,7 @@ def new_order():
     """The order form: institute, method (courier and tracking number for mail-in), instruments."""
     actor().require("ledger.write")
     values = {"method": "mail_in"}
-    institutes = operations.linked_institutes(db(), actor())
+    institutes = queries.linked_institutes(db(), actor())
     if len(institutes) == 1:
         values["institute_id"] = institutes[0].id
     return _order_form(values, {})
@@ -72,8 +72,8 @@ def submit_order():
     if "from_ledger" in values:
         actor().require("ledger.write")
         ids = [parse_id(i) or 0 for i in values["ids"]]  # 0 is nobody's: an unreadable id is a 404
-        numbers = operations.management_nos_of(db(), actor(), ids)
-        institutes = operations.linked_institutes(db(), actor())
+        numbers = queries.management_nos_of(db(), actor(), ids)
+        institutes = queries.linked_institutes(db(), actor())
         prefilled = {"management_nos": "\n".join(numbers)}  # the method is the client's choice
         if len(institutes) == 1:
             prefilled["institute_id"] = institutes[0].id
@@ -92,7 +92,7 @@ def submit_order():
 @login_required
 def show_order(order_id: int):
     """One of the firm's orders: its state and steps, its instruments and their results."""
-    order = operations.get_firm_order(db(), actor(), order_id)
+    order = queries.get_firm_order(db(), actor(), order_id)
     return render_template(
         "orders/show.html",
         order=order,
@@ -123,10 +123,10 @@ def institute_orders():
     errors: dict = {}
     args = {"state": request.args["state"]} if request.args.get("state") else {}
     try:
-        orders = operations.institute_orders(db(), actor(), args)
+        orders = queries.institute_orders(db(), actor(), args)
     except Invalid as exc:
         errors = translate_errors(exc.field_errors)
-        orders = operations.institute_orders(db(), actor())
+        orders = queries.institute_orders(db(), actor())
     return render_template(
         "orders/institute_list.html",
         orders=orders,
@@ -142,7 +142,7 @@ def institute_orders():
 @login_required
 def show_institute_order(order_id: int):
     """One order to the institute: its actions, and a result form per instrument while in progress."""
-    order = operations.get_institute_order(db(), actor(), order_id)
+    order = queries.get_institute_order(db(), actor(), order_id)
     return render_template(
         "orders/show.html",
         order=order,

@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, literal, or_, select, update
@@ -36,11 +37,12 @@ from sqlalchemy.orm import Session, sessionmaker, undefer
 from models import Notification, Organization, ReminderPolicy, SmsOptOut, SmsUsage, User
 from models.base import UTCDateTime
 from models.reminders import CLAIMABLE_STATES, ROBOT_CHANNELS
-from notifications import Message, SendResult, channel_for
-from notifications.message import Channel, Reconcilable
+from notifications import Message, SendResult
+from notifications.message import Reconcilable
 from service.bulk import insert_ignoring_conflicts
 from service.clock import now_utc
 from service.db import unit_of_work
+from service.reminders.channels import Channels
 from service.reminders.notices import hold_notice_rows
 from service.reminders.policy import defaults, window_of
 from service.reminders.rules import next_send_time
@@ -74,6 +76,15 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return ceiling * (rng or random).uniform(0.5, 1.0)
 
 
+class Candidate(NamedTuple):
+    """A message a claim may send, with what the checks inside the claim need."""
+
+    message: Notification
+    org_slug: str
+    timezone: str
+    policy: ReminderPolicy
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A claimed message and what sending it needs."""
@@ -99,42 +110,6 @@ class Claimed:
         return Message(
             self.channel, self.to, self.subject, self.body, self.key, html=self.html, org=self.org_slug
         )
-
-
-class Channels:
-    """The channel adapters of a dispatch run, built from the configuration (robots per firm)."""
-
-    def __init__(self, config, http_client=None, overrides: dict[str, Channel] | None = None):
-        self.config = config
-        self.http_client = http_client
-        self.overrides = overrides or {}
-        self._built: dict[tuple, Channel] = {}
-
-    def get(self, channel: str, policy: ReminderPolicy | None) -> Channel:
-        """Return the adapter for ``channel`` (for a robot: the firm's own robot, from its ``policy``)."""
-        if channel in self.overrides:
-            return self.overrides[channel]
-        config = self.config
-        if channel in ROBOT_CHANNELS:
-            url = policy.wecom_url if channel == "wecom" else policy.dingtalk_url
-            key = (channel, url, policy.dingtalk_secret)
-            settings = {"url": url, "secret": policy.dingtalk_secret}
-            backend = config.robot_backend
-        else:
-            key = (channel,)
-            backend = config.sms_backend if channel == "sms" else config.email_backend
-            settings = {
-                "twilio_account_sid": config.twilio_account_sid,
-                "twilio_auth_token": config.twilio_auth_token,
-                "twilio_from": config.twilio_from,
-                "status_callback": config.fixed_base_url.rstrip("/") + "/webhooks/twilio/status",
-                "http_client": self.http_client,
-                "smtp_url": config.smtp_url,
-                "mail_from": config.mail_from,
-            }
-        if key not in self._built:
-            self._built[key] = channel_for(channel, backend, notify_file=config.notify_file, **settings)
-        return self._built[key]
 
 
 # Claiming ------------------------------------------------------------------------------------------
@@ -187,32 +162,34 @@ def claim(
     policies = {
         p.org_id: p
         for p in session.scalars(
-            select(ReminderPolicy).where(ReminderPolicy.org_id.in_({row[0].org_id for row in rows}))
+            select(ReminderPolicy).where(ReminderPolicy.org_id.in_({row.Notification.org_id for row in rows}))
         )
     }
     opted_out = set(
         session.scalars(
             select(SmsOptOut.phone).where(
-                SmsOptOut.phone.in_({row[0].to_address for row in rows if row[0].channel == "sms"})
+                SmsOptOut.phone.in_(
+                    {row.Notification.to_address for row in rows if row.Notification.channel == "sms"}
+                )
             )
         )
     )
 
     keep, later, skip = [], [], []
     for row in rows:
-        message = row[0]
+        message = row.Notification
         policy = policies.get(message.org_id) or defaults(message.org_id)
         reason = _skip_reason(message, row, policy, opted_out)
         if reason:
             skip.append((message.id, reason))
         else:
-            keep.append((message, row.slug, row.timezone, policy))
+            keep.append(Candidate(message, row.slug, row.timezone, policy))
     keep, later = _limit_robots(session, keep, now)
     keep, held = _apply_sms_ceiling(session, keep, now, base_url)
     settled.update(skipped=len(skip), deferred=len(later), held=len(held))
     _settle(session, now, skip, later, held)
 
-    ids = [m.id for m, *_ in keep]
+    ids = [c.message.id for c in keep]
     if ids:
         session.execute(
             update(n)
@@ -231,22 +208,23 @@ def claim(
         )
     claimed = [
         Claimed(
-            m.id,
-            m.org_id,
-            slug,
-            m.channel,
-            m.to_address,
-            m.subject,
-            m.body,
-            m.html,
-            m.idempotency_key,
-            m.attempts + 1,
-            m.first_attempt_at or now,
-            was[m.id],
-            policy,
-            zone,
+            id=m.id,
+            org_id=m.org_id,
+            org_slug=c.org_slug,
+            channel=m.channel,
+            to=m.to_address,
+            subject=m.subject,
+            body=m.body,
+            html=m.html,
+            key=m.idempotency_key,
+            attempts=m.attempts + 1,
+            first_attempt_at=m.first_attempt_at or now,
+            was=was[m.id],
+            policy=c.policy,
+            timezone=c.timezone,
         )
-        for m, slug, zone, policy in keep
+        for c in keep
+        for m in (c.message,)
     ]
     return claimed, settled
 
@@ -267,14 +245,16 @@ def _skip_reason(message: Notification, row, policy: ReminderPolicy, opted_out: 
     return None
 
 
-def _limit_robots(session: Session, keep: list, now: datetime) -> tuple[list, list]:
+def _limit_robots(
+    session: Session, keep: list[Candidate], now: datetime
+) -> tuple[list[Candidate], list[int]]:
     """Keep each firm's robot within its rate; defer the rest by a minute.
 
     The last minute's sends count, and so do messages another worker holds in flight. Two claims
     running at the same instant may still both count the same past; the robot then answers with its
     rate-limit error, which the adapter classifies as retryable, so nothing is lost.
     """
-    robots = {(m.org_id, m.channel) for m, *_ in keep if m.channel in ROBOT_CHANNELS}
+    robots = {(c.message.org_id, c.message.channel) for c in keep if c.message.channel in ROBOT_CHANNELS}
     if not robots:
         return keep, []
     n = Notification
@@ -291,7 +271,7 @@ def _limit_robots(session: Session, keep: list, now: datetime) -> tuple[list, li
         )
     kept, later = [], []
     for entry in keep:
-        message = entry[0]
+        message = entry.message
         slot = (message.org_id, message.channel)
         if message.channel in ROBOT_CHANNELS:
             if recent[slot] >= ROBOT_PER_MINUTE:
@@ -302,22 +282,24 @@ def _limit_robots(session: Session, keep: list, now: datetime) -> tuple[list, li
     return kept, later
 
 
-def _apply_sms_ceiling(session: Session, keep: list, now: datetime, base_url: str) -> tuple[list, list]:
+def _apply_sms_ceiling(
+    session: Session, keep: list[Candidate], now: datetime, base_url: str
+) -> tuple[list[Candidate], list[int]]:
     """Count new SMS against each firm's daily ceiling; hold those beyond it.
 
     The firm's counter row is raised in one ``UPDATE`` (which locks it until this claim commits),
     so concurrent dispatchers never let more through than the ceiling.
     """
-    counting: dict[int, list] = defaultdict(list)
+    counting: dict[int, list[Candidate]] = defaultdict(list)
     for entry in keep:
-        message = entry[0]
+        message = entry.message
         if message.channel == "sms" and message.quota_day is None and not message.is_ceiling_exempt:
             counting[message.org_id].append(entry)
-    held: list = []
+    held: list[Candidate] = []
     table = SmsUsage.__table__
     for org_id, entries in counting.items():
-        _message, _slug, zone, policy = entries[0]
-        day = now.astimezone(ZoneInfo(zone)).date()
+        policy = entries[0].policy
+        day = now.astimezone(ZoneInfo(entries[0].timezone)).date()
         insert_ignoring_conflicts(
             session.connection(), table, [{"org_id": org_id, "local_day": day, "used": 0}]
         )
@@ -336,7 +318,7 @@ def _apply_sms_ceiling(session: Session, keep: list, now: datetime, base_url: st
             )
             held.extend(entries[len(entries) - over :])
             hold_notice_rows(session, org_id, day, now, policy.sms_daily_limit, over, base_url)
-        counted = [message.id for message, *_ in entries[: len(entries) - over]]
+        counted = [entry.message.id for entry in entries[: len(entries) - over]]
         if counted:
             session.execute(
                 update(Notification)
@@ -344,8 +326,8 @@ def _apply_sms_ceiling(session: Session, keep: list, now: datetime, base_url: st
                 .values(quota_day=day)
                 .execution_options(synchronize_session=False)
             )
-    held_ids = {entry[0].id for entry in held}
-    return [entry for entry in keep if entry[0].id not in held_ids], [entry[0].id for entry in held]
+    held_ids = {entry.message.id for entry in held}
+    return [entry for entry in keep if entry.message.id not in held_ids], [entry.message.id for entry in held]
 
 
 def _settle(session: Session, now: datetime, skip: list, later: list, held: list) -> None:

@@ -20,9 +20,8 @@ from service.clock import today_in
 from service.db import scope_to_org
 from service.errors import NotFound
 from service.i18n import N_
-from service.ledger.renewal import RENEWING_KINDS
+from service.ledger.renewal import RENEWING_KINDS, is_applied
 from service.nonconformity.queries import current_use_limits
-from service.traceability.operations import _is_applied
 
 #: What ``new_check_token`` makes (22 URL-safe characters), with room for longer ones; at most the column.
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,32}")
@@ -67,7 +66,7 @@ def outdated_reason(record: CalibrationRecord, instrument: Instrument) -> str | 
     """Return why ``record`` no longer stands for ``instrument`` (corrected, replaced), or ``None``."""
     if not record.is_current:
         return "corrected"
-    if not _is_applied(instrument, record):
+    if not is_applied(instrument, record):
         return "replaced"
     return None
 

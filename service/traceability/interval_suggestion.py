@@ -1,4 +1,4 @@
-"""Interval review: suggest a new calibration interval from an instrument's own as-found history.
+"""Suggesting a new calibration interval from an instrument's own as-found history: pure functions.
 
 The rule is the "staircase" (simple response, calendar-time) method of ILAC-G24:2022 / OIML D 10:2022,
 *Guidelines for the determination of recalibration intervals of measuring equipment*: each time an

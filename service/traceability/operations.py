@@ -34,7 +34,7 @@ from service.history.chain import append_event, records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import next_due_on
-from service.ledger.renewal import RENEWING_KINDS, renews
+from service.ledger.renewal import RENEWING_KINDS, is_applied, is_newest, renews
 from service.nonconformity import operations as nonconformity
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
@@ -88,7 +88,7 @@ def record_result(
     instrument = get_in_org(session, Instrument, instrument_id, actor)
     data = load_or_invalid(RecordIn(), payload)
     last_good = nonconformity.last_good_result(session, instrument, data["performed_on"])
-    newest = instrument.last_done_on is None or data["performed_on"] >= instrument.last_done_on
+    newest = is_newest(instrument, data["performed_on"])
     record = _new_record(session, actor, instrument, data, today, uploads, storage)
     changes = _apply_to_instrument(
         session, actor, instrument, record, today, "record.created", None, away=away
@@ -116,9 +116,9 @@ def correct_record(
     data = load_or_invalid(CorrectionIn(), payload)
     reason = data.pop("correction_reason")
     instrument = get_in_org(session, Instrument, old.instrument_id, actor)
-    was_applied = _is_applied(instrument, old)
+    was_applied = is_applied(instrument, old)
     last_good = nonconformity.last_good_result(session, instrument, data["performed_on"], exclude=old.id)
-    newest = was_applied or instrument.last_done_on is None or data["performed_on"] >= instrument.last_done_on
+    newest = was_applied or is_newest(instrument, data["performed_on"])
     record = _new_record(session, actor, instrument, data, today, uploads, storage, supersedes=old)
     old.superseded_by_id = record.id
     session.flush()
@@ -150,11 +150,11 @@ def confirm_record(
     details = {"record_id": record.id, "confirmation": record.confirmation}
     if record.confirmation_note:
         details["reason"] = record.confirmation_note
-    applied = _is_applied(instrument, record)
+    applied = is_applied(instrument, record)
     update = {"conclusion": record.conclusion} if applied else {}
     ledger_ops.apply_change(session, actor, instrument, update, today, "record.confirmed", details)
     # As at recording: a failure opens a case, which stops nothing when a newer result stands.
-    newest = instrument.last_done_on is None or record.performed_on >= instrument.last_done_on
+    newest = is_newest(instrument, record.performed_on)
     last_good = nonconformity.last_good_result(session, instrument, record.performed_on, exclude=record.id)
     _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
@@ -338,15 +338,6 @@ def _store_uploads(uploads: Iterable[Upload], storage: Path | None) -> list[file
     return stored
 
 
-def _is_applied(instrument: Instrument, record: CalibrationRecord) -> bool:
-    """Whether the instrument's dates and certificate are this record's."""
-    return (
-        renews(instrument, record.kind)
-        and instrument.last_done_on == record.performed_on
-        and (record.certificate_no is None or instrument.certificate_no == record.certificate_no)
-    )
-
-
 def _apply_to_instrument(
     session: Session,
     actor: Actor,
@@ -368,7 +359,7 @@ def _apply_to_instrument(
         "conclusion": record.conclusion,
     }
     update: dict = {}
-    newest = instrument.last_done_on is None or record.performed_on >= instrument.last_done_on
+    newest = is_newest(instrument, record.performed_on)
     if renews(instrument, record.kind) and (newest or force):
         update = {"last_done_on": record.performed_on, "valid_until": record.valid_until}
         # Nothing the record leaves empty wipes what the ledger knows (its laboratory, certificate).
@@ -395,7 +386,7 @@ def ledger_conclusion(record: CalibrationRecord) -> str | None:
 
 def _remember_due_date(record: CalibrationRecord, instrument: Instrument, changes: dict) -> None:
     """Keep on the record the due date it gives (for the chain of standards and interval reviews)."""
-    if "last_done_on" in changes or _is_applied(instrument, record):
+    if "last_done_on" in changes or is_applied(instrument, record):
         record.next_due_on = instrument.next_due_on
     elif renews(instrument, record.kind):
         record.next_due_on = next_due_on(record.performed_on, instrument.interval_months, record.valid_until)

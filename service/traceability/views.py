@@ -33,26 +33,9 @@ STANDARD_FIELDS = ("instrument_id", "management_no", "name", "certificate_no", "
 BLANK_READINGS = 4
 BLANK_STANDARDS = 2
 ROW_FIELD = re.compile(r"^(readings|standards)-(\d{1,3})-([a-z_]+)$")
-#: Record columns the form posts as they are (empty means absent).
-RECORD_FORM_FIELDS = (
-    "kind",
-    "performed_on",
-    "lab_org_id",
-    "lab_name",
-    "lab_cnas_no",
-    "certificate_no",
-    "certificate_type",
-    "conclusion",
-    "valid_until",
-    "performed_by",
-    "temperature",
-    "humidity",
-    "uncertainty",
-    "notes",
-    "confirmation",
-    "confirmation_note",
-    "correction_reason",
-)
+#: Record columns the form posts as they are (empty means absent): the record's, and the
+#: confirmation and correction that come with it.
+RECORD_FORM_FIELDS = records.RECORD_FIELDS + ("confirmation", "confirmation_note", "correction_reason")
 
 
 def record_payload(form) -> dict:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from models import Organization, ServiceOrder, Technician, Visit
 from models.visits import OPEN_VISIT_STATES
 from service.actors import Actor
-from service.orders import operations as order_ops
-from service.visits import operations as visit_ops
+from service.orders import queries as order_queries
+from service.visits import queries as visit_queries
 from service.visits.board import client_counts
 from service.visits.proposals import linked_clients
 
@@ -54,7 +54,7 @@ def institute_home(session: Session, actor: Actor, today: date) -> InstituteHome
     week_end = today + timedelta(days=6)
     visits = [
         v
-        for v in visit_ops.institute_visits(session, actor, today)
+        for v in visit_queries.institute_visits(session, actor, today)
         if v.state in OPEN_VISIT_STATES and today <= v.planned_on <= week_end
     ]
     own = (
@@ -70,7 +70,7 @@ def institute_home(session: Session, actor: Actor, today: date) -> InstituteHome
     )
     if own:
         visits = [v for v in visits if any(item.technician_id in own for item in v.items)]
-    orders = order_ops.institute_orders(session, actor)
+    orders = order_queries.institute_orders(session, actor)
     clients = linked_clients(session, actor)
     counts = client_counts(session, [c.id for c in clients], today)
     overdue = sorted(

@@ -18,7 +18,7 @@ from service.i18n import N_
 from service.reminders.rules import is_working_day
 from service.schemas import load_or_invalid
 from service.scoping import parse_id
-from service.visits import operations, proposals
+from service.visits import operations, proposals, queries
 from service.visits.disciplines import DISCIPLINES, discipline_of
 from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
@@ -50,7 +50,7 @@ def _window(values) -> tuple[dict, dict]:
 @login_required
 def list_visits():
     """The institute's upcoming and open visits."""
-    visits = operations.institute_visits(db(), actor(), today() - timedelta(days=7))
+    visits = queries.institute_visits(db(), actor(), today() - timedelta(days=7))
     return render_template("visits/list.html", visits=visits, clients=_client_names(), today=today())
 
 
@@ -122,7 +122,7 @@ def _posted_visit(values: dict, index: int) -> NewVisit:
 @login_required
 def show_visit(visit_id: int):
     """One visit: its instruments and technicians, the client's answer, move or cancel."""
-    visit = operations.get_institute_visit(db(), actor(), visit_id)
+    visit = queries.get_institute_visit(db(), actor(), visit_id)
     return render_template(
         "visits/show.html",
         visit=visit,
@@ -142,7 +142,7 @@ def move(visit_id: int):
         flash_failure(exc)
         return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
     flash(gettext("Visit moved; the client is asked to confirm the new date."), "success")
-    moved_to = operations.get_institute_visit(db(), actor(), visit_id).planned_on
+    moved_to = queries.get_institute_visit(db(), actor(), visit_id).planned_on
     if not is_working_day(moved_to):
         flash(
             gettext(
@@ -170,7 +170,7 @@ def cancel(visit_id: int):
 @login_required
 def worksheet(visit_id: int):
     """The technician's worksheet on the day: each instrument with a quick result form."""
-    visit = operations.get_institute_visit(db(), actor(), visit_id)
+    visit = queries.get_institute_visit(db(), actor(), visit_id)
     return render_template(
         "visits/worksheet.html",
         visit=visit,
@@ -217,7 +217,7 @@ def skip(visit_id: int, item_id: int):
 @login_required
 def mine():
     """The client's portal: visits institutes propose, to confirm or to ask for another date."""
-    visits = operations.firm_visits(db(), actor())
+    visits = queries.firm_visits(db(), actor())
     return render_template(
         "visits/mine.html", visits=visits, institutes=_institute_names(visits), today=today()
     )

@@ -12,7 +12,7 @@ from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 
 from notifications import Message
-from service.reminders.dispatch import Channels
+from service.reminders.channels import Channels
 from service.tenancy.operations import has_account
 from service.web.context import base_url, db
 

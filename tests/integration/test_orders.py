@@ -18,7 +18,7 @@ from service.clock import today_in
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.history.chain import verify_chain
 from service.nonconformity import operations as nonconformity
-from service.orders import operations
+from service.orders import operations, queries
 from service.orders.operations import TRANSITIONS
 from service.orders.schemas import ACTIONS, MAX_ITEMS
 from service.tenancy import operations as tenancy_ops
@@ -222,7 +222,7 @@ def test_only_a_linked_institute_can_be_chosen(db_session, world):
     with pytest.raises(Invalid):  # a link the firm ended
         _submit(db_session, world)
     db_session.rollback()
-    assert operations.linked_institutes(db_session, world.a.actor()) == []
+    assert queries.linked_institutes(db_session, world.a.actor()) == []
 
 
 def test_another_firms_instrument_ids_are_404(db_session, world):
@@ -522,39 +522,39 @@ def test_other_firms_and_institutes_see_nothing(db_session, world, staff):
     item = order.items[0].id
     result = {"kind": "verification", "conclusion": "pass"}
     for call in (
-        lambda: operations.get_firm_order(db_session, world.b.actor(), order.id),
-        lambda: operations.get_order(db_session, world.b.actor("admin"), order.id),
+        lambda: queries.get_firm_order(db_session, world.b.actor(), order.id),
+        lambda: queries.get_order(db_session, world.b.actor("admin"), order.id),
         lambda: operations.transition(
             db_session, world.b.actor(), order.id, {"action": "cancel"}, TODAY, BASE, NOW
         ),
-        lambda: operations.get_institute_order(db_session, other_staff, order.id),
+        lambda: queries.get_institute_order(db_session, other_staff, order.id),
         lambda: operations.transition(
             db_session, other_staff, order.id, {"action": "complete"}, TODAY, BASE, NOW
         ),
         lambda: operations.record_item(db_session, other_staff, order.id, item, result, TODAY),
         lambda: operations.skip_item(db_session, other_staff, order.id, item, {"reason": "x"}),
         # Each side reads only through its own door.
-        lambda: operations.get_institute_order(db_session, world.a.actor("admin"), order.id),
-        lambda: operations.get_firm_order(db_session, staff, order.id),
-        lambda: operations.firm_orders(db_session, staff),
-        lambda: operations.institute_orders(db_session, world.a.actor()),
+        lambda: queries.get_institute_order(db_session, world.a.actor("admin"), order.id),
+        lambda: queries.get_firm_order(db_session, staff, order.id),
+        lambda: queries.firm_orders(db_session, staff),
+        lambda: queries.institute_orders(db_session, world.a.actor()),
         # An item of this order under another order's number, and ids no order has.
         lambda: operations.record_item(db_session, staff, order.id, 10**6, result, TODAY),
-        lambda: operations.get_firm_order(db_session, world.a.actor(), 10**20),
+        lambda: queries.get_firm_order(db_session, world.a.actor(), 10**20),
     ):
         with pytest.raises(NotFound):
             call()
         db_session.rollback()
-    assert operations.firm_orders(db_session, world.b.actor()) == []
-    assert operations.institute_orders(db_session, other_staff) == []
+    assert queries.firm_orders(db_session, world.b.actor()) == []
+    assert queries.institute_orders(db_session, other_staff) == []
 
 
 def test_a_firm_that_ended_the_link_leaves_the_institutes_orders(db_session, world, staff):
     order = _submit(db_session, world)
-    assert [o.id for o in operations.institute_orders(db_session, staff)] == [order.id]
+    assert [o.id for o in queries.institute_orders(db_session, staff)] == [order.id]
     tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
     db_session.commit()
-    assert operations.institute_orders(db_session, staff) == []
+    assert queries.institute_orders(db_session, staff) == []
     with pytest.raises(NotFound):
         _move(db_session, staff, order, "accept")
     db_session.rollback()
@@ -568,7 +568,7 @@ def test_the_institutes_list_is_filtered_by_state(db_session, world, staff):
     _move(db_session, staff, second, "decline", reason="x")
 
     def ids(**filters):
-        return [o.id for o in operations.institute_orders(db_session, staff, filters)]
+        return [o.id for o in queries.institute_orders(db_session, staff, filters)]
 
     assert ids() == [first.id]  # open ones by default
     assert ids(state="declined") == [second.id]

@@ -12,7 +12,7 @@ from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.history.chain import verify_chain
 from service.tenancy import operations as tenancy_ops
-from service.visits import operations, technicians
+from service.visits import operations, queries, technicians
 from service.visits.operations import NewVisit
 
 TODAY = date(2026, 11, 24)
@@ -118,12 +118,12 @@ def test_the_client_confirms_or_asks_for_another_date(db_session, world, visit):
 
 def test_other_firms_and_institutes_see_nothing(db_session, world, visit):
     with pytest.raises(NotFound):
-        operations.get_firm_visit(db_session, world.b.actor(), visit.id)
+        queries.get_firm_visit(db_session, world.b.actor(), visit.id)
     with pytest.raises(NotFound):
         operations.answer(db_session, world.b.actor(), visit.id, {"answer": "confirm"}, TODAY, BASE, NOW)
-    assert operations.firm_visits(db_session, world.b.actor()) == []
+    assert queries.firm_visits(db_session, world.b.actor()) == []
     with pytest.raises(NotFound):
-        operations.get_institute_visit(db_session, world.a.actor("admin"), visit.id)
+        queries.get_institute_visit(db_session, world.a.actor("admin"), visit.id)
 
 
 def test_visits_go_only_to_linked_clients_and_only_with_their_instruments(db_session, world, staff, tech):
@@ -234,12 +234,12 @@ def test_a_firm_that_ended_the_link_gets_no_new_visits(db_session, world, staff,
 
 def test_a_firm_that_ended_the_link_leaves_the_institutes_visits(db_session, world, visit):
     staff = Actor.of(world.institute_staff)
-    assert [v.id for v in operations.institute_visits(db_session, staff)] == [visit.id]
+    assert [v.id for v in queries.institute_visits(db_session, staff)] == [visit.id]
     tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
     db_session.commit()
-    assert operations.institute_visits(db_session, staff) == []
+    assert queries.institute_visits(db_session, staff) == []
     with pytest.raises(NotFound):
-        operations.get_institute_visit(db_session, staff, visit.id)
+        queries.get_institute_visit(db_session, staff, visit.id)
 
 
 def test_ending_the_link_cancels_the_planned_visits(db_session, world, visit):
