@@ -17,9 +17,10 @@ from service.i18n import N_
 from service.schemas import StrictSchema
 from service.validation import region_name
 from service.visits import board, technicians
-from service.visits.disciplines import DISCIPLINES
+from service.visits.disciplines import DISCIPLINE_NAMES, DISCIPLINES
 from service.web.context import actor, db, today
 from service.web.downloads import board_download
+from service.web.i18n import translate
 
 #: How far ahead a technician's ``days_off`` reach.
 DAYS_OFF_AHEAD = 366
@@ -191,7 +192,7 @@ def _group_name(kind: str, key, clients) -> str | None:
         return region_name(key)
     if kind == "client":
         return clients[key].name
-    return str(DISCIPLINES.get(key, key))
+    return translate(DISCIPLINE_NAMES.get(key, key))
 
 
 @bp.get("/due-board")

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import BinaryIO
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
@@ -31,8 +30,11 @@ from service.ledger_io.exporter import DATE_FORMAT, display_width, open_workbook
 from service.schemas import Choice, Flag, StrictSchema, WholeNumber, int_range, load_or_invalid
 from service.tenancy import operations as tenancy_ops
 from service.validation import henan_regions, region_name
-from service.visits.disciplines import DISCIPLINES, discipline_of
+from service.visits.disciplines import DISCIPLINE_NAMES, DISCIPLINES, discipline_of
 from service.visits.proposals import linked_clients
+
+#: Turns a message into the reader's language (the web's ``translate``, or a job's own).
+Translate = Callable[[str], str]
 
 log = logging.getLogger(__name__)
 
@@ -368,37 +370,38 @@ def due_board(session: Session, actor: Actor, today: date, filters: Mapping) -> 
 # -- The board as xlsx ---------------------------------------------------------------------------
 
 ITEM_COLUMNS = (
-    (_l("Client"), 24),
-    (_l("City / county"), 12),
-    (_l("Management no."), 16),
-    (_l("Name"), 18),
-    (_l("Model / specification"), 14),
-    (_l("Serial no."), 14),
-    (_l("Discipline"), 12),
-    (_l("Mandatory verification"), 10),
-    (_l("Next due"), 12),
-    (_l("Days left"), 10),
-    (_l("Overdue"), 8),
-    (_l("Status"), 12),
-    (_l("Location"), 16),
+    (N_("Client"), 24),
+    (N_("City / county"), 12),
+    (N_("Management no."), 16),
+    (N_("Name"), 18),
+    (N_("Model / specification"), 14),
+    (N_("Serial no."), 14),
+    (N_("Discipline"), 12),
+    (N_("Mandatory verification"), 10),
+    (N_("Next due"), 12),
+    (N_("Days left"), 10),
+    (N_("Overdue"), 8),
+    (N_("Status"), 12),
+    (N_("Location"), 16),
 )
-GROUP_COLUMNS = ((_l("Grouping"), 12), (_l("Group"), 24), (_l("Due"), 8), (_l("Overdue"), 8))
+GROUP_COLUMNS = ((N_("Grouping"), 12), (N_("Group"), 24), (N_("Due"), 8), (N_("Overdue"), 8))
 
 
-def _headers(sheet, columns, header_format) -> None:
+def _headers(sheet, columns, header_format, translate: Translate) -> None:
     for index, (title, width) in enumerate(columns):
-        sheet.set_column(index, index, max(width, display_width(str(title)) + 2))
-        sheet.write_string(0, index, str(title), header_format)
+        title = translate(title)
+        sheet.set_column(index, index, max(width, display_width(title) + 2))
+        sheet.write_string(0, index, title, header_format)
     sheet.freeze_panes(1, 0)
 
 
-def _write(sheet, row: int, values, text_format, date_format) -> None:
+def _write(sheet, row: int, values, text_format, date_format, translate: Translate) -> None:
     """Write one row: text as neutralised string cells, dates as dates, numbers as numbers."""
     for col, value in enumerate(values):
         if value is None or value == "":
             continue
         if isinstance(value, bool):  # before int: a bool is an int
-            sheet.write_string(row, col, str(_l("Yes") if value else _l("No")), text_format)
+            sheet.write_string(row, col, translate(N_("Yes") if value else N_("No")), text_format)
         elif isinstance(value, date):
             sheet.write_datetime(row, col, value, date_format)
         elif isinstance(value, int):
@@ -407,19 +410,21 @@ def _write(sheet, row: int, values, text_format, date_format) -> None:
             sheet.write_string(row, col, neutralise(str(value)), text_format)
 
 
-def write_board_xlsx(board: Board, out: BinaryIO, status_names: Mapping) -> int:
+def write_board_xlsx(board: Board, out: BinaryIO, status_names: Mapping, translate: Translate) -> int:
     """Write the board to ``out`` as xlsx in the user's language: its instruments, then its groups.
+
+    ``translate`` turns a message into the user's language; ``status_names`` names the statuses in it.
 
     Every text cell is a neutralised string, so that nothing a client typed runs as a formula.
     Returns the number of instruments written.
     """
     with open_workbook(out) as workbook:
-        workbook.set_properties({"title": str(_l("Due board"))})
+        workbook.set_properties({"title": translate(N_("Due board"))})
         header = workbook.add_format({"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True})
         text = workbook.add_format({"num_format": "@"})
         day = workbook.add_format({"num_format": DATE_FORMAT, "align": "left"})
-        sheet = workbook.add_worksheet(str(_l("Due instruments")))
-        _headers(sheet, ITEM_COLUMNS, header)
+        sheet = workbook.add_worksheet(translate(N_("Due instruments")))
+        _headers(sheet, ITEM_COLUMNS, header, translate)
         for row, item in enumerate(board.items, start=1):
             values = (
                 item.client_name,
@@ -428,7 +433,7 @@ def write_board_xlsx(board: Board, out: BinaryIO, status_names: Mapping) -> int:
                 item.name,
                 item.model,
                 item.serial_no,
-                str(DISCIPLINES.get(item.discipline, item.discipline)),
+                translate(DISCIPLINE_NAMES.get(item.discipline, item.discipline)),
                 item.is_mandatory,
                 item.next_due_on,
                 item.days_left,
@@ -436,19 +441,26 @@ def write_board_xlsx(board: Board, out: BinaryIO, status_names: Mapping) -> int:
                 str(status_names.get(item.status, item.status)),
                 item.location,
             )
-            _write(sheet, row, values, text, day)
+            _write(sheet, row, values, text, day, translate)
         sheet.autofilter(0, 0, len(board.items), len(ITEM_COLUMNS) - 1)
-        groups = workbook.add_worksheet(str(_l("Counts")))
-        _headers(groups, GROUP_COLUMNS, header)
+        groups = workbook.add_worksheet(translate(N_("Counts")))
+        _headers(groups, GROUP_COLUMNS, header, translate)
         row = 0
         for title, lines, name in (
-            (_l("City / county"), board.by_region, lambda k: region_name(k) or "—"),
-            (_l("Client"), board.by_client, lambda k: board.clients[k].name),
-            (_l("Discipline"), board.by_discipline, lambda k: str(DISCIPLINES.get(k, k))),
+            (N_("City / county"), board.by_region, lambda k: region_name(k) or "—"),
+            (N_("Client"), board.by_client, lambda k: board.clients[k].name),
+            (N_("Discipline"), board.by_discipline, lambda k: translate(DISCIPLINE_NAMES.get(k, k))),
         ):
             for group in lines:
                 row += 1
-                _write(groups, row, (str(title), name(group.key), group.count, group.overdue), text, day)
+                _write(
+                    groups,
+                    row,
+                    (translate(title), name(group.key), group.count, group.overdue),
+                    text,
+                    day,
+                    translate,
+                )
     log.info("exported a due board of %d instruments", len(board.items))
     return len(board.items)
 

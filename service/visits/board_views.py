@@ -16,13 +16,13 @@ from service.errors import Conflict, Invalid
 from service.schemas import load_or_invalid
 from service.tenancy import operations as tenancy_ops
 from service.visits import board, technicians
-from service.visits.disciplines import DISCIPLINES
 from service.visits.schemas import DayOffIn
 from service.web.context import actor, db, today
 from service.web.downloads import board_download
 from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data, form_error_page
 from service.web.i18n import translate, translate_errors
+from service.web.templating import DISCIPLINE_DISPLAY
 
 bp = Blueprint("institute", __name__, url_prefix="/institute")
 
@@ -60,7 +60,7 @@ def due_board():
         errors=errors,
         windows=board.WINDOWS,
         max_window=board.MAX_WINDOW,
-        disciplines=DISCIPLINES,
+        disciplines=DISCIPLINE_DISPLAY,
         rows_shown=ROWS_SHOWN,
         export_args={k: v for k, v in args.items() if k in BOARD_PARAMS},
     ), (422 if errors else 200)
@@ -90,7 +90,7 @@ def _form_context(technician=None, **extra) -> dict:
         "technician": technician,
         # A technician may be linked to an account of the institute with the technician role.
         "users": [u for u in tenancy_ops.list_users(db(), who) if u.role == "technician"],
-        "disciplines": DISCIPLINES,
+        "disciplines": DISCIPLINE_DISPLAY,
         "days_off": days_off,
         "may_manage": who.can("clients.manage"),
         "values": {},
@@ -135,7 +135,7 @@ def list_technicians():
         technicians=technicians.list_technicians(db(), who),
         days_off=board.upcoming_days_off(db(), who, first, first + timedelta(days=LIST_DAYS_OFF_AHEAD)),
         users={u.id: u for u in tenancy_ops.list_users(db(), who)},
-        disciplines=DISCIPLINES,
+        disciplines=DISCIPLINE_DISPLAY,
         ahead=LIST_DAYS_OFF_AHEAD,
         may_manage=who.can("clients.manage"),
     )

@@ -7,8 +7,6 @@ pressure lab, 天平 to mass. The keywords are checked in order, the more specif
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from service.i18n import N_
 
 #: Codes and their names as messages to translate at the boundary (the planner's reasons carry them).
@@ -25,8 +23,8 @@ DISCIPLINE_NAMES = {
     "medical": N_("Medical"),
     "other": N_("Other"),
 }
-#: Codes and their display names, in the order boards list them.
-DISCIPLINES = {code: _l(str(name)) for code, name in DISCIPLINE_NAMES.items()}
+#: The codes, in the order boards list them.
+DISCIPLINES = tuple(DISCIPLINE_NAMES)
 
 #: (keyword, discipline): the first keyword found in the name or catalogue item decides.
 KEYWORDS = (

@@ -19,13 +19,14 @@ from service.reminders.rules import is_working_day
 from service.schemas import load_or_invalid
 from service.scoping import parse_id
 from service.visits import operations, proposals, queries
-from service.visits.disciplines import DISCIPLINES, discipline_of
+from service.visits.disciplines import discipline_of
 from service.visits.operations import NewVisit
 from service.visits.schemas import PlanIn
 from service.visits.technicians import list_technicians
 from service.web.context import actor, attachments_dir, base_url, db, today
 from service.web.forms import flash_failure, form_data, result_form
 from service.web.i18n import translate_errors
+from service.web.templating import DISCIPLINE_DISPLAY
 
 bp = Blueprint("visits", __name__)
 
@@ -70,7 +71,7 @@ def plan():
         window=window,
         errors=errors,
         names={t.id: t.name for t in list_technicians(db(), actor())},
-        disciplines=DISCIPLINES,
+        disciplines=DISCIPLINE_DISPLAY,
         discipline_of=discipline_of,
     ), (422 if errors else 200)
 

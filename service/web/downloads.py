@@ -19,6 +19,7 @@ from service.tenancy import operations as tenancy_ops
 from service.traceability import files
 from service.visits import board
 from service.web.context import actor, db, today
+from service.web.i18n import translate
 from service.web.templating import STATUS_NAMES
 
 #: Files larger than this spill from memory to a temporary file while they are written.
@@ -109,6 +110,6 @@ def board_download(args):
     who, day = actor(), today()
     board.require_institute(who)
     result = board.due_board(db(), who, day, board.parse_board_filters(args))
-    spool = spooled(lambda out: board.write_board_xlsx(result, out, STATUS_NAMES))
+    spool = spooled(lambda out: board.write_board_xlsx(result, out, STATUS_NAMES, translate))
     stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.xlsx"
     return send_download(spool, f"到期看板-{stem}", f"due-board-{stem}", XLSX_MIMETYPE)

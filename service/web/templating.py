@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from service.i18n import set_code_namer
 from service.ledger.status import DIRECT_TRANSITIONS
 from service.validation import henan_regions, region_name
-from service.visits.disciplines import DISCIPLINES
+from service.visits.disciplines import DISCIPLINE_NAMES
 
 STATUS_NAMES = {
     "in_service": _l("In service"),
@@ -21,6 +21,8 @@ STATUS_NAMES = {
     "under_repair": _l("Under repair"),
     "scrapped": _l("Scrapped"),
 }
+#: The disciplines' names, in the order boards list them.
+DISCIPLINE_DISPLAY = {code: _l(str(name)) for code, name in DISCIPLINE_NAMES.items()}
 LABEL_NAMES = {
     "green": _l("Qualified"),
     "yellow": _l("Limited use"),
@@ -254,7 +256,7 @@ NAMES = {
     "order_state": ORDER_STATE_NAMES,
     "order_method": ORDER_METHOD_NAMES,
     "order_action": ORDER_ACTION_NAMES,
-    "discipline": DISCIPLINES,
+    "discipline": DISCIPLINE_DISPLAY,
     "action": ACTION_NAMES,
     "state": REQUEST_STATE_NAMES,
     "role": ROLE_NAMES,
