@@ -48,7 +48,7 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
     app.extensions["calrecall.engine"] = engine
     app.extensions["calrecall.sessions"] = make_session_factory(engine)
 
-    from service.web.auth import init_login
+    from service.auth.views import init_login
     from service.web.context import init_request_lifecycle
     from service.web.errors import init_error_handlers
     from service.web.i18n import init_i18n
@@ -75,6 +75,7 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from service.api import bp as api_bp
+    from service.auth.views import bp as auth_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
     from service.nonconformity.views import bp as nonconformity_bp
@@ -88,7 +89,6 @@ def _register_blueprints(app: Flask) -> None:
     from service.traceability.views import bp as records_bp
     from service.visits.board_views import bp as institute_bp
     from service.visits.views import bp as visits_bp
-    from service.web.auth import bp as auth_bp
     from service.web.main import bp as main_bp
 
     for bp in (

@@ -276,17 +276,6 @@ def _lifetime(days: int | str | None) -> int | None | bool:
     return days if type(days) is int and days in TOKEN_LIFETIMES else False
 
 
-def list_api_tokens(session: Session, actor: Actor) -> list[ApiToken]:
-    """Return the actor's own tokens, newest first."""
-    return list(
-        session.scalars(
-            select(ApiToken)
-            .where(ApiToken.org_id == actor.org_id, ApiToken.user_id == actor.user_id)
-            .order_by(ApiToken.created_at.desc())
-        )
-    )
-
-
 def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     """Revoke one of the actor's own tokens."""
     api_token = get_in_org(session, ApiToken, token_id, actor)
@@ -310,16 +299,3 @@ def user_for_api_token(session: Session, token: str, now: datetime) -> User | No
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
         api_token.last_used_at = now
     return user
-
-
-def recent_sign_ins(session: Session, actor: Actor, limit: int = 200) -> list[SignInAttempt]:
-    """Return the latest sign-in attempts of the actor's organisation's users (admins' audit)."""
-    actor.require("users.manage")
-    return list(
-        session.scalars(
-            select(SignInAttempt)
-            .where(SignInAttempt.org_id == actor.org_id)
-            .order_by(SignInAttempt.created_at.desc())
-            .limit(limit)
-        )
-    )

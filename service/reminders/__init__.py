@@ -2,6 +2,7 @@
 
 - ``calendar_feed``: A personal iCalendar feed of due dates, served at a secret, revocable address.
 - ``case_reminders``: reminders of open nonconformity cases, planned with the firm's due-date reminders.
+- ``channels``: the channel adapters a send needs, built once from the configuration (robots per firm).
 - ``dispatch``: dispatch: claim messages from the outbox, send them, record what the provider said.
 - ``feed_views``: the calendar feed: its secret address for calendar apps, and creating or stopping it.
 - ``messages``: the words of reminders: digests rendered per channel and language from

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext
 from flask_login import login_required
 
-from service.auth.operations import recent_sign_ins
+from service.auth.queries import recent_sign_ins
 from service.clock import now_utc
 from service.errors import DomainError, Invalid
 from service.tenancy import operations as ops

@@ -1,6 +1,5 @@
 """The HTML front end: request glue shared by the blueprints.
 
-- ``auth``: sign-in, sign-out, password reset, invitations, one's own account and API tokens.
 - ``background``: work a request hands on once its transaction has committed: an import to run, a message to
   send.
 - ``chain``: the chain of standards drawn on an instrument's page: the nodes, their links and the diagram.

@@ -194,7 +194,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr("service.web.auth.now_utc", clock)
+    monkeypatch.setattr("service.auth.views.now_utc", clock)
     return clock
 
 

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, password reset, invitations, one's own account and API tokens."""
+"""Sign-in, sign-out, password reset, invitations, one's own account and API tokens: the pages."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 
 from models.tenancy import LOCALES
 from service.auth import operations as auth_ops
+from service.auth import queries as auth_queries
 from service.clock import now_utc
 from service.db import allow_all_tenants
 from service.errors import Invalid, Throttled
@@ -237,7 +238,7 @@ def tokens():
             values = {"days": auth_ops.DEFAULT_TOKEN_DAYS}
         except Invalid as exc:
             errors, status = translate_errors(exc.field_errors), 422
-    listed = auth_ops.list_api_tokens(db(), actor())
+    listed = auth_queries.list_api_tokens(db(), actor())
     lifetimes = [(str(d), ngettext("%(num)s day", "%(num)s days", d)) for d in auth_ops.TOKEN_LIFETIMES]
     lifetimes.append((auth_ops.NEVER, gettext("Until revoked")))
     return render_template(
