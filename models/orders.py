@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -25,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
-from models.ledger import Instrument, _in
+from models.base import Base, in_org, org_fk, sql_in, utcnow
+from models.ledger import Instrument
 from models.visits import ITEM_STATES
 
 #: How the instruments reach the institute: sent by courier, brought in, or the institute comes.
@@ -58,8 +57,8 @@ class ServiceOrder(Base):
     __table_args__ = (
         UniqueConstraint("institute_id", "id"),
         UniqueConstraint("firm_id", "id"),
-        CheckConstraint(_in("state", ORDER_STATES), name="state"),
-        CheckConstraint(_in("method", ORDER_METHODS), name="method"),
+        CheckConstraint(sql_in("state", ORDER_STATES), name="state"),
+        CheckConstraint(sql_in("method", ORDER_METHODS), name="method"),
         Index("ix_service_orders_institute_id_state", "institute_id", "state"),
         Index("ix_service_orders_firm_id_created_at", "firm_id", "created_at"),
     )
@@ -116,14 +115,10 @@ class ServiceOrderItem(Base):
 
     __tablename__ = "service_order_items"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["firm_id", "order_id"], ["service_orders.firm_id", "service_orders.id"], ondelete="CASCADE"
-        ),
-        ForeignKeyConstraint(["firm_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
-        ForeignKeyConstraint(
-            ["firm_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        CheckConstraint(_in("state", ITEM_STATES), name="state"),
+        org_fk("order_id", "service_orders", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
+        org_fk("instrument_id", "instruments", org="firm_id"),
+        org_fk("record_id", "calibration_records", org="firm_id"),
+        CheckConstraint(sql_in("state", ITEM_STATES), name="state"),
         UniqueConstraint("order_id", "instrument_id"),
         Index("ix_service_order_items_firm_id_instrument_id", "firm_id", "instrument_id"),
     )
@@ -140,12 +135,7 @@ class ServiceOrderItem(Base):
     #: The order set the instrument out for calibration when it arrived; its return sets it back.
     is_sent_out: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    instrument: Mapped[Instrument] = relationship(
-        primaryjoin="and_(Instrument.id == ServiceOrderItem.instrument_id, "
-        "Instrument.org_id == ServiceOrderItem.firm_id)",
-        foreign_keys=[instrument_id],
-        viewonly=True,
-    )
+    instrument: Mapped[Instrument] = in_org("Instrument", "ServiceOrderItem", "instrument_id", org="firm_id")
 
 
 class ServiceOrderStep(Base):
@@ -153,11 +143,9 @@ class ServiceOrderStep(Base):
 
     __tablename__ = "service_order_steps"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["firm_id", "order_id"], ["service_orders.firm_id", "service_orders.id"], ondelete="CASCADE"
-        ),
-        CheckConstraint(_in("state", ORDER_STATES), name="state"),
-        CheckConstraint(_in("side", ORDER_SIDES), name="side"),
+        org_fk("order_id", "service_orders", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
+        CheckConstraint(sql_in("state", ORDER_STATES), name="state"),
+        CheckConstraint(sql_in("side", ORDER_SIDES), name="side"),
         Index("ix_service_order_steps_order_id", "order_id"),
     )
 

@@ -16,7 +16,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -25,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantScoped, utcnow
-from models.ledger import Instrument, _in
+from models.base import Base, TenantScoped, in_org, org_fk, sql_in, utcnow
+from models.ledger import Instrument
 
 #: proposed → confirmed (or reschedule_requested → proposed again) → completed; cancelled any time before.
 VISIT_STATES = ("proposed", "confirmed", "reschedule_requested", "completed", "cancelled")
@@ -41,7 +40,7 @@ class Technician(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         UniqueConstraint("org_id", "user_id"),
-        ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"]),
+        org_fk("user_id", "users"),
         CheckConstraint("daily_capacity BETWEEN 1 AND 500", name="daily_capacity"),
     )
 
@@ -62,7 +61,7 @@ class TechnicianDayOff(TenantScoped, Base):
 
     __tablename__ = "technician_days_off"
     __table_args__ = (
-        ForeignKeyConstraint(["org_id", "technician_id"], ["technicians.org_id", "technicians.id"]),
+        org_fk("technician_id", "technicians"),
         UniqueConstraint("technician_id", "day"),
     )
 
@@ -79,7 +78,7 @@ class Visit(Base):
     __table_args__ = (
         UniqueConstraint("institute_id", "id"),
         UniqueConstraint("firm_id", "id"),
-        CheckConstraint(_in("state", VISIT_STATES), name="state"),
+        CheckConstraint(sql_in("state", VISIT_STATES), name="state"),
         Index("ix_visits_institute_id_planned_on", "institute_id", "planned_on"),
         Index("ix_visits_firm_id_planned_on", "firm_id", "planned_on"),
     )
@@ -113,17 +112,13 @@ class VisitItem(Base):
 
     __tablename__ = "visit_items"
     __table_args__ = (
-        ForeignKeyConstraint(["firm_id", "visit_id"], ["visits.firm_id", "visits.id"], ondelete="CASCADE"),
+        org_fk("visit_id", "visits", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
         # Both sides of the item are the visit's: no item of one institute on another's visit.
-        ForeignKeyConstraint(
-            ["institute_id", "visit_id"], ["visits.institute_id", "visits.id"], ondelete="CASCADE"
-        ),
-        ForeignKeyConstraint(["firm_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
-        ForeignKeyConstraint(
-            ["firm_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        ForeignKeyConstraint(["institute_id", "technician_id"], ["technicians.org_id", "technicians.id"]),
-        CheckConstraint(_in("state", ITEM_STATES), name="state"),
+        org_fk("visit_id", "visits", org="institute_id", parent_org="institute_id", ondelete="CASCADE"),
+        org_fk("instrument_id", "instruments", org="firm_id"),
+        org_fk("record_id", "calibration_records", org="firm_id"),
+        org_fk("technician_id", "technicians", org="institute_id"),
+        CheckConstraint(sql_in("state", ITEM_STATES), name="state"),
         UniqueConstraint("visit_id", "instrument_id"),
         Index("ix_visit_items_firm_id_instrument_id", "firm_id", "instrument_id"),
     )
@@ -140,11 +135,7 @@ class VisitItem(Base):
     record_id: Mapped[int | None] = mapped_column(Integer)
     skip_reason: Mapped[str | None] = mapped_column(String(500))
 
-    instrument: Mapped[Instrument] = relationship(
-        primaryjoin="and_(Instrument.id == VisitItem.instrument_id, Instrument.org_id == VisitItem.firm_id)",
-        foreign_keys=[instrument_id],
-        viewonly=True,
-    )
+    instrument: Mapped[Instrument] = in_org("Instrument", "VisitItem", "instrument_id", org="firm_id")
 
 
 class CertificateSequence(TenantScoped, Base):
