@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, Integer, MetaData, TypeDecorator
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Relationship, declared_attr, mapped_column, relationship
 
 #: Stable constraint names, so that Alembic migrations name what they create and drop.
@@ -66,6 +74,30 @@ class TenantScoped:
     def org_id(cls) -> Mapped[int]:  # noqa: N805
         """The owning organisation."""
         return mapped_column(Integer, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+
+
+class SharedWithClient:
+    """Mixin for rows an institute and one client firm share (a visit, a service order).
+
+    Not tenant rows: every query names the side it reads from (``institute_id`` for the
+    institute, ``firm_id`` for the client). Items point at them from either side with a
+    composite key, hence :meth:`side_keys`.
+    """
+
+    @declared_attr
+    def institute_id(cls) -> Mapped[int]:  # noqa: N805
+        """The institute that does the work."""
+        return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def firm_id(cls) -> Mapped[int]:  # noqa: N805
+        """The client firm whose instruments it concerns."""
+        return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+
+    @staticmethod
+    def side_keys() -> tuple[UniqueConstraint, UniqueConstraint]:
+        """Return the unique keys ``(institute_id, id)`` and ``(firm_id, id)`` the items refer to."""
+        return UniqueConstraint("institute_id", "id"), UniqueConstraint("firm_id", "id")
 
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:
