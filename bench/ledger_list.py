@@ -53,6 +53,7 @@ from service.actors import Actor
 from service.clock import today_in
 from service.db import allow_all_tenants, make_engine, make_session_factory, normalise_url, scope_to_org
 from service.ledger import queries
+from service.ledger.operations import TRACKED_FIELDS
 from service.migrations import upgrade
 
 PROTECTED_DATABASES = {"postgres", "test", "template0", "template1"}
@@ -136,6 +137,39 @@ def _mobile(rng: random.Random) -> str:
     return f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
 
 
+def firm_row(org_id: int, digits: int, rng: random.Random, now: datetime) -> dict:
+    """Return a benchmark firm's row, its number written with ``digits`` digits."""
+    return {
+        "id": org_id,
+        "slug": f"bench-firm-{org_id:0{digits}d}",
+        "name": f"基准测试企业{org_id:0{digits}d}有限公司",
+        "kind": "firm",
+        "region_code": "410100",
+        "industry": "制造业",
+        "employees": rng.randrange(50, 3000),
+        "timezone": TIMEZONE,
+        "created_at": now,
+    }
+
+
+def user_row(
+    user_id: int, org_id: int, digits: int, n: int, role: str, rng: random.Random, now: datetime, **extra
+) -> dict:
+    """Return the row of a firm's ``n``-th user, with a random name and mobile number."""
+    return {
+        "id": user_id,
+        "org_id": org_id,
+        "email": f"u{n}@firm{org_id:0{digits}d}.bench.example",
+        "name": _person(rng),
+        "mobile": _mobile(rng),
+        "role": role,
+        "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$bench$bench",
+        "locale": "zh_Hans_CN",
+        "is_active": True,
+        "created_at": now,
+    } | extra
+
+
 def _load_reference_rows(conn, firms: int, rng: random.Random, now: datetime) -> dict:
     """Insert the firms, their users and departments; return what the instruments need."""
     orgs, users, depts = [], [], []
@@ -144,36 +178,11 @@ def _load_reference_rows(conn, firms: int, rng: random.Random, now: datetime) ->
     metrology_user: dict[int, int] = {}
     user_id = dept_id = 0
     for org_id in range(1, firms + 1):
-        orgs.append(
-            {
-                "id": org_id,
-                "slug": f"bench-firm-{org_id:03d}",
-                "name": f"基准测试企业{org_id:03d}有限公司",
-                "kind": "firm",
-                "region_code": "410100",
-                "industry": "制造业",
-                "employees": rng.randrange(50, 3000),
-                "timezone": TIMEZONE,
-                "created_at": now,
-            }
-        )
+        orgs.append(firm_row(org_id, 3, rng, now))
         custodians[org_id] = []
         for n, role in enumerate(["admin", "metrology"] + ["viewer"] * 10):
             user_id += 1
-            users.append(
-                {
-                    "id": user_id,
-                    "org_id": org_id,
-                    "email": f"u{n}@firm{org_id:03d}.bench.example",
-                    "name": _person(rng),
-                    "mobile": _mobile(rng),
-                    "role": role,
-                    "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$bench$bench",
-                    "locale": "zh_Hans_CN",
-                    "is_active": True,
-                    "created_at": now,
-                }
-            )
+            users.append(user_row(user_id, org_id, 3, n, role, rng, now))
             custodians[org_id].append(user_id)
             if role == "metrology":
                 metrology_user[org_id] = user_id
@@ -278,42 +287,8 @@ def instrument_rows(
             )
 
 
-INSTRUMENT_COLUMNS = [
-    "id",
-    "management_no",
-    "name",
-    "model",
-    "serial_no",
-    "manufacturer",
-    "measuring_range",
-    "accuracy",
-    "resolution",
-    "department_id",
-    "location",
-    "custodian_user_id",
-    "custodian_name",
-    "custodian_mobile",
-    "abc_class",
-    "is_mandatory",
-    "mandatory_use",
-    "catalog_item",
-    "control_method",
-    "interval_months",
-    "last_done_on",
-    "valid_until",
-    "next_due_on",
-    "lab",
-    "certificate_no",
-    "certificate_type",
-    "conclusion",
-    "status",
-    "in_service_on",
-    "notes",
-    "replaced_by_id",
-    "created_at",
-    "updated_at",
-    "org_id",
-]
+#: The ledger's columns, in ledger order, between the id and the bookkeeping columns.
+INSTRUMENT_COLUMNS = ["id", *TRACKED_FIELDS, "replaced_by_id", "created_at", "updated_at", "org_id"]
 assert set(INSTRUMENT_COLUMNS) == set(Instrument.__table__.c.keys())
 
 
@@ -412,24 +387,42 @@ def insert_instruments(engine: Engine, rows) -> None:
                 conn.execute(insert(table), chunk)
 
 
-def load(engine: Engine, instruments: int, firms: int, seed: int, today: date) -> None:
+def must_load(engine: Engine, wanted: dict[str, str], instruments: int, ours: Callable[[dict], bool]) -> bool:
+    """Whether the data must be loaded: not when the database holds ``wanted`` already.
+
+    A database holding another load the benchmark recognises as ``ours`` (by its bench_meta) is
+    wiped first; one holding anything else is refused.
+    """
     upgrade(engine)
     meta = _loaded(engine)
     with engine.connect() as conn:
         count = conn.scalar(select(func.count()).select_from(Instrument.__table__))
         orgs = conn.scalar(select(func.count()).select_from(Organization.__table__))
-    if (
-        meta.get("instruments") == str(instruments)
-        and meta.get("firms") == str(firms)
-        and count == instruments
-    ):
-        print(f"reusing {count:,} instruments across {firms} firms loaded on {meta.get('loaded_on')}")
-        return
-    if orgs and not meta:
-        sys.exit("this database holds organisations the benchmark did not load; use a database of its own")
+    if all(meta.get(k) == v for k, v in wanted.items()) and count == instruments:
+        firms = int(wanted["firms"])
+        print(f"reusing {count:,} instruments across {firms:,} firms loaded on {meta.get('loaded_on')}")
+        return False
+    if orgs and not ours(meta):
+        sys.exit("this database holds data this benchmark did not load; use a database of its own")
     if orgs:
         print(f"reloading: found {count:,} instruments / {meta.get('firms')} firms")
         _wipe(engine)
+    return True
+
+
+def reset_sequences(conn, tables: tuple[str, ...]) -> None:
+    """Move PostgreSQL's id sequences past the ids a bulk load wrote."""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+
+
+def load(engine: Engine, instruments: int, firms: int, seed: int, today: date) -> None:
+    wanted = {"instruments": str(instruments), "firms": str(firms)}
+    if not must_load(engine, wanted, instruments, ours=bool):
+        return
     rng = random.Random(seed)
     now = datetime.now(UTC)
     started = time.perf_counter()
@@ -439,11 +432,7 @@ def load(engine: Engine, instruments: int, firms: int, seed: int, today: date) -
     loaded = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(insert(StatusRequest.__table__), _status_request_rows(conn, firms, ref, now))
-        if engine.dialect.name == "postgresql":
-            for table in ("organizations", "users", "departments", "instruments", "status_requests"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                )
+        reset_sequences(conn, ("organizations", "users", "departments", "instruments", "status_requests"))
         conn.execute(
             insert(bench_meta),
             [

@@ -42,7 +42,7 @@ from functools import wraps
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -50,25 +50,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ledger_list import (  # noqa: E402
     DEPARTMENTS,
     Raw,
-    _loaded,
-    _mobile,
-    _person,
     _print_plan,
-    _wipe,
     bench_meta,
     ensure_database,
+    firm_row,
     insert_instruments,
     instrument_rows,
+    must_load,
+    reset_sequences,
+    user_row,
 )
 
-from models import Department, Instrument, Notification, Organization, User  # noqa: E402
+from models import Department, Notification, Organization, User  # noqa: E402
 from models.ledger import RECALLED_STATUSES  # noqa: E402
 from notifications import SendResult  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.db import allow_all_tenants, make_engine, normalise_url  # noqa: E402
 from service.jobs.reminders import run_dispatch, run_planning  # noqa: E402
-from service.migrations import upgrade  # noqa: E402
 from service.reminders import planning  # noqa: E402
 from service.reminders.policy import defaults, ladder_of  # noqa: E402
 from service.reminders.rules import candidate_due_dates  # noqa: E402
@@ -104,40 +103,13 @@ def _reference_rows(conn, firms: int, rng: random.Random, now: datetime) -> dict
     dept_ids: dict[int, list[int]] = {}
     user_id = dept_id = 0
     for org_id in range(1, firms + 1):
-        orgs.append(
-            {
-                "id": org_id,
-                "slug": f"bench-firm-{org_id:04d}",
-                "name": f"基准测试企业{org_id:04d}有限公司",
-                "kind": "firm",
-                "region_code": "410100",
-                "industry": "制造业",
-                "employees": rng.randrange(50, 3000),
-                "timezone": TIMEZONE,
-                "created_at": now,
-            }
-        )
+        orgs.append(firm_row(org_id, 4, rng, now))
         ids = []
         for n, role in enumerate(ROLES):
             user_id += 1
             ids.append(user_id)
-            users.append(
-                {
-                    "id": user_id,
-                    "org_id": org_id,
-                    "email": f"u{n}@firm{org_id:04d}.bench.example",
-                    "name": _person(rng),
-                    "mobile": _mobile(rng),
-                    "role": role,
-                    "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$bench$bench",
-                    "locale": "zh_Hans_CN",
-                    "is_active": True,
-                    "created_at": now,
-                    "notify_sms": True,
-                    "notify_email": True,
-                    "notify_in_app": True,
-                }
-            )
+            opted_in = {"notify_sms": True, "notify_email": True, "notify_in_app": True}
+            users.append(user_row(user_id, org_id, 4, n, role, rng, now, **opted_in))
         viewers = [uid for uid, role in zip(ids, ROLES, strict=True) if role == "viewer"]
         custodians[org_id] = ids[1:]  # everyone but the admin keeps instruments
         dept_ids[org_id] = []
@@ -171,20 +143,9 @@ def _instrument_rows(n: int, firms: int, ref: dict, rng: random.Random, now: dat
 
 
 def load(engine: Engine, instruments: int, firms: int, seed: int) -> None:
-    upgrade(engine)
-    meta = _loaded(engine)
-    with engine.connect() as conn:
-        count = conn.scalar(select(func.count()).select_from(Instrument.__table__))
-        orgs = conn.scalar(select(func.count()).select_from(Organization.__table__))
     wanted = {"dataset": DATASET, "instruments": str(instruments), "firms": str(firms), "seed": str(seed)}
-    if all(meta.get(k) == v for k, v in wanted.items()) and count == instruments:
-        print(f"reusing {count:,} instruments across {firms:,} firms loaded on {meta.get('loaded_on')}")
+    if not must_load(engine, wanted, instruments, ours=lambda meta: meta.get("dataset") == DATASET):
         return
-    if orgs and meta.get("dataset") != DATASET:
-        sys.exit("this database holds data this benchmark did not load; use a database of its own")
-    if orgs:
-        print(f"reloading: found {count:,} instruments / {meta.get('firms')} firms")
-        _wipe(engine)
     rng = random.Random(seed)
     now = datetime.now(UTC)
     started = time.perf_counter()
@@ -193,11 +154,7 @@ def load(engine: Engine, instruments: int, firms: int, seed: int) -> None:
     insert_instruments(engine, _instrument_rows(instruments, firms, ref, rng, now))
     loaded = time.perf_counter() - started
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            for table in ("organizations", "users", "departments", "instruments"):
-                conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                )
+        reset_sequences(conn, ("organizations", "users", "departments", "instruments"))
         conn.execute(
             insert(bench_meta),
             [{"key": k, "value": v} for k, v in wanted.items()]

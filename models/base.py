@@ -1,11 +1,19 @@
-"""Declarative base, naming convention, the tenant mixin and the UTC datetime type."""
+"""Declarative base, naming convention, tenant mixin, UTC datetime type, references within a tenant."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Relationship, declared_attr, mapped_column, relationship
 
 #: Stable constraint names, so that Alembic migrations name what they create and drop.
 NAMING_CONVENTION = {
@@ -66,3 +74,63 @@ class TenantScoped:
     def org_id(cls) -> Mapped[int]:  # noqa: N805
         """The owning organisation."""
         return mapped_column(Integer, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+
+
+class SharedWithClient:
+    """Mixin for rows an institute and one client firm share (a visit, a service order).
+
+    Not tenant rows: every query names the side it reads from (``institute_id`` for the
+    institute, ``firm_id`` for the client). Items point at them from either side with a
+    composite key, hence :meth:`side_keys`.
+    """
+
+    @declared_attr
+    def institute_id(cls) -> Mapped[int]:  # noqa: N805
+        """The institute that does the work."""
+        return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def firm_id(cls) -> Mapped[int]:  # noqa: N805
+        """The client firm whose instruments it concerns."""
+        return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+
+    @staticmethod
+    def side_keys() -> tuple[UniqueConstraint, UniqueConstraint]:
+        """Return the unique keys ``(institute_id, id)`` and ``(firm_id, id)`` the items refer to."""
+        return UniqueConstraint("institute_id", "id"), UniqueConstraint("firm_id", "id")
+
+
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """Return the SQL condition "``column`` is one of ``values``" (check constraints, partial indexes)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def org_fk(
+    column: str, table: str, *, org: str = "org_id", parent_org: str = "org_id", **kwargs
+) -> ForeignKeyConstraint:
+    """Return the composite foreign key ``(org, column)`` → ``table (parent_org, id)``.
+
+    The row named by ``column`` must belong to the organisation in ``org``: a row can never refer to
+    another tenant's row.
+    """
+    return ForeignKeyConstraint([org, column], [f"{table}.{parent_org}", f"{table}.id"], **kwargs)
+
+
+def in_org(target: str, owner: str, column: str, *, org: str = "org_id", **kwargs) -> Relationship:
+    """Return a read-only relationship of ``owner`` to the ``target`` row that ``column`` names in ``org``."""
+    return relationship(
+        primaryjoin=f"and_({target}.id == {owner}.{column}, {target}.org_id == {owner}.{org})",
+        foreign_keys=f"[{owner}.{column}]",
+        viewonly=True,
+        **kwargs,
+    )
+
+
+def children_in_org(target: str, owner: str, column: str) -> Relationship:
+    """Return a read-only relationship of ``owner`` to its ``target`` rows (``column`` names it), by id."""
+    return relationship(
+        primaryjoin=f"and_({target}.{column} == {owner}.id, {target}.org_id == {owner}.org_id)",
+        foreign_keys=f"[{target}.{column}]",
+        viewonly=True,
+        order_by=f"{target}.id",
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantScoped, utcnow
+from models.base import Base, TenantScoped, org_fk, utcnow
 
 
 class Event(TenantScoped, Base):
@@ -20,7 +20,7 @@ class Event(TenantScoped, Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("org_id", "seq"),
-        ForeignKeyConstraint(["org_id", "actor_id"], ["users.org_id", "users.id"]),
+        org_fk("actor_id", "users"),
         Index("ix_events_org_id_subject", "org_id", "subject_type", "subject_id", "seq"),
     )
 

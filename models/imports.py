@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Integer, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import JSON, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from models.base import Base, TenantScoped, utcnow
+from models.base import Base, TenantScoped, in_org, org_fk, utcnow
 from models.tenancy import User
 
 #: What a job does when it runs: check the file and report (a dry run), or import it for real.
@@ -27,8 +27,8 @@ class LedgerImport(TenantScoped, Base):
     __tablename__ = "ledger_imports"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
-        ForeignKeyConstraint(["org_id", "created_by_id"], ["users.org_id", "users.id"]),
-        ForeignKeyConstraint(["org_id", "confirmed_by_id"], ["users.org_id", "users.id"]),
+        org_fk("created_by_id", "users"),
+        org_fk("confirmed_by_id", "users"),
         Index("ix_ledger_imports_state_lease", "state", "lease_until"),
     )
 
@@ -68,11 +68,7 @@ class LedgerImport(TenantScoped, Base):
     #: When the confirmed import landed in the ledger.
     imported_at: Mapped[datetime | None] = mapped_column()
 
-    created_by: Mapped[User] = relationship(
-        foreign_keys=[created_by_id],
-        primaryjoin="and_(User.id == LedgerImport.created_by_id, User.org_id == LedgerImport.org_id)",
-        viewonly=True,
-    )
+    created_by: Mapped[User] = in_org("User", "LedgerImport", "created_by_id")
 
     @property
     def is_active(self) -> bool:

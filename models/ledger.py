@@ -9,7 +9,6 @@ from sqlalchemy import (
     CheckConstraint,
     ColumnElement,
     Date,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,9 +19,9 @@ from sqlalchemy import (
     or_,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantScoped, utcnow
+from models.base import Base, TenantScoped, in_org, org_fk, sql_in, utcnow
 from models.tenancy import Department, User
 
 ABC_CLASSES = ("A", "B", "C")
@@ -47,10 +46,6 @@ RECALLED_STATUSES = ("in_service", "out_for_calibration", "under_repair")
 UNUSABLE_STATUSES = ("suspended", "sealed", "scrapped", "under_repair")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Instrument(TenantScoped, Base):
     """A measuring instrument in a firm's ledger, with every column a real 台账 keeps."""
 
@@ -58,15 +53,15 @@ class Instrument(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         UniqueConstraint("org_id", "management_no"),
-        ForeignKeyConstraint(["org_id", "department_id"], ["departments.org_id", "departments.id"]),
-        ForeignKeyConstraint(["org_id", "custodian_user_id"], ["users.org_id", "users.id"]),
-        ForeignKeyConstraint(["org_id", "replaced_by_id"], ["instruments.org_id", "instruments.id"]),
-        CheckConstraint(_in("abc_class", ABC_CLASSES), name="abc_class"),
-        CheckConstraint(_in("mandatory_use", MANDATORY_USES), name="mandatory_use"),
-        CheckConstraint(_in("control_method", CONTROL_METHODS), name="control_method"),
-        CheckConstraint(_in("conclusion", INSTRUMENT_CONCLUSIONS), name="conclusion"),
-        CheckConstraint(_in("certificate_type", CERTIFICATE_TYPES), name="certificate_type"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        org_fk("department_id", "departments"),
+        org_fk("custodian_user_id", "users"),
+        org_fk("replaced_by_id", "instruments"),
+        CheckConstraint(sql_in("abc_class", ABC_CLASSES), name="abc_class"),
+        CheckConstraint(sql_in("mandatory_use", MANDATORY_USES), name="mandatory_use"),
+        CheckConstraint(sql_in("control_method", CONTROL_METHODS), name="control_method"),
+        CheckConstraint(sql_in("conclusion", INSTRUMENT_CONCLUSIONS), name="conclusion"),
+        CheckConstraint(sql_in("certificate_type", CERTIFICATE_TYPES), name="certificate_type"),
+        CheckConstraint(sql_in("status", STATUSES), name="status"),
         CheckConstraint("interval_months >= 0", name="interval_months"),
         # Per-firm due lists and keyset paging by due date; status and conclusion make the
         # dashboard counts and the calendar index-only scans.
@@ -76,8 +71,8 @@ class Instrument(TenantScoped, Base):
         Index(
             "ix_instruments_next_due_on_recalled",
             "next_due_on",
-            postgresql_where=text(_in("status", RECALLED_STATUSES)),
-            sqlite_where=text(_in("status", RECALLED_STATUSES)),
+            postgresql_where=text(sql_in("status", RECALLED_STATUSES)),
+            sqlite_where=text(sql_in("status", RECALLED_STATUSES)),
         ),
     )
 
@@ -130,18 +125,8 @@ class Instrument(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    department: Mapped[Department | None] = relationship(
-        foreign_keys=[department_id],
-        primaryjoin="and_(Department.id == Instrument.department_id, Department.org_id == Instrument.org_id)",
-        viewonly=True,
-        lazy="joined",
-    )
-    custodian_user: Mapped[User | None] = relationship(
-        foreign_keys=[custodian_user_id],
-        primaryjoin="and_(User.id == Instrument.custodian_user_id, User.org_id == Instrument.org_id)",
-        viewonly=True,
-        lazy="joined",
-    )
+    department: Mapped[Department | None] = in_org("Department", "Instrument", "department_id", lazy="joined")
+    custodian_user: Mapped[User | None] = in_org("User", "Instrument", "custodian_user_id", lazy="joined")
 
     @property
     def custodian_display(self) -> str | None:
@@ -245,12 +230,12 @@ class StatusRequest(TenantScoped, Base):
     __tablename__ = "status_requests"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
-        ForeignKeyConstraint(["org_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
-        ForeignKeyConstraint(["org_id", "requested_by_id"], ["users.org_id", "users.id"]),
-        ForeignKeyConstraint(["org_id", "decided_by_id"], ["users.org_id", "users.id"]),
-        ForeignKeyConstraint(["org_id", "replacement_id"], ["instruments.org_id", "instruments.id"]),
-        CheckConstraint(_in("action", STATUS_ACTIONS), name="action"),
-        CheckConstraint(_in("state", REQUEST_STATES), name="state"),
+        org_fk("instrument_id", "instruments"),
+        org_fk("requested_by_id", "users"),
+        org_fk("decided_by_id", "users"),
+        org_fk("replacement_id", "instruments"),
+        CheckConstraint(sql_in("action", STATUS_ACTIONS), name="action"),
+        CheckConstraint(sql_in("state", REQUEST_STATES), name="state"),
         # At most one open request per instrument.
         Index(
             "uq_status_requests_pending_instrument",
@@ -279,26 +264,7 @@ class StatusRequest(TenantScoped, Base):
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
 
-    instrument: Mapped[Instrument] = relationship(
-        foreign_keys=[instrument_id],
-        primaryjoin="and_(Instrument.id == StatusRequest.instrument_id, "
-        "Instrument.org_id == StatusRequest.org_id)",
-        viewonly=True,
-    )
-    replacement: Mapped[Instrument | None] = relationship(
-        foreign_keys=[replacement_id],
-        primaryjoin="and_(Instrument.id == StatusRequest.replacement_id, "
-        "Instrument.org_id == StatusRequest.org_id)",
-        viewonly=True,
-    )
-    requested_by: Mapped[User] = relationship(
-        foreign_keys=[requested_by_id],
-        primaryjoin="and_(User.id == StatusRequest.requested_by_id, User.org_id == StatusRequest.org_id)",
-        viewonly=True,
-        lazy="joined",
-    )
-    decided_by: Mapped[User | None] = relationship(
-        foreign_keys=[decided_by_id],
-        primaryjoin="and_(User.id == StatusRequest.decided_by_id, User.org_id == StatusRequest.org_id)",
-        viewonly=True,
-    )
+    instrument: Mapped[Instrument] = in_org("Instrument", "StatusRequest", "instrument_id")
+    replacement: Mapped[Instrument | None] = in_org("Instrument", "StatusRequest", "replacement_id")
+    requested_by: Mapped[User] = in_org("User", "StatusRequest", "requested_by_id", lazy="joined")
+    decided_by: Mapped[User | None] = in_org("User", "StatusRequest", "decided_by_id")

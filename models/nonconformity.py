@@ -12,7 +12,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,10 +19,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantScoped, utcnow
-from models.ledger import Instrument, _in
+from models.base import Base, TenantScoped, in_org, org_fk, sql_in, utcnow
+from models.ledger import Instrument
 from models.traceability import CalibrationRecord
 
 CASE_STATES = ("open", "closed")
@@ -39,13 +38,11 @@ class NonconformityCase(TenantScoped, Base):
     __tablename__ = "nonconformity_cases"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
-        ForeignKeyConstraint(["org_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
-        ForeignKeyConstraint(
-            ["org_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        CheckConstraint(_in("state", CASE_STATES), name="state"),
-        CheckConstraint(_in("source", CASE_SOURCES), name="source"),
-        CheckConstraint(_in("disposition", DISPOSITIONS), name="disposition"),
+        org_fk("instrument_id", "instruments"),
+        org_fk("record_id", "calibration_records"),
+        CheckConstraint(sql_in("state", CASE_STATES), name="state"),
+        CheckConstraint(sql_in("source", CASE_SOURCES), name="source"),
+        CheckConstraint(sql_in("disposition", DISPOSITIONS), name="disposition"),
         # The rule of the domain, kept by the database too: no closed case without a disposition.
         CheckConstraint("state = 'open' OR disposition IS NOT NULL", name="closed_with_disposition"),
         # One open case per instrument: a second failure is news for the open case, not a new one.
@@ -89,18 +86,8 @@ class NonconformityCase(TenantScoped, Base):
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    instrument: Mapped[Instrument] = relationship(
-        foreign_keys=[instrument_id],
-        primaryjoin="and_(Instrument.id == NonconformityCase.instrument_id, "
-        "Instrument.org_id == NonconformityCase.org_id)",
-        viewonly=True,
-    )
-    record: Mapped[CalibrationRecord | None] = relationship(
-        foreign_keys=[record_id],
-        primaryjoin="and_(CalibrationRecord.id == NonconformityCase.record_id, "
-        "CalibrationRecord.org_id == NonconformityCase.org_id)",
-        viewonly=True,
-    )
+    instrument: Mapped[Instrument] = in_org("Instrument", "NonconformityCase", "instrument_id")
+    record: Mapped[CalibrationRecord | None] = in_org("CalibrationRecord", "NonconformityCase", "record_id")
 
     @property
     def is_open(self) -> bool:

@@ -13,8 +13,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -25,9 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, utcnow
-from models.ledger import Instrument, _in
-from models.visits import ITEM_STATES
+from models.base import Base, SharedWithClient, org_fk, sql_in, utcnow
+from models.visits import ClientItem
 
 #: How the instruments reach the institute: sent by courier, brought in, or the institute comes.
 ORDER_METHODS = ("mail_in", "drop_off", "on_site")
@@ -51,22 +48,19 @@ ORDER_SIDES = ("firm", "institute")
 ACTIVE_ORDER_STATES = ("submitted", "accepted", "received", "in_progress")
 
 
-class ServiceOrder(Base):
+class ServiceOrder(SharedWithClient, Base):
     """A client firm's order for calibration of instruments from its ledger, and where it stands."""
 
     __tablename__ = "service_orders"
     __table_args__ = (
-        UniqueConstraint("institute_id", "id"),
-        UniqueConstraint("firm_id", "id"),
-        CheckConstraint(_in("state", ORDER_STATES), name="state"),
-        CheckConstraint(_in("method", ORDER_METHODS), name="method"),
+        *SharedWithClient.side_keys(),
+        CheckConstraint(sql_in("state", ORDER_STATES), name="state"),
+        CheckConstraint(sql_in("method", ORDER_METHODS), name="method"),
         Index("ix_service_orders_institute_id_state", "institute_id", "state"),
         Index("ix_service_orders_firm_id_created_at", "firm_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institute_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    firm_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     method: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default="submitted")
     #: The client's parcel to the institute (mail-in).
@@ -111,41 +105,20 @@ class ServiceOrder(Base):
         return self.method in SHIPPED_METHODS
 
 
-class ServiceOrderItem(Base):
+class ServiceOrderItem(ClientItem, Base):
     """One instrument of an order, and its outcome: a record in the client's ledger or a reason."""
 
     __tablename__ = "service_order_items"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["firm_id", "order_id"], ["service_orders.firm_id", "service_orders.id"], ondelete="CASCADE"
-        ),
-        ForeignKeyConstraint(["firm_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
-        ForeignKeyConstraint(
-            ["firm_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        CheckConstraint(_in("state", ITEM_STATES), name="state"),
+        org_fk("order_id", "service_orders", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
         UniqueConstraint("order_id", "instrument_id"),
-        Index("ix_service_order_items_firm_id_instrument_id", "firm_id", "instrument_id"),
+        *ClientItem.item_args("service_order_items"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(Integer)
-    institute_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    firm_id: Mapped[int] = mapped_column(Integer)
-    instrument_id: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    #: The record written into the client's ledger for this item.
-    record_id: Mapped[int | None] = mapped_column(Integer)
-    skip_reason: Mapped[str | None] = mapped_column(String(500))
     #: The order set the instrument out for calibration when it arrived; its return sets it back.
     is_sent_out: Mapped[bool] = mapped_column(Boolean, default=False)
-
-    instrument: Mapped[Instrument] = relationship(
-        primaryjoin="and_(Instrument.id == ServiceOrderItem.instrument_id, "
-        "Instrument.org_id == ServiceOrderItem.firm_id)",
-        foreign_keys=[instrument_id],
-        viewonly=True,
-    )
 
 
 class ServiceOrderStep(Base):
@@ -153,11 +126,9 @@ class ServiceOrderStep(Base):
 
     __tablename__ = "service_order_steps"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["firm_id", "order_id"], ["service_orders.firm_id", "service_orders.id"], ondelete="CASCADE"
-        ),
-        CheckConstraint(_in("state", ORDER_STATES), name="state"),
-        CheckConstraint(_in("side", ORDER_SIDES), name="side"),
+        org_fk("order_id", "service_orders", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
+        CheckConstraint(sql_in("state", ORDER_STATES), name="state"),
+        CheckConstraint(sql_in("side", ORDER_SIDES), name="side"),
         Index("ix_service_order_steps_order_id", "order_id"),
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from models.base import Base, TenantScoped, utcnow
+from models.base import Base, TenantScoped, org_fk, sql_in, utcnow
 
 #: Where a message goes: a person's phone, mailbox or in-app inbox, or a firm's group robot.
 CHANNELS = ("sms", "email", "in_app", "wecom", "dingtalk")
@@ -51,10 +50,6 @@ NOTIFICATION_STATES = (
 )
 #: States a dispatcher may claim.
 CLAIMABLE_STATES = ("pending", "sending", "unknown")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class ReminderPolicy(TenantScoped, Base):
@@ -101,17 +96,17 @@ class Notification(TenantScoped, Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        ForeignKeyConstraint(["org_id", "recipient_user_id"], ["users.org_id", "users.id"]),
-        CheckConstraint(_in("channel", CHANNELS), name="channel"),
-        CheckConstraint(_in("state", NOTIFICATION_STATES), name="state"),
-        CheckConstraint(_in("kind", NOTIFICATION_KINDS), name="kind"),
+        org_fk("recipient_user_id", "users"),
+        CheckConstraint(sql_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(sql_in("state", NOTIFICATION_STATES), name="state"),
+        CheckConstraint(sql_in("kind", NOTIFICATION_KINDS), name="kind"),
         # The dispatcher's claim reads only messages that still have work to do.
         Index(
             "ix_notifications_claimable",
             "not_before",
             "id",
-            postgresql_where=text(_in("state", CLAIMABLE_STATES)),
-            sqlite_where=text(_in("state", CLAIMABLE_STATES)),
+            postgresql_where=text(sql_in("state", CLAIMABLE_STATES)),
+            sqlite_where=text(sql_in("state", CLAIMABLE_STATES)),
         ),
         Index("ix_notifications_org_id_id", "org_id", "id"),
         Index("ix_notifications_org_id_recipient", "org_id", "recipient_user_id", "channel", "id"),
@@ -164,7 +159,7 @@ class NotificationItem(TenantScoped, Base):
 
     __tablename__ = "notification_items"
     __table_args__ = (
-        ForeignKeyConstraint(["org_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
+        org_fk("instrument_id", "instruments"),
         Index("ix_notification_items_org_id_instrument", "org_id", "instrument_id"),
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TenantScoped, utcnow
+from models.base import Base, TenantScoped, in_org, org_fk, utcnow
 
 ORG_KINDS = ("firm", "institute")
 FIRM_ROLES = ("admin", "metrology", "viewer")
@@ -142,7 +141,7 @@ class Department(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         UniqueConstraint("org_id", "name"),
-        ForeignKeyConstraint(["org_id", "head_user_id"], ["users.org_id", "users.id"]),
+        org_fk("head_user_id", "users"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,20 +149,14 @@ class Department(TenantScoped, Base):
     #: The department's head, who may receive reminders for its instruments.
     head_user_id: Mapped[int | None] = mapped_column(Integer)
 
-    head: Mapped[User | None] = relationship(
-        foreign_keys=[head_user_id],
-        primaryjoin="and_(User.id == Department.head_user_id, User.org_id == Department.org_id)",
-        viewonly=True,
-    )
+    head: Mapped[User | None] = in_org("User", "Department", "head_user_id")
 
 
 class ApiToken(TenantScoped, Base):
     """A personal API token; only its SHA-256 is stored, the token itself is shown once."""
 
     __tablename__ = "api_tokens"
-    __table_args__ = (
-        ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (org_fk("user_id", "users", ondelete="CASCADE"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(index=True)
@@ -177,9 +170,7 @@ class ApiToken(TenantScoped, Base):
     #: When it stops working; None for a token made to last (chosen explicitly).
     expires_at: Mapped[datetime | None]
 
-    user: Mapped[User] = relationship(
-        primaryjoin="and_(User.id == ApiToken.user_id, User.org_id == ApiToken.org_id)", viewonly=True
-    )
+    user: Mapped[User] = in_org("User", "ApiToken", "user_id")
 
     def is_expired(self, now: datetime) -> bool:
         """Whether the token has stopped working by ``now``."""
@@ -190,7 +181,7 @@ class Invitation(TenantScoped, Base):
     """An emailed invitation to join an organisation with a role."""
 
     __tablename__ = "invitations"
-    __table_args__ = (ForeignKeyConstraint(["org_id", "invited_by_id"], ["users.org_id", "users.id"]),)
+    __table_args__ = (org_fk("invited_by_id", "users"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
@@ -209,9 +200,7 @@ class PasswordReset(TenantScoped, Base):
     """A single-use, expiring password reset link; only its SHA-256 is stored."""
 
     __tablename__ = "password_resets"
-    __table_args__ = (
-        ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"], ondelete="CASCADE"),
-    )
+    __table_args__ = (org_fk("user_id", "users", ondelete="CASCADE"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(index=True)
@@ -220,10 +209,7 @@ class PasswordReset(TenantScoped, Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
-    user: Mapped[User] = relationship(
-        primaryjoin="and_(User.id == PasswordReset.user_id, User.org_id == PasswordReset.org_id)",
-        viewonly=True,
-    )
+    user: Mapped[User] = in_org("User", "PasswordReset", "user_id")
 
 
 class SignInAttempt(Base):

@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -23,10 +22,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantScoped, utcnow
-from models.ledger import CERTIFICATE_TYPES, CONCLUSIONS, Instrument, _in
+from models.base import Base, TenantScoped, children_in_org, in_org, org_fk, sql_in, utcnow
+from models.ledger import CERTIFICATE_TYPES, CONCLUSIONS, Instrument
 
 #: 检定 verification, 校准 calibration, 自校 self-check, 期间核查 intermediate check.
 RECORD_KINDS = ("verification", "calibration", "self_check", "intermediate_check")
@@ -53,17 +52,13 @@ class CalibrationRecord(TenantScoped, Base):
     __tablename__ = "calibration_records"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
-        ForeignKeyConstraint(["org_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
-        ForeignKeyConstraint(
-            ["org_id", "supersedes_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        ForeignKeyConstraint(
-            ["org_id", "superseded_by_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        CheckConstraint(_in("kind", RECORD_KINDS), name="kind"),
-        CheckConstraint(_in("certificate_type", RECORD_CERTIFICATE_TYPES), name="certificate_type"),
-        CheckConstraint(_in("conclusion", CONCLUSIONS), name="conclusion"),
-        CheckConstraint(_in("confirmation", CONFIRMATIONS), name="confirmation"),
+        org_fk("instrument_id", "instruments"),
+        org_fk("supersedes_id", "calibration_records"),
+        org_fk("superseded_by_id", "calibration_records"),
+        CheckConstraint(sql_in("kind", RECORD_KINDS), name="kind"),
+        CheckConstraint(sql_in("certificate_type", RECORD_CERTIFICATE_TYPES), name="certificate_type"),
+        CheckConstraint(sql_in("conclusion", CONCLUSIONS), name="conclusion"),
+        CheckConstraint(sql_in("confirmation", CONFIRMATIONS), name="confirmation"),
         Index("ix_calibration_records_org_id_instrument_id", "org_id", "instrument_id", "performed_on"),
         # A correction supersedes one record once.
         UniqueConstraint("org_id", "supersedes_id"),
@@ -108,33 +103,12 @@ class CalibrationRecord(TenantScoped, Base):
     #: The token of the public certificate-check URL its QR label opens (no login, no ids).
     check_token: Mapped[str | None] = mapped_column(String(32), default=new_check_token)
 
-    instrument: Mapped[Instrument] = relationship(
-        foreign_keys=[instrument_id],
-        primaryjoin="and_(Instrument.id == CalibrationRecord.instrument_id, "
-        "Instrument.org_id == CalibrationRecord.org_id)",
-        viewonly=True,
+    instrument: Mapped[Instrument] = in_org("Instrument", "CalibrationRecord", "instrument_id")
+    readings: Mapped[list[RecordReading]] = children_in_org("RecordReading", "CalibrationRecord", "record_id")
+    standards: Mapped[list[RecordStandard]] = children_in_org(
+        "RecordStandard", "CalibrationRecord", "record_id"
     )
-    readings: Mapped[list[RecordReading]] = relationship(
-        primaryjoin="and_(RecordReading.record_id == CalibrationRecord.id, "
-        "RecordReading.org_id == CalibrationRecord.org_id)",
-        foreign_keys="[RecordReading.record_id]",
-        viewonly=True,
-        order_by="RecordReading.id",
-    )
-    standards: Mapped[list[RecordStandard]] = relationship(
-        primaryjoin="and_(RecordStandard.record_id == CalibrationRecord.id, "
-        "RecordStandard.org_id == CalibrationRecord.org_id)",
-        foreign_keys="[RecordStandard.record_id]",
-        viewonly=True,
-        order_by="RecordStandard.id",
-    )
-    attachments: Mapped[list[Attachment]] = relationship(
-        primaryjoin="and_(Attachment.record_id == CalibrationRecord.id, "
-        "Attachment.org_id == CalibrationRecord.org_id)",
-        foreign_keys="[Attachment.record_id]",
-        viewonly=True,
-        order_by="Attachment.id",
-    )
+    attachments: Mapped[list[Attachment]] = children_in_org("Attachment", "CalibrationRecord", "record_id")
 
     @property
     def is_current(self) -> bool:
@@ -152,10 +126,8 @@ class RecordReading(TenantScoped, Base):
 
     __tablename__ = "record_readings"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["org_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        CheckConstraint(_in("phase", PHASES), name="phase"),
+        org_fk("record_id", "calibration_records"),
+        CheckConstraint(sql_in("phase", PHASES), name="phase"),
         Index("ix_record_readings_record_id", "record_id"),
     )
 
@@ -184,12 +156,8 @@ class RecordStandard(TenantScoped, Base):
 
     __tablename__ = "record_standards"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["org_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        ForeignKeyConstraint(
-            ["standard_org_id", "standard_instrument_id"], ["instruments.org_id", "instruments.id"]
-        ),
+        org_fk("record_id", "calibration_records"),
+        org_fk("standard_instrument_id", "instruments", org="standard_org_id"),
         Index("ix_record_standards_record_id", "record_id"),
         # Reverse traceability: every use of a standard.
         Index("ix_record_standards_standard", "standard_org_id", "standard_instrument_id"),
@@ -208,12 +176,7 @@ class RecordStandard(TenantScoped, Base):
     #: The standard's laboratory (for an outside standard: who calibrated it).
     lab_name: Mapped[str | None] = mapped_column(String(200))
 
-    record: Mapped[CalibrationRecord] = relationship(
-        primaryjoin="and_(CalibrationRecord.id == RecordStandard.record_id, "
-        "CalibrationRecord.org_id == RecordStandard.org_id)",
-        foreign_keys=[record_id],
-        viewonly=True,
-    )
+    record: Mapped[CalibrationRecord] = in_org("CalibrationRecord", "RecordStandard", "record_id")
 
     @property
     def expired_when_used(self) -> bool:
@@ -227,9 +190,7 @@ class Attachment(TenantScoped, Base):
     __tablename__ = "attachments"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
-        ForeignKeyConstraint(
-            ["org_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
+        org_fk("record_id", "calibration_records"),
         Index("ix_attachments_record_id", "record_id"),
     )
 

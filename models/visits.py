@@ -16,17 +16,16 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from models.base import Base, TenantScoped, utcnow
-from models.ledger import Instrument, _in
+from models.base import Base, SharedWithClient, TenantScoped, in_org, org_fk, sql_in, utcnow
+from models.ledger import Instrument
 
 #: proposed → confirmed (or reschedule_requested → proposed again) → completed; cancelled any time before.
 VISIT_STATES = ("proposed", "confirmed", "reschedule_requested", "completed", "cancelled")
@@ -43,7 +42,7 @@ class Technician(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
         UniqueConstraint("org_id", "user_id"),
-        ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"]),
+        org_fk("user_id", "users"),
         CheckConstraint("daily_capacity BETWEEN 1 AND 500", name="daily_capacity"),
     )
 
@@ -64,7 +63,7 @@ class TechnicianDayOff(TenantScoped, Base):
 
     __tablename__ = "technician_days_off"
     __table_args__ = (
-        ForeignKeyConstraint(["org_id", "technician_id"], ["technicians.org_id", "technicians.id"]),
+        org_fk("technician_id", "technicians"),
         UniqueConstraint("technician_id", "day"),
     )
 
@@ -74,21 +73,53 @@ class TechnicianDayOff(TenantScoped, Base):
     reason: Mapped[str | None] = mapped_column(String(200))
 
 
-class Visit(Base):
+class ClientItem:
+    """Mixin for one of a client's instruments in the institute's work (a visit, an order), and its outcome.
+
+    The item belongs to both sides of its visit or order; its instrument and its record are the
+    client's (see :meth:`item_args`).
+    """
+
+    @declared_attr
+    def institute_id(cls) -> Mapped[int]:  # noqa: N805
+        """The institute that does the work."""
+        return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+
+    firm_id: Mapped[int] = mapped_column(Integer)
+    instrument_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    #: The record written into the client's ledger for this item.
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    skip_reason: Mapped[str | None] = mapped_column(String(500))
+
+    @declared_attr
+    def instrument(cls) -> Mapped[Instrument]:  # noqa: N805
+        """The client's instrument."""
+        return in_org("Instrument", cls.__name__, "instrument_id", org="firm_id")
+
+    @staticmethod
+    def item_args(table: str) -> tuple:
+        """Return the constraints and index every item table has: the client's instrument and record."""
+        return (
+            org_fk("instrument_id", "instruments", org="firm_id"),
+            org_fk("record_id", "calibration_records", org="firm_id"),
+            CheckConstraint(sql_in("state", ITEM_STATES), name="state"),
+            Index(f"ix_{table}_firm_id_instrument_id", "firm_id", "instrument_id"),
+        )
+
+
+class Visit(SharedWithClient, Base):
     """A calibration visit of the institute to one client firm on one day."""
 
     __tablename__ = "visits"
     __table_args__ = (
-        UniqueConstraint("institute_id", "id"),
-        UniqueConstraint("firm_id", "id"),
-        CheckConstraint(_in("state", VISIT_STATES), name="state"),
+        *SharedWithClient.side_keys(),
+        CheckConstraint(sql_in("state", VISIT_STATES), name="state"),
         Index("ix_visits_institute_id_planned_on", "institute_id", "planned_on"),
         Index("ix_visits_firm_id_planned_on", "firm_id", "planned_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institute_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    firm_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     planned_on: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(24), default="proposed")
     #: The earliest due date among its instruments when it was planned.
@@ -110,43 +141,23 @@ class Visit(Base):
     )
 
 
-class VisitItem(Base):
+class VisitItem(ClientItem, Base):
     """One instrument of a visit: who calibrates it, and its outcome."""
 
     __tablename__ = "visit_items"
     __table_args__ = (
-        ForeignKeyConstraint(["firm_id", "visit_id"], ["visits.firm_id", "visits.id"], ondelete="CASCADE"),
+        org_fk("visit_id", "visits", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
         # Both sides of the item are the visit's: no item of one institute on another's visit.
-        ForeignKeyConstraint(
-            ["institute_id", "visit_id"], ["visits.institute_id", "visits.id"], ondelete="CASCADE"
-        ),
-        ForeignKeyConstraint(["firm_id", "instrument_id"], ["instruments.org_id", "instruments.id"]),
-        ForeignKeyConstraint(
-            ["firm_id", "record_id"], ["calibration_records.org_id", "calibration_records.id"]
-        ),
-        ForeignKeyConstraint(["institute_id", "technician_id"], ["technicians.org_id", "technicians.id"]),
-        CheckConstraint(_in("state", ITEM_STATES), name="state"),
+        org_fk("visit_id", "visits", org="institute_id", parent_org="institute_id", ondelete="CASCADE"),
+        org_fk("technician_id", "technicians", org="institute_id"),
         UniqueConstraint("visit_id", "instrument_id"),
-        Index("ix_visit_items_firm_id_instrument_id", "firm_id", "instrument_id"),
+        *ClientItem.item_args("visit_items"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(Integer)
-    institute_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    firm_id: Mapped[int] = mapped_column(Integer)
-    instrument_id: Mapped[int] = mapped_column(Integer)
     technician_id: Mapped[int | None] = mapped_column(Integer)
     due_on: Mapped[date | None] = mapped_column(Date)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    #: The record written into the client's ledger for this item.
-    record_id: Mapped[int | None] = mapped_column(Integer)
-    skip_reason: Mapped[str | None] = mapped_column(String(500))
-
-    instrument: Mapped[Instrument] = relationship(
-        primaryjoin="and_(Instrument.id == VisitItem.instrument_id, Instrument.org_id == VisitItem.firm_id)",
-        foreign_keys=[instrument_id],
-        viewonly=True,
-    )
 
 
 class CertificateSequence(TenantScoped, Base):

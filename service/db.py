@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -78,21 +78,18 @@ def allow_all_tenants(session: Session) -> None:
     session.info["tenant"] = ALL_TENANTS
 
 
-@contextmanager
-def across_tenants(session: Session) -> Iterator[Session]:
+def across_tenants(session: Session) -> AbstractContextManager[Session]:
     """Open a scoped session to every organisation for the duration of the block."""
-    previous = session.info.get("tenant")
-    session.info["tenant"] = ALL_TENANTS
-    try:
-        yield session
-        session.flush()
-    finally:
-        session.info["tenant"] = previous
+    return scoped_to(session, ALL_TENANTS)
 
 
 @contextmanager
-def scoped_to(session: Session, org_id: int) -> Iterator[Session]:
-    """Confine ``session`` to another organisation for the block (the institute working on site)."""
+def scoped_to(session: Session, org_id: int | str) -> Iterator[Session]:
+    """Confine ``session`` to another organisation for the block (the institute working on site).
+
+    ``org_id`` may be :data:`ALL_TENANTS` (see :func:`across_tenants`); the block's writes are
+    flushed under that scope, and the previous scope comes back afterwards.
+    """
     previous = session.info.get("tenant")
     session.info["tenant"] = org_id
     try:

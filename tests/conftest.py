@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Base
+from models import Base, ClientLink
 from service.app import create_app
 from service.auth.secrets import use_hasher
 from service.config import Config
@@ -137,6 +138,29 @@ def login(client, user, password: str = factories.PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 303, response.data[:500]
     return response
+
+
+def sign_in_from(client, email: str, password: str, address: str):
+    """Post the sign-in form from the network ``address``; return the response."""
+    return client.post(
+        "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def change_password(client, new_password: str, current_password: str = factories.PASSWORD):
+    """Post the signed-in user's password change form; return the response."""
+    fields = {"current_password": current_password, "new_password": new_password}
+    return client.post("/account/password", data=fields | {"password_confirm": new_password})
+
+
+def end_client_link(client, db_session, admin, back_as) -> None:
+    """Sign out, have the firm's ``admin`` end its institute link, and sign ``back_as`` in again."""
+    link = db_session.scalar(select(ClientLink).where(ClientLink.firm_id == admin.org_id))
+    client.post("/logout")
+    login(client, admin)
+    assert client.post(f"/org/links/{link.id}/end").status_code == 303
+    client.post("/logout")
+    login(client, back_as)
 
 
 @pytest.fixture

@@ -50,6 +50,14 @@ def make_instrument(session: Session, actor: Actor, today: date | None = None, *
     return ledger_ops.create_instrument(session, actor, data, today or today_in("Asia/Shanghai"))
 
 
+def make_verified_instrument(session: Session, tenant: Tenant, today: date, **fields) -> Instrument:
+    """Make an instrument verified every 12 months, last on 2025-11-20, and commit it."""
+    values = {"last_done_on": date(2025, 11, 20), "interval_months": 12, "control_method": "verification"}
+    instrument = make_instrument(session, tenant.actor(), today, **(values | fields))
+    session.commit()
+    return instrument
+
+
 @dataclass
 class Tenant:
     org: Organization

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from models import Instrument, Notification, ReminderPolicy
 from service.actors import Actor
+from service.jobs.reminders import run_planning
 from service.reminders.policy import defaults
 from service.tenancy import operations as tenancy_ops
 from tests import factories
@@ -63,6 +64,15 @@ def firm_with_people(session, tenant: factories.Tenant) -> Firm:
     tenant.admin.mobile = "13800000004"
     session.flush()
     return Firm(tenant, custodian, head)
+
+
+def plan_a_due_reminder(app, session, tenant: factories.Tenant) -> Firm:
+    """Give ``tenant`` its people and an instrument of the custodian due in 30 days; plan the day at 08:00."""
+    firm = firm_with_people(session, tenant)
+    due_on(session, tenant.actor("admin"), 30, custodian_user_id=firm.custodian.id)
+    session.commit()
+    run_planning(app, at(DAY, 8))
+    return firm
 
 
 def make_notification(session, user, **fields) -> Notification:

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from models import ServiceOrder, ServiceOrderItem, Technician, Visit, VisitItem
+from service.auth.operations import create_api_token
+from service.clock import today_in
+from service.ledger import operations as ledger_ops
+from service.ledger_io import operations as import_ops
+from service.nonconformity import operations as nonconformity
+from tests.factories import make_record
+from tests.reminders import make_notification
+
 
 def fill_path(rule, values: dict) -> str:
     """Return ``rule``'s path with each ``<param>`` replaced by ``values[param]``."""
@@ -9,3 +18,59 @@ def fill_path(rule, values: dict) -> str:
     for name in rule.arguments:
         path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
     return path
+
+
+def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str]:
+    """Make a row of every kind a route's id may name, for ``tenant`` served by the institute; commit.
+
+    Return the ids by path parameter, and the secret of the API token made.
+    """
+    actor, instruments = tenant.actor(), tenant.instruments
+    record = make_record(session, actor, instruments[1].id, app.config["CALRECALL"].attachments_dir)
+    request = ledger_ops.request_status_change(session, actor, instruments[0].id, "suspend", "test")
+    api_token, token = create_api_token(session, tenant.actor("admin"), "junk")
+    upload = import_ops.upload(session, actor, "管理编号,器具名称\nX-9,压力表\n".encode(), "x.csv")
+    notification = make_notification(session, tenant.admin, state="dead")
+    today = today_in("Asia/Shanghai")
+    visit = Visit(institute_id=institute_id, firm_id=tenant.org.id, planned_on=today)
+    session.add(visit)
+    session.flush()
+    item = VisitItem(
+        visit_id=visit.id,
+        institute_id=institute_id,
+        firm_id=tenant.org.id,
+        instrument_id=instruments[0].id,
+    )
+    session.add(item)
+    technician = Technician(org_id=institute_id, name="技术员", disciplines=["mass"], daily_capacity=5)
+    session.add(technician)
+    order = ServiceOrder(institute_id=institute_id, firm_id=tenant.org.id, method="mail_in")
+    session.add(order)
+    session.flush()
+    session.add(
+        ServiceOrderItem(
+            order_id=order.id,
+            institute_id=institute_id,
+            firm_id=tenant.org.id,
+            instrument_id=instruments[1].id,
+        )
+    )
+    case = nonconformity.open_case(session, actor, instruments[2].id, {"description": "掉落"}, today)
+    session.commit()
+    return {
+        "order_id": order.id,
+        "visit_id": visit.id,
+        "item_id": item.id,
+        "technician_id": technician.id,
+        "case_id": case.id,
+        "import_id": upload.id,
+        "notification_id": notification.id,
+        "record_id": record.id,
+        "attachment_id": record.attachments[0].id,
+        "instrument_id": instruments[0].id,
+        "department_id": tenant.department.id,
+        "request_id": request.id,
+        "user_id": tenant.viewer.id,
+        "token_id": api_token.id,
+        "client_id": tenant.org.id,
+    }, token

@@ -56,6 +56,18 @@ def start_session(user) -> None:
     login_user(user)
 
 
+def _signed_in(user, message: str):
+    """Start ``user``'s session after the link they followed, and greet them on the dashboard."""
+    start_session(user)
+    flash(message, "success")
+    return redirect(url_for("main.dashboard"), code=303)
+
+
+def _confirmation_errors(password: str | None, confirmation: str | None) -> dict:
+    """Return the form errors when the confirmation differs from the chosen password (none when equal)."""
+    return {} if password == confirmation else {"password_confirm": [gettext("The passwords differ.")]}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password."""
@@ -142,16 +154,14 @@ def reset_password(token: str):
     auth_ops.open_password_reset(session_db, token, now_utc())
     if request.method == "GET":
         return render_template("auth/reset.html", errors={})
-    if request.form.get("password") != request.form.get("password_confirm"):
-        return form_error_page("auth/reset.html", {"password_confirm": [gettext("The passwords differ.")]})
+    if errors := _confirmation_errors(request.form.get("password"), request.form.get("password_confirm")):
+        return form_error_page("auth/reset.html", errors)
     try:
         user = auth_ops.reset_password(session_db, token, request.form.get("password", ""), now_utc())
     except Invalid as exc:
         return form_error_page("auth/reset.html", exc.field_errors)
     session_db.commit()
-    start_session(user)
-    flash(gettext("Your password has been changed."), "success")
-    return redirect(url_for("main.dashboard"), code=303)
+    return _signed_in(user, gettext("Your password has been changed."))
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -163,13 +173,8 @@ def accept_invitation(token: str):
     if request.method == "GET":
         return render_template("auth/accept.html", invitation=invitation, errors={}, values={})
     values = form_data()
-    if values.get("password") != values.get("password_confirm"):
-        return form_error_page(
-            "auth/accept.html",
-            {"password_confirm": [gettext("The passwords differ.")]},
-            invitation=invitation,
-            values=values,
-        )
+    if errors := _confirmation_errors(values.get("password"), values.get("password_confirm")):
+        return form_error_page("auth/accept.html", errors, invitation=invitation, values=values)
     try:
         user = tenancy_ops.accept_invitation(
             session_db,
@@ -181,9 +186,7 @@ def accept_invitation(token: str):
     except Invalid as exc:
         return form_error_page("auth/accept.html", exc.field_errors, invitation=invitation, values=values)
     session_db.commit()
-    start_session(user)
-    flash(gettext("Welcome! Your account is ready."), "success")
-    return redirect(url_for("main.dashboard"), code=303)
+    return _signed_in(user, gettext("Welcome! Your account is ready."))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -207,10 +210,8 @@ def account():
 def change_password():
     """Change one's password; other sessions end, this one continues."""
     values = form_data()
-    if values.get("new_password") != values.get("password_confirm"):
-        return form_error_page(
-            "auth/account.html", {"password_confirm": [gettext("The passwords differ.")]}, values={}
-        )
+    if errors := _confirmation_errors(values.get("new_password"), values.get("password_confirm")):
+        return form_error_page("auth/account.html", errors, values={})
     try:
         auth_ops.change_password(
             db(), current_user, values.get("current_password", ""), values.get("new_password", "")

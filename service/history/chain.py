@@ -10,6 +10,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session
 from models import Event, HistoryHead
 from models.base import utcnow
 from service.bulk import BulkWrites, EncodedJSON
+
+if TYPE_CHECKING:
+    from service.actors import Actor
 
 GENESIS_HASH = "0" * 64
 
@@ -136,6 +140,11 @@ def append_event(
     head.last_seq, head.last_hash = event.seq, event.hash
     session.add(event)
     return event
+
+
+def record_event(session: Session, actor: Actor, kind: str, subject: tuple[str, int], data: dict) -> Event:
+    """Append an event ``actor`` caused to the chain of the actor's organisation."""
+    return append_event(session, actor.org_id, kind, subject, data, actor.user_id, actor.name)
 
 
 def chained_row(

@@ -14,7 +14,7 @@ from models.base import utcnow
 from models.ledger import STATUS_ACTIONS
 from service.actors import Actor
 from service.errors import Conflict, Forbidden, Invalid
-from service.history.chain import append_event, records_history
+from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.ledger import status as lifecycle
 from service.ledger.dates import next_due_on
@@ -167,15 +167,7 @@ def create_instrument(session: Session, actor: Actor, payload: Mapping, today: d
     session.add(instrument)
     session.flush()
     fields = created_fields(_snapshot(instrument))
-    append_event(
-        session,
-        actor.org_id,
-        "instrument.created",
-        ("instrument", instrument.id),
-        {"fields": fields},
-        actor.user_id,
-        actor.name,
-    )
+    record_event(session, actor, "instrument.created", ("instrument", instrument.id), {"fields": fields})
     return instrument
 
 
@@ -229,14 +221,12 @@ def apply_change(
         session.flush()
         # The view-only relationships still hold the rows loaded before the change.
         session.expire(instrument, ["department", "custodian_user"])
-        append_event(
+        record_event(
             session,
-            actor.org_id,
+            actor,
             kind,
             ("instrument", instrument.id),
             {**(details or {}), **({"changes": changes} if changes else {})},
-            actor.user_id,
-            actor.name,
         )
     return changes
 
@@ -384,14 +374,12 @@ def request_status_change(
     )
     session.add(request)
     session.flush()
-    append_event(
+    record_event(
         session,
-        actor.org_id,
+        actor,
         "status.requested",
         ("instrument", instrument.id),
         {"request_id": request.id, "action": action, "reason": reason, "replacement_id": replacement_id},
-        actor.user_id,
-        actor.name,
     )
     return request
 
@@ -431,16 +419,14 @@ def decide_status_request(
         data.update({"status": [before, instrument.status], "replacement_id": request.replacement_id})
     session.flush()
     kind = "status.approved" if approve else "status.rejected"
-    append_event(session, actor.org_id, kind, ("instrument", instrument.id), data, actor.user_id, actor.name)
+    record_event(session, actor, kind, ("instrument", instrument.id), data)
     if approve and request.action == "replace":
-        append_event(
+        record_event(
             session,
-            actor.org_id,
+            actor,
             "instrument.replaces",
             ("instrument", request.replacement_id),
             {"replaced_id": instrument.id, "request_id": request.id},
-            actor.user_id,
-            actor.name,
         )
     return request
 
@@ -482,13 +468,11 @@ def withdraw_status_request(session: Session, actor: Actor, request_id: int) -> 
     request.state = "withdrawn"
     request.decided_at = utcnow()
     session.flush()
-    append_event(
+    record_event(
         session,
-        actor.org_id,
+        actor,
         "status.withdrawn",
         ("instrument", request.instrument_id),
         {"request_id": request.id, "action": request.action},
-        actor.user_id,
-        actor.name,
     )
     return request

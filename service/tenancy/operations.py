@@ -26,7 +26,7 @@ from service.actors import Actor
 from service.auth.secrets import check_password_rules, hash_password, new_token, token_digest
 from service.db import across_tenants
 from service.errors import Conflict, Invalid, NotFound
-from service.history.chain import append_event, lock_chain, records_history, start_chain
+from service.history.chain import append_event, lock_chain, record_event, records_history, start_chain
 from service.i18n import N_
 from service.schemas import field_errors, load_or_invalid
 from service.scoping import get_in_org
@@ -123,21 +123,22 @@ def client_actor(session: Session, actor: Actor, firm_id: int) -> Actor:
 def list_clients(session: Session, actor: Actor) -> list[tuple[ClientLink, Organization]]:
     """Return the institute's active client links with their firms, by name."""
     actor.require("clients.view")
-    rows = session.execute(
-        select(ClientLink, Organization)
-        .join(Organization, Organization.id == ClientLink.firm_id)
-        .where(ClientLink.institute_id == actor.home_org_id, ClientLink.ended_at.is_(None))
-        .order_by(Organization.name)
-    ).all()
-    return [(link, org) for link, org in rows]
+    return _active_links(session, ClientLink.institute_id, actor.home_org_id, ClientLink.firm_id)
 
 
 def list_institutes(session: Session, actor: Actor) -> list[tuple[ClientLink, Organization]]:
     """Return the institutes that serve the actor's firm through an active link."""
+    return _active_links(session, ClientLink.firm_id, actor.org_id, ClientLink.institute_id)
+
+
+def _active_links(
+    session: Session, own_side, org_id: int, other_side
+) -> list[tuple[ClientLink, Organization]]:
+    """Return the active links with ``org_id`` on ``own_side``, and the organisations on the other side."""
     rows = session.execute(
         select(ClientLink, Organization)
-        .join(Organization, Organization.id == ClientLink.institute_id)
-        .where(ClientLink.firm_id == actor.org_id, ClientLink.ended_at.is_(None))
+        .join(Organization, Organization.id == other_side)
+        .where(own_side == org_id, ClientLink.ended_at.is_(None))
         .order_by(Organization.name)
     ).all()
     return [(link, org) for link, org in rows]
@@ -297,15 +298,7 @@ def update_user(session: Session, actor: Actor, user_id: int, payload: Mapping) 
     session.flush()
     if changes:
         # Roles and activation decide who may approve: they belong in the tamper-evident history.
-        append_event(
-            session,
-            actor.org_id,
-            "user.updated",
-            ("user", user.id),
-            {"changes": changes},
-            actor.user_id,
-            actor.name,
-        )
+        record_event(session, actor, "user.updated", ("user", user.id), {"changes": changes})
     return user
 
 

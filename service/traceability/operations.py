@@ -30,7 +30,7 @@ from models.traceability import CONFIRMATION_CONCLUSION
 from service.actors import Actor
 from service.bookings import held_by_an_order
 from service.errors import Conflict, Invalid
-from service.history.chain import append_event, records_history
+from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import next_due_on
@@ -405,14 +405,12 @@ def add_attachments(
     added = [_attachment(actor, record, f) for f in stored]
     session.add_all(added)
     session.flush()
-    append_event(
+    record_event(
         session,
-        actor.org_id,
+        actor,
         "record.attachment_added",
         ("instrument", record.instrument_id),
         {"record_id": record.id, "files": [a.filename for a in added]},
-        actor.user_id,
-        actor.name,
     )
     return added
 

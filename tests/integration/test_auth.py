@@ -9,7 +9,7 @@ from service.app import create_app
 from service.auth.secrets import verify_password
 from service.clock import now_utc
 from service.config import Config, ConfigError
-from tests.conftest import login
+from tests.conftest import change_password, login, sign_in_from
 from tests.factories import PASSWORD
 
 
@@ -44,24 +44,12 @@ def test_email_is_case_insensitive(client, world):
 
 def test_failed_sign_ins_are_throttled_per_account_and_address(client, world):
     for _ in range(5):
-        client.post(
-            "/login",
-            data={"email": world.a.admin.email, "password": "bad-password"},
-            environ_base={"REMOTE_ADDR": "10.1.1.1"},
-        )
+        sign_in_from(client, world.a.admin.email, "bad-password", "10.1.1.1")
     # From that address even the right password must wait now …
-    response = client.post(
-        "/login",
-        data={"email": world.a.admin.email, "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.1.1.1"},
-    )
+    response = sign_in_from(client, world.a.admin.email, PASSWORD, "10.1.1.1")
     assert response.status_code == 429
     # … while the owner elsewhere, and other accounts, are unaffected.
-    response = client.post(
-        "/login",
-        data={"email": world.a.admin.email, "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.9.9.9"},
-    )
+    response = sign_in_from(client, world.a.admin.email, PASSWORD, "10.9.9.9")
     assert response.status_code == 303
     client.post("/logout")
     assert login(client, world.a.metrology).status_code == 303
@@ -69,22 +57,10 @@ def test_failed_sign_ins_are_throttled_per_account_and_address(client, world):
 
 def test_failed_sign_ins_are_throttled_per_address(client, world):
     for n in range(20):
-        client.post(
-            "/login",
-            data={"email": f"guess{n}@example.com", "password": "bad-password"},
-            environ_base={"REMOTE_ADDR": "10.2.2.2"},
-        )
-    response = client.post(
-        "/login",
-        data={"email": world.a.metrology.email, "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.2.2.2"},
-    )
+        sign_in_from(client, f"guess{n}@example.com", "bad-password", "10.2.2.2")
+    response = sign_in_from(client, world.a.metrology.email, PASSWORD, "10.2.2.2")
     assert response.status_code == 429
-    other = client.post(
-        "/login",
-        data={"email": world.a.metrology.email, "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.3.3.3"},
-    )
+    other = sign_in_from(client, world.a.metrology.email, PASSWORD, "10.3.3.3")
     assert other.status_code == 303
 
 
@@ -123,14 +99,7 @@ def test_password_change_ends_other_sessions(app, world):
     first, second = app.test_client(), app.test_client()
     login(first, world.a.metrology)
     login(second, world.a.metrology)
-    response = first.post(
-        "/account/password",
-        data={
-            "current_password": PASSWORD,
-            "new_password": "brand-new-pw-1",
-            "password_confirm": "brand-new-pw-1",
-        },
-    )
+    response = change_password(first, "brand-new-pw-1")
     assert response.status_code == 303
     assert first.get("/").status_code == 200  # this session goes on
     assert second.get("/").status_code == 302  # the other one is over
@@ -138,14 +107,7 @@ def test_password_change_ends_other_sessions(app, world):
 
 def test_password_change_needs_the_current_password(client, world, db_session):
     login(client, world.a.metrology)
-    response = client.post(
-        "/account/password",
-        data={
-            "current_password": "wrong",
-            "new_password": "brand-new-pw-1",
-            "password_confirm": "brand-new-pw-1",
-        },
-    )
+    response = change_password(client, "brand-new-pw-1", "wrong")
     assert response.status_code == 422
     db_session.refresh(world.a.metrology)
     assert verify_password(world.a.metrology.password_hash, PASSWORD)
@@ -333,11 +295,7 @@ def test_refusals_while_throttled_do_not_extend_the_block_and_admins_see_them(cl
         )
     db_session.commit()
     for _ in range(10):  # hammering during the block
-        response = client.post(
-            "/login",
-            data={"email": world.a.viewer.email, "password": PASSWORD},
-            environ_base={"REMOTE_ADDR": "10.5.5.5"},
-        )
+        response = sign_in_from(client, world.a.viewer.email, PASSWORD, "10.5.5.5")
         assert response.status_code == 429
     throttled = db_session.scalars(select(SignInAttempt).where(SignInAttempt.reason == "throttled")).all()
     assert {a.org_id for a in throttled} == {world.a.org.id}  # shown in the firm's sign-in log
@@ -345,11 +303,7 @@ def test_refusals_while_throttled_do_not_extend_the_block_and_admins_see_them(cl
     for attempt in db_session.scalars(select(SignInAttempt)):
         attempt.created_at -= timedelta(minutes=6)
     db_session.commit()
-    response = client.post(
-        "/login",
-        data={"email": world.a.viewer.email, "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.5.5.5"},
-    )
+    response = sign_in_from(client, world.a.viewer.email, PASSWORD, "10.5.5.5")
     assert response.status_code == 303
 
 

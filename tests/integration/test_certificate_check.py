@@ -10,13 +10,13 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from models import CalibrationRecord, ClientLink
+from models import CalibrationRecord
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.nonconformity import operations as nonconformity
 from service.traceability import check_links, labels
 from service.traceability import operations as records
-from tests.conftest import login
+from tests.conftest import end_client_link, login
 from tests.factories import make_instrument, make_record
 
 BASE_URL = "http://testserver"  # the test configuration's base_url
@@ -369,12 +369,7 @@ def test_the_institute_prints_through_an_active_client_link_only(client, world, 
     assert labels.qr_svg(f"{BASE_URL}/c/{record.check_token}") in response.text
     assert client.get(f"/records/{record.id}/label").status_code == 404  # not through its own ledger
     assert client.get(f"/clients/{world.b.org.id}/records/{record.id}/label").status_code == 404
-    link = db_session.scalar(select(ClientLink).where(ClientLink.firm_id == world.a.org.id))
-    client.post("/logout")
-    login(client, world.a.admin)
-    assert client.post(f"/org/links/{link.id}/end").status_code == 303
-    client.post("/logout")
-    login(client, world.institute_staff)
+    end_client_link(client, db_session, world.a.admin, back_as=world.institute_staff)
     assert client.get(path).status_code == 404
 
 

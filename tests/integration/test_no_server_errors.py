@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from models import ServiceOrder, ServiceOrderItem, Technician, Visit, VisitItem
 from service.auth.operations import create_api_token
-from service.clock import today_in
-from service.ledger import operations as ledger_ops
-from service.ledger_io import operations as import_ops
-from service.nonconformity import operations as nonconformity
 from tests.conftest import login
-from tests.factories import make_record
-from tests.reminders import make_notification
-from tests.routes import fill_path
+from tests.routes import fill_path, make_one_of_each
 
 JUNK_VALUES = [
     "",
@@ -69,57 +62,10 @@ JSON_VALUES = [None, [], {}, -1, 10**20, "x" * 5000, True, 1.5, "2025-02-30"]
 
 
 def _own_values(app, world, db_session):
-    a = world.a
-    record = make_record(db_session, a.actor(), a.instruments[1].id, app.config["CALRECALL"].attachments_dir)
-    request = ledger_ops.request_status_change(db_session, a.actor(), a.instruments[2].id, "suspend", "test")
-    api_token, token = create_api_token(db_session, a.actor("admin"), "junk")
-    upload = import_ops.upload(db_session, a.actor(), "管理编号,器具名称\nA-9,压力表\n".encode(), "a.csv")
-    notification = make_notification(db_session, a.admin, state="dead")
-    visit = Visit(institute_id=world.institute.id, firm_id=a.org.id, planned_on=today_in("Asia/Shanghai"))
-    db_session.add(visit)
-    db_session.flush()
-    item = VisitItem(
-        visit_id=visit.id,
-        institute_id=world.institute.id,
-        firm_id=a.org.id,
-        instrument_id=a.instruments[0].id,
-    )
-    db_session.add(item)
-    technician = Technician(org_id=world.institute.id, name="技术员", disciplines=["mass"], daily_capacity=5)
-    db_session.add(technician)
-    order = ServiceOrder(institute_id=world.institute.id, firm_id=a.org.id, method="mail_in")
-    db_session.add(order)
-    db_session.flush()
-    db_session.add(
-        ServiceOrderItem(
-            order_id=order.id,
-            institute_id=world.institute.id,
-            firm_id=a.org.id,
-            instrument_id=a.instruments[1].id,
-        )
-    )
-    case = nonconformity.open_case(
-        db_session, a.actor(), a.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
-    )
-    db_session.commit()
-    return {
-        "order_id": order.id,
-        "visit_id": visit.id,
-        "item_id": item.id,
-        "technician_id": technician.id,
-        "case_id": case.id,
-        "import_id": upload.id,
-        "notification_id": notification.id,
-        "record_id": record.id,
-        "attachment_id": record.attachments[0].id,
-        "instrument_id": a.instruments[0].id,
-        "department_id": a.department.id,
-        "request_id": request.id,
-        "user_id": a.viewer.id,
-        "token_id": api_token.id,
+    values, token = make_one_of_each(app, db_session, world.a, world.institute.id)
+    return values | {
         "invitation_id": 10**6,
         "link_id": 10**6,
-        "client_id": a.org.id,
         "window": "30",
         "token": "junk",
         "day": "2026-01-05",

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import Event, Instrument, NonconformityCase
+from models import Event, NonconformityCase
 from service.clock import today_in
 from service.errors import Conflict, Forbidden, Invalid
 from service.history.chain import verify_chain
@@ -22,13 +22,6 @@ from tests.integration.test_api import API, auth
 TODAY = date(2026, 11, 24)
 
 
-def _instrument(db_session, tenant, **fields) -> Instrument:
-    values = {"last_done_on": date(2025, 11, 20), "interval_months": 12, "control_method": "verification"}
-    instrument = factories.make_instrument(db_session, tenant.actor(), TODAY, **(values | fields))
-    db_session.commit()
-    return instrument
-
-
 def _verification(performed_on: str, conclusion: str, **changes) -> dict:
     return {
         "kind": "verification",
@@ -37,6 +30,16 @@ def _verification(performed_on: str, conclusion: str, **changes) -> dict:
         "certificate_no": f"JD-{performed_on}",
         "conclusion": conclusion,
     } | changes
+
+
+def _calibration() -> dict:
+    """A calibration awaiting its metrological confirmation."""
+    return {
+        "kind": "calibration",
+        "performed_on": "2026-11-20",
+        "lab_name": "某校准实验室",
+        "certificate_no": "JZ-1",
+    }
 
 
 def _record(db_session, tenant, instrument, payload, today=TODAY):
@@ -52,7 +55,7 @@ def _case(db_session, instrument) -> NonconformityCase | None:
 
 
 def test_a_failed_verification_opens_a_case_and_stops_the_instrument(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     _record(db_session, world.a, instrument, _verification("2026-05-10", "pass"))
     failed = _record(db_session, world.a, instrument, _verification("2026-11-20", "fail"))
 
@@ -72,13 +75,13 @@ def test_a_failed_verification_opens_a_case_and_stops_the_instrument(db_session,
 
 
 def test_the_suspect_window_starts_at_the_ledger_date_when_no_record_was_good(db_session, world):
-    instrument = _instrument(db_session, world.a, conclusion="pass")
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY, conclusion="pass")
     _record(db_session, world.a, instrument, _verification("2026-11-20", "fail"))
     assert _case(db_session, instrument).suspect_from == date(2025, 11, 20)
 
 
 def test_out_of_tolerance_as_found_but_adjusted_opens_a_case_without_stopping(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     reading = {"phase": "as_found", "nominal": "1.0", "reading": "1.05", "mpe": "0.016"}
     adjusted = {"phase": "as_left", "nominal": "1.0", "reading": "1.004", "mpe": "0.016"}
     _record(
@@ -97,7 +100,7 @@ def test_out_of_tolerance_as_found_but_adjusted_opens_a_case_without_stopping(db
 
 def test_an_older_failure_entered_late_opens_a_case_that_stops_nothing(db_session, world):
     # Issue #16: what it measured before the failure is suspect all the same; the newer pass stands.
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     _record(db_session, world.a, instrument, _verification("2026-11-20", "pass"))
     _record(db_session, world.a, instrument, _verification("2026-06-01", "fail"))
     case = _case(db_session, instrument)
@@ -106,18 +109,8 @@ def test_an_older_failure_entered_late_opens_a_case_that_stops_nothing(db_sessio
 
 
 def test_a_calibration_confirmed_unfit_opens_a_case(db_session, world):
-    instrument = _instrument(db_session, world.a, control_method="calibration")
-    calibration = _record(
-        db_session,
-        world.a,
-        instrument,
-        {
-            "kind": "calibration",
-            "performed_on": "2026-11-20",
-            "lab_name": "某校准实验室",
-            "certificate_no": "JZ-1",
-        },
-    )
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY, control_method="calibration")
+    calibration = _record(db_session, world.a, instrument, _calibration())
     assert _case(db_session, instrument) is None
     records.confirm_record(db_session, world.a.actor(), calibration.id, {"confirmation": "unfit"}, TODAY)
     db_session.commit()
@@ -127,7 +120,7 @@ def test_a_calibration_confirmed_unfit_opens_a_case(db_session, world):
 
 
 def test_a_case_closes_only_with_an_assessment_and_a_disposition_by_an_admin(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     case = operations.open_case(db_session, world.a.actor(), instrument.id, {"description": "摔落"}, TODAY)
     db_session.commit()
     admin = world.a.actor("admin")
@@ -166,7 +159,7 @@ def test_a_case_closes_only_with_an_assessment_and_a_disposition_by_an_admin(db_
 
 
 def test_the_database_refuses_a_closed_case_without_a_disposition(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     case = operations.open_case(db_session, world.a.actor(), instrument.id, {"description": "x"}, TODAY)
     db_session.commit()
     case.state = "closed"
@@ -176,7 +169,7 @@ def test_the_database_refuses_a_closed_case_without_a_disposition(db_session, wo
 
 
 def test_repair_then_pass_puts_it_back_and_downgrade_writes_the_limits(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     _record(db_session, world.a, instrument, _verification("2026-11-20", "fail"))
     case = _case(db_session, instrument)
     operations.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "已追回批次"}, TODAY)
@@ -186,7 +179,9 @@ def test_repair_then_pass_puts_it_back_and_downgrade_writes_the_limits(db_sessio
     db_session.refresh(instrument)
     assert (instrument.status, instrument.label(TODAY)) == ("in_service", "green")
 
-    other = _instrument(db_session, world.a, last_done_on=date(2026, 6, 1))  # not overdue: yellow shows
+    other = factories.make_verified_instrument(
+        db_session, world.a, TODAY, last_done_on=date(2026, 6, 1)
+    )  # not overdue: yellow shows
     second = operations.open_case(db_session, world.a.actor(), other.id, {"description": "示值漂移"}, TODAY)
     operations.assess(db_session, world.a.actor(), second.id, {"impact_assessment": "无"}, TODAY)
     db_session.commit()
@@ -214,7 +209,7 @@ def test_repair_then_pass_puts_it_back_and_downgrade_writes_the_limits(db_sessio
 def test_the_case_lists_who_used_the_instrument_in_the_window(db_session, world):
     tenant = world.a
     today = today_in("Asia/Shanghai")  # the history is dated by the real clock
-    instrument = _instrument(db_session, tenant, location="一车间")
+    instrument = factories.make_verified_instrument(db_session, tenant, TODAY, location="一车间")
     second = factories.make_department(db_session, tenant.actor("admin"))
     db_session.commit()
     ledger_ops.update_instrument(
@@ -277,25 +272,17 @@ def test_cases_through_the_api_and_the_pages(client, db_session, world):
 
 
 def test_a_later_unfit_confirmation_of_a_mandatory_instruments_calibration_opens_a_case(db_session, world):
-    instrument = _instrument(db_session, world.a, is_mandatory=True, mandatory_use="safety")
-    calibration = _record(
-        db_session,
-        world.a,
-        instrument,
-        {
-            "kind": "calibration",
-            "performed_on": "2026-11-20",
-            "lab_name": "某校准实验室",
-            "certificate_no": "JZ-1",
-        },
+    instrument = factories.make_verified_instrument(
+        db_session, world.a, TODAY, is_mandatory=True, mandatory_use="safety"
     )
+    calibration = _record(db_session, world.a, instrument, _calibration())
     records.confirm_record(db_session, world.a.actor(), calibration.id, {"confirmation": "unfit"}, TODAY)
     db_session.commit()
     assert _case(db_session, instrument).record_id == calibration.id
 
 
 def test_a_failure_while_a_case_is_open_still_stops_the_instrument(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     reading = {"phase": "as_found", "nominal": "1.0", "reading": "1.05", "mpe": "0.016"}
     _record(db_session, world.a, instrument, _verification("2026-11-20", "pass", readings=[reading]))
     db_session.refresh(instrument)
@@ -307,7 +294,7 @@ def test_a_failure_while_a_case_is_open_still_stops_the_instrument(db_session, w
 
 
 def test_closing_lifts_only_the_stop_the_case_made(db_session, world):
-    instrument = _instrument(db_session, world.a, last_done_on=date(2026, 6, 1))
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY, last_done_on=date(2026, 6, 1))
     request = ledger_ops.request_status_change(
         db_session, world.a.actor(), instrument.id, "suspend", "封存待修"
     )
@@ -327,7 +314,7 @@ def test_closing_lifts_only_the_stop_the_case_made(db_session, world):
 
 
 def test_another_admin_approves_what_an_admin_reported(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     admin = world.a.actor("admin")
     case = operations.open_case(db_session, admin, instrument.id, {"description": "x"}, TODAY)
     operations.assess(db_session, admin, case.id, {"impact_assessment": "无"}, TODAY)
@@ -343,7 +330,7 @@ def test_another_admin_approves_what_an_admin_reported(db_session, world):
 
 
 def test_an_intermediate_check_does_not_prove_a_repair(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     _record(db_session, world.a, instrument, _verification("2026-11-20", "fail"))
     case = _case(db_session, instrument)
     operations.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "无"}, TODAY)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import CalibrationRecord, Event, Instrument, RecordReading
+from models import CalibrationRecord, Event, RecordReading
 from service.actors import Actor
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.history.chain import verify_chain
@@ -17,13 +17,6 @@ from service.traceability.certificates import record_for_client
 from tests import factories
 
 TODAY = date(2026, 11, 24)
-
-
-def _instrument(db_session, tenant, **fields) -> Instrument:
-    values = {"last_done_on": date(2025, 11, 20), "interval_months": 12, "control_method": "verification"}
-    instrument = factories.make_instrument(db_session, tenant.actor(), TODAY, **(values | fields))
-    db_session.commit()
-    return instrument
 
 
 def _verification(**changes) -> dict:
@@ -63,7 +56,7 @@ def _events(db_session, org_id, kind):
 
 
 def test_recording_moves_dates_certificate_and_label_with_one_event(db_session, world):
-    instrument = _instrument(db_session, world.a, conclusion="fail")
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY, conclusion="fail")
     assert instrument.label(TODAY) == "red"
     record = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
     db_session.commit()
@@ -103,7 +96,7 @@ def test_recording_moves_dates_certificate_and_label_with_one_event(db_session, 
     ],
 )
 def test_bad_records_are_refused_and_change_nothing(db_session, world, changes, field):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     before = (instrument.last_done_on, instrument.next_due_on, instrument.certificate_no)
     events = db_session.scalar(select(func.count()).select_from(Event))
     with pytest.raises(Invalid) as caught:
@@ -117,7 +110,7 @@ def test_bad_records_are_refused_and_change_nothing(db_session, world, changes, 
 
 
 def test_a_correction_supersedes_without_deleting(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     first = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
     db_session.commit()
     corrected = records.correct_record(
@@ -148,7 +141,7 @@ def test_a_correction_supersedes_without_deleting(db_session, world):
 
 
 def test_an_older_record_does_not_move_the_dates_back(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     records.record_result(
         db_session,
         world.a.actor(),
@@ -164,7 +157,7 @@ def test_an_older_record_does_not_move_the_dates_back(db_session, world):
 
 
 def test_an_intermediate_check_does_not_renew_the_instrument(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     due = instrument.next_due_on
     record = records.record_result(
         db_session,
@@ -185,7 +178,9 @@ def test_an_intermediate_check_does_not_renew_the_instrument(db_session, world):
 
 
 def test_a_calibration_waits_for_its_confirmation(db_session, world):
-    instrument = _instrument(db_session, world.a, control_method="calibration", conclusion="pass")
+    instrument = factories.make_verified_instrument(
+        db_session, world.a, TODAY, control_method="calibration", conclusion="pass"
+    )
     calibration = {
         "kind": "calibration",
         "performed_on": "2026-11-20",
@@ -222,7 +217,7 @@ def test_a_calibration_waits_for_its_confirmation(db_session, world):
 
 
 def test_a_verification_is_not_confirmed(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     record = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
     db_session.commit()
     with pytest.raises(Conflict):
@@ -230,7 +225,7 @@ def test_a_verification_is_not_confirmed(db_session, world):
 
 
 def test_coming_back_from_the_lab_puts_it_in_service(db_session, world):
-    instrument = _instrument(db_session, world.a, status="out_for_calibration")
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY, status="out_for_calibration")
     records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
     db_session.commit()
     db_session.refresh(instrument)
@@ -238,10 +233,10 @@ def test_coming_back_from_the_lab_puts_it_in_service(db_session, world):
 
 
 def test_standards_carry_their_validity_on_the_day(db_session, world):
-    standard = _instrument(
-        db_session, world.a, name="精密压力表", management_no="BZ-1", valid_until=date(2026, 10, 31)
+    standard = factories.make_verified_instrument(
+        db_session, world.a, TODAY, name="精密压力表", management_no="BZ-1", valid_until=date(2026, 10, 31)
     )
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     payload = _verification(
         standards=[
             {"instrument_id": standard.id},
@@ -269,7 +264,7 @@ def test_a_firm_correcting_the_institutes_result_keeps_the_institutes_standards(
     staff = Actor.of(world.institute_staff)
     used = factories.make_instrument(db_session, staff, TODAY, management_no="BZ-Y1", name="精密压力表")
     unused = factories.make_instrument(db_session, staff, TODAY, management_no="BZ-Y2", name="活塞式压力计")
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     db_session.commit()
     result = {"kind": "verification", "conclusion": "pass", "standards": [{"instrument_id": used.id}]}
     record = record_for_client(db_session, staff, world.a.org.id, instrument.id, result, TODAY)
@@ -291,8 +286,8 @@ def test_a_firm_correcting_the_institutes_result_keeps_the_institutes_standards(
 
 
 def test_another_firms_instruments_and_standards_are_out_of_reach(db_session, world):
-    theirs = _instrument(db_session, world.b)
-    mine = _instrument(db_session, world.a)
+    theirs = factories.make_verified_instrument(db_session, world.b, TODAY)
+    mine = factories.make_verified_instrument(db_session, world.a, TODAY)
     with pytest.raises(NotFound):
         records.record_result(db_session, world.a.actor(), theirs.id, _verification(), TODAY)
     db_session.rollback()
@@ -317,13 +312,13 @@ def test_another_firms_instruments_and_standards_are_out_of_reach(db_session, wo
 
 
 def test_viewers_cannot_record(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     with pytest.raises(Forbidden):
         records.record_result(db_session, Actor.of(world.a.viewer), instrument.id, _verification(), TODAY)
 
 
 def test_the_linked_institute_can_be_named_as_the_lab(db_session, world):
-    instrument = _instrument(db_session, world.a)
+    instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
     record = records.record_result(
         db_session,
         world.a.actor(),
@@ -333,7 +328,7 @@ def test_the_linked_institute_can_be_named_as_the_lab(db_session, world):
     )
     assert (record.lab_org_id, record.lab_name) == (world.institute.id, world.institute.name)
     db_session.rollback()
-    other = _instrument(db_session, world.b)
+    other = factories.make_verified_instrument(db_session, world.b, TODAY)
     with pytest.raises(Invalid):  # firm B is not the institute's client
         records.record_result(
             db_session, world.b.actor(), other.id, _verification(lab_org_id=world.institute.id), TODAY
@@ -341,7 +336,9 @@ def test_the_linked_institute_can_be_named_as_the_lab(db_session, world):
 
 
 def test_a_mandatory_instrument_is_renewed_only_by_a_verification(db_session, world):
-    instrument = _instrument(db_session, world.a, is_mandatory=True, mandatory_use="safety")
+    instrument = factories.make_verified_instrument(
+        db_session, world.a, TODAY, is_mandatory=True, mandatory_use="safety"
+    )
     before = instrument.next_due_on
     check = {"kind": "self_check", "performed_on": "2026-11-20", "conclusion": "pass"}
     record = records.record_result(db_session, world.a.actor(), instrument.id, check, TODAY)

@@ -7,17 +7,13 @@ from twilio.request_validator import RequestValidator
 
 from models import ReminderPolicy, SmsOptOut
 from service.jobs.reminders import run_planning
-from tests.reminders import DAY, at, due_on, firm_with_people, messages
+from tests.reminders import DAY, at, due_on, firm_with_people, messages, plan_a_due_reminder
 from tests.twilio_fake import TOKEN, twilio_app
 
 
 @pytest.fixture
 def planned(app, db_session, world):
-    firm = firm_with_people(db_session, world.a)
-    due_on(db_session, world.a.actor("admin"), 30, custodian_user_id=firm.custodian.id)
-    db_session.commit()
-    run_planning(app, at(DAY, 8))
-    return firm
+    return plan_a_due_reminder(app, db_session, world.a)
 
 
 def test_admin_changes_the_policy(client, login_as, db_session, world):

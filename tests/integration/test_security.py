@@ -11,7 +11,7 @@ from service.auth.operations import ThrottlePolicy
 from service.clock import now_utc
 from service.config import Config
 from service.db import make_session_factory
-from tests.conftest import login
+from tests.conftest import change_password, login, sign_in_from
 from tests.factories import PASSWORD
 
 # Sessions end on the server ---------------------------------------------------------------------
@@ -37,14 +37,7 @@ def test_a_copied_cookie_stops_working_after_logout(app, client, world):
 def test_a_copied_cookie_stops_working_after_a_password_change(app, client, world):
     login(client, world.a.metrology)
     thief = _replay(app, client.get_cookie("session").value)
-    response = client.post(
-        "/account/password",
-        data={
-            "current_password": PASSWORD,
-            "new_password": "brand-new-pw-1",
-            "password_confirm": "brand-new-pw-1",
-        },
-    )
+    response = change_password(client, "brand-new-pw-1")
     assert response.status_code == 303
     assert client.get("/").status_code == 200
     assert thief.get("/").status_code == 302
@@ -108,10 +101,7 @@ def test_the_csrf_error_goes_back_to_a_page_of_this_site(csrf_client, world):
 )
 def test_common_passwords_are_refused_at_password_change(client, world, weak):
     login(client, world.a.metrology)
-    response = client.post(
-        "/account/password",
-        data={"current_password": PASSWORD, "new_password": weak, "password_confirm": weak},
-    )
+    response = change_password(client, weak)
     assert response.status_code == 422
     assert "这是常见密码" in response.text
 
@@ -125,10 +115,7 @@ def test_passwords_containing_the_email_or_the_firm_are_refused(client, world, d
         (f"{world.a.org.name.replace(' ', '')}-2026!", "单位名称"),
         (f"{world.a.org.name.upper()}-2026!", "单位名称"),
     ):
-        response = client.post(
-            "/account/password",
-            data={"current_password": PASSWORD, "new_password": weak, "password_confirm": weak},
-        )
+        response = change_password(client, weak)
         assert response.status_code == 422, weak
         assert "密码不能包含邮箱或单位名称" in response.text, weak
         assert reason in response.text
@@ -164,14 +151,7 @@ def test_the_cli_refuses_a_common_password(app, world, sessions):
 
 def test_a_good_password_is_still_accepted(client, world):
     login(client, world.a.metrology)
-    response = client.post(
-        "/account/password",
-        data={
-            "current_password": PASSWORD,
-            "new_password": "晴天-Ledger-73",
-            "password_confirm": "晴天-Ledger-73",
-        },
-    )
+    response = change_password(client, "晴天-Ledger-73")
     assert response.status_code == 303
 
 
@@ -198,40 +178,34 @@ def clock(monkeypatch):
     return clock
 
 
-def _sign_in(client, user, password, address):
-    return client.post(
-        "/login", data={"email": user.email, "password": password}, environ_base={"REMOTE_ADDR": address}
-    )
-
-
 def test_a_stranger_cannot_lock_the_owner_out(client, world, clock):
     for _ in range(8):
-        _sign_in(client, world.a.admin, "bad-password", "10.1.1.1")
+        sign_in_from(client, world.a.admin.email, "bad-password", "10.1.1.1")
     # The owner, elsewhere, signs in at once.
-    assert _sign_in(client, world.a.admin, PASSWORD, "10.9.9.9").status_code == 303
+    assert sign_in_from(client, world.a.admin.email, PASSWORD, "10.9.9.9").status_code == 303
 
 
 def test_pauses_grow_per_account_and_address(client, world, clock):
-    user, here = world.a.metrology, "10.6.6.6"
+    email, here = world.a.metrology.email, "10.6.6.6"
     for _ in range(5):
-        assert _sign_in(client, user, "bad-password", here).status_code == 401
-    assert _sign_in(client, user, PASSWORD, here).status_code == 429  # paused, even the right password
+        assert sign_in_from(client, email, "bad-password", here).status_code == 401
+    assert sign_in_from(client, email, PASSWORD, here).status_code == 429  # paused, even the right password
     clock.advance(1)
-    assert _sign_in(client, user, "bad-password", here).status_code == 401  # 1 s later: one more try
+    assert sign_in_from(client, email, "bad-password", here).status_code == 401  # 1 s later: one more try
     clock.advance(1)
-    assert _sign_in(client, user, PASSWORD, here).status_code == 429  # now 2 s
+    assert sign_in_from(client, email, PASSWORD, here).status_code == 429  # now 2 s
     clock.advance(1)
-    assert _sign_in(client, user, "bad-password", here).status_code == 401
+    assert sign_in_from(client, email, "bad-password", here).status_code == 401
     clock.advance(3)
-    refused = _sign_in(client, user, PASSWORD, here)
+    refused = sign_in_from(client, email, PASSWORD, here)
     assert refused.status_code == 429  # now 4 s
     assert "秒" in refused.text
     clock.advance(1)
-    assert _sign_in(client, user, PASSWORD, here).status_code == 303
+    assert sign_in_from(client, email, PASSWORD, here).status_code == 303
 
 
 def test_the_form_warns_before_the_last_attempt(client, world, clock):
-    answers = [_sign_in(client, world.a.viewer, "bad-password", "10.7.7.7").text for _ in range(5)]
+    answers = [sign_in_from(client, world.a.viewer.email, "bad-password", "10.7.7.7").text for _ in range(5)]
     warned = ["再输错一次" in text for text in answers]
     assert warned == [False, False, False, True, False]
 

@@ -19,25 +19,16 @@ from models import (
     ClientLink,
     HistoryHead,
     Organization,
-    ServiceOrder,
-    ServiceOrderItem,
-    Technician,
     TenantScoped,
-    Visit,
-    VisitItem,
 )
 from service.app import create_app
 from service.auth.operations import create_api_token
 from service.clock import now_utc, today_in
 from service.config import Config
-from service.ledger import operations as ledger_ops
-from service.ledger_io import operations as import_ops
-from service.nonconformity import operations as nonconformity
 from service.tenancy import operations as tenancy_ops
-from tests.conftest import login
-from tests.factories import PASSWORD, make_instrument, make_org, make_record
-from tests.reminders import make_notification
-from tests.routes import fill_path
+from tests.conftest import end_client_link, login
+from tests.factories import PASSWORD, make_instrument, make_org
+from tests.routes import fill_path, make_one_of_each
 
 SKIPPED_ENDPOINTS = {"static", "bootstrap.static"}
 #: Plausible form and JSON fields, so that a request is not refused for being empty before the id is checked.
@@ -86,66 +77,13 @@ def _snapshot(session, org_id: int) -> dict:
 def foreign(app, world, db_session):
     """Objects of firm B for every kind of id a route may take."""
     b = world.b
-    record = make_record(db_session, b.actor(), b.instruments[1].id, app.config["CALRECALL"].attachments_dir)
-    request = ledger_ops.request_status_change(
-        db_session, b.actor(), b.instruments[0].id, "suspend", "b's request"
-    )
-    api_token, _token = create_api_token(db_session, b.actor(), "b's token")
     invitation, _inv = tenancy_ops.invite_user(
         db_session, b.actor("admin"), {"email": "new@b.test", "role": "viewer"}, now_utc(), 7
     )
     other_institute = make_org(db_session, "institute")
     link = tenancy_ops.link_client(db_session, other_institute.id, b.org.id)
-    upload = import_ops.upload(db_session, b.actor(), "管理编号,器具名称\nB-9,压力表\n".encode(), "b.csv")
-    notification = make_notification(db_session, b.admin, state="dead")
-    visit = Visit(institute_id=other_institute.id, firm_id=b.org.id, planned_on=today_in("Asia/Shanghai"))
-    db_session.add(visit)
-    db_session.flush()
-    item = VisitItem(
-        visit_id=visit.id,
-        institute_id=other_institute.id,
-        firm_id=b.org.id,
-        instrument_id=b.instruments[1].id,
-    )
-    db_session.add(item)
-    technician = Technician(
-        org_id=other_institute.id, name="外所技术员", disciplines=["mass"], daily_capacity=5
-    )
-    db_session.add(technician)
-    order = ServiceOrder(institute_id=other_institute.id, firm_id=b.org.id, method="drop_off")
-    db_session.add(order)
-    db_session.flush()
-    db_session.add(
-        ServiceOrderItem(
-            order_id=order.id,
-            institute_id=other_institute.id,
-            firm_id=b.org.id,
-            instrument_id=b.instruments[1].id,
-        )
-    )
-    case = nonconformity.open_case(
-        db_session, b.actor(), b.instruments[2].id, {"description": "掉落"}, today_in("Asia/Shanghai")
-    )
-    db_session.commit()
-    return {
-        "order_id": order.id,
-        "visit_id": visit.id,
-        "item_id": item.id,
-        "technician_id": technician.id,
-        "case_id": case.id,
-        "import_id": upload.id,
-        "notification_id": notification.id,
-        "record_id": record.id,
-        "attachment_id": record.attachments[0].id,
-        "instrument_id": b.instruments[1].id,
-        "department_id": b.department.id,
-        "request_id": request.id,
-        "user_id": b.viewer.id,
-        "token_id": api_token.id,
-        "invitation_id": invitation.id,
-        "link_id": link.id,
-        "client_id": b.org.id,
-    }
+    values, _token = make_one_of_each(app, db_session, b, other_institute.id)
+    return values | {"instrument_id": b.instruments[1].id, "invitation_id": invitation.id, "link_id": link.id}
 
 
 OTHER_PARAMS = {"window": "30", "token": "not-a-real-token", "day": "2026-01-05"}
@@ -226,12 +164,7 @@ def test_institute_sees_a_client_only_through_an_active_link(client, world, db_s
     # Read-only: the institute cannot edit the client's instruments through its own ledger routes either.
     assert client.get(f"/instruments/{instrument.id}/edit").status_code == 404
     # The firm ends the link: the client disappears.
-    link = db_session.scalar(select(ClientLink).where(ClientLink.firm_id == world.a.org.id))
-    client.post("/logout")
-    login(client, world.a.admin)
-    assert client.post(f"/org/links/{link.id}/end").status_code == 303
-    client.post("/logout")
-    login(client, world.institute_staff)
+    end_client_link(client, db_session, world.a.admin, back_as=world.institute_staff)
     assert client.get(f"/clients/{world.a.org.id}/instruments").status_code == 404
     assert client.get(f"/clients/{world.a.org.id}/instruments/{instrument.id}").status_code == 404
     assert world.a.org.name not in client.get("/org/clients").text

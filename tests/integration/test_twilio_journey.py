@@ -14,8 +14,8 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from models import SmsOptOut
-from service.jobs.reminders import run_dispatch, run_planning
-from tests.reminders import DAY, at, due_on, firm_with_people, messages
+from service.jobs.reminders import run_dispatch
+from tests.reminders import DAY, at, messages, plan_a_due_reminder
 from tests.twilio_fake import FROM, SID, TOKEN, FakeTwilioHttp, error_json, message_json, twilio_app
 
 MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
@@ -42,11 +42,7 @@ def sms_app(config, engine, sessions, http):
 
 @pytest.fixture
 def planned(sms_app, db_session, world):
-    firm = firm_with_people(db_session, world.a)
-    due_on(db_session, world.a.actor("admin"), 30, custodian_user_id=firm.custodian.id)
-    db_session.commit()
-    run_planning(sms_app, at(DAY, 8))
-    return firm
+    return plan_a_due_reminder(sms_app, db_session, world.a)
 
 
 def _posts(http: FakeTwilioHttp) -> list[dict]:
