@@ -56,6 +56,11 @@ def set_code_namer(namer: Callable[[str], str]) -> None:
     _code_namer = namer
 
 
+def render(message, gettext: Callable[[str], str] = str) -> str:
+    """Return a message translated by ``gettext``: a :class:`Msg` with its parameters, or a plain msgid."""
+    return message.render(gettext) if isinstance(message, Msg) else gettext(str(message))
+
+
 def N_(msgid: str, **params) -> Msg:  # noqa: N802 (the conventional name that pybabel extracts)
     """Mark ``msgid`` for translation at the boundary."""
     return Msg(msgid, params)

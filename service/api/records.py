@@ -62,7 +62,9 @@ def instrument_history_xlsx(instrument_id: int):
     """
     who, day = actor(), today()
     filename, fallback = audit_export.history_filenames(db(), who, instrument_id, day)  # 404 first
-    spool = spooled(lambda out: audit_export.write_instrument_history(db(), who, instrument_id, out, day))
+    spool = spooled(
+        lambda out: audit_export.write_instrument_history(db(), who, instrument_id, out, day, gettext)
+    )
     return send_download(spool, filename, fallback, XLSX_MIMETYPE)
 
 

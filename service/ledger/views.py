@@ -353,7 +353,9 @@ def history_xlsx(instrument_id: int, client_id: int | None = None):
     enter_client(client_id)
     who, day = actor(), today()
     filename, fallback = audit_export.history_filenames(db(), who, instrument_id, day)  # 404 before writing
-    spool = spooled(lambda out: audit_export.write_instrument_history(db(), who, instrument_id, out, day))
+    spool = spooled(
+        lambda out: audit_export.write_instrument_history(db(), who, instrument_id, out, day, gettext)
+    )
     return send_download(spool, filename, fallback, XLSX_MIMETYPE)
 
 

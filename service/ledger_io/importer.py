@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from service.actors import Actor
 from service.errors import DomainError, Invalid
-from service.i18n import N_, Msg
+from service.i18n import N_, Msg, render
 from service.ledger_io.changes import ChangeList
 from service.ledger_io.columns import BY_FIELD, CODE_NAMES, FLAG_NAMES, neutralise, normalise_header
 from service.ledger_io.parsing import (
@@ -82,11 +82,6 @@ Progress = Callable[[str, int, int], None]
 
 def _identity(text: str) -> str:
     return text
-
-
-def render(message: Any, gettext: Gettext = _identity) -> str:
-    """Return a message translated by ``gettext``: a :class:`Msg` with its parameters, or a plain msgid."""
-    return message.render(gettext) if isinstance(message, Msg) else gettext(str(message))
 
 
 # Reading ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,8 +22,6 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,13 +30,11 @@ from service.actors import Actor
 from service.clock import now_utc
 from service.history.chain import ChainReport, verify_chain
 from service.history.queries import timeline
+from service.i18n import N_, Msg, render
 from service.ledger.queries import get_instrument
 from service.ledger_io.columns import COLUMNS, neutralise
 from service.ledger_io.exporter import DATE_FORMAT, display_width, open_workbook
-from service.nonconformity.queries import current_use_limits
-from service.tenancy import operations as tenancy_ops
-from service.traceability.queries import records_of
-from service.web.templating import (
+from service.names import (
     ACTION_NAMES,
     CASE_SOURCE_NAMES,
     CASE_STATE_NAMES,
@@ -53,6 +49,9 @@ from service.web.templating import (
     STATUS_NAMES,
     in_field_order,
 )
+from service.nonconformity.queries import current_use_limits
+from service.tenancy import operations as tenancy_ops
+from service.traceability.queries import records_of
 
 log = logging.getLogger(__name__)
 
@@ -65,64 +64,64 @@ _UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 _UNSAFE_IN_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 #: What the event numbers are: they count the firm's whole history, not the instrument's.
-EVENTS_NOTE = _l(
+EVENTS_NOTE = N_(
     "Events are numbered across the firm's whole history; the numbers this instrument skips belong to "
     "other events of the firm. Each event's hash covers its content and the previous event's hash."
 )
 
 SHEET_NAMES = {
-    "card": _l("Instrument"),
-    "records": _l("Records"),
-    "readings": _l("Readings"),
-    "standards": _l("Standards used"),
-    "attachments": _l("Attachments"),
-    "cases": _l("Nonconformity cases"),
-    "events": _l("History"),
+    "card": N_("Instrument"),
+    "records": N_("Records"),
+    "readings": N_("Readings"),
+    "standards": N_("Standards used"),
+    "attachments": N_("Attachments"),
+    "cases": N_("Nonconformity cases"),
+    "events": N_("History"),
 }
 # Column headers: (title, width in characters). Ledger fields keep the ledger's own names.
-RECORD_ID = (_l("Record ID"), 10)
-PERFORMED_ON = (_l("Performed on"), 12)
+RECORD_ID = (N_("Record ID"), 10)
+PERFORMED_ON = (N_("Performed on"), 12)
 CERTIFICATE_NO = (FIELD_NAMES["certificate_no"], 18)
 RECORD_COLUMNS = (
     RECORD_ID,
-    (_l("Kind of work"), 12),
+    (N_("Kind of work"), 12),
     PERFORMED_ON,
-    (_l("Record state"), 12),
-    (_l("Corrected by record"), 12),
-    (_l("Corrects record"), 12),
-    (_l("Corrected by"), 14),
-    (_l("Correction reason"), 30),
-    (_l("Corrected at"), 19),
+    (N_("Record state"), 12),
+    (N_("Corrected by record"), 12),
+    (N_("Corrects record"), 12),
+    (N_("Corrected by"), 14),
+    (N_("Correction reason"), 30),
+    (N_("Corrected at"), 19),
     (FIELD_NAMES["lab"], 28),
-    (_l("CNAS no."), 14),
+    (N_("CNAS no."), 14),
     CERTIFICATE_NO,
     (FIELD_NAMES["certificate_type"], 16),
     (FIELD_NAMES["conclusion"], 10),
     (FIELD_NAMES["valid_until"], 12),
     (FIELD_NAMES["next_due_on"], 12),
-    (_l("Temperature"), 12),
-    (_l("Humidity"), 12),
-    (_l("Uncertainty"), 24),
-    (_l("Confirmation"), 12),
-    (_l("Confirmation note"), 24),
-    (_l("Confirmed by"), 14),
-    (_l("Confirmed at"), 19),
-    (_l("Performed by"), 14),
-    (_l("Recorded by"), 14),
-    (_l("Recorded at"), 19),
+    (N_("Temperature"), 12),
+    (N_("Humidity"), 12),
+    (N_("Uncertainty"), 24),
+    (N_("Confirmation"), 12),
+    (N_("Confirmation note"), 24),
+    (N_("Confirmed by"), 14),
+    (N_("Confirmed at"), 19),
+    (N_("Performed by"), 14),
+    (N_("Recorded by"), 14),
+    (N_("Recorded at"), 19),
     (FIELD_NAMES["notes"], 30),
 )
 READING_COLUMNS = (
     RECORD_ID,
     CERTIFICATE_NO,
-    (_l("Phase"), 12),
-    (_l("Point"), 14),
-    (_l("Unit"), 8),
-    (_l("Nominal value"), 12),
-    (_l("Reading"), 12),
-    (_l("Error"), 12),
-    (_l("MPE"), 12),
-    (_l("Within tolerance"), 10),
+    (N_("Phase"), 12),
+    (N_("Point"), 14),
+    (N_("Unit"), 8),
+    (N_("Nominal value"), 12),
+    (N_("Reading"), 12),
+    (N_("Error"), 12),
+    (N_("MPE"), 12),
+    (N_("Within tolerance"), 10),
 )
 STANDARD_COLUMNS = (
     RECORD_ID,
@@ -132,60 +131,60 @@ STANDARD_COLUMNS = (
     CERTIFICATE_NO,
     (FIELD_NAMES["valid_until"], 12),
     (FIELD_NAMES["lab"], 28),
-    (_l("Expired when used"), 12),
+    (N_("Expired when used"), 12),
 )
 ATTACHMENT_COLUMNS = (
     RECORD_ID,
     CERTIFICATE_NO,
-    (_l("File name"), 30),
-    (_l("File type"), 16),
-    (_l("Size (bytes)"), 12),
+    (N_("File name"), 30),
+    (N_("File type"), 16),
+    (N_("Size (bytes)"), 12),
     ("SHA-256", 66),
-    (_l("Uploaded at"), 19),
+    (N_("Uploaded at"), 19),
 )
 CASE_COLUMNS = (
-    (_l("Case ID"), 8),
-    (_l("Case state"), 10),
-    (_l("Opened on"), 12),
-    (_l("Opened by"), 14),
-    (_l("Source"), 20),
+    (N_("Case ID"), 8),
+    (N_("Case state"), 10),
+    (N_("Opened on"), 12),
+    (N_("Opened by"), 14),
+    (N_("Source"), 20),
     RECORD_ID,
-    (_l("Description"), 36),
-    (_l("Suspect from"), 12),
-    (_l("Suspect to"), 12),
-    (_l("Impact assessment"), 36),
-    (_l("Assessed by"), 14),
-    (_l("Assessed at"), 19),
-    (_l("Disposition"), 20),
-    (_l("Disposition note"), 30),
-    (_l("Limits of use"), 24),
-    (_l("Approved by"), 14),
-    (_l("Closed on"), 12),
+    (N_("Description"), 36),
+    (N_("Suspect from"), 12),
+    (N_("Suspect to"), 12),
+    (N_("Impact assessment"), 36),
+    (N_("Assessed by"), 14),
+    (N_("Assessed at"), 19),
+    (N_("Disposition"), 20),
+    (N_("Disposition note"), 30),
+    (N_("Limits of use"), 24),
+    (N_("Approved by"), 14),
+    (N_("Closed on"), 12),
 )
 EVENT_COLUMNS = (
-    (_l("No."), 8),
-    (_l("Time"), 19),
-    (_l("Done by"), 14),
-    (_l("Event"), 22),
-    (_l("Details"), 60),
-    (_l("Hash"), 66),
-    (_l("Previous hash"), 66),
+    (N_("No."), 8),
+    (N_("Time"), 19),
+    (N_("Done by"), 14),
+    (N_("Event"), 22),
+    (N_("Details"), 60),
+    (N_("Hash"), 66),
+    (N_("Previous hash"), 66),
 )
 #: Keys of an event's details, in the order they are told, with their names.
 DETAIL_NAMES = {
-    "action": _l("Action"),
-    "reason": _l("Reason"),
+    "action": N_("Action"),
+    "reason": N_("Reason"),
     "record_id": RECORD_ID[0],
-    "supersedes": _l("Corrects record"),
-    "kind": _l("Kind of work"),
-    "performed_on": _l("Performed on"),
+    "supersedes": N_("Corrects record"),
+    "kind": N_("Kind of work"),
+    "performed_on": N_("Performed on"),
     "certificate_no": FIELD_NAMES["certificate_no"],
     "conclusion": FIELD_NAMES["conclusion"],
-    "confirmation": _l("Confirmation"),
-    "files": _l("Files"),
-    "request_id": _l("Request no."),
-    "replacement_id": _l("Replacement instrument ID"),
-    "replaced_id": _l("Replaced instrument ID"),
+    "confirmation": N_("Confirmation"),
+    "files": N_("Files"),
+    "request_id": N_("Request no."),
+    "replacement_id": N_("Replacement instrument ID"),
+    "replaced_id": N_("Replaced instrument ID"),
 }
 #: How the value of a detail (or of a changed ledger field) is named.
 VALUE_NAMES = {
@@ -199,17 +198,6 @@ VALUE_NAMES = {
 }
 #: Keys whose meaning another line already gives, or that concern only the import machinery.
 _SILENT_DETAILS = {"import_id", "sole_admin", "file", "fields", "changes", "status"}
-
-
-def _name(names: dict, code) -> str | None:
-    """Return the display name of ``code`` (the code itself when unknown); ``None`` for no code."""
-    if code is None or code == "":
-        return None
-    return str(names.get(code, code))
-
-
-def _yes_no(flag: bool | None) -> str | None:
-    return None if flag is None else gettext("Yes") if flag else gettext("No")
 
 
 # -- the workbook --------------------------------------------------------------------------------
@@ -233,20 +221,20 @@ class _Formats:
         self.alert = workbook.add_format(base | {"bold": True, "font_color": "#C00000", "text_wrap": True})
 
 
-def _write(sheet, row: int, col: int, value, formats: _Formats, text_format=None) -> None:
+def _write(sheet, row: int, col: int, value, formats: _Formats, context: _Context, text_format=None) -> None:
     """Write one typed cell: text neutralised, dates and times as Excel dates, numbers as numbers."""
     if value is None or value == "":
         return
     if isinstance(value, bool):
-        sheet.write_string(row, col, _yes_no(value), text_format or formats.text)
+        sheet.write_string(row, col, context.yes_no(value), text_format or formats.text)
     elif isinstance(value, datetime):  # before ``date``: a datetime is a date too
         sheet.write_datetime(row, col, value, formats.datetime)
     elif isinstance(value, date):
         sheet.write_datetime(row, col, value, formats.date)
     elif isinstance(value, int | float | Decimal):
         sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value, formats.number)
-    else:  # text, and lazily translated names; never let write() guess
-        sheet.write_string(row, col, neutralise(str(value)), text_format or formats.text)
+    else:  # text, and names still to translate; never let write() guess
+        sheet.write_string(row, col, neutralise(context.t(value)), text_format or formats.text)
 
 
 def _sheet_name(title) -> str:
@@ -257,13 +245,14 @@ def _sheet_name(title) -> str:
 class _Table:
     """A worksheet holding one table: header row, rows written in order, frozen header, autofilter."""
 
-    def __init__(self, workbook, formats: _Formats, title, columns: Sequence[tuple]):
-        self.sheet = workbook.add_worksheet(_sheet_name(title))
+    def __init__(self, workbook, formats: _Formats, context: _Context, title, columns: Sequence[tuple]):
+        self.sheet = workbook.add_worksheet(_sheet_name(context.t(title)))
         self.formats = formats
+        self.context = context
         self.width = len(columns)
         self.row = 0
         for index, (header, width) in enumerate(columns):
-            text = str(header)
+            text = context.t(header)
             self.sheet.set_column(index, index, max(width, display_width(text) + 2, 8))
             self.sheet.write_string(0, index, neutralise(text), formats.header)
         self.sheet.freeze_panes(1, 0)
@@ -272,7 +261,7 @@ class _Table:
         """Append one row of typed values; empty values stay blank."""
         self.row += 1
         for col, value in enumerate(values):
-            _write(self.sheet, self.row, col, value, self.formats)
+            _write(self.sheet, self.row, col, value, self.formats, self.context)
 
     def finish(self) -> None:
         """Put the autofilter over the header and every written row."""
@@ -281,11 +270,26 @@ class _Table:
 
 @dataclass(frozen=True)
 class _Context:
-    """What every sheet needs: the firm's zone and the names of its departments and users."""
+    """What every sheet needs: the reader's gettext, the firm's zone, its departments' and users' names."""
 
+    gettext: Callable[[str], str]
     zone: ZoneInfo
     departments: dict[int, str]
     users: dict[int, str]
+
+    def t(self, message) -> str:
+        """Return a message (or a name of a code list) in the reader's language; other text as it is."""
+        return render(message, self.gettext) if isinstance(message, Msg) else str(message)
+
+    def name(self, names: Mapping, code) -> str | None:
+        """Return the display name of ``code`` (the code itself when unknown); ``None`` for no code."""
+        if code is None or code == "":
+            return None
+        return self.t(names.get(code, code))
+
+    def yes_no(self, flag: bool | None) -> str | None:
+        """Return yes or no in the reader's language; ``None`` for no answer."""
+        return None if flag is None else self.t(N_("Yes") if flag else N_("No"))
 
     def local(self, moment: datetime | None) -> datetime | None:
         """Return an aware UTC time as the firm's wall-clock time (Excel has no time zones)."""
@@ -293,9 +297,16 @@ class _Context:
 
 
 def write_instrument_history(
-    session: Session, actor: Actor, instrument_id: int, out: BinaryIO, today: date
+    session: Session,
+    actor: Actor,
+    instrument_id: int,
+    out: BinaryIO,
+    today: date,
+    gettext: Callable[[str], str],
 ) -> None:
     """Write one of the actor's instruments with its whole history to ``out`` as an xlsx workbook.
+
+    ``gettext`` translates into the reader's language (the web passes Flask-Babel's; a job, its catalogue's).
 
     The actor's organisation's instrument only (another one is :class:`NotFound`); an institute
     reaches a client's instrument with the actor of its client link. ``today`` is the firm's date,
@@ -308,19 +319,20 @@ def write_instrument_history(
     events = list(reversed(timeline(session, actor, "instrument", instrument.id, limit=MAX_EVENTS)))
     chain = verify_chain(session, actor.org_id)
     context = _Context(
+        gettext,
         ZoneInfo(org.timezone),
         {d.id: d.name for d in tenancy_ops.list_departments(session, actor)},
         {u.id: u.name for u in tenancy_ops.list_users(session, actor)},
     )
     with open_workbook(out) as workbook:
         workbook.set_properties(
-            {"title": gettext("History of %(no)s", no=instrument.management_no), "company": org.name}
+            {"title": context.t(N_("History of %(no)s", no=instrument.management_no)), "company": org.name}
         )
         formats = _Formats(workbook)
         _card_sheet(workbook, formats, context, session, actor, org, instrument, today, chain, len(events))
         _records_sheet(workbook, formats, context, records, _corrections(events))
-        _readings_sheet(workbook, formats, records)
-        _standards_sheet(workbook, formats, records)
+        _readings_sheet(workbook, formats, context, records)
+        _standards_sheet(workbook, formats, context, records)
         _attachments_sheet(workbook, formats, context, records)
         _cases_sheet(workbook, formats, context, cases)
         _events_sheet(workbook, formats, context, events)
@@ -372,47 +384,53 @@ def _corrections(events: list[Event]) -> dict[int, Event]:
 
 def _card_sheet(workbook, formats, context, session, actor, org, instrument, today, chain, shown) -> None:
     """The header block (firm, instrument, export, chain check) and the instrument's card."""
-    sheet = workbook.add_worksheet(_sheet_name(SHEET_NAMES["card"]))
+    sheet = workbook.add_worksheet(_sheet_name(context.t(SHEET_NAMES["card"])))
     sheet.set_column(0, 0, 30)
     sheet.set_column(1, 1, 60)
-    sheet.write_string(0, 0, neutralise(gettext("Instrument history for audit")), formats.title)
+    sheet.write_string(0, 0, neutralise(context.t(N_("Instrument history for audit"))), formats.title)
     exporter = actor.name
     if actor.via_client_link:
         exporter = f"{actor.name} ({session.get(Organization, actor.home_org_id).name})"
     block = [
-        (gettext("Firm"), org.name, None),
-        (gettext("Instrument"), f"{instrument.management_no} {instrument.name}", None),
-        (gettext("Exported at"), context.local(now_utc()), None),
-        (gettext("Exported by"), exporter, None),
-        (gettext("Time zone"), org.timezone, None),
-        (gettext("Label and status as of"), today, None),
-        (gettext("History verification"), _chain_text(chain), None if chain.ok else formats.alert),
-        (gettext("Event numbers"), str(EVENTS_NOTE), None),
+        (context.t(N_("Firm")), org.name, None),
+        (context.t(N_("Instrument")), f"{instrument.management_no} {instrument.name}", None),
+        (context.t(N_("Exported at")), context.local(now_utc()), None),
+        (context.t(N_("Exported by")), exporter, None),
+        (context.t(N_("Time zone")), org.timezone, None),
+        (context.t(N_("Label and status as of")), today, None),
+        (
+            context.t(N_("History verification")),
+            _chain_text(chain, context),
+            None if chain.ok else formats.alert,
+        ),
+        (context.t(N_("Event numbers")), context.t(EVENTS_NOTE), None),
     ]
     if shown >= MAX_EVENTS:
-        listed = gettext("Only the latest %(count)s events are listed.", count=shown)
-        block.append((gettext("Events listed"), listed, formats.alert))
+        listed = context.t(N_("Only the latest %(count)s events are listed.", count=shown))
+        block.append((context.t(N_("Events listed")), listed, formats.alert))
     row = 1
     for label, value, value_format in block:
-        _write(sheet, row, 0, label, formats, formats.label)
-        _write(sheet, row, 1, value, formats, value_format)
+        _write(sheet, row, 0, label, formats, context, formats.label)
+        _write(sheet, row, 1, value, formats, context, value_format)
         row += 1
     row += 1
-    sheet.write_string(row, 0, neutralise(gettext("Field")), formats.header)
-    sheet.write_string(row, 1, neutralise(gettext("Value")), formats.header)
+    sheet.write_string(row, 0, neutralise(context.t(N_("Field"))), formats.header)
+    sheet.write_string(row, 1, neutralise(context.t(N_("Value"))), formats.header)
     for label, value in _card_rows(session, context, instrument, today):
         row += 1
-        _write(sheet, row, 0, label, formats, formats.label)
-        _write(sheet, row, 1, value, formats)
+        _write(sheet, row, 0, label, formats, context, formats.label)
+        _write(sheet, row, 1, value, formats, context)
 
 
-def _chain_text(chain: ChainReport) -> str:
+def _chain_text(chain: ChainReport, context: _Context) -> str:
     if chain.ok:
-        return gettext(
-            "Passed: %(count)s events of the firm's history checked, none altered or missing.",
-            count=chain.checked,
+        return context.t(
+            N_(
+                "Passed: %(count)s events of the firm's history checked, none altered or missing.",
+                count=chain.checked,
+            )
         )
-    return gettext("FAILED at event %(seq)s: %(reason)s", seq=chain.broken_seq, reason=chain.reason)
+    return context.t(N_("FAILED at event %(seq)s: %(reason)s", seq=chain.broken_seq, reason=chain.reason))
 
 
 def _card_rows(session, context, instrument: Instrument, today: date) -> list[tuple]:
@@ -427,17 +445,17 @@ def _card_rows(session, context, instrument: Instrument, today: date) -> list[tu
         field = column.field
         value = derived[field] if field in derived else getattr(instrument, field)
         if field in VALUE_NAMES:
-            value = _name(VALUE_NAMES[field], value)
+            value = context.name(VALUE_NAMES[field], value)
         rows.append((FIELD_NAMES[field], value))
     rows.append((FIELD_NAMES["next_due_on"], instrument.next_due_on))
-    rows.append((FIELD_NAMES["label"], _name(NAMES["label"], instrument.label_state(today))))
-    rows.append((gettext("Overdue"), instrument.is_overdue(today)))
-    rows.append((gettext("Limits of use"), current_use_limits(session, instrument)))
+    rows.append((FIELD_NAMES["label"], context.name(NAMES["label"], instrument.label_state(today))))
+    rows.append((context.t(N_("Overdue")), instrument.is_overdue(today)))
+    rows.append((context.t(N_("Limits of use")), current_use_limits(session, instrument)))
     return rows
 
 
 def _records_sheet(workbook, formats, context, records, corrections: dict[int, Event]) -> None:
-    table = _Table(workbook, formats, SHEET_NAMES["records"], RECORD_COLUMNS)
+    table = _Table(workbook, formats, context, SHEET_NAMES["records"], RECORD_COLUMNS)
     by_id = {record.id: record for record in records}
     for r in records:
         correction = corrections.get(r.id)
@@ -447,9 +465,9 @@ def _records_sheet(workbook, formats, context, records, corrections: dict[int, E
         table.write_row(
             [
                 r.id,
-                _name(RECORD_KIND_NAMES, r.kind),
+                context.name(RECORD_KIND_NAMES, r.kind),
                 r.performed_on,
-                gettext("Current") if r.is_current else gettext("Superseded"),
+                context.t(N_("Current")) if r.is_current else context.t(N_("Superseded")),
                 r.superseded_by_id,
                 r.supersedes_id,
                 corrected_by,
@@ -458,14 +476,14 @@ def _records_sheet(workbook, formats, context, records, corrections: dict[int, E
                 r.lab_name,
                 r.lab_cnas_no,
                 r.certificate_no,
-                _name(CERTIFICATE_TYPE_NAMES, r.certificate_type),
-                _name(NAMES["conclusion"], r.conclusion),
+                context.name(CERTIFICATE_TYPE_NAMES, r.certificate_type),
+                context.name(NAMES["conclusion"], r.conclusion),
                 r.valid_until,
                 r.next_due_on,
                 r.temperature,
                 r.humidity,
                 r.uncertainty,
-                _name(CONFIRMATION_NAMES, r.confirmation),
+                context.name(CONFIRMATION_NAMES, r.confirmation),
                 r.confirmation_note,
                 r.confirmed_by_name,
                 context.local(r.confirmed_at),
@@ -478,15 +496,15 @@ def _records_sheet(workbook, formats, context, records, corrections: dict[int, E
     table.finish()
 
 
-def _readings_sheet(workbook, formats, records) -> None:
-    table = _Table(workbook, formats, SHEET_NAMES["readings"], READING_COLUMNS)
+def _readings_sheet(workbook, formats, context, records) -> None:
+    table = _Table(workbook, formats, context, SHEET_NAMES["readings"], READING_COLUMNS)
     for record in records:
         for reading in record.readings:
             table.write_row(
                 [
                     record.id,
                     record.certificate_no,
-                    _name(PHASE_NAMES, reading.phase),
+                    context.name(PHASE_NAMES, reading.phase),
                     reading.point,
                     reading.unit,
                     reading.nominal,
@@ -499,8 +517,8 @@ def _readings_sheet(workbook, formats, records) -> None:
     table.finish()
 
 
-def _standards_sheet(workbook, formats, records) -> None:
-    table = _Table(workbook, formats, SHEET_NAMES["standards"], STANDARD_COLUMNS)
+def _standards_sheet(workbook, formats, context, records) -> None:
+    table = _Table(workbook, formats, context, SHEET_NAMES["standards"], STANDARD_COLUMNS)
     for record in records:
         for standard in record.standards:
             table.write_row(
@@ -519,7 +537,7 @@ def _standards_sheet(workbook, formats, records) -> None:
 
 
 def _attachments_sheet(workbook, formats, context, records) -> None:
-    table = _Table(workbook, formats, SHEET_NAMES["attachments"], ATTACHMENT_COLUMNS)
+    table = _Table(workbook, formats, context, SHEET_NAMES["attachments"], ATTACHMENT_COLUMNS)
     for record in records:
         for attachment in record.attachments:
             table.write_row(
@@ -537,15 +555,15 @@ def _attachments_sheet(workbook, formats, context, records) -> None:
 
 
 def _cases_sheet(workbook, formats, context, cases: list[NonconformityCase]) -> None:
-    table = _Table(workbook, formats, SHEET_NAMES["cases"], CASE_COLUMNS)
+    table = _Table(workbook, formats, context, SHEET_NAMES["cases"], CASE_COLUMNS)
     for case in cases:
         table.write_row(
             [
                 case.id,
-                _name(CASE_STATE_NAMES, case.state),
+                context.name(CASE_STATE_NAMES, case.state),
                 case.opened_on,
                 case.opened_by_name,
-                _name(CASE_SOURCE_NAMES, case.source),
+                context.name(CASE_SOURCE_NAMES, case.source),
                 case.record_id,
                 case.description,
                 case.suspect_from,
@@ -553,7 +571,7 @@ def _cases_sheet(workbook, formats, context, cases: list[NonconformityCase]) -> 
                 case.impact_assessment,
                 case.assessed_by_name,
                 context.local(case.assessed_at),
-                _name(DISPOSITION_NAMES, case.disposition),
+                context.name(DISPOSITION_NAMES, case.disposition),
                 case.disposition_note,
                 case.use_limits,
                 case.approved_by_name,
@@ -564,14 +582,14 @@ def _cases_sheet(workbook, formats, context, cases: list[NonconformityCase]) -> 
 
 
 def _events_sheet(workbook, formats, context, events: list[Event]) -> None:
-    table = _Table(workbook, formats, SHEET_NAMES["events"], EVENT_COLUMNS)
+    table = _Table(workbook, formats, context, SHEET_NAMES["events"], EVENT_COLUMNS)
     for event in events:
         table.write_row(
             [
                 event.seq,
                 context.local(event.occurred_at),
-                event.actor_name or gettext("system"),
-                _name(EVENT_NAMES, event.kind),
+                event.actor_name or context.t(N_("system")),
+                context.name(EVENT_NAMES, event.kind),
                 _details(event.data or {}, context),
                 event.hash,
                 event.prev_hash,
@@ -588,32 +606,32 @@ def _shown(field: str, value, context: _Context) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return _yes_no(value)
+        return context.yes_no(value)
     if field == "department_id" and value in context.departments:
         return context.departments[value]
     if field == "custodian_user_id" and value in context.users:
         return context.users[value]
     if field in VALUE_NAMES:
-        return _name(VALUE_NAMES[field], value)
+        return context.name(VALUE_NAMES[field], value)
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
-def _field_name(field: str) -> str:
-    return str(FIELD_NAMES.get(field, field))
+def _field_name(field: str, context: _Context) -> str:
+    return context.t(FIELD_NAMES.get(field, field))
 
 
 def _details(data: dict, context: _Context) -> str:
     """Return an event's content as lines a person reads: what changed, why, which record."""
     lines = []
     if data.get("file"):
-        lines.append(gettext("Imported from %(file)s", file=data["file"]))
+        lines.append(context.t(N_("Imported from %(file)s", file=data["file"])))
     if data.get("sole_admin"):
-        lines.append(gettext("decided by the sole administrator"))
+        lines.append(context.t(N_("decided by the sole administrator")))
     if isinstance(data.get("status"), list) and len(data["status"]) == 2:
-        before, after = (_name(STATUS_NAMES, s) or "—" for s in data["status"])
-        lines.append(f"{FIELD_NAMES['status']}: {before} → {after}")
+        before, after = (context.name(STATUS_NAMES, s) or "—" for s in data["status"])
+        lines.append(f"{context.t(FIELD_NAMES['status'])}: {before} → {after}")
     for key, label in DETAIL_NAMES.items():
         value = data.get(key)
         if value is None or value == "" or value == []:
@@ -623,13 +641,13 @@ def _details(data: dict, context: _Context) -> str:
             if key == "files" and isinstance(value, list)
             else _shown(key, value, context)
         )
-        lines.append(f"{label}: {text}")
+        lines.append(f"{context.t(label)}: {text}")
     for field, value in in_field_order(data.get("fields") or {}):
-        lines.append(f"{_field_name(field)}: {_shown(field, value, context)}")
+        lines.append(f"{_field_name(field, context)}: {_shown(field, value, context)}")
     for field, change in in_field_order(data.get("changes") or {}):
         if isinstance(change, list) and len(change) == 2:
             before, after = (_shown(field, v, context) for v in change)
-            lines.append(f"{_field_name(field)}: {before} → {after}")
+            lines.append(f"{_field_name(field, context)}: {before} → {after}")
     for key, value in data.items():
         if key not in DETAIL_NAMES and key not in _SILENT_DETAILS and value not in (None, "", [], {}):
             lines.append(f"{key}: {_shown(key, value, context)}")

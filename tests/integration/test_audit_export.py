@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import flask_babel
 import pytest
+from babel.support import Translations
+from flask import has_app_context
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select, update
 
+import service
 from models import Attachment, Event, NonconformityCase
 from service.actors import Actor
 from service.clock import today_in
@@ -101,7 +105,7 @@ def _export(app, sessions, actor: Actor, instrument_id: int, locale: str = "en")
     out = io.BytesIO()
     try:
         with app.test_request_context("/"), flask_babel.force_locale(locale):
-            write_instrument_history(session, actor, instrument_id, out, _today())
+            write_instrument_history(session, actor, instrument_id, out, _today(), flask_babel.gettext)
     finally:
         session.close()
     return _book(out.getvalue())
@@ -349,6 +353,26 @@ def test_chinese_for_a_chinese_user(app, sessions, world, history):
     assert {"证书编号", "检定/校准单位", "有效期至", "检定结论", "备注"} <= set(records_header)
     readings = list(book.values())[2]
     assert readings[1][-1] == "是"
+
+
+def test_a_job_exports_in_chinese_without_flask(sessions, world, history):
+    """The export needs a session and a gettext, not a Flask app or request (a job can write it)."""
+    catalogue = Translations.load(str(Path(service.__file__).parent / "translations"), ["zh_Hans_CN"])
+    session = sessions()
+    scope_to_org(session, world.a.org.id)
+    out = io.BytesIO()
+    try:
+        assert not has_app_context()
+        write_instrument_history(
+            session, world.a.actor(), history["instrument"].id, out, _today(), catalogue.gettext
+        )
+    finally:
+        session.close()
+    book = _book(out.getvalue())
+    card = {row[0]: row[1] for row in next(iter(book.values()))[1:] if row[0]}
+    assert card["管理编号"] == history["instrument"].management_no
+    assert card["使用状态"] == "在用"
+    assert list(book)[:3] == ["计量器具", "检定 校准记录", "测量数据"]  # "/" is not allowed in a sheet name
 
 
 def test_the_institute_reaches_a_client_instrument_through_its_link(
