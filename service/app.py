@@ -82,7 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.orders.views import bp as orders_bp
     from service.reminders.feed_views import bp as feed_bp
     from service.reminders.views import bp as reminders_bp
-    from service.reminders.webhooks import bp as webhooks_bp
+    from service.reminders.webhook_views import bp as webhooks_bp
     from service.tenancy.views import bp as tenancy_bp
     from service.traceability.check_views import bp as check_bp
     from service.traceability.standards_views import bp as standards_bp

@@ -19,5 +19,5 @@
 - ``rules``: reminder rules as pure functions: the ladder, the overdue escalation, the sending window.
 - ``views``: reminder pages: the firm's policy, the outbox, one's own reminders and channels, a test
   message.
-- ``webhooks``: Twilio's callbacks: delivery status reports and inbound SMS (STOP/退订, START).
+- ``webhook_views``: Twilio's callbacks: delivery status reports and inbound SMS (STOP/退订, START).
 """
