@@ -6,9 +6,9 @@ stored (in ``User.calendar_token_hash``), issuing a new one replaces the old, an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from flask_babel import force_locale, gettext
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +18,7 @@ from models.ledger import RECALLED_STATUSES
 from service.auth.secrets import new_token, token_digest
 from service.clock import now_utc
 from service.db import scope_to_org
+from service.i18n import N_
 
 #: Roles of a firm whose feed holds every instrument of the firm, not only their own.
 WHOLE_FIRM_ROLES = ("admin", "metrology")
@@ -85,9 +86,9 @@ def feed_instruments(session: Session, user: User, today: date) -> list[Instrume
     return list(session.scalars(stmt))
 
 
-def _event(instrument: Instrument, stamp) -> Event:
+def _event(instrument: Instrument, stamp, gettext: Callable[[str], str]) -> Event:
     due = instrument.next_due_on
-    summary = gettext("Due: %(no)s %(name)s", no=instrument.management_no, name=instrument.name)
+    summary = N_("Due: %(no)s %(name)s", no=instrument.management_no, name=instrument.name).render(gettext)
     lines = []
     if instrument.department is not None:
         lines.append(f"{gettext('Department')}: {instrument.department.name}")
@@ -110,8 +111,8 @@ def _event(instrument: Instrument, stamp) -> Event:
     return event
 
 
-def feed_ics(session: Session, user: User, today: date) -> bytes:
-    """Return ``user``'s feed as an iCalendar document, in their language."""
+def feed_ics(session: Session, user: User, today: date, gettext: Callable[[str], str]) -> bytes:
+    """Return ``user``'s feed as an iCalendar document, in the language of ``gettext`` (theirs)."""
     instruments = feed_instruments(session, user, today)
     stamp = now_utc().replace(microsecond=0)
     calendar = Calendar()
@@ -123,8 +124,7 @@ def feed_ics(session: Session, user: User, today: date) -> bytes:
     # Ask subscribing clients to look again a few times a day.
     calendar.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT6H")
-    with force_locale(user.locale):
-        calendar.add("x-wr-calname", gettext("Due dates of %(org)s", org=user.org.name))
-        for instrument in instruments:
-            calendar.add_component(_event(instrument, stamp))
+    calendar.add("x-wr-calname", N_("Due dates of %(org)s", org=user.org.name).render(gettext))
+    for instrument in instruments:
+        calendar.add_component(_event(instrument, stamp, gettext))
     return calendar.to_ical()

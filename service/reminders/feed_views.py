@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_login import login_required
 
 from service.clock import today_in
@@ -23,7 +23,8 @@ def feed(token: str):
         user = user_for_token(session, token)
         if user is None:
             abort(404)
-        body = feed_ics(session, user, today_in(user.org.timezone))
+        with force_locale(user.locale):  # the feed speaks its owner's language, not the caller's
+            body = feed_ics(session, user, today_in(user.org.timezone), gettext)
     finally:
         session.close()
     response = Response(body, content_type="text/calendar; charset=utf-8")

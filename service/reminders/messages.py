@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from pathlib import Path
 
-from flask import render_template
-from flask_babel import force_locale
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from notifications.sms_text import fits
+from service import names
+from service.i18n import render
 
 #: Instruments listed in a robot's markdown digest; the rest are counted.
 ROBOT_ITEMS = 30
@@ -73,13 +77,58 @@ class Rendered:
     html: str | None = None
 
 
-def _render(template: str, locale: str, **context) -> str:
-    with force_locale(locale):
-        return render_template(f"reminders/messages/{template}", **context).strip()
+def _name_of(gettext, kind: str, code) -> str:
+    """Return the name of ``code`` in the code list ``kind``, as the web's ``name_of`` does."""
+    if code is None or code == "":
+        return ""
+    return render(names.NAMES[kind].get(code, code), gettext)
 
 
-def render_digest(digest: Digest, channel: str, locale: str) -> Rendered:
+class MessageTemplates:
+    """The message templates, rendered in any language with Jinja and Babel's catalogues (no Flask).
+
+    Jinja is set up as the web's: HTML autoescaped, ``_``/``ngettext`` of the new style, and
+    ``name_of`` for the names of codes, so that a message reads the same from a job or a request.
+    """
+
+    def __init__(self, templates: Path, translations: Path):
+        self._loader = FileSystemLoader(str(templates))
+        self._translations = translations
+        self._environments: dict[str, Environment] = {}
+
+    def environment(self, locale: str) -> Environment:
+        """Return the Jinja environment that speaks ``locale`` (built once per language)."""
+        env = self._environments.get(locale)
+        if env is None:
+            catalogue = Translations.load(str(self._translations), [locale])
+            env = Environment(
+                loader=self._loader,
+                autoescape=select_autoescape(("html", "htm", "xml", "xhtml", "svg")),
+                extensions=["jinja2.ext.i18n"],
+            )
+            env.install_gettext_translations(catalogue, newstyle=True)
+            env.globals["name_of"] = partial(_name_of, catalogue.gettext)
+            self._environments[locale] = env
+        return env
+
+    def render(self, template: str, locale: str, **context) -> str:
+        """Render ``templates/reminders/messages/<template>`` in ``locale``, trimmed."""
+        return (
+            self.environment(locale).get_template(f"reminders/messages/{template}").render(**context).strip()
+        )
+
+
+#: The project's own templates and catalogues; pass another :class:`MessageTemplates` to use others.
+TEMPLATES = MessageTemplates(
+    Path(__file__).resolve().parents[2] / "templates", Path(__file__).resolve().parents[1] / "translations"
+)
+
+
+def render_digest(
+    digest: Digest, channel: str, locale: str, templates: MessageTemplates = TEMPLATES
+) -> Rendered:
     """Render ``digest`` for ``channel`` in ``locale``."""
+    _render = templates.render
     context = {"d": digest, "org_short": digest.org_name[:SMS_ORG_CHARS], "robot_items": ROBOT_ITEMS}
     subject = _render("digest.subject.txt", locale, **context)
     if channel == "sms":
@@ -96,7 +145,9 @@ def render_digest(digest: Digest, channel: str, locale: str) -> Rendered:
     return Rendered(subject, body, html)
 
 
-def render_notice(template: str, channel: str, locale: str, **context) -> Rendered:
+def render_notice(
+    template: str, channel: str, locale: str, templates: MessageTemplates = TEMPLATES, **context
+) -> Rendered:
     """Render a short notice (``test``, ``sms_ceiling``) for ``channel`` in ``locale``."""
-    subject = _render(f"{template}.subject.txt", locale, **context)
-    return Rendered(subject, _render(f"{template}.txt", locale, **context))
+    subject = templates.render(f"{template}.subject.txt", locale, **context)
+    return Rendered(subject, templates.render(f"{template}.txt", locale, **context))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask import has_app_context
 
 from service.reminders.messages import Digest, DigestItem, render_digest, render_notice
 from tests.snapshot import assert_snapshot
@@ -138,3 +139,11 @@ def test_standard_notice(app, locale):
     )
     # Names are kept as typed: plain text, never HTML-escaped.
     assert "压力表 <带电接点> & 表座" in notice.body
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_job_renders_the_same_words_without_flask(locale):
+    """The digest needs no Flask app: a scheduler process with a plain session renders it alike."""
+    assert not has_app_context()
+    rendered = render_digest(_digest(), "sms", locale)
+    assert_snapshot(f"reminders/digest.sms.{locale}.txt", rendered.body)
