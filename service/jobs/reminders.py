@@ -1,7 +1,7 @@
 """The reminder jobs: plan each firm's day, dispatch the outbox, release expired leases.
 
-Plain functions that the scheduler, ``flask reminders tick`` and the tests call alike. Each pushes
-an application context: messages are rendered with the app's templates and translations.
+Plain functions that the scheduler, ``flask reminders tick`` and the tests call alike. The app only
+hands over its configuration and session factory: the domain renders messages without Flask.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ def channels_of(app: Flask) -> Channels:
 def run_planning(app: Flask, now: datetime | None = None) -> dict:
     """Plan every firm's current day that has no plan yet."""
     now = now or now_utc()
-    with app.app_context():
-        results = plan_all(app.extensions["calrecall.sessions"], now, app.config["CALRECALL"].fixed_base_url)
+    results = plan_all(app.extensions["calrecall.sessions"], now, app.config["CALRECALL"].fixed_base_url)
     summary = {
         "firms_planned": len(results),
         "instruments": sum(r.instruments for r in results),
@@ -46,8 +45,7 @@ def run_planning(app: Flask, now: datetime | None = None) -> dict:
 
 def run_dispatch(app: Flask, now: datetime | None = None, only_ids=None) -> dict:
     """Send what is due in the outbox; ``now`` fixes the clock (``reminders tick --now``)."""
-    with app.app_context():
-        totals = dispatch(app.extensions["calrecall.sessions"], channels_of(app), now, only_ids=only_ids)
+    totals = dispatch(app.extensions["calrecall.sessions"], channels_of(app), now, only_ids=only_ids)
     return dict(totals)
 
 
