@@ -21,6 +21,7 @@ from service.i18n import N_
 from service.schemas import Choice, Flag, StrictSchema, Text, int_range, load_or_invalid
 from service.scoping import get_in_org, parse_id
 
+#: The orders of an instrument list (its ``sort`` parameter), in the order the ledger page offers them.
 SORTS = (
     "next_due_on",
     "-next_due_on",
@@ -31,6 +32,7 @@ SORTS = (
     "updated_at",
     "-updated_at",
 )
+DEFAULT_SORT = "next_due_on"
 DEFAULT_LIMIT = 50
 #: The ledger's total is counted up to this many rows; beyond, it shows as "10,000+" (a COUNT over a
 #: million instruments with a search text would scan them all).
@@ -56,7 +58,7 @@ class InstrumentFilter(StrictSchema):
     needs_attention = Flag(allow_none=True)
     due_from = fields.Date(allow_none=True)
     due_to = fields.Date(allow_none=True)
-    sort = Choice(SORTS, load_default="next_due_on")
+    sort = Choice(SORTS, load_default=DEFAULT_SORT)
     cursor = Text(500)
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=int_range(1, MAX_LIMIT))
 
@@ -211,7 +213,7 @@ def ordered_segments(stmt: Select, sort: str, cursor: str | None) -> list[Select
 def list_instruments(session: Session, actor: Actor, filters: Mapping, today: date) -> Page:
     """Return one page of the actor's instruments matching ``filters``."""
     actor.require("ledger.read")
-    sort, limit = filters.get("sort", "next_due_on"), filters.get("limit", DEFAULT_LIMIT)
+    sort, limit = filters.get("sort", DEFAULT_SORT), filters.get("limit", DEFAULT_LIMIT)
     rows: list[Instrument] = []
     for segment in ordered_segments(filtered(session, actor, filters, today), sort, filters.get("cursor")):
         rows += session.scalars(segment.limit(limit + 1 - len(rows))).unique()

@@ -151,6 +151,8 @@ def _render_list(preset: dict, window: str | None, client_id: int | None):
         departments=departments,
         users=tenancy_ops.list_users(db(), who),
         choices=CHOICES,
+        sorts=queries.SORTS,
+        default_sort=queries.DEFAULT_SORT,
         direct_statuses=sorted(DIRECT_TRANSITIONS),
         client=_client_org(client_id),
         client_id=client_id,

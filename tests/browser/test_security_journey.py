@@ -1,7 +1,7 @@
 """The Content-Security-Policy in a real browser: the main pages work and Chromium reports nothing.
 
-The policy allows scripts and styles from this site and inline ones carrying the response's nonce
-only, and no style attributes; a page that still relied on one would log a violation to the
+The policy allows scripts and styles from this site only (files under service/static/), no inline
+ones and no style attributes; a page that still relied on one would log a violation to the
 console. Also: the sign-in form warns before the last attempt ahead of a pause.
 """
 

@@ -248,6 +248,31 @@ def test_keyset_paging_visits_every_row_once(client, world, db_session):
         assert len(seen) == 23 + len(world.a.instruments), sort
 
 
+def _sort_options(html: str) -> list[tuple[str, bool]]:
+    """Return the sort select's options as (value, is selected)."""
+    select_html = re.search(r'<select[^>]*id="flt-sort".*?</select>', html, re.DOTALL).group(0)
+    return [
+        (value, bool(chosen))
+        for value, chosen in re.findall(r'<option value="([^"]*)" (selected)?', select_html)
+    ]
+
+
+def test_the_sort_select_offers_every_order_the_list_takes(client, world):
+    """The options come from ``SORTS``: ``updated_at`` (least recently changed) was missing from the
+    template's copy, so a list sorted by it showed "next due" as chosen and Filter re-sorted it."""
+    from service.ledger.queries import SORTS
+    from service.web.templating import SORT_NAMES
+
+    login(client, world.a.metrology)
+    assert [value for value, _chosen in _sort_options(client.get("/instruments").text)] == list(SORTS)
+    assert set(SORT_NAMES) == set(SORTS)
+    options = _sort_options(client.get("/instruments?sort=updated_at").text)
+    assert [value for value, chosen in options if chosen] == ["updated_at"]
+    assert [value for value, chosen in _sort_options(client.get("/instruments").text) if chosen] == [
+        "next_due_on"
+    ]
+
+
 def test_bulk_edit(client, world, db_session):
     login(client, world.a.metrology)
     ids = [i.id for i in world.a.instruments[:2]]
