@@ -180,8 +180,10 @@ def init_request_lifecycle(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         if production:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if signed_in_user() is not None or request.blueprint == "api":
-            # Ledgers, tokens and personal data stay out of shared caches and the back-forward cache.
+        public_file = request.endpoint == "static" or request.blueprint == "bootstrap"
+        if not public_file and (signed_in_user() is not None or request.blueprint == "api"):
+            # Ledgers, tokens and personal data stay out of shared caches and the back-forward cache;
+            # stylesheets and scripts are the same for everyone and keep their own revalidation.
             headers["Cache-Control"] = "no-store"
         return response
 

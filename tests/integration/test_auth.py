@@ -340,6 +340,18 @@ def test_security_headers_and_no_caching_of_private_pages(client, world):
     assert client.get("/account/tokens").headers["Cache-Control"] == "no-store"
 
 
+def test_a_signed_in_browser_may_keep_the_static_files(client, world):
+    """Stylesheets and scripts are public files: no-store would fetch 230 KB again on every page."""
+    login(client, world.a.metrology)
+    page = client.get("/instruments")
+    for path in ("/static/app.css", "/static/ledger/list.js"):
+        response = client.get(path)
+        response.close()
+        assert response.status_code == 200
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+    assert page.headers["Cache-Control"] == "no-store"
+
+
 def test_sessions_expire_after_inactivity(app, client, world):
     login(client, world.a.metrology)
     assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
