@@ -261,7 +261,7 @@ def test_the_sort_select_offers_every_order_the_list_takes(client, world):
     """The options come from ``SORTS``: ``updated_at`` (least recently changed) was missing from the
     template's copy, so a list sorted by it showed "next due" as chosen and Filter re-sorted it."""
     from service.ledger.queries import SORTS
-    from service.web.templating import SORT_NAMES
+    from service.names import SORT_NAMES
 
     login(client, world.a.metrology)
     assert [value for value, _chosen in _sort_options(client.get("/instruments").text)] == list(SORTS)
