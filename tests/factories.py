@@ -1,21 +1,29 @@
-"""Factories for the aggregates tests need: organisations, users, departments, instruments."""
+"""Factories for the aggregates tests need: organisations, users, instruments, visits, orders, records."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from models import Department, Instrument, Organization, User
+from models import Department, Instrument, Organization, ServiceOrder, Technician, User, Visit
 from service.actors import Actor
-from service.clock import today_in
+from service.clock import now_utc, today_in
 from service.ledger import operations as ledger_ops
+from service.orders import operations as order_ops
 from service.tenancy import operations as tenancy_ops
 from service.validation import credit_code_check_char
+from service.visits import operations as visit_ops
+from service.visits import technicians as visit_technicians
 
 PASSWORD = "correct-horse-9"
+#: The address links in notices point at, unless a test says otherwise.
+BASE_URL = "https://ledger.example.cn"
+#: The parcel of a mail-in order, unless a test says otherwise.
+PARCEL = {"courier": "顺丰速运", "tracking_no": "SF1234567890"}
 _seq = itertools.count(1)
 
 
@@ -56,6 +64,62 @@ def make_verified_instrument(session: Session, tenant: Tenant, today: date, **fi
     instrument = make_instrument(session, tenant.actor(), today, **(values | fields))
     session.commit()
     return instrument
+
+
+def make_technician(session: Session, actor: Actor, **fields) -> Technician:
+    """Add a technician to the acting institute: pressure, eight instruments a day, unless told otherwise."""
+    data = {"name": f"技术员{next(_seq)}", "disciplines": ["pressure"], "daily_capacity": 8} | fields
+    return visit_technicians.save_technician(session, actor, data)
+
+
+def make_visit(
+    session: Session,
+    actor: Actor,
+    firm_id: int,
+    assignments: Mapping[int, int | None],
+    planned_on: date | None = None,
+    *,
+    today: date | None = None,
+    base_url: str = BASE_URL,
+    now: datetime | None = None,
+) -> Visit:
+    """Propose a visit of the acting institute to a linked firm (on ``today`` unless told).
+
+    ``assignments`` maps each instrument's id to its technician's id (or None); the firm's people
+    are told.
+    """
+    today = today or today_in("Asia/Shanghai")
+    new = visit_ops.NewVisit(firm_id, planned_on or today, dict(assignments))
+    [visit] = visit_ops.create_visits(session, actor, [new], today, base_url, now or now_utc())
+    return visit
+
+
+def make_order(
+    session: Session,
+    actor: Actor,
+    institute_id: int,
+    instruments: Iterable[Instrument],
+    method: str = "drop_off",
+    *,
+    today: date | None = None,
+    base_url: str = BASE_URL,
+    now: datetime | None = None,
+    **fields,
+) -> ServiceOrder:
+    """Submit an order of the acting firm to a linked institute, listing the instruments' numbers.
+
+    A mail-in order comes with a parcel unless ``fields`` says otherwise; the institute is told.
+    """
+    payload = {
+        "institute_id": institute_id,
+        "method": method,
+        "management_nos": [i.management_no for i in instruments],
+        **(PARCEL if method == "mail_in" else {}),
+        **fields,
+    }
+    return order_ops.submit_order(
+        session, actor, payload, today or today_in("Asia/Shanghai"), base_url, now or now_utc()
+    )
 
 
 @dataclass

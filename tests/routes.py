@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from models import ServiceOrder, ServiceOrderItem, Technician, Visit, VisitItem
+from models import Organization
+from service.actors import Actor
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger_io import operations as import_ops
 from service.nonconformity import operations as nonconformity
-from tests.factories import make_record
+from tests.factories import make_order, make_record, make_technician, make_user, make_visit
 from tests.reminders import make_notification
 
 
@@ -32,29 +33,13 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
     upload = import_ops.upload(session, actor, "管理编号,器具名称\nX-9,压力表\n".encode(), "x.csv")
     notification = make_notification(session, tenant.admin, state="dead")
     today = today_in("Asia/Shanghai")
-    visit = Visit(institute_id=institute_id, firm_id=tenant.org.id, planned_on=today)
-    session.add(visit)
-    session.flush()
-    item = VisitItem(
-        visit_id=visit.id,
-        institute_id=institute_id,
-        firm_id=tenant.org.id,
-        instrument_id=instruments[0].id,
+    institute_admin = Actor.of(make_user(session, session.get(Organization, institute_id), "admin"))
+    visit = make_visit(session, institute_admin, tenant.org.id, {instruments[0].id: None}, today=today)
+    [item] = visit.items
+    technician = make_technician(
+        session, institute_admin, name="技术员", disciplines=["mass"], daily_capacity=5
     )
-    session.add(item)
-    technician = Technician(org_id=institute_id, name="技术员", disciplines=["mass"], daily_capacity=5)
-    session.add(technician)
-    order = ServiceOrder(institute_id=institute_id, firm_id=tenant.org.id, method="mail_in")
-    session.add(order)
-    session.flush()
-    session.add(
-        ServiceOrderItem(
-            order_id=order.id,
-            institute_id=institute_id,
-            firm_id=tenant.org.id,
-            instrument_id=instruments[1].id,
-        )
-    )
+    order = make_order(session, actor, institute_id, [instruments[1]], "mail_in", today=today)
     case = nonconformity.open_case(session, actor, instruments[2].id, {"description": "掉落"}, today)
     session.commit()
     return {

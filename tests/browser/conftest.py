@@ -23,7 +23,6 @@ from service.config import Config
 from service.db import unit_of_work
 from service.migrations import upgrade
 from service.tenancy import operations as tenancy_ops
-from service.visits import technicians as visit_technicians
 from tests import factories
 from tests.browser import NO_CHROMIUM
 
@@ -97,15 +96,12 @@ def live_server(tmp_path_factory):
         staff = factories.make_user(session, institute, "staff", name="高调度")
         technician = factories.make_user(session, institute, "technician", name="郭技术")
         tenancy_ops.link_client(session, institute.id, org.id)
-        visit_technicians.save_technician(
+        factories.make_technician(
             session,
             Actor.of(factories.make_user(session, institute, "admin")),
-            {
-                "name": technician.name,
-                "disciplines": ["pressure"],
-                "daily_capacity": 10,
-                "user_id": technician.id,
-            },
+            name=technician.name,
+            daily_capacity=10,
+            user_id=technician.id,
         )
         arranged = (
             org.name,

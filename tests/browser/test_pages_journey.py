@@ -22,8 +22,6 @@ from models import Organization, Technician, User  # noqa: E402
 from service.actors import Actor  # noqa: E402
 from service.db import allow_all_tenants, unit_of_work  # noqa: E402
 from service.ledger import operations as ledger_ops  # noqa: E402
-from service.orders import operations as order_ops  # noqa: E402
-from service.visits import operations as visit_ops  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.browser.test_journey import sign_in, sign_out  # noqa: E402
 from tests.reminders import make_notification  # noqa: E402
@@ -85,21 +83,17 @@ def arranged(live_server) -> Arranged:
         )
         technician = session.scalar(select(Technician).where(Technician.org_id == staff.org_id))
         now = datetime.now(UTC)
-        [visit] = visit_ops.create_visits(
+        visit = factories.make_visit(
             session,
             Actor.of(staff),
-            [visit_ops.NewVisit(firm.id, today, {gauges[1].id: technician.id, gauges[2].id: technician.id})],
-            today,
-            live_server.base_url,
-            now,
+            firm.id,
+            {gauges[1].id: technician.id, gauges[2].id: technician.id},
+            today=today,
+            base_url=live_server.base_url,
+            now=now,
         )
-        order = order_ops.submit_order(
-            session,
-            who,
-            {"institute_id": staff.org_id, "method": "drop_off", "instrument_ids": [gauges[10].id]},
-            today,
-            live_server.base_url,
-            now,
+        order = factories.make_order(
+            session, who, staff.org_id, [gauges[10]], today=today, base_url=live_server.base_url, now=now
         )
         return Arranged(gauges[0].id, overdue.management_no, visit.id, order.id, firm.name)
 

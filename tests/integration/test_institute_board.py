@@ -22,9 +22,9 @@ from service.actors import Actor
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.tenancy import operations as tenancy_ops
-from service.visits import board, technicians
+from service.visits import board
 from tests.conftest import login
-from tests.factories import make_instrument, make_org, make_user
+from tests.factories import make_instrument, make_org, make_technician, make_user
 
 API = "/api/v1"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -545,10 +545,8 @@ def test_technicians_through_the_pages(client, db_session, world, admin_en):
 
 @pytest.fixture
 def technician(db_session, world) -> Technician:
-    found = technicians.save_technician(
-        db_session,
-        Actor.of(world.institute_admin),
-        {"name": "李明", "disciplines": ["mass"], "daily_capacity": 6},
+    found = make_technician(
+        db_session, Actor.of(world.institute_admin), name="李明", disciplines=["mass"], daily_capacity=6
     )
     db_session.commit()
     return found
@@ -558,8 +556,8 @@ def technician(db_session, world) -> Technician:
 def foreign_technician(db_session) -> Technician:
     other = make_org(db_session, "institute")
     admin = make_user(db_session, other, "admin")
-    found = technicians.save_technician(
-        db_session, Actor.of(admin), {"name": "外所技术员", "disciplines": ["mass"], "daily_capacity": 6}
+    found = make_technician(
+        db_session, Actor.of(admin), name="外所技术员", disciplines=["mass"], daily_capacity=6
     )
     db_session.commit()
     return found

@@ -241,13 +241,8 @@ def _order_paths(app, values: dict, api: bool):
 
 def _worked_order(db_session, world) -> dict:
     staff = Actor.of(world.institute_staff)
-    payload = {
-        "institute_id": world.institute.id,
-        "method": "drop_off",
-        "instrument_ids": [world.a.instruments[0].id],
-    }
-    order = operations.submit_order(
-        db_session, world.a.actor(), payload, today_in("Asia/Shanghai"), "http://t", now_utc()
+    order = factories.make_order(
+        db_session, world.a.actor(), world.institute.id, world.a.instruments[:1], base_url="http://t"
     )
     for action in ("accept", "receive", "start"):
         operations.transition(

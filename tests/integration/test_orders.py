@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from models import CalibrationRecord, Instrument, Notification, ServiceOrder, Visit, VisitItem
+from models import CalibrationRecord, Instrument, Notification, ServiceOrder
 from service.actors import Actor
 from service.clock import today_in
 from service.errors import Conflict, Forbidden, Invalid, NotFound
@@ -27,7 +27,7 @@ from tests import factories
 TODAY = today_in("Asia/Shanghai")
 NOW = datetime.now(UTC)
 BASE = "https://ledger.example.cn"
-PARCEL = {"courier": "顺丰速运", "tracking_no": "SF1234567890"}
+PARCEL = factories.PARCEL
 
 
 @pytest.fixture(autouse=True)
@@ -44,14 +44,17 @@ def staff(world):
 
 def _submit(db_session, world, method="mail_in", instruments=None, **extra) -> ServiceOrder:
     instruments = world.a.instruments[:2] if instruments is None else instruments
-    payload = {
-        "institute_id": world.institute.id,
-        "method": method,
-        "management_nos": [i.management_no for i in instruments],
-        **(PARCEL if method == "mail_in" else {}),
+    order = factories.make_order(
+        db_session,
+        world.a.actor(),
+        extra.pop("institute_id", world.institute.id),
+        instruments,
+        method,
+        today=TODAY,
+        base_url=BASE,
+        now=NOW,
         **extra,
-    }
-    order = operations.submit_order(db_session, world.a.actor(), payload, TODAY, BASE, NOW)
+    )
     db_session.commit()
     return order
 
@@ -125,16 +128,14 @@ def test_bad_management_numbers_are_reported_line_by_line(db_session, world):
     a0, a1, a2 = world.a.instruments
     a2.status = "scrapped"
     on_visit = factories.make_instrument(db_session, world.a.actor())
-    visit = Visit(institute_id=world.institute.id, firm_id=world.a.org.id, planned_on=TODAY)
-    db_session.add(visit)
-    db_session.flush()
-    db_session.add(
-        VisitItem(
-            visit_id=visit.id,
-            institute_id=world.institute.id,
-            firm_id=world.a.org.id,
-            instrument_id=on_visit.id,
-        )
+    factories.make_visit(
+        db_session,
+        Actor.of(world.institute_staff),
+        world.a.org.id,
+        {on_visit.id: None},
+        today=TODAY,
+        base_url=BASE,
+        now=NOW,
     )
     db_session.commit()
     _submit(db_session, world, instruments=[a1])

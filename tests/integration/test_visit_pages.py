@@ -11,7 +11,6 @@ from sqlalchemy import select
 from models import CalibrationRecord, Visit
 from service.actors import Actor
 from service.clock import today_in
-from service.visits import technicians
 from tests import factories
 from tests.conftest import login
 
@@ -26,15 +25,8 @@ def due_work(db_session, world):
     """Two of firm A's gauges due within ten days, and a pressure technician with an account."""
     today = today_in("Asia/Shanghai")
     admin = Actor.of(world.institute_admin)
-    technician = technicians.save_technician(
-        db_session,
-        admin,
-        {
-            "name": "郭志强",
-            "disciplines": ["pressure"],
-            "daily_capacity": 8,
-            "user_id": world.institute_technician.id,
-        },
+    technician = factories.make_technician(
+        db_session, admin, name="郭志强", user_id=world.institute_technician.id
     )
     gauges = [
         factories.make_instrument(
@@ -178,11 +170,7 @@ def test_a_plan_that_changed_since_the_page_was_shown_creates_what_was_shown(
 
 def test_a_technician_gets_forms_only_for_the_instruments_given_to_them(client, db_session, world, due_work):
     today, technician, gauges = due_work
-    other = technicians.save_technician(
-        db_session,
-        Actor.of(world.institute_admin),
-        {"name": "李明", "disciplines": ["pressure"], "daily_capacity": 8},
-    )
+    other = factories.make_technician(db_session, Actor.of(world.institute_admin), name="李明")
     db_session.commit()
     login(client, world.institute_staff)
     page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text

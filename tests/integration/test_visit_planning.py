@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from models import Technician, Visit, VisitItem
+from models import Technician
 from service.actors import Actor
 from service.errors import Conflict
 from service.visits import proposals, technicians
@@ -20,11 +20,9 @@ START = date(2026, 3, 2)  # a Monday
 @pytest.fixture
 def staffed(db_session, world):
     admin = Actor.of(world.institute_admin)
-    press = technicians.save_technician(
-        db_session, admin, {"name": "郭志强", "disciplines": ["pressure"], "daily_capacity": 5}
-    )
-    technicians.save_technician(
-        db_session, admin, {"name": "李明", "disciplines": ["mass", "length"], "daily_capacity": 5}
+    press = factories.make_technician(db_session, admin, name="郭志强", daily_capacity=5)
+    factories.make_technician(
+        db_session, admin, name="李明", disciplines=["mass", "length"], daily_capacity=5
     )
     db_session.commit()
     return admin, press
@@ -70,19 +68,14 @@ def test_instruments_on_open_visits_and_booked_time_are_respected(db_session, wo
     first = _due(db_session, world.a, "一般压力表", START + timedelta(days=2))
     second = _due(db_session, world.a, "精密压力表", START + timedelta(days=2))
     # A visit already holds the first gauge and all of the technician's Wednesday.
-    visit = Visit(
-        institute_id=world.institute.id, firm_id=world.a.org.id, planned_on=START + timedelta(days=2)
-    )
-    db_session.add(visit)
-    db_session.flush()
-    db_session.add(
-        VisitItem(
-            visit_id=visit.id,
-            institute_id=world.institute.id,
-            firm_id=world.a.org.id,
-            instrument_id=first.id,
-            technician_id=press.id,
-        )
+    factories.make_visit(
+        db_session,
+        Actor.of(world.institute_staff),
+        world.a.org.id,
+        {first.id: press.id},
+        START + timedelta(days=2),
+        today=START,
+        now=datetime(2026, 3, 2, tzinfo=UTC),
     )
     db_session.commit()
     loads = proposals.booked_load(db_session, admin, START, START + timedelta(days=10))
@@ -152,24 +145,20 @@ def test_the_cli_prints_the_plan_as_json(app, db_session, world, staffed):
 
 
 def test_instruments_on_an_open_service_order_are_not_planned(app, db_session, world, staffed):
-    from service.orders import operations as orders
     from service.visits import operations as visit_ops
     from service.visits.operations import NewVisit
 
     admin, press = staffed
     gauge = _due(db_session, world.a, "一般压力表", START + timedelta(days=3))
     with app.test_request_context():  # the institute is told: a notice is rendered
-        orders.submit_order(
+        factories.make_order(
             db_session,
             world.a.actor(),
-            {
-                "institute_id": world.institute.id,
-                "method": "drop_off",
-                "management_nos": [gauge.management_no],
-            },
-            START,
-            "https://ledger.example.cn",
-            datetime(2026, 3, 2, tzinfo=UTC),
+            world.institute.id,
+            [gauge],
+            today=START,
+            base_url="https://ledger.example.cn",
+            now=datetime(2026, 3, 2, tzinfo=UTC),
         )
     db_session.commit()
     assert proposals.propose(db_session, admin, START, 14).as_json()["visits"] == []

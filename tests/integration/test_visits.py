@@ -12,8 +12,9 @@ from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.history.chain import verify_chain
 from service.tenancy import operations as tenancy_ops
-from service.visits import operations, queries, technicians
+from service.visits import operations, queries
 from service.visits.operations import NewVisit
+from tests import factories
 
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -35,19 +36,10 @@ def staff(world):
 @pytest.fixture
 def tech(db_session, world):
     admin = Actor.of(world.institute_admin)
-    technician = technicians.save_technician(
-        db_session,
-        admin,
-        {
-            "name": "郭志强",
-            "disciplines": ["pressure"],
-            "daily_capacity": 8,
-            "user_id": world.institute_technician.id,
-        },
+    technician = factories.make_technician(
+        db_session, admin, name="郭志强", user_id=world.institute_technician.id
     )
-    other = technicians.save_technician(
-        db_session, admin, {"name": "李明", "disciplines": ["pressure"], "daily_capacity": 8}
-    )
+    other = factories.make_technician(db_session, admin, name="李明")
     db_session.commit()
     return technician, other
 
@@ -56,13 +48,15 @@ def tech(db_session, world):
 def visit(db_session, world, staff, tech):
     technician, other = tech
     a0, a1, _a2 = world.a.instruments
-    [created] = operations.create_visits(
+    created = factories.make_visit(
         db_session,
         staff,
-        [NewVisit(world.a.org.id, TODAY + timedelta(days=3), {a0.id: technician.id, a1.id: other.id})],
-        TODAY,
-        BASE,
-        NOW,
+        world.a.org.id,
+        {a0.id: technician.id, a1.id: other.id},
+        TODAY + timedelta(days=3),
+        today=TODAY,
+        base_url=BASE,
+        now=NOW,
     )
     db_session.commit()
     return created

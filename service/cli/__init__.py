@@ -1,0 +1,47 @@
+"""The command line, all through ``flask --app wsgi``: one module per domain, each a click group or command.
+
+- ``common``: what the commands share (sessions, finding an organisation, acting for it, errors, times).
+- ``db``: ``db upgrade``, the schema.
+- ``demo``: ``demo``, the demo institute and firms.
+- ``tenancy``: ``org create``, ``org link``, ``user create``.
+- ``auth``: ``token create``, API tokens.
+- ``ledger``: ``ledger import`` and ``ledger export``.
+- ``history``: ``history verify``, the hash chain.
+- ``visits``: ``visits plan``, proposed visits of an institute.
+- ``reminders``: ``reminders tick``, plan and dispatch once.
+- ``jobs``: ``scheduler`` and ``housekeeping``, the background jobs in the foreground.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.cli.auth import token_group
+from service.cli.db import db_group
+from service.cli.demo import demo
+from service.cli.history import history_group
+from service.cli.jobs import housekeeping, scheduler
+from service.cli.ledger import ledger_group
+from service.cli.reminders import reminders_group
+from service.cli.tenancy import org_group, user_group
+from service.cli.visits import visits_group
+
+COMMANDS = (
+    db_group,
+    demo,
+    scheduler,
+    housekeeping,
+    org_group,
+    user_group,
+    token_group,
+    visits_group,
+    history_group,
+    ledger_group,
+    reminders_group,
+)
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups to ``app``."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
