@@ -16,6 +16,7 @@ def db_group():
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str):
     """Create or migrate the schema (Alembic)."""
+    # Imported here: web workers load the CLI with the app and have no use for Alembic.
     from service.migrations import upgrade
 
     upgrade(current_app.extensions["calrecall.engine"], revision)

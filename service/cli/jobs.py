@@ -10,12 +10,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from service.cli.common import sessions
+from service.clock import now_utc
+from service.jobs.housekeeping import run_housekeeping
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler():
     """Run the background jobs in the foreground (one process; never inside web workers)."""
+    # Imported here: web workers load the CLI with the app and have no use for APScheduler.
     from service.jobs.schedule import build_scheduler
 
     runner = build_scheduler(current_app._get_current_object())
@@ -38,8 +41,5 @@ def scheduler():
 @with_appcontext
 def housekeeping():
     """Delete old sign-in records, long-dead links, abandoned uploads and orphan attachment files now."""
-    from service.clock import now_utc
-    from service.jobs.housekeeping import run_housekeeping
-
     attachments = Path(current_app.config["CALRECALL"].attachments_dir)
     click.echo(json.dumps(run_housekeeping(sessions(), now_utc(), attachments)))

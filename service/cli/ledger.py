@@ -7,13 +7,20 @@ import sys
 from pathlib import Path
 
 import click
+from babel.support import Translations
 from flask import current_app
 from flask.cli import AppGroup
 
 from service.actors import Actor
 from service.cli.common import fail, org_by_slug, sessions
-from service.db import unit_of_work
+from service.clock import today_in
+from service.db import scope_to_org, unit_of_work
 from service.errors import DomainError
+from service.ledger.queries import parse_filters
+from service.ledger_io.changes import KINDS
+from service.ledger_io.changes import items as change_items
+from service.ledger_io.exporter import export_ledger
+from service.ledger_io.importer import header_map_field, import_ledger, render
 
 
 @click.group("ledger", cls=AppGroup)
@@ -22,7 +29,6 @@ def ledger_group():
 
 
 def _header_map(_ctx, _param, values: tuple[str, ...]) -> dict[str, str | None]:
-    from service.ledger_io.importer import header_map_field
 
     pairs = {}
     for value in values:
@@ -63,14 +69,6 @@ def ledger_import(
     header_map: dict[str, str | None],
 ):
     """Import a ledger (.xlsx, .xls, .ods, .csv); print a JSON summary, exit 2 if the file is unusable."""
-    from babel.support import Translations
-
-    from service.clock import today_in
-    from service.db import scope_to_org
-    from service.ledger_io.changes import KINDS
-    from service.ledger_io.changes import items as change_items
-    from service.ledger_io.importer import import_ledger, render
-
     # Ledger files and their users are Chinese: the summary speaks the Chinese catalogue.
     catalog = Translations.load(str(Path(current_app.root_path) / "translations"), ["zh_Hans_CN"])
     try:
@@ -124,11 +122,6 @@ def _filter_pairs(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
 )
 def ledger_export(org_slug: str, out_path: Path, filters: dict[str, str]):
     """Export a ledger in the import template's layout; print the rows written and the path as JSON."""
-    from service.clock import today_in
-    from service.db import scope_to_org
-    from service.ledger.queries import parse_filters
-    from service.ledger_io.exporter import export_ledger
-
     fmt = "csv" if out_path.suffix.lower() == ".csv" else "xlsx"
     # Written beside the target and renamed at the end, so a failed export leaves no half file.
     partial = out_path.with_name(f".{out_path.name}.partial")

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from service.cli.common import parse_local
+from service.jobs.reminders import run_tick
 
 
 @click.group("reminders", cls=AppGroup)
@@ -28,8 +29,6 @@ def reminders_tick(now_text: str | None):
     Safe to run from several processes at once: each day is planned once and each message
     sent once.
     """
-    from service.jobs.reminders import run_tick
-
     now = None
     if now_text:
         now = parse_local(now_text, current_app.config["CALRECALL"].default_timezone)

@@ -11,6 +11,9 @@ from flask.cli import AppGroup
 from service.cli.common import admin_actor, fail, org_by_slug, sessions
 from service.db import unit_of_work
 from service.errors import DomainError
+from service.schemas import load_or_invalid
+from service.visits.proposals import propose
+from service.visits.schemas import PlanIn
 
 
 @click.group("visits", cls=AppGroup)
@@ -24,10 +27,6 @@ def visits_group():
 @click.option("--days", required=True, help="how many days the plan covers")
 def visits_plan(org_slug: str, start: str, days: str):
     """Propose visits to the linked clients as JSON (writes nothing)."""
-    from service.schemas import load_or_invalid
-    from service.visits.proposals import propose
-    from service.visits.schemas import PlanIn
-
     with unit_of_work(sessions()) as session:
         org = org_by_slug(session, org_slug)
         if org.kind != "institute":
