@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Instrument, LedgerImport
-from tests.integration.test_api import API, auth
+from tests.api import API, auth
 from tests.sheets import messy_file, write_xlsx
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from models import Notification
 from tests import factories
-from tests.integration.test_api import API, auth
+from tests.api import API, auth
 
 
 def test_the_order_journey_through_the_api(client, db_session, world):
