@@ -202,3 +202,61 @@ def test_lists_show_only_ones_own_firm(client, db_session, world, headers):
     assert world.b.admin.id not in {u["id"] for u in users}
     departments = client.get(f"{API}/departments", headers=headers["viewer"]).json["items"]
     assert [d["id"] for d in departments] == [world.a.department.id]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("patch", "/instruments/{n}"),
+        ("delete", "/departments/{n}"),
+        ("post", "/instruments/{n}/status-requests"),
+        ("post", "/status-requests/{n}/approve"),
+        ("get", "/instruments/{n}"),
+    ],
+)
+@pytest.mark.parametrize("number", [2**31, 99_999_999_999])
+def test_an_id_that_cannot_exist_is_not_found_on_every_method(client, headers, method, path, number):
+    response = client.open(
+        API + path.format(n=number), method=method.upper(), json={}, headers=headers["admin"]
+    )
+    assert response.status_code == 404, response.json
+    assert response.json["message"]
+
+
+def test_a_method_not_allowed_says_which_are(client, headers):
+    response = client.delete(f"{API}/instruments", headers=headers["admin"])
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET", "POST"}
+    response = client.put(f"{API}/instruments/{2**31 - 1}", headers=headers["admin"])
+    assert response.status_code == 405
+    assert "PATCH" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "off", "true", "on", ""])
+def test_booleans_in_a_json_body_are_true_or_false(client, db_session, world, headers, value):
+    before = snapshot(db_session)
+    body = {"management_no": "BOOL-1", "name": "压力表", "is_mandatory": value, "mandatory_use": "trade"}
+    response = client.post(f"{API}/instruments", json=body, headers=headers["metrology"])
+    assert response.status_code == 400, response.json
+    assert "is_mandatory" in response.json["errors"]
+    response = client.patch(
+        f"{API}/users/{world.a.viewer.id}", json={"is_active": value}, headers=headers["admin"]
+    )
+    assert response.status_code == 400, response.json
+    assert "is_active" in response.json["errors"]
+    assert snapshot(db_session) == before
+
+
+@pytest.mark.parametrize("value", ["0", "1", "yes", "off", "on", "True"])
+@pytest.mark.parametrize(("path", "name"), [("/instruments", "overdue"), ("/instruments", "is_mandatory")])
+def test_booleans_in_a_query_string_are_true_or_false(client, headers, path, name, value):
+    response = client.get(API + path, query_string={name: value}, headers=headers["viewer"])
+    assert response.status_code == 400, response.json
+    assert name in response.json["errors"]
+    for good in ("true", "false"):
+        assert client.get(API + path, query_string={name: good}, headers=headers["viewer"]).status_code == 200
+
+
+def test_the_web_list_still_takes_checkbox_values(client, world, login_as):
+    login_as(world.a.viewer)
+    assert client.get("/instruments", query_string={"is_mandatory": "on", "overdue": "1"}).status_code == 200

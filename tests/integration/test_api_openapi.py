@@ -99,3 +99,38 @@ def test_openapi_passes_the_validator(client):
     from openapi_spec_validator import validate
 
     validate(client.get(f"{API}/openapi.json").json)
+
+
+def _properties(document: dict, name: str) -> dict:
+    return document["components"]["schemas"][name]["properties"]
+
+
+def _response_schema(document: dict, method: str, path: str, code: str = "200") -> dict:
+    schema = document["paths"][API + path][method]["responses"][code]["content"]["application/json"]["schema"]
+    return _resolve(document, schema["$ref"]) if "$ref" in schema else schema
+
+
+def test_openapi_declares_every_field_the_api_sends(client):
+    document = client.get(f"{API}/openapi.json").json
+    reminders = _response_schema(document, "get", "/instruments/{instrument_id}/reminders")
+    item = _resolve(document, reminders["properties"]["items"]["items"]["$ref"])
+    assert {"days", "due_on", "stage"} <= set(item["properties"])
+    case = _response_schema(document, "get", "/nonconformity/{case_id}")
+    assert "exposure" in case["properties"]
+    notification = _response_schema(document, "get", "/notifications/{notification_id}")
+    assert "items" in notification["properties"]
+    invitation = _response_schema(document, "post", "/invitations", "201")
+    assert "email_sent" in invitation["properties"]
+
+
+def test_openapi_says_exact_decimals_are_strings(client):
+    document = client.get(f"{API}/openapi.json").json
+    reading = _properties(document, "ReadingOut")
+    organisation = _properties(document, "OrgOut")
+    for prop in (reading["error"], reading["mpe"], organisation["annual_revenue_wan"]):
+        assert (prop["type"], prop["format"]) == ("string", "decimal")
+
+
+def test_openapi_path_ids_are_32_bit(client):
+    document = client.get(f"{API}/openapi.json").json
+    assert document["components"]["parameters"]["instrument_id"]["schema"]["maximum"] == 2**31 - 1
