@@ -4,7 +4,8 @@ A view says ``@doc(tags=[...], query=SomeQuery, body=SomeIn, responses={200: Som
 errors=(400, 404))``. The schemas named there are the marshmallow schemas the API loads and dumps
 with, so the document cannot drift from what the API does. The declared query and body schemas
 also hold the API to strict booleans: ``true``/``false`` in JSON, ``"true"``/``"false"`` in a query
-string (the web pages share some of these schemas and keep their checkbox values).
+string or a multipart form (the web pages share some of these schemas and keep their checkbox
+values).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from flask import request
+from flask import current_app, request
 from marshmallow import Schema, fields
 
 from service.errors import Invalid
@@ -50,7 +51,8 @@ class Operation:
     #: The schema of a ``multipart/form-data`` body.
     form: Schema | type[Schema] | None = None
     body_required: bool = True
-    #: Success responses by status code: a schema (JSON), a :class:`File`, or a description (no body).
+    #: Success responses by status code: a schema (JSON), a :class:`File`, a description (no body),
+    #: or a ``(schema, description)`` pair.
     responses: dict = field(default_factory=dict)
     #: Error status codes, each one of :data:`ERRORS`.
     errors: tuple[int, ...] = ()
@@ -67,10 +69,8 @@ def doc(**declaration):
         def checked(*args, **kwargs):
             if operation.query is not None:
                 _strict_query_booleans(_instance(operation.query), request.args)
-            if operation.body is not None:
-                data = request.get_json(silent=True)
-                if isinstance(data, dict):
-                    _strict_json_booleans(_instance(operation.body), data)
+            if operation.form is not None:
+                _strict_query_booleans(_instance(operation.form), request.form)
             return view(*args, **kwargs)
 
         checked.api_doc = operation
@@ -100,6 +100,16 @@ def _strict_query_booleans(schema: Schema, args) -> None:
     }
     if wrong:
         raise Invalid(N_("Please correct the marked fields."), wrong)
+
+
+def check_body(data: dict) -> None:
+    """Refuse a JSON body whose booleans (by the view's declared body schema) are not true or false.
+
+    Called when the view reads its body, so that another organisation's id is a 404 first.
+    """
+    operation = getattr(current_app.view_functions.get(request.endpoint), "api_doc", None)
+    if operation is not None and operation.body is not None:
+        _strict_json_booleans(_instance(operation.body), data)
 
 
 def _strict_json_booleans(schema: Schema, data: dict) -> None:

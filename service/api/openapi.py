@@ -46,6 +46,9 @@ PARTIAL_BODIES = {
 
 
 def _response(value) -> dict:
+    if isinstance(value, tuple):
+        schema, description = value
+        return _response(schema) | {"description": description}
     if isinstance(value, str):
         return {"description": value}
     if isinstance(value, File):

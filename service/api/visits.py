@@ -14,7 +14,7 @@ from service.schemas import load_or_invalid
 from service.traceability.schemas import RecordIn, RecordOut
 from service.visits import operations, planning
 from service.visits.operations import AnswerIn, MoveIn, NewVisit, SkipIn
-from service.visits.schemas import PlanIn, VisitOut, VisitsIn
+from service.visits.schemas import PlanIn, PlanOut, VisitOut, VisitsIn
 from service.web.context import actor, base_url, db, today
 
 
@@ -43,7 +43,12 @@ def list_visits():
 
 
 @bp.get("/visits/plan")
-@doc(tags=["visits"], query=PlanIn, responses={200: "{visits: [...], unplaced: [...]}"}, errors=(400, 404))
+@doc(
+    tags=["visits"],
+    query=PlanIn,
+    responses={200: (PlanOut, "{visits: [...], unplaced: [...]}")},
+    errors=(400, 404),
+)
 def plan_visits():
     """Propose visits for ``from`` (YYYY-MM-DD) and ``days``, as ``flask visits plan`` prints them."""
     window = load_or_invalid(PlanIn(), {"from": request.args.get("from"), "days": request.args.get("days")})

@@ -21,7 +21,9 @@ class TechnicianIn(StrictSchema):
     name = Text(100, required=True)
     user_id = WholeNumber(allow_none=True, validate=int_range(1, 2**31 - 1))
     disciplines = fields.List(
-        fields.String(), required=True, validate=validate.Length(min=1, max=len(DISCIPLINES))
+        fields.String(metadata={"enum": list(DISCIPLINES)}),
+        required=True,
+        validate=validate.Length(min=1, max=len(DISCIPLINES)),
     )
     daily_capacity = fields.Integer(required=True, validate=int_range(1, 500))
     is_active = fields.Boolean(load_default=True)
@@ -214,3 +216,27 @@ class TechnicianOut(StrictSchema):
     daily_capacity = fields.Integer()
     is_active = fields.Boolean()
     days_off = fields.List(fields.Nested(DayOffOut))
+
+
+class ProposedVisitOut(StrictSchema):
+    """A visit the plan proposes: one client on one day."""
+
+    client = fields.String(metadata={"description": "The client's slug."})
+    date = fields.Date()
+    technicians = fields.List(fields.String())
+    instrument_ids = fields.List(fields.Integer())
+    earliest_due_on = fields.Date()
+
+
+class UnplacedOut(StrictSchema):
+    """An instrument the plan leaves out, and why."""
+
+    instrument_id = fields.Integer()
+    reason = fields.String()
+
+
+class PlanOut(StrictSchema):
+    """A visit plan, as ``flask visits plan`` prints it."""
+
+    visits = fields.List(fields.Nested(ProposedVisitOut))
+    unplaced = fields.List(fields.Nested(UnplacedOut))

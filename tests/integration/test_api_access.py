@@ -180,7 +180,11 @@ def test_another_firms_ids_are_not_found(client, db_session, world, headers, rol
     ("method", "path"),
     sorted({(m, path) for m, path, _body in FOREIGN if m != "get" and "{" in path and "{own}" not in path}),
 )
-@pytest.mark.parametrize("body", [{"bogus": 1}, [1, 2]], ids=["unknown-field", "not-an-object"])
+@pytest.mark.parametrize(
+    "body",
+    [{"bogus": 1}, [1, 2], {"is_active": "yes", "is_mandatory": 0}],
+    ids=["unknown-field", "not-an-object", "not-a-boolean"],
+)
 def test_another_firms_ids_are_not_found_whatever_the_body(
     client, db_session, world, headers, method, path, body
 ):

@@ -20,9 +20,15 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.config import SchemathesisConfig  # noqa: E402
 
+from service.actors import Actor  # noqa: E402
+from service.clock import now_utc  # noqa: E402
 from service.ledger import operations as ledger_ops  # noqa: E402
-from tests.api import API, auth  # noqa: E402
+from service.nonconformity import operations as nonconformity_ops  # noqa: E402
+from service.orders import operations as orders_ops  # noqa: E402
+from service.visits import technicians  # noqa: E402
+from tests.api import API, auth, local_today  # noqa: E402
 from tests.factories import make_record  # noqa: E402
+from tests.reminders import make_notification  # noqa: E402
 
 #: Generated requests per operation, token and kind of input: the module stays within about a minute.
 EXAMPLES = 5
@@ -54,20 +60,41 @@ def _check(strategy, headers: dict) -> None:
 
 
 @pytest.fixture
-def real_ids(db_session, world, config):
-    """Ids of real objects of firm A (and of the institute) for the operations' path parameters."""
-    actor = world.a.actor("admin")
-    instrument = world.a.instruments[0]
-    record = make_record(db_session, actor, instrument.id, config.attachments_dir)
-    request = ledger_ops.request_status_change(db_session, actor, world.a.instruments[1].id, "suspend", "x")
+def real_ids(app, db_session, world, config):
+    """Ids of real objects of firm A and of its institute for the operations' path parameters."""
+    actor, today = world.a.actor("admin"), local_today()
+    first, second, third = world.a.instruments
+    record = make_record(db_session, actor, first.id, config.attachments_dir)
+    request = ledger_ops.request_status_change(db_session, actor, second.id, "suspend", "x")
+    case = nonconformity_ops.open_case(db_session, actor, second.id, {"description": "跌落"}, today)
+    notification = make_notification(db_session, world.a.admin)
+    technician = technicians.save_technician(
+        db_session,
+        Actor.of(world.institute_admin),
+        {"name": "王工", "disciplines": ["pressure"], "daily_capacity": 20},
+    )
+    with app.test_request_context():  # the institute is told by a message rendered from a template
+        order = orders_ops.submit_order(
+            db_session,
+            actor,
+            {"institute_id": world.institute.id, "method": "drop_off", "instrument_ids": [third.id]},
+            today,
+            "http://testserver",
+            now_utc(),
+        )
     db_session.commit()
     return {
-        "instrument_id": instrument.id,
+        "instrument_id": first.id,
         "user_id": world.a.viewer.id,
         "department_id": world.a.department.id,
         "request_id": request.id,
         "record_id": record.id,
         "attachment_id": record.attachments[0].id,
+        "case_id": case.id,
+        "notification_id": notification.id,
+        "technician_id": technician.id,
+        "order_id": order.id,
+        "item_id": order.items[0].id,
     }
 
 

@@ -105,6 +105,8 @@ def test_correct_the_reading_of_a_previewed_file(client, db_session, world, admi
         ({"header_row": "first"}, "header_row"),
         ({"header_row": "0"}, "header_row"),
         ({"dry_run": "perhaps"}, "dry_run"),
+        ({"dry_run": "0"}, "dry_run"),
+        ({"dry_run": "off"}, "dry_run"),
         ({"colour": "red"}, "colour"),
     ],
 )
