@@ -88,7 +88,13 @@ def reject_status_request(request_id: int):
 
 
 @bp.post("/status-requests/<int:request_id>/withdraw")
-@doc(tags=["status requests"], responses={200: StatusRequestOut}, errors=(400, 403, 404, 409))
+@doc(
+    tags=["status requests"],
+    body=EmptyIn,
+    body_required=False,
+    responses={200: StatusRequestOut},
+    errors=(400, 403, 404, 409),
+)
 def withdraw_status_request(request_id: int):
     """Withdraw one's own pending request."""
     queries.get_status_request(db(), actor(), request_id)

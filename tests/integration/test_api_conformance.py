@@ -31,7 +31,7 @@ from tests.factories import make_record  # noqa: E402
 from tests.reminders import make_notification  # noqa: E402
 
 #: Generated requests per operation, token and kind of input: the module stays within about a minute.
-EXAMPLES = 5
+EXAMPLES = 4
 #: Operations institutes use, by tag: these are also called with an institute administrator's token.
 INSTITUTE_TAGS = {"institute", "visits", "orders", "records"}
 CONFIG = {"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", 400, 401, 403, 404, 409]}}}
