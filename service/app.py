@@ -18,8 +18,26 @@ ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
 
 
+def _up_to(limit: int) -> str:
+    """Return a regular expression matching the decimal numbers from 0 to ``limit`` (leading zeros too)."""
+    digits = str(limit)
+    shorter = rf"\d{{1,{len(digits) - 1}}}" if len(digits) > 1 else None
+    same_length = [
+        digits[:i] + (f"[0-{int(d) - 1}]" if d != "1" else "0") + rf"\d{{{len(digits) - i - 1}}}"
+        for i, d in enumerate(digits)
+        if d != "0"
+    ]
+    return "0*(?:" + "|".join(filter(None, [shorter, *same_length, digits])) + ")"
+
+
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in routes: a database id, so a number past 32 bits is a 404, not an overflow."""
+    """``<int:…>`` in routes: a database id, so a number past 32 bits is a 404, not an overflow.
+
+    The pattern itself stops at 2³¹−1: a larger number matches no route at all, so it is a 404 on
+    every method, as on GET, rather than a 405 from a route of another method.
+    """
+
+    regex = _up_to(2**31 - 1)
 
     def __init__(self, url_map, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)

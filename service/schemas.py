@@ -86,7 +86,7 @@ class Choice(fields.String):
     def __init__(self, choices: tuple[str, ...], **kwargs):
         self.choices = frozenset(choices)
         kwargs.setdefault("allow_none", not kwargs.get("required", False) and "load_default" not in kwargs)
-        kwargs.setdefault("metadata", {"enum": list(choices)})
+        kwargs["metadata"] = {"enum": list(choices)} | kwargs.get("metadata", {})
         super().__init__(validate=one_of(choices), **kwargs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
+from service.api.docs import check_body
 from service.errors import Invalid
 from service.i18n import N_
 
@@ -13,6 +14,7 @@ def json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise Invalid(N_("The body must be a JSON object."))
+    check_body(data)
     return data
 
 

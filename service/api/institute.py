@@ -8,16 +8,23 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import jsonify, request
-from marshmallow import fields
 
 from service.api import bp
+from service.api.docs import File, doc, items_of
 from service.api.helpers import json_body
 from service.errors import NotFound
 from service.i18n import N_
-from service.schemas import StrictSchema
 from service.validation import region_name
 from service.visits import board, technicians
-from service.visits.disciplines import DISCIPLINE_NAMES, DISCIPLINES
+from service.visits.disciplines import DISCIPLINE_NAMES
+from service.visits.schemas import (
+    ClientOut,
+    DayOffIn,
+    DayOffOut,
+    DueBoardOut,
+    TechnicianIn,
+    TechnicianOut,
+)
 from service.web.context import actor, db, today
 from service.web.downloads import board_download
 from service.web.i18n import translate
@@ -26,138 +33,13 @@ from service.web.i18n import translate
 DAYS_OFF_AHEAD = 366
 
 
-class ClientCountsOut(StrictSchema):
-    """A client's instrument counts; due and overdue count instruments still in use."""
-
-    instruments = fields.Integer()
-    due_30 = fields.Integer(metadata={"description": "Due from today to today + 30 days."})
-    due_90 = fields.Integer(metadata={"description": "Due from today to today + 90 days."})
-    overdue = fields.Integer()
-    mandatory_overdue = fields.Integer(metadata={"description": "Overdue and under mandatory verification."})
-
-
-class ContactOut(StrictSchema):
-    """An active administrator of a client firm."""
-
-    name = fields.String()
-    mobile = fields.String(allow_none=True)
-    email = fields.String()
-
-
-class ClientOut(StrictSchema):
-    """A linked client firm of the directory."""
-
-    id = fields.Integer()
-    slug = fields.String()
-    name = fields.String()
-    link_id = fields.Integer()
-    linked_at = fields.DateTime()
-    region_code = fields.String(allow_none=True)
-    region = fields.String(allow_none=True)
-    industry = fields.String(allow_none=True)
-    size_class = fields.String(allow_none=True, metadata={"enum": ["small_medium", "large"]})
-    is_sme = fields.Boolean(metadata={"description": "中小企业绿色通道: its work comes first in plans."})
-    contacts = fields.List(fields.Nested(ContactOut))
-    counts = fields.Nested(ClientCountsOut)
-
-
-class BoardGroupOut(StrictSchema):
-    """One group of the due board: a city, a client or a discipline, and its counts."""
-
-    key = fields.Raw(
-        allow_none=True, metadata={"description": "Region code, client id or discipline code (null: none)."}
-    )
-    name = fields.String(allow_none=True)
-    count = fields.Integer()
-    overdue = fields.Integer()
-    mandatory = fields.Integer()
-
-
-class BoardGroupsOut(StrictSchema):
-    """The due board's counts by city (or directly administered county), client and discipline."""
-
-    city = fields.List(fields.Nested(BoardGroupOut))
-    client = fields.List(fields.Nested(BoardGroupOut))
-    discipline = fields.List(fields.Nested(BoardGroupOut))
-
-
-class BoardItemOut(StrictSchema):
-    """A due instrument of a linked client."""
-
-    id = fields.Integer()
-    client_id = fields.Integer()
-    client = fields.String(metadata={"description": "The client's slug."})
-    client_name = fields.String()
-    region_code = fields.String(allow_none=True)
-    region = fields.String(allow_none=True)
-    management_no = fields.String()
-    name = fields.String()
-    model = fields.String(allow_none=True)
-    serial_no = fields.String(allow_none=True)
-    location = fields.String(allow_none=True)
-    discipline = fields.String(metadata={"enum": list(DISCIPLINES)})
-    next_due_on = fields.Date()
-    days_left = fields.Integer(metadata={"description": "Negative when overdue."})
-    is_overdue = fields.Boolean()
-    is_mandatory = fields.Boolean()
-    status = fields.String()
-
-
-class DueBoardOut(StrictSchema):
-    """The due board: its window, the instruments and their counts by group."""
-
-    today = fields.Date()
-    last = fields.Date(metadata={"description": "The window's last day (today + within)."})
-    within = fields.Integer()
-    total = fields.Integer()
-    overdue = fields.Integer()
-    groups = fields.Nested(BoardGroupsOut)
-    items = fields.List(fields.Nested(BoardItemOut))
-
-
-class DayOffOut(StrictSchema):
-    """A day a technician is away."""
-
-    day = fields.Date()
-    reason = fields.String(allow_none=True)
-
-
-class TechnicianOut(StrictSchema):
-    """A technician of the institute, with their days off from today up to a year ahead."""
-
-    id = fields.Integer()
-    name = fields.String()
-    user_id = fields.Integer(allow_none=True)
-    disciplines = fields.List(fields.String(metadata={"enum": list(DISCIPLINES)}))
-    daily_capacity = fields.Integer()
-    is_active = fields.Boolean()
-    days_off = fields.List(fields.Nested(DayOffOut))
-
-
-# -- Directory -----------------------------------------------------------------------------------
+# Directory
 
 
 @bp.get("/clients")
+@doc(tags=["institute"], query=board.DirectoryFilter, responses={200: items_of(ClientOut)}, errors=(400, 404))
 def list_clients():
-    """List the institute's linked client firms with their contacts and instrument counts.
-
-    ---
-    get:
-      tags: [institute]
-      parameters:
-        - {in: query, name: region, schema: {type: string}, description: 'GB/T 2260 code of a Henan region.'}
-        - {in: query, name: sme, schema: {type: boolean}, description: 'true: SMEs only; false: the others.'}
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  items: {type: array, items: ClientOut}
-        400: Invalid
-        404: NotFound
-    """
+    """List the institute's linked client firms with their contacts and instrument counts."""
     who = actor()
     board.require_institute(who)
     filters = board.parse_directory_filters(request.args.to_dict())
@@ -182,7 +64,7 @@ def list_clients():
     return jsonify({"items": ClientOut(many=True).dump(items)})
 
 
-# -- Due board -----------------------------------------------------------------------------------
+# Due board
 
 
 def _group_name(kind: str, key, clients) -> str | None:
@@ -196,33 +78,19 @@ def _group_name(kind: str, key, clients) -> str | None:
 
 
 @bp.get("/due-board")
+@doc(
+    tags=["institute"],
+    description=(
+        "Instruments still in use (in service, out for calibration, under repair) of every client firm "
+        "with an active link to your institute, due by today + `within` days, overdue ones included; "
+        "counted by city (or directly administered county), client and discipline."
+    ),
+    query=board.BoardFilter,
+    responses={200: DueBoardOut},
+    errors=(400, 404),
+)
 def due_board():
-    """Return the linked clients' instruments due within a window, overdue ones included, with counts.
-
-    ---
-    get:
-      tags: [institute]
-      description: >-
-        Instruments still in use (in service, out for calibration, under repair) of every client
-        firm with an active link to your institute, due by today + `within` days, overdue ones
-        included; counted by city (or directly administered county), client and discipline.
-      parameters:
-        - {in: query, name: within, schema: {type: integer, minimum: 1, maximum: 366, default: 30},
-           description: 'Days from today; overdue instruments are always included.'}
-        - {in: query, name: region, schema: {type: string}, description: 'GB/T 2260 code of a Henan region.'}
-        - {in: query, name: client, schema: {type: integer}, description: "A linked client's id."}
-        - {in: query, name: discipline, schema: {type: string, enum: [length, pressure, mass, temperature,
-           electrical, flow, torque, acoustics, chemistry, medical, other]}}
-        - {in: query, name: mandatory, schema: {type: boolean}, description: Mandatory verification only.}
-        - {in: query, name: overdue, schema: {type: boolean}, description: Overdue instruments only.}
-      responses:
-        200:
-          content:
-            application/json:
-              schema: DueBoardOut
-        400: Invalid
-        404: NotFound
-    """
+    """Return the linked clients' instruments due within a window, overdue ones included, with counts."""
     who = actor()
     board.require_institute(who)
     filters = board.parse_board_filters(request.args.to_dict())
@@ -279,36 +147,23 @@ def due_board():
 
 
 @bp.get("/due-board.xlsx")
+@doc(
+    tags=["institute"],
+    query=board.BoardFilter,
+    responses={200: File("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
+    errors=(400, 404),
+)
 def due_board_xlsx():
     """Download the due board, with the same filters, as xlsx in your language.
 
     Sheets: the instruments (client, city, management no., name, discipline, due date, days left,
     mandatory, status …) and the counts by city, client and discipline. Text cells never run as
     formulas.
-
-    ---
-    get:
-      tags: [institute]
-      parameters:
-        - {in: query, name: within, schema: {type: integer, minimum: 1, maximum: 366, default: 30},
-           description: 'Days from today; overdue instruments are always included.'}
-        - {in: query, name: region, schema: {type: string}, description: 'GB/T 2260 code of a Henan region.'}
-        - {in: query, name: client, schema: {type: integer}, description: "A linked client's id."}
-        - {in: query, name: discipline, schema: {type: string, enum: [length, pressure, mass, temperature,
-           electrical, flow, torque, acoustics, chemistry, medical, other]}}
-        - {in: query, name: mandatory, schema: {type: boolean}, description: Mandatory verification only.}
-        - {in: query, name: overdue, schema: {type: boolean}, description: Overdue instruments only.}
-      responses:
-        200:
-          content:
-            application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {}
-        400: Invalid
-        404: NotFound
     """
     return board_download(request.args.to_dict())
 
 
-# -- Technicians ---------------------------------------------------------------------------------
+# Technicians
 
 
 def _technician_out(technician, days_off) -> dict:
@@ -331,123 +186,45 @@ def _days_off(technician_id: int | None = None) -> dict:
 
 
 @bp.get("/technicians")
+@doc(tags=["institute"], responses={200: items_of(TechnicianOut)}, errors=(404,))
 def list_technicians():
-    """List the institute's technicians by name, with their days off from today up to a year ahead.
-
-    ---
-    get:
-      tags: [institute]
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  items: {type: array, items: TechnicianOut}
-        404: NotFound
-    """
+    """List the institute's technicians by name, with their days off from today up to a year ahead."""
     found = technicians.list_technicians(db(), actor())
     days_off = _days_off()
     return jsonify({"items": [_technician_out(t, days_off) for t in found]})
 
 
 @bp.post("/technicians")
+@doc(tags=["institute"], body=TechnicianIn, responses={201: TechnicianOut}, errors=(400, 403, 404, 409))
 def create_technician():
-    """Add a technician (administrators).
-
-    ---
-    post:
-      tags: [institute]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: TechnicianIn
-      responses:
-        201:
-          content:
-            application/json:
-              schema: TechnicianOut
-        400: Invalid
-        403: Forbidden
-        404: NotFound
-        409: Conflict
-    """
+    """Add a technician (administrators)."""
     technician = technicians.save_technician(db(), actor(), json_body())
     return jsonify(_technician_out(technician, {})), 201
 
 
 @bp.get("/technicians/<int:technician_id>")
+@doc(tags=["institute"], responses={200: TechnicianOut}, errors=(404,))
 def get_technician(technician_id: int):
-    """Return one technician with their days off from today up to a year ahead.
-
-    ---
-    get:
-      tags: [institute]
-      parameters: [technician_id]
-      responses:
-        200:
-          content:
-            application/json:
-              schema: TechnicianOut
-        404: NotFound
-    """
+    """Return one technician with their days off from today up to a year ahead."""
     technician = technicians.get_technician(db(), actor(), technician_id)
     return jsonify(_technician_out(technician, _days_off(technician.id)))
 
 
 @bp.put("/technicians/<int:technician_id>")
+@doc(tags=["institute"], body=TechnicianIn, responses={200: TechnicianOut}, errors=(400, 403, 404, 409))
 def update_technician(technician_id: int):
-    """Replace a technician's details (administrators): the whole technician again.
-
-    ---
-    put:
-      tags: [institute]
-      parameters: [technician_id]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: TechnicianIn
-      responses:
-        200:
-          content:
-            application/json:
-              schema: TechnicianOut
-        400: Invalid
-        403: Forbidden
-        404: NotFound
-        409: Conflict
-    """
+    """Replace a technician's details (administrators): the whole technician again."""
     technicians.get_technician(db(), actor(), technician_id)  # another institute's id: 404 whatever the body
     technician = technicians.save_technician(db(), actor(), json_body(), technician_id)
     return jsonify(_technician_out(technician, _days_off(technician.id)))
 
 
 @bp.post("/technicians/<int:technician_id>/days-off")
+@doc(tags=["institute"], body=DayOffIn, responses={201: DayOffOut}, errors=(400, 403, 404))
 def add_day_off(technician_id: int):
     """Mark a day a technician is away (administrators); visit plans then leave them out of it.
 
     Adding a day that is already off changes nothing and answers with that day.
-
-    ---
-    post:
-      tags: [institute]
-      parameters: [technician_id]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: DayOffIn
-      responses:
-        201:
-          content:
-            application/json:
-              schema: DayOffOut
-        400: Invalid
-        403: Forbidden
-        404: NotFound
     """
     technicians.get_technician(db(), actor(), technician_id)
     day_off = technicians.add_day_off(db(), actor(), technician_id, json_body())
@@ -455,22 +232,9 @@ def add_day_off(technician_id: int):
 
 
 @bp.delete("/technicians/<int:technician_id>/days-off/<day>")
+@doc(tags=["institute"], responses={204: "Available again."}, errors=(403, 404))
 def remove_day_off(technician_id: int, day: str):
-    """Make a technician available again on a day (administrators); a day not off changes nothing.
-
-    ---
-    delete:
-      tags: [institute]
-      parameters:
-        - technician_id
-        - {in: path, name: day, required: true, schema: {type: string, format: date},
-           description: 'The day, as YYYY-MM-DD.'}
-      responses:
-        204:
-          description: Available again.
-        403: Forbidden
-        404: NotFound
-    """
+    """Make a technician available again on a day (administrators); a day not off changes nothing."""
     technicians.get_technician(db(), actor(), technician_id)
     try:
         parsed = date.fromisoformat(day) if len(day) == 10 else None

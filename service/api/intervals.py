@@ -5,74 +5,36 @@ from __future__ import annotations
 from flask import jsonify
 
 from service.api import bp
+from service.api.docs import doc
 from service.api.helpers import json_body
 from service.ledger.queries import get_instrument
 from service.traceability import interval_review
+from service.traceability.interval_review import IntervalDecisionIn
+from service.traceability.schemas import IntervalSuggestionOut
 from service.web.context import actor, db, today
 from service.web.i18n import translate
 
 
 def _out(suggestion) -> dict:
-    return {
-        "current_months": suggestion.current_months,
-        "suggested_months": suggestion.suggested_months,
-        "direction": suggestion.direction,
-        "reasons": [translate(reason.message) for reason in suggestion.reasons],
-    }
+    body = IntervalSuggestionOut(exclude=("reasons",)).dump(suggestion)
+    return body | {"reasons": [translate(reason.message) for reason in suggestion.reasons]}
 
 
 @bp.get("/instruments/<int:instrument_id>/interval-review")
+@doc(tags=["records"], responses={200: IntervalSuggestionOut}, errors=(404,))
 def get_interval_review(instrument_id: int):
-    """Return the interval the instrument's as-found history suggests, with the reasons.
-
-    ---
-    get:
-      tags: [records]
-      parameters: [instrument_id]
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  current_months: {type: integer}
-                  suggested_months: {type: integer}
-                  direction: {type: string, enum: [shorten, lengthen, keep]}
-                  reasons: {type: array, items: {type: string}}
-        404: NotFound
-    """
+    """Return the interval the instrument's as-found history suggests, with the reasons."""
     return jsonify(_out(interval_review.review(db(), actor(), instrument_id)))
 
 
 @bp.post("/instruments/<int:instrument_id>/interval-review")
+@doc(
+    tags=["records"],
+    body=IntervalDecisionIn,
+    responses={200: IntervalSuggestionOut},
+    errors=(400, 403, 404, 409),
+)
 def decide_interval(instrument_id: int):
-    """Accept or reject the suggestion (``decision``, the ``suggested_months`` you saw, ``reason``).
-
-    ---
-    post:
-      tags: [records]
-      parameters: [instrument_id]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: IntervalDecisionIn
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  current_months: {type: integer}
-                  suggested_months: {type: integer}
-                  direction: {type: string}
-                  reasons: {type: array, items: {type: string}}
-        400: Invalid
-        403: Forbidden
-        404: NotFound
-        409: Conflict
-    """
+    """Accept or reject the suggestion (``decision``, the ``suggested_months`` you saw, ``reason``)."""
     get_instrument(db(), actor(), instrument_id)  # another firm's id is 404 whatever the body
     return jsonify(_out(interval_review.decide(db(), actor(), instrument_id, json_body(), today())))

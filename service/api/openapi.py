@@ -1,30 +1,24 @@
-"""The OpenAPI 3 document of the API, built from the views' docstrings and the schemas."""
+"""The OpenAPI 3 document of the API, built from each view's ``@doc`` declaration and its schemas."""
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec_webframeworks.flask import FlaskPlugin
 from flask import current_app, jsonify
 
 from service.api import bp
+from service.api.docs import ERRORS, File, Operation
 from service.api.schemas import ErrorOut
 from service.ledger.schemas import InstrumentIn
+from service.schemas import Text
 from service.tenancy.schemas import DepartmentIn, OrgProfileIn
 
 _cache: dict = {}
 
-#: Error responses the views' docstrings name (``404: NotFound``); all have the body of ``ErrorOut``.
-ERROR_RESPONSES = {
-    "Invalid": "Invalid input: `errors` maps each field to its messages.",
-    "Unauthorized": "Missing, unknown or revoked Bearer token.",
-    "Forbidden": "Your role does not allow this.",
-    "NotFound": "No such object in your organisation.",
-    "Conflict": "The change clashes with the current state (already decided, still in use, …).",
-}
-#: Path parameters the views' docstrings name (``parameters: [instrument_id]``).
+#: The path parameters of the API's routes, by name.
 PATH_PARAMETERS = {
     "instrument_id": "An instrument of your organisation.",
     "user_id": "A user of your organisation.",
@@ -39,51 +33,115 @@ PATH_PARAMETERS = {
     "visit_id": "A visit of your institute, or one proposed to your firm.",
     "order_id": "A service order of your firm, or one to your institute.",
     "item_id": "An instrument of that visit or service order.",
+    "day": "The day, as YYYY-MM-DD.",
 }
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+#: Path parameters that are not ids.
+PATH_SCHEMAS = {"day": {"type": "string", "format": "date"}}
+#: Bodies some operations take in part, under their own names.
+PARTIAL_BODIES = {
+    "InstrumentPatch": InstrumentIn(partial=True),
+    "DepartmentPatch": DepartmentIn(partial=True),
+    "OrgProfilePatch": OrgProfileIn(partial=True),
+}
+
+
+def _response(value) -> dict:
+    if isinstance(value, tuple):
+        schema, description = value
+        return _response(schema) | {"description": description}
+    if isinstance(value, str):
+        return {"description": value}
+    if isinstance(value, File):
+        return {
+            "description": value.description,
+            "content": {value.media_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    return {"description": "", "content": {"application/json": {"schema": value}}}
+
+
+def _operation(rule, operation: Operation) -> dict:
+    out: dict = {"tags": list(operation.tags)}
+    if operation.summary:
+        out["summary"] = operation.summary
+    if operation.description:
+        out["description"] = operation.description
+    parameters: list = [name for name in rule.arguments if name in PATH_PARAMETERS]
+    if operation.query is not None:
+        parameters.append({"in": "query", "schema": operation.query})
+    if parameters:
+        out["parameters"] = parameters
+    if operation.body is not None or operation.form is not None:
+        json_body = operation.body is not None
+        out["requestBody"] = {
+            "required": operation.body_required,
+            "content": {
+                "application/json" if json_body else "multipart/form-data": {
+                    "schema": operation.body if json_body else operation.form
+                }
+            },
+        }
+    responses = {str(code): _response(value) for code, value in operation.responses.items()}
+    for code in (*operation.errors, 401):
+        responses.setdefault(str(code), ERRORS[code][0])
+    out["responses"] = responses
+    return out
+
+
+def _limits(self, field, **_kwargs) -> dict:
+    """Publish the limits our own validators check: a length limit, a range of integers."""
+    limits = {}
+    if isinstance(field, Text):
+        limits["maxLength"] = field.limit
+    for validator in field.validators:
+        if hasattr(validator, "bounds"):
+            limits["minimum"], limits["maximum"] = validator.bounds
+    return limits
 
 
 def build_spec(app) -> dict:
-    """Document every ``/api/v1`` view that carries an OpenAPI block in its docstring."""
+    """Document every ``/api/v1`` view from its ``@doc`` declaration."""
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="Instrument ledger API",
         version="1.0.0",
         openapi_version="3.0.3",
-        plugins=[FlaskPlugin(), MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={"description": "计量器具台账 JSON API. Authenticate with `Authorization: Bearer <token>`."},
     )
+    marshmallow.converter.add_attribute_function(_limits)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorOut)
-    spec.components.schema("InstrumentPatch", schema=InstrumentIn(partial=True))
-    spec.components.schema("DepartmentPatch", schema=DepartmentIn(partial=True))
-    spec.components.schema("OrgProfilePatch", schema=OrgProfileIn(partial=True))
-    for name, description in ERROR_RESPONSES.items():
+    for name, schema in PARTIAL_BODIES.items():
+        spec.components.schema(name, schema=schema)
+    for name, description in ERRORS.values():
         spec.components.response(
             name, {"description": description, "content": {"application/json": {"schema": "Error"}}}
         )
     for name, description in PATH_PARAMETERS.items():
+        schema = PATH_SCHEMAS.get(name, {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
         spec.components.parameter(
-            name, "path", {"required": True, "schema": {"type": "integer"}, "description": description}
+            name, "path", {"required": True, "schema": schema, "description": description}
         )
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi":
-                continue
-            view = app.view_functions[rule.endpoint]
-            if view.__doc__ and "---" in view.__doc__:
-                spec.path(view=view, app=app)
+    paths: dict[str, dict] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi":
+            continue
+        operation = getattr(app.view_functions[rule.endpoint], "api_doc", None)
+        if operation is None:
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(rule, operation)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     for item in document.get("paths", {}).values():
-        for method, operation in item.items():
-            if method not in HTTP_METHODS:
-                continue
-            responses = operation.setdefault("responses", {})
-            responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
-            for code, response in responses.items():
-                if "$ref" not in response:
+        for operation in item.values():
+            for code, response in operation["responses"].items():
+                if "$ref" not in response and not response.get("description"):
                     # OpenAPI requires a description on every response; the status phrase will do.
-                    response.setdefault("description", HTTPStatus(int(code)).phrase)
+                    response["description"] = HTTPStatus(int(code)).phrase
     return document
 
 

@@ -5,101 +5,53 @@ from __future__ import annotations
 from flask import current_app, jsonify
 
 from service.api import bp
+from service.api.docs import doc, items_of
 from service.api.helpers import json_body
-from service.api.schemas import InvitationOut
 from service.clock import now_utc
 from service.tenancy import operations as ops
-from service.tenancy.schemas import UserOut
+from service.tenancy.schemas import InvitationIn, InvitationOut, UserOut, UserUpdateIn
 from service.web.context import actor, db
 from service.web.mail import send_invitation
 
 
 @bp.get("/users")
+@doc(tags=["users"], responses={200: items_of(UserOut)})
 def list_users():
-    """List the users of the caller's organisation, by name.
-
-    ---
-    get:
-      tags: [users]
-      responses:
-        200:
-          content:
-            application/json:
-              schema:
-                type: object
-                properties:
-                  items: {type: array, items: UserOut}
-    """
+    """List the users of the caller's organisation, by name."""
     return jsonify({"items": UserOut(many=True).dump(ops.list_users(db(), actor()))})
 
 
 @bp.get("/users/<int:user_id>")
+@doc(tags=["users"], responses={200: UserOut}, errors=(404,))
 def get_user(user_id: int):
-    """Return one user of the caller's organisation.
-
-    ---
-    get:
-      tags: [users]
-      parameters: [user_id]
-      responses:
-        200:
-          content:
-            application/json:
-              schema: UserOut
-        404: NotFound
-    """
+    """Return one user of the caller's organisation."""
     return jsonify(UserOut().dump(ops.get_user(db(), actor(), user_id)))
 
 
 @bp.patch("/users/<int:user_id>")
+@doc(
+    tags=["users"],
+    summary="Change the given fields only; administrators cannot demote or deactivate themselves.",
+    body=UserUpdateIn,
+    responses={200: UserOut},
+    errors=(400, 403, 404, 409),
+)
 def update_user(user_id: int):
-    """Change a user's name, role, mobile number or active flag (administrators).
-
-    ---
-    patch:
-      tags: [users]
-      summary: Change the given fields only; administrators cannot demote or deactivate themselves.
-      parameters: [user_id]
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: UserUpdateIn
-      responses:
-        200:
-          content:
-            application/json:
-              schema: UserOut
-        400: Invalid
-        403: Forbidden
-        404: NotFound
-        409: Conflict
-    """
+    """Change a user's name, role, mobile number or active flag (administrators)."""
     ops.get_user(db(), actor(), user_id)  # another firm's id is 404 whatever the body
     return jsonify(UserOut().dump(ops.update_user(db(), actor(), user_id, json_body())))
 
 
 @bp.post("/invitations")
+@doc(
+    tags=["users"],
+    summary="Email an invitation link; the link itself is never returned.",
+    body=InvitationIn,
+    responses={201: InvitationOut},
+    errors=(400, 403),
+)
 def invite_user():
-    """Invite someone by email to join the organisation with a role (administrators).
-
-    ---
-    post:
-      tags: [users]
-      summary: Email an invitation link; the link itself is never returned.
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: InvitationIn
-      responses:
-        201:
-          content:
-            application/json:
-              schema: InvitationOut
-        400: Invalid
-        403: Forbidden
-    """
+    """Invite someone by email to join the organisation with a role (administrators)."""
     who = actor()
     days = current_app.config["CALRECALL"].invitation_days
     invitation, token = ops.invite_user(db(), who, json_body(), now_utc(), days)

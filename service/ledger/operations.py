@@ -18,7 +18,7 @@ from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.ledger import status as lifecycle
 from service.ledger.dates import next_due_on
-from service.ledger.schemas import InstrumentIn
+from service.ledger.schemas import MAX_BULK, InstrumentIn
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
 
@@ -232,7 +232,6 @@ def apply_change(
 
 
 #: How many instruments one bulk edit may change (web and API alike).
-MAX_BULK = 1000
 BULK_FIELDS = (
     "department_id",
     "custodian_user_id",

@@ -43,17 +43,24 @@ MAX_LIMIT = 500
 class InstrumentFilter(StrictSchema):
     """The filters, sort and cursor of an instrument list (web query string and API alike)."""
 
-    q = Text(100)
+    q = Text(100, metadata={"description": "Part of the name, management number or serial number."})
     management_no = Text(64)
     status = Choice(STATUSES)
-    department = Text(100)
+    department = Text(100, metadata={"description": "A department's id or name."})
     label = Choice(LABELS)
     abc_class = Choice(ABC_CLASSES)
     is_mandatory = Flag(allow_none=True)
-    due_within = fields.Integer(allow_none=True, validate=int_range(0, 3650))
-    overdue = Flag(allow_none=True)
+    due_within = fields.Integer(
+        allow_none=True,
+        validate=int_range(0, 3650),
+        metadata={"description": "Instruments in use falling due between today and today + N days."},
+    )
+    overdue = Flag(allow_none=True, metadata={"description": "Instruments in use past their due date."})
     #: Only instruments still in use (in service, out for calibration, under repair).
-    in_use = Flag(allow_none=True)
+    in_use = Flag(
+        allow_none=True,
+        metadata={"description": "Only instruments in service, out for calibration or under repair."},
+    )
     #: Only instruments whose data is incomplete (:meth:`Instrument.needs_attention`).
     needs_attention = Flag(allow_none=True)
     due_from = fields.Date(allow_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from models.ledger import (
     ABC_CLASSES,
@@ -13,8 +13,11 @@ from models.ledger import (
     CONTROL_METHODS,
     LABELS,
     MANDATORY_USES,
+    REQUEST_STATES,
+    STATUS_ACTIONS,
     STATUSES,
 )
+from service.i18n import N_
 from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, WholeNumber, int_range
 
 MAX_INTERVAL_MONTHS = 240
@@ -112,3 +115,74 @@ class InstrumentOut(StrictSchema):
 
     def _label(self, instrument) -> str:
         return instrument.label(self.today)
+
+
+#: The most instruments one bulk edit changes.
+MAX_BULK = 1000
+
+
+def _bulk_size(ids: list) -> None:
+    if len(ids) > MAX_BULK:
+        raise ValidationError(N_("At most %(limit)s instruments at once.", limit=MAX_BULK))
+
+
+class BulkEditIn(StrictSchema):
+    """The same changes for many instruments; ``changes`` takes the bulk-editable fields."""
+
+    ids = fields.List(fields.Integer(strict=True), required=True, validate=_bulk_size)
+    changes = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={
+            "description": "Any of department_id, custodian_user_id, custodian, custodian_mobile, "
+            "interval_months, status (direct changes only)."
+        },
+    )
+
+
+class StatusRequestIn(StrictSchema):
+    """A request to change an instrument's status, decided by an administrator."""
+
+    action = fields.String(required=True, metadata={"enum": list(STATUS_ACTIONS)})
+    reason = fields.String(allow_none=True, metadata={"description": "Required; at most 1000 characters."})
+    replacement_id = fields.Integer(
+        allow_none=True, strict=True, metadata={"description": "For replace: the replacing instrument."}
+    )
+
+
+class DecisionIn(StrictSchema):
+    """An approval (reason optional) or a rejection (reason required)."""
+
+    reason = fields.String(allow_none=True)
+
+
+class StatusRequestQuery(StrictSchema):
+    """The query string of the list of status requests."""
+
+    state = Choice((*REQUEST_STATES, "all"), load_default="pending")
+
+
+class StatusRequestOut(StrictSchema):
+    """A status request as the API shows it."""
+
+    id = fields.Integer()
+    instrument_id = fields.Integer()
+    management_no = fields.Function(
+        lambda r: r.instrument.management_no if r.instrument else None, metadata={"type": "string"}
+    )
+    action = fields.String(metadata={"enum": list(STATUS_ACTIONS)})
+    reason = fields.String()
+    replacement_id = fields.Integer(allow_none=True)
+    state = fields.String(metadata={"enum": list(REQUEST_STATES)})
+    requested_by_id = fields.Integer()
+    requested_by_name = fields.Function(
+        lambda r: r.requested_by.name if r.requested_by else None, metadata={"type": "string"}
+    )
+    requested_at = fields.DateTime()
+    decided_by_id = fields.Integer(allow_none=True)
+    decided_by_name = fields.Function(
+        lambda r: r.decided_by.name if r.decided_by else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    decided_at = fields.DateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)

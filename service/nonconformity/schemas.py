@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from models.nonconformity import DISPOSITIONS
+from service.i18n import N_
 from service.schemas import Choice, StrictSchema, Text
 
 
@@ -60,3 +61,19 @@ class CaseOut(StrictSchema):
     use_limits = fields.String(allow_none=True)
     approved_by_name = fields.String(allow_none=True)
     closed_on = fields.Date(allow_none=True)
+
+
+class CaseDetailOut(CaseOut):
+    """A nonconformity case with where the instrument was, and with whom, during the suspect window."""
+
+    exposure = fields.List(fields.Nested(ExposureOut))
+
+
+class CaseQuery(StrictSchema):
+    """The query string of the list of cases: which state."""
+
+    state = fields.String(
+        load_default="open",
+        validate=validate.OneOf(("open", "closed", "all"), error=N_("Must be open, closed or all.")),
+        metadata={"enum": ["open", "closed", "all"]},
+    )

@@ -74,4 +74,54 @@ class OrderSkipIn(StrictSchema):
 class OrderFilterIn(StrictSchema):
     """The institute's list of orders: one state, or the open ones (default), or all."""
 
-    state = Choice((*ORDER_STATES, "open", "all"), load_default="open")
+    state = Choice(
+        (*ORDER_STATES, "open", "all"),
+        load_default="open",
+        metadata={
+            "enum": [*ORDER_STATES, "open", "all"],
+            "description": "Institutes: one state, `open` (default) or `all`.",
+        },
+    )
+
+
+class OrderItemOut(StrictSchema):
+    """An instrument of an order and its outcome."""
+
+    id = fields.Integer()
+    instrument_id = fields.Integer()
+    management_no = fields.String(attribute="instrument.management_no")
+    name = fields.String(attribute="instrument.name")
+    status = fields.String(attribute="instrument.status")
+    state = fields.String()
+    record_id = fields.Integer(allow_none=True)
+    skip_reason = fields.String(allow_none=True)
+
+
+class OrderStepOut(StrictSchema):
+    """One change of an order's state: by which side and person, when, and why."""
+
+    state = fields.String()
+    side = fields.String()
+    actor_name = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class OrderOut(StrictSchema):
+    """A client's service order to an institute."""
+
+    id = fields.Integer()
+    institute_id = fields.Integer()
+    firm_id = fields.Integer()
+    method = fields.String()
+    state = fields.String()
+    courier = fields.String(allow_none=True)
+    tracking_no = fields.String(allow_none=True)
+    return_courier = fields.String(allow_none=True)
+    return_tracking_no = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    submitted_by_name = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    items = fields.List(fields.Nested(OrderItemOut))
+    steps = fields.List(fields.Nested(OrderStepOut))

@@ -79,7 +79,15 @@ class OrgOut(StrictSchema):
     region = fields.Function(lambda o: region_name(o.region_code))
     industry = fields.String(allow_none=True)
     employees = fields.Integer(allow_none=True)
-    annual_revenue_wan = fields.Decimal(allow_none=True, as_string=True)
+    annual_revenue_wan = fields.Decimal(
+        allow_none=True,
+        as_string=True,
+        metadata={
+            "type": "string",
+            "format": "decimal",
+            "description": 'Ten thousand yuan, an exact decimal sent as a string (e.g. "1250.50").',
+        },
+    )
     size_class = fields.String(allow_none=True)
 
 
@@ -142,3 +150,16 @@ class InvitationIn(StrictSchema):
 
     email = fields.Email(required=True, validate=lambda v: len(v) <= 254)
     role = Choice(ROLES, required=True)
+
+
+class InvitationOut(StrictSchema):
+    """An invitation that was sent; its secret link goes only to the invited address."""
+
+    id = fields.Integer()
+    email = fields.String()
+    role = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    email_sent = fields.Boolean(
+        metadata={"description": "Whether the invitation email was handed to the mail server."}
+    )

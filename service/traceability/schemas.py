@@ -152,6 +152,10 @@ class ConfirmationIn(StrictSchema):
     confirmation_note = Text(2000, multiline=True)
 
 
+#: How exact decimals are documented: strings, so that no digit is lost to floating point.
+DECIMAL_STRING = {"type": "string", "format": "decimal", "description": "An exact decimal, sent as a string."}
+
+
 class ReadingOut(StrictSchema):
     """One point of a record's results."""
 
@@ -160,8 +164,8 @@ class ReadingOut(StrictSchema):
     unit = fields.String(allow_none=True)
     nominal = fields.Decimal(as_string=True, allow_none=True)
     reading = fields.Decimal(as_string=True, allow_none=True)
-    error = fields.Decimal(as_string=True, allow_none=True)
-    mpe = fields.Decimal(as_string=True, allow_none=True)
+    error = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
+    mpe = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
     within_tolerance = fields.Boolean(allow_none=True)
 
 
@@ -244,3 +248,123 @@ class AttachmentUploadIn(StrictSchema):
     """The multipart form adding files to a record: ``file``, once per file."""
 
     file = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True)
+
+
+class IntervalSuggestionOut(StrictSchema):
+    """The interval an instrument's as-found history suggests, with the reasons in the reader's language."""
+
+    current_months = fields.Integer()
+    suggested_months = fields.Integer()
+    direction = fields.String(metadata={"enum": ["shorten", "lengthen", "keep"]})
+    reasons = fields.List(fields.String())
+
+
+class AffectedQuery(StrictSchema):
+    """The query string of what a standard affected: since which day."""
+
+    since = fields.Date(
+        allow_none=True, metadata={"description": "Default: the day of the standard's last good result."}
+    )
+
+
+class ChainNodeOut(StrictSchema):
+    """A node of the chain: the instrument, a standard of some ledger, or an outside standard.
+
+    Of a standard in another organisation's ledger only what the chain needs is shown, and no id.
+    """
+
+    key = fields.String()
+    name = fields.String()
+    management_no = fields.String(allow_none=True)
+    organization = fields.String(allow_none=True)
+    certificate_no = fields.String(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    lab_name = fields.String(allow_none=True)
+    is_root = fields.Boolean()
+    is_external = fields.Boolean()
+    instrument_id = fields.Integer(
+        allow_none=True, metadata={"description": "Only for your own instruments."}
+    )
+
+
+class ChainLinkOut(StrictSchema):
+    """A record of ``child`` that used the standard ``parent``, with the standard's certificate on the day."""
+
+    child = fields.String()
+    parent = fields.String()
+    kind = fields.String()
+    used_on = fields.Date()
+    certificate_no = fields.String(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    lab_name = fields.String(allow_none=True)
+    expired = fields.Boolean(metadata={"description": "The certificate had run out on the day of use."})
+
+
+class ChainOut(StrictSchema):
+    """The chain of standards above an instrument; ``root`` is the instrument's node."""
+
+    root = fields.String()
+    truncated = fields.Boolean()
+    nodes = fields.List(fields.Nested(ChainNodeOut))
+    links = fields.List(fields.Nested(ChainLinkOut))
+
+
+class AffectedRecordOut(StrictSchema):
+    """A current record that used the standard."""
+
+    record_id = fields.Integer()
+    kind = fields.String()
+    performed_on = fields.Date()
+    certificate_no = fields.String(allow_none=True)
+
+
+class AffectedInstrumentOut(StrictSchema):
+    """An instrument verified or calibrated with the standard."""
+
+    id = fields.Integer()
+    management_no = fields.String()
+    name = fields.String()
+    records = fields.List(fields.Nested(AffectedRecordOut))
+
+
+class AffectedFirmOut(StrictSchema):
+    """A linked client firm, or the institute's own ledger (``is_own``)."""
+
+    org_id = fields.Integer()
+    name = fields.String()
+    is_own = fields.Boolean()
+    instruments = fields.List(fields.Nested(AffectedInstrumentOut))
+
+
+class AffectedOut(StrictSchema):
+    """What one of the institute's standards verified or calibrated since a day, by firm."""
+
+    standard_id = fields.Integer(attribute="standard.id")
+    management_no = fields.String(attribute="standard.management_no")
+    name = fields.String(attribute="standard.name")
+    since = fields.Date(allow_none=True)
+    last_good_on = fields.Date(allow_none=True)
+    failed_on = fields.Date(allow_none=True)
+    firms = fields.List(fields.Nested(AffectedFirmOut))
+
+
+class FirmNoticeOut(StrictSchema):
+    """What one firm was told."""
+
+    org_id = fields.Integer()
+    name = fields.String()
+    instruments = fields.Integer()
+    recipients = fields.Integer()
+    created = fields.Integer(metadata={"description": "Messages added now (0 when sent before)."})
+
+
+class NoticeSummaryOut(StrictSchema):
+    """The notices sent about an out-of-tolerance standard."""
+
+    standard_id = fields.Integer()
+    since = fields.Date(allow_none=True)
+    created = fields.Integer()
+    recorded = fields.Boolean(
+        metadata={"description": "The finding was written to the standard's history now."}
+    )
+    firms = fields.List(fields.Nested(FirmNoticeOut))

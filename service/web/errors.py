@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service.errors import DomainError
 from service.web.forms import safe_next
@@ -105,7 +105,12 @@ def init_error_handlers(app: Flask) -> None:
             405: gettext("This method is not allowed here."),
             413: gettext("The upload is too large."),
         }
-        return error_response(exc.code or 500, messages.get(exc.code, exc.name))
+        response = error_response(exc.code or 500, messages.get(exc.code, exc.name))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # RFC 9110: a 405 says which methods the resource does allow.
+            response = make_response(response)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _crash(exc: Exception):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Instrument, LedgerImport
-from tests.integration.test_api import API, auth
+from tests.api import API, auth
 from tests.sheets import messy_file, write_xlsx
 
 
@@ -105,6 +105,8 @@ def test_correct_the_reading_of_a_previewed_file(client, db_session, world, admi
         ({"header_row": "first"}, "header_row"),
         ({"header_row": "0"}, "header_row"),
         ({"dry_run": "perhaps"}, "dry_run"),
+        ({"dry_run": "0"}, "dry_run"),
+        ({"dry_run": "off"}, "dry_run"),
         ({"colour": "red"}, "colour"),
     ],
 )

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from models import Notification
 from tests import factories
-from tests.integration.test_api import API, auth
+from tests.api import API, auth
 
 
 def test_the_order_journey_through_the_api(client, db_session, world):
@@ -114,3 +114,11 @@ def test_the_openapi_document_describes_orders(client):
     )
     assert "order_id" in document["components"]["parameters"]
     assert {"OrderIn", "OrderOut", "TransitionIn"} <= set(document["components"]["schemas"])
+
+
+def test_a_firms_order_list_refuses_an_unknown_state(client, db_session, world):
+    firm = auth(db_session, world.a.metrology)
+    response = client.get(f"{API}/orders", query_string={"state": "lost"}, headers=firm)
+    assert response.status_code == 400
+    assert "state" in response.json["errors"]
+    assert client.get(f"{API}/orders", query_string={"state": "all"}, headers=firm).status_code == 200

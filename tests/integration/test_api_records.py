@@ -6,8 +6,8 @@ import io
 from datetime import timedelta
 
 from service.clock import today_in
+from tests.api import API, auth
 from tests.files import pdf_bytes
-from tests.integration.test_api import API, auth
 
 # The world's instruments were last verified 30 days ago: a result of yesterday renews them.
 PERFORMED = (today_in("Asia/Shanghai") - timedelta(days=1)).isoformat()

@@ -6,7 +6,7 @@ import pytest
 
 from models import ReminderPolicy
 from service.jobs.reminders import run_planning
-from tests.integration.test_api import API, auth
+from tests.api import API, auth
 from tests.reminders import DAY, at, due_on, firm_with_people, make_notification, messages
 
 

@@ -8,7 +8,7 @@ from service.actors import Actor
 from service.clock import today_in
 from service.visits import technicians
 from tests import factories
-from tests.integration.test_api import API, auth
+from tests.api import API, auth
 
 
 def test_the_visit_journey_through_the_api(client, db_session, world):

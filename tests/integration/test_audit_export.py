@@ -26,9 +26,9 @@ from service.tenancy import operations as tenancy_ops
 from service.traceability import operations as records
 from service.traceability.audit_export import history_filenames, write_instrument_history
 from service.web.templating import FIELD_NAMES
+from tests.api import API, auth
 from tests.conftest import login
 from tests.factories import make_record
-from tests.integration.test_api import API, auth
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEETS = [

@@ -12,8 +12,8 @@ import pytest
 from models import LedgerImport
 from service.ledger_io.changes import ChangeList
 from service.ledger_io.writing import Decision
+from tests.api import API, auth
 from tests.conftest import login
-from tests.integration.test_api import API, auth
 from tests.integration.test_import_pages import job_of, summary, upload
 from tests.integration.test_ledger_import import cli
 from tests.sheets import write_xlsx

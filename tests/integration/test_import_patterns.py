@@ -10,8 +10,8 @@ from sqlalchemy import select
 from models import Department, Instrument
 from service.ledger.queries import ledger_counts, list_instruments
 from service.ledger_io.importer import import_ledger
+from tests.api import API, auth
 from tests.conftest import login
-from tests.integration.test_api import API, auth
 from tests.integration.test_ledger_import import TODAY, instrument
 from tests.sheets import everyday_file, write_xlsx
 

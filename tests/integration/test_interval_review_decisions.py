@@ -10,8 +10,8 @@ from models import Event, Instrument
 from service.traceability import interval_review
 from service.traceability import operations as records
 from tests import factories
+from tests.api import API, auth
 from tests.conftest import login
-from tests.integration.test_api import API, auth
 
 TODAY = date(2026, 11, 24)
 

@@ -16,8 +16,8 @@ from service.ledger import operations as ledger_ops
 from service.nonconformity import operations, queries
 from service.traceability import operations as records
 from tests import factories
+from tests.api import API, auth
 from tests.conftest import login
-from tests.integration.test_api import API, auth
 
 TODAY = date(2026, 11, 24)
 

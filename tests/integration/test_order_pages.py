@@ -12,8 +12,8 @@ from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.orders import operations
 from tests import factories
+from tests.api import auth
 from tests.conftest import login
-from tests.integration.test_api import auth
 from tests.integration.test_no_server_errors import JSON_VALUES, JUNK_VALUES
 from tests.routes import fill_path
 

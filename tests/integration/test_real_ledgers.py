@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from models import Instrument, LedgerImport
+from tests.api import API, auth
 from tests.conftest import login
-from tests.integration.test_api import API, auth
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real_ledgers"
 

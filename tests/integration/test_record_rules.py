@@ -12,8 +12,8 @@ from models import CalibrationRecord, Instrument, NonconformityCase
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.traceability import operations as records
+from tests.api import API, auth
 from tests.conftest import login
-from tests.integration.test_api import API, auth
 
 
 def _today():
