@@ -30,18 +30,6 @@ BASE = "https://ledger.example.cn"
 PARCEL = factories.PARCEL
 
 
-@pytest.fixture(autouse=True)
-def request_context(app):
-    """Notices are rendered from templates, in each recipient's language."""
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def staff(world):
-    return Actor.of(world.institute_staff)
-
-
 def _submit(db_session, world, method="mail_in", instruments=None, **extra) -> ServiceOrder:
     instruments = world.a.instruments[:2] if instruments is None else instruments
     order = factories.make_order(

@@ -173,7 +173,6 @@ def test_a_standard_without_a_good_result_lists_every_use(db_session, world, rec
     assert _found(found) == {world.a.org.id: {world.a.instruments[0].management_no: ["C-2025-07-01"]}}
 
 
-@pytest.mark.usefixtures("request_context")
 def test_only_the_institute_may_ask_and_only_about_its_own_standards(db_session, world, recall):
     with pytest.raises(NotFound):
         reverse.affected_by_standard(db_session, world.a.actor("admin"), recall["standard"].id)
@@ -197,14 +196,6 @@ def _notices(session, org_id=None):
     return list(session.scalars(stmt.execution_options(populate_existing=True)))
 
 
-@pytest.fixture
-def request_context(app):
-    """Notices are rendered from templates, in each recipient's language."""
-    with app.test_request_context():
-        yield
-
-
-@pytest.mark.usefixtures("request_context")
 def test_each_linked_firm_is_told_once_with_its_own_instruments(db_session, world, recall):
     s = recall["standard"]
     summary = reverse.notify_affected(
@@ -263,7 +254,6 @@ def test_each_linked_firm_is_told_once_with_its_own_instruments(db_session, worl
     assert {f.org_id: f.created for f in wider.firms} == {world.a.org.id: 4, recall["firm_c"].id: 4}
 
 
-@pytest.mark.usefixtures("request_context")
 def test_a_reason_is_required(db_session, world, recall):
     with pytest.raises(Invalid) as caught:
         reverse.notify_affected(db_session, institute(world), recall["standard"].id, None, "  ", NOW)

@@ -21,18 +21,6 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 BASE = "https://ledger.example.cn"
 
 
-@pytest.fixture(autouse=True)
-def request_context(app):
-    """Notices are rendered from templates, in each recipient's language."""
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
-def staff(world):
-    return Actor.of(world.institute_staff)
-
-
 @pytest.fixture
 def tech(db_session, world):
     admin = Actor.of(world.institute_admin)
