@@ -8,6 +8,7 @@ from service.api import bp
 from service.api.docs import doc, items_of
 from service.api.helpers import json_body
 from service.tenancy import operations as ops
+from service.tenancy import queries
 from service.tenancy.schemas import DepartmentIn, DepartmentOut
 from service.web.context import actor, db
 
@@ -16,7 +17,7 @@ from service.web.context import actor, db
 @doc(tags=["departments"], responses={200: items_of(DepartmentOut)})
 def list_departments():
     """List the departments of the caller's organisation, by name."""
-    return jsonify({"items": DepartmentOut(many=True).dump(ops.list_departments(db(), actor()))})
+    return jsonify({"items": DepartmentOut(many=True).dump(queries.list_departments(db(), actor()))})
 
 
 @bp.post("/departments")
@@ -30,7 +31,7 @@ def create_department():
 @doc(tags=["departments"], responses={200: DepartmentOut}, errors=(404,))
 def get_department(department_id: int):
     """Return one department."""
-    return jsonify(DepartmentOut().dump(ops.get_department(db(), actor(), department_id)))
+    return jsonify(DepartmentOut().dump(queries.get_department(db(), actor(), department_id)))
 
 
 @bp.patch("/departments/<int:department_id>")
@@ -43,7 +44,7 @@ def get_department(department_id: int):
 )
 def update_department(department_id: int):
     """Rename a department or change its head (administrators)."""
-    ops.get_department(db(), actor(), department_id)  # another firm's id is 404 whatever the body
+    queries.get_department(db(), actor(), department_id)  # another firm's id is 404 whatever the body
     updated = ops.update_department(db(), actor(), department_id, json_body(), partial=True)
     return jsonify(DepartmentOut().dump(updated))
 

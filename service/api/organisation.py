@@ -8,6 +8,7 @@ from service.api import bp
 from service.api.docs import doc
 from service.api.helpers import json_body
 from service.tenancy import operations as ops
+from service.tenancy import queries
 from service.tenancy.schemas import OrgOut, OrgProfileIn
 from service.web.context import actor, db
 
@@ -16,7 +17,7 @@ from service.web.context import actor, db
 @doc(tags=["organisation"], responses={200: OrgOut})
 def get_organisation():
     """Return the caller's organisation."""
-    return jsonify(OrgOut().dump(ops.get_org(db(), actor())))
+    return jsonify(OrgOut().dump(queries.get_org(db(), actor())))
 
 
 @bp.patch("/organisation")

@@ -9,6 +9,7 @@ from service.api.docs import doc, items_of
 from service.api.helpers import json_body
 from service.clock import now_utc
 from service.tenancy import operations as ops
+from service.tenancy import queries
 from service.tenancy.schemas import InvitationIn, InvitationOut, UserOut, UserUpdateIn
 from service.web.context import actor, db
 from service.web.mail import send_invitation
@@ -18,14 +19,14 @@ from service.web.mail import send_invitation
 @doc(tags=["users"], responses={200: items_of(UserOut)})
 def list_users():
     """List the users of the caller's organisation, by name."""
-    return jsonify({"items": UserOut(many=True).dump(ops.list_users(db(), actor()))})
+    return jsonify({"items": UserOut(many=True).dump(queries.list_users(db(), actor()))})
 
 
 @bp.get("/users/<int:user_id>")
 @doc(tags=["users"], responses={200: UserOut}, errors=(404,))
 def get_user(user_id: int):
     """Return one user of the caller's organisation."""
-    return jsonify(UserOut().dump(ops.get_user(db(), actor(), user_id)))
+    return jsonify(UserOut().dump(queries.get_user(db(), actor(), user_id)))
 
 
 @bp.patch("/users/<int:user_id>")
@@ -38,7 +39,7 @@ def get_user(user_id: int):
 )
 def update_user(user_id: int):
     """Change a user's name, role, mobile number or active flag (administrators)."""
-    ops.get_user(db(), actor(), user_id)  # another firm's id is 404 whatever the body
+    queries.get_user(db(), actor(), user_id)  # another firm's id is 404 whatever the body
     return jsonify(UserOut().dump(ops.update_user(db(), actor(), user_id, json_body())))
 
 
@@ -57,5 +58,5 @@ def invite_user():
     invitation, token = ops.invite_user(db(), who, json_body(), now_utc(), days)
     # Commit before emailing, as the web page does: a link must never point to a rolled-back invitation.
     db().commit()
-    sent = send_invitation(invitation, token, who.name, ops.get_org(db(), who))
+    sent = send_invitation(invitation, token, who.name, queries.get_org(db(), who))
     return jsonify({**InvitationOut().dump(invitation), "email_sent": sent}), 201

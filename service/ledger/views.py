@@ -30,7 +30,7 @@ from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.nonconformity.queries import cases_of, current_use_limits
 from service.reminders.queries import reminders_for_instrument
 from service.scoping import parse_id
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.traceability import audit_export
 from service.traceability.interval_review import review as review_interval
 from service.traceability.queries import records_of
@@ -67,7 +67,7 @@ EXPORT_PARAMS = frozenset(queries.InstrumentFilter().fields) - {"cursor", "limit
 
 
 def _client_org(client_id: int | None):
-    return tenancy_ops.get_org(db(), actor()) if client_id is not None else None
+    return tenancy_queries.get_org(db(), actor()) if client_id is not None else None
 
 
 def _filter_chips(args: dict, window: str | None, client_id: int | None, departments) -> list[dict]:
@@ -136,7 +136,7 @@ def _render_list(preset: dict, window: str | None, client_id: int | None):
     except Invalid as exc:
         errors = translate_errors(exc.field_errors)
         filters, page, total, more = {}, queries.Page([], None), 0, False
-    departments = tenancy_ops.list_departments(db(), who)
+    departments = tenancy_queries.list_departments(db(), who)
     return render_template(
         "ledger/list.html",
         page=page,
@@ -149,7 +149,7 @@ def _render_list(preset: dict, window: str | None, client_id: int | None):
         window=window,
         today=day,
         departments=departments,
-        users=tenancy_ops.list_users(db(), who),
+        users=tenancy_queries.list_users(db(), who),
         choices=CHOICES,
         sorts=queries.SORTS,
         default_sort=queries.DEFAULT_SORT,
@@ -248,8 +248,8 @@ def calendar(client_id: int | None = None):
 def _form_context(**extra):
     who = actor()
     return {
-        "departments": tenancy_ops.list_departments(db(), who),
-        "users": tenancy_ops.list_users(db(), who),
+        "departments": tenancy_queries.list_departments(db(), who),
+        "users": tenancy_queries.list_users(db(), who),
         "choices": CHOICES,
         **extra,
     }

@@ -62,7 +62,7 @@ from service.ledger_io.parsing import (
 from service.ledger_io.reader import DEFAULT_LIMITS, Limits, open_spreadsheet, refuse
 from service.ledger_io.sandbox import read_in_child
 from service.ledger_io.writing import LedgerWriter
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 
 log = logging.getLogger(__name__)
 
@@ -552,7 +552,7 @@ def write_ledger(
     try:
         numbers = [row.management_no for row in ledger.rows]
         writer = LedgerWriter(session, actor, today, numbers, ledger.filename)
-        departments = {d.id: d.name for d in tenancy_ops.list_departments(session, actor)}
+        departments = {d.id: d.name for d in tenancy_queries.list_departments(session, actor)}
         report.changes = ChangeList(departments, writer.users)
         with writer.writing():
             _decide_rows(writer, ledger, report, progress)

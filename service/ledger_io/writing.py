@@ -40,6 +40,7 @@ from service.ledger.schemas import InstrumentIn
 from service.ledger_io.columns import BY_FIELD
 from service.schemas import load_or_invalid, plain_loader
 from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 
 #: Rows per statement.
 CHUNK = 5000
@@ -92,7 +93,7 @@ class LedgerWriter:
         self.existing = self._current_rows(management_numbers)
         #: The firm's departments by :func:`department_key`: 二车间, 二 车间 and ＡＢ are 二车间 and AB.
         self.departments = {
-            department_key(d.name): d.id for d in tenancy_ops.list_departments(session, actor)
+            department_key(d.name): d.id for d in tenancy_queries.list_departments(session, actor)
         }
         self.users = {
             row.id: (row.name, row.mobile)

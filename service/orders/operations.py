@@ -49,7 +49,7 @@ from service.orders.schemas import OrderIn, OrderSkipIn, TransitionIn
 from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org, parse_id
-from service.tenancy.operations import active_link
+from service.tenancy.queries import active_link
 from service.traceability.certificates import record_for_client
 
 #: Who hears of orders: the client's administrators and engineers, the institute's admins and staff.

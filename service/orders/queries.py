@@ -20,7 +20,7 @@ from service.orders.schemas import OrderFilterIn
 from service.schemas import load_or_invalid
 from service.scoping import parse_id
 from service.tenancy import queries as tenancy_queries
-from service.tenancy.operations import active_client_ids
+from service.tenancy.queries import active_client_ids
 
 
 def side_of(actor: Actor) -> str:

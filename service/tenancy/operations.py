@@ -30,6 +30,9 @@ from service.history.chain import append_event, lock_chain, record_event, record
 from service.i18n import N_
 from service.schemas import field_errors, load_or_invalid
 from service.scoping import get_in_org
+from service.tenancy.queries import (
+    has_account,
+)
 from service.tenancy.schemas import (
     DepartmentIn,
     InvitationIn,
@@ -90,58 +93,7 @@ def update_org_profile(
     return org
 
 
-def get_org(session: Session, actor: Actor) -> Organization:
-    """Return the organisation the actor acts on."""
-    return session.get(Organization, actor.org_id)
-
-
 # Client links -----------------------------------------------------------------------------------
-
-
-def active_link(session: Session, institute_id: int, firm_id: int) -> ClientLink | None:
-    """Return the active link between an institute and a firm, if there is one."""
-    return session.scalar(
-        select(ClientLink).where(
-            ClientLink.institute_id == institute_id,
-            ClientLink.firm_id == firm_id,
-            ClientLink.ended_at.is_(None),
-        )
-    )
-
-
-def client_actor(session: Session, actor: Actor, firm_id: int) -> Actor:
-    """Return the actor acting on a client firm, or raise NotFound when no active link exists.
-
-    NotFound, not Forbidden, also for users who may not view clients at all: the answer must not
-    depend on whether the firm exists.
-    """
-    if not actor.can("clients.view") or active_link(session, actor.home_org_id, firm_id) is None:
-        raise NotFound(N_("Not found."))
-    return actor.for_client(firm_id)
-
-
-def list_clients(session: Session, actor: Actor) -> list[tuple[ClientLink, Organization]]:
-    """Return the institute's active client links with their firms, by name."""
-    actor.require("clients.view")
-    return _active_links(session, ClientLink.institute_id, actor.home_org_id, ClientLink.firm_id)
-
-
-def list_institutes(session: Session, actor: Actor) -> list[tuple[ClientLink, Organization]]:
-    """Return the institutes that serve the actor's firm through an active link."""
-    return _active_links(session, ClientLink.firm_id, actor.org_id, ClientLink.institute_id)
-
-
-def _active_links(
-    session: Session, own_side, org_id: int, other_side
-) -> list[tuple[ClientLink, Organization]]:
-    """Return the active links with ``org_id`` on ``own_side``, and the organisations on the other side."""
-    rows = session.execute(
-        select(ClientLink, Organization)
-        .join(Organization, Organization.id == other_side)
-        .where(own_side == org_id, ClientLink.ended_at.is_(None))
-        .order_by(Organization.name)
-    ).all()
-    return [(link, org) for link, org in rows]
 
 
 def link_client(session: Session, institute_id: int, firm_id: int) -> ClientLink:
@@ -158,17 +110,6 @@ def link_client(session: Session, institute_id: int, firm_id: int) -> ClientLink
     link.ended_at = None
     session.flush()
     return link
-
-
-def active_client_ids(institute_id: int):
-    """Return a subquery of the firms with an active link to ``institute_id`` (for ``IN``).
-
-    Every cross-tenant read of the institute goes through it: a firm that ends its link leaves
-    every list, board and plan at once.
-    """
-    return select(ClientLink.firm_id).where(
-        ClientLink.institute_id == institute_id, ClientLink.ended_at.is_(None)
-    )
 
 
 def end_client_link(session: Session, actor: Actor, link_id: int) -> ClientLink:
@@ -233,7 +174,7 @@ def onboard_client(session: Session, actor: Actor, payload: Mapping, now: dateti
         InvitationIn().load({"email": admin_email, "role": "admin"})
     except ValidationError as exc:
         raise Invalid(FIX_FIELDS, {"admin_email": field_errors(exc).get("email", [])}) from exc
-    if _email_taken(session, admin_email):
+    if has_account(session, admin_email):
         raise Invalid(FIX_FIELDS, {"admin_email": [N_("A user with this email already exists.")]})
     with across_tenants(session):  # the invitation belongs to the new firm, not to the institute
         firm = create_org(session, {**data, "kind": "firm"})
@@ -245,22 +186,13 @@ def onboard_client(session: Session, actor: Actor, payload: Mapping, now: dateti
 # Users -------------------------------------------------------------------------------------------
 
 
-def _email_taken(session: Session, email: str) -> bool:
-    return (
-        session.scalar(
-            select(User.id).where(func.lower(User.email) == email.lower()).execution_options(all_tenants=True)
-        )
-        is not None
-    )
-
-
 def create_user(session: Session, org: Organization, payload: Mapping, password: str) -> User:
     """Create a user in ``org`` (CLI, demo data and invitation acceptance)."""
     data = load_or_invalid(UserIn(), payload)
     data["email"] = data["email"].lower()
     _check_role(org, data["role"])
     check_password_rules(password, email=data["email"], org_name=org.name)
-    if _email_taken(session, data["email"]):
+    if has_account(session, data["email"]):
         raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
     lock_chain(session, org.id)
     user = User(org_id=org.id, password_hash=hash_password(password), **data)
@@ -268,16 +200,6 @@ def create_user(session: Session, org: Organization, payload: Mapping, password:
     session.flush()
     append_event(session, org.id, "user.created", ("user", user.id), {"email": user.email, "role": user.role})
     return user
-
-
-def list_users(session: Session, actor: Actor) -> list[User]:
-    """Return the users of the actor's organisation, by name."""
-    return list(session.scalars(select(User).where(User.org_id == actor.org_id).order_by(User.name, User.id)))
-
-
-def get_user(session: Session, actor: Actor, user_id: int) -> User:
-    """Return a user of the actor's organisation or raise NotFound."""
-    return get_in_org(session, User, user_id, actor)
 
 
 @records_history
@@ -357,28 +279,6 @@ def invite_user(
     return _new_invitation(session, org.id, email, data["role"], actor.user_id, now, days)
 
 
-def has_account(session: Session, email: str) -> bool:
-    """Whether ``email`` already belongs to a user (of any organisation): it cannot be invited."""
-    return _email_taken(session, email)
-
-
-def list_invitations(session: Session, actor: Actor, now: datetime) -> list[Invitation]:
-    """Return the organisation's open invitations."""
-    actor.require("users.manage")
-    return list(
-        session.scalars(
-            select(Invitation)
-            .where(
-                Invitation.org_id == actor.org_id,
-                Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None),
-                Invitation.expires_at > now,
-            )
-            .order_by(Invitation.created_at.desc())
-        )
-    )
-
-
 def revoke_invitation(session: Session, actor: Actor, invitation_id: int, now: datetime) -> Invitation:
     """Withdraw an invitation that has not been accepted."""
     actor.require("users.manage")
@@ -416,7 +316,7 @@ def open_invitation(session: Session, token: str, now: datetime) -> Invitation:
         or invitation.expires_at <= now
     ):
         raise NotFound(N_("This invitation link is invalid or has expired."))
-    if _email_taken(session, invitation.email):
+    if has_account(session, invitation.email):
         # Accepted elsewhere meanwhile (another firm's invitation): the address has an account.
         raise Conflict(
             N_("An account with this email already exists: sign in with it, or ask for another invitation.")
@@ -437,18 +337,6 @@ def accept_invitation(session: Session, token: str, payload: Mapping, password: 
 
 
 # Departments --------------------------------------------------------------------------------------
-
-
-def list_departments(session: Session, actor: Actor) -> list[Department]:
-    """Return the departments of the actor's organisation, by name."""
-    return list(
-        session.scalars(select(Department).where(Department.org_id == actor.org_id).order_by(Department.name))
-    )
-
-
-def get_department(session: Session, actor: Actor, department_id: int) -> Department:
-    """Return one department of the actor's organisation or raise NotFound."""
-    return get_in_org(session, Department, department_id, actor)
 
 
 def _save_department(

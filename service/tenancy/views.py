@@ -10,6 +10,7 @@ from service.auth.queries import recent_sign_ins
 from service.clock import now_utc
 from service.errors import DomainError, Invalid
 from service.tenancy import operations as ops
+from service.tenancy import queries
 from service.validation import benchmark_industries, henan_regions
 from service.visits import board
 from service.web.context import actor, db, today
@@ -31,17 +32,17 @@ def _profile_values(org) -> dict:
 
 def _page(**context):
     who = actor()
-    org = ops.get_org(db(), who)
+    org = queries.get_org(db(), who)
     base = {
         "org": org,
         "regions": henan_regions(),
         "industries": benchmark_industries(),
         "values": _profile_values(org),
         "errors": {},
-        "users": ops.list_users(db(), who),
-        "invitations": ops.list_invitations(db(), who, now_utc()) if who.can("users.manage") else [],
+        "users": queries.list_users(db(), who),
+        "invitations": queries.list_invitations(db(), who, now_utc()) if who.can("users.manage") else [],
         "roles": ops.roles_for(org.kind),
-        "institutes": ops.list_institutes(db(), who) if org.kind == "firm" else [],
+        "institutes": queries.list_institutes(db(), who) if org.kind == "firm" else [],
     }
     return base | context
 
@@ -64,7 +65,7 @@ def organisation():
 def _deliver_invitation(invitation, token: str) -> None:
     """Commit (the link must exist before anyone follows it), email the link and say how it went."""
     db().commit()
-    org = ops.get_org(db(), actor())
+    org = queries.get_org(db(), actor())
     if send_invitation(invitation, token, actor().name, org):
         flash(gettext("Invitation sent to %(email)s.", email=invitation.email), "success")
     else:
@@ -116,7 +117,7 @@ def revoke_invitation(invitation_id: int):
 @login_required
 def edit_user(user_id: int):
     """Change a user's role, mobile number or active flag (admins)."""
-    user = ops.get_user(db(), actor(), user_id)
+    user = queries.get_user(db(), actor(), user_id)
     actor().require("users.manage")
     if request.method == "GET":
         values = {"name": user.name, "role": user.role, "mobile": user.mobile, "is_active": user.is_active}
@@ -149,8 +150,8 @@ def departments():
     """The firm's departments: list and add."""
     who = actor()
     context = {
-        "departments": ops.list_departments(db(), who),
-        "users": ops.list_users(db(), who),
+        "departments": queries.list_departments(db(), who),
+        "users": queries.list_users(db(), who),
         "errors": {},
         "values": {},
     }

@@ -50,7 +50,7 @@ from service.names import (
     in_field_order,
 )
 from service.nonconformity.queries import current_use_limits
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.traceability.queries import records_of
 
 log = logging.getLogger(__name__)
@@ -313,7 +313,7 @@ def write_instrument_history(
     for the label and status shown on the card.
     """
     instrument = get_instrument(session, actor, instrument_id)
-    org = tenancy_ops.get_org(session, actor)
+    org = tenancy_queries.get_org(session, actor)
     records = list(reversed(records_of(session, actor, instrument.id)))  # in the order of the work
     cases = _cases(session, actor, instrument.id)
     events = list(reversed(timeline(session, actor, "instrument", instrument.id, limit=MAX_EVENTS)))
@@ -321,8 +321,8 @@ def write_instrument_history(
     context = _Context(
         gettext,
         ZoneInfo(org.timezone),
-        {d.id: d.name for d in tenancy_ops.list_departments(session, actor)},
-        {u.id: u.name for u in tenancy_ops.list_users(session, actor)},
+        {d.id: d.name for d in tenancy_queries.list_departments(session, actor)},
+        {u.id: u.name for u in tenancy_queries.list_users(session, actor)},
     )
     with open_workbook(out) as workbook:
         workbook.set_properties(
@@ -352,7 +352,7 @@ def history_filenames(session: Session, actor: Actor, instrument_id: int, today:
     it before writing anything.
     """
     instrument = get_instrument(session, actor, instrument_id)
-    slug = tenancy_ops.get_org(session, actor).slug
+    slug = tenancy_queries.get_org(session, actor).slug
     number = _UNSAFE_IN_FILENAME.sub("_", instrument.management_no).strip(" .")[:64] or str(instrument.id)
     return (
         f"器具履历-{slug}-{number}-{today:%Y%m%d}.xlsx",

@@ -39,7 +39,7 @@ from service.reminders.notices import notice_row
 from service.reminders.outbox import idempotency_key
 from service.schemas import StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
-from service.tenancy.operations import active_client_ids
+from service.tenancy.queries import active_client_ids
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from models.ledger import CONCLUSIONS
 from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES, RECORD_KINDS
 from service.errors import DomainError, Invalid
 from service.ledger.queries import get_instrument
-from service.tenancy import operations as tenancy_ops
 from service.tenancy import queries as tenancy_queries
 from service.traceability import interval_review, queries
 from service.traceability import operations as records
@@ -173,7 +172,7 @@ def show_record(record_id: int, client_id: int | None = None):
         record=record,
         instrument=instrument,
         confirmations=CONFIRMATIONS,
-        client=tenancy_ops.get_org(db(), actor()) if client_id else None,
+        client=tenancy_queries.get_org(db(), actor()) if client_id else None,
         client_id=client_id,
         writable=client_id is None and actor().can("ledger.write"),
     )

@@ -28,7 +28,7 @@ from service.i18n import N_
 from service.ledger_io.columns import neutralise
 from service.ledger_io.exporter import DATE_FORMAT, display_width, open_workbook
 from service.schemas import Choice, Flag, StrictSchema, WholeNumber, int_range, load_or_invalid
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.validation import henan_regions, region_name
 from service.visits.disciplines import DISCIPLINE_NAMES, DISCIPLINES, discipline_of
 from service.visits.proposals import linked_clients
@@ -176,7 +176,7 @@ def client_directory(
     filters = filters or {}
     clients = [
         (link, firm)
-        for link, firm in tenancy_ops.list_clients(session, actor)
+        for link, firm in tenancy_queries.list_clients(session, actor)
         if (not filters.get("region") or firm.region_code == filters["region"])
         and (filters.get("sme") is None or (firm.size_class == SME) == filters["sme"])
     ]

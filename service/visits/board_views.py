@@ -14,7 +14,7 @@ from flask_login import login_required
 
 from service.errors import Conflict, Invalid
 from service.schemas import load_or_invalid
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.visits import board, technicians
 from service.visits.schemas import DayOffIn
 from service.web.context import actor, db, today
@@ -89,7 +89,7 @@ def _form_context(technician=None, **extra) -> dict:
     return {
         "technician": technician,
         # A technician may be linked to an account of the institute with the technician role.
-        "users": [u for u in tenancy_ops.list_users(db(), who) if u.role == "technician"],
+        "users": [u for u in tenancy_queries.list_users(db(), who) if u.role == "technician"],
         "disciplines": DISCIPLINE_DISPLAY,
         "days_off": days_off,
         "may_manage": who.can("clients.manage"),
@@ -134,7 +134,7 @@ def list_technicians():
         "institute/technicians.html",
         technicians=technicians.list_technicians(db(), who),
         days_off=board.upcoming_days_off(db(), who, first, first + timedelta(days=LIST_DAYS_OFF_AHEAD)),
-        users={u.id: u for u in tenancy_ops.list_users(db(), who)},
+        users={u.id: u for u in tenancy_queries.list_users(db(), who)},
         disciplines=DISCIPLINE_DISPLAY,
         ahead=LIST_DAYS_OFF_AHEAD,
         may_manage=who.can("clients.manage"),

@@ -38,7 +38,7 @@ from service.errors import Conflict, Invalid, NotFound
 from service.i18n import N_
 from service.reminders.notices import notify_people, people_with_roles
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
-from service.tenancy.operations import active_link
+from service.tenancy.queries import active_link
 from service.traceability.certificates import record_for_client
 from service.visits.queries import get_firm_visit, get_institute_visit
 

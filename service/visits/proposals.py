@@ -21,7 +21,7 @@ from service import bookings
 from service.actors import Actor
 from service.errors import Invalid
 from service.i18n import N_
-from service.tenancy.operations import active_client_ids
+from service.tenancy.queries import active_client_ids
 from service.visits import batching
 from service.visits.disciplines import discipline_of
 from service.visits.technicians import days_off, list_technicians

@@ -15,7 +15,7 @@ from models.visits import OPEN_VISIT_STATES
 from service.actors import Actor
 from service.errors import NotFound
 from service.i18n import N_
-from service.tenancy.operations import active_client_ids
+from service.tenancy.queries import active_client_ids
 
 
 def institute_visits(session: Session, actor: Actor, first: date | None = None) -> list[Visit]:

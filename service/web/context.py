@@ -16,7 +16,7 @@ from models import Organization
 from service.actors import Actor
 from service.clock import today_in
 from service.db import begin_writes_immediately, scope_to_org
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def after_commit(callback: Callable[[], None]) -> None:
 def enter_client(client_id: int | None) -> None:
     """Act on a client firm when the URL names one (``/clients/<id>/…``); 404 without an active link."""
     if client_id is not None:
-        bind_actor(tenancy_ops.client_actor(db(), actor(), client_id))
+        bind_actor(tenancy_queries.client_actor(db(), actor(), client_id))
 
 
 def base_url() -> str:

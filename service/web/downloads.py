@@ -15,7 +15,7 @@ from werkzeug.wsgi import wrap_file
 from service.ledger import queries as ledger_queries
 from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
 from service.ledger_io.template import import_template
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.traceability import files
 from service.visits import board
 from service.web.context import actor, db, today
@@ -93,7 +93,7 @@ def ledger_download(fmt: str, args) -> Response:
     who, day = actor(), today()
     filters = ledger_queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
     spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
-    stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
+    stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
     mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
     return send_download(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
 
@@ -111,5 +111,5 @@ def board_download(args):
     board.require_institute(who)
     result = board.due_board(db(), who, day, board.parse_board_filters(args))
     spool = spooled(lambda out: board.write_board_xlsx(result, out, STATUS_NAMES, translate))
-    stem = f"{tenancy_ops.get_org(db(), who).slug}-{day:%Y%m%d}.xlsx"
+    stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.xlsx"
     return send_download(spool, f"到期看板-{stem}", f"due-board-{stem}", XLSX_MIMETYPE)

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 
 from notifications import Message
 from service.reminders.channels import Channels
-from service.tenancy.operations import has_account
+from service.tenancy.queries import has_account
 from service.web.context import base_url, db
 
 log = logging.getLogger(__name__)

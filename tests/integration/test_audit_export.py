@@ -22,7 +22,7 @@ from service.db import scope_to_org
 from service.errors import NotFound
 from service.ledger import operations as ledger_ops
 from service.ledger_io.columns import COLUMNS
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.traceability import operations as records
 from service.traceability.audit_export import history_filenames, write_instrument_history
 from service.web.templating import FIELD_NAMES
@@ -379,7 +379,7 @@ def test_the_institute_reaches_a_client_instrument_through_its_link(
     app, sessions, world, db_session, history
 ):
     staff = Actor.of(world.institute_staff)
-    via_link = tenancy_ops.client_actor(db_session, staff, world.a.org.id)
+    via_link = tenancy_queries.client_actor(db_session, staff, world.a.org.id)
     card = _card(_export(app, sessions, via_link, history["instrument"].id))
     assert card["Exported by"] == f"{world.institute_staff.name} ({world.institute.name})"
     assert card["Firm"] == world.a.org.name
@@ -387,7 +387,7 @@ def test_the_institute_reaches_a_client_instrument_through_its_link(
     with pytest.raises(NotFound):
         _export(app, sessions, staff, history["instrument"].id)
     with pytest.raises(NotFound):
-        tenancy_ops.client_actor(db_session, staff, world.b.org.id)
+        tenancy_queries.client_actor(db_session, staff, world.b.org.id)
 
 
 def test_another_firms_instrument_is_not_found(app, sessions, world, history):

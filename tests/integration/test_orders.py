@@ -22,6 +22,7 @@ from service.orders import operations, queries
 from service.orders.operations import TRANSITIONS
 from service.orders.schemas import ACTIONS, MAX_ITEMS
 from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from tests import factories
 
 TODAY = today_in("Asia/Shanghai")
@@ -206,7 +207,7 @@ def test_only_a_linked_institute_can_be_chosen(db_session, world):
                 NOW,
             )
         db_session.rollback()
-    tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
+    tenancy_queries.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
     db_session.commit()
     with pytest.raises(Invalid):  # a link the firm ended
         _submit(db_session, world)
@@ -541,7 +542,7 @@ def test_other_firms_and_institutes_see_nothing(db_session, world, staff):
 def test_a_firm_that_ended_the_link_leaves_the_institutes_orders(db_session, world, staff):
     order = _submit(db_session, world)
     assert [o.id for o in queries.institute_orders(db_session, staff)] == [order.id]
-    tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
+    tenancy_queries.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
     db_session.commit()
     assert queries.institute_orders(db_session, staff) == []
     with pytest.raises(NotFound):
@@ -582,7 +583,7 @@ def test_ending_the_link_cancels_waiting_orders_but_not_while_instruments_are_aw
     away = _submit(db_session, world)
     _move(db_session, staff, away, "accept")
     _move(db_session, staff, away, "receive")
-    link = tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id)
+    link = tenancy_queries.active_link(db_session, world.institute.id, world.a.org.id)
     with pytest.raises(Conflict):
         tenancy_ops.end_client_link(db_session, world.a.actor("admin"), link.id)
     db_session.rollback()

@@ -17,6 +17,7 @@ from service.actors import Actor
 from service.auth.operations import create_api_token
 from service.errors import Forbidden, Invalid, NotFound
 from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.traceability import operations as records
 from service.traceability import reverse
 from tests.conftest import login
@@ -180,7 +181,7 @@ def test_only_the_institute_may_ask_and_only_about_its_own_standards(db_session,
         reverse.affected_by_standard(db_session, world.a.actor("admin"), world.a.instruments[0].id)
     with pytest.raises(NotFound):  # a client's instrument is not one of the institute's standards
         reverse.affected_by_standard(db_session, institute(world), world.a.instruments[0].id)
-    through_link = tenancy_ops.client_actor(db_session, institute(world), world.a.org.id)
+    through_link = tenancy_queries.client_actor(db_session, institute(world), world.a.org.id)
     with pytest.raises(NotFound):
         reverse.affected_by_standard(db_session, through_link, recall["standard"].id)
     with pytest.raises(Forbidden):

@@ -17,7 +17,7 @@ from models import CalibrationRecord
 from service.actors import ROLE_PERMISSIONS, Actor
 from service.auth.operations import create_api_token
 from service.errors import NotFound
-from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.traceability import operations as records
 from service.traceability.chain import standards_chain
 from service.web.chain import chain_context
@@ -195,7 +195,7 @@ def test_the_firm_sees_nothing_of_the_institute_beyond_the_chain(app, db_session
 
 
 def test_the_institute_reading_its_client_links_its_own_standards(app, db_session, world, chain_world):
-    viewer = tenancy_ops.client_actor(db_session, institute(world), world.a.org.id)
+    viewer = tenancy_queries.client_actor(db_session, institute(world), world.a.org.id)
     with app.test_request_context():
         chain = chain_context(db_session, viewer, chain_world["gauge"].id)["chain"]
     hrefs = {e.management_no: e.href for e in chain.entries}

@@ -12,6 +12,7 @@ from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
 from service.history.chain import verify_chain
 from service.tenancy import operations as tenancy_ops
+from service.tenancy import queries as tenancy_queries
 from service.visits import operations, queries
 from service.visits.operations import NewVisit
 from tests import factories
@@ -199,7 +200,7 @@ def test_no_results_before_the_client_confirms(db_session, world, visit):
 
 def test_a_firm_that_ended_the_link_gets_no_new_visits(db_session, world, staff, tech):
     technician, _ = tech
-    link = tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id)
+    link = tenancy_queries.active_link(db_session, world.institute.id, world.a.org.id)
     link.ended_at = NOW
     db_session.commit()
     with pytest.raises(NotFound):
@@ -217,7 +218,7 @@ def test_a_firm_that_ended_the_link_gets_no_new_visits(db_session, world, staff,
 def test_a_firm_that_ended_the_link_leaves_the_institutes_visits(db_session, world, visit):
     staff = Actor.of(world.institute_staff)
     assert [v.id for v in queries.institute_visits(db_session, staff)] == [visit.id]
-    tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
+    tenancy_queries.active_link(db_session, world.institute.id, world.a.org.id).ended_at = NOW
     db_session.commit()
     assert queries.institute_visits(db_session, staff) == []
     with pytest.raises(NotFound):
@@ -225,7 +226,7 @@ def test_a_firm_that_ended_the_link_leaves_the_institutes_visits(db_session, wor
 
 
 def test_ending_the_link_cancels_the_planned_visits(db_session, world, visit):
-    link = tenancy_ops.active_link(db_session, world.institute.id, world.a.org.id)
+    link = tenancy_queries.active_link(db_session, world.institute.id, world.a.org.id)
     tenancy_ops.end_client_link(db_session, world.a.actor("admin"), link.id)
     db_session.commit()
     db_session.refresh(visit)
