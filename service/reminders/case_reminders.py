@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import NonconformityCase, Notification, Organization, User
 from service.bulk import insert_ignoring_conflicts
-from service.reminders.messages import render_notice
-from service.reminders.notices import notice_row
+from service.reminders.notices import notice_rows
 from service.reminders.outbox import idempotency_key
 
 #: Who hears of open cases, and how.
@@ -89,17 +88,23 @@ def write_case_reminders(
     ).all()
     link = base_url.rstrip("/") + "/nonconformity"
     contents = ",".join(str(c.id) for c in cases)
-    rows = []
-    for person in people:
-        for channel in CHANNELS:
-            if channel == "email" and not person.email:
-                continue
-            rendered = render_notice(
-                "open_cases", channel, person.locale, org_name=org.name, cases=cases, link=link
-            )
-            key = idempotency_key(org.id, f"user:{person.id}", channel, day, "open_cases", contents)
-            # Within the firm's sending hours, like the digests (in-app ones land at once anyway).
-            rows.append(notice_row(org.id, person, channel, "open_cases", rendered, day, now, key, send_at))
+    rows = notice_rows(
+        org.id,
+        people,
+        CHANNELS,
+        "open_cases",
+        "open_cases",
+        day,
+        now,
+        lambda person, channel: idempotency_key(
+            org.id, f"user:{person.id}", channel, day, "open_cases", contents
+        ),
+        # Within the firm's sending hours, like the digests (in-app ones land at once anyway).
+        send_at=send_at,
+        org_name=org.name,
+        cases=cases,
+        link=link,
+    )
     return len(
         insert_ignoring_conflicts(session.connection(), Notification.__table__, rows, returning=("id",))
     )

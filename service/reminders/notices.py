@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -40,6 +41,36 @@ def notice_row(
     )
 
 
+def notice_rows(
+    org_id: int,
+    people: Iterable[User],
+    channels: Iterable[str],
+    kind: str,
+    template: str,
+    day: date,
+    now: datetime,
+    key_for: Callable[[User, str], str],
+    /,  # positional only: the template's context may well name a ``day`` or a ``kind`` of its own
+    *,
+    send_at: datetime | None = None,
+    fit: Callable[[Rendered], Rendered] | None = None,
+    **context,
+) -> list[dict]:
+    """Return one outbox row per person and channel, rendered in the person's language.
+
+    ``key_for(person, channel)`` is the row's idempotency key; ``fit`` may shorten what was rendered.
+    """
+    rows = []
+    for person in people:
+        for channel in channels:
+            rendered = render_notice(template, channel, person.locale, **context)
+            if fit is not None:
+                rendered = fit(rendered)
+            key = key_for(person, channel)
+            rows.append(notice_row(org_id, person, channel, kind, rendered, day, now, key, send_at))
+    return rows
+
+
 def hold_notice_rows(
     session: Session, org_id: int, day: date, now: datetime, limit: int, held: int, base_url: str
 ) -> None:
@@ -49,14 +80,20 @@ def hold_notice_rows(
         select(User).where(User.org_id == org_id, User.role == "admin", User.is_active.is_(True))
     ).all()
     link = base_url.rstrip("/") + "/reminders/outbox?state=held"
-    rows = []
-    for admin in admins:
-        for channel in ("in_app", "email"):
-            rendered = render_notice(
-                "sms_ceiling", channel, admin.locale, org_name=org.name, limit=limit, held=held, link=link
-            )
-            key = idempotency_key(org_id, f"user:{admin.id}", channel, day, "sms_ceiling", "")
-            rows.append(notice_row(org_id, admin, channel, "sms_ceiling", rendered, day, now, key))
+    rows = notice_rows(
+        org_id,
+        admins,
+        ("in_app", "email"),
+        "sms_ceiling",
+        "sms_ceiling",
+        day,
+        now,
+        lambda admin, channel: idempotency_key(org_id, f"user:{admin.id}", channel, day, "sms_ceiling", ""),
+        org_name=org.name,
+        limit=limit,
+        held=held,
+        link=link,
+    )
     insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)
 
 
@@ -84,10 +121,17 @@ def notify_people(
     **context,
 ) -> None:
     """Write one in-app and one email notice per person, once per ``contents`` (the change told of)."""
-    rows = []
-    for person in people:
-        for channel in ("in_app", "email"):
-            rendered = render_notice(template, channel, person.locale, **context)
-            key = idempotency_key(org_id, f"user:{person.id}", channel, today, template, contents)
-            rows.append(notice_row(org_id, person, channel, kind, rendered, today, now, key))
+    rows = notice_rows(
+        org_id,
+        people,
+        ("in_app", "email"),
+        kind,
+        template,
+        today,
+        now,
+        lambda person, channel: idempotency_key(
+            org_id, f"user:{person.id}", channel, today, template, contents
+        ),
+        **context,
+    )
     insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)

@@ -34,8 +34,8 @@ from service.errors import NotFound
 from service.history.chain import append_event, lock_chain
 from service.i18n import N_
 from service.ledger.renewal import RENEWING_KINDS
-from service.reminders.messages import render_notice
-from service.reminders.notices import notice_row
+from service.reminders.messages import Rendered
+from service.reminders.notices import notice_rows
 from service.reminders.outbox import idempotency_key
 from service.schemas import StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
@@ -365,6 +365,13 @@ def instrument_link(base_url: str, instrument_id: int) -> str:
     return f"{base_url.rstrip('/')}/instruments/{instrument_id}"
 
 
+def _fit_subject(rendered: Rendered) -> Rendered:
+    """Shorten a subject beyond the outbox's column (a long standard name), with an ellipsis."""
+    if len(rendered.subject) <= SUBJECT_MAX:
+        return rendered
+    return replace(rendered, subject=rendered.subject[: SUBJECT_MAX - 1] + "…")
+
+
 def notify_affected(
     session: Session,
     actor: Actor,
@@ -392,6 +399,7 @@ def notify_affected(
     standard, since, reason = affected.standard, affected.since, data["reason"]
     institute = session.get(Organization, standard.org_id)
     firms = []
+    about = f"standard:{standard.org_id}:{standard.id}"  # what the notices tell of, in their keys
     for firm in affected.clients:
         org = session.get(Organization, firm.org_id)
         day = now.astimezone(ZoneInfo(org.timezone)).date()
@@ -414,21 +422,20 @@ def notify_affected(
             "items": items,
         }
         recipients = _recipients(session, firm.org_id)
-        rows = []
-        for user in recipients:
-            for channel in NOTICE_CHANNELS:
-                rendered = render_notice(NOTICE_KIND, channel, user.locale, **context)
-                if len(rendered.subject) > SUBJECT_MAX:
-                    rendered = replace(rendered, subject=rendered.subject[: SUBJECT_MAX - 1] + "…")
-                key = idempotency_key(
-                    firm.org_id,
-                    f"user:{user.id}",
-                    channel,
-                    since or _ALL_TIME,
-                    NOTICE_KIND,
-                    f"standard:{standard.org_id}:{standard.id}",
-                )
-                rows.append(notice_row(firm.org_id, user, channel, NOTICE_KIND, rendered, day, now, key))
+        rows = notice_rows(
+            firm.org_id,
+            recipients,
+            NOTICE_CHANNELS,
+            NOTICE_KIND,
+            NOTICE_KIND,
+            day,
+            now,
+            lambda user, channel, org_id=firm.org_id: idempotency_key(
+                org_id, f"user:{user.id}", channel, since or _ALL_TIME, NOTICE_KIND, about
+            ),
+            fit=_fit_subject,
+            **context,
+        )
         inserted = insert_ignoring_conflicts(
             session.connection(), Notification.__table__, rows, returning=("id",)
         )
