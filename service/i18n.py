@@ -56,7 +56,12 @@ def set_code_namer(namer: Callable[[str], str]) -> None:
     _code_namer = namer
 
 
-def render(message, gettext: Callable[[str], str] = str) -> str:
+#: What translates a msgid into the reader's language: Flask-Babel's ``gettext`` in a request,
+#: a Babel catalogue's outside one (a job, the command line).
+Gettext = Callable[[str], str]
+
+
+def render(message, gettext: Gettext = str) -> str:
     """Return a message translated by ``gettext``: a :class:`Msg` with its parameters, or a plain msgid."""
     return message.render(gettext) if isinstance(message, Msg) else gettext(str(message))
 

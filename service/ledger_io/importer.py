@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from service.actors import Actor
 from service.errors import DomainError, Invalid
-from service.i18n import N_, Msg, render
+from service.i18n import N_, Gettext, Msg, render
 from service.ledger_io.changes import ChangeList
 from service.ledger_io.columns import BY_FIELD, CODE_NAMES, FLAG_NAMES, neutralise, normalise_header
 from service.ledger_io.parsing import (
@@ -75,7 +75,6 @@ ERROR_FIELDS = {
 PROGRESS_EVERY = 500
 
 Source = bytes | str | Path | IO[bytes]
-Gettext = Callable[[str], str]
 #: ``progress(stage, done, total)``: rows "read" from the sheet, "validated", "written".
 Progress = Callable[[str, int, int], None]
 

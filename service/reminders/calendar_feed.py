@@ -6,7 +6,6 @@ stored (in ``User.calendar_token_hash``), issuing a new one replaces the old, an
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 
 from icalendar import Alarm, Calendar, Event
@@ -18,7 +17,7 @@ from models.ledger import RECALLED_STATUSES
 from service.auth.secrets import new_token, token_digest
 from service.clock import now_utc
 from service.db import scope_to_org
-from service.i18n import N_
+from service.i18n import N_, Gettext
 
 #: Roles of a firm whose feed holds every instrument of the firm, not only their own.
 WHOLE_FIRM_ROLES = ("admin", "metrology")
@@ -86,7 +85,7 @@ def feed_instruments(session: Session, user: User, today: date) -> list[Instrume
     return list(session.scalars(stmt))
 
 
-def _event(instrument: Instrument, stamp, gettext: Callable[[str], str]) -> Event:
+def _event(instrument: Instrument, stamp, gettext: Gettext) -> Event:
     due = instrument.next_due_on
     summary = N_("Due: %(no)s %(name)s", no=instrument.management_no, name=instrument.name).render(gettext)
     lines = []
@@ -111,7 +110,7 @@ def _event(instrument: Instrument, stamp, gettext: Callable[[str], str]) -> Even
     return event
 
 
-def feed_ics(session: Session, user: User, today: date, gettext: Callable[[str], str]) -> bytes:
+def feed_ics(session: Session, user: User, today: date, gettext: Gettext) -> bytes:
     """Return ``user``'s feed as an iCalendar document, in the language of ``gettext`` (theirs)."""
     instruments = feed_instruments(session, user, today)
     stamp = now_utc().replace(microsecond=0)

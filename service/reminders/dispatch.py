@@ -206,27 +206,29 @@ def claim(
             )
             .execution_options(synchronize_session=False)
         )
-    claimed = [
-        Claimed(
-            id=m.id,
-            org_id=m.org_id,
-            org_slug=c.org_slug,
-            channel=m.channel,
-            to=m.to_address,
-            subject=m.subject,
-            body=m.body,
-            html=m.html,
-            key=m.idempotency_key,
-            attempts=m.attempts + 1,
-            first_attempt_at=m.first_attempt_at or now,
-            was=was[m.id],
-            policy=c.policy,
-            timezone=c.timezone,
-        )
-        for c in keep
-        for m in (c.message,)
-    ]
+    claimed = [_claimed(c, was[c.message.id], now) for c in keep]
     return claimed, settled
+
+
+def _claimed(candidate: Candidate, was: str, now: datetime) -> Claimed:
+    """What sending a claimed candidate needs, its attempt counted (the row was raised in the claim)."""
+    m = candidate.message
+    return Claimed(
+        id=m.id,
+        org_id=m.org_id,
+        org_slug=candidate.org_slug,
+        channel=m.channel,
+        to=m.to_address,
+        subject=m.subject,
+        body=m.body,
+        html=m.html,
+        key=m.idempotency_key,
+        attempts=m.attempts + 1,
+        first_attempt_at=m.first_attempt_at or now,
+        was=was,
+        policy=candidate.policy,
+        timezone=candidate.timezone,
+    )
 
 
 def _skip_reason(message: Notification, row, policy: ReminderPolicy, opted_out: set[str]) -> str | None:

@@ -105,6 +105,8 @@ class MessageTemplates:
                 loader=self._loader,
                 autoescape=select_autoescape(("html", "htm", "xml", "xhtml", "svg")),
                 extensions=["jinja2.ext.i18n"],
+                # Templates change with a release, not while it runs: no stat of the file per message.
+                auto_reload=False,
             )
             env.install_gettext_translations(catalogue, newstyle=True)
             env.globals["name_of"] = partial(_name_of, catalogue.gettext)

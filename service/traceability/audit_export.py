@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +30,7 @@ from service.actors import Actor
 from service.clock import now_utc
 from service.history.chain import ChainReport, verify_chain
 from service.history.queries import timeline
-from service.i18n import N_, Msg, render
+from service.i18n import N_, Gettext, Msg, render
 from service.ledger.queries import get_instrument
 from service.ledger_io.columns import COLUMNS, neutralise
 from service.ledger_io.exporter import DATE_FORMAT, display_width, open_workbook
@@ -272,7 +272,7 @@ class _Table:
 class _Context:
     """What every sheet needs: the reader's gettext, the firm's zone, its departments' and users' names."""
 
-    gettext: Callable[[str], str]
+    gettext: Gettext
     zone: ZoneInfo
     departments: dict[int, str]
     users: dict[int, str]
@@ -302,7 +302,7 @@ def write_instrument_history(
     instrument_id: int,
     out: BinaryIO,
     today: date,
-    gettext: Callable[[str], str],
+    gettext: Gettext,
 ) -> None:
     """Write one of the actor's instruments with its whole history to ``out`` as an xlsx workbook.
 

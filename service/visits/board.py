@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import BinaryIO
 
 from marshmallow import fields
@@ -24,17 +25,15 @@ from models import ClientLink, Instrument, Organization, TechnicianDayOff, User
 from models.ledger import RECALLED_STATUSES
 from service.actors import Actor
 from service.errors import Invalid, NotFound
-from service.i18n import N_
+from service.i18n import N_, Gettext, render
 from service.ledger_io.columns import neutralise
 from service.ledger_io.exporter import DATE_FORMAT, display_width, open_workbook
+from service.names import STATUS_NAMES
 from service.schemas import Choice, Flag, StrictSchema, WholeNumber, int_range, load_or_invalid
 from service.tenancy import queries as tenancy_queries
 from service.validation import henan_regions, region_name
 from service.visits.disciplines import DISCIPLINE_NAMES, DISCIPLINES, discipline_of
 from service.visits.proposals import linked_clients
-
-#: Turns a message into the reader's language (the web's ``translate``, or a job's own).
-Translate = Callable[[str], str]
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +386,7 @@ ITEM_COLUMNS = (
 GROUP_COLUMNS = ((N_("Grouping"), 12), (N_("Group"), 24), (N_("Due"), 8), (N_("Overdue"), 8))
 
 
-def _headers(sheet, columns, header_format, translate: Translate) -> None:
+def _headers(sheet, columns, header_format, translate: Callable[[str], str]) -> None:
     for index, (title, width) in enumerate(columns):
         title = translate(title)
         sheet.set_column(index, index, max(width, display_width(title) + 2))
@@ -395,7 +394,7 @@ def _headers(sheet, columns, header_format, translate: Translate) -> None:
     sheet.freeze_panes(1, 0)
 
 
-def _write(sheet, row: int, values, text_format, date_format, translate: Translate) -> None:
+def _write(sheet, row: int, values, text_format, date_format, translate: Callable[[str], str]) -> None:
     """Write one row: text as neutralised string cells, dates as dates, numbers as numbers."""
     for col, value in enumerate(values):
         if value is None or value == "":
@@ -410,14 +409,13 @@ def _write(sheet, row: int, values, text_format, date_format, translate: Transla
             sheet.write_string(row, col, neutralise(str(value)), text_format)
 
 
-def write_board_xlsx(board: Board, out: BinaryIO, status_names: Mapping, translate: Translate) -> int:
-    """Write the board to ``out`` as xlsx in the user's language: its instruments, then its groups.
-
-    ``translate`` turns a message into the user's language; ``status_names`` names the statuses in it.
+def write_board_xlsx(board: Board, out: BinaryIO, gettext: Gettext) -> int:
+    """Write the board to ``out`` as xlsx in the language of ``gettext``: its instruments, then its groups.
 
     Every text cell is a neutralised string, so that nothing a client typed runs as a formula.
     Returns the number of instruments written.
     """
+    translate = partial(render, gettext=gettext)
     with open_workbook(out) as workbook:
         workbook.set_properties({"title": translate(N_("Due board"))})
         header = workbook.add_format({"bold": True, "border": 1, "bg_color": "#DDEBF7", "text_wrap": True})
@@ -438,7 +436,7 @@ def write_board_xlsx(board: Board, out: BinaryIO, status_names: Mapping, transla
                 item.next_due_on,
                 item.days_left,
                 item.is_overdue,
-                str(status_names.get(item.status, item.status)),
+                translate(STATUS_NAMES.get(item.status, item.status)),
                 item.location,
             )
             _write(sheet, row, values, text, day, translate)

@@ -10,6 +10,7 @@ import tempfile
 from urllib.parse import quote
 
 from flask import Response, abort, current_app, request
+from flask_babel import gettext
 from werkzeug.wsgi import wrap_file
 
 from service.ledger import queries as ledger_queries
@@ -19,8 +20,6 @@ from service.tenancy import queries as tenancy_queries
 from service.traceability import files
 from service.visits import board
 from service.web.context import actor, db, today
-from service.web.i18n import translate
-from service.web.templating import STATUS_NAMES
 
 #: Files larger than this spill from memory to a temporary file while they are written.
 SPOOL_BYTES = 5 * 1024 * 1024
@@ -110,6 +109,6 @@ def board_download(args):
     who, day = actor(), today()
     board.require_institute(who)
     result = board.due_board(db(), who, day, board.parse_board_filters(args))
-    spool = spooled(lambda out: board.write_board_xlsx(result, out, STATUS_NAMES, translate))
+    spool = spooled(lambda out: board.write_board_xlsx(result, out, gettext))
     stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.xlsx"
     return send_download(spool, f"到期看板-{stem}", f"due-board-{stem}", XLSX_MIMETYPE)

@@ -21,7 +21,6 @@ def _lazy(table: Mapping) -> dict:
 
 #: Every code list's names, translated lazily for pages: ``NAMES[kind][code]``.
 NAMES = {kind: _lazy(table) for kind, table in names.NAMES.items()}
-STATUS_NAMES = NAMES["status"]
 FIELD_NAMES = NAMES["field"]
 DISCIPLINE_DISPLAY = NAMES["discipline"]
 
