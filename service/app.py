@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.views import bp as auth_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
+    from service.nominations.views import bp as nominations_bp
     from service.nonconformity.views import bp as nonconformity_bp
     from service.orders.views import bp as orders_bp
     from service.reminders.feed_views import bp as feed_bp
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
         check_bp,
         standards_bp,
         nonconformity_bp,
+        nominations_bp,
         visits_bp,
         orders_bp,
         tenancy_bp,

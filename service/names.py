@@ -67,6 +67,8 @@ DISPOSITION_NAMES = {
     "scrap": N_("Scrap"),
 }
 CASE_STATE_NAMES = {"open": N_("Open"), "closed": N_("Closed")}
+#: 是 / 否 / 不适用 of the self-check table.
+SELF_CHECK_ANSWER_NAMES = {"yes": N_("Yes"), "no": N_("No"), "na": N_("Not applicable")}
 VISIT_STATE_NAMES = {
     "proposed": N_("Proposed"),
     "confirmed": N_("Confirmed"),
@@ -261,6 +263,7 @@ NAMES = {
     "abc_class": ABC_NAMES,
     "field": FIELD_NAMES,
     "event": EVENT_NAMES,
+    "self_check_answer": SELF_CHECK_ANSWER_NAMES,
 }
 
 

@@ -62,12 +62,17 @@ class Region:
     parent: str
 
 
+def reference_rows(filename: str) -> list[dict[str, str]]:
+    """Return the rows of a reference table shipped in ``service/data`` (lines starting ``#`` are notes)."""
+    text = resources.files("service").joinpath("data", filename).read_text("utf-8")
+    return list(csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#")))
+
+
 @cache
 def henan_regions() -> tuple[Region, ...]:
     """Return the regions of Henan that have a GB/T 2260 code, cities first."""
-    text = resources.files("service").joinpath("data/henan_regions.csv").read_text("utf-8")
     regions = []
-    for row in csv.DictReader(text.splitlines()):
+    for row in reference_rows("henan_regions.csv"):
         if not row["gb2260_code"]:
             continue
         name = row["name"].split("(")[0]
@@ -83,5 +88,4 @@ def region_name(code: str | None) -> str | None:
 @cache
 def benchmark_industries() -> tuple[str, ...]:
     """Return the industries of the benchmark programme, offered as suggestions."""
-    text = resources.files("service").joinpath("data/industries_benchmark.csv").read_text("utf-8")
-    return tuple(row["industry"] for row in csv.DictReader(text.splitlines()))
+    return tuple(row["industry"] for row in reference_rows("industries_benchmark.csv"))

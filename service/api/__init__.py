@@ -51,6 +51,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     institute,
     instruments,
     intervals,
+    nominations,
     nonconformity,
     openapi,
     orders,

@@ -8,6 +8,7 @@
 - ``ledger``: ``ledger import`` and ``ledger export``.
 - ``history``: ``history verify``, the hash chain.
 - ``visits``: ``visits plan``, proposed visits of an institute.
+- ``nominations``: ``nominations dossier``, the evidence dossier of a firm.
 - ``reminders``: ``reminders tick``, plan and dispatch once.
 - ``jobs``: ``scheduler`` and ``housekeeping``, the background jobs in the foreground.
 """
@@ -22,6 +23,7 @@ from service.cli.demo import demo
 from service.cli.history import history_group
 from service.cli.jobs import housekeeping, scheduler
 from service.cli.ledger import ledger_group
+from service.cli.nominations import nominations_group
 from service.cli.reminders import reminders_group
 from service.cli.tenancy import org_group, user_group
 from service.cli.visits import visits_group
@@ -38,6 +40,7 @@ COMMANDS = (
     history_group,
     ledger_group,
     reminders_group,
+    nominations_group,
 )
 
 

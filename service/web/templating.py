@@ -8,6 +8,7 @@ from flask import Flask, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from service import names
+from service.figures import percent
 from service.i18n import set_code_namer
 from service.ledger.status import DIRECT_TRANSITIONS
 from service.names import CODED_FIELDS, in_field_order
@@ -94,6 +95,7 @@ def init_templating(app: Flask) -> None:
     """Expose the helpers to every template."""
     set_code_namer(name_of_code)
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals.update(
         name_of=name_of,
         value_of=value_of,

@@ -1,0 +1,71 @@
+"""Reading the evidence dossier and the pre-filled self-check table of the organisation worked on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from models import Instrument, Organization
+from service.actors import Actor
+from service.errors import Invalid
+from service.i18n import N_
+from service.nominations import self_check
+from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, compute, instruments_named
+from service.nominations.self_check import Item, Prefill
+
+#: How many instruments behind a figure one page lists.
+BEHIND_PAGE = 100
+
+
+def dossier(session: Session, actor: Actor, as_of: date, today: date) -> Dossier:
+    """Return the dossier of the organisation worked on, as of ``as_of`` (not after ``today``)."""
+    actor.require("ledger.read")
+    if as_of > today:
+        message = N_("The dossier can only look back: pick today or an earlier day.")
+        raise Invalid(message, {"as_of": [message]})
+    return compute(session, session.get(Organization, actor.org_id), as_of)
+
+
+@dataclass(frozen=True)
+class SelfCheckLine:
+    """One item of the table with the answer the data gives, if it gives one."""
+
+    item: Item
+    prefill: Prefill | None
+
+
+def self_check_lines(found: Dossier) -> list[SelfCheckLine]:
+    """Return the 33 items in order, each with its pre-filled answer where the data gives one."""
+    answers = self_check.prefill(found)
+    return [SelfCheckLine(item, answers.get(item.seq)) for item in self_check.items()]
+
+
+@dataclass(frozen=True)
+class Behind:
+    """The instruments behind a figure: those short of it first, a page at a time."""
+
+    figure: str
+    counted: int
+    short: int
+    instruments: list[Instrument]
+    #: Each listed instrument's missed due dates, for the on-time rate.
+    missed: dict[int, list[date]]
+
+
+def instruments_behind(
+    session: Session, actor: Actor, found: Dossier, figure: str, only_short: bool
+) -> Behind:
+    """Return the instruments a figure counts, or only those that fall short of it (the first page)."""
+    if figure not in INSTRUMENT_FIGURES:
+        message = N_("Unknown figure.")
+        raise Invalid(message, {"figure": [message]})
+    counted, short = found.instruments_behind(figure)
+    listed = (short if only_short else counted)[:BEHIND_PAGE]
+    missed: dict[int, list[date]] = {}
+    if figure == "on_time":
+        for due in found.due_dates:
+            if not due.met:
+                missed.setdefault(due.instrument_id, []).append(due.due_on)
+    return Behind(figure, len(counted), len(short), instruments_named(session, actor.org_id, listed), missed)
