@@ -4,6 +4,7 @@ from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
+from models.nominations import Campaign
 from models.nonconformity import NonconformityCase
 from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
 from models.reminders import (
@@ -31,6 +32,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "CalibrationRecord",
+    "Campaign",
     "CertificateSequence",
     "Base",
     "ClientLink",

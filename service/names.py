@@ -67,6 +67,19 @@ DISPOSITION_NAMES = {
     "scrap": N_("Scrap"),
 }
 CASE_STATE_NAMES = {"open": N_("Open"), "closed": N_("Closed")}
+CAMPAIGN_KIND_NAMES = {
+    "traceability_advanced": N_("Advanced unit of measurement traceability (计量溯源先进单位)"),
+    "industrial_benchmark": N_("Industrial metrology benchmark (工业计量标杆示范单位)"),
+    "other": N_("Other campaign"),
+}
+CAMPAIGN_PHASE_NAMES = {
+    "draft": N_("Draft"),
+    "open": N_("Open for nominations"),
+    "review": N_("In review"),
+    "notice": N_("Public notice"),
+    "decided": N_("Decided"),
+    "closed": N_("Closed"),
+}
 #: 是 / 否 / 不适用 of the self-check table.
 SELF_CHECK_ANSWER_NAMES = {"yes": N_("Yes"), "no": N_("No"), "na": N_("Not applicable")}
 VISIT_STATE_NAMES = {
@@ -171,6 +184,9 @@ FIELD_NAMES = {
     "limit": N_("Rows per page"),
 }
 EVENT_NAMES = {
+    "campaign.created": N_("Campaign created"),
+    "campaign.updated": N_("Campaign changed"),
+    "campaign.moved": N_("Campaign moved to its next phase"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),
@@ -264,6 +280,8 @@ NAMES = {
     "field": FIELD_NAMES,
     "event": EVENT_NAMES,
     "self_check_answer": SELF_CHECK_ANSWER_NAMES,
+    "campaign_kind": CAMPAIGN_KIND_NAMES,
+    "campaign_phase": CAMPAIGN_PHASE_NAMES,
 }
 
 

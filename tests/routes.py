@@ -8,6 +8,7 @@ from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger_io import operations as import_ops
+from service.nominations import operations as nomination_ops
 from service.nonconformity import operations as nonconformity
 from tests.factories import make_order, make_record, make_technician, make_user, make_visit
 from tests.reminders import make_notification
@@ -19,6 +20,19 @@ def fill_path(rule, values: dict) -> str:
     for name in rule.arguments:
         path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
     return path
+
+
+#: A campaign of the institute, as its notice announces it.
+CAMPAIGN = {
+    "kind": "traceability_advanced",
+    "title": "2026年度计量溯源先进单位评选",
+    "year": 2026,
+    "categories": ["计量体系建设"],
+    "nomination_opens_on": "2026-05-07",
+    "nomination_closes_on": "2026-05-13",
+    "review_opens_on": "2026-05-14",
+    "review_closes_on": "2026-05-15",
+}
 
 
 def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str]:
@@ -41,6 +55,7 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
     )
     order = make_order(session, actor, institute_id, [instruments[1]], "mail_in", today=today)
     case = nonconformity.open_case(session, actor, instruments[2].id, {"description": "掉落"}, today)
+    campaign = nomination_ops.create_campaign(session, institute_admin, CAMPAIGN)
     session.commit()
     return {
         "order_id": order.id,
@@ -58,4 +73,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "user_id": tenant.viewer.id,
         "token_id": api_token.id,
         "client_id": tenant.org.id,
+        "campaign_id": campaign.id,
     }, token

@@ -1,4 +1,4 @@
-"""API: the evidence dossier of the firm, and the instruments behind one of its figures."""
+"""API: the evidence dossier of a firm and the instruments behind its figures; an institute's campaigns."""
 
 from __future__ import annotations
 
@@ -6,8 +6,18 @@ from flask import jsonify, request
 
 from service.api import bp
 from service.api.docs import doc
-from service.nominations import queries
-from service.nominations.schemas import BehindOut, BehindQuery, DossierOut, DossierQuery
+from service.api.helpers import json_body
+from service.nominations import operations, queries
+from service.nominations.schemas import (
+    BehindOut,
+    BehindQuery,
+    CampaignIn,
+    CampaignOut,
+    CampaignPage,
+    DossierOut,
+    DossierQuery,
+    PhaseIn,
+)
 from service.schemas import load_or_invalid
 from service.web.context import actor, db, today
 from service.web.i18n import translate
@@ -57,4 +67,44 @@ def get_dossier_instruments():
         BehindOut().dump(
             {"figure": behind.figure, "counted": behind.counted, "short": behind.short, "items": items}
         )
+    )
+
+
+@bp.get("/campaigns")
+@doc(tags=["nominations"], responses={200: CampaignPage}, errors=(404,))
+def list_campaigns():
+    """List the institute's award campaigns, newest year first (institute users)."""
+    return jsonify(CampaignPage().dump({"items": queries.list_campaigns(db(), actor())}))
+
+
+@bp.post("/campaigns")
+@doc(tags=["nominations"], body=CampaignIn, responses={201: CampaignOut}, errors=(400, 403, 404))
+def create_campaign():
+    """Create a campaign as a draft (institute administrators)."""
+    campaign = operations.create_campaign(db(), actor(), json_body())
+    return jsonify(CampaignOut().dump(campaign)), 201
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@doc(tags=["nominations"], responses={200: CampaignOut}, errors=(404,))
+def get_campaign(campaign_id: int):
+    """Return one of the institute's campaigns."""
+    return jsonify(CampaignOut().dump(queries.get_campaign(db(), actor(), campaign_id)))
+
+
+@bp.patch("/campaigns/<int:campaign_id>")
+@doc(tags=["nominations"], body=CampaignIn, responses={200: CampaignOut}, errors=(400, 403, 404, 409))
+def update_campaign(campaign_id: int):
+    """Change the fields sent: any while a draft, only the texts once open (409 otherwise)."""
+    queries.get_campaign(db(), actor(), campaign_id)  # another institute's id is 404 whatever the body
+    return jsonify(CampaignOut().dump(operations.update_campaign(db(), actor(), campaign_id, json_body())))
+
+
+@bp.post("/campaigns/<int:campaign_id>/phase")
+@doc(tags=["nominations"], body=PhaseIn, responses={200: CampaignOut}, errors=(400, 403, 404, 409))
+def move_campaign(campaign_id: int):
+    """Move the campaign to its next phase (``to``): draft → open before its window ends, then → review."""
+    queries.get_campaign(db(), actor(), campaign_id)
+    return jsonify(
+        CampaignOut().dump(operations.move_campaign(db(), actor(), campaign_id, json_body(), today()))
     )

@@ -1,19 +1,21 @@
-"""Reading the evidence dossier and the pre-filled self-check table of the organisation worked on."""
+"""Reading the evidence dossier and the pre-filled self-check of the organisation worked on; campaigns."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Instrument, Organization
+from models import Campaign, Instrument, Organization
 from service.actors import Actor
 from service.errors import Invalid
 from service.i18n import N_
 from service.nominations import self_check
 from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, compute, instruments_named
 from service.nominations.self_check import Item, Prefill
+from service.scoping import get_in_org
 
 #: How many instruments behind a figure one page lists.
 BEHIND_PAGE = 100
@@ -69,3 +71,21 @@ def instruments_behind(
             if not due.met:
                 missed.setdefault(due.instrument_id, []).append(due.due_on)
     return Behind(figure, len(counted), len(short), instruments_named(session, actor.org_id, listed), missed)
+
+
+def list_campaigns(session: Session, actor: Actor) -> list[Campaign]:
+    """Return the institute's campaigns, newest year first."""
+    actor.require_institute()
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(Campaign.org_id == actor.org_id)
+            .order_by(Campaign.year.desc(), Campaign.id.desc())
+        )
+    )
+
+
+def get_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
+    """Return one of the institute's campaigns (404 for anyone else's)."""
+    actor.require_institute()
+    return get_in_org(session, Campaign, campaign_id, actor)

@@ -1,11 +1,13 @@
-"""The evidence dossier in the API: its query string and its figures, each rate with its parts."""
+"""What the nominations domain takes and shows: the dossier's query and figures, campaigns."""
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from models.nominations import CAMPAIGN_KINDS, CAMPAIGN_PHASES
+from service.i18n import N_
 from service.nominations.dossier import INSTRUMENT_FIGURES
-from service.schemas import Choice, Flag, StrictSchema
+from service.schemas import Choice, Flag, StrictSchema, Text, int_range
 
 
 class DossierQuery(StrictSchema):
@@ -168,3 +170,87 @@ class BehindOut(StrictSchema):
     items = fields.List(
         fields.Dict(), metadata={"description": "Instruments: id, management_no, name, missed."}
     )
+
+
+class Lines(fields.List):
+    """A list of short texts: a JSON array, or a form's text area with one per line (blank lines dropped)."""
+
+    def __init__(self, limit: int, **kwargs):
+        super().__init__(Text(limit, required=True), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [line.strip() for line in value.splitlines() if line.strip()]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class CampaignIn(StrictSchema):
+    """A campaign as the institute announces it; every window is a range of local days, ends included."""
+
+    kind = Choice(CAMPAIGN_KINDS, required=True)
+    title = Text(200, required=True)
+    year = fields.Integer(required=True, validate=int_range(2000, 2100))
+    co_organisers = Text(1000, multiline=True)
+    notice_text = Text(20000, multiline=True)
+    conditions = Lines(500, validate=validate.Length(max=30))
+    categories = Lines(100, required=True, validate=validate.Length(min=1, max=20))
+    objection_contacts = Text(1000, multiline=True)
+    no_fee_statement = Text(500, multiline=True)
+    nomination_opens_on = fields.Date(required=True)
+    nomination_closes_on = fields.Date(required=True)
+    review_opens_on = fields.Date(required=True)
+    review_closes_on = fields.Date(required=True)
+    notice_days = fields.Integer(load_default=3, validate=int_range(1, 30))
+    notice_in_working_days = Flag(load_default=True)
+    large_quota = fields.Integer(load_default=5, validate=int_range(0, 100))
+    sme_quota = fields.Integer(load_default=5, validate=int_range(0, 100))
+
+    @validates_schema
+    def _windows_in_order(self, data, partial=False, **_kwargs):
+        opens, closes = data.get("nomination_opens_on"), data.get("nomination_closes_on")
+        review_opens, review_closes = data.get("review_opens_on"), data.get("review_closes_on")
+        if opens and closes and closes < opens:
+            raise ValidationError(N_("The window must not end before it opens."), "nomination_closes_on")
+        if closes and review_opens and review_opens <= closes:
+            raise ValidationError(
+                N_("The review starts after the nomination window has closed."), "review_opens_on"
+            )
+        if review_opens and review_closes and review_closes < review_opens:
+            raise ValidationError(N_("The window must not end before it opens."), "review_closes_on")
+
+
+class PhaseIn(StrictSchema):
+    """Move a campaign to its next phase; ``to`` names it, so that a stale page cannot move it twice."""
+
+    to = Choice(CAMPAIGN_PHASES, required=True)
+
+
+class CampaignOut(StrictSchema):
+    """A campaign, with what it allows today."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": list(CAMPAIGN_KINDS)})
+    title = fields.String()
+    year = fields.Integer()
+    co_organisers = fields.String(allow_none=True)
+    notice_text = fields.String(allow_none=True)
+    conditions = fields.List(fields.String())
+    categories = fields.List(fields.String())
+    objection_contacts = fields.String(allow_none=True)
+    no_fee_statement = fields.String(allow_none=True)
+    nomination_opens_on = fields.Date()
+    nomination_closes_on = fields.Date()
+    review_opens_on = fields.Date()
+    review_closes_on = fields.Date()
+    notice_days = fields.Integer()
+    notice_in_working_days = fields.Boolean()
+    large_quota = fields.Integer()
+    sme_quota = fields.Integer()
+    phase = fields.String(metadata={"enum": list(CAMPAIGN_PHASES)})
+    created_at = fields.DateTime()
+
+
+class CampaignPage(StrictSchema):
+    """The institute's campaigns, newest year first."""
+
+    items = fields.List(fields.Nested(CampaignOut))

@@ -1,16 +1,19 @@
-"""The evidence page: the dossier as of a date, the pre-filled self-check, the instruments behind a figure."""
+"""Nominations pages: a firm's evidence dossier and what lies behind it; the institute's campaigns."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from service.errors import DomainError
-from service.nominations import queries
-from service.nominations.schemas import BehindQuery, DossierQuery
+from service.nominations import operations, phases, queries
+from service.nominations.schemas import BehindQuery, CampaignIn, DossierQuery
 from service.schemas import load_or_invalid
 from service.web.context import actor, db, enter_client, today
-from service.web.forms import flash_failure
+from service.web.forms import flash_failure, form_data
+from service.web.i18n import translate, translate_errors
+from service.web.templating import name_of
 
 bp = Blueprint("nominations", __name__)
 
@@ -62,3 +65,115 @@ def behind(client_id: int | None = None):
         client_id=client_id,
         page_size=queries.BEHIND_PAGE,
     )
+
+
+# Campaigns, for the institute
+
+
+@bp.get("/institute/campaigns")
+@login_required
+def campaigns():
+    """The institute's award campaigns, newest year first."""
+    who = actor()
+    return render_template(
+        "nominations/campaigns.html",
+        campaigns=queries.list_campaigns(db(), who),
+        may_organise=who.can("org.manage"),
+    )
+
+
+@bp.route("/institute/campaigns/new", methods=["GET", "POST"])
+@login_required
+def new_campaign():
+    """Announce a campaign: it starts as a draft."""
+    who = actor()
+    who.require_institute("org.manage")
+    if request.method == "GET":
+        return _campaign_form(None, CAMPAIGN_DEFAULTS | {"year": today().year}, {})
+    try:
+        campaign = operations.create_campaign(db(), who, form_data())
+    except DomainError as exc:
+        db().rollback()
+        return _campaign_form(None, form_data(), translate_errors(exc.field_errors), exc, status=400)
+    flash(gettext("Campaign saved as a draft."), "success")
+    return redirect(url_for("nominations.campaign", campaign_id=campaign.id), code=303)
+
+
+@bp.get("/institute/campaigns/<int:campaign_id>")
+@login_required
+def campaign(campaign_id: int):
+    """One campaign: its notice, windows, categories and conditions, and its next step."""
+    who = actor()
+    found = queries.get_campaign(db(), who, campaign_id)
+    next_phase = phases.MOVES.get(found.phase)
+    return render_template(
+        "nominations/campaign.html",
+        campaign=found,
+        may_organise=who.can("org.manage"),
+        next_phase=next_phase,
+        refusal=phases.refusal_to_move(found, next_phase, today()) if next_phase else None,
+        accepts_nominations=phases.accepts_nominations(found, today()),
+    )
+
+
+@bp.route("/institute/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_campaign(campaign_id: int):
+    """Correct a campaign: everything while a draft, its texts once open."""
+    who = actor()
+    who.require_institute("org.manage")
+    found = queries.get_campaign(db(), who, campaign_id)
+    if request.method == "GET":
+        values = {name: getattr(found, name) for name in CAMPAIGN_FIELDS}
+        return _campaign_form(found, values, {})
+    try:
+        operations.update_campaign(db(), who, campaign_id, form_data())
+    except DomainError as exc:
+        db().rollback()
+        return _campaign_form(found, form_data(), translate_errors(exc.field_errors), exc, status=400)
+    flash(gettext("Campaign saved."), "success")
+    return redirect(url_for("nominations.campaign", campaign_id=campaign_id), code=303)
+
+
+@bp.post("/institute/campaigns/<int:campaign_id>/phase")
+@login_required
+def move_campaign(campaign_id: int):
+    """Move the campaign to its next phase."""
+    try:
+        found = operations.move_campaign(db(), actor(), campaign_id, form_data(), today())
+    except DomainError as exc:
+        flash_failure(exc)
+    else:
+        flash(
+            gettext("The campaign is now: %(phase)s.", phase=name_of("campaign_phase", found.phase)),
+            "success",
+        )
+    return redirect(url_for("nominations.campaign", campaign_id=campaign_id), code=303)
+
+
+#: What a new campaign's form starts with: the categories and conditions of the institute's notice.
+CAMPAIGN_DEFAULTS = {
+    "kind": "traceability_advanced",
+    "categories": "计量体系建设\n计量文化建设\n计量数据积累与应用",
+    "conditions": "近三年未发生重大计量违法行为\n无不良信用记录",
+    "notice_days": 3,
+    "notice_in_working_days": True,
+    "large_quota": 5,
+    "sme_quota": 5,
+    "no_fee_statement": "评选活动不收取任何费用。",
+}
+CAMPAIGN_FIELDS = tuple(CampaignIn().fields)
+
+
+def _campaign_form(found, values, errors, exc: DomainError | None = None, status: int = 200):
+    shown = dict(values)
+    for name in ("categories", "conditions"):
+        if isinstance(shown.get(name), list):
+            shown[name] = "\n".join(shown[name])
+    if isinstance(shown.get("notice_in_working_days"), bool):  # the select's values
+        shown["notice_in_working_days"] = "true" if shown["notice_in_working_days"] else "false"
+    message = translate(exc.message) if exc is not None and not errors else None
+    body = render_template(
+        "nominations/campaign_form.html", campaign=found, values=shown, errors=errors, message=message
+    )
+    return body, status

@@ -1,0 +1,76 @@
+"""Award campaigns an institute runs among its clients (计量溯源先进单位, 工业计量标杆示范单位, …)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TenantScoped, sql_in, utcnow
+
+#: The institute's own yearly campaign, the national benchmark programme, or another one.
+CAMPAIGN_KINDS = ("traceability_advanced", "industrial_benchmark", "other")
+#: A campaign's life, in order.
+CAMPAIGN_PHASES = ("draft", "open", "review", "notice", "decided", "closed")
+
+
+def new_public_token() -> str:
+    """Return the unguessable part of a campaign's public notice address."""
+    return secrets.token_urlsafe(12)
+
+
+class Campaign(TenantScoped, Base):
+    """A campaign of an institute (``org_id``): its notice, conditions, categories and windows.
+
+    The windows are local days of the institute's time zone, both ends included.
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(sql_in("kind", CAMPAIGN_KINDS), name="kind"),
+        CheckConstraint(sql_in("phase", CAMPAIGN_PHASES), name="phase"),
+        CheckConstraint("nomination_opens_on <= nomination_closes_on", name="nomination_window"),
+        CheckConstraint(
+            "review_opens_on > nomination_closes_on AND review_opens_on <= review_closes_on",
+            name="review_window",
+        ),
+        CheckConstraint("notice_days BETWEEN 1 AND 30", name="notice_days"),
+        CheckConstraint("large_quota >= 0 AND sme_quota >= 0", name="quotas"),
+        Index("ix_campaigns_org_id_year", "org_id", "year"),
+        Index("uq_campaigns_public_token", "public_token", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    #: The campaign's name as announced, e.g. ``2026年度计量溯源先进单位评选``.
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    #: 联合主办单位, as written in the notice.
+    co_organisers: Mapped[str | None] = mapped_column(Text)
+    notice_text: Mapped[str | None] = mapped_column(Text)
+    #: 基本条件: each a statement the firm must declare true.
+    conditions: Mapped[list] = mapped_column(JSON, default=list)
+    #: 成果类别 (计量体系建设, 计量文化建设, 计量数据积累与应用, …): a narrative each.
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    #: Who takes objections, and how (name, telephone, email), as the public notice shows them.
+    objection_contacts: Mapped[str | None] = mapped_column(Text)
+    #: The notice's statement that nothing is charged (不收取任何费用).
+    no_fee_statement: Mapped[str | None] = mapped_column(Text)
+    nomination_opens_on: Mapped[date] = mapped_column(Date)
+    nomination_closes_on: Mapped[date] = mapped_column(Date)
+    review_opens_on: Mapped[date] = mapped_column(Date)
+    review_closes_on: Mapped[date] = mapped_column(Date)
+    #: The public notice's length (公示期), in working days or calendar days.
+    notice_days: Mapped[int] = mapped_column(Integer, default=3)
+    notice_in_working_days: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: How many large and small/medium firms each recommender may put forward.
+    large_quota: Mapped[int] = mapped_column(Integer, default=5)
+    sme_quota: Mapped[int] = mapped_column(Integer, default=5)
+    phase: Mapped[str] = mapped_column(String(16), default="draft")
+    #: The stable public address of the notice (公示) page.
+    public_token: Mapped[str] = mapped_column(String(32), default=new_public_token)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
