@@ -57,9 +57,9 @@ def put_reminder_policy():
 )
 def list_notifications():
     """List the firm's outbox, newest first; filter by ``state`` and ``channel``, page with ``before``."""
-    args = request.args
+    query = load_or_invalid(OutboxQuery(), request.args)
     rows, next_before = queries.list_outbox(
-        db(), actor(), args.get("state") or None, args.get("channel") or None, args.get("before")
+        db(), actor(), query.get("state"), query.get("channel"), query.get("before")
     )
     return jsonify({"items": NotificationOut(many=True).dump(rows), "next_cursor": next_before})
 

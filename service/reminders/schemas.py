@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from models.reminders import CHANNELS, NOTIFICATION_STATES
-from service.schemas import StrictSchema, int_range
+from service.schemas import Choice, StrictSchema, int_range
 from service.scoping import MAX_ID
 
 
@@ -58,8 +58,8 @@ class InstrumentReminderOut(NotificationOut):
 class OutboxQuery(StrictSchema):
     """The query string of the outbox: filters, and the page to continue from."""
 
-    state = fields.String(metadata={"enum": list(NOTIFICATION_STATES)})
-    channel = fields.String(metadata={"enum": list(CHANNELS)})
+    state = Choice(NOTIFICATION_STATES)
+    channel = Choice(CHANNELS)
     before = fields.Integer(
         validate=int_range(1, MAX_ID), metadata={"description": "The previous page's `next_cursor`."}
     )
