@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from models.reminders import CHANNELS, NOTIFICATION_STATES
-from service.schemas import Choice, StrictSchema, int_range
+from service.schemas import Choice, StrictSchema, WithGiven, given, int_range
 from service.scoping import MAX_ID
 
 
@@ -41,18 +41,30 @@ class NotificationItemOut(StrictSchema):
     due_on = fields.Date()
 
 
-class NotificationDetailOut(NotificationOut):
+class NotificationDetailOut(WithGiven, NotificationOut):
     """A message of the outbox with the instruments it listed."""
 
-    items = fields.List(fields.Nested(NotificationItemOut))
+    #: Given: the message has no relationship to its items.
+    items = given(fields.List, fields.Nested(NotificationItemOut))
 
 
 class InstrumentReminderOut(NotificationOut):
-    """A message that reminded someone of one instrument, with what it said of that instrument."""
+    """A message that reminded someone of one instrument, with what it said of that instrument.
+
+    Dumps ``(message, item)`` rows: the item's fields come from the ``NotificationItem``.
+    """
 
     stage = fields.String(metadata={"enum": ["due", "overdue"]})
     days = fields.Integer()
     due_on = fields.Date()
+
+    def get_attribute(self, obj, attr, default):  # noqa: D102
+        message, item = obj
+        return super().get_attribute(item if attr in ITEM_FIELDS else message, attr, default)
+
+
+#: What :class:`InstrumentReminderOut` takes from the item rather than the message.
+ITEM_FIELDS = frozenset(("stage", "days", "due_on"))
 
 
 class OutboxQuery(StrictSchema):
@@ -71,13 +83,14 @@ class ReleasedOut(StrictSchema):
     released = fields.Integer()
 
 
-class ChannelsOut(StrictSchema):
+class ChannelsOut(WithGiven, StrictSchema):
     """The channels a user receives reminders on."""
 
     notify_sms = fields.Boolean()
     notify_email = fields.Boolean()
     notify_in_app = fields.Boolean()
-    sms_opted_out = fields.Boolean()
+    #: Given: opt-outs are kept by number, not on the user.
+    sms_opted_out = given(fields.Boolean)
 
 
 class TestMessageIn(StrictSchema):

@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from models.ledger import CONCLUSIONS
 from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES, RECORD_KINDS
 from service.i18n import N_
-from service.schemas import Choice, Flag, StrictSchema, Text
+from service.schemas import Choice, Flag, StrictSchema, Text, from_method
 from service.scoping import MAX_ID
 from service.traceability.check_links import check_url
 
@@ -256,7 +256,15 @@ class IntervalSuggestionOut(StrictSchema):
     current_months = fields.Integer()
     suggested_months = fields.Integer()
     direction = fields.String(metadata={"enum": ["shorten", "lengthen", "keep"]})
-    reasons = fields.List(fields.String())
+    reasons = from_method("_reasons", fields.List, fields.String())
+
+    def __init__(self, *, translate=str, **kwargs):
+        super().__init__(**kwargs)
+        #: Renders a reason's message in the reader's language.
+        self.translate = translate
+
+    def _reasons(self, suggestion) -> list[str]:
+        return [self.translate(reason.message) for reason in suggestion.reasons]
 
 
 class AffectedQuery(StrictSchema):

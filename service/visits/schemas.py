@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from marshmallow import ValidationError, fields, validate, validates
 
 from service.i18n import N_
-from service.schemas import StrictSchema, Text, WholeNumber, int_range
+from service.schemas import StrictSchema, Text, WholeNumber, from_method, int_range
 from service.scoping import MAX_ID
 from service.visits.disciplines import DISCIPLINES
 
@@ -215,7 +216,15 @@ class TechnicianOut(StrictSchema):
     disciplines = fields.List(fields.String(metadata={"enum": list(DISCIPLINES)}))
     daily_capacity = fields.Integer()
     is_active = fields.Boolean()
-    days_off = fields.List(fields.Nested(DayOffOut))
+    days_off = from_method("_days_off", fields.List, fields.Nested(DayOffOut))
+
+    def __init__(self, *, days_off: Mapping[int, list] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        #: The days off to show, by technician id (``board.upcoming_days_off``).
+        self.days_off = days_off or {}
+
+    def _days_off(self, technician) -> list:
+        return self.days_off.get(technician.id, [])
 
 
 class ProposedVisitOut(StrictSchema):
