@@ -164,6 +164,29 @@ def given(field_class: type[fields.Field], *args, **kwargs) -> fields.Field:
     return _with(_Given, field_class)(*args, **kwargs)
 
 
+class SharedWithClientOut(StrictSchema):
+    """A visit or service order: the output of ``models.base.SharedWithClient``, which both share."""
+
+    id = fields.Integer()
+    institute_id = fields.Integer()
+    firm_id = fields.Integer()
+
+
+class ClientItemOut(StrictSchema):
+    """A client's instrument in an institute's visit or service order, and its outcome.
+
+    The output of ``models.visits.ClientItem``, which visit items and order items share.
+    """
+
+    id = fields.Integer()
+    instrument_id = fields.Integer()
+    management_no = fields.String(attribute="instrument.management_no")
+    name = fields.String(attribute="instrument.name")
+    state = fields.String()
+    record_id = fields.Integer(allow_none=True)
+    skip_reason = fields.String(allow_none=True)
+
+
 class WithGiven(Schema):
     """An output schema handed, as keyword arguments, the values of its :func:`given` fields."""
 

@@ -32,13 +32,18 @@ class NotificationOut(StrictSchema):
     summary = fields.Dict()
 
 
-class NotificationItemOut(StrictSchema):
-    """An instrument listed in a message."""
+class _ReminderOut(StrictSchema):
+    """What a message said of an instrument: due or overdue, by how many days, since when."""
 
-    instrument_id = fields.Integer()
     stage = fields.String(metadata={"enum": ["due", "overdue"]})
     days = fields.Integer()
     due_on = fields.Date()
+
+
+class NotificationItemOut(_ReminderOut):
+    """An instrument listed in a message."""
+
+    instrument_id = fields.Integer()
 
 
 class NotificationDetailOut(WithGiven, NotificationOut):
@@ -48,23 +53,17 @@ class NotificationDetailOut(WithGiven, NotificationOut):
     items = given(fields.List, fields.Nested(NotificationItemOut))
 
 
-class InstrumentReminderOut(NotificationOut):
+class InstrumentReminderOut(NotificationOut, _ReminderOut):
     """A message that reminded someone of one instrument, with what it said of that instrument.
 
-    Dumps ``(message, item)`` rows: the item's fields come from the ``NotificationItem``.
+    Dumps ``(message, item)`` rows: the fields of :class:`_ReminderOut` come from the item.
     """
-
-    stage = fields.String(metadata={"enum": ["due", "overdue"]})
-    days = fields.Integer()
-    due_on = fields.Date()
 
     def get_attribute(self, obj, attr, default):  # noqa: D102
         message, item = obj
-        return super().get_attribute(item if attr in ITEM_FIELDS else message, attr, default)
-
-
-#: What :class:`InstrumentReminderOut` takes from the item rather than the message.
-ITEM_FIELDS = frozenset(("stage", "days", "due_on"))
+        return super().get_attribute(
+            item if attr in _ReminderOut._declared_fields else message, attr, default
+        )
 
 
 class OutboxQuery(StrictSchema):

@@ -169,15 +169,20 @@ class ReadingOut(StrictSchema):
     within_tolerance = fields.Boolean(allow_none=True)
 
 
-class StandardOut(StrictSchema):
+class _CertificateOut(StrictSchema):
+    """A standard's certificate: its number, until when it is valid, the laboratory that issued it."""
+
+    certificate_no = fields.String(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    lab_name = fields.String(allow_none=True)
+
+
+class StandardOut(_CertificateOut):
     """A standard used, as it stood on the day of the work."""
 
     instrument_id = fields.Integer(attribute="standard_instrument_id", allow_none=True)
     management_no = fields.String(allow_none=True)
     name = fields.String()
-    certificate_no = fields.String(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
-    lab_name = fields.String(allow_none=True)
     expired_when_used = fields.Boolean()
 
 
@@ -275,7 +280,7 @@ class AffectedQuery(StrictSchema):
     )
 
 
-class ChainNodeOut(StrictSchema):
+class ChainNodeOut(_CertificateOut):
     """A node of the chain: the instrument, a standard of some ledger, or an outside standard.
 
     Of a standard in another organisation's ledger only what the chain needs is shown, and no id.
@@ -285,9 +290,6 @@ class ChainNodeOut(StrictSchema):
     name = fields.String()
     management_no = fields.String(allow_none=True)
     organization = fields.String(allow_none=True)
-    certificate_no = fields.String(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
-    lab_name = fields.String(allow_none=True)
     is_root = fields.Boolean()
     is_external = fields.Boolean()
     instrument_id = fields.Integer(
@@ -295,16 +297,13 @@ class ChainNodeOut(StrictSchema):
     )
 
 
-class ChainLinkOut(StrictSchema):
+class ChainLinkOut(_CertificateOut):
     """A record of ``child`` that used the standard ``parent``, with the standard's certificate on the day."""
 
     child = fields.String()
     parent = fields.String()
     kind = fields.String()
     used_on = fields.Date()
-    certificate_no = fields.String(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
-    lab_name = fields.String(allow_none=True)
     expired = fields.Boolean(metadata={"description": "The certificate had run out on the day of use."})
 
 

@@ -8,7 +8,15 @@ from datetime import date
 from marshmallow import ValidationError, fields, validate, validates
 
 from service.i18n import N_
-from service.schemas import StrictSchema, Text, WholeNumber, from_method, int_range
+from service.schemas import (
+    ClientItemOut,
+    SharedWithClientOut,
+    StrictSchema,
+    Text,
+    WholeNumber,
+    from_method,
+    int_range,
+)
 from service.scoping import MAX_ID
 from service.visits.disciplines import DISCIPLINES
 
@@ -61,26 +69,16 @@ class PlanIn(StrictSchema):
     days = WholeNumber(required=True, validate=int_range(1, MAX_PLAN_DAYS))
 
 
-class VisitItemOut(StrictSchema):
+class VisitItemOut(ClientItemOut):
     """An instrument of a visit and its outcome."""
 
-    id = fields.Integer()
-    instrument_id = fields.Integer()
-    management_no = fields.String(attribute="instrument.management_no")
-    name = fields.String(attribute="instrument.name")
     technician_id = fields.Integer(allow_none=True)
     due_on = fields.Date(allow_none=True)
-    state = fields.String()
-    record_id = fields.Integer(allow_none=True)
-    skip_reason = fields.String(allow_none=True)
 
 
-class VisitOut(StrictSchema):
+class VisitOut(SharedWithClientOut):
     """A calibration visit of an institute to a client firm."""
 
-    id = fields.Integer()
-    institute_id = fields.Integer()
-    firm_id = fields.Integer()
     planned_on = fields.Date()
     state = fields.String()
     earliest_due_on = fields.Date(allow_none=True)
