@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load
 
@@ -118,6 +119,82 @@ class Flag(fields.Boolean):
 
     truthy = fields.Boolean.truthy | {"on", "是", "√", "Y", "y"}
     falsy = fields.Boolean.falsy | {"off", "否", "×", "N", "n"}
+
+
+class _FromMethod:
+    """A field whose value is what a method of its schema returns for the object (see :func:`from_method`)."""
+
+    method: str
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return getattr(self.parent, self.method)(obj)
+
+
+class _Given:
+    """A field whose value the schema was handed (see :func:`given`)."""
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return self.parent.given[self.name]
+
+
+@cache
+def _with(mixin: type, field_class: type[fields.Field]) -> type[fields.Field]:
+    return type(f"{field_class.__name__}{mixin.__name__}", (mixin, field_class), {})
+
+
+def from_method(method: str, field_class: type[fields.Field], *args, **kwargs) -> fields.Field:
+    """Return a ``field_class(*args, **kwargs)`` taking its value from ``schema.<method>(obj)``.
+
+    For what the object does not hold itself (a translated message, a value from another query).
+    Unlike ``fields.Method`` the field keeps its kind: the value is dumped by it (dates, nested
+    schemas) and the OpenAPI document describes it as it describes a ``field_class``.
+    """
+    field = _with(_FromMethod, field_class)(*args, **kwargs)
+    field.method = method
+    return field
+
+
+def given(field_class: type[fields.Field], *args, **kwargs) -> fields.Field:
+    """Return a ``field_class(*args, **kwargs)`` whose value the :class:`WithGiven` schema is handed.
+
+    ``SomeOut(name=value).dump(obj)`` dumps ``value`` as the field ``name`` (the object does not
+    hold it: the outcome of sending a mail, rows of another query); as with :func:`from_method`
+    the field keeps its kind.
+    """
+    return _with(_Given, field_class)(*args, **kwargs)
+
+
+class SharedWithClientOut(StrictSchema):
+    """A visit or service order: the output of ``models.base.SharedWithClient``, which both share."""
+
+    id = fields.Integer()
+    institute_id = fields.Integer()
+    firm_id = fields.Integer()
+
+
+class ClientItemOut(StrictSchema):
+    """A client's instrument in an institute's visit or service order, and its outcome.
+
+    The output of ``models.visits.ClientItem``, which visit items and order items share.
+    """
+
+    id = fields.Integer()
+    instrument_id = fields.Integer()
+    management_no = fields.String(attribute="instrument.management_no")
+    name = fields.String(attribute="instrument.name")
+    state = fields.String()
+    record_id = fields.Integer(allow_none=True)
+    skip_reason = fields.String(allow_none=True)
+
+
+class WithGiven(Schema):
+    """An output schema handed, as keyword arguments, the values of its :func:`given` fields."""
+
+    def __init__(self, **kwargs):
+        names = [name for name, field in self._declared_fields.items() if isinstance(field, _Given)]
+        #: The values of the given fields, by name.
+        self.given = {name: kwargs.pop(name) for name in names if name in kwargs}
+        super().__init__(**kwargs)
 
 
 #: Control characters (line breaks included): refused in single-line text.

@@ -34,31 +34,13 @@ from service.schemas import load_or_invalid
 from service.web.background import start_import_after_commit
 from service.web.context import actor, db
 from service.web.downloads import ledger_download, send_download, template_download
-from service.web.i18n import translate
 
 #: The query string of the ledger's downloads: the list's filters and sort, without its paging.
 EXPORT_FILTER = InstrumentFilter(exclude=("cursor", "limit"))
 
 
-def _out(job, with_report: bool = True) -> dict:
-    """Return the job as the API shows it; lists leave the (possibly long) report out."""
-    report = load_report(job.report) if with_report and job.state == "done" and job.report else None
-    error = import_queries.error_of(job)
-    return ImportOut().dump(
-        {
-            **import_queries.progress_of(job),
-            "filename": job.filename,
-            "size": job.size,
-            "created_at": job.created_at,
-            "finished_at": job.finished_at,
-            "imported_at": job.imported_at,
-            "error": translate(error) if error else None,
-            "report": report.as_dict(gettext) if report else None,
-            "column_fields": (job.report or {}).get("column_fields")
-            if with_report and not job.is_active
-            else None,
-        }
-    )
+def _out(job) -> dict:
+    return ImportOut(gettext=gettext).dump(job)
 
 
 def _accepted(job):
@@ -100,9 +82,8 @@ def upload_import():
 @doc(tags=["imports"], responses={200: items_of(ImportOut)}, errors=(403,))
 def list_imports():
     """List the latest imports (without their reports: get one import for its report)."""
-    return jsonify(
-        {"items": [_out(job, with_report=False) for job in import_queries.list_imports(db(), actor())]}
-    )
+    found = import_queries.list_imports(db(), actor())
+    return jsonify({"items": ImportOut(gettext=gettext, with_report=False, many=True).dump(found)})
 
 
 @bp.get("/imports/<int:import_id>")
@@ -154,19 +135,7 @@ def import_changes(import_id: int):
     found = import_queries.get_changes(
         db(), actor(), import_id, query["kind"], query["page"], query["per_page"]
     )
-    return jsonify(
-        ImportChangesOut().dump(
-            {
-                "kind": found.kind,
-                "page": found.page,
-                "per_page": found.per_page,
-                "total": found.total,
-                "pages": found.pages,
-                "next_page": found.next_page,
-                "items": found.items(),
-            }
-        )
-    )
+    return jsonify(ImportChangesOut().dump(found))
 
 
 @bp.get("/imports/<int:import_id>/rejected.xlsx")

@@ -167,17 +167,7 @@ def due_board_xlsx():
 
 
 def _technician_out(technician, days_off) -> dict:
-    return TechnicianOut().dump(
-        {
-            "id": technician.id,
-            "name": technician.name,
-            "user_id": technician.user_id,
-            "disciplines": list(technician.disciplines or []),
-            "daily_capacity": technician.daily_capacity,
-            "is_active": technician.is_active,
-            "days_off": [{"day": d.day, "reason": d.reason} for d in days_off.get(technician.id, [])],
-        }
-    )
+    return TechnicianOut(days_off=days_off).dump(technician)
 
 
 def _days_off(technician_id: int | None = None) -> dict:
@@ -190,8 +180,7 @@ def _days_off(technician_id: int | None = None) -> dict:
 def list_technicians():
     """List the institute's technicians by name, with their days off from today up to a year ahead."""
     found = technicians.list_technicians(db(), actor())
-    days_off = _days_off()
-    return jsonify({"items": [_technician_out(t, days_off) for t in found]})
+    return jsonify({"items": TechnicianOut(days_off=_days_off(), many=True).dump(found)})
 
 
 @bp.post("/technicians")

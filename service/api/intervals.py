@@ -16,8 +16,7 @@ from service.web.i18n import translate
 
 
 def _out(suggestion) -> dict:
-    body = IntervalSuggestionOut(exclude=("reasons",)).dump(suggestion)
-    return body | {"reasons": [translate(reason.message) for reason in suggestion.reasons]}
+    return IntervalSuggestionOut(translate=translate).dump(suggestion)
 
 
 @bp.get("/instruments/<int:instrument_id>/interval-review")

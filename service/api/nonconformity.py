@@ -15,7 +15,6 @@ from service.nonconformity.schemas import (
     CaseOut,
     CaseQuery,
     ClosingIn,
-    ExposureOut,
     OpeningIn,
 )
 from service.schemas import load_or_invalid
@@ -25,10 +24,9 @@ STATES = {"open": "open", "closed": "closed", "all": None}
 
 
 def _out(case, with_exposure: bool = False) -> dict:
-    body = CaseOut().dump(case)
     if with_exposure:
-        body["exposure"] = ExposureOut(many=True).dump(queries.exposure(db(), actor(), case))
-    return body
+        return CaseDetailOut(exposure=queries.exposure(db(), actor(), case)).dump(case)
+    return CaseOut().dump(case)
 
 
 @bp.get("/nonconformity")

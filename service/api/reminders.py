@@ -16,7 +16,6 @@ from service.reminders.schemas import (
     ChannelsOut,
     InstrumentReminderOut,
     NotificationDetailOut,
-    NotificationItemOut,
     NotificationOut,
     OutboxQuery,
     ReleasedOut,
@@ -28,8 +27,7 @@ from service.web.context import actor, db, signed_in_user
 
 
 def _channels(user) -> dict:
-    data = {key: getattr(user, key) for key in ("notify_sms", "notify_email", "notify_in_app")}
-    return ChannelsOut().dump({**data, "sms_opted_out": ops.sms_opted_out(db(), user.mobile)})
+    return ChannelsOut(sms_opted_out=ops.sms_opted_out(db(), user.mobile)).dump(user)
 
 
 @bp.get("/reminders/policy")
@@ -57,9 +55,9 @@ def put_reminder_policy():
 )
 def list_notifications():
     """List the firm's outbox, newest first; filter by ``state`` and ``channel``, page with ``before``."""
-    args = request.args
+    query = load_or_invalid(OutboxQuery(), request.args)
     rows, next_before = queries.list_outbox(
-        db(), actor(), args.get("state") or None, args.get("channel") or None, args.get("before")
+        db(), actor(), query.get("state"), query.get("channel"), query.get("before")
     )
     return jsonify({"items": NotificationOut(many=True).dump(rows), "next_cursor": next_before})
 
@@ -70,7 +68,7 @@ def get_notification(notification_id: int):
     """Return one message with the instruments it listed."""
     message = queries.get_message(db(), actor(), notification_id)
     items = [item for item, _instrument in queries.items_of(db(), actor(), message.id)]
-    return jsonify({**NotificationOut().dump(message), "items": NotificationItemOut(many=True).dump(items)})
+    return jsonify(NotificationDetailOut(items=items).dump(message))
 
 
 @bp.post("/notifications/<int:notification_id>/retry")
@@ -93,16 +91,7 @@ def release_held_notifications():
 def instrument_reminders(instrument_id: int):
     """List the messages that reminded someone of this instrument, newest first."""
     rows = queries.reminders_for_instrument(db(), actor(), instrument_id)
-    items = [
-        {
-            **NotificationOut().dump(message),
-            "stage": item.stage,
-            "days": item.days,
-            "due_on": item.due_on.isoformat(),
-        }
-        for message, item in rows
-    ]
-    return jsonify({"items": items})
+    return jsonify({"items": InstrumentReminderOut(many=True).dump(rows)})
 
 
 @bp.get("/me/channels")

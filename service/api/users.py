@@ -59,4 +59,4 @@ def invite_user():
     # Commit before emailing, as the web page does: a link must never point to a rolled-back invitation.
     db().commit()
     sent = send_invitation(invitation, token, who.name, queries.get_org(db(), who))
-    return jsonify({**InvitationOut().dump(invitation), "email_sent": sent}), 201
+    return jsonify(InvitationOut(email_sent=sent).dump(invitation)), 201

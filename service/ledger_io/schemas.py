@@ -8,7 +8,9 @@ from marshmallow import ValidationError, fields, validate
 
 from service.i18n import N_
 from service.ledger_io.changes import KINDS, PER_PAGE
-from service.schemas import Choice, Flag, StrictSchema, WholeNumber
+from service.ledger_io.queries import error_of
+from service.ledger_io.stored import load_report
+from service.schemas import Choice, Flag, StrictSchema, WholeNumber, from_method
 
 
 class _Mapping(fields.Dict):
@@ -52,14 +54,14 @@ class ImportUploadIn(ImportReading):
 
 
 class ImportOut(StrictSchema):
-    """An import job: its state, progress and (once done) its report."""
+    """An import job (a ``LedgerImport``): its state, progress and (once done) its report."""
 
     id = fields.Integer()
     filename = fields.String()
     size = fields.Integer()
     phase = fields.String(metadata={"enum": ["preview", "import"]})
     state = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
-    imported = fields.Boolean()
+    imported = from_method("_imported", fields.Boolean)
     rows_total = fields.Integer(metadata={"description": "Rows of the sheet below its header."})
     rows_data = fields.Integer(metadata={"description": "Of those, the instruments' rows."})
     rows_read = fields.Integer()
@@ -73,8 +75,10 @@ class ImportOut(StrictSchema):
     created_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
     imported_at = fields.DateTime(allow_none=True)
-    error = fields.String(allow_none=True)
-    column_fields = fields.List(
+    error = from_method("_error", fields.String, allow_none=True)
+    column_fields = from_method(
+        "_column_fields",
+        fields.List,
         fields.Dict(),
         allow_none=True,
         metadata={
@@ -82,13 +86,37 @@ class ImportOut(StrictSchema):
             "reading failed for want of a management number column: correct them with PUT …/reading."
         },
     )
-    report = fields.Dict(
+    report = from_method(
+        "_report",
+        fields.Dict,
         allow_none=True,
         metadata={
             "description": "created, updated, unchanged, rejected, rejected_rows [{row, management_no, "
             "column, reason}], warnings, columns, column_fields, notices, … (as the CLI prints)."
         },
     )
+
+    def __init__(self, *, gettext=lambda s: s, with_report: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        #: Translates the error and the report into the reader's language.
+        self.gettext = gettext
+        #: Lists leave the (possibly long) report and the columns out.
+        self.with_report = with_report
+
+    def _imported(self, job) -> bool:
+        return job.imported_at is not None
+
+    def _error(self, job) -> str | None:
+        error = error_of(job)
+        return error.render(self.gettext) if error else None
+
+    def _column_fields(self, job) -> list | None:
+        return (job.report or {}).get("column_fields") if self.with_report and not job.is_active else None
+
+    def _report(self, job) -> dict | None:
+        if not (self.with_report and job.state == "done" and job.report):
+            return None
+        return load_report(job.report).as_dict(self.gettext)
 
 
 class ImportChangesQuery(StrictSchema):
@@ -129,7 +157,7 @@ class ImportChangeOut(StrictSchema):
 
 
 class ImportChangesOut(StrictSchema):
-    """A page of the instruments an import creates or updates, in the file's row order."""
+    """A page (a ``ChangesPage``) of the instruments an import creates or updates, in the file's row order."""
 
     kind = fields.String(metadata={"enum": list(KINDS)})
     page = fields.Integer()
@@ -137,4 +165,7 @@ class ImportChangesOut(StrictSchema):
     total = fields.Integer(metadata={"description": "Rows of this kind in the whole file."})
     pages = fields.Integer()
     next_page = fields.Integer(allow_none=True)
-    items = fields.List(fields.Nested(ImportChangeOut))
+    items = from_method("_items", fields.List, fields.Nested(ImportChangeOut))
+
+    def _items(self, page) -> list[dict]:
+        return page.items()

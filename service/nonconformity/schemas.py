@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from models.nonconformity import DISPOSITIONS
 from service.i18n import N_
-from service.schemas import Choice, StrictSchema, Text
+from service.schemas import Choice, StrictSchema, Text, WithGiven, given
 
 
 class OpeningIn(StrictSchema):
@@ -63,10 +63,11 @@ class CaseOut(StrictSchema):
     closed_on = fields.Date(allow_none=True)
 
 
-class CaseDetailOut(CaseOut):
+class CaseDetailOut(WithGiven, CaseOut):
     """A nonconformity case with where the instrument was, and with whom, during the suspect window."""
 
-    exposure = fields.List(fields.Nested(ExposureOut))
+    #: Given: worked out from the instrument's history (``queries.exposure``).
+    exposure = given(fields.List, fields.Nested(ExposureOut))
 
 
 class CaseQuery(StrictSchema):

@@ -6,7 +6,15 @@ from marshmallow import ValidationError, fields, validate
 
 from models.orders import ORDER_METHODS, ORDER_STATES
 from service.i18n import N_
-from service.schemas import Choice, StrictSchema, Text, WholeNumber, int_range
+from service.schemas import (
+    Choice,
+    ClientItemOut,
+    SharedWithClientOut,
+    StrictSchema,
+    Text,
+    WholeNumber,
+    int_range,
+)
 from service.scoping import MAX_ID
 
 #: The most instruments one order may carry.
@@ -84,17 +92,10 @@ class OrderFilterIn(StrictSchema):
     )
 
 
-class OrderItemOut(StrictSchema):
+class OrderItemOut(ClientItemOut):
     """An instrument of an order and its outcome."""
 
-    id = fields.Integer()
-    instrument_id = fields.Integer()
-    management_no = fields.String(attribute="instrument.management_no")
-    name = fields.String(attribute="instrument.name")
     status = fields.String(attribute="instrument.status")
-    state = fields.String()
-    record_id = fields.Integer(allow_none=True)
-    skip_reason = fields.String(allow_none=True)
 
 
 class OrderStepOut(StrictSchema):
@@ -107,12 +108,9 @@ class OrderStepOut(StrictSchema):
     at = fields.DateTime()
 
 
-class OrderOut(StrictSchema):
+class OrderOut(SharedWithClientOut):
     """A client's service order to an institute."""
 
-    id = fields.Integer()
-    institute_id = fields.Integer()
-    firm_id = fields.Integer()
     method = fields.String()
     state = fields.String()
     courier = fields.String(allow_none=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from models.reminders import CHANNELS, NOTIFICATION_STATES
-from service.schemas import StrictSchema, int_range
+from service.schemas import Choice, StrictSchema, WithGiven, given, int_range
 from service.scoping import MAX_ID
 
 
@@ -32,34 +32,45 @@ class NotificationOut(StrictSchema):
     summary = fields.Dict()
 
 
-class NotificationItemOut(StrictSchema):
+class _ReminderOut(StrictSchema):
+    """What a message said of an instrument: due or overdue, by how many days, since when."""
+
+    stage = fields.String(metadata={"enum": ["due", "overdue"]})
+    days = fields.Integer()
+    due_on = fields.Date()
+
+
+class NotificationItemOut(_ReminderOut):
     """An instrument listed in a message."""
 
     instrument_id = fields.Integer()
-    stage = fields.String(metadata={"enum": ["due", "overdue"]})
-    days = fields.Integer()
-    due_on = fields.Date()
 
 
-class NotificationDetailOut(NotificationOut):
+class NotificationDetailOut(WithGiven, NotificationOut):
     """A message of the outbox with the instruments it listed."""
 
-    items = fields.List(fields.Nested(NotificationItemOut))
+    #: Given: the message has no relationship to its items.
+    items = given(fields.List, fields.Nested(NotificationItemOut))
 
 
-class InstrumentReminderOut(NotificationOut):
-    """A message that reminded someone of one instrument, with what it said of that instrument."""
+class InstrumentReminderOut(NotificationOut, _ReminderOut):
+    """A message that reminded someone of one instrument, with what it said of that instrument.
 
-    stage = fields.String(metadata={"enum": ["due", "overdue"]})
-    days = fields.Integer()
-    due_on = fields.Date()
+    Dumps ``(message, item)`` rows: the fields of :class:`_ReminderOut` come from the item.
+    """
+
+    def get_attribute(self, obj, attr, default):  # noqa: D102
+        message, item = obj
+        return super().get_attribute(
+            item if attr in _ReminderOut._declared_fields else message, attr, default
+        )
 
 
 class OutboxQuery(StrictSchema):
     """The query string of the outbox: filters, and the page to continue from."""
 
-    state = fields.String(metadata={"enum": list(NOTIFICATION_STATES)})
-    channel = fields.String(metadata={"enum": list(CHANNELS)})
+    state = Choice(NOTIFICATION_STATES)
+    channel = Choice(CHANNELS)
     before = fields.Integer(
         validate=int_range(1, MAX_ID), metadata={"description": "The previous page's `next_cursor`."}
     )
@@ -71,13 +82,14 @@ class ReleasedOut(StrictSchema):
     released = fields.Integer()
 
 
-class ChannelsOut(StrictSchema):
+class ChannelsOut(WithGiven, StrictSchema):
     """The channels a user receives reminders on."""
 
     notify_sms = fields.Boolean()
     notify_email = fields.Boolean()
     notify_in_app = fields.Boolean()
-    sms_opted_out = fields.Boolean()
+    #: Given: opt-outs are kept by number, not on the user.
+    sms_opted_out = given(fields.Boolean)
 
 
 class TestMessageIn(StrictSchema):

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields
 
 from models.tenancy import LOCALES, ORG_KINDS, ROLES
 from service.i18n import N_
-from service.schemas import Choice, Mobile, StrictSchema, Text, int_range
+from service.schemas import Choice, Mobile, StrictSchema, Text, WithGiven, given, int_range
 from service.validation import (
     henan_regions,
     is_valid_credit_code,
@@ -152,7 +152,7 @@ class InvitationIn(StrictSchema):
     role = Choice(ROLES, required=True)
 
 
-class InvitationOut(StrictSchema):
+class InvitationOut(WithGiven, StrictSchema):
     """An invitation that was sent; its secret link goes only to the invited address."""
 
     id = fields.Integer()
@@ -160,6 +160,8 @@ class InvitationOut(StrictSchema):
     role = fields.String()
     created_at = fields.DateTime()
     expires_at = fields.DateTime()
-    email_sent = fields.Boolean(
-        metadata={"description": "Whether the invitation email was handed to the mail server."}
+    #: Given: the invitation row does not keep the outcome of sending.
+    email_sent = given(
+        fields.Boolean,
+        metadata={"description": "Whether the invitation email was handed to the mail server."},
     )

@@ -7,7 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from models.ledger import CONCLUSIONS
 from models.traceability import CONFIRMATIONS, PHASES, RECORD_CERTIFICATE_TYPES, RECORD_KINDS
 from service.i18n import N_
-from service.schemas import Choice, Flag, StrictSchema, Text
+from service.schemas import Choice, Flag, StrictSchema, Text, from_method
 from service.scoping import MAX_ID
 from service.traceability.check_links import check_url
 
@@ -169,15 +169,20 @@ class ReadingOut(StrictSchema):
     within_tolerance = fields.Boolean(allow_none=True)
 
 
-class StandardOut(StrictSchema):
+class _CertificateOut(StrictSchema):
+    """A standard's certificate: its number, until when it is valid, the laboratory that issued it."""
+
+    certificate_no = fields.String(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    lab_name = fields.String(allow_none=True)
+
+
+class StandardOut(_CertificateOut):
     """A standard used, as it stood on the day of the work."""
 
     instrument_id = fields.Integer(attribute="standard_instrument_id", allow_none=True)
     management_no = fields.String(allow_none=True)
     name = fields.String()
-    certificate_no = fields.String(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
-    lab_name = fields.String(allow_none=True)
     expired_when_used = fields.Boolean()
 
 
@@ -256,7 +261,15 @@ class IntervalSuggestionOut(StrictSchema):
     current_months = fields.Integer()
     suggested_months = fields.Integer()
     direction = fields.String(metadata={"enum": ["shorten", "lengthen", "keep"]})
-    reasons = fields.List(fields.String())
+    reasons = from_method("_reasons", fields.List, fields.String())
+
+    def __init__(self, *, translate=str, **kwargs):
+        super().__init__(**kwargs)
+        #: Renders a reason's message in the reader's language.
+        self.translate = translate
+
+    def _reasons(self, suggestion) -> list[str]:
+        return [self.translate(reason.message) for reason in suggestion.reasons]
 
 
 class AffectedQuery(StrictSchema):
@@ -267,7 +280,7 @@ class AffectedQuery(StrictSchema):
     )
 
 
-class ChainNodeOut(StrictSchema):
+class ChainNodeOut(_CertificateOut):
     """A node of the chain: the instrument, a standard of some ledger, or an outside standard.
 
     Of a standard in another organisation's ledger only what the chain needs is shown, and no id.
@@ -277,9 +290,6 @@ class ChainNodeOut(StrictSchema):
     name = fields.String()
     management_no = fields.String(allow_none=True)
     organization = fields.String(allow_none=True)
-    certificate_no = fields.String(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
-    lab_name = fields.String(allow_none=True)
     is_root = fields.Boolean()
     is_external = fields.Boolean()
     instrument_id = fields.Integer(
@@ -287,16 +297,13 @@ class ChainNodeOut(StrictSchema):
     )
 
 
-class ChainLinkOut(StrictSchema):
+class ChainLinkOut(_CertificateOut):
     """A record of ``child`` that used the standard ``parent``, with the standard's certificate on the day."""
 
     child = fields.String()
     parent = fields.String()
     kind = fields.String()
     used_on = fields.Date()
-    certificate_no = fields.String(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
-    lab_name = fields.String(allow_none=True)
     expired = fields.Boolean(metadata={"description": "The certificate had run out on the day of use."})
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from marshmallow import ValidationError, fields, validate, validates
 
 from service.i18n import N_
-from service.schemas import StrictSchema, Text, WholeNumber, int_range
+from service.schemas import (
+    ClientItemOut,
+    SharedWithClientOut,
+    StrictSchema,
+    Text,
+    WholeNumber,
+    from_method,
+    int_range,
+)
 from service.scoping import MAX_ID
 from service.visits.disciplines import DISCIPLINES
 
@@ -60,26 +69,16 @@ class PlanIn(StrictSchema):
     days = WholeNumber(required=True, validate=int_range(1, MAX_PLAN_DAYS))
 
 
-class VisitItemOut(StrictSchema):
+class VisitItemOut(ClientItemOut):
     """An instrument of a visit and its outcome."""
 
-    id = fields.Integer()
-    instrument_id = fields.Integer()
-    management_no = fields.String(attribute="instrument.management_no")
-    name = fields.String(attribute="instrument.name")
     technician_id = fields.Integer(allow_none=True)
     due_on = fields.Date(allow_none=True)
-    state = fields.String()
-    record_id = fields.Integer(allow_none=True)
-    skip_reason = fields.String(allow_none=True)
 
 
-class VisitOut(StrictSchema):
+class VisitOut(SharedWithClientOut):
     """A calibration visit of an institute to a client firm."""
 
-    id = fields.Integer()
-    institute_id = fields.Integer()
-    firm_id = fields.Integer()
     planned_on = fields.Date()
     state = fields.String()
     earliest_due_on = fields.Date(allow_none=True)
@@ -215,7 +214,15 @@ class TechnicianOut(StrictSchema):
     disciplines = fields.List(fields.String(metadata={"enum": list(DISCIPLINES)}))
     daily_capacity = fields.Integer()
     is_active = fields.Boolean()
-    days_off = fields.List(fields.Nested(DayOffOut))
+    days_off = from_method("_days_off", fields.List, fields.Nested(DayOffOut))
+
+    def __init__(self, *, days_off: Mapping[int, list] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        #: The days off to show, by technician id (``board.upcoming_days_off``).
+        self.days_off = days_off or {}
+
+    def _days_off(self, technician) -> list:
+        return self.days_off.get(technician.id, [])
 
 
 class ProposedVisitOut(StrictSchema):

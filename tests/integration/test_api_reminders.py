@@ -139,3 +139,11 @@ def test_my_channels_and_a_test_message(client, db_session, world, outbox):
     assert [m["to"] for m in outbox.messages()] == [world.a.viewer.email]
     assert messages(db_session, id=sent.json["id"])[0].state == "sent"
     assert client.post(f"{API}/me/test-message", headers=headers, json={"channel": "sms"}).status_code == 400
+
+
+def test_outbox_refuses_unknown_parameters(client, db_session, world):
+    headers = auth(db_session, world.a.metrology)
+    assert client.get(f"{API}/instruments?colour=red", headers=headers).status_code == 400
+    response = client.get(f"{API}/notifications?colour=red", headers=headers)
+    assert response.status_code == 400
+    assert "colour" in response.json["errors"]
