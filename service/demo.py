@@ -17,6 +17,7 @@ from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import add_months
+from service.nominations import operations as nomination_ops
 from service.orders import operations as order_ops
 from service.reminders import policy as reminder_policy
 from service.tenancy import operations as tenancy_ops
@@ -273,12 +274,14 @@ def load_demo(
             ledger_ops.update_instrument(
                 session, metrology, instrument.id, {"status": "out_for_calibration"}, today, partial=True
             )
+        _renewal_history(session, metrology, created, today, rng)
         if org.slug.endswith("a"):
             _traceability(session, institute, metrology, created[20:], today)
             firm_a_engineer = metrology
         else:
             firm_b_engineer = metrology
     staff = Actor.of(inst_users["staff"])
+    _campaign(session, Actor.of(inst_users["admin"]), today)
     _visits(session, staff, firm_a_engineer, today, base_url)
     _orders(session, staff, institute.id, firm_b_engineer, firm_a_engineer, today, base_url)
     return True, logins
@@ -381,6 +384,70 @@ def _technicians(session: Session, admin: Actor, user_id: int, today: date) -> N
             for offset in range(7, 12):  # training next week
                 day = (today + timedelta(days=offset)).isoformat()
                 visit_technicians.add_day_off(session, admin, technician.id, {"day": day, "reason": "培训"})
+
+
+def _campaign(session: Session, admin: Actor, today: date) -> None:
+    """The institute's yearly campaign, open for nominations from two days ago for two weeks."""
+    campaign = nomination_ops.create_campaign(
+        session,
+        admin,
+        {
+            "kind": "traceability_advanced",
+            "title": f"{today.year}年度计量溯源先进单位评选（演示）",
+            "year": today.year,
+            "co_organisers": "河南省计量测试学会\n河南省计量协会",
+            "notice_text": "为推动企业建立完善的量值溯源体系，现开展计量溯源先进单位评选活动。"
+            "请各推荐单位组织符合条件的企业在申报期内提交推荐材料。",
+            "categories": ["计量体系建设", "计量文化建设", "计量数据积累与应用"],
+            "conditions": ["近三年未发生重大计量违法行为", "无不良信用记录"],
+            "objection_contacts": "王老师 0371-65000000",
+            "no_fee_statement": "评选活动不收取任何费用。",
+            "nomination_opens_on": (today - timedelta(days=2)).isoformat(),
+            "nomination_closes_on": (today + timedelta(days=12)).isoformat(),
+            "review_opens_on": (today + timedelta(days=13)).isoformat(),
+            "review_closes_on": (today + timedelta(days=15)).isoformat(),
+        },
+    )
+    nomination_ops.move_campaign(session, admin, campaign.id, {"to": "open"}, today)
+
+
+#: Instruments whose history ``_traceability`` writes itself.
+TRACEABILITY_NAMES = frozenset({"精密压力表", "压力变送器", "一般压力表", "电子天平", "游标卡尺"})
+
+
+def _renewal_history(session: Session, engineer: Actor, instruments, today: date, rng: random.Random) -> None:
+    """The result before the last one, for instruments renewed in the past year: most on time.
+
+    Without it the ledger would know only each instrument's newest result, and the evidence
+    dossier's on-time rate would count nothing but the overdue ones.
+    """
+    year_ago = add_months(today, -12)
+    for instrument in instruments:
+        last = instrument.last_done_on
+        if instrument.name in TRACEABILITY_NAMES or not instrument.interval_months or last is None:
+            continue
+        if last <= year_ago:
+            continue
+        # Valid through the day before the anniversary: renewed on time when done by then.
+        early = rng.randint(1, 25) if rng.random() < 0.9 else -rng.randint(0, 20)
+        previous = add_months(last, -instrument.interval_months) + timedelta(days=early)
+        records.record_result(
+            session,
+            engineer,
+            instrument.id,
+            {
+                "kind": instrument.control_method,
+                "performed_on": previous.isoformat(),
+                "lab_name": instrument.lab,
+                "certificate_no": f"{instrument.certificate_no}-{previous.year}",
+                **(
+                    {"confirmation": "fit"}
+                    if instrument.control_method == "calibration"
+                    else {"conclusion": "pass"}
+                ),
+            },
+            today,
+        )
 
 
 def _first(instruments, name: str, skip: int = 0):
