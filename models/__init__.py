@@ -4,7 +4,7 @@ from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
-from models.nominations import Campaign
+from models.nominations import Campaign, Recommender, RecommenderMember
 from models.nonconformity import NonconformityCase
 from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
 from models.reminders import (
@@ -47,6 +47,8 @@ __all__ = [
     "NotificationItem",
     "Organization",
     "PasswordReset",
+    "Recommender",
+    "RecommenderMember",
     "RecordReading",
     "RecordStandard",
     "ReminderPolicy",

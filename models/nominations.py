@@ -5,13 +5,27 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantScoped, sql_in, utcnow
+from models.base import Base, TenantScoped, children_in_org, in_org, org_fk, sql_in, utcnow
+from models.tenancy import User
 
 #: The institute's own yearly campaign, the national benchmark programme, or another one.
 CAMPAIGN_KINDS = ("traceability_advanced", "industrial_benchmark", "other")
+#: 推荐单位: one of the institute's departments (研究所、中心), or an industry alliance (产业、行业计量联盟).
+RECOMMENDER_KINDS = ("department", "alliance")
 #: A campaign's life, in order.
 CAMPAIGN_PHASES = ("draft", "open", "review", "notice", "decided", "closed")
 
@@ -74,3 +88,42 @@ class Campaign(TenantScoped, Base):
     created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Recommender(TenantScoped, Base):
+    """A recommending body of an institute (``org_id``); its members work on its nominations."""
+
+    __tablename__ = "recommenders"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        UniqueConstraint("org_id", "name"),
+        CheckConstraint(sql_in("kind", RECOMMENDER_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    #: Who to call about its nominations (name, telephone), as written.
+    contact: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[RecommenderMember]] = children_in_org(
+        "RecommenderMember", "Recommender", "recommender_id"
+    )
+
+
+class RecommenderMember(TenantScoped, Base):
+    """A user of the institute who acts for a recommender."""
+
+    __tablename__ = "recommender_members"
+    __table_args__ = (
+        org_fk("recommender_id", "recommenders", ondelete="CASCADE"),
+        org_fk("user_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("recommender_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommender_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+
+    user: Mapped[User] = in_org("User", "RecommenderMember", "user_id", lazy="joined")

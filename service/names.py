@@ -72,6 +72,10 @@ CAMPAIGN_KIND_NAMES = {
     "industrial_benchmark": N_("Industrial metrology benchmark (工业计量标杆示范单位)"),
     "other": N_("Other campaign"),
 }
+RECOMMENDER_KIND_NAMES = {
+    "department": N_("Department of the institute"),
+    "alliance": N_("Industry alliance"),
+}
 CAMPAIGN_PHASE_NAMES = {
     "draft": N_("Draft"),
     "open": N_("Open for nominations"),
@@ -187,6 +191,8 @@ EVENT_NAMES = {
     "campaign.created": N_("Campaign created"),
     "campaign.updated": N_("Campaign changed"),
     "campaign.moved": N_("Campaign moved to its next phase"),
+    "recommender.created": N_("Recommender added"),
+    "recommender.updated": N_("Recommender changed"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),
@@ -282,6 +288,7 @@ NAMES = {
     "self_check_answer": SELF_CHECK_ANSWER_NAMES,
     "campaign_kind": CAMPAIGN_KIND_NAMES,
     "campaign_phase": CAMPAIGN_PHASE_NAMES,
+    "recommender_kind": RECOMMENDER_KIND_NAMES,
 }
 
 

@@ -56,6 +56,9 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
     order = make_order(session, actor, institute_id, [instruments[1]], "mail_in", today=today)
     case = nonconformity.open_case(session, actor, instruments[2].id, {"description": "掉落"}, today)
     campaign = nomination_ops.create_campaign(session, institute_admin, CAMPAIGN)
+    recommender = nomination_ops.save_recommender(
+        session, institute_admin, None, {"name": "力学所", "kind": "department"}
+    )
     session.commit()
     return {
         "order_id": order.id,
@@ -74,4 +77,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "token_id": api_token.id,
         "client_id": tenant.org.id,
         "campaign_id": campaign.id,
+        "recommender_id": recommender.id,
     }, token

@@ -17,6 +17,9 @@ from service.nominations.schemas import (
     DossierOut,
     DossierQuery,
     PhaseIn,
+    RecommenderIn,
+    RecommenderOut,
+    RecommenderPage,
 )
 from service.schemas import load_or_invalid
 from service.web.context import actor, db, today
@@ -108,3 +111,27 @@ def move_campaign(campaign_id: int):
     return jsonify(
         CampaignOut().dump(operations.move_campaign(db(), actor(), campaign_id, json_body(), today()))
     )
+
+
+@bp.get("/recommenders")
+@doc(tags=["nominations"], responses={200: RecommenderPage}, errors=(404,))
+def list_recommenders():
+    """List the institute's recommenders (departments and industry alliances) with their members."""
+    return jsonify(RecommenderPage().dump({"items": queries.list_recommenders(db(), actor())}))
+
+
+@bp.post("/recommenders")
+@doc(tags=["nominations"], body=RecommenderIn, responses={201: RecommenderOut}, errors=(400, 403, 404))
+def create_recommender():
+    """Add a recommender with its members (``member_ids``: active users of the institute)."""
+    recommender = operations.save_recommender(db(), actor(), None, json_body())
+    return jsonify(RecommenderOut().dump(recommender)), 201
+
+
+@bp.put("/recommenders/<int:recommender_id>")
+@doc(tags=["nominations"], body=RecommenderIn, responses={200: RecommenderOut}, errors=(400, 403, 404))
+def replace_recommender(recommender_id: int):
+    """Replace a recommender's name, kind, contact and members."""
+    queries.get_recommender(db(), actor(), recommender_id)
+    recommender = operations.save_recommender(db(), actor(), recommender_id, json_body())
+    return jsonify(RecommenderOut().dump(recommender))

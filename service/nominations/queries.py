@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from models import Campaign, Instrument, Organization
+from models import Campaign, Instrument, Organization, Recommender, User
 from service.actors import Actor
 from service.errors import Invalid
 from service.i18n import N_
@@ -89,3 +89,32 @@ def get_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
     """Return one of the institute's campaigns (404 for anyone else's)."""
     actor.require_institute()
     return get_in_org(session, Campaign, campaign_id, actor)
+
+
+def list_recommenders(session: Session, actor: Actor) -> list[Recommender]:
+    """Return the institute's recommenders by name, with their members."""
+    actor.require_institute()
+    return list(
+        session.scalars(
+            select(Recommender)
+            .where(Recommender.org_id == actor.org_id)
+            .order_by(Recommender.name)
+            .options(selectinload(Recommender.members))
+        )
+    )
+
+
+def get_recommender(session: Session, actor: Actor, recommender_id: int) -> Recommender:
+    """Return one of the institute's recommenders (404 for anyone else's)."""
+    actor.require_institute()
+    return get_in_org(session, Recommender, recommender_id, actor)
+
+
+def institute_users(session: Session, actor: Actor) -> list[User]:
+    """Return the institute's active users, who may act for a recommender."""
+    actor.require_institute()
+    return list(
+        session.scalars(
+            select(User).where(User.org_id == actor.org_id, User.is_active.is_(True)).order_by(User.name)
+        )
+    )

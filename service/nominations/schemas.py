@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from models.nominations import CAMPAIGN_KINDS, CAMPAIGN_PHASES
+from models.nominations import CAMPAIGN_KINDS, CAMPAIGN_PHASES, RECOMMENDER_KINDS
 from service.i18n import N_
 from service.nominations.dossier import INSTRUMENT_FIGURES
 from service.schemas import Choice, Flag, StrictSchema, Text, int_range
@@ -254,3 +254,36 @@ class CampaignPage(StrictSchema):
     """The institute's campaigns, newest year first."""
 
     items = fields.List(fields.Nested(CampaignOut))
+
+
+class RecommenderIn(StrictSchema):
+    """A recommender (推荐单位) and the institute's users who act for it."""
+
+    name = Text(200, required=True)
+    kind = Choice(RECOMMENDER_KINDS, required=True)
+    contact = Text(200)
+    member_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=100))
+
+
+class MemberOut(StrictSchema):
+    """A user acting for a recommender."""
+
+    id = fields.Integer(attribute="user.id")
+    name = fields.String(attribute="user.name")
+    email = fields.String(attribute="user.email")
+
+
+class RecommenderOut(StrictSchema):
+    """A recommender with its members."""
+
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String(metadata={"enum": list(RECOMMENDER_KINDS)})
+    contact = fields.String(allow_none=True)
+    members = fields.List(fields.Nested(MemberOut))
+
+
+class RecommenderPage(StrictSchema):
+    """The institute's recommenders, by name."""
+
+    items = fields.List(fields.Nested(RecommenderOut))

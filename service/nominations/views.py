@@ -177,3 +177,33 @@ def _campaign_form(found, values, errors, exc: DomainError | None = None, status
         "nominations/campaign_form.html", campaign=found, values=shown, errors=errors, message=message
     )
     return body, status
+
+
+# Recommenders, for the institute
+
+
+@bp.get("/institute/recommenders")
+@login_required
+def recommenders():
+    """The institute's recommenders (its departments and industry alliances) with their members."""
+    who = actor()
+    return render_template(
+        "nominations/recommenders.html",
+        recommenders=queries.list_recommenders(db(), who),
+        users=queries.institute_users(db(), who),
+        may_organise=who.can("org.manage"),
+    )
+
+
+@bp.post("/institute/recommenders")
+@bp.post("/institute/recommenders/<int:recommender_id>")
+@login_required
+def save_recommender(recommender_id: int | None = None):
+    """Add a recommender, or change one and its members."""
+    try:
+        operations.save_recommender(db(), actor(), recommender_id, form_data(multi=("member_ids",)))
+    except DomainError as exc:
+        flash_failure(exc)
+    else:
+        flash(gettext("Recommender saved."), "success")
+    return redirect(url_for("nominations.recommenders"), code=303)

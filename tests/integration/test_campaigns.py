@@ -171,3 +171,57 @@ def test_api_hides_campaigns_from_firms_and_other_institutes(client, db_session,
     )
     staff = auth(db_session, world.institute_staff)
     assert client.post(f"{API}/campaigns", headers=staff, json=NOTICE).status_code == 403
+
+
+def test_recommenders_with_their_members(db_session, world, organiser):
+    staff = world.institute_staff
+    made = operations.save_recommender(
+        db_session, organiser, None, {"name": "力学研究所", "kind": "department", "member_ids": [staff.id]}
+    )
+    assert [m.user_id for m in made.members] == [staff.id]
+    with pytest.raises(Invalid) as clash:
+        operations.save_recommender(db_session, organiser, None, {"name": "力学研究所", "kind": "alliance"})
+    assert "name" in clash.value.field_errors
+    with pytest.raises(Invalid) as foreign:  # a firm's user is no member of an institute's recommender
+        operations.save_recommender(
+            db_session,
+            organiser,
+            made.id,
+            {"name": "力学研究所", "kind": "department", "member_ids": [world.a.admin.id]},
+        )
+    assert "member_ids" in foreign.value.field_errors
+    changed = operations.save_recommender(
+        db_session,
+        organiser,
+        made.id,
+        {"name": "河南省装备制造业计量联盟", "kind": "alliance", "member_ids": []},
+    )
+    assert (changed.name, changed.kind, changed.members) == ("河南省装备制造业计量联盟", "alliance", [])
+
+
+def test_recommender_pages_and_api(client, db_session, world):
+    login(client, world.institute_admin)
+    posted = client.post(
+        "/institute/recommenders",
+        data={"name": "热工研究所", "kind": "department", "member_ids": [str(world.institute_staff.id)]},
+    )
+    assert posted.status_code == 303
+    page = client.get("/institute/recommenders").get_data(as_text=True)
+    assert "热工研究所" in page
+    bad = client.post("/institute/recommenders", data={"name": "", "kind": "department"})
+    assert bad.status_code == 303
+    assert client.get("/institute/recommenders").get_data(as_text=True).count("data-recommender=") == 1
+    headers = auth(db_session, world.institute_admin)
+    listed = client.get(f"{API}/recommenders", headers=headers).json["items"]
+    assert [(r["name"], [m["id"] for m in r["members"]]) for r in listed] == [
+        ("热工研究所", [world.institute_staff.id])
+    ]
+    replaced = client.put(
+        f"{API}/recommenders/{listed[0]['id']}",
+        headers=headers,
+        json={"name": "热工所", "kind": "department"},
+    )
+    assert (replaced.status_code, replaced.json["members"]) == (200, [])
+    firm = auth(db_session, world.a.admin)
+    assert client.get(f"{API}/recommenders", headers=firm).status_code == 404
+    assert client.put(f"{API}/recommenders/{listed[0]['id']}", headers=firm, json={}).status_code == 404
