@@ -18,7 +18,7 @@ from models import CalibrationRecord, Instrument, NonconformityCase
 from models.base import utcnow
 from service.actors import Actor
 from service.bookings import held_by_an_order
-from service.errors import Conflict, Forbidden, Invalid
+from service.errors import Conflict, Forbidden, invalid_field
 from service.history.chain import records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
@@ -247,7 +247,7 @@ def close(session: Session, actor: Actor, case_id: int, payload: Mapping, today:
         # Maker-checker, as for status requests: another administrator approves what one reported.
         raise Forbidden(N_("Another administrator approves the disposition of a case you opened."))
     if not case.impact_assessment:
-        raise _invalid("impact_assessment", N_("Record the impact assessment before closing the case."))
+        raise invalid_field("impact_assessment", N_("Record the impact assessment before closing the case."))
     instrument = get_in_org(session, Instrument, case.instrument_id, actor)
     disposition = data["disposition"]
     update = _carry_out(session, instrument, case, disposition, data)
@@ -282,14 +282,14 @@ def _carry_out(
     )
     if disposition == "downgrade":
         if not data.get("use_limits"):
-            raise _invalid("use_limits", N_("Write the limits of use that go on the label."))
+            raise invalid_field("use_limits", N_("Write the limits of use that go on the label."))
         return {**back, "conclusion": "limited"}
     # adjust, repair: only a good result since the failure lets it back into use (the failing
     # record itself counts when it passed after adjustment, as left).
     since = case.record.performed_on if case.record is not None else case.opened_on
     passed = last_renewing_pass(session, instrument)
     if passed is None or passed < since or instrument.conclusion == "fail":
-        raise _invalid(
+        raise invalid_field(
             "disposition",
             N_("Record the passing verification or calibration after the adjustment or repair first."),
         )
@@ -312,7 +312,3 @@ def _open_case(session: Session, actor: Actor, case_id) -> NonconformityCase:
     if case.state != "open":
         raise Conflict(N_("This case is closed."))
     return case
-
-
-def _invalid(field: str, message) -> Invalid:
-    return Invalid(N_("Please correct the marked fields."), {field: [message]})

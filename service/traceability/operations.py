@@ -29,7 +29,7 @@ from models.ledger import CERTIFICATE_TYPES
 from models.traceability import CONFIRMATION_CONCLUSION
 from service.actors import Actor
 from service.bookings import held_by_an_order
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, invalid_field
 from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
@@ -61,10 +61,6 @@ RECORD_FIELDS = (
 
 #: An upload: its byte stream and the name the user gave it.
 Upload = tuple[BinaryIO, str | None]
-
-
-def _invalid(field: str, message) -> Invalid:
-    return Invalid(N_("Please correct the marked fields."), {field: [message]})
 
 
 @records_history
@@ -199,7 +195,7 @@ def _new_record(
     supersedes: CalibrationRecord | None = None,
 ) -> CalibrationRecord:
     if data["performed_on"] > today:
-        raise _invalid("performed_on", N_("The date of the work cannot be in the future."))
+        raise invalid_field("performed_on", N_("The date of the work cannot be in the future."))
     lab = _lab(session, actor, data.get("lab_org_id"))
     # A correction keeps the standards the corrected record used, wherever their ledger: the firm
     # correcting a result the institute wrote names the institute's standards as they were.
@@ -248,7 +244,7 @@ def _lab(session: Session, actor: Actor, lab_org_id: int | None) -> Organization
             )
         )
     if lab is None or lab.kind != "institute":
-        raise _invalid(
+        raise invalid_field(
             "lab_org_id", N_("Choose an institute linked to your firm, or give the laboratory's name.")
         )
     return lab
@@ -277,7 +273,7 @@ def _standard(
         select(Instrument).where(which, Instrument.org_id == owner).execution_options(all_tenants=True)
     )
     if standard is None:
-        raise _invalid(f"standards.{index}.{field}", N_("No such standard in your ledger."))
+        raise invalid_field(f"standards.{index}.{field}", N_("No such standard in your ledger."))
     certificate_no, valid_until, lab_name = _validity_on(session, standard, used_on)
     return {
         "standard_org_id": standard.org_id,
@@ -334,7 +330,7 @@ def _store_uploads(uploads: Iterable[Upload], storage: Path | None) -> list[file
         try:
             stored.append(files.store(storage, stream, filename))
         except files.RejectedFile as exc:
-            raise _invalid(f"attachments.{index}", exc.message) from exc
+            raise invalid_field(f"attachments.{index}", exc.message) from exc
     return stored
 
 
@@ -401,7 +397,7 @@ def add_attachments(
     record = get_in_org(session, CalibrationRecord, record_id, actor)
     stored = _store_uploads(uploads, storage)
     if not stored:
-        raise _invalid("attachments.0", N_("Choose a file."))
+        raise invalid_field("attachments.0", N_("Choose a file."))
     added = [_attachment(actor, record, f) for f in stored]
     session.add_all(added)
     session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Technician, TechnicianDayOff, User
 from service.actors import Actor
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, invalid_field
 from service.i18n import N_
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
@@ -49,9 +49,7 @@ def save_technician(
     if data.get("user_id") is not None:
         user = session.scalar(select(User).where(User.org_id == actor.org_id, User.id == data["user_id"]))
         if user is None:
-            raise Invalid(
-                N_("Please correct the marked fields."), {"user_id": [N_("No such user in your institute.")]}
-            )
+            raise invalid_field("user_id", N_("No such user in your institute."))
         taken = session.scalar(
             select(Technician.id).where(
                 Technician.org_id == actor.org_id,

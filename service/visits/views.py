@@ -13,7 +13,7 @@ from models import Organization
 from models.ledger import CONCLUSIONS
 from models.traceability import CONFIRMATIONS
 from service.clock import now_utc
-from service.errors import DomainError, Invalid
+from service.errors import DomainError, Invalid, invalid_field
 from service.i18n import N_
 from service.reminders.rules import is_working_day
 from service.schemas import load_or_invalid
@@ -114,7 +114,7 @@ def _posted_visit(values: dict, index: int) -> NewVisit:
         instrument, _, technician = pair.partition(":")
         instrument_id = parse_id(instrument)
         if instrument_id is None or firm_id is None:
-            raise Invalid(N_("Please correct the marked fields."), {"items": [N_("Propose the plan again.")]})
+            raise invalid_field("items", N_("Propose the plan again."))
         assignments[instrument_id] = parse_id(technician)
     return NewVisit(firm_id, day, assignments)
 
