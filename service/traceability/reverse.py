@@ -26,7 +26,6 @@ from models import (
     Organization,
     RecordReading,
     RecordStandard,
-    User,
 )
 from service.actors import Actor
 from service.bulk import insert_ignoring_conflicts
@@ -35,7 +34,7 @@ from service.history.chain import append_event, lock_chain
 from service.i18n import N_
 from service.ledger.renewal import RENEWING_KINDS
 from service.reminders.messages import Rendered
-from service.reminders.notices import notice_rows
+from service.reminders.notices import notice_rows, people_with_roles
 from service.reminders.outbox import idempotency_key
 from service.schemas import StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
@@ -336,17 +335,6 @@ def affected_by_standard(
     return Affected(standard, since, last_good_on, failed_on, tuple(firms), until)
 
 
-def _recipients(session: Session, org_id: int) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.org_id == org_id, User.role.in_(RECIPIENT_ROLES), User.is_active.is_(True))
-            .order_by(User.id)
-            .execution_options(all_tenants=True)
-        )
-    )
-
-
 def _already_recorded(session: Session, standard: Instrument, since: date | None) -> bool:
     events = session.scalars(
         select(Event).where(
@@ -421,7 +409,7 @@ def notify_affected(
             "reason": reason,
             "items": items,
         }
-        recipients = _recipients(session, firm.org_id)
+        recipients = people_with_roles(session, firm.org_id, RECIPIENT_ROLES)
         rows = notice_rows(
             firm.org_id,
             recipients,
