@@ -166,9 +166,7 @@ def last_good_result(
     stmt = (
         select(CalibrationRecord.performed_on)
         .where(
-            CalibrationRecord.org_id == instrument.org_id,
-            CalibrationRecord.instrument_id == instrument.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(instrument.org_id, instrument.id),
             CalibrationRecord.conclusion.in_(GOOD_CONCLUSIONS),
             CalibrationRecord.performed_on <= before,
         )
@@ -195,9 +193,7 @@ def last_renewing_pass(session: Session, instrument: Instrument) -> date | None:
     rows = session.execute(
         select(CalibrationRecord.performed_on, CalibrationRecord.kind)
         .where(
-            CalibrationRecord.org_id == instrument.org_id,
-            CalibrationRecord.instrument_id == instrument.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(instrument.org_id, instrument.id),
             CalibrationRecord.conclusion.in_(GOOD_CONCLUSIONS),
         )
         .order_by(CalibrationRecord.performed_on.desc())

@@ -297,9 +297,7 @@ def _validity_on(
     record = session.scalar(
         select(CalibrationRecord)
         .where(
-            CalibrationRecord.org_id == standard.org_id,
-            CalibrationRecord.instrument_id == standard.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(standard.org_id, standard.id),
             CalibrationRecord.kind.in_(RENEWING_KINDS),
             CalibrationRecord.performed_on <= day,
         )

@@ -164,9 +164,7 @@ def _latest(session: Session, standard: Instrument, *conditions):
     return session.scalar(
         select(CalibrationRecord)
         .where(
-            CalibrationRecord.org_id == standard.org_id,
-            CalibrationRecord.instrument_id == standard.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(standard.org_id, standard.id),
             *conditions,
         )
         .order_by(CalibrationRecord.performed_on.desc(), CalibrationRecord.id.desc())
@@ -226,9 +224,7 @@ def back_in_order(session: Session, standard: Instrument, failed_on: date | None
     return session.scalar(
         select(CalibrationRecord.performed_on)
         .where(
-            CalibrationRecord.org_id == standard.org_id,
-            CalibrationRecord.instrument_id == standard.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(standard.org_id, standard.id),
             CalibrationRecord.kind.in_(RENEWING_KINDS),
             CalibrationRecord.conclusion == "pass",
             CalibrationRecord.performed_on > failed_on,
