@@ -72,13 +72,7 @@ def add_day_off(session: Session, actor: Actor, technician_id: int, payload: Map
     technician = get_technician(session, actor, technician_id)
     actor.require("clients.manage")
     data = load_or_invalid(DayOffIn(), payload)
-    existing = session.scalar(
-        select(TechnicianDayOff).where(
-            TechnicianDayOff.org_id == actor.org_id,
-            TechnicianDayOff.technician_id == technician.id,
-            TechnicianDayOff.day == data["day"],
-        )
-    )
+    existing = _day_off(session, actor, technician.id, data["day"])
     if existing is not None:
         return existing
     day_off = TechnicianDayOff(org_id=actor.org_id, technician_id=technician.id, **data)
@@ -91,16 +85,20 @@ def remove_day_off(session: Session, actor: Actor, technician_id: int, day: date
     """Make a technician available again on ``day``."""
     technician = get_technician(session, actor, technician_id)
     actor.require("clients.manage")
-    day_off = session.scalar(
-        select(TechnicianDayOff).where(
-            TechnicianDayOff.org_id == actor.org_id,
-            TechnicianDayOff.technician_id == technician.id,
-            TechnicianDayOff.day == day,
-        )
-    )
+    day_off = _day_off(session, actor, technician.id, day)
     if day_off is not None:
         session.delete(day_off)
         session.flush()
+
+
+def _day_off(session: Session, actor: Actor, technician_id: int, day: date) -> TechnicianDayOff | None:
+    return session.scalar(
+        select(TechnicianDayOff).where(
+            TechnicianDayOff.org_id == actor.org_id,
+            TechnicianDayOff.technician_id == technician_id,
+            TechnicianDayOff.day == day,
+        )
+    )
 
 
 def days_off(session: Session, actor: Actor, first: date, last: date) -> dict[int, set[date]]:
