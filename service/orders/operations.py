@@ -46,7 +46,7 @@ from service.ledger import operations as ledger_ops
 from service.ledger import status as lifecycle
 from service.orders.queries import get_institute_order, get_order, require_firm, side_of
 from service.orders.schemas import OrderIn, OrderSkipIn, TransitionIn
-from service.reminders.notices import notify_people, people_with_roles
+from service.reminders.notices import notify_people
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org, parse_id
 from service.tenancy.queries import active_link
@@ -433,7 +433,7 @@ def _tell_client(session: Session, order: ServiceOrder, today: date, now: dateti
     notify_people(
         session,
         order.firm_id,
-        people_with_roles(session, order.firm_id, FIRM_ROLES),
+        FIRM_ROLES,
         "order",
         "order_changed",
         f"{order.id}:{order.state}",
@@ -459,7 +459,7 @@ def _tell_institute(
     notify_people(
         session,
         order.institute_id,
-        people_with_roles(session, order.institute_id, INSTITUTE_ROLES),
+        INSTITUTE_ROLES,
         "order",
         template,
         f"{order.id}:{order.state}",

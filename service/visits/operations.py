@@ -36,7 +36,7 @@ from service import bookings
 from service.actors import Actor
 from service.errors import Conflict, NotFound, invalid_field
 from service.i18n import N_
-from service.reminders.notices import notify_people, people_with_roles
+from service.reminders.notices import notify_people
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
 from service.tenancy.queries import active_link
 from service.traceability.certificates import record_for_client
@@ -309,7 +309,7 @@ def _tell_client(
     notify_people(
         session,
         visit.firm_id,
-        people_with_roles(session, visit.firm_id, FIRM_ROLES),
+        FIRM_ROLES,
         "visit",
         template,
         # Each change is news: moving D1 → D2 → D1 the same day tells the client three times.
@@ -328,7 +328,7 @@ def _tell_institute(session: Session, visit: Visit, today: date, now: datetime, 
     notify_people(
         session,
         visit.institute_id,
-        people_with_roles(session, visit.institute_id, INSTITUTE_ROLES),
+        INSTITUTE_ROLES,
         "visit",
         "visit_answered",
         f"{visit.id}:{visit.state}:{visit.requested_on}:{now.isoformat()}",
