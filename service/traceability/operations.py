@@ -86,10 +86,7 @@ def record_result(
     last_good = nonconformity.last_good_result(session, instrument, data["performed_on"])
     newest = is_newest(instrument, data["performed_on"])
     record = _new_record(session, actor, instrument, data, today, uploads, storage)
-    changes = _apply_to_instrument(
-        session, actor, instrument, record, today, "record.created", None, away=away
-    )
-    _remember_due_date(record, instrument, changes)
+    _apply_to_instrument(session, actor, instrument, record, today, "record.created", None, away=away)
     _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
 
@@ -119,10 +116,9 @@ def correct_record(
     old.superseded_by_id = record.id
     session.flush()
     details = {"supersedes": old.id, "reason": reason}
-    changes = _apply_to_instrument(
+    _apply_to_instrument(
         session, actor, instrument, record, today, "record.corrected", details, force=was_applied
     )
-    _remember_due_date(record, instrument, changes)
     _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
 
@@ -342,8 +338,11 @@ def _apply_to_instrument(
     details: dict | None,
     force: bool = False,
     away: bool = False,
-) -> dict:
-    """Move the instrument to the record's results when it is its newest; write the history event."""
+) -> None:
+    """Move the instrument to the record's results when it is its newest; write the history event.
+
+    The record keeps the due date it gives either way.
+    """
     details = {
         **(details or {}),
         "record_id": record.id,
@@ -368,7 +367,8 @@ def _apply_to_instrument(
         update |= {field: value for field, value in given.items() if value is not None}
         if instrument.status == "out_for_calibration" and not (away or held_by_an_order(session, instrument)):
             update["status"] = "in_service"  # back from the laboratory
-    return ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
+    changes = ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
+    _remember_due_date(record, instrument, changes)
 
 
 def ledger_conclusion(record: CalibrationRecord) -> str | None:
