@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -114,6 +116,11 @@ class CalibrationRecord(TenantScoped, Base):
     def is_current(self) -> bool:
         """Whether no correction has superseded this record."""
         return self.superseded_by_id is None
+
+    @classmethod
+    def current_of(cls, org_id, instrument_id) -> ColumnElement[bool]:
+        """Return the SQL predicate "a current record of this instrument" (see :attr:`is_current`)."""
+        return and_(cls.org_id == org_id, cls.instrument_id == instrument_id, cls.superseded_by_id.is_(None))
 
     @property
     def needs_confirmation(self) -> bool:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from service.i18n import N_
+
+#: The headline over the messages of the fields an input got wrong.
+FIX_FIELDS = N_("Please correct the marked fields.")
+
 
 class DomainError(Exception):
     """Base of the errors an operation raises for the caller to show."""
@@ -24,6 +29,11 @@ class Invalid(DomainError):
     """The input breaks a rule; ``field_errors`` maps each field to its messages."""
 
     status = 400
+
+
+def invalid_field(field: str, message) -> Invalid:
+    """Return the error that refuses one field of the input with ``message``."""
+    return Invalid(FIX_FIELDS, {field: [message]})
 
 
 class Conflict(DomainError):

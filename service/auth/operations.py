@@ -20,7 +20,7 @@ from service.auth.secrets import (
     token_digest,
     verify_password,
 )
-from service.errors import Invalid, NotFound, Throttled
+from service.errors import FIX_FIELDS, Invalid, NotFound, Throttled, invalid_field
 from service.i18n import N_
 from service.scoping import get_in_org, parse_id
 
@@ -218,7 +218,7 @@ def reset_password(session: Session, token: str, password: str, now: datetime) -
 def change_password(session: Session, user: User, current: str, new: str) -> User:
     """Change one's password; every other session of the user ends with the old fingerprint."""
     if not verify_password(user.password_hash, current or ""):
-        raise Invalid(N_("Please correct the marked fields."), {"current_password": [N_("Wrong password.")]})
+        raise invalid_field("current_password", N_("Wrong password."))
     check_password_rules(new, "new_password", email=user.email, org_name=user.org.name)
     user.password_hash = hash_password(new)
     session.flush()
@@ -251,7 +251,7 @@ def create_api_token(
     if lifetime is False:
         errors["days"] = [N_("Choose how long the token works: 30, 90 or 365 days, or until revoked.")]
     if errors:
-        raise Invalid(N_("Please correct the marked fields."), errors)
+        raise Invalid(FIX_FIELDS, errors)
     token, now = new_token("cal"), now or utcnow()
     api_token = ApiToken(
         org_id=actor.org_id,

@@ -12,7 +12,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from service.errors import Invalid
+from service.errors import invalid_field
 from service.i18n import N_
 
 _hasher = PasswordHasher()
@@ -21,7 +21,6 @@ MAX_PASSWORD = 128
 #: Verified against when the email is unknown, so that timing does not reveal which emails exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 DATA = Path(__file__).resolve().parent.parent / "data"
-FIX_FIELDS = N_("Please correct the marked fields.")
 
 
 def use_hasher(hasher: PasswordHasher) -> None:
@@ -72,19 +71,18 @@ def check_password_rules(
     part before the @) or the organisation's name are refused.
     """
     if not password or len(password) < MIN_PASSWORD:
-        raise Invalid(FIX_FIELDS, {field: [N_("At least %(count)s characters.", count=MIN_PASSWORD)]})
+        raise invalid_field(field, N_("At least %(count)s characters.", count=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:
-        raise Invalid(FIX_FIELDS, {field: [N_("At most %(limit)s characters.", limit=MAX_PASSWORD)]})
+        raise invalid_field(field, N_("At most %(limit)s characters.", limit=MAX_PASSWORD))
     if password.strip().lower() in common_passwords():
         common = N_("This is a common password that is easy to guess; please choose another.")
-        raise Invalid(FIX_FIELDS, {field: [common]})
+        raise invalid_field(field, common)
     squeezed = _squeezed(password)
     email = (email or "").strip().lower()
     names = [email, email.partition("@")[0], _squeezed(org_name or "")]
     if any(len(name) >= 3 and name in squeezed for name in names):
-        raise Invalid(
-            FIX_FIELDS,
-            {field: [N_("The password must not contain your email or your organisation's name.")]},
+        raise invalid_field(
+            field, N_("The password must not contain your email or your organisation's name.")
         )
     return password
 

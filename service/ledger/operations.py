@@ -13,7 +13,7 @@ from models import Department, Instrument, StatusRequest, User
 from models.base import utcnow
 from models.ledger import STATUS_ACTIONS
 from service.actors import Actor
-from service.errors import Conflict, Forbidden, Invalid
+from service.errors import FIX_FIELDS, Conflict, Forbidden, Invalid, invalid_field
 from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.ledger import status as lifecycle
@@ -83,9 +83,7 @@ def _resolve_department(session: Session, actor: Actor, data: dict) -> None:
                 select(Department).where(Department.org_id == actor.org_id, Department.name == name)
             )
             if dept is None:
-                raise Invalid(
-                    N_("Please correct the marked fields."), {"department": [N_("No such department.")]}
-                )
+                raise invalid_field("department", N_("No such department."))
             data["department_id"] = dept.id
     if data.get("department_id") is not None:
         get_in_org(session, Department, data["department_id"], actor)
@@ -150,7 +148,7 @@ def _check_rules(session: Session, instrument: Instrument, today: date, require_
     if clash is not None:
         errors["management_no"] = [N_("Another instrument already has this management number.")]
     if errors:
-        raise Invalid(N_("Please correct the marked fields."), errors)
+        raise Invalid(FIX_FIELDS, errors)
 
 
 @records_history
@@ -183,9 +181,8 @@ def update_instrument(
     _resolve_custodian(session, actor, data)
     target = data.get("status", instrument.status)
     if not lifecycle.is_direct_change(instrument.status, target):
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {"status": [N_("This status change needs an approved request (suspend, seal, scrap, …).")]},
+        raise invalid_field(
+            "status", N_("This status change needs an approved request (suspend, seal, scrap, …).")
         )
     return _change(session, actor, instrument, data, today)
 
@@ -253,16 +250,11 @@ def bulk_edit(
     actor.require("ledger.write")
     unknown = set(payload) - set(BULK_FIELDS)
     if unknown:
-        raise Invalid(
-            N_("Please correct the marked fields."), {k: [N_("Unknown field.")] for k in sorted(unknown)}
-        )
+        raise Invalid(FIX_FIELDS, {k: [N_("Unknown field.")] for k in sorted(unknown)})
     if not instrument_ids:
         raise Invalid(N_("Select at least one instrument."), {"ids": [N_("Select at least one instrument.")]})
     if len(instrument_ids) > MAX_BULK:
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {"ids": [N_("At most %(limit)s instruments at once.", limit=MAX_BULK)]},
-        )
+        raise invalid_field("ids", N_("At most %(limit)s instruments at once.", limit=MAX_BULK))
     if not payload:
         raise Invalid(N_("Choose at least one change."), {"_schema": [N_("Choose at least one change.")]})
     data = load_or_invalid(InstrumentIn(only=BULK_FIELDS), payload, partial=True)
@@ -275,16 +267,12 @@ def bulk_edit(
             i.management_no for i in instruments if not lifecycle.is_direct_change(i.status, data["status"])
         ]
         if refused:
-            raise Invalid(
-                N_("Please correct the marked fields."),
-                {
-                    "status": [
-                        N_(
-                            "These instruments need an approved request for that status: %(numbers)s",
-                            numbers=", ".join(refused),
-                        )
-                    ]
-                },
+            raise invalid_field(
+                "status",
+                N_(
+                    "These instruments need an approved request for that status: %(numbers)s",
+                    numbers=", ".join(refused),
+                ),
             )
     return [_change(session, actor, instrument, dict(data), today) for instrument in instruments]
 
@@ -296,9 +284,8 @@ def _id_of_management_no(session: Session, actor: Actor, management_no: str) -> 
         )
     )
     if found is None:
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {"replacement_no": [N_("No instrument has the management number %(no)s.", no=management_no)]},
+        raise invalid_field(
+            "replacement_no", N_("No instrument has the management number %(no)s.", no=management_no)
         )
     return found
 
@@ -306,12 +293,9 @@ def _id_of_management_no(session: Session, actor: Actor, management_no: str) -> 
 def _reason(text: str | None, field: str = "reason") -> str:
     text = (text or "").strip()
     if not text:
-        raise Invalid(N_("Please correct the marked fields."), {field: [N_("Give a reason.")]})
+        raise invalid_field(field, N_("Give a reason."))
     if len(text) > MAX_REASON:
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {field: [N_("At most %(limit)s characters.", limit=MAX_REASON)]},
-        )
+        raise invalid_field(field, N_("At most %(limit)s characters.", limit=MAX_REASON))
     return text
 
 
@@ -334,21 +318,17 @@ def request_status_change(
     if replacement_no and replacement_no.strip():
         replacement_id = _id_of_management_no(session, actor, replacement_no.strip())
     if action not in STATUS_ACTIONS:
-        raise Invalid(N_("Please correct the marked fields."), {"action": [N_("Unknown action.")]})
+        raise invalid_field("action", N_("Unknown action."))
     reason = _reason(reason)
     if not lifecycle.action_allowed(action, instrument.status):
         raise Conflict(N_("This request does not apply to an instrument in its current status."))
     if action == "replace":
         if replacement_id is None:
-            raise Invalid(
-                N_("Please correct the marked fields."),
-                {"replacement_id": [N_("Choose the instrument that replaces this one.")]},
-            )
+            raise invalid_field("replacement_id", N_("Choose the instrument that replaces this one."))
         replacement = get_in_org(session, Instrument, replacement_id, actor)
         if replacement.id == instrument.id or replacement.status == "scrapped":
-            raise Invalid(
-                N_("Please correct the marked fields."),
-                {"replacement_id": [N_("The replacement must be another instrument that is not scrapped.")]},
+            raise invalid_field(
+                "replacement_id", N_("The replacement must be another instrument that is not scrapped.")
             )
     elif replacement_id is not None:
         get_in_org(session, Instrument, replacement_id, actor)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models import Department, Instrument, StatusRequest
 from models.ledger import ABC_CLASSES, LABELS, RECALLED_STATUSES, STATUSES
 from service.actors import Actor
-from service.errors import Invalid
+from service.errors import invalid_field
 from service.i18n import N_
 from service.schemas import Choice, Flag, StrictSchema, Text, int_range, load_or_invalid
 from service.scoping import get_in_org, parse_id
@@ -94,7 +94,7 @@ def _department_id(session: Session, actor: Actor, value: str) -> int:
         select(Department.id).where(Department.org_id == actor.org_id, Department.name == value)
     )
     if dept_id is None:
-        raise Invalid(N_("Please correct the marked fields."), {"department": [N_("No such department.")]})
+        raise invalid_field("department", N_("No such department."))
     return dept_id
 
 
@@ -148,7 +148,7 @@ def _encode_cursor(sort: str, value, row_id: int) -> str:
 
 
 def _decode_cursor(cursor: str, sort: str) -> tuple:
-    invalid = Invalid(N_("Please correct the marked fields."), {"cursor": [N_("Invalid cursor.")]})
+    invalid = invalid_field("cursor", N_("Invalid cursor."))
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, value, row_id = json.loads(raw)

@@ -372,8 +372,10 @@ def bulk_edit():
         changed = operations.bulk_edit(db(), actor(), ids, payload, today())
     except Invalid as exc:
         flash_failure(exc)
-        return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
-    flash(ngettext("%(num)s instrument updated.", "%(num)s instruments updated.", len(changed)), "success")
+    else:
+        flash(
+            ngettext("%(num)s instrument updated.", "%(num)s instruments updated.", len(changed)), "success"
+        )
     return redirect(safe_next(request.form.get("back"), "ledger.list_instruments"), code=303)
 
 
@@ -393,8 +395,8 @@ def request_status(instrument_id: int):
         )
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
-    flash(gettext("Request sent for approval."), "success")
+    else:
+        flash(gettext("Request sent for approval."), "success")
     return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
 
 

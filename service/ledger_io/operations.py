@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import LedgerImport
 from service.actors import Actor
-from service.errors import Conflict, Invalid
+from service.errors import FIX_FIELDS, Conflict, Invalid
 from service.i18n import N_
 from service.ledger_io.columns import BY_FIELD
 from service.ledger_io.parsing import IGNORED, UNKNOWN
@@ -125,7 +125,7 @@ def _set_reading(
     if sheet is not None and len(sheet) > 100:
         errors["sheet"] = [N_("At most %(limit)s characters.", limit=100)]
     if errors:
-        raise Invalid(N_("Please correct the marked fields."), errors)
+        raise Invalid(FIX_FIELDS, errors)
     job.mapping = {str(i): name for i, name in sorted(mapping.items())} or None
     job.header_row = header_row
     job.sheet = sheet

@@ -31,7 +31,7 @@ from models import Instrument, User
 from models.base import utcnow
 from service.actors import Actor
 from service.bulk import BulkWrites, NewIds, bulk_writes
-from service.errors import Invalid
+from service.errors import FIX_FIELDS, Invalid, invalid_field
 from service.history.chain import append_events_in_bulk, lock_chain
 from service.i18n import N_
 from service.ledger import status as lifecycle
@@ -160,7 +160,7 @@ class LedgerWriter:
         payload = self._update_payload(current, values, layout_holds_notes)
         data = _LOAD_CHANGES(payload) or load_or_invalid(_UPDATE_SCHEMA, payload, partial=True)
         if not lifecycle.is_direct_change(current["status"], data.get("status", current["status"])):
-            raise Invalid(N_("Please correct the marked fields."), {"status": [_NEEDS_APPROVAL]})
+            raise invalid_field("status", _NEEDS_APPROVAL)
         row = {name: current[name] for name in TRACKED_FIELDS}
         warnings = self._soft_department(data, current["notes"])
         new_department = self._apply(row, data)
@@ -182,7 +182,7 @@ class LedgerWriter:
         row.update(derived_fields(row))
         errors = rule_errors(row, self.today, require_use=False)
         if errors:
-            raise Invalid(N_("Please correct the marked fields."), errors)
+            raise Invalid(FIX_FIELDS, errors)
         return new_department
 
     def _update_payload(self, current: dict, values: dict, layout_holds_notes: bool) -> dict:

@@ -18,7 +18,7 @@ from models import CalibrationRecord, Instrument, NonconformityCase
 from models.base import utcnow
 from service.actors import Actor
 from service.bookings import held_by_an_order
-from service.errors import Conflict, Forbidden, Invalid
+from service.errors import Conflict, Forbidden, invalid_field
 from service.history.chain import records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
@@ -166,9 +166,7 @@ def last_good_result(
     stmt = (
         select(CalibrationRecord.performed_on)
         .where(
-            CalibrationRecord.org_id == instrument.org_id,
-            CalibrationRecord.instrument_id == instrument.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(instrument.org_id, instrument.id),
             CalibrationRecord.conclusion.in_(GOOD_CONCLUSIONS),
             CalibrationRecord.performed_on <= before,
         )
@@ -195,9 +193,7 @@ def last_renewing_pass(session: Session, instrument: Instrument) -> date | None:
     rows = session.execute(
         select(CalibrationRecord.performed_on, CalibrationRecord.kind)
         .where(
-            CalibrationRecord.org_id == instrument.org_id,
-            CalibrationRecord.instrument_id == instrument.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(instrument.org_id, instrument.id),
             CalibrationRecord.conclusion.in_(GOOD_CONCLUSIONS),
         )
         .order_by(CalibrationRecord.performed_on.desc())
@@ -247,7 +243,7 @@ def close(session: Session, actor: Actor, case_id: int, payload: Mapping, today:
         # Maker-checker, as for status requests: another administrator approves what one reported.
         raise Forbidden(N_("Another administrator approves the disposition of a case you opened."))
     if not case.impact_assessment:
-        raise _invalid("impact_assessment", N_("Record the impact assessment before closing the case."))
+        raise invalid_field("impact_assessment", N_("Record the impact assessment before closing the case."))
     instrument = get_in_org(session, Instrument, case.instrument_id, actor)
     disposition = data["disposition"]
     update = _carry_out(session, instrument, case, disposition, data)
@@ -282,14 +278,14 @@ def _carry_out(
     )
     if disposition == "downgrade":
         if not data.get("use_limits"):
-            raise _invalid("use_limits", N_("Write the limits of use that go on the label."))
+            raise invalid_field("use_limits", N_("Write the limits of use that go on the label."))
         return {**back, "conclusion": "limited"}
     # adjust, repair: only a good result since the failure lets it back into use (the failing
     # record itself counts when it passed after adjustment, as left).
     since = case.record.performed_on if case.record is not None else case.opened_on
     passed = last_renewing_pass(session, instrument)
     if passed is None or passed < since or instrument.conclusion == "fail":
-        raise _invalid(
+        raise invalid_field(
             "disposition",
             N_("Record the passing verification or calibration after the adjustment or repair first."),
         )
@@ -312,7 +308,3 @@ def _open_case(session: Session, actor: Actor, case_id) -> NonconformityCase:
     if case.state != "open":
         raise Conflict(N_("This case is closed."))
     return case
-
-
-def _invalid(field: str, message) -> Invalid:
-    return Invalid(N_("Please correct the marked fields."), {field: [message]})

@@ -77,6 +77,6 @@ def _decide(case_id: int, operation, done: str):
         operation(db(), actor(), case_id, form_data(), today())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("nonconformity.show_case", case_id=case_id), code=303)
-    flash(done, "success")
+    else:
+        flash(done, "success")
     return redirect(url_for("nonconformity.show_case", case_id=case_id), code=303)

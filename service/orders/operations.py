@@ -39,14 +39,14 @@ from models.orders import ACTIVE_ORDER_STATES, ORDER_METHODS, SHIPPED_METHODS
 from service import bookings
 from service.actors import Actor
 from service.db import scoped_to
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import FIX_FIELDS, Conflict, Invalid, NotFound, invalid_field
 from service.history.chain import lock_chain
 from service.i18n import N_, Msg
 from service.ledger import operations as ledger_ops
 from service.ledger import status as lifecycle
 from service.orders.queries import get_institute_order, get_order, require_firm, side_of
 from service.orders.schemas import OrderIn, OrderSkipIn, TransitionIn
-from service.reminders.notices import notify_people, people_with_roles
+from service.reminders.notices import notify_people
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org, parse_id
 from service.tenancy.queries import active_link
@@ -129,7 +129,7 @@ def submit_order(
     instruments, line_errors = _instruments_of(session, actor, data)
     errors.update(line_errors)
     if errors:
-        raise Invalid(N_("Please correct the marked fields."), errors)
+        raise Invalid(FIX_FIELDS, errors)
     order = ServiceOrder(
         institute_id=data["institute_id"],
         firm_id=actor.org_id,
@@ -298,7 +298,7 @@ def _locked(session: Session, order: ServiceOrder) -> ServiceOrder:
 def _check(order: ServiceOrder, action: str, data: Mapping) -> None:
     """Refuse a legal move that lacks what it needs: a reason, every result, the return parcel."""
     if action == "decline" and not data.get("reason"):
-        raise Invalid(N_("Please correct the marked fields."), {"reason": [N_("Tell the client why.")]})
+        raise invalid_field("reason", N_("Tell the client why."))
     if action == "complete":
         waiting = sum(1 for item in order.items if item.state == "pending")
         if waiting:
@@ -316,7 +316,7 @@ def _check(order: ServiceOrder, action: str, data: Mapping) -> None:
         }
         errors = {name: [message] for name, message in missing.items() if not data.get(name)}
         if errors:
-            raise Invalid(N_("Please correct the marked fields."), errors)
+            raise Invalid(FIX_FIELDS, errors)
 
 
 def _lab(session: Session, actor: Actor, order: ServiceOrder) -> Actor:
@@ -433,7 +433,7 @@ def _tell_client(session: Session, order: ServiceOrder, today: date, now: dateti
     notify_people(
         session,
         order.firm_id,
-        people_with_roles(session, order.firm_id, FIRM_ROLES),
+        FIRM_ROLES,
         "order",
         "order_changed",
         f"{order.id}:{order.state}",
@@ -459,7 +459,7 @@ def _tell_institute(
     notify_people(
         session,
         order.institute_id,
-        people_with_roles(session, order.institute_id, INSTITUTE_ROLES),
+        INSTITUTE_ROLES,
         "order",
         template,
         f"{order.id}:{order.state}",

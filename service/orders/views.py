@@ -111,8 +111,8 @@ def cancel_order(order_id: int):
         operations.transition(db(), actor(), order_id, payload, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(_page_of(order_id), code=303)
-    flash(gettext("Service order cancelled."), "success")
+    else:
+        flash(gettext("Service order cancelled."), "success")
     return redirect(_page_of(order_id), code=303)
 
 
@@ -164,8 +164,8 @@ def transition(order_id: int):
         order = operations.transition(db(), actor(), order_id, payload, today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(_page_of(order_id), code=303)
-    flash(gettext("Service order #%(no)s updated; the client is told.", no=order.id), "success")
+    else:
+        flash(gettext("Service order #%(no)s updated; the client is told.", no=order.id), "success")
     return redirect(_page_of(order_id), code=303)
 
 
@@ -186,8 +186,8 @@ def record_result(order_id: int, item_id: int):
         )
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(_item_url(order_id, item_id), code=303)
-    flash(gettext("Result saved: certificate %(no)s.", no=record.certificate_no), "success")
+    else:
+        flash(gettext("Result saved: certificate %(no)s.", no=record.certificate_no), "success")
     return redirect(_item_url(order_id, item_id), code=303)
 
 
@@ -199,8 +199,8 @@ def skip(order_id: int, item_id: int):
         operations.skip_item(db(), actor(), order_id, item_id, form_data())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(_item_url(order_id, item_id), code=303)
-    flash(gettext("Reason recorded."), "success")
+    else:
+        flash(gettext("Reason recorded."), "success")
     return redirect(_item_url(order_id, item_id), code=303)
 
 

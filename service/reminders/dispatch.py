@@ -191,20 +191,17 @@ def claim(
 
     ids = [c.message.id for c in keep]
     if ids:
-        session.execute(
-            update(n)
-            .where(n.id.in_(ids))
-            .values(
-                state="sending",
-                claimed_by=worker,
-                lease_until=now + LEASE,
-                not_before=now + LEASE,
-                attempts=n.attempts + 1,
-                # Typed, or SQLite would store a non-UTC ``now`` (tick --now) as its wall-clock time.
-                first_attempt_at=func.coalesce(n.first_attempt_at, literal(now, UTCDateTime())),
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        _update_messages(
+            session,
+            ids,
+            state="sending",
+            claimed_by=worker,
+            lease_until=now + LEASE,
+            not_before=now + LEASE,
+            attempts=n.attempts + 1,
+            # Typed, or SQLite would store a non-UTC ``now`` (tick --now) as its wall-clock time.
+            first_attempt_at=func.coalesce(n.first_attempt_at, literal(now, UTCDateTime())),
+            updated_at=now,
         )
     claimed = [_claimed(c, was[c.message.id], now) for c in keep]
     return claimed, settled
@@ -322,48 +319,49 @@ def _apply_sms_ceiling(
             hold_notice_rows(session, org_id, day, now, policy.sms_daily_limit, over, base_url)
         counted = [entry.message.id for entry in entries[: len(entries) - over]]
         if counted:
-            session.execute(
-                update(Notification)
-                .where(Notification.id.in_(counted))
-                .values(quota_day=day)
-                .execution_options(synchronize_session=False)
-            )
+            _update_messages(session, counted, quota_day=day)
     held_ids = {entry.message.id for entry in held}
     return [entry for entry in keep if entry.message.id not in held_ids], [entry.message.id for entry in held]
 
 
 def _settle(session: Session, now: datetime, skip: list, later: list, held: list) -> None:
-    n = Notification
     by_reason: dict[str, list[int]] = defaultdict(list)
     for message_id, reason in skip:
         by_reason[reason].append(message_id)
     for reason, ids in by_reason.items():
-        session.execute(
-            update(n)
-            .where(n.id.in_(ids))
-            .values(state="skipped", last_error=reason, updated_at=now, claimed_by=None, lease_until=None)
-            .execution_options(synchronize_session=False)
+        _update_messages(
+            session,
+            ids,
+            state="skipped",
+            last_error=reason,
+            updated_at=now,
+            claimed_by=None,
+            lease_until=None,
         )
     if later:
-        session.execute(
-            update(n)
-            .where(n.id.in_(later))
-            .values(state="pending", not_before=now + timedelta(minutes=1), updated_at=now)
-            .execution_options(synchronize_session=False)
+        _update_messages(
+            session, later, state="pending", not_before=now + timedelta(minutes=1), updated_at=now
         )
     if held:
-        session.execute(
-            update(n)
-            .where(n.id.in_(held))
-            .values(
-                state="held",
-                last_error="daily SMS limit reached",
-                updated_at=now,
-                claimed_by=None,
-                lease_until=None,
-            )
-            .execution_options(synchronize_session=False)
+        _update_messages(
+            session,
+            held,
+            state="held",
+            last_error="daily SMS limit reached",
+            updated_at=now,
+            claimed_by=None,
+            lease_until=None,
         )
+
+
+def _update_messages(session: Session, ids: list[int], **values) -> None:
+    """Set ``values`` on the messages ``ids`` in one statement; loaded copies keep their old values."""
+    session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # Sending and recording -----------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def people_with_roles(session: Session, org_id: int, roles: tuple[str, ...]) -> 
 def notify_people(
     session: Session,
     org_id: int,
-    people: list[User],
+    roles: tuple[str, ...],
     kind: str,
     template: str,
     contents: str,
@@ -120,10 +120,13 @@ def notify_people(
     now: datetime,
     **context,
 ) -> None:
-    """Write one in-app and one email notice per person, once per ``contents`` (the change told of)."""
+    """Write an in-app and an email notice to each active user of ``org_id`` holding one of ``roles``.
+
+    Each person hears once per ``contents`` (the change told of).
+    """
     rows = notice_rows(
         org_id,
-        people,
+        people_with_roles(session, org_id, roles),
         ("in_app", "email"),
         kind,
         template,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import ReminderPolicy
 from service.actors import Actor
-from service.errors import Invalid
+from service.errors import invalid_field
 from service.i18n import N_
 from service.reminders.rules import DEFAULT_OFFSETS, Ladder, Window
 from service.schemas import Flag, StrictSchema, Text, WholeNumber, int_range, load_or_invalid
@@ -203,15 +203,9 @@ def update_policy(session: Session, actor: Actor, payload: Mapping) -> ReminderP
         setattr(policy, key, value)
     start, end = policy.window_start, policy.window_end
     if start >= end:
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {"window_end": [N_("The window must end after it starts, on the same day.")]},
-        )
+        raise invalid_field("window_end", N_("The window must end after it starts, on the same day."))
     if not (policy.to_custodian or policy.to_metrology or policy.to_department_head):
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {RECIPIENT_FIELDS[0]: [NO_RECIPIENT]},
-        )
+        raise invalid_field(RECIPIENT_FIELDS[0], NO_RECIPIENT)
     if not policy.dingtalk_url:
         policy.dingtalk_secret = None
     policy.updated_by_id = actor.user_id

@@ -174,7 +174,7 @@ def send_test():
         )
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(request.referrer or url_for("reminders.mine"), code=303)
-    send_after_commit(message.id)
-    flash(gettext("Test message queued; it goes out at once."), "success")
+    else:
+        send_after_commit(message.id)
+        flash(gettext("Test message queued; it goes out at once."), "success")
     return redirect(request.referrer or url_for("reminders.mine"), code=303)

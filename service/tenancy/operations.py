@@ -25,7 +25,7 @@ from models.tenancy import FIRM_ROLES, INSTITUTE_ROLES
 from service.actors import Actor
 from service.auth.secrets import check_password_rules, hash_password, new_token, token_digest
 from service.db import across_tenants
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import FIX_FIELDS, Conflict, Invalid, NotFound, invalid_field
 from service.history.chain import append_event, lock_chain, record_event, records_history, start_chain
 from service.i18n import N_
 from service.schemas import field_errors, load_or_invalid
@@ -43,8 +43,6 @@ from service.tenancy.schemas import (
     UserUpdateIn,
 )
 
-FIX_FIELDS = N_("Please correct the marked fields.")
-
 
 def roles_for(kind: str) -> tuple[str, ...]:
     """Return the roles an organisation of ``kind`` has."""
@@ -53,7 +51,7 @@ def roles_for(kind: str) -> tuple[str, ...]:
 
 def _check_role(org: Organization, role: str) -> None:
     if role not in roles_for(org.kind):
-        raise Invalid(FIX_FIELDS, {"role": [N_("This role does not exist in this kind of organisation.")]})
+        raise invalid_field("role", N_("This role does not exist in this kind of organisation."))
 
 
 def _check_unique_org(session: Session, data: dict, org_id: int | None = None) -> None:
@@ -175,7 +173,7 @@ def onboard_client(session: Session, actor: Actor, payload: Mapping, now: dateti
     except ValidationError as exc:
         raise Invalid(FIX_FIELDS, {"admin_email": field_errors(exc).get("email", [])}) from exc
     if has_account(session, admin_email):
-        raise Invalid(FIX_FIELDS, {"admin_email": [N_("A user with this email already exists.")]})
+        raise invalid_field("admin_email", N_("A user with this email already exists."))
     with across_tenants(session):  # the invitation belongs to the new firm, not to the institute
         firm = create_org(session, {**data, "kind": "firm"})
         link_client(session, actor.home_org_id, firm.id)
@@ -193,7 +191,7 @@ def create_user(session: Session, org: Organization, payload: Mapping, password:
     _check_role(org, data["role"])
     check_password_rules(password, email=data["email"], org_name=org.name)
     if has_account(session, data["email"]):
-        raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
+        raise invalid_field("email", N_("A user with this email already exists."))
     lock_chain(session, org.id)
     user = User(org_id=org.id, password_hash=hash_password(password), **data)
     session.add(user)
@@ -266,7 +264,7 @@ def invite_user(
     org = session.get(Organization, actor.org_id)
     _check_role(org, data["role"])
     if session.scalar(select(User.id).where(User.org_id == org.id, func.lower(User.email) == email)):
-        raise Invalid(FIX_FIELDS, {"email": [N_("A user with this email already exists.")]})
+        raise invalid_field("email", N_("A user with this email already exists."))
     for pending in session.scalars(
         select(Invitation).where(
             Invitation.org_id == org.id,
@@ -354,7 +352,7 @@ def _save_department(
         )
     )
     if clash is not None:
-        raise Invalid(FIX_FIELDS, {"name": [N_("A department with this name already exists.")]})
+        raise invalid_field("name", N_("A department with this name already exists."))
     department.name = data["name"]
     department.head_user_id = data.get("head_user_id")
     session.add(department)

@@ -19,8 +19,6 @@ from service.errors import NotFound
 from service.i18n import N_
 from service.scoping import get_in_org
 
-FIX_FIELDS = N_("Please correct the marked fields.")
-
 
 def linked_institutes(session: Session, actor: Actor) -> list[Organization]:
     """Return the institutes the actor's firm is linked to (candidates for the laboratory)."""

@@ -18,7 +18,7 @@ from models import CalibrationRecord, CertificateSequence, Organization
 from service.actors import Actor
 from service.bulk import insert_ignoring_conflicts
 from service.db import scoped_to
-from service.errors import Invalid
+from service.errors import invalid_field
 from service.i18n import N_
 from service.traceability import operations as records
 
@@ -91,14 +91,12 @@ def record_for_client(
     """
     institute = session.get(Organization, actor.home_org_id)
     if not isinstance(payload, Mapping):
-        raise Invalid(N_("Please correct the marked fields."), {"_schema": [N_("Send a JSON object.")]})
+        raise invalid_field("_schema", N_("Send a JSON object."))
     # The institute's own number, laboratory and day: what a caller sends for them is not taken.
     data = {k: v for k, v in payload.items() if k in RESULT_FIELDS}
     kind = data.get("kind") or "verification"
     if not isinstance(kind, str) or kind not in PREFIXES:
-        raise Invalid(
-            N_("Please correct the marked fields."), {"kind": [N_("Choose verification or calibration.")]}
-        )
+        raise invalid_field("kind", N_("Choose verification or calibration."))
     data["kind"] = kind
     data["performed_on"] = today.isoformat()
     data["lab_org_id"] = institute.id

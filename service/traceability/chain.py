@@ -215,9 +215,7 @@ def _newest_renewing(
     stmt = (
         select(*_RECORD_COLUMNS)
         .where(
-            CalibrationRecord.org_id == org_id,
-            CalibrationRecord.instrument_id == instrument_id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(org_id, instrument_id),
             CalibrationRecord.kind.in_(kinds),
         )
         .order_by(CalibrationRecord.performed_on.desc(), CalibrationRecord.id.desc())

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import CalibrationRecord, Instrument, Organization
 from service.actors import Actor
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound, invalid_field
 from service.i18n import N_
 from service.ledger.renewal import RENEWING_KINDS, renews
 from service.nonconformity.queries import current_use_limits
@@ -188,10 +188,7 @@ def label_sheet(
     if not ids:
         raise Invalid(N_("Select at least one instrument."), {"ids": [N_("Select at least one instrument.")]})
     if len(ids) > MAX_SHEET:
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            {"ids": [N_("At most %(limit)s instruments at once.", limit=MAX_SHEET)]},
-        )
+        raise invalid_field("ids", N_("At most %(limit)s instruments at once.", limit=MAX_SHEET))
     found = {
         i.id: i
         for i in session.scalars(

@@ -29,7 +29,7 @@ from models.ledger import CERTIFICATE_TYPES
 from models.traceability import CONFIRMATION_CONCLUSION
 from service.actors import Actor
 from service.bookings import held_by_an_order
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, invalid_field
 from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
@@ -63,10 +63,6 @@ RECORD_FIELDS = (
 Upload = tuple[BinaryIO, str | None]
 
 
-def _invalid(field: str, message) -> Invalid:
-    return Invalid(N_("Please correct the marked fields."), {field: [message]})
-
-
 @records_history
 def record_result(
     session: Session,
@@ -90,10 +86,7 @@ def record_result(
     last_good = nonconformity.last_good_result(session, instrument, data["performed_on"])
     newest = is_newest(instrument, data["performed_on"])
     record = _new_record(session, actor, instrument, data, today, uploads, storage)
-    changes = _apply_to_instrument(
-        session, actor, instrument, record, today, "record.created", None, away=away
-    )
-    _remember_due_date(record, instrument, changes)
+    _apply_to_instrument(session, actor, instrument, record, today, "record.created", None, away=away)
     _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
 
@@ -123,10 +116,9 @@ def correct_record(
     old.superseded_by_id = record.id
     session.flush()
     details = {"supersedes": old.id, "reason": reason}
-    changes = _apply_to_instrument(
+    _apply_to_instrument(
         session, actor, instrument, record, today, "record.corrected", details, force=was_applied
     )
-    _remember_due_date(record, instrument, changes)
     _open_case_on_failure(session, actor, instrument, record, today, last_good, later=not newest)
     return record
 
@@ -199,7 +191,7 @@ def _new_record(
     supersedes: CalibrationRecord | None = None,
 ) -> CalibrationRecord:
     if data["performed_on"] > today:
-        raise _invalid("performed_on", N_("The date of the work cannot be in the future."))
+        raise invalid_field("performed_on", N_("The date of the work cannot be in the future."))
     lab = _lab(session, actor, data.get("lab_org_id"))
     # A correction keeps the standards the corrected record used, wherever their ledger: the firm
     # correcting a result the institute wrote names the institute's standards as they were.
@@ -248,7 +240,7 @@ def _lab(session: Session, actor: Actor, lab_org_id: int | None) -> Organization
             )
         )
     if lab is None or lab.kind != "institute":
-        raise _invalid(
+        raise invalid_field(
             "lab_org_id", N_("Choose an institute linked to your firm, or give the laboratory's name.")
         )
     return lab
@@ -277,7 +269,7 @@ def _standard(
         select(Instrument).where(which, Instrument.org_id == owner).execution_options(all_tenants=True)
     )
     if standard is None:
-        raise _invalid(f"standards.{index}.{field}", N_("No such standard in your ledger."))
+        raise invalid_field(f"standards.{index}.{field}", N_("No such standard in your ledger."))
     certificate_no, valid_until, lab_name = _validity_on(session, standard, used_on)
     return {
         "standard_org_id": standard.org_id,
@@ -301,9 +293,7 @@ def _validity_on(
     record = session.scalar(
         select(CalibrationRecord)
         .where(
-            CalibrationRecord.org_id == standard.org_id,
-            CalibrationRecord.instrument_id == standard.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(standard.org_id, standard.id),
             CalibrationRecord.kind.in_(RENEWING_KINDS),
             CalibrationRecord.performed_on <= day,
         )
@@ -334,7 +324,7 @@ def _store_uploads(uploads: Iterable[Upload], storage: Path | None) -> list[file
         try:
             stored.append(files.store(storage, stream, filename))
         except files.RejectedFile as exc:
-            raise _invalid(f"attachments.{index}", exc.message) from exc
+            raise invalid_field(f"attachments.{index}", exc.message) from exc
     return stored
 
 
@@ -348,8 +338,11 @@ def _apply_to_instrument(
     details: dict | None,
     force: bool = False,
     away: bool = False,
-) -> dict:
-    """Move the instrument to the record's results when it is its newest; write the history event."""
+) -> None:
+    """Move the instrument to the record's results when it is its newest; write the history event.
+
+    The record keeps the due date it gives either way.
+    """
     details = {
         **(details or {}),
         "record_id": record.id,
@@ -374,7 +367,8 @@ def _apply_to_instrument(
         update |= {field: value for field, value in given.items() if value is not None}
         if instrument.status == "out_for_calibration" and not (away or held_by_an_order(session, instrument)):
             update["status"] = "in_service"  # back from the laboratory
-    return ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
+    changes = ledger_ops.apply_change(session, actor, instrument, update, today, kind, details)
+    _remember_due_date(record, instrument, changes)
 
 
 def ledger_conclusion(record: CalibrationRecord) -> str | None:
@@ -401,7 +395,7 @@ def add_attachments(
     record = get_in_org(session, CalibrationRecord, record_id, actor)
     stored = _store_uploads(uploads, storage)
     if not stored:
-        raise _invalid("attachments.0", N_("Choose a file."))
+        raise invalid_field("attachments.0", N_("Choose a file."))
     added = [_attachment(actor, record, f) for f in stored]
     session.add_all(added)
     session.flush()

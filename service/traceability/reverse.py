@@ -26,7 +26,6 @@ from models import (
     Organization,
     RecordReading,
     RecordStandard,
-    User,
 )
 from service.actors import Actor
 from service.bulk import insert_ignoring_conflicts
@@ -35,7 +34,7 @@ from service.history.chain import append_event, lock_chain
 from service.i18n import N_
 from service.ledger.renewal import RENEWING_KINDS
 from service.reminders.messages import Rendered
-from service.reminders.notices import notice_rows
+from service.reminders.notices import notice_rows, people_with_roles
 from service.reminders.outbox import idempotency_key
 from service.schemas import StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
@@ -165,9 +164,7 @@ def _latest(session: Session, standard: Instrument, *conditions):
     return session.scalar(
         select(CalibrationRecord)
         .where(
-            CalibrationRecord.org_id == standard.org_id,
-            CalibrationRecord.instrument_id == standard.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(standard.org_id, standard.id),
             *conditions,
         )
         .order_by(CalibrationRecord.performed_on.desc(), CalibrationRecord.id.desc())
@@ -227,9 +224,7 @@ def back_in_order(session: Session, standard: Instrument, failed_on: date | None
     return session.scalar(
         select(CalibrationRecord.performed_on)
         .where(
-            CalibrationRecord.org_id == standard.org_id,
-            CalibrationRecord.instrument_id == standard.id,
-            CalibrationRecord.superseded_by_id.is_(None),
+            CalibrationRecord.current_of(standard.org_id, standard.id),
             CalibrationRecord.kind.in_(RENEWING_KINDS),
             CalibrationRecord.conclusion == "pass",
             CalibrationRecord.performed_on > failed_on,
@@ -336,17 +331,6 @@ def affected_by_standard(
     return Affected(standard, since, last_good_on, failed_on, tuple(firms), until)
 
 
-def _recipients(session: Session, org_id: int) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .where(User.org_id == org_id, User.role.in_(RECIPIENT_ROLES), User.is_active.is_(True))
-            .order_by(User.id)
-            .execution_options(all_tenants=True)
-        )
-    )
-
-
 def _already_recorded(session: Session, standard: Instrument, since: date | None) -> bool:
     events = session.scalars(
         select(Event).where(
@@ -421,7 +405,7 @@ def notify_affected(
             "reason": reason,
             "items": items,
         }
-        recipients = _recipients(session, firm.org_id)
+        recipients = people_with_roles(session, firm.org_id, RECIPIENT_ROLES)
         rows = notice_rows(
             firm.org_id,
             recipients,

@@ -187,8 +187,8 @@ def confirm(record_id: int):
         records.confirm_record(db(), actor(), record_id, values, today())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("records.show_record", record_id=record_id), code=303)
-    flash(gettext("Confirmation recorded."), "success")
+    else:
+        flash(gettext("Confirmation recorded."), "success")
     return redirect(url_for("records.show_record", record_id=record_id), code=303)
 
 
@@ -224,8 +224,8 @@ def attach(record_id: int):
         added = records.add_attachments(db(), actor(), record_id, _uploads(), attachments_dir())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("records.show_record", record_id=record_id), code=303)
-    flash(ngettext("%(num)s file attached.", "%(num)s files attached.", len(added)), "success")
+    else:
+        flash(ngettext("%(num)s file attached.", "%(num)s files attached.", len(added)), "success")
     return redirect(url_for("records.show_record", record_id=record_id), code=303)
 
 

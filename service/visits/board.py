@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from models import ClientLink, Instrument, Organization, TechnicianDayOff, User
 from models.ledger import RECALLED_STATUSES
 from service.actors import Actor
-from service.errors import Invalid, NotFound
+from service.errors import NotFound, invalid_field
 from service.i18n import N_, Gettext, render
 from service.ledger_io.columns import neutralise
 from service.ledger_io.exporter import DATE_FORMAT, display_width, open_workbook
@@ -294,7 +294,7 @@ def due_board(session: Session, actor: Actor, today: date, filters: Mapping) -> 
     clients = {firm.id: firm for firm in linked_clients(session, actor)}
     if filters.get("client") is not None and filters["client"] not in clients:
         # The same answer for an unlinked firm and for no firm at all.
-        raise Invalid(N_("Please correct the marked fields."), {"client": [N_("No such client.")]})
+        raise invalid_field("client", N_("No such client."))
     ids = [
         firm_id
         for firm_id, firm in clients.items()

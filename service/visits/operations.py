@@ -34,9 +34,9 @@ from models.base import utcnow
 from models.visits import OPEN_VISIT_STATES
 from service import bookings
 from service.actors import Actor
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, NotFound, invalid_field
 from service.i18n import N_
-from service.reminders.notices import notify_people, people_with_roles
+from service.reminders.notices import notify_people
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
 from service.tenancy.queries import active_link
 from service.traceability.certificates import record_for_client
@@ -96,9 +96,7 @@ def create_visits(
         if active_link(session, actor.home_org_id, new.firm_id) is None:
             raise NotFound(N_("Not found."))
         if new.planned_on < today:
-            raise Invalid(
-                N_("Please correct the marked fields."), {"planned_on": [N_("The day has passed.")]}
-            )
+            raise invalid_field("planned_on", N_("The day has passed."))
         ids = list(new.assignments)
         owned = set(
             session.scalars(
@@ -183,7 +181,7 @@ def answer(
     if data["answer"] == "confirm" and visit.planned_on < today:
         raise Conflict(N_("The proposed day has passed: ask for another date."))
     if data["answer"] == "reschedule" and data["requested_on"] < today:
-        raise Invalid(N_("Please correct the marked fields."), {"requested_on": [N_("The day has passed.")]})
+        raise invalid_field("requested_on", N_("The day has passed."))
     visit.state = "confirmed" if data["answer"] == "confirm" else "reschedule_requested"
     visit.requested_on = data.get("requested_on") if data["answer"] == "reschedule" else None
     visit.client_note = data.get("note")
@@ -204,7 +202,7 @@ def move(
     if visit.state not in OPEN_VISIT_STATES:
         raise Conflict(N_("Only an open visit can be moved."))
     if data["planned_on"] < today:
-        raise Invalid(N_("Please correct the marked fields."), {"planned_on": [N_("The day has passed.")]})
+        raise invalid_field("planned_on", N_("The day has passed."))
     visit.planned_on = data["planned_on"]
     visit.state = "proposed"
     session.flush()
@@ -311,7 +309,7 @@ def _tell_client(
     notify_people(
         session,
         visit.firm_id,
-        people_with_roles(session, visit.firm_id, FIRM_ROLES),
+        FIRM_ROLES,
         "visit",
         template,
         # Each change is news: moving D1 → D2 → D1 the same day tells the client three times.
@@ -330,7 +328,7 @@ def _tell_institute(session: Session, visit: Visit, today: date, now: datetime, 
     notify_people(
         session,
         visit.institute_id,
-        people_with_roles(session, visit.institute_id, INSTITUTE_ROLES),
+        INSTITUTE_ROLES,
         "visit",
         "visit_answered",
         f"{visit.id}:{visit.state}:{visit.requested_on}:{now.isoformat()}",

@@ -19,7 +19,7 @@ from models.ledger import RECALLED_STATUSES
 from models.visits import OPEN_VISIT_STATES
 from service import bookings
 from service.actors import Actor
-from service.errors import Invalid
+from service.errors import invalid_field
 from service.i18n import N_
 from service.tenancy.queries import active_client_ids
 from service.visits import batching
@@ -118,9 +118,7 @@ def busy_days(session: Session, actor: Actor, first: date, last: date) -> dict[i
 def check_start(start: date, today: date) -> None:
     """Refuse a plan that starts before ``today``: no visit can be made on a day gone by."""
     if start < today:
-        raise Invalid(
-            N_("Please correct the marked fields."), {"from": [N_("The plan cannot start before today.")]}
-        )
+        raise invalid_field("from", N_("The plan cannot start before today."))
 
 
 def propose(session: Session, actor: Actor, start: date, days: int) -> Proposal:

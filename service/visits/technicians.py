@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Technician, TechnicianDayOff, User
 from service.actors import Actor
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, invalid_field
 from service.i18n import N_
 from service.schemas import load_or_invalid
 from service.scoping import get_in_org
@@ -49,9 +49,7 @@ def save_technician(
     if data.get("user_id") is not None:
         user = session.scalar(select(User).where(User.org_id == actor.org_id, User.id == data["user_id"]))
         if user is None:
-            raise Invalid(
-                N_("Please correct the marked fields."), {"user_id": [N_("No such user in your institute.")]}
-            )
+            raise invalid_field("user_id", N_("No such user in your institute."))
         taken = session.scalar(
             select(Technician.id).where(
                 Technician.org_id == actor.org_id,
@@ -74,13 +72,7 @@ def add_day_off(session: Session, actor: Actor, technician_id: int, payload: Map
     technician = get_technician(session, actor, technician_id)
     actor.require("clients.manage")
     data = load_or_invalid(DayOffIn(), payload)
-    existing = session.scalar(
-        select(TechnicianDayOff).where(
-            TechnicianDayOff.org_id == actor.org_id,
-            TechnicianDayOff.technician_id == technician.id,
-            TechnicianDayOff.day == data["day"],
-        )
-    )
+    existing = _day_off(session, actor, technician.id, data["day"])
     if existing is not None:
         return existing
     day_off = TechnicianDayOff(org_id=actor.org_id, technician_id=technician.id, **data)
@@ -93,16 +85,20 @@ def remove_day_off(session: Session, actor: Actor, technician_id: int, day: date
     """Make a technician available again on ``day``."""
     technician = get_technician(session, actor, technician_id)
     actor.require("clients.manage")
-    day_off = session.scalar(
-        select(TechnicianDayOff).where(
-            TechnicianDayOff.org_id == actor.org_id,
-            TechnicianDayOff.technician_id == technician.id,
-            TechnicianDayOff.day == day,
-        )
-    )
+    day_off = _day_off(session, actor, technician.id, day)
     if day_off is not None:
         session.delete(day_off)
         session.flush()
+
+
+def _day_off(session: Session, actor: Actor, technician_id: int, day: date) -> TechnicianDayOff | None:
+    return session.scalar(
+        select(TechnicianDayOff).where(
+            TechnicianDayOff.org_id == actor.org_id,
+            TechnicianDayOff.technician_id == technician_id,
+            TechnicianDayOff.day == day,
+        )
+    )
 
 
 def days_off(session: Session, actor: Actor, first: date, last: date) -> dict[int, set[date]]:

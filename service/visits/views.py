@@ -13,7 +13,7 @@ from models import Organization
 from models.ledger import CONCLUSIONS
 from models.traceability import CONFIRMATIONS
 from service.clock import now_utc
-from service.errors import DomainError, Invalid
+from service.errors import DomainError, Invalid, invalid_field
 from service.i18n import N_
 from service.reminders.rules import is_working_day
 from service.schemas import load_or_invalid
@@ -114,7 +114,7 @@ def _posted_visit(values: dict, index: int) -> NewVisit:
         instrument, _, technician = pair.partition(":")
         instrument_id = parse_id(instrument)
         if instrument_id is None or firm_id is None:
-            raise Invalid(N_("Please correct the marked fields."), {"items": [N_("Propose the plan again.")]})
+            raise invalid_field("items", N_("Propose the plan again."))
         assignments[instrument_id] = parse_id(technician)
     return NewVisit(firm_id, day, assignments)
 
@@ -141,16 +141,16 @@ def move(visit_id: int):
         operations.move(db(), actor(), visit_id, form_data(), today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
-    flash(gettext("Visit moved; the client is asked to confirm the new date."), "success")
-    moved_to = queries.get_institute_visit(db(), actor(), visit_id).planned_on
-    if not is_working_day(moved_to):
-        flash(
-            gettext(
-                "%(day)s is not a working day (a weekend or a public holiday).", day=moved_to.isoformat()
-            ),
-            "warning",
-        )
+    else:
+        flash(gettext("Visit moved; the client is asked to confirm the new date."), "success")
+        moved_to = queries.get_institute_visit(db(), actor(), visit_id).planned_on
+        if not is_working_day(moved_to):
+            flash(
+                gettext(
+                    "%(day)s is not a working day (a weekend or a public holiday).", day=moved_to.isoformat()
+                ),
+                "warning",
+            )
     return redirect(url_for("visits.show_visit", visit_id=visit_id), code=303)
 
 
@@ -196,8 +196,8 @@ def record_result(visit_id: int, item_id: int):
         )
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("visits.worksheet", visit_id=visit_id, _anchor=f"item-{item_id}"), code=303)
-    flash(gettext("Result saved: certificate %(no)s.", no=record.certificate_no), "success")
+    else:
+        flash(gettext("Result saved: certificate %(no)s.", no=record.certificate_no), "success")
     return redirect(url_for("visits.worksheet", visit_id=visit_id, _anchor=f"item-{item_id}"), code=303)
 
 
@@ -209,8 +209,8 @@ def skip(visit_id: int, item_id: int):
         operations.skip_item(db(), actor(), visit_id, item_id, form_data())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("visits.worksheet", visit_id=visit_id), code=303)
-    flash(gettext("Reason recorded."), "success")
+    else:
+        flash(gettext("Reason recorded."), "success")
     return redirect(url_for("visits.worksheet", visit_id=visit_id), code=303)
 
 
@@ -239,9 +239,10 @@ def answer(visit_id: int):
         visit = operations.answer(db(), actor(), visit_id, form_data(), today(), base_url(), now_utc())
     except DomainError as exc:
         flash_failure(exc)
-        return redirect(url_for("visits.mine"), code=303)
-    if visit.state == "confirmed":
-        flash(gettext("Visit confirmed."), "success")
     else:
-        flash(gettext("Your request for another date was sent."), "success")
+        confirmed = visit.state == "confirmed"
+        flash(
+            gettext("Visit confirmed.") if confirmed else gettext("Your request for another date was sent."),
+            "success",
+        )
     return redirect(url_for("visits.mine"), code=303)
