@@ -98,6 +98,10 @@ def make_visit(
     return visit
 
 
+#: The steps of an order that went the whole way, as its pages and the API list them.
+RETURNED_ORDER_STEPS = ["submitted", "accepted", "received", "in_progress", "completed", "returned"]
+
+
 def make_order(
     session: Session,
     actor: Actor,
