@@ -26,7 +26,6 @@ figure. The ratio is ours / raw floor; the goal is at most 1.5 on both databases
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -37,23 +36,31 @@ from pathlib import Path
 
 import python_calamine
 import xlsxwriter
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_list import DEPARTMENTS, GIVEN, KINDS, LABS, LOCATIONS, SURNAMES  # noqa: E402
+from ledger_list import (  # noqa: E402
+    DEPARTMENTS,
+    GIVEN,
+    KINDS,
+    LABS,
+    LOCATIONS,
+    SURNAMES,
+    ensure_database,
+    parser_with_urls,
+)
 
 from models import Department, HistoryHead, Instrument, Organization, User  # noqa: E402
 from service.actors import Actor  # noqa: E402
 from service.db import allow_all_tenants, make_engine, make_session_factory  # noqa: E402
 from service.history.chain import GENESIS_HASH, verify_chain  # noqa: E402
-from service.ledger_io.columns import CODE_NAMES, FLAG_NAMES  # noqa: E402
+from service.ledger_io.columns import CODE_NAMES, COLUMNS, FLAG_NAMES  # noqa: E402
 from service.ledger_io.importer import import_ledger  # noqa: E402
 from service.ledger_io.reader import Limits  # noqa: E402
 from service.migrations import upgrade  # noqa: E402
 
-PROTECTED_DATABASES = {"postgres", "test", "template0", "template1"}
 TODAY = date(2026, 11, 24)
 HEADER = [
     "管理编号",
@@ -80,30 +87,10 @@ HEADER = [
     "检定结论",
     "使用状态",
 ]
+#: The instrument column each header fills: the import's own layout, but 保管人 is a name here.
 FIELDS = [
-    "management_no",
-    "name",
-    "model",
-    "serial_no",
-    "manufacturer",
-    "measuring_range",
-    "accuracy",
-    "resolution",
-    "department",
-    "location",
-    "custodian_name",
-    "custodian_mobile",
-    "abc_class",
-    "is_mandatory",
-    "mandatory_use",
-    "control_method",
-    "interval_months",
-    "last_done_on",
-    "valid_until",
-    "lab",
-    "certificate_no",
-    "conclusion",
-    "status",
+    {"custodian": "custodian_name"}.get(f, f)
+    for f in ({c.header: c.field for c in COLUMNS}[h] for h in HEADER)
 ]
 #: Statuses a file may set on a new instrument without an approval.
 STATUSES = {"in_service": 90, "out_for_calibration": 4, "under_repair": 3, "suspended": 3}
@@ -193,25 +180,6 @@ def build_file(rows: int, seed: int, moved_every: int = 0) -> Path:
 # ----------------------------------------------------------------------------------------------
 
 
-def ensure_database(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).unlink(missing_ok=True)
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return
-    if parsed.database in PROTECTED_DATABASES:
-        sys.exit(f"refusing to benchmark in the {parsed.database!r} database; name a database of its own")
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            quoted = admin.dialect.identifier_preparer.quote(parsed.database)
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
-            conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
-    finally:
-        admin.dispose()
-
-
 def set_up(engine: Engine) -> tuple[Actor, dict[str, int]]:
     """Create the schema, one firm, its administrator and departments; return the actor and departments."""
     upgrade(engine)
@@ -296,7 +264,7 @@ def ours(engine: Engine, factory, actor: Actor, path: Path, today: date) -> dict
 
 def fresh_database(url: str) -> tuple[Engine, Actor, dict[str, int]]:
     """Return an engine on a new, migrated database with the firm set up, its actor and departments."""
-    ensure_database(url)
+    ensure_database(url, fresh=True)
     engine = make_engine(url)
     actor, departments = set_up(engine)
     return engine, actor, departments
@@ -357,10 +325,7 @@ def bench(url: str, rows: int, seed: int, repeat: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--url", action="append", required=True, help="a database URL; repeat for several")
+    parser = parser_with_urls(__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the median of each timing is shown")

@@ -318,15 +318,25 @@ def _status_request_rows(conn, firms: int, ref: dict, now: datetime) -> list[dic
     return rows
 
 
+def parser_with_urls(doc: str) -> argparse.ArgumentParser:
+    """A bench's command line: its docstring as the help, and ``--url`` once per database to run on."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", action="append", required=True, help="a database URL; repeat for several")
+    return parser
+
+
 # ----------------------------------------------------------------------------------------------
 # Database set-up and loading
 # ----------------------------------------------------------------------------------------------
 
 
-def ensure_database(url: str) -> None:
+def ensure_database(url: str, fresh: bool = False) -> None:
+    """Make sure the benchmark's database exists, empty when ``fresh``; refuse the shared ones."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
+            if fresh:
+                Path(parsed.database).unlink(missing_ok=True)
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return
     if parsed.database in PROTECTED_DATABASES:
@@ -334,9 +344,13 @@ def ensure_database(url: str) -> None:
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
-            if not found:
-                quoted = admin.dialect.identifier_preparer.quote(parsed.database)
+            quoted = admin.dialect.identifier_preparer.quote(parsed.database)
+            if fresh:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+                conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+            elif not conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ):
                 conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
                 print(f"created database {parsed.database}")
     finally:

@@ -30,7 +30,6 @@ after each dispatch, that every pending message was sent. A last planning round 
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 import statistics
@@ -57,6 +56,7 @@ from ledger_list import (  # noqa: E402
     insert_instruments,
     instrument_rows,
     must_load,
+    parser_with_urls,
     reset_sequences,
     user_row,
 )
@@ -533,10 +533,7 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--url", action="append", required=True, help="a database URL; repeat for several")
+    parser = parser_with_urls(__doc__)
     parser.add_argument("--instruments", type=int, default=1_000_000)
     parser.add_argument("--firms", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=20261201)

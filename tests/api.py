@@ -47,6 +47,22 @@ def snapshot(db_session) -> dict:
     return rows
 
 
+def patched(client, path: str, body: dict, headers: dict) -> dict:
+    """PATCH ``body`` to ``path``; assert it was taken (200) and return the resource as it is now."""
+    response = client.patch(path, json=body, headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def assert_refused(client, db_session, method: str, path: str, body, headers: dict, field: str):
+    """Send ``body`` to ``path``; assert it is refused with a 400 naming ``field`` and changes no table."""
+    before = snapshot(db_session)
+    response = client.open(path, method=method, json=body, headers=headers)
+    assert response.status_code == 400, response.json
+    assert field in response.json["errors"], response.json
+    assert snapshot(db_session) == before
+
+
 def fresh(db_session, model, object_id):
     """Load one row again from the database, not from the session's identity map."""
     db_session.expire_all()

@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Base, ClientLink
+from models import Base, CalibrationRecord, ClientLink
 from service.app import create_app
 from service.auth.secrets import use_hasher
 from service.config import Config
@@ -138,6 +138,28 @@ def login(client, user, password: str = factories.PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 303, response.data[:500]
     return response
+
+
+def post_passed_result(
+    client, db_session, path: str, org_id: int, reading: str, **fields
+) -> CalibrationRecord:
+    """Post a passed verification with one reading at nominal 1.0 to the result form at ``path``.
+
+    Assert it was taken, and return the record it made for the client firm ``org_id``.
+    """
+    data = {
+        "kind": "verification",
+        "conclusion": "pass",
+        "reading-nominal": "1.0",
+        "reading-reading": reading,
+    }
+    saved = client.post(path, data=data | fields)
+    assert saved.status_code == 303
+    return db_session.scalar(
+        select(CalibrationRecord)
+        .where(CalibrationRecord.org_id == org_id)
+        .execution_options(all_tenants=True)
+    )
 
 
 def sign_in_from(client, email: str, password: str, address: str):

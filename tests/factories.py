@@ -24,6 +24,10 @@ PASSWORD = "correct-horse-9"
 BASE_URL = "https://ledger.example.cn"
 #: The parcel of a mail-in order, unless a test says otherwise.
 PARCEL = {"courier": "顺丰速运", "tracking_no": "SF1234567890"}
+#: The world's instruments were last verified 30 days ago: a result of yesterday renews them,
+RENEWING_ON = (today_in("Asia/Shanghai") - timedelta(days=1)).isoformat()
+#: and its certificate runs for a year from that day.
+RENEWED_UNTIL = (today_in("Asia/Shanghai") + timedelta(days=363)).isoformat()
 _seq = itertools.count(1)
 
 
@@ -92,6 +96,10 @@ def make_visit(
     new = visit_ops.NewVisit(firm_id, planned_on or today, dict(assignments))
     [visit] = visit_ops.create_visits(session, actor, [new], today, base_url, now or now_utc())
     return visit
+
+
+#: The steps of an order that went the whole way, as its pages and the API list them.
+RETURNED_ORDER_STEPS = ["submitted", "accepted", "received", "in_progress", "completed", "returned"]
 
 
 def make_order(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models import Department
-from tests.api import API, fresh, snapshot
+from tests.api import API, assert_refused, fresh, patched, snapshot
 from tests.factories import make_department
 
 
@@ -19,15 +19,13 @@ def test_departments_crud(client, db_session, world, headers):
     dept_id = response.json["id"]
     assert response.json == {"id": dept_id, "name": "质检部", "head_user_id": None}
 
-    response = client.patch(
-        f"{API}/departments/{dept_id}", json={"head_user_id": world.a.metrology.id}, headers=headers["admin"]
-    )
-    assert response.status_code == 200, response.json
-    assert response.json == {"id": dept_id, "name": "质检部", "head_user_id": world.a.metrology.id}
+    path = f"{API}/departments/{dept_id}"
+    changed = patched(client, path, {"head_user_id": world.a.metrology.id}, headers["admin"])
+    assert changed == {"id": dept_id, "name": "质检部", "head_user_id": world.a.metrology.id}
 
-    response = client.patch(f"{API}/departments/{dept_id}", json={"name": "计量室"}, headers=headers["admin"])
-    assert response.json["name"] == "计量室"
-    assert response.json["head_user_id"] == world.a.metrology.id
+    changed = patched(client, path, {"name": "计量室"}, headers["admin"])
+    assert changed["name"] == "计量室"
+    assert changed["head_user_id"] == world.a.metrology.id
 
     assert client.get(f"{API}/departments/{dept_id}", headers=headers["viewer"]).json["name"] == "计量室"
 
@@ -56,11 +54,7 @@ def test_a_department_in_use_cannot_be_deleted(client, db_session, world, header
     ],
 )
 def test_department_create_bad_input(client, db_session, world, headers, body, field):
-    before = snapshot(db_session)
-    response = client.post(f"{API}/departments", json=body, headers=headers["admin"])
-    assert response.status_code == 400
-    assert field in response.json["errors"]
-    assert snapshot(db_session) == before
+    assert_refused(client, db_session, "POST", f"{API}/departments", body, headers["admin"], field)
 
 
 def test_department_names_are_unique(client, db_session, world, headers):

@@ -8,7 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from models import Instrument
-from tests.api import API, auth, events_of, fresh, instrument_ids, local_today, snapshot
+from tests.api import (
+    API,
+    assert_refused,
+    auth,
+    events_of,
+    fresh,
+    instrument_ids,
+    local_today,
+    patched,
+    snapshot,
+)
 from tests.factories import make_department, make_instrument
 
 
@@ -51,17 +61,13 @@ def test_instrument_create_get_and_patch(client, db_session, world, headers):
 
     assert client.get(f"{API}/instruments/{instrument_id}", headers=headers["viewer"]).json == body
 
-    response = client.patch(
-        f"{API}/instruments/{instrument_id}",
-        json={"location": "二号车间", "status": "out_for_calibration"},
-        headers=headers["metrology"],
-    )
-    assert response.status_code == 200, response.json
-    assert response.json["location"] == "二号车间"
-    assert response.json["status"] == "out_for_calibration"
+    change = {"location": "二号车间", "status": "out_for_calibration"}
+    changed = patched(client, f"{API}/instruments/{instrument_id}", change, headers["metrology"])
+    assert changed["location"] == "二号车间"
+    assert changed["status"] == "out_for_calibration"
     # A partial update leaves every other field as it was.
     for name in ("management_no", "name", "custodian", "interval_months", "last_done_on", "is_mandatory"):
-        assert response.json[name] == body[name]
+        assert changed[name] == body[name]
     instrument = fresh(db_session, Instrument, instrument_id)
     assert (instrument.location, instrument.status, instrument.interval_months) == (
         "二号车间",
@@ -83,20 +89,13 @@ def test_patch_shows_the_new_department_and_custodian(client, db_session, world,
     instrument = world.a.instruments[0]
     other = make_department(db_session, world.a.actor("admin"), "动力车间")
     db_session.commit()
-    response = client.patch(
-        f"{API}/instruments/{instrument.id}",
-        json={"department_id": other.id, "custodian_user_id": world.a.viewer.id},
-        headers=headers["metrology"],
-    )
-    assert response.status_code == 200, response.json
-    assert (response.json["department_id"], response.json["department"]) == (other.id, "动力车间")
-    assert response.json["custodian"] == world.a.viewer.name
-    response = client.patch(
-        f"{API}/instruments/{instrument.id}",
-        json={"department": world.a.department.name},
-        headers=headers["metrology"],
-    )
-    assert response.json["department"] == world.a.department.name
+    path = f"{API}/instruments/{instrument.id}"
+    change = {"department_id": other.id, "custodian_user_id": world.a.viewer.id}
+    changed = patched(client, path, change, headers["metrology"])
+    assert (changed["department_id"], changed["department"]) == (other.id, "动力车间")
+    assert changed["custodian"] == world.a.viewer.name
+    changed = patched(client, path, {"department": world.a.department.name}, headers["metrology"])
+    assert changed["department"] == world.a.department.name
 
 
 def test_patch_refuses_status_changes_that_need_approval(client, db_session, world, headers):
@@ -143,11 +142,8 @@ def test_instrument_create_bad_input(client, db_session, world, headers, change,
 @pytest.mark.parametrize(("change", "field"), BAD_INSTRUMENTS)
 def test_instrument_patch_bad_input(client, db_session, world, headers, change, field):
     instrument = world.a.instruments[0]
-    before = snapshot(db_session)
-    response = client.patch(f"{API}/instruments/{instrument.id}", json=change, headers=headers["metrology"])
-    assert response.status_code == 400, response.json
-    assert field in response.json["errors"], response.json
-    assert snapshot(db_session) == before
+    path = f"{API}/instruments/{instrument.id}"
+    assert_refused(client, db_session, "PATCH", path, change, headers["metrology"], field)
 
 
 def test_duplicate_management_no_is_refused(client, db_session, world, headers):
@@ -211,11 +207,7 @@ def test_bulk_edit(client, db_session, world, headers):
 def test_bulk_edit_bad_input(client, db_session, world, headers, body, field):
     if body.get("ids") == [0]:
         body = body | {"ids": [i.id for i in world.a.instruments]}
-    before = snapshot(db_session)
-    response = client.post(f"{API}/instruments/bulk", json=body, headers=headers["metrology"])
-    assert response.status_code == 400, response.json
-    assert field in response.json["errors"], response.json
-    assert snapshot(db_session) == before
+    assert_refused(client, db_session, "POST", f"{API}/instruments/bulk", body, headers["metrology"], field)
 
 
 def test_bulk_edit_is_all_or_nothing_across_tenants(client, db_session, world, headers):

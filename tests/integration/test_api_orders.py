@@ -88,14 +88,7 @@ def test_the_order_journey_through_the_api(client, db_session, world):
     assert back.json["state"] == "returned"
     assert [i["status"] for i in back.json["items"]] == ["in_service"] * 2
     seen = client.get(path, headers=firm).json
-    assert [s["state"] for s in seen["steps"]] == [
-        "submitted",
-        "accepted",
-        "received",
-        "in_progress",
-        "completed",
-        "returned",
-    ]
+    assert [s["state"] for s in seen["steps"]] == factories.RETURNED_ORDER_STEPS
     assert seen["return_tracking_no"] == "EA1"
     ledger = client.get(f"{API}/instruments/{a0.id}", headers=firm).json
     assert (ledger["certificate_no"], ledger["status"]) == (result.json["certificate_no"], "in_service")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
-from service.clock import today_in
 from tests.api import API, auth
+from tests.factories import RENEWING_ON
 from tests.files import pdf_bytes
-
-# The world's instruments were last verified 30 days ago: a result of yesterday renews them.
-PERFORMED = (today_in("Asia/Shanghai") - timedelta(days=1)).isoformat()
-VALID_UNTIL = (today_in("Asia/Shanghai") + timedelta(days=363)).isoformat()
 
 RECORD = {
     "kind": "verification",
-    "performed_on": PERFORMED,
+    "performed_on": RENEWING_ON,
     "lab_name": "河南省计量测试科学研究院",
     "certificate_no": "JD2026-00451",
     "certificate_type": "verification_certificate",
@@ -37,7 +32,7 @@ def test_record_read_correct_and_list(client, db_session, world):
     assert record["readings"][0]["within_tolerance"] is True
     assert record["standards"][0]["expired_when_used"] is True
     moved = client.get(f"{API}/instruments/{instrument.id}", headers=headers).json
-    assert (moved["last_done_on"], moved["certificate_no"]) == (PERFORMED, "JD2026-00451")
+    assert (moved["last_done_on"], moved["certificate_no"]) == (RENEWING_ON, "JD2026-00451")
 
     corrected = client.post(
         f"{API}/records/{record['id']}/corrections",
@@ -76,7 +71,7 @@ def test_confirm_a_calibration(client, db_session, world):
     instrument = world.a.instruments[0]
     calibration = {
         "kind": "calibration",
-        "performed_on": PERFORMED,
+        "performed_on": RENEWING_ON,
         "lab_name": "某校准实验室",
         "certificate_no": "JZ-9",
     }

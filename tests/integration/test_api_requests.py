@@ -10,18 +10,24 @@ from tests.api import API, events_of, fresh, snapshot
 from tests.factories import make_user
 
 
-def test_approved_suspension_changes_status_label_and_history(client, db_session, world, headers):
-    instrument = world.a.instruments[0]
+def _ask(client, instrument, action: str, reason: str, headers: dict) -> dict:
+    """Ask through the API to change ``instrument``'s status; assert the request was taken and return it."""
     response = client.post(
         f"{API}/instruments/{instrument.id}/status-requests",
-        json={"action": "suspend", "reason": "示值超差"},
-        headers=headers["metrology"],
+        json={"action": action, "reason": reason},
+        headers=headers,
     )
     assert response.status_code == 201, response.json
-    request_id = response.json["id"]
-    assert response.json["state"] == "pending"
-    assert response.json["requested_by_id"] == world.a.metrology.id
-    assert response.json["management_no"] == instrument.management_no
+    return response.json
+
+
+def test_approved_suspension_changes_status_label_and_history(client, db_session, world, headers):
+    instrument = world.a.instruments[0]
+    asked = _ask(client, instrument, "suspend", "示值超差", headers["metrology"])
+    request_id = asked["id"]
+    assert asked["state"] == "pending"
+    assert asked["requested_by_id"] == world.a.metrology.id
+    assert asked["management_no"] == instrument.management_no
     assert fresh(db_session, Instrument, instrument.id).status == "in_service"
 
     listed = client.get(f"{API}/status-requests", headers=headers["viewer"]).json["items"]
@@ -80,13 +86,7 @@ def test_the_requester_cannot_approve_their_own_request(client, db_session, worl
     make_user(db_session, world.a.org, "admin")  # a second administrator exists to decide
     db_session.commit()
     instrument = world.a.instruments[0]
-    response = client.post(
-        f"{API}/instruments/{instrument.id}/status-requests",
-        json={"action": "scrap", "reason": "报废"},
-        headers=headers["admin"],
-    )
-    assert response.status_code == 201
-    request_id = response.json["id"]
+    request_id = _ask(client, instrument, "scrap", "报废", headers["admin"])["id"]
     before = snapshot(db_session)
     response = client.post(f"{API}/status-requests/{request_id}/approve", headers=headers["admin"])
     assert response.status_code == 403
@@ -97,12 +97,7 @@ def test_the_requester_cannot_approve_their_own_request(client, db_session, worl
 
 def test_a_sole_admin_decides_their_own_request_and_the_history_says_so(client, db_session, world, headers):
     instrument = world.a.instruments[0]
-    response = client.post(
-        f"{API}/instruments/{instrument.id}/status-requests",
-        json={"action": "seal", "reason": "长期不用"},
-        headers=headers["admin"],
-    )
-    request_id = response.json["id"]
+    request_id = _ask(client, instrument, "seal", "长期不用", headers["admin"])["id"]
     response = client.post(f"{API}/status-requests/{request_id}/approve", headers=headers["admin"])
     assert response.status_code == 200
     assert fresh(db_session, Instrument, instrument.id).status == "sealed"

@@ -9,59 +9,25 @@ def _run(app, *args):
     return app.test_cli_runner().invoke(args=list(args))
 
 
+def _create_user(app, org: str, email: str, role: str, *options: str):
+    """Run ``user create`` with a valid password and any further ``options``."""
+    base = ("user", "create", "--org", org, "--email", email, "--role", role, "--password", "long-password-1")
+    return _run(app, *base, *options)
+
+
 def test_org_user_token_and_history_commands(app, sessions, db_session):
     result = _run(app, "org", "create", "--slug", "acme", "--name", "Acme 仪表", "--kind", "firm")
     assert result.exit_code == 0, result.output
     result = _run(app, "org", "create", "--slug", "acme", "--name", "Again", "--kind", "firm")
     assert result.exit_code == 2
     assert "slug" in result.output
-    result = _run(
-        app,
-        "user",
-        "create",
-        "--org",
-        "acme",
-        "--email",
-        "Boss@Acme.test",
-        "--role",
-        "admin",
-        "--password",
-        "long-password-1",
-        "--mobile",
-        "13800001111",
-        "--name",
-        "老板",
-    )
+    result = _create_user(app, "acme", "Boss@Acme.test", "admin", "--mobile", "13800001111", "--name", "老板")
     assert result.exit_code == 0, result.output
     user = db_session.scalar(select(User).where(User.email == "boss@acme.test"))
     assert (user.role, user.mobile) == ("admin", "13800001111")
-    result = _run(
-        app,
-        "user",
-        "create",
-        "--org",
-        "acme",
-        "--email",
-        "x@acme.test",
-        "--role",
-        "technician",
-        "--password",
-        "long-password-1",
-    )
+    result = _create_user(app, "acme", "x@acme.test", "technician")
     assert result.exit_code == 2
-    result = _run(
-        app,
-        "user",
-        "create",
-        "--org",
-        "nope",
-        "--email",
-        "y@acme.test",
-        "--role",
-        "admin",
-        "--password",
-        "long-password-1",
-    )
+    result = _create_user(app, "nope", "y@acme.test", "admin")
     assert result.exit_code == 2
     result = _run(app, "token", "create", "--org", "acme", "--email", "boss@acme.test")
     assert result.exit_code == 0, result.output

@@ -82,23 +82,22 @@ def test_delivers_html_and_text(smtp_server):
     assert "<b>3</b>" in mail.get_body(("html",)).get_content()
 
 
-def test_permanent_and_transient_failures_are_told_apart(smtp_server):
-    _mailbox, url = smtp_server
-    channel = SmtpChannel(url, "noreply@example.cn")
-    permanent = channel.send(_message("perm@example.cn"))
-    transient = channel.send(_message("temp@example.cn"))
-    assert (permanent.outcome, permanent.code) == ("permanent", "550")
-    assert (transient.outcome, transient.code) == ("retry", "451")
-    assert "no such mailbox" in permanent.error
-
-
-def test_replies_to_the_data_are_classified_by_code(smtp_server):
+@pytest.mark.parametrize(
+    ("address", "outcome", "code", "said"),
+    [
+        # Refused at RCPT: the permanent and the transient failure told apart.
+        ("perm@example.cn", "permanent", "550", "no such mailbox"),
+        ("temp@example.cn", "retry", "451", "try again later"),
+        # Refused after the data: classified by the code all the same.
+        ("reject@example.cn", "permanent", "554", "message refused"),
+        ("later@example.cn", "retry", "452", "insufficient storage"),
+    ],
+)
+def test_refusals_are_classified_by_code(smtp_server, address, outcome, code, said):
     mailbox, url = smtp_server
-    channel = SmtpChannel(url, "noreply@example.cn")
-    refused = channel.send(_message("reject@example.cn"))
-    later = channel.send(_message("later@example.cn"))
-    assert (refused.outcome, refused.code) == ("permanent", "554")
-    assert (later.outcome, later.code) == ("retry", "452")
+    result = SmtpChannel(url, "noreply@example.cn").send(_message(address))
+    assert (result.outcome, result.code) == (outcome, code)
+    assert said in result.error
     assert mailbox.messages == []
 
 

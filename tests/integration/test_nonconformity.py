@@ -48,6 +48,14 @@ def _record(db_session, tenant, instrument, payload, today=TODAY):
     return record
 
 
+def _closed_by_admin(db_session, world, case_id: int, disposition: str, **fields) -> None:
+    """Close firm A's case as its administrator with ``disposition``, and commit."""
+    operations.close(
+        db_session, world.a.actor("admin"), case_id, {"disposition": disposition} | fields, TODAY
+    )
+    db_session.commit()
+
+
 def _case(db_session, instrument) -> NonconformityCase | None:
     return db_session.scalar(
         select(NonconformityCase).where(NonconformityCase.instrument_id == instrument.id)
@@ -93,8 +101,7 @@ def test_out_of_tolerance_as_found_but_adjusted_opens_a_case_without_stopping(db
     assert instrument.status == "in_service"
     # The passing, adjusted result is the evidence an "adjust" disposition needs.
     operations.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "复测了近三月产品"}, TODAY)
-    operations.close(db_session, world.a.actor("admin"), case.id, {"disposition": "adjust"}, TODAY)
-    db_session.commit()
+    _closed_by_admin(db_session, world, case.id, "adjust")
     assert case.state == "closed"
 
 
@@ -174,8 +181,7 @@ def test_repair_then_pass_puts_it_back_and_downgrade_writes_the_limits(db_sessio
     case = _case(db_session, instrument)
     operations.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "已追回批次"}, TODAY)
     _record(db_session, world.a, instrument, _verification("2026-11-23", "pass"))
-    operations.close(db_session, world.a.actor("admin"), case.id, {"disposition": "repair"}, TODAY)
-    db_session.commit()
+    _closed_by_admin(db_session, world, case.id, "repair")
     db_session.refresh(instrument)
     assert (instrument.status, instrument.label(TODAY)) == ("in_service", "green")
 
@@ -189,14 +195,7 @@ def test_repair_then_pass_puts_it_back_and_downgrade_writes_the_limits(db_sessio
         operations.close(db_session, world.a.actor("admin"), second.id, {"disposition": "downgrade"}, TODAY)
     assert "use_limits" in no_limits.value.field_errors
     db_session.rollback()
-    operations.close(
-        db_session,
-        world.a.actor("admin"),
-        second.id,
-        {"disposition": "downgrade", "use_limits": "仅用于0–1 MPa"},
-        TODAY,
-    )
-    db_session.commit()
+    _closed_by_admin(db_session, world, second.id, "downgrade", use_limits="仅用于0–1 MPa")
     db_session.refresh(other)
     assert (other.status, other.label(TODAY)) == ("in_service", "yellow")
     assert queries.current_use_limits(db_session, other) == "仅用于0–1 MPa"
@@ -301,14 +300,7 @@ def test_closing_lifts_only_the_stop_the_case_made(db_session, world):
     ledger_ops.decide_status_request(db_session, world.a.actor("admin"), request.id, True, "同意")
     case = operations.open_case(db_session, world.a.actor(), instrument.id, {"description": "x"}, TODAY)
     operations.assess(db_session, world.a.actor(), case.id, {"impact_assessment": "无"}, TODAY)
-    operations.close(
-        db_session,
-        world.a.actor("admin"),
-        case.id,
-        {"disposition": "downgrade", "use_limits": "仅0–1 MPa"},
-        TODAY,
-    )
-    db_session.commit()
+    _closed_by_admin(db_session, world, case.id, "downgrade", use_limits="仅0–1 MPa")
     db_session.refresh(instrument)
     assert instrument.status == "suspended"  # the approved suspension stands
 

@@ -7,13 +7,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from models import CalibrationRecord, Instrument, ServiceOrder
+from models import Instrument, ServiceOrder
 from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.orders import operations
 from tests import factories
 from tests.api import auth
-from tests.conftest import login
+from tests.conftest import login, post_passed_result
 from tests.integration.test_no_server_errors import JSON_VALUES, JUNK_VALUES
 from tests.routes import fill_path
 
@@ -21,6 +21,14 @@ from tests.routes import fill_path
 def _state(db_session, order_id: int) -> str:
     db_session.expire_all()
     return db_session.get(ServiceOrder, order_id).state
+
+
+def _order_from_the_form(client, db_session, world, instruments, method: str, **fields) -> ServiceOrder:
+    """Post the order form as the signed-in user of firm A, one management number a line; return the order."""
+    numbers = "\n".join(i.management_no for i in instruments)
+    data = {"institute_id": str(world.institute.id), "method": method, "management_nos": numbers}
+    client.post("/orders/new", data=data | fields)
+    return db_session.scalar(select(ServiceOrder).where(ServiceOrder.firm_id == world.a.org.id))
 
 
 def test_the_client_orders_from_its_ledger_and_the_institute_works_the_order(client, db_session, world):
@@ -95,21 +103,8 @@ def test_the_client_orders_from_its_ledger_and_the_institute_works_the_order(cli
     work = client.get(f"/institute/orders/{order.id}")
     assert work.text.count("data-result-form") == 2
     first, second = db_session.get(ServiceOrder, order.id).items
-    saved = client.post(
-        f"/institute/orders/{order.id}/items/{first.id}/result",
-        data={
-            "kind": "verification",
-            "conclusion": "pass",
-            "reading-nominal": "1.0",
-            "reading-reading": "1.002",
-        },
-    )
-    assert saved.status_code == 303
-    record = db_session.scalar(
-        select(CalibrationRecord)
-        .where(CalibrationRecord.org_id == world.a.org.id)
-        .execution_options(all_tenants=True)
-    )
+    path = f"/institute/orders/{order.id}/items/{first.id}/result"
+    record = post_passed_result(client, db_session, path, world.a.org.id, "1.002")
     assert record.certificate_no.startswith("JD")
     client.post(f"/institute/orders/{order.id}/items/{second.id}/skip", data={"reason": "外观损坏，无法检定"})
     client.post(f"/institute/orders/{order.id}/transition", data={"action": "complete"})
@@ -126,14 +121,7 @@ def test_the_client_orders_from_its_ledger_and_the_institute_works_the_order(cli
     client.post("/logout")
     login(client, world.a.metrology)
     seen = client.get(f"/orders/{order.id}").text
-    assert re.findall(r'data-step="(\w+)"', seen) == [
-        "submitted",
-        "accepted",
-        "received",
-        "in_progress",
-        "completed",
-        "returned",
-    ]
+    assert re.findall(r'data-step="(\w+)"', seen) == factories.RETURNED_ORDER_STEPS
     assert f'data-record="{record.id}"' in seen
     assert "外观损坏，无法检定" in seen
     assert "EA100" in seen
@@ -143,15 +131,7 @@ def test_the_client_orders_from_its_ledger_and_the_institute_works_the_order(cli
 
 def test_the_client_cancels_from_the_order_page(client, db_session, world):
     login(client, world.a.admin)
-    client.post(
-        "/orders/new",
-        data={
-            "institute_id": str(world.institute.id),
-            "method": "drop_off",
-            "management_nos": world.a.instruments[0].management_no,
-        },
-    )
-    order = db_session.scalar(select(ServiceOrder).where(ServiceOrder.firm_id == world.a.org.id))
+    order = _order_from_the_form(client, db_session, world, world.a.instruments[:1], "drop_off")
     assert client.post(f"/orders/{order.id}/cancel", data={"reason": "计划变更"}).status_code == 303
     assert _state(db_session, order.id) == "cancelled"
     assert "计划变更" in client.get(f"/orders/{order.id}").text
@@ -182,15 +162,7 @@ def test_a_form_posted_to_the_other_sides_address_lands_on_the_posters_own_page(
 
 def test_each_side_has_its_own_pages_and_others_get_404(client, db_session, world):
     login(client, world.a.admin)
-    client.post(
-        "/orders/new",
-        data={
-            "institute_id": str(world.institute.id),
-            "method": "on_site",
-            "management_nos": world.a.instruments[0].management_no,
-        },
-    )
-    order = db_session.scalar(select(ServiceOrder).where(ServiceOrder.firm_id == world.a.org.id))
+    order = _order_from_the_form(client, db_session, world, world.a.instruments[:1], "on_site")
     assert client.get("/institute/orders").status_code == 404
     assert client.get(f"/institute/orders/{order.id}").status_code == 404
     client.post("/logout")
@@ -312,17 +284,9 @@ def test_order_form_issue_16(client, db_session, world):
 def test_order_progress_counts_skipped_apart_and_messages_come_once(client, db_session, world):
     a0, a1, _a2 = world.a.instruments
     login(client, world.a.metrology)
-    client.post(
-        "/orders/new",
-        data={
-            "institute_id": str(world.institute.id),
-            "method": "mail_in",
-            "courier": "顺丰速运",
-            "tracking_no": "SF100",
-            "management_nos": f"{a0.management_no}\n{a1.management_no}",
-        },
+    order = _order_from_the_form(
+        client, db_session, world, [a0, a1], "mail_in", courier="顺丰速运", tracking_no="SF100"
     )
-    order = db_session.scalar(select(ServiceOrder).where(ServiceOrder.firm_id == world.a.org.id))
     client.post("/logout")
     login(client, world.institute_staff)
     for action in ("accept", "receive", "start"):

@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from models import CalibrationRecord, Instrument
-from service.clock import today_in
 from tests.conftest import login
-from tests.factories import make_record
+from tests.factories import RENEWED_UNTIL, RENEWING_ON, make_record
 from tests.files import pdf_bytes
-
-# The world's instruments were last verified 30 days ago: a result of yesterday renews them.
-PERFORMED = (today_in("Asia/Shanghai") - timedelta(days=1)).isoformat()
-VALID_UNTIL = (today_in("Asia/Shanghai") + timedelta(days=363)).isoformat()
 
 FORM = {
     "kind": "verification",
-    "performed_on": PERFORMED,
+    "performed_on": RENEWING_ON,
     "lab_name": "河南省计量测试科学研究院",
     "lab_cnas_no": "CNAS L0001",
     "certificate_no": "JD2026-00451",
     "certificate_type": "verification_certificate",
     "conclusion": "pass",
-    "valid_until": VALID_UNTIL,
+    "valid_until": RENEWED_UNTIL,
     "readings-0-phase": "as_found",
     "readings-0-point": "1 MPa",
     "readings-0-nominal": "1.000",
@@ -63,7 +57,7 @@ def test_recording_through_the_form_moves_the_instrument(client, db_session, wor
     assert [a.filename for a in record.attachments] == ["证书.pdf"]
     db_session.expire_all()
     moved = db_session.get(Instrument, instrument.id)
-    assert (moved.last_done_on.isoformat(), moved.next_due_on.isoformat()) == (PERFORMED, VALID_UNTIL)
+    assert (moved.last_done_on.isoformat(), moved.next_due_on.isoformat()) == (RENEWING_ON, RENEWED_UNTIL)
 
     page = client.get(response.headers["Location"])
     assert "JD2026-00451" in page.text

@@ -51,6 +51,16 @@ def _verification(**changes) -> dict:
     } | changes
 
 
+def _record(db_session, world, instrument_id: int, **changes):
+    """Record ``_verification(**changes)`` for firm A's instrument."""
+    return records.record_result(db_session, world.a.actor(), instrument_id, _verification(**changes), TODAY)
+
+
+def _correct(db_session, world, record_id: int, **changes):
+    """Correct firm A's record with ``_verification(**changes)``."""
+    return records.correct_record(db_session, world.a.actor(), record_id, _verification(**changes), TODAY)
+
+
 def _events(db_session, org_id, kind):
     return list(db_session.scalars(select(Event).where(Event.org_id == org_id, Event.kind == kind)))
 
@@ -58,7 +68,7 @@ def _events(db_session, org_id, kind):
 def test_recording_moves_dates_certificate_and_label_with_one_event(db_session, world):
     instrument = factories.make_verified_instrument(db_session, world.a, TODAY, conclusion="fail")
     assert instrument.label(TODAY) == "red"
-    record = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    record = _record(db_session, world, instrument.id)
     db_session.commit()
 
     db_session.refresh(instrument)
@@ -100,7 +110,7 @@ def test_bad_records_are_refused_and_change_nothing(db_session, world, changes, 
     before = (instrument.last_done_on, instrument.next_due_on, instrument.certificate_no)
     events = db_session.scalar(select(func.count()).select_from(Event))
     with pytest.raises(Invalid) as caught:
-        records.record_result(db_session, world.a.actor(), instrument.id, _verification(**changes), TODAY)
+        _record(db_session, world, instrument.id, **changes)
     db_session.rollback()
     assert field in caught.value.field_errors
     db_session.refresh(instrument)
@@ -111,14 +121,10 @@ def test_bad_records_are_refused_and_change_nothing(db_session, world, changes, 
 
 def test_a_correction_supersedes_without_deleting(db_session, world):
     instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
-    first = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    first = _record(db_session, world, instrument.id)
     db_session.commit()
-    corrected = records.correct_record(
-        db_session,
-        world.a.actor(),
-        first.id,
-        _verification(certificate_no="JD2026-01243", correction_reason="证书编号录入错误"),
-        TODAY,
+    corrected = _correct(
+        db_session, world, first.id, certificate_no="JD2026-01243", correction_reason="证书编号录入错误"
     )
     db_session.commit()
     db_session.refresh(first)
@@ -131,24 +137,16 @@ def test_a_correction_supersedes_without_deleting(db_session, world):
     assert event.data["supersedes"] == first.id
     assert event.data["reason"] == "证书编号录入错误"
     with pytest.raises(Conflict):
-        records.correct_record(
-            db_session, world.a.actor(), first.id, _verification(correction_reason="again"), TODAY
-        )
+        _correct(db_session, world, first.id, correction_reason="again")
     db_session.rollback()
     with pytest.raises(Invalid) as caught:
-        records.correct_record(db_session, world.a.actor(), corrected.id, _verification(), TODAY)
+        _correct(db_session, world, corrected.id)
     assert "correction_reason" in caught.value.field_errors
 
 
 def test_an_older_record_does_not_move_the_dates_back(db_session, world):
     instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
-    records.record_result(
-        db_session,
-        world.a.actor(),
-        instrument.id,
-        _verification(performed_on="2024-11-18", certificate_no="OLD"),
-        TODAY,
-    )
+    _record(db_session, world, instrument.id, performed_on="2024-11-18", certificate_no="OLD")
     db_session.commit()
     db_session.refresh(instrument)
     assert instrument.last_done_on == date(2025, 11, 20)
@@ -218,7 +216,7 @@ def test_a_calibration_waits_for_its_confirmation(db_session, world):
 
 def test_a_verification_is_not_confirmed(db_session, world):
     instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
-    record = records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    record = _record(db_session, world, instrument.id)
     db_session.commit()
     with pytest.raises(Conflict):
         records.confirm_record(db_session, world.a.actor(), record.id, {"confirmation": "fit"}, TODAY)
@@ -226,7 +224,7 @@ def test_a_verification_is_not_confirmed(db_session, world):
 
 def test_coming_back_from_the_lab_puts_it_in_service(db_session, world):
     instrument = factories.make_verified_instrument(db_session, world.a, TODAY, status="out_for_calibration")
-    records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    _record(db_session, world, instrument.id)
     db_session.commit()
     db_session.refresh(instrument)
     assert instrument.status == "in_service"
@@ -289,24 +287,16 @@ def test_another_firms_instruments_and_standards_are_out_of_reach(db_session, wo
     theirs = factories.make_verified_instrument(db_session, world.b, TODAY)
     mine = factories.make_verified_instrument(db_session, world.a, TODAY)
     with pytest.raises(NotFound):
-        records.record_result(db_session, world.a.actor(), theirs.id, _verification(), TODAY)
+        _record(db_session, world, theirs.id)
     db_session.rollback()
     with pytest.raises(Invalid) as caught:
-        records.record_result(
-            db_session,
-            world.a.actor(),
-            mine.id,
-            _verification(standards=[{"instrument_id": theirs.id}]),
-            TODAY,
-        )
+        _record(db_session, world, mine.id, standards=[{"instrument_id": theirs.id}])
     assert "standards.0.instrument_id" in caught.value.field_errors
     db_session.rollback()
     record = records.record_result(db_session, world.b.actor(), theirs.id, _verification(), TODAY)
     db_session.commit()
     with pytest.raises(NotFound):
-        records.correct_record(
-            db_session, world.a.actor(), record.id, _verification(correction_reason="x"), TODAY
-        )
+        _correct(db_session, world, record.id, correction_reason="x")
     with pytest.raises(NotFound):
         records.confirm_record(db_session, world.a.actor(), record.id, {"confirmation": "fit"}, TODAY)
 
@@ -319,13 +309,7 @@ def test_viewers_cannot_record(db_session, world):
 
 def test_the_linked_institute_can_be_named_as_the_lab(db_session, world):
     instrument = factories.make_verified_instrument(db_session, world.a, TODAY)
-    record = records.record_result(
-        db_session,
-        world.a.actor(),
-        instrument.id,
-        _verification(lab_name=None, lab_org_id=world.institute.id),
-        TODAY,
-    )
+    record = _record(db_session, world, instrument.id, lab_name=None, lab_org_id=world.institute.id)
     assert (record.lab_org_id, record.lab_name) == (world.institute.id, world.institute.name)
     db_session.rollback()
     other = factories.make_verified_instrument(db_session, world.b, TODAY)
@@ -347,7 +331,7 @@ def test_a_mandatory_instrument_is_renewed_only_by_a_verification(db_session, wo
     assert (instrument.last_done_on, instrument.next_due_on) == (date(2025, 11, 20), before)
     assert record.next_due_on is None
     assert record.lab_name == world.a.org.name  # a self-check is the firm's own work
-    records.record_result(db_session, world.a.actor(), instrument.id, _verification(), TODAY)
+    _record(db_session, world, instrument.id)
     db_session.commit()
     db_session.refresh(instrument)
     assert instrument.last_done_on == date(2026, 11, 20)

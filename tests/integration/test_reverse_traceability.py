@@ -18,11 +18,18 @@ from service.auth.operations import create_api_token
 from service.errors import Forbidden, Invalid, NotFound
 from service.tenancy import operations as tenancy_ops
 from service.tenancy import queries as tenancy_queries
-from service.traceability import operations as records
 from service.traceability import reverse
 from tests.conftest import login
 from tests.factories import make_instrument, make_org, make_user
-from tests.integration.test_standards_chain import TODAY, institute, on_site, record, standard
+from tests.integration.test_standards_chain import (
+    TODAY,
+    correct,
+    institute,
+    on_site,
+    record,
+    standard,
+    used_at_firm_a,
+)
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 BASE_URL = "https://ledger.example.cn"
@@ -58,21 +65,7 @@ def recall(db_session, world):
     record(db_session, at_a, a1, "2025-03-01", uses["BZ-S01"], certificate_no="A1-2025")  # suspect
     wrong = record(db_session, at_a, a2, "2025-05-01", uses["BZ-S01"], certificate_no="A2-2025")
     # That record named the wrong standard: its correction (with BZ-S02) is what stands.
-    records.correct_record(
-        db_session,
-        at_a,
-        wrong.id,
-        {
-            "kind": "verification",
-            "performed_on": "2025-05-01",
-            "conclusion": "pass",
-            "certificate_no": "A2-2025R",
-            "lab_name": "河南省计量测试科学研究院",
-            "standards": uses["BZ-S02"],
-            "correction_reason": "标准器录错",
-        },
-        TODAY,
-    )
+    correct(db_session, at_a, wrong.id, "2025-05-01", uses["BZ-S02"], "标准器录错", certificate_no="A2-2025R")
     firm_c, people_c, c0 = _client_firm(db_session, world)
     record(
         db_session,
@@ -384,15 +377,7 @@ def test_api_hides_the_institute_tool_from_firms(client, db_session, world, reca
 def test_uses_after_the_standard_was_shown_good_again_are_not_suspect(db_session, world, recall):
     s = recall["standard"]
     record(db_session, institute(world), s, "2025-10-01", certificate_no="JD2025-1001")  # repaired, passed
-    a0 = world.a.instruments[0]
-    record(
-        db_session,
-        on_site(world, world.a.org),
-        a0,
-        "2025-11-01",
-        [{"instrument_id": s.id}],
-        certificate_no="A0-AFTER",
-    )
+    used_at_firm_a(db_session, world, world.a.instruments[0], "2025-11-01", s, certificate_no="A0-AFTER")
     db_session.commit()
     found = reverse.affected_by_standard(db_session, institute(world), s.id)
     assert found.until == date(2025, 10, 1)

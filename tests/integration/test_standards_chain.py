@@ -49,13 +49,31 @@ def institute(world) -> Actor:
     return Actor.of(world.institute_staff)
 
 
-def record(session, actor, instrument, day: str, standards=(), **fields):
-    """Record a result (a passed verification unless told) with the standards named."""
+def _result(day: str, standards, **fields) -> dict:
+    """A result performed on ``day`` (a passed verification unless told) with the standards named."""
     payload = {"kind": "verification", "performed_on": day, "standards": list(standards)}
     payload |= {"lab_name": "河南省计量测试科学研究院", "certificate_no": f"C-{day}"} | fields
     if payload["kind"] != "calibration":
         payload.setdefault("conclusion", "pass")
-    return records.record_result(session, actor, instrument.id, payload, TODAY)
+    return payload
+
+
+def record(session, actor, instrument, day: str, standards=(), **fields):
+    """Record a result (a passed verification unless told) with the standards named."""
+    return records.record_result(session, actor, instrument.id, _result(day, standards, **fields), TODAY)
+
+
+def used_at_firm_a(session, world, instrument, day: str, standard, **fields):
+    """Record a result in firm A's ledger on site, made with the institute's ``standard``."""
+    return record(
+        session, on_site(world, world.a.org), instrument, day, [{"instrument_id": standard.id}], **fields
+    )
+
+
+def correct(session, actor, record_id: int, day: str, standards, reason: str, **fields):
+    """Correct a record with a result (a passed verification unless told) naming ``standards``."""
+    payload = _result(day, standards, correction_reason=reason, **fields)
+    return records.correct_record(session, actor, record_id, payload, TODAY)
 
 
 def standard(session, world, no: str, name: str):
@@ -111,12 +129,12 @@ def chain_world(db_session, world):
         valid_until="2026-04-09",
     )
     gauge = world.a.instruments[0]
-    record(
+    used_at_firm_a(
         db_session,
-        on_site(world, world.a.org),
+        world,
         gauge,
         "2025-06-01",
-        [{"instrument_id": working.id}],
+        working,
         certificate_no="JD2025-0601",
         lab_org_id=world.institute.id,
     )
@@ -211,14 +229,7 @@ def test_only_renewing_records_start_the_chain_and_corrections_count(db_session,
     other = standard(db_session, world, "BZ-S02", "数字压力计")
     record(db_session, institute(world), other, "2025-05-01", certificate_no="JD2025-0501")
     # An intermediate check with another standard gives no traceability: the chain ignores it.
-    record(
-        db_session,
-        on_site(world, world.a.org),
-        gauge,
-        "2025-07-01",
-        [{"instrument_id": other.id}],
-        kind="intermediate_check",
-    )
+    used_at_firm_a(db_session, world, gauge, "2025-07-01", other, kind="intermediate_check")
     chain = standards_chain(db_session, world.a.actor(), gauge.id)
     assert "BZ-S02" not in {e.management_no for e in chain.entries}
     # A correction replaces the record: its standards are the chain's now.
@@ -227,20 +238,15 @@ def test_only_renewing_records_start_the_chain_and_corrections_count(db_session,
             CalibrationRecord.instrument_id == gauge.id, CalibrationRecord.kind == "verification"
         )
     )
-    records.correct_record(
+    standards = [{"instrument_id": other.id}]
+    correct(
         db_session,
         on_site(world, world.a.org),
         renewing.id,
-        {
-            "kind": "verification",
-            "performed_on": "2025-06-01",
-            "conclusion": "pass",
-            "certificate_no": "JD2025-0601A",
-            "lab_name": "河南省计量测试科学研究院",
-            "standards": [{"instrument_id": other.id}],
-            "correction_reason": "录错标准器",
-        },
-        TODAY,
+        "2025-06-01",
+        standards,
+        "录错标准器",
+        certificate_no="JD2025-0601A",
     )
     chain = standards_chain(db_session, world.a.actor(), gauge.id)
     names = {e.management_no for e in chain.entries}

@@ -8,16 +8,34 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from models import CalibrationRecord, Visit
+from models import Visit
 from service.actors import Actor
 from service.clock import today_in
 from tests import factories
-from tests.conftest import login
+from tests.conftest import login, post_passed_result
 
 
 def _shown(page_text: str) -> dict:
     """The first proposed visit's fields as the plan page posts them."""
     return dict(re.findall(r'name="((?:firm|items|date)-1)" value="([^"]*)"', page_text))
+
+
+def _plan_page(client, today) -> str:
+    """The plan page's text for the fortnight from ``today``."""
+    return client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+
+
+def _propose(client, db_session, world, today, shown: dict):
+    """Post the fortnight's plan keeping its first visit as ``shown``; return firm A's visit it made."""
+    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **shown})
+    return db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+
+
+def _due_on(db_session, world, today, valid_until, name: str = "一般压力表"):
+    """Add an instrument to firm A's ledger whose certificate runs out on ``valid_until``."""
+    return factories.make_instrument(
+        db_session, world.a.actor(), today, name=name, valid_until=valid_until.isoformat()
+    )
 
 
 @pytest.fixture
@@ -28,16 +46,7 @@ def due_work(db_session, world):
     technician = factories.make_technician(
         db_session, admin, name="郭志强", user_id=world.institute_technician.id
     )
-    gauges = [
-        factories.make_instrument(
-            db_session,
-            world.a.actor(),
-            today,
-            name="一般压力表",
-            valid_until=(today + timedelta(days=d)).isoformat(),
-        )
-        for d in (6, 9)
-    ]
+    gauges = [_due_on(db_session, world, today, today + timedelta(days=d)) for d in (6, 9)]
     db_session.commit()
     return today, technician, gauges
 
@@ -73,22 +82,8 @@ def test_staff_plan_and_propose_then_the_client_confirms_and_the_technician_reco
     assert sheet.text.count("data-result-form") == 2
     assert all(g.management_no in sheet.text for g in gauges)  # the client's instruments, by name
     first, second = visit.items
-    saved = client.post(
-        f"/visits/{visit.id}/items/{first.id}/result",
-        data={
-            "kind": "verification",
-            "conclusion": "pass",
-            "reading-nominal": "1.0",
-            "reading-reading": "1.004",
-            "reading-mpe": "0.016",
-        },
-    )
-    assert saved.status_code == 303
-    record = db_session.scalar(
-        select(CalibrationRecord)
-        .where(CalibrationRecord.org_id == world.a.org.id)
-        .execution_options(all_tenants=True)
-    )
+    path = f"/visits/{visit.id}/items/{first.id}/result"
+    record = post_passed_result(client, db_session, path, world.a.org.id, "1.004", **{"reading-mpe": "0.016"})
     assert record.certificate_no == f"JD{today.year}-00001"
     assert [str(r.error) for r in record.readings] == ["0.004000"]
     client.post(f"/visits/{visit.id}/items/{second.id}/skip", data={"reason": "现场未找到"})
@@ -105,9 +100,7 @@ def test_staff_plan_and_propose_then_the_client_confirms_and_the_technician_reco
 def test_the_client_asks_for_another_date_and_staff_move_the_visit(client, db_session, world, due_work):
     today, _technician, _gauges = due_work
     login(client, world.institute_staff)
-    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
-    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **_shown(page)})
-    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    visit = _propose(client, db_session, world, today, _shown(_plan_page(client, today)))
     client.post("/logout")
     login(client, world.a.admin)
     wanted = (today + timedelta(days=5)).isoformat()
@@ -150,20 +143,13 @@ def test_a_plan_that_changed_since_the_page_was_shown_creates_what_was_shown(
 ):
     today, technician, gauges = due_work
     login(client, world.institute_staff)
-    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    page = _plan_page(client, today)
     posted = _shown(page)
     assert posted["firm-1"] == str(world.a.org.id)
     # Meanwhile another gauge fell due: the plan computed now would differ from the page.
-    factories.make_instrument(
-        db_session,
-        world.a.actor(),
-        today,
-        name="一般压力表",
-        valid_until=(today + timedelta(days=3)).isoformat(),
-    )
+    _due_on(db_session, world, today, today + timedelta(days=3))
     db_session.commit()
-    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **posted})
-    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    visit = _propose(client, db_session, world, today, posted)
     assert sorted(i.instrument_id for i in visit.items) == sorted(g.id for g in gauges)
     assert {i.technician_id for i in visit.items} == {technician.id}
 
@@ -173,12 +159,11 @@ def test_a_technician_gets_forms_only_for_the_instruments_given_to_them(client, 
     other = factories.make_technician(db_session, Actor.of(world.institute_admin), name="李明")
     db_session.commit()
     login(client, world.institute_staff)
-    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    page = _plan_page(client, today)
     shown = _shown(page)
     first, second = (g.id for g in gauges)
     shown["items-1"] = f"{first}:{technician.id},{second}:{other.id}"
-    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **shown})
-    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    visit = _propose(client, db_session, world, today, shown)
     visit.state = "confirmed"
     db_session.commit()
     client.post("/logout")
@@ -192,23 +177,11 @@ def test_plan_page_words_overdue_visits_and_uncovered_disciplines_issue_16(
     client, db_session, world, due_work
 ):
     today, _technician, _gauges = due_work
-    factories.make_instrument(
-        db_session,
-        world.a.actor(),
-        today,
-        name="一般压力表",
-        valid_until=(today - timedelta(days=20)).isoformat(),
-    )
-    factories.make_instrument(
-        db_session,
-        world.a.actor(),
-        today,
-        name="某专用仪器",
-        valid_until=(today + timedelta(days=5)).isoformat(),
-    )
+    _due_on(db_session, world, today, today - timedelta(days=20))
+    _due_on(db_session, world, today, today + timedelta(days=5), "某专用仪器")
     db_session.commit()
     login(client, world.institute_staff)
-    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    page = _plan_page(client, today)
     assert "此前的日期均已排满" not in page
     assert "data-overdue-before" in page
     assert "没有能校准其他的技术人员" in page
@@ -218,19 +191,10 @@ def test_plan_page_words_overdue_visits_and_uncovered_disciplines_issue_16(
 def test_a_firm_with_a_visit_that_day_is_not_proposed_a_second_one(client, db_session, world, due_work):
     today, _technician, gauges = due_work
     login(client, world.institute_staff)
-    window = {"from": today.isoformat(), "days": "14"}
-    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
-    client.post("/visits/plan", data={**window, "keep": ["1"], **_shown(page)})
-    booked = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
-    more = factories.make_instrument(
-        db_session,
-        world.a.actor(),
-        today,
-        name="一般压力表",
-        valid_until=booked.planned_on.isoformat(),
-    )
+    booked = _propose(client, db_session, world, today, _shown(_plan_page(client, today)))
+    more = _due_on(db_session, world, today, booked.planned_on)
     db_session.commit()
-    again = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
+    again = _plan_page(client, today)
     shown = _shown(again)
     assert str(more.id) in shown["items-1"]
     assert shown["date-1"] != booked.planned_on.isoformat()
@@ -239,9 +203,7 @@ def test_a_firm_with_a_visit_that_day_is_not_proposed_a_second_one(client, db_se
 def test_moving_a_visit_to_a_sunday_warns(client, db_session, world, due_work):
     today, _technician, _gauges = due_work
     login(client, world.institute_staff)
-    page = client.get(f"/visits/plan?from={today.isoformat()}&days=14").text
-    client.post("/visits/plan", data={"from": today.isoformat(), "days": "14", "keep": ["1"], **_shown(page)})
-    visit = db_session.scalar(select(Visit).where(Visit.firm_id == world.a.org.id))
+    visit = _propose(client, db_session, world, today, _shown(_plan_page(client, today)))
     sunday = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
     moved = client.post(
         f"/visits/{visit.id}/move", data={"planned_on": sunday.isoformat()}, follow_redirects=True

@@ -387,18 +387,6 @@ def test_truncate_utf8():
     assert truncate_utf8("ab仪仪", 4) == "a…"
 
 
-def test_wecom_frequency_limit_is_retry_after_a_minute(robot):
-    robot.answer = {"errcode": 45009, "errmsg": "api freq out of limit"}
-    result = WeComRobotChannel(url=f"{robot.base}/send?key=K").send(_robot_message())
-    assert (result.outcome, result.code, result.retry_after) == ("retry", "45009", 60)
-
-
-def test_wecom_other_errcode_is_permanent(robot):
-    robot.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
-    result = WeComRobotChannel(url=f"{robot.base}/send?key=K").send(_robot_message())
-    assert (result.outcome, result.code, result.error) == ("permanent", "93000", "invalid webhook url")
-
-
 @pytest.mark.parametrize(
     ("status", "outcome"), [(429, "retry"), (500, "unknown"), (502, "unknown"), (404, "permanent")]
 )
@@ -469,18 +457,48 @@ def test_dingtalk_without_secret_is_unsigned(robot):
     assert robot.requests[0]["query"] == {"access_token": ["T1"]}
 
 
-def test_dingtalk_throttled_is_retry_after_ten_minutes(robot):
-    robot.answer = {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
-    result = DingTalkRobotChannel(url=f"{robot.base}/robot/send?access_token=T").send(_robot_message())
-    assert (result.outcome, result.code, result.retry_after) == ("retry", "130101", 600)
+def _wecom(robot) -> WeComRobotChannel:
+    return WeComRobotChannel(url=f"{robot.base}/send?key=K")
 
 
-def test_dingtalk_bad_sign_is_permanent(robot):
-    robot.answer = {"errcode": 310000, "errmsg": "sign not match"}
-    result = DingTalkRobotChannel(url=f"{robot.base}/robot/send?access_token=T", secret="x").send(
-        _robot_message()
+def _dingtalk(robot, secret: str | None = None) -> DingTalkRobotChannel:
+    return DingTalkRobotChannel(url=f"{robot.base}/robot/send?access_token=T", secret=secret)
+
+
+@pytest.mark.parametrize(
+    ("channel", "errcode", "errmsg", "outcome", "retry_after"),
+    [
+        pytest.param(_wecom, 45009, "api freq out of limit", "retry", 60, id="wecom-frequency-limit"),
+        pytest.param(_wecom, 93000, "invalid webhook url", "permanent", None, id="wecom-other-errcode"),
+        pytest.param(
+            _dingtalk,
+            130101,
+            "send too fast, exceed 20 times per minute",
+            "retry",
+            600,
+            id="dingtalk-throttled",
+        ),
+        pytest.param(
+            lambda robot: _dingtalk(robot, secret="x"),
+            310000,
+            "sign not match",
+            "permanent",
+            None,
+            id="dingtalk-bad-sign",
+        ),
+    ],
+)
+def test_robot_errcodes_are_retried_after_the_providers_wait_or_permanent(
+    robot, channel, errcode, errmsg, outcome, retry_after
+):
+    robot.answer = {"errcode": errcode, "errmsg": errmsg}
+    result = channel(robot).send(_robot_message())
+    assert (result.outcome, result.code, result.retry_after, result.error) == (
+        outcome,
+        str(errcode),
+        retry_after,
+        errmsg,
     )
-    assert (result.outcome, result.code, result.error) == ("permanent", "310000", "sign not match")
 
 
 # --- Registry ---------------------------------------------------------------------------------
