@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models import User
 from models.nominations import Campaign, Recommender, RecommenderMember
 from service.actors import Actor
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, invalid_field
 from service.history.chain import record_event
 from service.i18n import N_
 from service.nominations import phases
@@ -88,7 +88,7 @@ def save_recommender(
     if recommender is not None:
         same_name = same_name.where(Recommender.id != recommender.id)
     if session.scalar(same_name) is not None:
-        _refuse("name", N_("Another recommender has this name."))
+        raise invalid_field("name", N_("Another recommender has this name."))
     member_ids = sorted(set(data.pop("member_ids")))
     found = set(
         session.scalars(
@@ -98,7 +98,7 @@ def save_recommender(
         )
     )
     if found != set(member_ids):
-        _refuse("member_ids", N_("Members must be active users of the institute."))
+        raise invalid_field("member_ids", N_("Members must be active users of the institute."))
     if recommender is None:
         recommender = Recommender(org_id=actor.org_id)
         session.add(recommender)
@@ -125,7 +125,3 @@ def save_recommender(
         {"name": recommender.name, "members": member_ids},
     )
     return recommender
-
-
-def _refuse(field: str, message) -> None:
-    raise Invalid(message, {field: [message]})

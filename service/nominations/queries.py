@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Campaign, Instrument, Organization, Recommender, User
 from service.actors import Actor
-from service.errors import Invalid
+from service.errors import invalid_field
 from service.i18n import N_
 from service.nominations import self_check
 from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, compute, instruments_named
@@ -25,8 +25,7 @@ def dossier(session: Session, actor: Actor, as_of: date, today: date) -> Dossier
     """Return the dossier of the organisation worked on, as of ``as_of`` (not after ``today``)."""
     actor.require("ledger.read")
     if as_of > today:
-        message = N_("The dossier can only look back: pick today or an earlier day.")
-        raise Invalid(message, {"as_of": [message]})
+        raise invalid_field("as_of", N_("The dossier can only look back: pick today or an earlier day."))
     return compute(session, session.get(Organization, actor.org_id), as_of)
 
 
@@ -61,8 +60,7 @@ def instruments_behind(
 ) -> Behind:
     """Return the instruments a figure counts, or only those that fall short of it (the first page)."""
     if figure not in INSTRUMENT_FIGURES:
-        message = N_("Unknown figure.")
-        raise Invalid(message, {"figure": [message]})
+        raise invalid_field("figure", N_("Unknown figure."))
     counted, short = found.instruments_behind(figure)
     listed = (short if only_short else counted)[:BEHIND_PAGE]
     missed: dict[int, list[date]] = {}
