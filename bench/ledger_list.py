@@ -652,8 +652,14 @@ SELECT count(*),
        count(*) FILTER (WHERE status IN {RECALLED} AND next_due_on BETWEEN :today AND :until),
        count(*) FILTER (WHERE status IN {RECALLED} AND next_due_on < :today),
        count(*) FILTER (WHERE status IN {UNUSABLE} OR conclusion = 'fail' OR next_due_on < :today),
-       count(*) FILTER (WHERE conclusion = 'limited' AND status NOT IN {UNUSABLE}
+       count(*) FILTER (WHERE conclusion IN ('limited', 'pending') AND status NOT IN {UNUSABLE}
                           AND (next_due_on IS NULL OR next_due_on >= :today)),
+       count(*) FILTER (WHERE (is_mandatory AND mandatory_use IS NULL)
+                          OR (interval_months IS NULL
+                              AND (control_method IS NULL OR control_method <> 'one_off'))
+                          OR (next_due_on IS NULL AND (interval_months IS NULL OR interval_months <> 0)
+                              AND (control_method IS NULL OR control_method <> 'one_off')
+                              AND status IN {RECALLED})),
        (SELECT count(*) FROM status_requests WHERE org_id = :org AND state = 'pending')
 FROM instruments WHERE org_id = :org
 """,
