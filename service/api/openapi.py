@@ -33,6 +33,8 @@ PATH_PARAMETERS = {
     "visit_id": "A visit of your institute, or one proposed to your firm.",
     "order_id": "A service order of your firm, or one to your institute.",
     "item_id": "An instrument of that visit or service order.",
+    "campaign_id": "An award campaign of your institute.",
+    "recommender_id": "A recommender of your institute.",
     "day": "The day, as YYYY-MM-DD.",
 }
 #: Path parameters that are not ids.

@@ -57,6 +57,8 @@ class BrowserWorld:
     #: The calibration institute serving the firm: its staff and a technician with an account.
     institute_staff: Login
     technician: Login
+    #: The institute's administrator, who organises its award campaigns.
+    institute_admin: Login = None
     #: Opens a database session on the server's database, to arrange data a test needs.
     sessions: object = None
     #: The served application, for arranging what needs its context (messages rendered from templates).
@@ -96,9 +98,10 @@ def live_server(tmp_path_factory):
         staff = factories.make_user(session, institute, "staff", name="高调度")
         technician = factories.make_user(session, institute, "technician", name="郭技术")
         tenancy_ops.link_client(session, institute.id, org.id)
+        institute_admin = factories.make_user(session, institute, "admin", name="马院长")
         factories.make_technician(
             session,
-            Actor.of(factories.make_user(session, institute, "admin")),
+            Actor.of(institute_admin),
             name=technician.name,
             daily_capacity=10,
             user_id=technician.id,
@@ -111,10 +114,18 @@ def live_server(tmp_path_factory):
             org.timezone,
             staff.email,
             technician.email,
+            institute_admin.email,
         )
-    org_name, department_name, admin_email, metrology_email, timezone, staff_email, technician_email = (
-        arranged
-    )
+    (
+        org_name,
+        department_name,
+        admin_email,
+        metrology_email,
+        timezone,
+        staff_email,
+        technician_email,
+        institute_admin_email,
+    ) = arranged
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-live-server", daemon=True)
@@ -129,6 +140,7 @@ def live_server(tmp_path_factory):
             today=today_in(timezone),
             institute_staff=Login(staff_email),
             technician=Login(technician_email),
+            institute_admin=Login(institute_admin_email),
             sessions=app.extensions["calrecall.sessions"],
             app=app,
         )
