@@ -4,7 +4,7 @@ from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
-from models.nominations import Campaign, Recommender, RecommenderMember
+from models.nominations import Campaign, Nomination, Recommender, RecommenderMember
 from models.nonconformity import NonconformityCase
 from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
 from models.reminders import (
@@ -42,6 +42,7 @@ __all__ = [
     "Instrument",
     "Invitation",
     "LedgerImport",
+    "Nomination",
     "NonconformityCase",
     "Notification",
     "NotificationItem",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -13,19 +14,22 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TenantScoped, children_in_org, in_org, org_fk, sql_in, utcnow
-from models.tenancy import User
+from models.base import Base, SharedWithClient, TenantScoped, children_in_org, in_org, org_fk, sql_in, utcnow
+from models.tenancy import User, size_class_of
 
 #: The institute's own yearly campaign, the national benchmark programme, or another one.
 CAMPAIGN_KINDS = ("traceability_advanced", "industrial_benchmark", "other")
 #: 推荐单位: one of the institute's departments (研究所、中心), or an industry alliance (产业、行业计量联盟).
 RECOMMENDER_KINDS = ("department", "alliance")
+#: A nomination is prepared as a draft and submitted (frozen) while the window is open.
+NOMINATION_STATES = ("draft", "submitted")
 #: A campaign's life, in order.
 CAMPAIGN_PHASES = ("draft", "open", "review", "notice", "decided", "closed")
 
@@ -43,6 +47,7 @@ class Campaign(TenantScoped, Base):
 
     __tablename__ = "campaigns"
     __table_args__ = (
+        UniqueConstraint("org_id", "id"),
         CheckConstraint(sql_in("kind", CAMPAIGN_KINDS), name="kind"),
         CheckConstraint(sql_in("phase", CAMPAIGN_PHASES), name="phase"),
         CheckConstraint("nomination_opens_on <= nomination_closes_on", name="nomination_window"),
@@ -127,3 +132,62 @@ class RecommenderMember(TenantScoped, Base):
     user_id: Mapped[int] = mapped_column(Integer, index=True)
 
     user: Mapped[User] = in_org("User", "RecommenderMember", "user_id", lazy="joined")
+
+
+class Nomination(SharedWithClient, Base):
+    """A firm's nomination in a campaign of its institute, addressed to one recommender.
+
+    Submitting freezes what the reviewers see: the dossier's figures, the self-check answers with
+    the answers the data gave, and the head of the firm's history at that moment.
+    """
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        *SharedWithClient.side_keys(),
+        org_fk("campaign_id", "campaigns", org="institute_id"),
+        org_fk("recommender_id", "recommenders", org="institute_id"),
+        # One nomination of a firm per campaign.
+        UniqueConstraint("campaign_id", "firm_id"),
+        CheckConstraint(sql_in("state", NOMINATION_STATES), name="state"),
+        Index("ix_nominations_firm_id", "firm_id"),
+        Index("ix_nominations_institute_id_campaign_id", "institute_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    recommender_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    #: The recommendation form's unit information (申报单位信息), started from the firm's profile.
+    unit_name: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    address: Mapped[str | None] = mapped_column(String(300))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    annual_revenue_wan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_mobile: Mapped[str | None] = mapped_column(String(20))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    #: The narrative of each achievement category, in the campaign's order.
+    narratives: Mapped[list] = mapped_column(JSON, default=list)
+    #: Each basic condition declared true, in the campaign's order.
+    declarations: Mapped[list] = mapped_column(JSON, default=list)
+    #: The firm's self-check answers by item number: ``{"answer", "note", "reason"}``.
+    self_check: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Frozen at submission: the dossier's figures, the answers the data gave, the history's head.
+    frozen_dossier: Mapped[dict | None] = mapped_column(JSON)
+    frozen_prefill: Mapped[dict | None] = mapped_column(JSON)
+    frozen_head_hash: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None]
+    created_by_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = in_org("Campaign", "Nomination", "campaign_id", org="institute_id")
+    recommender: Mapped[Recommender] = in_org(
+        "Recommender", "Nomination", "recommender_id", org="institute_id"
+    )
+
+    @property
+    def size_class(self) -> str | None:
+        """Return the size the programme's rule gives the unit's figures."""
+        return size_class_of(self.employees, self.annual_revenue_wan)

@@ -32,6 +32,18 @@ LARGE_MIN_EMPLOYEES = 1000
 LARGE_MIN_REVENUE_WAN_YUAN = Decimal(40000)
 
 
+def size_class_of(employees: int | None, annual_revenue_wan: Decimal | None) -> str | None:
+    """Return ``small_medium`` or ``large`` by the benchmark rule, ``None`` when undetermined."""
+    small = (employees is not None and employees < LARGE_MIN_EMPLOYEES) or (
+        annual_revenue_wan is not None and annual_revenue_wan < LARGE_MIN_REVENUE_WAN_YUAN
+    )
+    if small:
+        return "small_medium"
+    if employees is not None and annual_revenue_wan is not None:
+        return "large"
+    return None
+
+
 class Organization(Base):
     """A tenant: a client firm or a metrology institute."""
 
@@ -56,14 +68,7 @@ class Organization(Base):
     @property
     def size_class(self) -> str | None:
         """Return ``small_medium`` or ``large`` by the benchmark rule, ``None`` when undetermined."""
-        small = (self.employees is not None and self.employees < LARGE_MIN_EMPLOYEES) or (
-            self.annual_revenue_wan is not None and self.annual_revenue_wan < LARGE_MIN_REVENUE_WAN_YUAN
-        )
-        if small:
-            return "small_medium"
-        if self.employees is not None and self.annual_revenue_wan is not None:
-            return "large"
-        return None
+        return size_class_of(self.employees, self.annual_revenue_wan)
 
 
 class ClientLink(Base):

@@ -387,7 +387,7 @@ def _technicians(session: Session, admin: Actor, user_id: int, today: date) -> N
 
 
 def _campaign(session: Session, admin: Actor, today: date) -> None:
-    """The institute's yearly campaign, open for nominations from two days ago for two weeks."""
+    """The yearly campaign, open for nominations from two days ago for two weeks, and two recommenders."""
     campaign = nomination_ops.create_campaign(
         session,
         admin,
@@ -409,6 +409,10 @@ def _campaign(session: Session, admin: Actor, today: date) -> None:
         },
     )
     nomination_ops.move_campaign(session, admin, campaign.id, {"to": "open"}, today)
+    for name, kind in (("力学与热工研究所", "department"), ("河南省装备制造业计量联盟", "alliance")):
+        nomination_ops.save_recommender(
+            session, admin, None, {"name": name, "kind": kind, "member_ids": [admin.user_id]}
+        )
 
 
 #: Instruments whose history ``_traceability`` writes itself.

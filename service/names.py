@@ -72,6 +72,7 @@ CAMPAIGN_KIND_NAMES = {
     "industrial_benchmark": N_("Industrial metrology benchmark (工业计量标杆示范单位)"),
     "other": N_("Other campaign"),
 }
+NOMINATION_STATE_NAMES = {"draft": N_("Draft"), "submitted": N_("Submitted")}
 RECOMMENDER_KIND_NAMES = {
     "department": N_("Department of the institute"),
     "alliance": N_("Industry alliance"),
@@ -193,6 +194,9 @@ EVENT_NAMES = {
     "campaign.moved": N_("Campaign moved to its next phase"),
     "recommender.created": N_("Recommender added"),
     "recommender.updated": N_("Recommender changed"),
+    "nomination.started": N_("Nomination started"),
+    "nomination.submitted": N_("Nomination submitted"),
+    "nomination.withdrawn": N_("Nomination withdrawn"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),
@@ -289,6 +293,7 @@ NAMES = {
     "campaign_kind": CAMPAIGN_KIND_NAMES,
     "campaign_phase": CAMPAIGN_PHASE_NAMES,
     "recommender_kind": RECOMMENDER_KIND_NAMES,
+    "nomination_state": NOMINATION_STATE_NAMES,
 }
 
 

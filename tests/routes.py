@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from models import Organization
 from service.actors import Actor
 from service.auth.operations import create_api_token
@@ -22,17 +24,18 @@ def fill_path(rule, values: dict) -> str:
     return path
 
 
-#: A campaign of the institute, as its notice announces it.
-CAMPAIGN = {
-    "kind": "traceability_advanced",
-    "title": "2026年度计量溯源先进单位评选",
-    "year": 2026,
-    "categories": ["计量体系建设"],
-    "nomination_opens_on": "2026-05-07",
-    "nomination_closes_on": "2026-05-13",
-    "review_opens_on": "2026-05-14",
-    "review_closes_on": "2026-05-15",
-}
+def _campaign_notice(today) -> dict:
+    """A campaign of the institute, open for nominations around ``today``."""
+    return {
+        "kind": "traceability_advanced",
+        "title": "计量溯源先进单位评选",
+        "year": today.year,
+        "categories": ["计量体系建设"],
+        "nomination_opens_on": (today - timedelta(days=1)).isoformat(),
+        "nomination_closes_on": (today + timedelta(days=5)).isoformat(),
+        "review_opens_on": (today + timedelta(days=6)).isoformat(),
+        "review_closes_on": (today + timedelta(days=8)).isoformat(),
+    }
 
 
 def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str]:
@@ -55,9 +58,13 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
     )
     order = make_order(session, actor, institute_id, [instruments[1]], "mail_in", today=today)
     case = nonconformity.open_case(session, actor, instruments[2].id, {"description": "掉落"}, today)
-    campaign = nomination_ops.create_campaign(session, institute_admin, CAMPAIGN)
+    campaign = nomination_ops.create_campaign(session, institute_admin, _campaign_notice(today))
+    nomination_ops.move_campaign(session, institute_admin, campaign.id, {"to": "open"}, today)
     recommender = nomination_ops.save_recommender(
         session, institute_admin, None, {"name": "力学所", "kind": "department"}
+    )
+    nomination = nomination_ops.start_nomination(
+        session, actor, {"campaign_id": campaign.id, "recommender_id": recommender.id}, today
     )
     session.commit()
     return {
@@ -78,4 +85,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "client_id": tenant.org.id,
         "campaign_id": campaign.id,
         "recommender_id": recommender.id,
+        "nomination_id": nomination.id,
     }, token

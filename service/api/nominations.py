@@ -16,6 +16,10 @@ from service.nominations.schemas import (
     CampaignPage,
     DossierOut,
     DossierQuery,
+    NominationIn,
+    NominationOut,
+    NominationPage,
+    NominationStartIn,
     PhaseIn,
     RecommenderIn,
     RecommenderOut,
@@ -135,3 +139,59 @@ def replace_recommender(recommender_id: int):
     queries.get_recommender(db(), actor(), recommender_id)
     recommender = operations.save_recommender(db(), actor(), recommender_id, json_body())
     return jsonify(RecommenderOut().dump(recommender))
+
+
+@bp.get("/nominations")
+@doc(tags=["nominations"], responses={200: NominationPage}, errors=(404,))
+def list_nominations():
+    """List your firm's nominations, newest first."""
+    return jsonify(NominationPage().dump({"items": queries.list_nominations(db(), actor())}))
+
+
+@bp.post("/nominations")
+@doc(
+    tags=["nominations"], body=NominationStartIn, responses={201: NominationOut}, errors=(400, 403, 404, 409)
+)
+def start_nomination():
+    """Start your firm's nomination in an open campaign of a linked institute, for one of its recommenders.
+
+    The unit information starts from your organisation's profile. 409 outside the nomination window or
+    when your firm already has a nomination in the campaign.
+    """
+    nomination = operations.start_nomination(db(), actor(), json_body(), today())
+    return jsonify(NominationOut().dump(queries.get_nomination(db(), actor(), nomination.id))), 201
+
+
+@bp.get("/nominations/<int:nomination_id>")
+@doc(tags=["nominations"], responses={200: NominationOut}, errors=(404,))
+def get_nomination(nomination_id: int):
+    """Return one of your firm's nominations, with its frozen dossier once submitted."""
+    return jsonify(NominationOut().dump(queries.get_nomination(db(), actor(), nomination_id)))
+
+
+@bp.patch("/nominations/<int:nomination_id>")
+@doc(tags=["nominations"], body=NominationIn, responses={200: NominationOut}, errors=(400, 403, 404, 409))
+def update_nomination(nomination_id: int):
+    """Change the fields sent of a draft nomination while the window is open."""
+    queries.get_nomination(db(), actor(), nomination_id)
+    nomination = operations.update_nomination(db(), actor(), nomination_id, json_body(), today())
+    return jsonify(NominationOut().dump(nomination))
+
+
+@bp.post("/nominations/<int:nomination_id>/submit")
+@doc(tags=["nominations"], responses={200: NominationOut}, errors=(400, 403, 404, 409))
+def submit_nomination(nomination_id: int):
+    """Submit a complete nomination: the dossier, the data's answers and the history's head are frozen.
+
+    400 lists what the form still lacks, field by field.
+    """
+    return jsonify(NominationOut().dump(operations.submit_nomination(db(), actor(), nomination_id, today())))
+
+
+@bp.post("/nominations/<int:nomination_id>/withdraw")
+@doc(tags=["nominations"], responses={200: NominationOut}, errors=(403, 404, 409))
+def withdraw_nomination(nomination_id: int):
+    """Take a submitted nomination back to a draft while the window is open."""
+    return jsonify(
+        NominationOut().dump(operations.withdraw_nomination(db(), actor(), nomination_id, today()))
+    )

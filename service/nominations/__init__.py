@@ -1,10 +1,12 @@
-"""Award nominations: the evidence dossier a firm's own history gives, and the self-check table.
+"""Award nominations: an institute's campaigns and recommenders, a firm's nomination and its evidence.
 
 - ``dossier``: the evidence dossier as of a date: every figure with its parts and the instruments behind it.
 - ``self_check``: the 33 items of the programme's self-check table, and the answers the dossier gives.
-- ``queries``: reading the dossier and the pre-filled self-check for the organisation being worked on.
-- ``schemas``: the dossier's query string and output, for the API.
-- ``views``: the firm's evidence page and the instruments behind each figure.
+- ``phases``: a campaign's phases and what its dates allow (pure rules).
+- ``operations``: campaigns, recommenders and nominations created, changed, moved on, submitted.
+- ``queries``: reading campaigns, recommenders, nominations (a firm's through its client link), the dossier.
+- ``schemas``: what the API and the forms take and show.
+- ``views``: the firm's evidence and nomination pages, the institute's campaign and recommender pages.
 
 The figures themselves (coverage, on-time rate, inspection rate) are in :mod:`service.figures`,
 which the reports share.

@@ -1,4 +1,4 @@
-"""What changes nominations' state: an institute's campaigns and recommenders."""
+"""What changes nominations' state: an institute's campaigns and recommenders, a firm's nominations."""
 
 from __future__ import annotations
 
@@ -8,16 +8,25 @@ from datetime import date
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from models import User
-from models.nominations import Campaign, Recommender, RecommenderMember
+from models import Organization, User
+from models.nominations import Campaign, Nomination, Recommender, RecommenderMember
 from service.actors import Actor
-from service.errors import Conflict, invalid_field
+from service.clock import now_utc
+from service.errors import Conflict, Invalid, NotFound, invalid_field
 from service.history.chain import record_event
-from service.i18n import N_
-from service.nominations import phases
+from service.i18n import N_, Msg
+from service.nominations import dossier, phases, queries, self_check
 from service.nominations.queries import get_campaign, get_recommender
-from service.nominations.schemas import CampaignIn, PhaseIn, RecommenderIn
+from service.nominations.schemas import (
+    CampaignIn,
+    DossierOut,
+    NominationIn,
+    NominationStartIn,
+    PhaseIn,
+    RecommenderIn,
+)
 from service.schemas import load_or_invalid
+from service.validation import benchmark_industries
 
 
 def _require_organiser(actor: Actor) -> None:
@@ -125,3 +134,181 @@ def save_recommender(
         {"name": recommender.name, "members": member_ids},
     )
     return recommender
+
+
+# Nominations, by a client firm
+
+
+def _require_nominator(actor: Actor) -> None:
+    """A firm's administrators and metrology engineers prepare its nominations."""
+    if actor.home_org_kind != "firm" or actor.via_client_link:
+        raise NotFound(N_("Not found."))
+    actor.require("ledger.write")
+
+
+def _window_open(campaign: Campaign, today: date) -> None:
+    if not phases.accepts_nominations(campaign, today):
+        raise Conflict(N_("The campaign is not open for nominations today."))
+
+
+def start_nomination(session: Session, actor: Actor, payload: Mapping, today: date) -> Nomination:
+    """Start the firm's nomination in an open campaign of an institute it is linked to."""
+    _require_nominator(actor)
+    data = load_or_invalid(NominationStartIn(), payload)
+    campaign = queries.campaign_open_to(session, actor, data["campaign_id"])
+    _window_open(campaign, today)
+    if queries.nomination_in(session, actor, campaign.id) is not None:
+        raise Conflict(N_("Your firm has already started a nomination in this campaign."))
+    recommender = queries.recommender_of(session, campaign.org_id, data["recommender_id"])
+    firm = session.get(Organization, actor.org_id)
+    nomination = Nomination(
+        institute_id=campaign.org_id,
+        firm_id=firm.id,
+        campaign_id=campaign.id,
+        recommender_id=recommender.id,
+        unit_name=firm.name,
+        credit_code=firm.credit_code,
+        employees=firm.employees,
+        annual_revenue_wan=firm.annual_revenue_wan,
+        industry=firm.industry,
+        narratives=["" for _ in campaign.categories],
+        declarations=[False for _ in campaign.conditions],
+        created_by_name=actor.name,
+    )
+    session.add(nomination)
+    session.flush()
+    record_event(
+        session, actor, "nomination.started", ("nomination", nomination.id), {"campaign": campaign.title}
+    )
+    return nomination
+
+
+def update_nomination(
+    session: Session, actor: Actor, nomination_id: int, payload: Mapping, today: date
+) -> Nomination:
+    """Change the fields sent of a draft nomination while the window is open."""
+    _require_nominator(actor)
+    nomination = queries.get_nomination(session, actor, nomination_id)
+    if nomination.state != "draft":
+        raise Conflict(N_("A submitted nomination is frozen: withdraw it to change it."))
+    _window_open(nomination.campaign, today)
+    data = load_or_invalid(NominationIn(), payload)
+    campaign = nomination.campaign
+    if "recommender_id" in data:
+        nomination.recommender_id = queries.recommender_of(
+            session, campaign.org_id, data.pop("recommender_id")
+        ).id
+    if "narratives" in data and len(data["narratives"]) != len(campaign.categories):
+        raise invalid_field("narratives", N_("Give one narrative per achievement category."))
+    if "declarations" in data and len(data["declarations"]) != len(campaign.conditions):
+        raise invalid_field("declarations", N_("Declare each basic condition."))
+    if "self_check" in data:
+        data["self_check"] = nomination.self_check | {
+            seq: {key: value for key, value in answer.items() if value not in (None, "")}
+            for seq, answer in data["self_check"].items()
+        }
+    for name, value in data.items():
+        setattr(nomination, name, value)
+    return nomination
+
+
+def submit_nomination(session: Session, actor: Actor, nomination_id: int, today: date) -> Nomination:
+    """Submit a complete nomination: the dossier, the data's answers and the history's head are frozen."""
+    _require_nominator(actor)
+    nomination = queries.get_nomination(session, actor, nomination_id)
+    if nomination.state != "draft":
+        raise Conflict(N_("This nomination has already been submitted."))
+    _window_open(nomination.campaign, today)
+    found = dossier.compute(session, session.get(Organization, actor.org_id), today)
+    prefill = self_check.prefill(found)
+    errors = _incomplete(nomination, prefill)
+    if errors:
+        raise Invalid(N_("The nomination is not complete yet."), errors)
+    nomination.frozen_dossier = DossierOut(exclude=("self_check",)).dump(found.as_dict())
+    nomination.frozen_prefill = {
+        str(seq): {
+            "answer": answer.answer,
+            "evidence": answer.evidence,
+            "params": _jsonable(answer.evidence.params),
+        }
+        for seq, answer in prefill.items()
+    }
+    nomination.frozen_head_hash = found.history["head_hash"]
+    nomination.state, nomination.submitted_at = "submitted", now_utc()
+    record_event(
+        session,
+        actor,
+        "nomination.submitted",
+        ("nomination", nomination.id),
+        {"campaign": nomination.campaign.title, "head_hash": nomination.frozen_head_hash},
+    )
+    return nomination
+
+
+def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, today: date) -> Nomination:
+    """Take a submitted nomination back to a draft while the window is open; the frozen dossier goes."""
+    _require_nominator(actor)
+    nomination = queries.get_nomination(session, actor, nomination_id)
+    if nomination.state != "submitted":
+        raise Conflict(N_("Only a submitted nomination can be withdrawn."))
+    _window_open(nomination.campaign, today)
+    nomination.state = "draft"
+    nomination.frozen_dossier = nomination.frozen_prefill = nomination.frozen_head_hash = None
+    nomination.submitted_at = None
+    record_event(session, actor, "nomination.withdrawn", ("nomination", nomination.id), {})
+    return nomination
+
+
+#: The unit information the recommendation form requires, with how the form names each.
+REQUIRED_UNIT_FIELDS = {
+    "unit_name": N_("Unit name"),
+    "credit_code": N_("Unified social credit code"),
+    "address": N_("Address"),
+    "employees": N_("Employees"),
+    "annual_revenue_wan": N_("Annual revenue (10,000 yuan)"),
+    "industry": N_("Industry"),
+    "contact_name": N_("Contact"),
+    "contact_mobile": N_("Mobile"),
+    "contact_email": N_("Email"),
+}
+
+
+def _incomplete(nomination: Nomination, prefill: dict) -> dict[str, list]:
+    """Return what the form still lacks, field by field."""
+    errors: dict[str, list] = {}
+    for name, label in REQUIRED_UNIT_FIELDS.items():
+        if getattr(nomination, name) in (None, ""):
+            errors[name] = [N_("Fill in: %(field)s.", field=label)]
+    if nomination.industry and nomination.industry not in benchmark_industries():
+        errors["industry"] = [N_("Choose the industry from the programme's list.")]
+    if any(not (text or "").strip() for text in nomination.narratives):
+        errors["narratives"] = [N_("Give one narrative per achievement category.")]
+    if not all(nomination.declarations):
+        errors["declarations"] = [N_("Declare each basic condition.")]
+    unanswered, unexplained = [], []
+    for item in self_check.items():
+        key = str(item.seq)
+        given = nomination.self_check.get(key, {})
+        data = prefill.get(item.seq)
+        answer = given.get("answer") or (data.answer if data else None)
+        if answer is None:
+            unanswered.append(item.seq)
+        elif data is not None and answer != data.answer and not given.get("reason"):
+            unexplained.append(item.seq)
+    if unanswered:
+        errors["self_check"] = [
+            N_("Answer every item of the self-check table (missing: %(items)s).", items=_seqs(unanswered))
+        ]
+    if unexplained:
+        errors.setdefault("self_check", []).append(
+            N_("Say why you changed the answer the data gives (items %(items)s).", items=_seqs(unexplained))
+        )
+    return errors
+
+
+def _seqs(numbers: list[int]) -> str:
+    return "、".join(str(n) for n in numbers)
+
+
+def _jsonable(params: dict) -> dict:
+    return {key: str(value) if isinstance(value, Msg) else value for key, value in params.items()}

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Campaign, Instrument, Organization, Recommender, User
+from models import Campaign, ClientLink, Instrument, Nomination, Organization, Recommender, User
 from service.actors import Actor
-from service.errors import invalid_field
-from service.i18n import N_
+from service.errors import NotFound, invalid_field
+from service.i18n import N_, Msg
 from service.nominations import self_check
 from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, compute, instruments_named
 from service.nominations.self_check import Item, Prefill
-from service.scoping import get_in_org
+from service.scoping import get_in_org, parse_id
+from service.tenancy.queries import active_link
 
 #: How many instruments behind a figure one page lists.
 BEHIND_PAGE = 100
@@ -116,3 +117,142 @@ def institute_users(session: Session, actor: Actor) -> list[User]:
             select(User).where(User.org_id == actor.org_id, User.is_active.is_(True)).order_by(User.name)
         )
     )
+
+
+# A firm's nominations. Campaigns and recommenders are the institute's rows: a firm reads them
+# across tenants, and only through an active client link.
+
+
+def open_campaigns(session: Session, actor: Actor, today: date) -> list[Campaign]:
+    """Return the campaigns a firm may nominate itself in today: open, in the window, institute linked."""
+    linked = select(ClientLink.institute_id).where(
+        ClientLink.firm_id == actor.org_id, ClientLink.ended_at.is_(None)
+    )
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(
+                Campaign.org_id.in_(linked),
+                Campaign.phase == "open",
+                Campaign.nomination_opens_on <= today,
+                Campaign.nomination_closes_on >= today,
+            )
+            .order_by(Campaign.nomination_closes_on, Campaign.id)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
+def recommenders_of(session: Session, institute_id: int) -> list[Recommender]:
+    """Return an institute's recommenders, by name (a firm picks one)."""
+    return list(
+        session.scalars(
+            select(Recommender)
+            .where(Recommender.org_id == institute_id)
+            .order_by(Recommender.name)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
+def campaign_open_to(session: Session, actor: Actor, campaign_id: int) -> Campaign:
+    """Return a campaign of an institute linked to the actor's firm (404 otherwise)."""
+    if parse_id(campaign_id) is None:
+        raise NotFound(N_("Not found."))
+    campaign = session.scalar(
+        select(Campaign).where(Campaign.id == campaign_id).execution_options(all_tenants=True)
+    )
+    if (
+        campaign is None
+        or active_link(session, campaign.org_id, actor.org_id) is None
+        or campaign.phase == "draft"
+    ):
+        raise NotFound(N_("Not found."))
+    return campaign
+
+
+def recommender_of(session: Session, institute_id: int, recommender_id: int) -> Recommender:
+    """Return a recommender of the institute, or refuse the field."""
+    found = session.scalar(
+        select(Recommender)
+        .where(Recommender.org_id == institute_id, Recommender.id == recommender_id)
+        .execution_options(all_tenants=True)
+    )
+    if found is None:
+        raise invalid_field("recommender_id", N_("Choose one of the campaign's recommenders."))
+    return found
+
+
+def _with_campaign(statement):
+    return statement.options(
+        joinedload(Nomination.campaign), joinedload(Nomination.recommender)
+    ).execution_options(all_tenants=True)
+
+
+def nomination_in(session: Session, actor: Actor, campaign_id: int) -> Nomination | None:
+    """Return the firm's nomination in a campaign, if it has started one."""
+    return session.scalar(
+        select(Nomination).where(Nomination.firm_id == actor.org_id, Nomination.campaign_id == campaign_id)
+    )
+
+
+def list_nominations(session: Session, actor: Actor) -> list[Nomination]:
+    """Return the firm's nominations, newest first."""
+    if actor.home_org_kind != "firm" or actor.via_client_link:
+        raise NotFound(N_("Not found."))
+    return list(
+        session.scalars(
+            _with_campaign(
+                select(Nomination).where(Nomination.firm_id == actor.org_id).order_by(Nomination.id.desc())
+            )
+        ).unique()
+    )
+
+
+def get_nomination(session: Session, actor: Actor, nomination_id: int) -> Nomination:
+    """Return one of the firm's nominations (404 for anyone else's)."""
+    if actor.home_org_kind != "firm" or actor.via_client_link or parse_id(nomination_id) is None:
+        raise NotFound(N_("Not found."))
+    found = session.scalars(
+        _with_campaign(
+            select(Nomination).where(Nomination.id == nomination_id, Nomination.firm_id == actor.org_id)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(N_("Not found."))
+    return found
+
+
+@dataclass(frozen=True)
+class FrozenLine:
+    """One self-check item as submitted: the firm's answer and the data's, with its evidence."""
+
+    item: Item
+    answer: str | None
+    note: str | None
+    reason: str | None
+    data_answer: str | None
+    evidence: Msg | None
+
+
+def frozen_self_check(nomination: Nomination) -> list[FrozenLine]:
+    """Return the self-check as it was submitted (the firm's answers beside the frozen data's)."""
+    if nomination.frozen_prefill is None:
+        return []
+    lines = []
+    for item in self_check.items():
+        given = nomination.self_check.get(str(item.seq), {})
+        data = nomination.frozen_prefill.get(str(item.seq))
+        evidence = Msg(data["evidence"], data.get("params")) if data else None
+        answer = given.get("answer") or (data["answer"] if data else None)
+        lines.append(
+            FrozenLine(
+                item,
+                answer,
+                given.get("note"),
+                given.get("reason"),
+                data["answer"] if data else None,
+                evidence,
+            )
+        )
+    return lines

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from models.nominations import CAMPAIGN_KINDS, CAMPAIGN_PHASES, RECOMMENDER_KINDS
+from models.nominations import CAMPAIGN_KINDS, CAMPAIGN_PHASES, NOMINATION_STATES, RECOMMENDER_KINDS
 from service.i18n import N_
 from service.nominations.dossier import INSTRUMENT_FIGURES
-from service.schemas import Choice, Flag, StrictSchema, Text, int_range
+from service.nominations.self_check import ANSWERS
+from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, int_range
+from service.tenancy.schemas import CreditCode, non_negative_revenue
 
 
 class DossierQuery(StrictSchema):
@@ -287,3 +289,81 @@ class RecommenderPage(StrictSchema):
     """The institute's recommenders, by name."""
 
     items = fields.List(fields.Nested(RecommenderOut))
+
+
+class NominationStartIn(StrictSchema):
+    """Start a nomination in an open campaign of the firm's institute, addressed to a recommender."""
+
+    campaign_id = fields.Integer(required=True)
+    recommender_id = fields.Integer(required=True)
+
+
+class SelfCheckAnswerIn(StrictSchema):
+    """The firm's answer to one self-check item; ``reason`` when it differs from the data's."""
+
+    answer = Choice(ANSWERS, allow_none=True)
+    note = Text(500, multiline=True)
+    reason = Text(500, multiline=True)
+
+
+class NominationIn(StrictSchema):
+    """The recommendation form: unit information, narratives, declarations, self-check answers."""
+
+    recommender_id = fields.Integer()
+    unit_name = Text(200)
+    credit_code = CreditCode(allow_none=True)
+    address = Text(300)
+    employees = fields.Integer(allow_none=True, validate=int_range(0, 10_000_000))
+    annual_revenue_wan = fields.Decimal(
+        allow_none=True, places=2, validate=non_negative_revenue, as_string=True
+    )
+    industry = Text(100)
+    contact_name = Text(100)
+    contact_mobile = Mobile(allow_none=True)
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    narratives = fields.List(Text(5000, multiline=True, allow_none=True), validate=validate.Length(max=20))
+    declarations = fields.List(fields.Boolean(), validate=validate.Length(max=30))
+    self_check = fields.Dict(
+        keys=fields.String(
+            validate=validate.Regexp(
+                r"^([1-9]|[12][0-9]|3[0-3])$", error=N_("The items are numbered 1 to 33.")
+            )
+        ),
+        values=fields.Nested(SelfCheckAnswerIn),
+        metadata={"description": "By item number (1–33)."},
+    )
+
+
+class NominationOut(StrictSchema):
+    """A nomination, with its frozen dossier once submitted."""
+
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    campaign = fields.String(attribute="campaign.title")
+    firm_id = fields.Integer()
+    recommender_id = fields.Integer()
+    recommender = fields.String(attribute="recommender.name")
+    state = fields.String(metadata={"enum": list(NOMINATION_STATES)})
+    unit_name = fields.String(allow_none=True)
+    credit_code = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    employees = fields.Integer(allow_none=True)
+    annual_revenue_wan = fields.Decimal(allow_none=True, as_string=True, metadata={"format": "decimal"})
+    size_class = fields.String(allow_none=True, metadata={"enum": ["small_medium", "large", None]})
+    industry = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_mobile = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    narratives = fields.List(fields.String(allow_none=True))
+    declarations = fields.List(fields.Boolean())
+    self_check = fields.Dict(keys=fields.String(), values=fields.Dict())
+    frozen_dossier = fields.Dict(allow_none=True)
+    frozen_prefill = fields.Dict(allow_none=True)
+    frozen_head_hash = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+
+
+class NominationPage(StrictSchema):
+    """The firm's nominations, newest first."""
+
+    items = fields.List(fields.Nested(NominationOut))

@@ -10,8 +10,9 @@ from service.errors import DomainError
 from service.nominations import operations, phases, queries
 from service.nominations.schemas import BehindQuery, CampaignIn, DossierQuery
 from service.schemas import load_or_invalid
+from service.validation import benchmark_industries
 from service.web.context import actor, db, enter_client, today
-from service.web.forms import flash_failure, form_data
+from service.web.forms import flash_error, flash_failure, form_data
 from service.web.i18n import translate, translate_errors
 from service.web.templating import name_of
 
@@ -207,3 +208,131 @@ def save_recommender(recommender_id: int | None = None):
     else:
         flash(gettext("Recommender saved."), "success")
     return redirect(url_for("nominations.recommenders"), code=303)
+
+
+# Nominations, for a client firm
+
+
+@bp.get("/nominations")
+@login_required
+def nominations():
+    """The campaigns open to the firm today, and its nominations."""
+    who = actor()
+    campaigns = queries.open_campaigns(db(), who, today())
+    started = {n.campaign_id for n in queries.list_nominations(db(), who)}
+    return render_template(
+        "nominations/nominations.html",
+        nominations=queries.list_nominations(db(), who),
+        campaigns=[(c, queries.recommenders_of(db(), c.org_id)) for c in campaigns if c.id not in started],
+        may_write=who.can("ledger.write"),
+    )
+
+
+@bp.post("/nominations")
+@login_required
+def start_nomination():
+    """Start a nomination in an open campaign."""
+    try:
+        nomination = operations.start_nomination(db(), actor(), form_data(), today())
+    except DomainError as exc:
+        flash_failure(exc)
+        return redirect(url_for("nominations.nominations"), code=303)
+    flash(
+        gettext("Nomination started: fill in the form, then submit it before the window closes."), "success"
+    )
+    return redirect(url_for("nominations.nomination", nomination_id=nomination.id), code=303)
+
+
+@bp.get("/nominations/<int:nomination_id>")
+@login_required
+def nomination(nomination_id: int):
+    """The recommendation form beside the evidence, with the pre-filled self-check."""
+    who = actor()
+    found = queries.get_nomination(db(), who, nomination_id)
+    evidence = queries.dossier(db(), who, today(), today()) if found.state == "draft" else None
+    open_today = phases.accepts_nominations(found.campaign, today())
+    return render_template(
+        "nominations/nomination.html",
+        nomination=found,
+        dossier=evidence,
+        self_check=queries.self_check_lines(evidence) if evidence is not None else None,
+        frozen_lines=queries.frozen_self_check(found),
+        recommenders=queries.recommenders_of(db(), found.institute_id),
+        industries=benchmark_industries(),
+        open_today=open_today,
+        may_write=who.can("ledger.write"),
+        readonly=found.state != "draft" or not open_today or not who.can("ledger.write"),
+    )
+
+
+@bp.post("/nominations/<int:nomination_id>")
+@login_required
+def save_nomination(nomination_id: int):
+    """Save the form and, when asked, submit it; what submitting still lacks is shown, the form kept."""
+    who = actor()
+    back = redirect(url_for("nominations.nomination", nomination_id=nomination_id), code=303)
+    try:
+        operations.update_nomination(db(), who, nomination_id, nomination_form(), today())
+    except DomainError as exc:
+        flash_failure(exc)
+        return back
+    if not request.form.get("submit"):
+        flash(gettext("Nomination saved."), "success")
+        return back
+    try:
+        with db().begin_nested():
+            operations.submit_nomination(db(), who, nomination_id, today())
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(gettext("Nomination submitted."), "success")
+    return back
+
+
+@bp.post("/nominations/<int:nomination_id>/withdraw")
+@login_required
+def withdraw_nomination(nomination_id: int):
+    """Take a submitted nomination back to a draft while the window is open."""
+    try:
+        operations.withdraw_nomination(db(), actor(), nomination_id, today())
+    except DomainError as exc:
+        flash_failure(exc)
+    else:
+        flash(gettext("Nomination withdrawn: it is a draft again."), "success")
+    return redirect(url_for("nominations.nomination", nomination_id=nomination_id), code=303)
+
+
+#: The unit information fields of the form, as posted.
+UNIT_FIELDS = (
+    "recommender_id",
+    "unit_name",
+    "credit_code",
+    "address",
+    "employees",
+    "annual_revenue_wan",
+    "industry",
+    "contact_name",
+    "contact_mobile",
+    "contact_email",
+)
+
+
+def nomination_form() -> dict:
+    """Return the posted recommendation form as the operation takes it."""
+    form = request.form
+    data = {name: form[name] for name in UNIT_FIELDS if name in form}
+    narratives = sorted((k for k in form if k.startswith("narratives-")), key=lambda k: int(k.split("-")[1]))
+    if narratives:
+        data["narratives"] = [form[k] for k in narratives]
+    count = form.get("declaration_count")
+    if count is not None and count.isdigit():
+        data["declarations"] = [f"declarations-{i}" in form for i in range(int(count))]
+    answers = {}
+    for key in form:
+        if key.startswith("sc-") and key.count("-") == 2:
+            _prefix, seq, part = key.split("-")
+            if part in ("answer", "note", "reason"):
+                answers.setdefault(seq, {})[part] = form[key] or None
+    if answers:
+        data["self_check"] = answers
+    return data

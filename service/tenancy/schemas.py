@@ -38,7 +38,8 @@ class RegionCode(fields.String):
         return code
 
 
-def _non_negative_revenue(value: Decimal) -> None:
+def non_negative_revenue(value: Decimal) -> None:
+    """Refuse a revenue below zero or beyond what the column holds."""
     if value < 0 or value >= Decimal("1e12"):
         raise ValidationError(N_("Must be between %(low)s and %(high)s.", low=0, high="999999999999"))
 
@@ -51,7 +52,7 @@ class OrgProfileIn(StrictSchema):
     region_code = RegionCode(allow_none=True)
     industry = Text(100)
     employees = fields.Integer(allow_none=True, validate=int_range(0, 10_000_000))
-    annual_revenue_wan = fields.Decimal(allow_none=True, places=2, validate=_non_negative_revenue)
+    annual_revenue_wan = fields.Decimal(allow_none=True, places=2, validate=non_negative_revenue)
 
 
 class OrgCreateIn(OrgProfileIn):

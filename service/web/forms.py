@@ -59,6 +59,11 @@ def flash_failure(exc: DomainError) -> None:
     if exc.status == 404:
         raise exc
     db().rollback()
+    flash_error(exc)
+
+
+def flash_error(exc: DomainError) -> None:
+    """Flash the error's field messages (else its message), keeping the request's work."""
     # Each message once: two fields missing for one reason say it once.
     messages = dict.fromkeys(m for ms in translate_errors(exc.field_errors).values() for m in ms)
     flash(" ".join(messages) or translate(exc.message), "danger")

@@ -1,0 +1,212 @@
+"""A firm's nomination: started in an open campaign, filled in, submitted (frozen), withdrawn."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from service.actors import Actor
+from service.clock import today_in
+from service.errors import Conflict, Invalid, NotFound
+from service.nominations import operations
+from tests import factories
+from tests.api import API, auth
+from tests.conftest import login
+
+TODAY = today_in("Asia/Shanghai")
+
+
+def _campaign(db_session, admin, opens=-1, closes=5, **overrides):
+    notice = {
+        "kind": "traceability_advanced",
+        "title": "计量溯源先进单位评选",
+        "year": TODAY.year,
+        "categories": ["计量体系建设", "计量文化建设"],
+        "conditions": ["近三年未发生重大计量违法行为"],
+        "nomination_opens_on": (TODAY + timedelta(days=opens)).isoformat(),
+        "nomination_closes_on": (TODAY + timedelta(days=closes)).isoformat(),
+        "review_opens_on": (TODAY + timedelta(days=closes + 1)).isoformat(),
+        "review_closes_on": (TODAY + timedelta(days=closes + 3)).isoformat(),
+    } | overrides
+    campaign = operations.create_campaign(db_session, admin, notice)
+    if campaign.nomination_closes_on >= TODAY:
+        operations.move_campaign(db_session, admin, campaign.id, {"to": "open"}, TODAY)
+    return campaign
+
+
+@pytest.fixture
+def arranged(db_session, world):
+    """An open campaign of the institute linked to firm A, with one recommender."""
+    admin = Actor.of(world.institute_admin)
+    campaign = _campaign(db_session, admin)
+    recommender = operations.save_recommender(
+        db_session, admin, None, {"name": "力学研究所", "kind": "department"}
+    )
+    db_session.commit()
+    return campaign, recommender
+
+
+COMPLETE = {
+    "unit_name": "郑州精密机械有限公司",
+    "credit_code": factories.credit_code(4242),
+    "address": "郑州市高新区科学大道 100 号",
+    "employees": 320,
+    "annual_revenue_wan": "18000.00",
+    "industry": "高档数控机床和机器人",
+    "contact_name": "李计量",
+    "contact_mobile": "13903710001",
+    "contact_email": "li@firm.example.cn",
+    "narratives": ["建立了完整的测量管理体系……", "开展计量文化宣传……"],
+    "declarations": [True],
+}
+
+
+def _answer_everything(db_session, who, nomination_id, reason: str | None = "见说明"):
+    answers = {str(seq): {"answer": "yes", "reason": reason} for seq in range(1, 34)}
+    return operations.update_nomination(db_session, who, nomination_id, {"self_check": answers}, TODAY)
+
+
+def test_start_fill_submit_withdraw(db_session, world, arranged):
+    campaign, recommender = arranged
+    who = world.a.actor()
+    start = {"campaign_id": campaign.id, "recommender_id": recommender.id}
+    nomination = operations.start_nomination(db_session, who, start, TODAY)
+    assert (nomination.state, nomination.unit_name) == ("draft", world.a.org.name)
+    with pytest.raises(Conflict):  # one nomination per firm and campaign
+        operations.start_nomination(db_session, who, start, TODAY)
+
+    with pytest.raises(Invalid) as incomplete:
+        operations.submit_nomination(db_session, who, nomination.id, TODAY)
+    assert {"address", "narratives", "declarations", "self_check"} <= set(incomplete.value.field_errors)
+
+    operations.update_nomination(db_session, who, nomination.id, COMPLETE, TODAY)
+    _answer_everything(db_session, who, nomination.id)
+    submitted = operations.submit_nomination(db_session, who, nomination.id, TODAY)
+    assert submitted.state == "submitted"
+    assert submitted.frozen_head_hash
+    frozen = dict(submitted.frozen_dossier)
+    assert frozen["instruments"]["total"] == 3
+
+    # A later change to the ledger changes nothing the reviewers see.
+    factories.make_instrument(db_session, who, TODAY)
+    db_session.flush()
+    assert submitted.frozen_dossier == frozen
+    with pytest.raises(Conflict):
+        operations.update_nomination(db_session, who, nomination.id, {"address": "别处"}, TODAY)
+
+    withdrawn = operations.withdraw_nomination(db_session, who, nomination.id, TODAY)
+    assert (withdrawn.state, withdrawn.frozen_dossier) == ("draft", None)
+    again = operations.submit_nomination(db_session, who, nomination.id, TODAY)
+    assert again.frozen_dossier["instruments"]["total"] == 4
+
+
+def test_changing_the_datas_answer_needs_a_reason(db_session, world, arranged):
+    campaign, recommender = arranged
+    who = world.a.actor()
+    nomination = operations.start_nomination(
+        db_session, who, {"campaign_id": campaign.id, "recommender_id": recommender.id}, TODAY
+    )
+    operations.update_nomination(db_session, who, nomination.id, COMPLETE, TODAY)
+    _answer_everything(db_session, who, nomination.id, reason=None)
+    # Firm A's three instruments have no ABC class: the data answers item 22 "no".
+    with pytest.raises(Invalid) as unexplained:
+        operations.submit_nomination(db_session, who, nomination.id, TODAY)
+    assert "self_check" in unexplained.value.field_errors
+    reason = {"22": {"answer": "yes", "reason": "分类制度已建立，台账补录中"}}
+    operations.update_nomination(db_session, who, nomination.id, {"self_check": reason}, TODAY)
+    submitted = operations.submit_nomination(db_session, who, nomination.id, TODAY)
+    assert submitted.frozen_prefill["22"]["answer"] == "no"
+    assert submitted.self_check["22"] == {"answer": "yes", "reason": "分类制度已建立，台账补录中"}
+
+
+def test_bad_input_changes_nothing(db_session, world, arranged):
+    campaign, recommender = arranged
+    who = world.a.actor()
+    nomination = operations.start_nomination(
+        db_session, who, {"campaign_id": campaign.id, "recommender_id": recommender.id}, TODAY
+    )
+    for bad, field in (
+        ({"narratives": ["只有一段"]}, "narratives"),
+        ({"credit_code": "91410100MA0000000X"}, "credit_code"),
+        ({"contact_email": "not-an-email"}, "contact_email"),
+        ({"recommender_id": 999999}, "recommender_id"),
+        ({"self_check": {"34": {"answer": "yes"}}}, "self_check"),
+        ({"self_check": {"1": {"answer": "maybe"}}}, "self_check"),
+    ):
+        with pytest.raises(Invalid) as refused:
+            operations.update_nomination(db_session, who, nomination.id, bad, TODAY)
+        assert any(key.split(".")[0] == field for key in refused.value.field_errors), bad
+    assert nomination.narratives == ["", ""]
+
+
+def test_only_linked_firms_in_the_window(db_session, world, arranged):
+    campaign, recommender = arranged
+    start = {"campaign_id": campaign.id, "recommender_id": recommender.id}
+    with pytest.raises(NotFound):  # firm B has no link to the institute
+        operations.start_nomination(db_session, world.b.actor(), start, TODAY)
+    with pytest.raises(Conflict):  # the window has not opened yet
+        operations.start_nomination(db_session, world.a.actor(), start, TODAY - timedelta(days=2))
+    with pytest.raises(NotFound):  # a viewer is not a firm's nominator… nor an institute
+        operations.start_nomination(db_session, Actor.of(world.institute_staff), start, TODAY)
+    draft = _campaign(db_session, Actor.of(world.institute_admin), opens=10, closes=12, title="尚未开放")
+    with pytest.raises(Conflict):
+        operations.start_nomination(
+            db_session, world.a.actor(), {"campaign_id": draft.id, "recommender_id": recommender.id}, TODAY
+        )
+
+
+def test_api_journey_and_tenancy(client, db_session, world, arranged):
+    campaign, recommender = arranged
+    headers = auth(db_session, world.a.metrology)
+    started = client.post(
+        f"{API}/nominations",
+        headers=headers,
+        json={"campaign_id": campaign.id, "recommender_id": recommender.id},
+    )
+    assert started.status_code == 201, started.json
+    nomination_id = started.json["id"]
+    assert started.json["campaign"] == "计量溯源先进单位评选"
+    refused = client.post(f"{API}/nominations/{nomination_id}/submit", headers=headers)
+    assert refused.status_code == 400
+    assert "address" in refused.json["errors"]
+    patched = client.patch(f"{API}/nominations/{nomination_id}", headers=headers, json=COMPLETE)
+    assert (patched.status_code, patched.json["size_class"]) == (200, "small_medium")
+    answers = {str(seq): {"answer": "yes", "reason": "见附件"} for seq in range(1, 34)}
+    client.patch(f"{API}/nominations/{nomination_id}", headers=headers, json={"self_check": answers})
+    submitted = client.post(f"{API}/nominations/{nomination_id}/submit", headers=headers)
+    assert submitted.status_code == 200, submitted.json
+    assert submitted.json["frozen_dossier"]["coverage"]["denominator"] == 3
+    assert client.get(f"{API}/nominations", headers=headers).json["items"][0]["state"] == "submitted"
+    other = auth(db_session, world.b.admin)
+    assert client.get(f"{API}/nominations/{nomination_id}", headers=other).status_code == 404
+    assert client.post(f"{API}/nominations/{nomination_id}/withdraw", headers=other).status_code == 404
+    institute = auth(db_session, world.institute_staff)
+    assert client.get(f"{API}/nominations/{nomination_id}", headers=institute).status_code == 404
+
+
+def test_pages_start_save_and_submit(client, db_session, world, arranged):
+    campaign, recommender = arranged
+    login(client, world.a.metrology)
+    page = client.get("/nominations").get_data(as_text=True)
+    assert f'data-campaign="{campaign.id}"' in page
+    response = client.post(
+        "/nominations", data={"campaign_id": campaign.id, "recommender_id": recommender.id}
+    )
+    assert response.status_code == 303
+    url = response.headers["Location"]
+    form = {k: v for k, v in COMPLETE.items() if k not in ("narratives", "declarations")}
+    form |= {"recommender_id": recommender.id, "narratives-0": "体系……", "narratives-1": "文化……"}
+    form |= {"declaration_count": "1", "declarations-0": "on"}
+    form |= {f"sc-{seq}-answer": "yes" for seq in range(1, 34)} | {"sc-22-reason": "分类制度已建立"}
+    form |= {f"sc-{seq}-reason": "见说明" for seq in (11, 20, 21, 29)}
+    saved = client.post(url, data=form | {"submit": "1"})
+    assert saved.status_code == 303
+    shown = client.get(url).get_data(as_text=True)
+    assert 'data-state="submitted"' in shown, shown[:3000]
+    # Submitting an incomplete form keeps what was typed and says what is missing.
+    client.post(f"{url}/withdraw")
+    client.post(url, data={"narratives-0": "", "narratives-1": "文化……", "submit": "1"})
+    shown = client.get(url).get_data(as_text=True)
+    assert 'data-state="draft"' in shown
+    assert "文化……" in shown
