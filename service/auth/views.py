@@ -205,6 +205,13 @@ def account():
     return redirect(url_for("auth.account"), code=303)
 
 
+@bp.get("/account/password")
+@login_required
+def password_form():
+    """The address a refused change is shown at: reloading it goes back to the account page."""
+    return redirect(url_for("auth.account"), code=303)
+
+
 @bp.post("/account/password")
 @login_required
 def change_password():

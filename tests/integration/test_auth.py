@@ -113,6 +113,14 @@ def test_password_change_needs_the_current_password(client, world, db_session):
     assert verify_password(world.a.metrology.password_hash, PASSWORD)
 
 
+def test_reloading_a_refused_password_change_goes_back_to_the_account(client, world):
+    login(client, world.a.metrology)
+    # The refused change is shown at /account/password; reloading that address must not answer 405.
+    response = client.get("/account/password")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/account")
+
+
 def test_password_reset_by_email(client, world, outbox, db_session):
     response = client.post("/password/forgot", data={"email": world.a.viewer.email})
     assert response.status_code == 303
