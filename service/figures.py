@@ -42,6 +42,8 @@ from service.ledger.status import action_target
 IN_USE_STATUSES = RECALLED_STATUSES
 #: Statuses after which an instrument's due dates no longer count for the on-time rate.
 RETIRED_STATUSES = ("sealed", "scrapped")
+#: The status an approved action starts from, where only one is possible (the others start in use).
+STATUS_BEFORE = {"resume": "suspended", "unseal": "sealed"}
 #: Provincial targets of the inspection rate.
 INSPECTION_TARGET = 0.95
 HOUSEHOLD_METER_TARGET = 0.98
@@ -145,7 +147,8 @@ class InstrumentFacts:
         done = [change for change in self.changes if change.on <= day]
         if done:
             return action_target(done[-1].action)
-        return "in_service"  # every recorded change came later: before them it was in service
+        # Every recorded change came later: before them, the status the first one starts from.
+        return STATUS_BEFORE.get(self.changes[0].action, "in_service")
 
     def in_use_on(self, day: date) -> bool:
         """Whether the instrument was in the ledger and in use on ``day``."""
@@ -276,14 +279,18 @@ def due_dates(facts: Iterable[InstrumentFacts], day: date) -> list[DueDate]:
         if not fact.is_periodic:
             continue
         timeline = [result for result in fact.timeline if result.performed_on <= day]
-        seen: set[date] = set()
-        for index, setter in enumerate(timeline):
-            due = setter.next_due_on
-            if due is None or not first <= due <= last or due in seen:
+        # Of two results on one day the later stands; a due date set twice counts once, from its last setter.
+        setters = {
+            result.next_due_on: index
+            for index, result in enumerate(timeline)
+            if index + 1 == len(timeline) or timeline[index + 1].performed_on != result.performed_on
+        }
+        for due, index in sorted(setters.items(), key=lambda item: item[1]):
+            if due is None or not first <= due <= last:
                 continue
-            seen.add(due)
             if fact.status_on(due - timedelta(days=1)) in RETIRED_STATUSES:
                 continue
+            setter = timeline[index]
             renewal = next((r for r in timeline[index + 1 :] if r.performed_on > setter.performed_on), None)
             if renewal is None and due == day:
                 continue  # still open: it can be met today

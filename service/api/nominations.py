@@ -174,8 +174,8 @@ def get_nomination(nomination_id: int):
 def update_nomination(nomination_id: int):
     """Change the fields sent of a draft nomination while the window is open."""
     queries.get_nomination(db(), actor(), nomination_id)
-    nomination = operations.update_nomination(db(), actor(), nomination_id, json_body(), today())
-    return jsonify(NominationOut().dump(nomination))
+    operations.update_nomination(db(), actor(), nomination_id, json_body(), today())
+    return jsonify(NominationOut().dump(queries.get_nomination(db(), actor(), nomination_id)))
 
 
 @bp.post("/nominations/<int:nomination_id>/submit")

@@ -13,7 +13,7 @@ from service.cli.common import org_by_slug, sessions
 from service.clock import today_in
 from service.db import unit_of_work
 from service.nominations import dossier
-from service.nominations.schemas import DossierOut
+from service.nominations.schemas import EARLIEST_DAY, DossierOut
 
 
 @click.group("nominations", cls=AppGroup)
@@ -30,6 +30,9 @@ def nominations_dossier(org_slug: str, as_of: str | None):
         org = org_by_slug(session, org_slug)
         today = today_in(org.timezone)
         day = _day(as_of) if as_of else today
+        if day < EARLIEST_DAY:
+            click.echo(f"error: --as-of must be {EARLIEST_DAY.isoformat()} or later", err=True)
+            sys.exit(2)
         if day > today:
             click.echo(f"error: --as-of {day.isoformat()} is after today ({today.isoformat()})", err=True)
             sys.exit(2)

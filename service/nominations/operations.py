@@ -26,6 +26,7 @@ from service.nominations.schemas import (
     RecommenderIn,
 )
 from service.schemas import load_or_invalid
+from service.tenancy.queries import active_link
 from service.validation import benchmark_industries
 
 
@@ -146,6 +147,12 @@ def _require_nominator(actor: Actor) -> None:
     actor.require("ledger.write")
 
 
+def _still_linked(session: Session, nomination: Nomination) -> None:
+    """A nomination changes only while the firm's link to the institute is active."""
+    if active_link(session, nomination.institute_id, nomination.firm_id) is None:
+        raise Conflict(N_("Your firm is no longer linked to this institute."))
+
+
 def _window_open(campaign: Campaign, today: date) -> None:
     if not phases.accepts_nominations(campaign, today):
         raise Conflict(N_("The campaign is not open for nominations today."))
@@ -189,6 +196,7 @@ def update_nomination(
     """Change the fields sent of a draft nomination while the window is open."""
     _require_nominator(actor)
     nomination = queries.get_nomination(session, actor, nomination_id)
+    _still_linked(session, nomination)
     if nomination.state != "draft":
         raise Conflict(N_("A submitted nomination is frozen: withdraw it to change it."))
     _window_open(nomination.campaign, today)
@@ -203,12 +211,16 @@ def update_nomination(
     if "declarations" in data and len(data["declarations"]) != len(campaign.conditions):
         raise invalid_field("declarations", N_("Declare each basic condition."))
     if "self_check" in data:
-        data["self_check"] = nomination.self_check | {
-            seq: {key: value for key, value in answer.items() if value not in (None, "")}
-            for seq, answer in data["self_check"].items()
-        }
+        # Item by item and key by key: what is sent replaces, a blank value clears, the rest stays.
+        merged = dict(nomination.self_check)
+        for seq, answer in data["self_check"].items():
+            entry = merged.get(seq, {}) | answer
+            merged[seq] = {key: value for key, value in entry.items() if value not in (None, "")}
+        data["self_check"] = merged
     for name, value in data.items():
         setattr(nomination, name, value)
+    session.flush()
+    session.expire(nomination, ["recommender"])  # the recommender's row is read again with its name
     return nomination
 
 
@@ -216,6 +228,7 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
     """Submit a complete nomination: the dossier, the data's answers and the history's head are frozen."""
     _require_nominator(actor)
     nomination = queries.get_nomination(session, actor, nomination_id)
+    _still_linked(session, nomination)
     if nomination.state != "draft":
         raise Conflict(N_("This nomination has already been submitted."))
     _window_open(nomination.campaign, today)
@@ -249,6 +262,7 @@ def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, toda
     """Take a submitted nomination back to a draft while the window is open; the frozen dossier goes."""
     _require_nominator(actor)
     nomination = queries.get_nomination(session, actor, nomination_id)
+    _still_linked(session, nomination)
     if nomination.state != "submitted":
         raise Conflict(N_("Only a submitted nomination can be withdrawn."))
     _window_open(nomination.campaign, today)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from models.nominations import CAMPAIGN_KINDS, CAMPAIGN_PHASES, NOMINATION_STATES, RECOMMENDER_KINDS
 from service.i18n import N_
 from service.nominations.dossier import INSTRUMENT_FIGURES
 from service.nominations.self_check import ANSWERS
-from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, int_range
+from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, WholeNumber, int_range
+from service.scoping import MAX_ID
 from service.tenancy.schemas import CreditCode, non_negative_revenue
+
+#: The earliest day a dossier looks back to (the figures look a year further back).
+EARLIEST_DAY = date(2000, 1, 1)
 
 
 class DossierQuery(StrictSchema):
     """The query string of the dossier: as of which day."""
 
-    as_of = fields.Date(allow_none=True, metadata={"description": "Default: today in the firm's time zone."})
+    as_of = fields.Date(
+        allow_none=True,
+        validate=validate.Range(min=EARLIEST_DAY, error=N_("Pick a day from 2000 on.")),
+        metadata={"description": "Default: today in the firm's time zone; from 2000-01-01."},
+    )
 
 
 class BehindQuery(DossierQuery):
@@ -180,6 +190,11 @@ class Lines(fields.List):
     def __init__(self, limit: int, **kwargs):
         super().__init__(Text(limit, required=True), **kwargs)
 
+    def deserialize(self, value, attr=None, data=None, **kwargs):  # noqa: D102
+        if value is None and self.allow_none:  # a blank text area: no lines
+            return []
+        return super().deserialize(value, attr, data, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             value = [line.strip() for line in value.splitlines() if line.strip()]
@@ -194,7 +209,7 @@ class CampaignIn(StrictSchema):
     year = fields.Integer(required=True, validate=int_range(2000, 2100))
     co_organisers = Text(1000, multiline=True)
     notice_text = Text(20000, multiline=True)
-    conditions = Lines(500, validate=validate.Length(max=30))
+    conditions = Lines(500, allow_none=True, validate=validate.Length(max=30))
     categories = Lines(100, required=True, validate=validate.Length(min=1, max=20))
     objection_contacts = Text(1000, multiline=True)
     no_fee_statement = Text(500, multiline=True)
@@ -264,7 +279,9 @@ class RecommenderIn(StrictSchema):
     name = Text(200, required=True)
     kind = Choice(RECOMMENDER_KINDS, required=True)
     contact = Text(200)
-    member_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=100))
+    member_ids = fields.List(
+        WholeNumber(validate=int_range(1, MAX_ID)), load_default=list, validate=validate.Length(max=100)
+    )
 
 
 class MemberOut(StrictSchema):
@@ -294,8 +311,8 @@ class RecommenderPage(StrictSchema):
 class NominationStartIn(StrictSchema):
     """Start a nomination in an open campaign of the firm's institute, addressed to a recommender."""
 
-    campaign_id = fields.Integer(required=True)
-    recommender_id = fields.Integer(required=True)
+    campaign_id = WholeNumber(required=True, validate=int_range(1, MAX_ID))
+    recommender_id = WholeNumber(required=True, validate=int_range(1, MAX_ID))
 
 
 class SelfCheckAnswerIn(StrictSchema):
@@ -309,7 +326,7 @@ class SelfCheckAnswerIn(StrictSchema):
 class NominationIn(StrictSchema):
     """The recommendation form: unit information, narratives, declarations, self-check answers."""
 
-    recommender_id = fields.Integer()
+    recommender_id = WholeNumber(validate=int_range(1, MAX_ID))
     unit_name = Text(200)
     credit_code = CreditCode(allow_none=True)
     address = Text(300)
@@ -321,7 +338,7 @@ class NominationIn(StrictSchema):
     contact_name = Text(100)
     contact_mobile = Mobile(allow_none=True)
     contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    narratives = fields.List(Text(5000, multiline=True, allow_none=True), validate=validate.Length(max=20))
+    narratives = fields.List(Text(5000, multiline=True, required=True), validate=validate.Length(max=20))
     declarations = fields.List(fields.Boolean(), validate=validate.Length(max=30))
     self_check = fields.Dict(
         keys=fields.String(

@@ -317,22 +317,39 @@ UNIT_FIELDS = (
 )
 
 
+#: At most this many narratives and declarations are read from a posted form (the schema allows 20 and 30).
+MAX_FORM_ITEMS = 30
+
+
 def nomination_form() -> dict:
-    """Return the posted recommendation form as the operation takes it."""
+    """Return the posted recommendation form as the operation takes it; malformed keys are ignored."""
     form = request.form
     data = {name: form[name] for name in UNIT_FIELDS if name in form}
-    narratives = sorted((k for k in form if k.startswith("narratives-")), key=lambda k: int(k.split("-")[1]))
-    if narratives:
-        data["narratives"] = [form[k] for k in narratives]
-    count = form.get("declaration_count")
-    if count is not None and count.isdigit():
-        data["declarations"] = [f"declarations-{i}" in form for i in range(int(count))]
-    answers = {}
+    narratives = {}
     for key in form:
-        if key.startswith("sc-") and key.count("-") == 2:
-            _prefix, seq, part = key.split("-")
-            if part in ("answer", "note", "reason"):
-                answers.setdefault(seq, {})[part] = form[key] or None
+        index = _index(key, "narratives-")
+        if index is not None:
+            narratives[index] = form[key]
+    if narratives:
+        data["narratives"] = [narratives.get(i, "") for i in range(max(narratives) + 1)]
+    count = _index(form.get("declaration_count", ""), "")
+    if count is not None:
+        data["declarations"] = [f"declarations-{i}" in form for i in range(count)]
+    answers: dict[str, dict] = {}
+    for key in form:
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == "sc" and parts[2] in ("answer", "note", "reason"):
+            answers.setdefault(parts[1], {})[parts[2]] = form[key] or None
     if answers:
         data["self_check"] = answers
     return data
+
+
+def _index(text: str, prefix: str) -> int | None:
+    """Return the small number after ``prefix`` in ``text`` (ASCII digits), or None."""
+    if not text.startswith(prefix):
+        return None
+    digits = text[len(prefix) :]
+    if not (digits.isascii() and digits.isdigit()) or int(digits) >= MAX_FORM_ITEMS:
+        return None
+    return int(digits)

@@ -225,3 +225,13 @@ def test_recommender_pages_and_api(client, db_session, world):
     firm = auth(db_session, world.a.admin)
     assert client.get(f"{API}/recommenders", headers=firm).status_code == 404
     assert client.put(f"{API}/recommenders/{listed[0]['id']}", headers=firm, json={}).status_code == 404
+
+
+def test_a_campaign_without_conditions_saves_from_the_form(client, db_session, world):
+    login(client, world.institute_admin)
+    form = NOTICE | {"categories": "计量体系建设", "conditions": ""}
+    assert client.post("/institute/campaigns/new", data=form).status_code == 303
+    campaign = db_session.scalar(select(Campaign).where(Campaign.org_id == world.institute.id))
+    assert campaign.conditions == []
+    edited = client.post(f"/institute/campaigns/{campaign.id}/edit", data=form | {"title": "更正后的名称"})
+    assert edited.status_code == 303

@@ -210,3 +210,85 @@ def test_pages_start_save_and_submit(client, db_session, world, arranged):
     shown = client.get(url).get_data(as_text=True)
     assert 'data-state="draft"' in shown
     assert "文化……" in shown
+
+
+def _started(db_session, world, arranged):
+    campaign, recommender = arranged
+    return operations.start_nomination(
+        db_session, world.a.actor(), {"campaign_id": campaign.id, "recommender_id": recommender.id}, TODAY
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/nominations", {"campaign_id": 1, "recommender_id": 2**70}),
+        ("patch", "/nominations/{id}", {"recommender_id": 2**70}),
+        ("patch", "/nominations/{id}", {"narratives": [None, None]}),
+        ("post", "/recommenders", {"name": "x", "kind": "alliance", "member_ids": [2**70]}),
+    ],
+)
+def test_api_refuses_what_used_to_crash(client, db_session, world, arranged, method, path, body):
+    nomination = _started(db_session, world, arranged)
+    db_session.commit()
+    user = world.institute_admin if "recommenders" in path else world.a.metrology
+    response = getattr(client, method)(
+        f"{API}{path.format(id=nomination.id)}", headers=auth(db_session, user), json=body
+    )
+    assert response.status_code == 400, response.json
+
+
+def test_the_form_ignores_malformed_keys(client, db_session, world, arranged):
+    nomination = _started(db_session, world, arranged)
+    db_session.commit()
+    login(client, world.a.metrology)
+    for form in (
+        {"narratives-x": "a"},
+        {"narratives-": "a"},
+        {"declaration_count": "²"},
+        {"declaration_count": "3000000"},
+    ):
+        assert client.post(f"/nominations/{nomination.id}", data=form).status_code == 303, form
+
+
+def test_a_day_before_2000_is_refused(client, db_session, world):
+    headers = auth(db_session, world.a.metrology)
+    assert client.get(f"{API}/dossier?as_of=0001-01-01", headers=headers).status_code == 400
+    login(client, world.a.metrology)
+    assert client.get("/evidence?as_of=0001-01-01").status_code == 200
+
+
+def test_an_ended_link_freezes_the_nomination(db_session, world, arranged):
+    from service.clock import now_utc
+    from service.tenancy.queries import active_link
+
+    nomination = _started(db_session, world, arranged)
+    active_link(db_session, nomination.institute_id, world.a.org.id).ended_at = now_utc()
+    with pytest.raises(Conflict):
+        operations.update_nomination(db_session, world.a.actor(), nomination.id, {"address": "x"}, TODAY)
+    with pytest.raises(Conflict):
+        operations.submit_nomination(db_session, world.a.actor(), nomination.id, TODAY)
+
+
+def test_patch_answers_with_the_new_recommender_and_keeps_other_keys(client, db_session, world, arranged):
+    campaign, _recommender = arranged
+    other = operations.save_recommender(
+        db_session, Actor.of(world.institute_admin), None, {"name": "产业计量联盟", "kind": "alliance"}
+    )
+    nomination = _started(db_session, world, arranged)
+    operations.update_nomination(
+        db_session,
+        world.a.actor(),
+        nomination.id,
+        {"self_check": {"5": {"answer": "no", "reason": "新建产线"}}},
+        TODAY,
+    )
+    db_session.commit()
+    headers = auth(db_session, world.a.metrology)
+    body = client.patch(
+        f"{API}/nominations/{nomination.id}",
+        headers=headers,
+        json={"recommender_id": other.id, "self_check": {"5": {"note": "见附件"}}},
+    ).json
+    assert (body["recommender_id"], body["recommender"]) == (other.id, "产业计量联盟")
+    assert body["self_check"]["5"] == {"answer": "no", "reason": "新建产线", "note": "见附件"}

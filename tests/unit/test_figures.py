@@ -269,3 +269,31 @@ class TestInspection:
         verified = self.mandatory(result("2025-01-10", "2026-01-09", kind="verification"))
         assert inspection([verified], self.DAY).rate == Rate(0, 1)
         assert on_time([verified], self.DAY) == Rate(0, 1)
+
+
+class TestReviewedEdges:
+    """Edges a review found: a due date set twice, two results on one day, a status before any change."""
+
+    DAY = D("2026-06-30")
+
+    def test_a_due_date_set_twice_and_never_renewed_is_late(self):
+        facts = [with_results(result("2025-03-10", "2026-03-09"), result("2025-03-20", "2026-03-09"))]
+        assert [(d.due_on, d.met) for d in due_dates(facts, self.DAY)] == [(D("2026-03-09"), False)]
+
+    def test_only_the_last_result_of_a_day_sets_a_due_date(self):
+        facts = [
+            with_results(
+                result("2025-06-01", "2025-12-01", conclusion="limited"),
+                result("2025-06-01", "2026-05-31"),
+                result("2026-05-20", "2027-05-19"),
+            )
+        ]
+        assert [(d.due_on, d.met) for d in due_dates(facts, self.DAY)] == [(D("2026-05-31"), True)]
+
+    def test_before_its_first_change_the_status_is_where_that_change_starts(self):
+        sealed = with_results(
+            result("2025-03-10", "2026-03-09"), changes=(StatusChange(D("2026-05-01"), "unseal"),)
+        )
+        assert due_dates([sealed], self.DAY) == []  # sealed on its due date: not counted
+        assert coverage([sealed], D("2026-04-01")).rate == Rate(0, 0)  # not in use then
+        assert coverage([sealed], D("2026-05-02")).rate == Rate(0, 1)  # in use again, out of validity

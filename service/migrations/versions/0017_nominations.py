@@ -64,11 +64,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_campaigns_org_id_id'), type_='unique')
-
     with op.batch_alter_table('nominations', schema=None) as batch_op:
         batch_op.drop_index('ix_nominations_institute_id_campaign_id')
         batch_op.drop_index('ix_nominations_firm_id')
 
     op.drop_table('nominations')
+
+    # Last: the nominations' foreign key depended on it.
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_campaigns_org_id_id'), type_='unique')
