@@ -59,7 +59,7 @@ def get_dossier():
 def get_dossier_instruments():
     """Return the instruments a figure counts (or only those short of it, ``short=true``): the first 100."""
     query = load_or_invalid(BehindQuery(), request.args)
-    found = queries.dossier(db(), actor(), query.get("as_of") or today(), today())
+    found = queries.figure_sets(db(), actor(), query.get("as_of") or today(), today())
     behind = queries.instruments_behind(db(), actor(), found, query["figure"], bool(query.get("short")))
     items = [
         {

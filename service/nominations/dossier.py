@@ -41,28 +41,29 @@ CERTIFIED_KINDS = ("verification", "calibration")
 
 
 @dataclass
-class Dossier:
-    """The dossier's figures, as of ``as_of``; ``facts`` keep the instruments behind them."""
+class FigureSets:
+    """The instrument figures as of ``as_of``, with the instruments behind each (``facts``)."""
 
     as_of: date
-    window: tuple[date, date]
     facts: list[InstrumentFacts]
     coverage: InstrumentSet
     inspection: InstrumentSet
     household: InstrumentSet
     other_mandatory: InstrumentSet
     due_dates: list[DueDate]
-    instruments: dict
-    certificates: dict
-    as_found: Rate
-    standards: Rate
-    complete_records: Rate
-    confirmations: Rate
-    nonconformity: dict
-    interval_reviews: dict
-    status_changes: dict
-    reminders: dict
-    history: dict
+
+    @classmethod
+    def of(cls, facts: list[InstrumentFacts], as_of: date) -> FigureSets:
+        """Return the figures of ``facts`` as of ``as_of``."""
+        return cls(
+            as_of=as_of,
+            facts=facts,
+            coverage=figures.coverage(facts, as_of),
+            inspection=figures.inspection(facts, as_of),
+            household=figures.inspection(facts, as_of, household=True),
+            other_mandatory=figures.inspection(facts, as_of, household=False),
+            due_dates=figures.due_dates(facts, as_of),
+        )
 
     @property
     def on_time(self) -> Rate:
@@ -80,6 +81,24 @@ class Dossier:
             return [fact.id for fact in in_use], [fact.id for fact in in_use if fact.abc_class is None]
         found: InstrumentSet = getattr(self, figure)
         return found.counted, found.failing
+
+
+@dataclass
+class Dossier(FigureSets):
+    """The dossier as of ``as_of``: the instrument figures, and the counts of the period and the history."""
+
+    window: tuple[date, date]
+    instruments: dict
+    certificates: dict
+    as_found: Rate
+    standards: Rate
+    complete_records: Rate
+    confirmations: Rate
+    nonconformity: dict
+    interval_reviews: dict
+    status_changes: dict
+    reminders: dict
+    history: dict
 
     def as_dict(self) -> dict:
         """Return every figure as plain data: rates as fractions with their parts."""
@@ -125,14 +144,8 @@ def compute(session: Session, org: Organization, as_of: date) -> Dossier:
     report = verify_chain(session, org.id)
     head = session.get(HistoryHead, org.id)
     return Dossier(
-        as_of=as_of,
+        **vars(FigureSets.of(facts, as_of)),
         window=window,
-        facts=facts,
-        coverage=figures.coverage(facts, as_of),
-        inspection=figures.inspection(facts, as_of),
-        household=figures.inspection(facts, as_of, household=True),
-        other_mandatory=figures.inspection(facts, as_of, household=False),
-        due_dates=figures.due_dates(facts, as_of),
         instruments=_instrument_counts(facts, in_use, as_of),
         certificates=_certificates(session, period),
         as_found=_as_found(session, period),

@@ -147,10 +147,18 @@ def _require_nominator(actor: Actor) -> None:
     actor.require("ledger.write")
 
 
-def _still_linked(session: Session, nomination: Nomination) -> None:
-    """A nomination changes only while the firm's link to the institute is active."""
+def _changeable(
+    session: Session, actor: Actor, nomination_id: int, state: str, otherwise: Msg, today: date
+) -> Nomination:
+    """Return the firm's nomination if it is in ``state``, still linked and inside its window."""
+    _require_nominator(actor)
+    nomination = queries.get_nomination(session, actor, nomination_id)
     if active_link(session, nomination.institute_id, nomination.firm_id) is None:
         raise Conflict(N_("Your firm is no longer linked to this institute."))
+    if nomination.state != state:
+        raise Conflict(otherwise)
+    _window_open(nomination.campaign, today)
+    return nomination
 
 
 def _window_open(campaign: Campaign, today: date) -> None:
@@ -194,12 +202,14 @@ def update_nomination(
     session: Session, actor: Actor, nomination_id: int, payload: Mapping, today: date
 ) -> Nomination:
     """Change the fields sent of a draft nomination while the window is open."""
-    _require_nominator(actor)
-    nomination = queries.get_nomination(session, actor, nomination_id)
-    _still_linked(session, nomination)
-    if nomination.state != "draft":
-        raise Conflict(N_("A submitted nomination is frozen: withdraw it to change it."))
-    _window_open(nomination.campaign, today)
+    nomination = _changeable(
+        session,
+        actor,
+        nomination_id,
+        "draft",
+        N_("A submitted nomination is frozen: withdraw it to change it."),
+        today,
+    )
     data = load_or_invalid(NominationIn(), payload)
     campaign = nomination.campaign
     if "recommender_id" in data:
@@ -226,12 +236,9 @@ def update_nomination(
 
 def submit_nomination(session: Session, actor: Actor, nomination_id: int, today: date) -> Nomination:
     """Submit a complete nomination: the dossier, the data's answers and the history's head are frozen."""
-    _require_nominator(actor)
-    nomination = queries.get_nomination(session, actor, nomination_id)
-    _still_linked(session, nomination)
-    if nomination.state != "draft":
-        raise Conflict(N_("This nomination has already been submitted."))
-    _window_open(nomination.campaign, today)
+    nomination = _changeable(
+        session, actor, nomination_id, "draft", N_("This nomination has already been submitted."), today
+    )
     found = dossier.compute(session, session.get(Organization, actor.org_id), today)
     prefill = self_check.prefill(found)
     errors = _incomplete(nomination, prefill)
@@ -260,12 +267,9 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
 
 def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, today: date) -> Nomination:
     """Take a submitted nomination back to a draft while the window is open; the frozen dossier goes."""
-    _require_nominator(actor)
-    nomination = queries.get_nomination(session, actor, nomination_id)
-    _still_linked(session, nomination)
-    if nomination.state != "submitted":
-        raise Conflict(N_("Only a submitted nomination can be withdrawn."))
-    _window_open(nomination.campaign, today)
+    nomination = _changeable(
+        session, actor, nomination_id, "submitted", N_("Only a submitted nomination can be withdrawn."), today
+    )
     nomination.state = "draft"
     nomination.frozen_dossier = nomination.frozen_prefill = nomination.frozen_head_hash = None
     nomination.submitted_at = None

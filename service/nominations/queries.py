@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Campaign, ClientLink, Instrument, Nomination, Organization, Recommender, User
+from service import figures
 from service.actors import Actor
 from service.errors import NotFound, invalid_field
 from service.i18n import N_, Msg
 from service.nominations import self_check
-from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, compute, instruments_named
+from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, FigureSets, compute, instruments_named
 from service.nominations.self_check import Item, Prefill
 from service.scoping import get_in_org, parse_id
 from service.tenancy.queries import active_link
@@ -22,12 +23,24 @@ from service.tenancy.queries import active_link
 BEHIND_PAGE = 100
 
 
-def dossier(session: Session, actor: Actor, as_of: date, today: date) -> Dossier:
-    """Return the dossier of the organisation worked on, as of ``as_of`` (not after ``today``)."""
+def _may_look_back(actor: Actor, as_of: date, today: date) -> None:
+    """Refuse a reader without the ledger, and a day after today."""
     actor.require("ledger.read")
     if as_of > today:
         raise invalid_field("as_of", N_("The dossier can only look back: pick today or an earlier day."))
+
+
+def dossier(session: Session, actor: Actor, as_of: date, today: date) -> Dossier:
+    """Return the dossier of the organisation worked on, as of ``as_of`` (not after ``today``)."""
+    _may_look_back(actor, as_of, today)
     return compute(session, session.get(Organization, actor.org_id), as_of)
+
+
+def figure_sets(session: Session, actor: Actor, as_of: date, today: date) -> FigureSets:
+    """Return the instrument figures alone (what a drill-down needs), under the dossier's rules."""
+    _may_look_back(actor, as_of, today)
+    org = session.get(Organization, actor.org_id)
+    return FigureSets.of(figures.read_facts(session, org.id, org.timezone), as_of)
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ class Behind:
 
 
 def instruments_behind(
-    session: Session, actor: Actor, found: Dossier, figure: str, only_short: bool
+    session: Session, actor: Actor, found: FigureSets, figure: str, only_short: bool
 ) -> Behind:
     """Return the instruments a figure counts, or only those that fall short of it (the first page)."""
     if figure not in INSTRUMENT_FIGURES:

@@ -57,7 +57,7 @@ def behind(client_id: int | None = None):
     """The instruments a figure counts, those short of it first."""
     enter_client(client_id)
     query = load_or_invalid(BehindQuery(), request.args)
-    found = queries.dossier(db(), actor(), query.get("as_of") or today(), today())
+    found = queries.figure_sets(db(), actor(), query.get("as_of") or today(), today())
     return render_template(
         "nominations/behind.html",
         behind=queries.instruments_behind(db(), actor(), found, query["figure"], bool(query.get("short"))),
@@ -219,10 +219,11 @@ def nominations():
     """The campaigns open to the firm today, and its nominations."""
     who = actor()
     campaigns = queries.open_campaigns(db(), who, today())
-    started = {n.campaign_id for n in queries.list_nominations(db(), who)}
+    mine = queries.list_nominations(db(), who)
+    started = {n.campaign_id for n in mine}
     return render_template(
         "nominations/nominations.html",
-        nominations=queries.list_nominations(db(), who),
+        nominations=mine,
         campaigns=[(c, queries.recommenders_of(db(), c.org_id)) for c in campaigns if c.id not in started],
         may_write=who.can("ledger.write"),
     )
