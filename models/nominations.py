@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, SharedWithClient, TenantScoped, children_in_org, in_org, org_fk, sql_in, utcnow
 from models.tenancy import User, size_class_of
@@ -30,6 +30,11 @@ CAMPAIGN_KINDS = ("traceability_advanced", "industrial_benchmark", "other")
 RECOMMENDER_KINDS = ("department", "alliance")
 #: A nomination is prepared as a draft and submitted (frozen) while the window is open.
 NOMINATION_STATES = ("draft", "submitted")
+#: The scans a nomination carries: the stamped recommendation form, the commitment letter (承诺书),
+#: the credit-record screenshot (国家企业信用信息公示系统), and evidence (training, culture, data use).
+FILE_KINDS = ("recommendation_form", "commitment_letter", "credit_record", "evidence")
+#: Kinds without which a nomination cannot be submitted.
+REQUIRED_FILE_KINDS = ("recommendation_form", "commitment_letter", "credit_record")
 #: A campaign's life, in order.
 CAMPAIGN_PHASES = ("draft", "open", "review", "notice", "decided", "closed")
 
@@ -177,6 +182,8 @@ class Nomination(SharedWithClient, Base):
     frozen_dossier: Mapped[dict | None] = mapped_column(JSON)
     frozen_prefill: Mapped[dict | None] = mapped_column(JSON)
     frozen_head_hash: Mapped[str | None] = mapped_column(String(64))
+    #: The scans as submitted: ``{"id", "kind", "filename", "sha256", "size"}`` each.
+    frozen_files: Mapped[list | None] = mapped_column(JSON)
     submitted_at: Mapped[datetime | None]
     created_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -186,8 +193,53 @@ class Nomination(SharedWithClient, Base):
     recommender: Mapped[Recommender] = in_org(
         "Recommender", "Nomination", "recommender_id", org="institute_id"
     )
+    files: Mapped[list[NominationFile]] = relationship(
+        primaryjoin="and_(NominationFile.nomination_id == Nomination.id, "
+        "NominationFile.firm_id == Nomination.firm_id)",
+        foreign_keys="[NominationFile.nomination_id]",
+        viewonly=True,
+        order_by="NominationFile.id",
+    )
 
     @property
     def size_class(self) -> str | None:
         """Return the size the programme's rule gives the unit's figures."""
         return size_class_of(self.employees, self.annual_revenue_wan)
+
+
+class NominationFile(Base):
+    """A scan a firm uploads with its nomination, stored outside the web root by content hash.
+
+    Like an order's steps it belongs to the firm's side of the shared nomination (``firm_id``);
+    the institute reads it through a nomination it has found on its own side.
+    """
+
+    __tablename__ = "nomination_files"
+    __table_args__ = (
+        org_fk("nomination_id", "nominations", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
+        CheckConstraint(sql_in("kind", FILE_KINDS), name="kind"),
+        Index("ix_nomination_files_nomination_id", "nomination_id"),
+        Index("ix_nomination_files_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(Integer)
+    firm_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    #: The person as named then (the firm's user; the institute reads the row too).
+    uploaded_by_name: Mapped[str | None] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def frozen(self) -> dict:
+        """Return what a submission keeps of the file."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "size": self.size,
+        }

@@ -86,6 +86,12 @@ CAMPAIGN_PHASE_NAMES = {
     "closed": N_("Closed"),
 }
 #: 是 / 否 / 不适用 of the self-check table.
+NOMINATION_FILE_KIND_NAMES = {
+    "recommendation_form": N_("Stamped recommendation form"),
+    "commitment_letter": N_("Stamped commitment letter (承诺书)"),
+    "credit_record": N_("Credit record screenshot (国家企业信用信息公示系统)"),
+    "evidence": N_("Evidence (training, culture, data use)"),
+}
 SELF_CHECK_ANSWER_NAMES = {"yes": N_("Yes"), "no": N_("No"), "na": N_("Not applicable")}
 VISIT_STATE_NAMES = {
     "proposed": N_("Proposed"),
@@ -197,6 +203,8 @@ EVENT_NAMES = {
     "nomination.started": N_("Nomination started"),
     "nomination.submitted": N_("Nomination submitted"),
     "nomination.withdrawn": N_("Nomination withdrawn"),
+    "nomination.files_added": N_("Scans added to a nomination"),
+    "nomination.file_removed": N_("Scan removed from a nomination"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),
@@ -294,6 +302,7 @@ NAMES = {
     "campaign_phase": CAMPAIGN_PHASE_NAMES,
     "recommender_kind": RECOMMENDER_KIND_NAMES,
     "nomination_state": NOMINATION_STATE_NAMES,
+    "nomination_file_kind": NOMINATION_FILE_KIND_NAMES,
 }
 
 

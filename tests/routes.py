@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from models import Organization
@@ -13,6 +14,7 @@ from service.ledger_io import operations as import_ops
 from service.nominations import operations as nomination_ops
 from service.nonconformity import operations as nonconformity
 from tests.factories import make_order, make_record, make_technician, make_user, make_visit
+from tests.files import pdf_bytes
 from tests.reminders import make_notification
 
 
@@ -66,6 +68,15 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
     nomination = nomination_ops.start_nomination(
         session, actor, {"campaign_id": campaign.id, "recommender_id": recommender.id}, today
     )
+    [scan] = nomination_ops.add_nomination_files(
+        session,
+        actor,
+        nomination.id,
+        {"kind": "evidence"},
+        [(io.BytesIO(pdf_bytes()), "证明.pdf")],
+        app.config["CALRECALL"].attachments_dir,
+        today,
+    )
     session.commit()
     return {
         "order_id": order.id,
@@ -86,4 +97,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "campaign_id": campaign.id,
         "recommender_id": recommender.id,
         "nomination_id": nomination.id,
+        "file_id": scan.id,
     }, token

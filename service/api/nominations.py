@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from service.api import bp
-from service.api.docs import doc
+from service.api.docs import doc, items_of
 from service.api.helpers import json_body
 from service.nominations import operations, queries
 from service.nominations.schemas import (
@@ -16,6 +16,8 @@ from service.nominations.schemas import (
     CampaignPage,
     DossierOut,
     DossierQuery,
+    NominationFileOut,
+    NominationFileUploadIn,
     NominationIn,
     NominationOut,
     NominationPage,
@@ -26,7 +28,8 @@ from service.nominations.schemas import (
     RecommenderPage,
 )
 from service.schemas import load_or_invalid
-from service.web.context import actor, db, today
+from service.web.context import actor, attachments_dir, db, today
+from service.web.downloads import commitment_letter_download, recommendation_form_download, send_attachment
 from service.web.i18n import translate
 
 
@@ -195,3 +198,53 @@ def withdraw_nomination(nomination_id: int):
     return jsonify(
         NominationOut().dump(operations.withdraw_nomination(db(), actor(), nomination_id, today()))
     )
+
+
+@bp.post("/nominations/<int:nomination_id>/files")
+@doc(
+    tags=["nominations"],
+    form=NominationFileUploadIn,
+    responses={201: items_of(NominationFileOut)},
+    errors=(400, 403, 404, 409),
+)
+def add_nomination_files(nomination_id: int):
+    """Upload scans of one kind (PDF, PNG, JPEG; ``multipart/form-data``) to a draft nomination.
+
+    The stamped recommendation form, the commitment letter and the credit-record screenshot are
+    required before submitting; evidence scans are optional. 409 once submitted or outside the window.
+    """
+    uploads = [(f.stream, f.filename) for f in request.files.getlist("file") if f.filename]
+    added = operations.add_nomination_files(
+        db(), actor(), nomination_id, request.form, uploads, attachments_dir(), today()
+    )
+    return jsonify({"items": NominationFileOut(many=True).dump(added)}), 201
+
+
+@bp.get("/nominations/<int:nomination_id>/files/<int:file_id>")
+@doc(tags=["nominations"], responses={200: "The file, as a download."}, errors=(404,))
+def download_nomination_file(nomination_id: int, file_id: int):
+    """Download a scan of one of your firm's nominations."""
+    found = queries.get_nomination(db(), actor(), nomination_id)
+    return send_attachment(queries.nomination_file(db(), found, file_id), attachments_dir())
+
+
+@bp.delete("/nominations/<int:nomination_id>/files/<int:file_id>")
+@doc(tags=["nominations"], responses={204: "Removed."}, errors=(403, 404, 409))
+def remove_nomination_file(nomination_id: int, file_id: int):
+    """Remove a scan from a draft nomination while the window is open."""
+    operations.remove_nomination_file(db(), actor(), nomination_id, file_id, today())
+    return "", 204
+
+
+@bp.get("/nominations/<int:nomination_id>/recommendation-form.docx")
+@doc(tags=["nominations"], responses={200: "The Word document, as a download."}, errors=(404,))
+def download_recommendation_form(nomination_id: int):
+    """Download the recommendation form (推荐表) as Word: today's figures for a draft, frozen ones after."""
+    return recommendation_form_download(queries.get_nomination(db(), actor(), nomination_id))
+
+
+@bp.get("/nominations/<int:nomination_id>/commitment-letter.docx")
+@doc(tags=["nominations"], responses={200: "The Word document, as a download."}, errors=(404,))
+def download_commitment_letter(nomination_id: int):
+    """Download the commitment letter (承诺书) to sign, stamp and upload as a scan."""
+    return commitment_letter_download(queries.get_nomination(db(), actor(), nomination_id))

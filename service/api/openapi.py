@@ -36,6 +36,7 @@ PATH_PARAMETERS = {
     "campaign_id": "An award campaign of your institute.",
     "recommender_id": "A recommender of your institute.",
     "nomination_id": "A nomination of your firm.",
+    "file_id": "A scan of that nomination.",
     "day": "The day, as YYYY-MM-DD.",
 }
 #: Path parameters that are not ids.

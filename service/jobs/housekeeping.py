@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Attachment, Invitation, PasswordReset, SignInAttempt
+from models import Attachment, Invitation, NominationFile, PasswordReset, SignInAttempt
 from service.db import unit_of_work
 from service.ledger_io.runner import forget_old_uploads
 from service.traceability import files
@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 #: How long the sign-in audit is kept, and spent or expired links after they stopped working.
 SIGN_IN_RETENTION = timedelta(days=180)
 LINK_RETENTION = timedelta(days=30)
-#: A stored file no attachment names is removed once it is this old. An upload's file is written
-#: before its row commits (a rolled-back upload leaves it behind); the grace keeps the sweep away
-#: from uploads still under way.
+#: A stored file no attachment or nomination scan names is removed once it is this old. An upload's
+#: file is written before its row commits (a rolled-back upload leaves it behind); the grace keeps
+#: the sweep away from uploads still under way.
 ORPHAN_GRACE = timedelta(days=1)
 #: Stored files looked up per query.
 LOOKUP_CHUNK = 500
@@ -32,7 +32,7 @@ def run_housekeeping(
 ) -> dict[str, int]:
     """Delete old sign-in attempts, long-dead links and invitations, abandoned uploads; idempotent.
 
-    Given ``attachments_dir``, also the stored files no attachment names (:func:`sweep_orphan_files`).
+    Given ``attachments_dir``, also the stored files nothing names (:func:`sweep_orphan_files`).
     """
     cutoff = now - LINK_RETENTION
     with unit_of_work(sessions) as session:
@@ -58,7 +58,7 @@ def run_housekeeping(
 
 
 def sweep_orphan_files(session: Session, root: Path, now: datetime) -> int:
-    """Remove the stored files no attachment of any organisation names, and dead temporary files.
+    """Remove the stored files no attachment or nomination scan names, and dead temporary files.
 
     Files are shared by content (two firms uploading the same certificate store it once), so a
     file stays while any attachment anywhere names it. Only files older than :data:`ORPHAN_GRACE`
@@ -71,8 +71,9 @@ def sweep_orphan_files(session: Session, root: Path, now: datetime) -> int:
     hashes = sorted(old)
     for start in range(0, len(hashes), LOOKUP_CHUNK):
         chunk = hashes[start : start + LOOKUP_CHUNK]
-        statement = select(Attachment.sha256).where(Attachment.sha256.in_(chunk))
-        named.update(session.scalars(statement.execution_options(all_tenants=True)))
+        for column in (Attachment.sha256, NominationFile.sha256):
+            statement = select(column).where(column.in_(chunk))
+            named.update(session.scalars(statement.execution_options(all_tenants=True)))
     doomed = [path for sha256, path in old.items() if sha256 not in named]
     doomed += [path for path in files.leftover_uploads(root) if _modified(path) < cutoff]
     removed = 0
@@ -81,7 +82,7 @@ def sweep_orphan_files(session: Session, root: Path, now: datetime) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     if removed:
-        log.info("removed %s stored files no attachment names", removed)
+        log.info("removed %s stored files nothing names", removed)
     return removed
 
 

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import Organization, User
-from models.nominations import Campaign, Nomination, Recommender, RecommenderMember
+from models.nominations import (
+    REQUIRED_FILE_KINDS,
+    Campaign,
+    Nomination,
+    NominationFile,
+    Recommender,
+    RecommenderMember,
+)
 from service.actors import Actor
 from service.clock import now_utc
 from service.errors import Conflict, Invalid, NotFound, invalid_field
 from service.history.chain import record_event
 from service.i18n import N_, Msg
+from service.names import NOMINATION_FILE_KIND_NAMES
 from service.nominations import dossier, phases, queries, self_check
 from service.nominations.queries import get_campaign, get_recommender
 from service.nominations.schemas import (
     CampaignIn,
-    DossierOut,
+    NominationFileIn,
     NominationIn,
     NominationStartIn,
     PhaseIn,
@@ -27,6 +36,7 @@ from service.nominations.schemas import (
 )
 from service.schemas import load_or_invalid
 from service.tenancy.queries import active_link
+from service.traceability import files
 from service.validation import benchmark_industries
 
 
@@ -147,6 +157,12 @@ def _require_nominator(actor: Actor) -> None:
     actor.require("ledger.write")
 
 
+#: Why a submitted nomination refuses changes.
+FROZEN = N_("A submitted nomination is frozen: withdraw it to change it.")
+#: At most this many scans per nomination: four kinds, evidence often several pages.
+MAX_FILES = 30
+
+
 def _changeable(
     session: Session, actor: Actor, nomination_id: int, state: str, otherwise: Msg, today: date
 ) -> Nomination:
@@ -202,14 +218,7 @@ def update_nomination(
     session: Session, actor: Actor, nomination_id: int, payload: Mapping, today: date
 ) -> Nomination:
     """Change the fields sent of a draft nomination while the window is open."""
-    nomination = _changeable(
-        session,
-        actor,
-        nomination_id,
-        "draft",
-        N_("A submitted nomination is frozen: withdraw it to change it."),
-        today,
-    )
+    nomination = _changeable(session, actor, nomination_id, "draft", FROZEN, today)
     data = load_or_invalid(NominationIn(), payload)
     campaign = nomination.campaign
     if "recommender_id" in data:
@@ -244,7 +253,7 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
     errors = _incomplete(nomination, prefill)
     if errors:
         raise Invalid(N_("The nomination is not complete yet."), errors)
-    nomination.frozen_dossier = DossierOut(exclude=("self_check",)).dump(found.as_dict())
+    nomination.frozen_dossier = queries.dossier_figures(found)
     nomination.frozen_prefill = {
         str(seq): {
             "answer": answer.answer,
@@ -254,6 +263,7 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
         for seq, answer in prefill.items()
     }
     nomination.frozen_head_hash = found.history["head_hash"]
+    nomination.frozen_files = [scan.frozen() for scan in nomination.files]
     nomination.state, nomination.submitted_at = "submitted", now_utc()
     record_event(
         session,
@@ -272,9 +282,74 @@ def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, toda
     )
     nomination.state = "draft"
     nomination.frozen_dossier = nomination.frozen_prefill = nomination.frozen_head_hash = None
+    nomination.frozen_files = None
     nomination.submitted_at = None
     record_event(session, actor, "nomination.withdrawn", ("nomination", nomination.id), {})
     return nomination
+
+
+def add_nomination_files(
+    session: Session,
+    actor: Actor,
+    nomination_id: int,
+    payload: Mapping,
+    uploads: Iterable[files.Upload],
+    storage: Path,
+    today: date,
+) -> list[NominationFile]:
+    """Add scans of one kind to a draft nomination while its window is open (PDF, PNG or JPEG)."""
+    nomination = _changeable(session, actor, nomination_id, "draft", FROZEN, today)
+    kind = load_or_invalid(NominationFileIn(), payload)["kind"]
+    stored = files.store_uploads(storage, uploads, "file")
+    if not stored:
+        raise invalid_field("file.0", N_("Choose a file."))
+    if len(nomination.files) + len(stored) > MAX_FILES:
+        raise invalid_field(
+            "file.0", N_("A nomination carries at most %(count)s files: remove some first.", count=MAX_FILES)
+        )
+    added = [
+        NominationFile(
+            nomination_id=nomination.id,
+            firm_id=nomination.firm_id,
+            kind=kind,
+            sha256=scan.sha256,
+            size=scan.size,
+            mime=scan.mime,
+            filename=scan.filename,
+            uploaded_by_name=actor.name,
+        )
+        for scan in stored
+    ]
+    session.add_all(added)
+    session.flush()
+    session.expire(nomination, ["files"])
+    record_event(
+        session,
+        actor,
+        "nomination.files_added",
+        ("nomination", nomination.id),
+        {"kind": kind, "files": [{"name": scan.filename, "sha256": scan.sha256} for scan in added]},
+    )
+    return added
+
+
+def remove_nomination_file(
+    session: Session, actor: Actor, nomination_id: int, file_id: int, today: date
+) -> NominationFile:
+    """Remove a scan from a draft nomination while its window is open; the stored file is swept later."""
+    nomination = _changeable(session, actor, nomination_id, "draft", FROZEN, today)
+    scan = queries.nomination_file(session, nomination, file_id)
+    session.delete(scan)
+    session.flush()
+    session.expire(nomination, ["files"])
+    record_event(
+        session,
+        actor,
+        "nomination.file_removed",
+        ("nomination", nomination.id),
+        {"kind": scan.kind, "name": scan.filename, "sha256": scan.sha256},
+    )
+    return scan
 
 
 #: The unit information the recommendation form requires, with how the form names each.
@@ -303,6 +378,10 @@ def _incomplete(nomination: Nomination, prefill: dict) -> dict[str, list]:
         errors["narratives"] = [N_("Give one narrative per achievement category.")]
     if not all(nomination.declarations):
         errors["declarations"] = [N_("Declare each basic condition.")]
+    uploaded = {scan.kind for scan in nomination.files}
+    missing = [kind for kind in REQUIRED_FILE_KINDS if kind not in uploaded]
+    if missing:
+        errors["files"] = [N_("Upload: %(kind)s.", kind=NOMINATION_FILE_KIND_NAMES[kind]) for kind in missing]
     unanswered, unexplained = [], []
     for item in self_check.items():
         key = str(item.seq)

@@ -8,13 +8,24 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Campaign, ClientLink, Instrument, Nomination, Organization, Recommender, User
+from models import (
+    Campaign,
+    ClientLink,
+    Instrument,
+    Nomination,
+    NominationFile,
+    Organization,
+    Recommender,
+    User,
+)
 from service import figures
 from service.actors import Actor
 from service.errors import NotFound, invalid_field
 from service.i18n import N_, Msg
 from service.nominations import self_check
+from service.nominations.documents import FormData, SelfCheckRow
 from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, FigureSets, compute, instruments_named
+from service.nominations.schemas import DossierOut
 from service.nominations.self_check import Item, Prefill
 from service.scoping import get_in_org, parse_id
 from service.tenancy.queries import active_link
@@ -198,7 +209,7 @@ def recommender_of(session: Session, institute_id: int, recommender_id: int) -> 
 
 def _with_campaign(statement):
     return statement.options(
-        joinedload(Nomination.campaign), joinedload(Nomination.recommender)
+        joinedload(Nomination.campaign), joinedload(Nomination.recommender), selectinload(Nomination.files)
     ).execution_options(all_tenants=True)
 
 
@@ -252,20 +263,79 @@ def frozen_self_check(nomination: Nomination) -> list[FrozenLine]:
     """Return the self-check as it was submitted (the firm's answers beside the frozen data's)."""
     if nomination.frozen_prefill is None:
         return []
+    prefill = {
+        int(seq): Prefill(data["answer"], Msg(data["evidence"], data.get("params")))
+        for seq, data in nomination.frozen_prefill.items()
+    }
+    return answered_self_check(nomination, prefill)
+
+
+def answered_self_check(nomination: Nomination, prefill: dict[int, Prefill]) -> list[FrozenLine]:
+    """Return the 33 items with the firm's answer, or else the data's, beside the data's own."""
     lines = []
     for item in self_check.items():
         given = nomination.self_check.get(str(item.seq), {})
-        data = nomination.frozen_prefill.get(str(item.seq))
-        evidence = Msg(data["evidence"], data.get("params")) if data else None
-        answer = given.get("answer") or (data["answer"] if data else None)
+        data = prefill.get(item.seq)
         lines.append(
             FrozenLine(
                 item,
-                answer,
+                given.get("answer") or (data.answer if data else None),
                 given.get("note"),
                 given.get("reason"),
-                data["answer"] if data else None,
-                evidence,
+                data.answer if data else None,
+                data.evidence if data else None,
             )
         )
     return lines
+
+
+def nomination_file(session: Session, nomination: Nomination, file_id: int) -> NominationFile:
+    """Return one scan of a nomination the caller has found on its side (or 404)."""
+    if parse_id(file_id) is None:
+        raise NotFound(N_("Not found."))
+    scan = session.scalar(
+        select(NominationFile).where(
+            NominationFile.id == file_id,
+            NominationFile.nomination_id == nomination.id,
+            NominationFile.firm_id == nomination.firm_id,
+        )
+    )
+    if scan is None:
+        raise NotFound(N_("Not found."))
+    return scan
+
+
+def form_data(session: Session, actor: Actor, nomination: Nomination, today: date) -> FormData:
+    """Return what the recommendation form prints: the frozen figures once submitted, today's before."""
+    if nomination.frozen_dossier is not None:
+        figures_, lines, head = (
+            nomination.frozen_dossier,
+            frozen_self_check(nomination),
+            nomination.frozen_head_hash,
+        )
+    else:
+        found = dossier(session, actor, today, today)
+        figures_ = dossier_figures(found)
+        lines = answered_self_check(nomination, self_check.prefill(found))
+        head = found.history["head_hash"]
+    rows = [
+        SelfCheckRow(
+            line.item.seq, line.item.category, line.item.item, line.item.question, line.answer, line.note
+        )
+        for line in lines
+    ]
+    return FormData(nomination, nomination.campaign, nomination.recommender.name, figures_, rows, head)
+
+
+def dossier_figures(found: Dossier) -> dict:
+    """Return the dossier's figures as the API shows them and a submission freezes them."""
+    return DossierOut(exclude=("self_check",)).dump(found.as_dict())
+
+
+def institute_name(session: Session, nomination: Nomination) -> str:
+    """Return the name of the institute a nomination is addressed to (the commitment letter's addressee)."""
+    return session.scalar(
+        select(Organization.name)
+        .where(Organization.id == nomination.institute_id)
+        .execution_options(all_tenants=True)
+    )

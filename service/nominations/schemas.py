@@ -6,7 +6,13 @@ from datetime import date
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from models.nominations import CAMPAIGN_KINDS, CAMPAIGN_PHASES, NOMINATION_STATES, RECOMMENDER_KINDS
+from models.nominations import (
+    CAMPAIGN_KINDS,
+    CAMPAIGN_PHASES,
+    FILE_KINDS,
+    NOMINATION_STATES,
+    RECOMMENDER_KINDS,
+)
 from service.i18n import N_
 from service.nominations.dossier import INSTRUMENT_FIGURES
 from service.nominations.self_check import ANSWERS
@@ -315,6 +321,41 @@ class NominationStartIn(StrictSchema):
     recommender_id = WholeNumber(required=True, validate=int_range(1, MAX_ID))
 
 
+class NominationFileIn(StrictSchema):
+    """Which scan the uploaded files are (``multipart/form-data``: ``kind``, and ``file`` repeated)."""
+
+    kind = Choice(FILE_KINDS, required=True)
+
+
+class NominationFileUploadIn(NominationFileIn):
+    """The multipart form adding scans of one kind to a nomination: ``kind``, and ``file`` once per file."""
+
+    file = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True)
+
+
+class NominationFileOut(StrictSchema):
+    """A scan of a nomination; ``GET /nominations/{nomination_id}/files/{file_id}`` downloads it."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": list(FILE_KINDS)})
+    filename = fields.String()
+    mime = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_by_name = fields.String(allow_none=True)
+    uploaded_at = fields.DateTime()
+
+
+class FrozenFileOut(StrictSchema):
+    """A scan as the submission froze it: its hash is what reviewers check the file against."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": list(FILE_KINDS)})
+    filename = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+
+
 class SelfCheckAnswerIn(StrictSchema):
     """The firm's answer to one self-check item; ``reason`` when it differs from the data's."""
 
@@ -377,6 +418,8 @@ class NominationOut(StrictSchema):
     frozen_dossier = fields.Dict(allow_none=True)
     frozen_prefill = fields.Dict(allow_none=True)
     frozen_head_hash = fields.String(allow_none=True)
+    files = fields.List(fields.Nested(NominationFileOut))
+    frozen_files = fields.List(fields.Nested(FrozenFileOut), allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
 
 

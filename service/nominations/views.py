@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 
+from models.nominations import FILE_KINDS, REQUIRED_FILE_KINDS
 from service.errors import DomainError
 from service.nominations import operations, phases, queries
 from service.nominations.schemas import BehindQuery, CampaignIn, DossierQuery
 from service.schemas import load_or_invalid
+from service.traceability import files
 from service.validation import benchmark_industries
-from service.web.context import actor, db, enter_client, today
+from service.web.context import actor, attachments_dir, db, enter_client, today
+from service.web.downloads import commitment_letter_download, recommendation_form_download, send_attachment
 from service.web.forms import flash_error, flash_failure, form_data
 from service.web.i18n import translate, translate_errors
 from service.web.templating import name_of
@@ -263,6 +266,9 @@ def nomination(nomination_id: int):
         open_today=open_today,
         may_write=who.can("ledger.write"),
         readonly=found.state != "draft" or not open_today or not who.can("ledger.write"),
+        file_kinds=FILE_KINDS,
+        required_file_kinds=REQUIRED_FILE_KINDS,
+        max_upload_mb=files_max_mb(),
     )
 
 
@@ -301,6 +307,63 @@ def withdraw_nomination(nomination_id: int):
     else:
         flash(gettext("Nomination withdrawn: it is a draft again."), "success")
     return redirect(url_for("nominations.nomination", nomination_id=nomination_id), code=303)
+
+
+@bp.post("/nominations/<int:nomination_id>/files")
+@login_required
+def add_files(nomination_id: int):
+    """Upload scans of one kind (PDF, PNG, JPEG) to a draft nomination."""
+    uploads = [(f.stream, f.filename) for f in request.files.getlist("file") if f.filename]
+    try:
+        added = operations.add_nomination_files(
+            db(), actor(), nomination_id, form_data(), uploads, attachments_dir(), today()
+        )
+    except DomainError as exc:
+        flash_failure(exc)
+    else:
+        flash(ngettext("%(num)s file uploaded.", "%(num)s files uploaded.", len(added)), "success")
+    return redirect(url_for("nominations.nomination", nomination_id=nomination_id, _anchor="files"), code=303)
+
+
+@bp.post("/nominations/<int:nomination_id>/files/<int:file_id>/remove")
+@login_required
+def remove_file(nomination_id: int, file_id: int):
+    """Remove a scan from a draft nomination."""
+    try:
+        operations.remove_nomination_file(db(), actor(), nomination_id, file_id, today())
+    except DomainError as exc:
+        flash_failure(exc)
+    else:
+        flash(gettext("File removed."), "success")
+    return redirect(url_for("nominations.nomination", nomination_id=nomination_id, _anchor="files"), code=303)
+
+
+@bp.get("/nominations/<int:nomination_id>/files/<int:file_id>")
+@login_required
+def download_file(nomination_id: int, file_id: int):
+    """Download a scan of the firm's nomination (images may be shown inline with ``?inline=1``)."""
+    found = queries.get_nomination(db(), actor(), nomination_id)
+    scan = queries.nomination_file(db(), found, file_id)
+    return send_attachment(scan, attachments_dir(), inline=request.args.get("inline") == "1")
+
+
+@bp.get("/nominations/<int:nomination_id>/recommendation-form.docx")
+@login_required
+def recommendation_form(nomination_id: int):
+    """Download the recommendation form to print, stamp and scan back (frozen once submitted)."""
+    return recommendation_form_download(queries.get_nomination(db(), actor(), nomination_id))
+
+
+@bp.get("/nominations/<int:nomination_id>/commitment-letter.docx")
+@login_required
+def commitment_letter(nomination_id: int):
+    """Download the commitment letter (承诺书) to sign, stamp and scan back."""
+    return commitment_letter_download(queries.get_nomination(db(), actor(), nomination_id))
+
+
+def files_max_mb() -> int:
+    """Return the largest upload a scan may be, in MB, as the form tells the user."""
+    return files.MAX_BYTES // (1024 * 1024)
 
 
 #: The unit information fields of the form, as posted.

@@ -20,6 +20,7 @@ from service.bulk import insert_ignoring_conflicts
 from service.db import scoped_to
 from service.errors import invalid_field
 from service.i18n import N_
+from service.traceability import files
 from service.traceability import operations as records
 
 #: Certificate prefixes by kind of work: 检定 JD, 校准 JZ.
@@ -78,7 +79,7 @@ def record_for_client(
     instrument_id: int,
     payload: Mapping,
     today: date,
-    uploads: Iterable[records.Upload] = (),
+    uploads: Iterable[files.Upload] = (),
     storage: Path | None = None,
     *,
     away: bool = False,

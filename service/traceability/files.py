@@ -14,12 +14,13 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
+from service.errors import invalid_field
 from service.i18n import N_, Msg
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ _QUOTES = frozenset("\"'`")
 _RESERVED = frozenset("<>:|?*")
 
 
+#: An upload as a view hands it on: the stream and the filename the browser sent.
+Upload = tuple[BinaryIO, str | None]
+
+
 class RejectedFile(Exception):
     """A file refused, with a translatable message (service.i18n.N_ Msg) in .message."""
 
@@ -68,6 +73,21 @@ class StoredFile:
     size: int
     mime: str  #: one of ALLOWED, sniffed from the bytes
     filename: str  #: the user's filename, cleaned, extension corrected to the sniffed type
+
+
+def store_uploads(
+    root: Path | None, uploads: Iterable[Upload], field: str = "attachments"
+) -> list[StoredFile]:
+    """Store each upload and return them; a refused one is an :class:`Invalid` on ``field.N``."""
+    stored = []
+    for index, (stream, filename) in enumerate(uploads):
+        if root is None:
+            raise RuntimeError("uploads need a storage directory")
+        try:
+            stored.append(store(root, stream, filename))
+        except RejectedFile as exc:
+            raise invalid_field(f"{field}.{index}", exc.message) from exc
+    return stored
 
 
 def sniff(head: bytes) -> str | None:
@@ -88,6 +108,12 @@ def safe_filename(name: str | None, mime: str) -> str:
     stem = stem.strip(" .")
     stem = stem[: MAX_NAME - len(ext)].rstrip(" .")
     return (stem or "attachment") + ext
+
+
+def safe_stem(name: str | None) -> str:
+    """Return ``name`` (a unit's name, say) cleaned to be part of a download's filename."""
+    text = (name or "").replace("/", "_").replace("\\", "_")
+    return _clean(text)[: MAX_NAME - 20].strip(" .")
 
 
 def store(root: Path, stream: BinaryIO, filename: str | None, max_bytes: int = MAX_BYTES) -> StoredFile:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,7 +59,6 @@ RECORD_FIELDS = (
 )
 
 #: An upload: its byte stream and the name the user gave it.
-Upload = tuple[BinaryIO, str | None]
 
 
 @records_history
@@ -70,7 +68,7 @@ def record_result(
     instrument_id: int,
     payload: Mapping,
     today: date,
-    uploads: Iterable[Upload] = (),
+    uploads: Iterable[files.Upload] = (),
     storage: Path | None = None,
     *,
     away: bool = False,
@@ -98,7 +96,7 @@ def correct_record(
     record_id: int,
     payload: Mapping,
     today: date,
-    uploads: Iterable[Upload] = (),
+    uploads: Iterable[files.Upload] = (),
     storage: Path | None = None,
 ) -> CalibrationRecord:
     """Supersede a record with a corrected one; the old record stays, marked as superseded."""
@@ -186,7 +184,7 @@ def _new_record(
     instrument: Instrument,
     data: dict,
     today: date,
-    uploads: Iterable[Upload],
+    uploads: Iterable[files.Upload],
     storage: Path | None,
     supersedes: CalibrationRecord | None = None,
 ) -> CalibrationRecord:
@@ -199,7 +197,7 @@ def _new_record(
     standards = [
         _standard(session, actor, s, data["performed_on"], i, kept) for i, s in enumerate(data["standards"])
     ]
-    stored = _store_uploads(uploads, storage)
+    stored = files.store_uploads(storage, uploads)
     record = CalibrationRecord(
         org_id=actor.org_id,
         instrument_id=instrument.id,
@@ -316,18 +314,6 @@ def _reading(record: CalibrationRecord, data: dict) -> RecordReading:
     return reading
 
 
-def _store_uploads(uploads: Iterable[Upload], storage: Path | None) -> list[files.StoredFile]:
-    stored = []
-    for index, (stream, filename) in enumerate(uploads):
-        if storage is None:
-            raise RuntimeError("attachments need a storage directory")
-        try:
-            stored.append(files.store(storage, stream, filename))
-        except files.RejectedFile as exc:
-            raise invalid_field(f"attachments.{index}", exc.message) from exc
-    return stored
-
-
 def _apply_to_instrument(
     session: Session,
     actor: Actor,
@@ -388,12 +374,12 @@ def _remember_due_date(record: CalibrationRecord, instrument: Instrument, change
 
 @records_history
 def add_attachments(
-    session: Session, actor: Actor, record_id: int, uploads: Iterable[Upload], storage: Path
+    session: Session, actor: Actor, record_id: int, uploads: Iterable[files.Upload], storage: Path
 ) -> list[Attachment]:
     """Attach files to a record (the certificate often arrives after the results); the history says so."""
     actor.require("ledger.write")
     record = get_in_org(session, CalibrationRecord, record_id, actor)
-    stored = _store_uploads(uploads, storage)
+    stored = files.store_uploads(storage, uploads)
     if not stored:
         raise invalid_field("attachments.0", N_("Choose a file."))
     added = [_attachment(actor, record, f) for f in stored]

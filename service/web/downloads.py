@@ -16,11 +16,14 @@ from werkzeug.wsgi import wrap_file
 from service.ledger import queries as ledger_queries
 from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
 from service.ledger_io.template import import_template
+from service.nominations import documents as nomination_documents
+from service.nominations import queries as nomination_queries
 from service.tenancy import queries as tenancy_queries
 from service.traceability import files
 from service.visits import board
 from service.web.context import actor, db, today
 
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #: Files larger than this spill from memory to a temporary file while they are written.
 SPOOL_BYTES = 5 * 1024 * 1024
 
@@ -61,6 +64,31 @@ def spooled(write) -> tempfile.SpooledTemporaryFile:
         spool.close()
         raise
     return spool
+
+
+def document_download(content: bytes, filename: str, fallback: str, mimetype: str = DOCX_MIMETYPE):
+    """Send a document made in memory (a Word form) as a download named ``filename``."""
+    return send_download(spooled(lambda out: out.write(content)), filename, fallback, mimetype)
+
+
+def recommendation_form_download(nomination) -> Response:
+    """Return a nomination's recommendation form (推荐表) as a Word download."""
+    content = nomination_documents.recommendation_form(
+        nomination_queries.form_data(db(), actor(), nomination, today())
+    )
+    return _nomination_document(content, "推荐表", "recommendation-form", nomination)
+
+
+def commitment_letter_download(nomination) -> Response:
+    """Return a nomination's commitment letter (承诺书) as a Word download."""
+    institute = nomination_queries.institute_name(db(), nomination)
+    content = nomination_documents.commitment_letter(nomination, nomination.campaign, institute, today())
+    return _nomination_document(content, "承诺书", "commitment-letter", nomination)
+
+
+def _nomination_document(content: bytes, title: str, fallback: str, nomination) -> Response:
+    unit = files.safe_stem(nomination.unit_name) or str(nomination.id)
+    return document_download(content, f"{title}-{unit}.docx", f"{fallback}-{nomination.id}.docx")
 
 
 def send_attachment(attachment, root, inline: bool = False):

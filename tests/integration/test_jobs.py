@@ -9,11 +9,13 @@ from service.clock import now_utc, today_in
 from service.jobs.housekeeping import run_housekeeping
 from service.jobs.schedule import build_scheduler
 from service.jobs.verify_history import run_history_verification
+from service.nominations import operations as nominations
 from service.tenancy import operations as tenancy_ops
 from service.traceability import files
 from service.traceability import operations as records
 from tests import factories
 from tests.files import jpeg_bytes, pdf_bytes, png_bytes
+from tests.nominations import open_campaign
 
 
 def test_housekeeping_forgets_only_what_is_old(sessions, world, db_session):
@@ -116,3 +118,22 @@ def test_schedule_has_stable_ids_and_safe_options(app):
     }
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 3600)
+
+
+def test_housekeeping_keeps_the_scans_of_nominations(sessions, world, db_session, tmp_path):
+    """A nomination's scans share the attachments' store: the orphan sweep must count them as named."""
+    who, today = world.a.actor(), today_in("Asia/Shanghai")
+    campaign, recommender = open_campaign(db_session, world)
+    nomination = nominations.start_nomination(
+        db_session, who, {"campaign_id": campaign.id, "recommender_id": recommender.id}, today
+    )
+    upload = [(io.BytesIO(pdf_bytes(b"stamped form")), "推荐表.pdf")]
+    scan = nominations.add_nomination_files(
+        db_session, who, nomination.id, {"kind": "recommendation_form"}, upload, tmp_path, today
+    )[0]
+    db_session.commit()
+    two_days_ago = (now_utc() - timedelta(days=2)).timestamp()
+    os.utime(files.path_of(tmp_path, scan.sha256), (two_days_ago, two_days_ago))
+
+    assert run_housekeeping(sessions, now_utc(), tmp_path)["attachment_files"] == 0
+    assert files.path_of(tmp_path, scan.sha256).exists()

@@ -2,72 +2,29 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 
+from models.nominations import REQUIRED_FILE_KINDS
 from service.actors import Actor
-from service.clock import today_in
 from service.errors import Conflict, Invalid, NotFound
 from service.nominations import operations
 from tests import factories
 from tests.api import API, auth
 from tests.conftest import login
-
-TODAY = today_in("Asia/Shanghai")
-
-
-def _campaign(db_session, admin, opens=-1, closes=5, **overrides):
-    notice = {
-        "kind": "traceability_advanced",
-        "title": "计量溯源先进单位评选",
-        "year": TODAY.year,
-        "categories": ["计量体系建设", "计量文化建设"],
-        "conditions": ["近三年未发生重大计量违法行为"],
-        "nomination_opens_on": (TODAY + timedelta(days=opens)).isoformat(),
-        "nomination_closes_on": (TODAY + timedelta(days=closes)).isoformat(),
-        "review_opens_on": (TODAY + timedelta(days=closes + 1)).isoformat(),
-        "review_closes_on": (TODAY + timedelta(days=closes + 3)).isoformat(),
-    } | overrides
-    campaign = operations.create_campaign(db_session, admin, notice)
-    if campaign.nomination_closes_on >= TODAY:
-        operations.move_campaign(db_session, admin, campaign.id, {"to": "open"}, TODAY)
-    return campaign
+from tests.files import pdf_bytes, png_bytes
+from tests.nominations import COMPLETE, TODAY, answer_everything, attach_scans, make_campaign, open_campaign
 
 
 @pytest.fixture
 def arranged(db_session, world):
     """An open campaign of the institute linked to firm A, with one recommender."""
-    admin = Actor.of(world.institute_admin)
-    campaign = _campaign(db_session, admin)
-    recommender = operations.save_recommender(
-        db_session, admin, None, {"name": "力学研究所", "kind": "department"}
-    )
-    db_session.commit()
-    return campaign, recommender
+    return open_campaign(db_session, world)
 
 
-COMPLETE = {
-    "unit_name": "郑州精密机械有限公司",
-    "credit_code": factories.credit_code(4242),
-    "address": "郑州市高新区科学大道 100 号",
-    "employees": 320,
-    "annual_revenue_wan": "18000.00",
-    "industry": "高档数控机床和机器人",
-    "contact_name": "李计量",
-    "contact_mobile": "13903710001",
-    "contact_email": "li@firm.example.cn",
-    "narratives": ["建立了完整的测量管理体系……", "开展计量文化宣传……"],
-    "declarations": [True],
-}
-
-
-def _answer_everything(db_session, who, nomination_id, reason: str | None = "见说明"):
-    answers = {str(seq): {"answer": "yes", "reason": reason} for seq in range(1, 34)}
-    return operations.update_nomination(db_session, who, nomination_id, {"self_check": answers}, TODAY)
-
-
-def test_start_fill_submit_withdraw(db_session, world, arranged):
+def test_start_fill_submit_withdraw(db_session, world, arranged, tmp_path):
     campaign, recommender = arranged
     who = world.a.actor()
     start = {"campaign_id": campaign.id, "recommender_id": recommender.id}
@@ -81,10 +38,22 @@ def test_start_fill_submit_withdraw(db_session, world, arranged):
     assert {"address", "narratives", "declarations", "self_check"} <= set(incomplete.value.field_errors)
 
     operations.update_nomination(db_session, who, nomination.id, COMPLETE, TODAY)
-    _answer_everything(db_session, who, nomination.id)
+    answer_everything(db_session, who, nomination.id)
+    with pytest.raises(Invalid) as no_scans:
+        operations.submit_nomination(db_session, who, nomination.id, TODAY)
+    assert list(no_scans.value.field_errors) == ["files"]
+    assert len(no_scans.value.field_errors["files"]) == 3
+    attach_scans(db_session, who, nomination.id, tmp_path)
     submitted = operations.submit_nomination(db_session, who, nomination.id, TODAY)
     assert submitted.state == "submitted"
     assert submitted.frozen_head_hash
+    assert [(f["kind"], f["sha256"]) for f in submitted.frozen_files] == [
+        (f.kind, f.sha256) for f in submitted.files
+    ]
+    with pytest.raises(Conflict):  # the scans are frozen with the rest
+        attach_scans(db_session, who, nomination.id, tmp_path)
+    with pytest.raises(Conflict):
+        operations.remove_nomination_file(db_session, who, nomination.id, submitted.files[0].id, TODAY)
     frozen = dict(submitted.frozen_dossier)
     assert frozen["instruments"]["total"] == 3
 
@@ -96,19 +65,20 @@ def test_start_fill_submit_withdraw(db_session, world, arranged):
         operations.update_nomination(db_session, who, nomination.id, {"address": "别处"}, TODAY)
 
     withdrawn = operations.withdraw_nomination(db_session, who, nomination.id, TODAY)
-    assert (withdrawn.state, withdrawn.frozen_dossier) == ("draft", None)
+    assert (withdrawn.state, withdrawn.frozen_dossier, withdrawn.frozen_files) == ("draft", None, None)
     again = operations.submit_nomination(db_session, who, nomination.id, TODAY)
     assert again.frozen_dossier["instruments"]["total"] == 4
 
 
-def test_changing_the_datas_answer_needs_a_reason(db_session, world, arranged):
+def test_changing_the_datas_answer_needs_a_reason(db_session, world, arranged, tmp_path):
     campaign, recommender = arranged
     who = world.a.actor()
     nomination = operations.start_nomination(
         db_session, who, {"campaign_id": campaign.id, "recommender_id": recommender.id}, TODAY
     )
     operations.update_nomination(db_session, who, nomination.id, COMPLETE, TODAY)
-    _answer_everything(db_session, who, nomination.id, reason=None)
+    attach_scans(db_session, who, nomination.id, tmp_path)
+    answer_everything(db_session, who, nomination.id, reason=None)
     # Firm A's three instruments have no ABC class: the data answers item 22 "no".
     with pytest.raises(Invalid) as unexplained:
         operations.submit_nomination(db_session, who, nomination.id, TODAY)
@@ -149,7 +119,7 @@ def test_only_linked_firms_in_the_window(db_session, world, arranged):
         operations.start_nomination(db_session, world.a.actor(), start, TODAY - timedelta(days=2))
     with pytest.raises(NotFound):  # a viewer is not a firm's nominator… nor an institute
         operations.start_nomination(db_session, Actor.of(world.institute_staff), start, TODAY)
-    draft = _campaign(db_session, Actor.of(world.institute_admin), opens=10, closes=12, title="尚未开放")
+    draft = make_campaign(db_session, Actor.of(world.institute_admin), opens=10, closes=12, title="尚未开放")
     with pytest.raises(Conflict):
         operations.start_nomination(
             db_session, world.a.actor(), {"campaign_id": draft.id, "recommender_id": recommender.id}, TODAY
@@ -174,13 +144,30 @@ def test_api_journey_and_tenancy(client, db_session, world, arranged):
     assert (patched.status_code, patched.json["size_class"]) == (200, "small_medium")
     answers = {str(seq): {"answer": "yes", "reason": "见附件"} for seq in range(1, 34)}
     client.patch(f"{API}/nominations/{nomination_id}", headers=headers, json={"self_check": answers})
+    for kind in REQUIRED_FILE_KINDS:
+        uploaded = client.post(
+            f"{API}/nominations/{nomination_id}/files",
+            headers=headers,
+            data={"kind": kind, "file": (io.BytesIO(pdf_bytes(kind.encode())), f"{kind}.pdf")},
+        )
+        assert uploaded.status_code == 201, uploaded.json
+    scan = uploaded.json["items"][0]
+    assert (scan["kind"], scan["mime"]) == ("credit_record", "application/pdf")
+    with client.get(f"{API}/nominations/{nomination_id}/files/{scan['id']}", headers=headers) as downloaded:
+        assert downloaded.data == pdf_bytes(b"credit_record")
     submitted = client.post(f"{API}/nominations/{nomination_id}/submit", headers=headers)
     assert submitted.status_code == 200, submitted.json
     assert submitted.json["frozen_dossier"]["coverage"]["denominator"] == 3
+    assert [f["sha256"] for f in submitted.json["frozen_files"]] == [
+        f["sha256"] for f in submitted.json["files"]
+    ]
     assert client.get(f"{API}/nominations", headers=headers).json["items"][0]["state"] == "submitted"
     other = auth(db_session, world.b.admin)
     assert client.get(f"{API}/nominations/{nomination_id}", headers=other).status_code == 404
     assert client.post(f"{API}/nominations/{nomination_id}/withdraw", headers=other).status_code == 404
+    assert (
+        client.get(f"{API}/nominations/{nomination_id}/files/{scan['id']}", headers=other).status_code == 404
+    )
     institute = auth(db_session, world.institute_staff)
     assert client.get(f"{API}/nominations/{nomination_id}", headers=institute).status_code == 404
 
@@ -200,6 +187,13 @@ def test_pages_start_save_and_submit(client, db_session, world, arranged):
     form |= {"declaration_count": "1", "declarations-0": "on"}
     form |= {f"sc-{seq}-answer": "yes" for seq in range(1, 34)} | {"sc-22-reason": "分类制度已建立"}
     form |= {f"sc-{seq}-reason": "见说明" for seq in (11, 20, 21, 29)}
+    refused = client.post(url, data=form | {"submit": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert "请上传：盖章的承诺书。" in refused
+    for kind in REQUIRED_FILE_KINDS:
+        uploaded = client.post(
+            f"{url}/files", data={"kind": kind, "file": (io.BytesIO(png_bytes()), "扫描件.png")}
+        )
+        assert uploaded.status_code == 303
     saved = client.post(url, data=form | {"submit": "1"})
     assert saved.status_code == 303
     shown = client.get(url).get_data(as_text=True)
