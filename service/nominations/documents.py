@@ -137,7 +137,7 @@ def commitment_letter(nomination: Nomination, campaign: Campaign, institute: str
     _paragraph(doc, f"{institute}：")
     _paragraph(
         doc,
-        f"本单位自愿参加“{campaign.title}”评选，对所提交的申报材料郑重承诺如下：",
+        f"本单位自愿参加“{campaign.title}”，对所提交的申报材料郑重承诺如下：",
         indent=True,
     )
     promises = [
@@ -366,7 +366,10 @@ def _repeat_header(row) -> None:
 
 
 def _widths(table, millimetres: Sequence[float]) -> None:
+    """Fix the columns' widths: the grid (LibreOffice lays out by it) and each cell (Word does)."""
     table.autofit = False
+    for column, width in zip(table.columns, millimetres, strict=True):
+        column.width = Mm(width)
     for row in table.rows:
         for cell, width in zip(row.cells, millimetres, strict=False):
             cell.width = Mm(width)

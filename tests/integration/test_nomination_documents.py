@@ -176,7 +176,7 @@ def test_the_commitment_letter_reads_back(client, db_session, world, draft):
     text = _text(letter)
     assert text.startswith("承诺书")
     assert f"{world.institute.name}：" in text
-    assert "本单位自愿参加“计量溯源先进单位评选”评选" in text
+    assert "本单位自愿参加“计量溯源先进单位评选”，对所提交的申报材料郑重承诺如下：" in text
     assert "二、近三年未发生重大计量违法行为；" in text
     assert f"申报单位（盖章）：{COMPLETE['unit_name']}" in text
     assert f"统一社会信用代码：{COMPLETE['credit_code']}" in text
