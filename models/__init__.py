@@ -4,7 +4,7 @@ from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
-from models.nominations import Campaign, Nomination, Recommender, RecommenderMember
+from models.nominations import Campaign, Nomination, RecommendationList, Recommender, RecommenderMember
 from models.nonconformity import NonconformityCase
 from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
 from models.reminders import (
@@ -48,6 +48,7 @@ __all__ = [
     "NotificationItem",
     "Organization",
     "PasswordReset",
+    "RecommendationList",
     "Recommender",
     "RecommenderMember",
     "RecordReading",

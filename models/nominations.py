@@ -30,6 +30,8 @@ CAMPAIGN_KINDS = ("traceability_advanced", "industrial_benchmark", "other")
 RECOMMENDER_KINDS = ("department", "alliance")
 #: A nomination is prepared as a draft and submitted (frozen) while the window is open.
 NOMINATION_STATES = ("draft", "submitted")
+#: A recommender's decision on a submitted nomination: put on its list, or sent back to the firm.
+RECOMMENDATIONS = ("accepted", "returned")
 #: A campaign's life, in order.
 CAMPAIGN_PHASES = ("draft", "open", "review", "notice", "decided", "closed")
 
@@ -149,6 +151,8 @@ class Nomination(SharedWithClient, Base):
         # One nomination of a firm per campaign.
         UniqueConstraint("campaign_id", "firm_id"),
         CheckConstraint(sql_in("state", NOMINATION_STATES), name="state"),
+        CheckConstraint(sql_in("recommendation", RECOMMENDATIONS), name="recommendation"),
+        CheckConstraint("rank >= 1", name="rank"),
         Index("ix_nominations_firm_id", "firm_id"),
         Index("ix_nominations_institute_id_campaign_id", "institute_id", "campaign_id"),
     )
@@ -178,6 +182,13 @@ class Nomination(SharedWithClient, Base):
     frozen_prefill: Mapped[dict | None] = mapped_column(JSON)
     frozen_head_hash: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime | None]
+    #: The recommender's decision (推荐 or 退回), null until it decides; cleared when the firm resubmits.
+    recommendation: Mapped[str | None] = mapped_column(String(16))
+    #: Why the recommender sent it back; the firm sees it until it submits again.
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+    #: Its place among the recommender's accepted nominations in the campaign, 1 first.
+    rank: Mapped[int | None] = mapped_column(Integer)
+    recommended_at: Mapped[datetime | None]
     created_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -191,3 +202,24 @@ class Nomination(SharedWithClient, Base):
     def size_class(self) -> str | None:
         """Return the size the programme's rule gives the unit's figures."""
         return size_class_of(self.employees, self.annual_revenue_wan)
+
+
+class RecommendationList(TenantScoped, Base):
+    """A recommender's list in a campaign (推荐名单), once submitted: nothing of it changes afterwards.
+
+    The row exists only once the list is submitted; its accepted nominations, in their rank, go
+    forward to the review.
+    """
+
+    __tablename__ = "recommendation_lists"
+    __table_args__ = (
+        org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
+        org_fk("recommender_id", "recommenders", ondelete="CASCADE"),
+        UniqueConstraint("campaign_id", "recommender_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    recommender_id: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_by_name: Mapped[str | None] = mapped_column(String(100))
