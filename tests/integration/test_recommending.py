@@ -18,6 +18,8 @@ from service.errors import Conflict, Invalid, NotFound
 from service.nominations import operations, queries, summary
 from service.tenancy import operations as tenancy_ops
 from tests import factories
+from tests.api import API, auth
+from tests.conftest import login
 
 TODAY = today_in("Asia/Shanghai")
 BASE = "http://testserver"
@@ -379,3 +381,176 @@ def test_the_summary_reads_back(db_session, world, arranged):
     assert fonts.get(qn("w:eastAsia")) == "宋体"
     with pytest.raises(NotFound):
         summary.recommender_summary(db_session, arranged.other_member, arranged.campaign.id, arranged.mech.id)
+
+
+def _list_url(arranged, recommender=None) -> str:
+    recommender = recommender or arranged.mech
+    return f"/recommending/campaigns/{arranged.campaign.id}/recommenders/{recommender.id}"
+
+
+def test_the_pages_journey(client, db_session, world, arranged):
+    first = arranged.submitted()
+    second = arranged.submitted(arranged.firm("洛阳轴承有限公司"), **LARGE)
+    third = arranged.submitted(arranged.firm("开封空分有限公司"))
+    db_session.commit()
+    login(client, world.institute_staff)
+    home = client.get("/recommending").get_data(as_text=True)
+    assert 'id="nav-recommending"' in home
+    assert f'data-recommender="{arranged.mech.id}"' in home
+    assert f'data-recommender="{arranged.alliance.id}"' not in home
+    url = _list_url(arranged)
+    page = client.get(url).get_data(as_text=True)
+    assert page.count("data-nomination=") == 3
+    assert "1200" in page  # the size comes with the figures it came from
+
+    shown = client.get(f"{url}/nominations/{first.id}").get_data(as_text=True)
+    assert 'id="accept"' in shown
+    assert 'id="self-check"' in shown
+    for nomination in (first, second):
+        assert client.post(f"{url}/nominations/{nomination.id}/accept").status_code == 303
+    # Returning without a reason is refused and changes nothing; with one, the firm gets it back.
+    client.post(f"{url}/nominations/{third.id}/return", data={"reason": " "})
+    db_session.expire_all()
+    assert (
+        queries.addressed_nomination(
+            db_session, arranged.member, arranged.campaign.id, arranged.mech.id, third.id
+        ).state
+        == "submitted"
+    )
+    client.post(f"{url}/nominations/{third.id}/return", data={"reason": "材料不全"})
+
+    # Down moves one place; numbers sort them all.
+    client.post(f"{url}/rank", data={"down": str(first.id)})
+    db_session.expire_all()
+    assert [
+        n.id
+        for n in queries.addressed(
+            db_session, arranged.member, arranged.campaign.id, arranged.mech.id
+        ).accepted
+    ] == [second.id, first.id]
+    client.post(f"{url}/rank", data={f"rank-{first.id}": "1", f"rank-{second.id}": "2"})
+    page = client.get(url).get_data(as_text=True)
+    assert page.index(f'data-nomination="{first.id}"') < page.index(f'data-nomination="{second.id}"')
+    assert "材料不全" in page
+    client.post(f"{url}/rank", data={f"rank-{first.id}": "x", f"rank-{second.id}": "2"})
+    assert "Give each accepted nomination its place" in client.get(url).get_data(as_text=True)
+
+    assert client.get(f"{url}/summary.xlsx").status_code == 200
+    docx = client.get(f"{url}/summary.docx")
+    assert docx.mimetype == summary.DOCX_MIMETYPE
+    assert Document(io.BytesIO(docx.data)).tables[0].rows[1].cells[1].text == world.a.org.name
+
+    assert client.post(f"{url}/submit").status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-state="submitted"' in page
+    assert 'id="submit-list"' not in page
+    assert client.post(f"{url}/nominations/{first.id}/return", data={"reason": "x"}).status_code == 303
+    db_session.expire_all()
+    assert db_session.get(type(first), first.id).recommendation == "accepted"  # refused: the list is in
+
+    # The firm sees the decision; the one put forward can no longer be withdrawn.
+    client.post("/logout")
+    login(client, world.a.metrology)
+    mine = client.get(f"/nominations/{first.id}").get_data(as_text=True)
+    assert 'data-listed="yes"' in mine
+    assert 'id="withdraw"' not in mine
+
+    # The organiser sees every recommender's list from the campaign page, and the whole summary.
+    client.post("/logout")
+    login(client, world.institute_admin)
+    campaign = client.get(f"/institute/campaigns/{arranged.campaign.id}").get_data(as_text=True)
+    assert f'data-recommender="{arranged.alliance.id}" data-listed="no"' in campaign
+    assert f'data-recommender="{arranged.mech.id}" data-listed="yes"' in campaign
+    assert "产业计量联盟" in campaign.split('id="unlisted"')[1].split("</p>")[0]
+    whole = client.get(f"/institute/campaigns/{arranged.campaign.id}/summary.xlsx")
+    assert whole.status_code == 200
+    assert client.get(_list_url(arranged, arranged.alliance)).status_code == 200
+
+
+def test_the_firm_reads_the_reason(client, db_session, world, arranged):
+    nomination = arranged.submitted()
+    arranged.send_back(nomination, reason="请补充近三年的计量数据")
+    db_session.commit()
+    login(client, world.a.metrology)
+    page = client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
+    assert 'id="returned"' in page
+    assert "请补充近三年的计量数据" in page
+
+
+def test_pages_are_404_to_everyone_else(client, db_session, world, arranged):
+    nomination = arranged.submitted()
+    db_session.commit()
+    url = _list_url(arranged)
+    paths = [url, f"{url}/nominations/{nomination.id}", f"{url}/summary.xlsx"]
+    posts = [f"{url}/nominations/{nomination.id}/accept", f"{url}/rank", f"{url}/submit"]
+    for user in (world.institute_technician, world.a.admin):  # another recommender's member; a firm
+        client.post("/logout")
+        login(client, user)
+        for path in paths:
+            assert client.get(path).status_code == 404, (user.role, path)
+        for path in posts:
+            assert client.post(path).status_code == 404, (user.role, path)
+        whole = client.get(f"/institute/campaigns/{arranged.campaign.id}/summary.xlsx")
+        assert whole.status_code == (404 if user is world.a.admin else 403)  # the institute's, admins only
+    db_session.expire_all()
+    assert db_session.get(type(nomination), nomination.id).recommendation is None
+
+
+def test_the_navigation_shows_recommending_to_members_only(client, db_session, world, arranged):
+    login(client, world.institute_admin)  # organises, is no member
+    assert 'id="nav-recommending"' not in client.get("/institute/campaigns").get_data(as_text=True)
+    client.post("/logout")
+    login(client, world.institute_technician)
+    assert 'id="nav-recommending"' in client.get("/institute/campaigns").get_data(as_text=True)
+
+
+def test_the_api_journey(client, db_session, world, arranged):
+    first = arranged.submitted()
+    second = arranged.submitted(arranged.firm("洛阳轴承有限公司"), **LARGE)
+    db_session.commit()
+    headers = auth(db_session, world.institute_staff)
+    base = f"{API}/campaigns/{arranged.campaign.id}/recommenders/{arranged.mech.id}"
+    listed = client.get(f"{base}/nominations", headers=headers)
+    assert listed.status_code == 200, listed.json
+    assert {item["id"] for item in listed.json["items"]} == {first.id, second.id}
+    assert listed.json["counts"]["large"] == {"accepted": 0, "quota": 5}
+    accepted = client.post(f"{base}/nominations/{first.id}/accept", headers=headers)
+    assert (accepted.status_code, accepted.json["rank"]) == (200, 1)
+    refused = client.post(f"{base}/nominations/{second.id}/return", headers=headers, json={})
+    assert refused.status_code == 400
+    assert "reason" in refused.json["errors"]
+    assert client.post(f"{base}/submit", headers=headers).status_code == 409  # one left to decide
+    client.post(f"{base}/nominations/{second.id}/accept", headers=headers)
+    bad = client.post(f"{base}/rank", headers=headers, json={"ids": [first.id]})
+    assert bad.status_code == 400
+    ranked = client.post(f"{base}/rank", headers=headers, json={"ids": [second.id, first.id]})
+    assert [item["id"] for item in ranked.json["items"]] == [second.id, first.id]
+    sheet = client.get(f"{base}/summary.xlsx", headers=headers)
+    assert sheet.status_code == 200
+    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert rows[4][:2] == (1, "洛阳轴承有限公司")
+    submitted = client.post(f"{base}/submit", headers=headers)
+    assert submitted.status_code == 200, submitted.json
+    assert submitted.json["submitted_at"]
+    assert client.post(f"{base}/submit", headers=headers).status_code == 409
+    lists = client.get(f"{API}/campaigns/{arranged.campaign.id}/lists", headers=headers).json["items"]
+    assert [(i["recommender"], bool(i["submitted_at"])) for i in lists] == [
+        ("产业计量联盟", False),
+        ("力学研究所", True),
+    ]
+
+    # The firm may not withdraw what the list put forward; another recommender's member and a firm get 404.
+    firm = auth(db_session, world.a.metrology)
+    assert client.post(f"{API}/nominations/{first.id}/withdraw", headers=firm).status_code == 409
+    for user in (world.institute_technician, world.a.admin):
+        other = auth(db_session, user)
+        assert client.get(f"{base}/nominations", headers=other).status_code == 404
+        assert client.post(f"{base}/nominations/{first.id}/accept", headers=other).status_code == 404
+        assert client.get(f"{base}/summary.xlsx", headers=other).status_code == 404
+    admin = auth(db_session, world.institute_admin)
+    assert (
+        client.get(f"{API}/campaigns/{arranged.campaign.id}/summary.xlsx", headers=admin).status_code == 200
+    )
+    assert (
+        client.get(f"{API}/campaigns/{arranged.campaign.id}/summary.xlsx", headers=headers).status_code == 403
+    )
