@@ -554,3 +554,34 @@ def test_the_api_journey(client, db_session, world, arranged):
     assert (
         client.get(f"{API}/campaigns/{arranged.campaign.id}/summary.xlsx", headers=headers).status_code == 403
     )
+
+
+def test_the_cli_writes_the_summary(app, db_session, world, arranged, tmp_path):
+    arranged.accept(arranged.submitted())
+    arranged.submit_list()
+    db_session.commit()
+    runner = app.test_cli_runner()
+    out = tmp_path / "汇总.xlsx"
+    result = runner.invoke(
+        args=["campaigns", "summary", "--campaign", str(arranged.campaign.id), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 nominations of 2 recommenders" in result.output
+    rows = [r for r in openpyxl.load_workbook(out).active.iter_rows(values_only=True) if any(r)]
+    assert rows[1][0] == "推荐单位：产业计量联盟（名单尚未提交）"
+    word = tmp_path / "summary.docx"
+    args = ["campaigns", "summary", "--campaign", str(arranged.campaign.id), "--out", str(word)]
+    result = runner.invoke(args=[*args, "--recommender", str(arranged.mech.id)])
+    assert result.exit_code == 0, result.output
+    assert Document(str(word)).tables[0].rows[1].cells[1].text == world.a.org.name
+    for bad, said in (
+        (["--campaign", "999999", "--out", str(out)], "no campaign"),
+        (["--campaign", "x", "--out", str(out)], "no campaign"),
+        (["--campaign", str(arranged.campaign.id), "--out", str(tmp_path / "a.pdf")], ".xlsx or .docx"),
+        ([*args[2:], "--recommender", "999999"], "no recommender"),
+        (["--campaign", str(arranged.campaign.id), "--out", str(tmp_path / "no" / "a.xlsx")], "cannot write"),
+    ):
+        result = runner.invoke(args=["campaigns", "summary", *bad])
+        assert result.exit_code == 2, bad
+        assert said in result.output, result.output
+        assert "Traceback" not in result.output
