@@ -14,7 +14,7 @@ from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.clock import now_utc
-from service.errors import DomainError, Invalid
+from service.errors import DomainError, invalid_field
 from service.i18n import N_
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.nominations import operations, queries, summary
@@ -171,7 +171,7 @@ def ranked_ids(current: list[int], form) -> list[int]:
         moved = parse_id(form.get(direction, ""))
         if moved is not None:
             if moved not in current:
-                raise Invalid(N_("Invalid input."), {"ids": [N_("This nomination is not on the list.")]})
+                raise invalid_field("ids", N_("This nomination is not on the list."))
             ids = list(current)
             index = ids.index(moved)
             other = min(max(index + step, 0), len(ids) - 1)
@@ -181,9 +181,7 @@ def ranked_ids(current: list[int], form) -> list[int]:
     for position, nomination_id in enumerate(current):
         place = parse_id(form.get(f"rank-{nomination_id}", "").strip())
         if place is None:
-            raise Invalid(
-                N_("Invalid input."), {"ids": [N_("Give each accepted nomination its place: 1, 2, 3…")]}
-            )
+            raise invalid_field("ids", N_("Give each accepted nomination its place: 1, 2, 3…"))
         places[nomination_id] = (place, position)
     return sorted(current, key=places.__getitem__)
 

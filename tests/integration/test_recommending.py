@@ -20,6 +20,7 @@ from service.tenancy import operations as tenancy_ops
 from tests import factories
 from tests.api import API, auth
 from tests.conftest import login
+from tests.snapshot import assert_snapshot
 
 TODAY = today_in("Asia/Shanghai")
 BASE = "http://testserver"
@@ -433,7 +434,7 @@ def test_the_pages_journey(client, db_session, world, arranged):
     assert page.index(f'data-nomination="{first.id}"') < page.index(f'data-nomination="{second.id}"')
     assert "材料不全" in page
     client.post(f"{url}/rank", data={f"rank-{first.id}": "x", f"rank-{second.id}": "2"})
-    assert "Give each accepted nomination its place" in client.get(url).get_data(as_text=True)
+    assert "请为每个已推荐的申报填写排序" in client.get(url).get_data(as_text=True)  # refused, nothing moved
 
     assert client.get(f"{url}/summary.xlsx").status_code == 200
     docx = client.get(f"{url}/summary.docx")
@@ -585,3 +586,23 @@ def test_the_cli_writes_the_summary(app, db_session, world, arranged, tmp_path):
         assert result.exit_code == 2, bad
         assert said in result.output, result.output
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_the_firms_notices(app, locale):
+    from service.reminders.messages import render_notice
+
+    context = {
+        "campaign": "2026年度计量溯源先进单位评选",
+        "recommender": "力学研究所",
+        "unit": "郑州精工机械有限公司",
+        "link": "https://ledger.example.cn/nominations/7",
+    }
+    texts = []
+    for state, reason in (("accepted", None), ("returned", "请补充计量数据应用案例"), ("listed", None)):
+        with app.test_request_context():
+            rendered = render_notice(
+                "nomination_decided", "email", locale, state=state, reason=reason, **context
+            )
+        texts.append(f"{rendered.subject}\n\n{rendered.body}")
+    assert_snapshot(f"nominations/notices.{locale}.txt", "\n\n----\n\n".join(texts))
