@@ -223,9 +223,11 @@ def update_nomination(
     data = load_or_invalid(NominationIn(), payload)
     campaign = nomination.campaign
     if "recommender_id" in data:
-        nomination.recommender_id = queries.recommender_of(
-            session, campaign.org_id, data.pop("recommender_id")
-        ).id
+        recommender_id = queries.recommender_of(session, campaign.org_id, data.pop("recommender_id")).id
+        if recommender_id != nomination.recommender_id:
+            # A reason one recommender gave does not follow the nomination to another.
+            _clear_recommendation(nomination)
+        nomination.recommender_id = recommender_id
     if "narratives" in data and len(data["narratives"]) != len(campaign.categories):
         raise invalid_field("narratives", N_("Give one narrative per achievement category."))
     if "declarations" in data and len(data["declarations"]) != len(campaign.conditions):

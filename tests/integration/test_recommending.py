@@ -210,9 +210,21 @@ def test_returning_sends_it_back_to_the_firm_with_the_reason(db_session, world, 
     with pytest.raises(Conflict):
         arranged.accept(nomination)
 
+    # Saving the draft keeps the reason; only submitting again (or another recommender) clears it.
+    operations.update_nomination(db_session, world.a.actor(), nomination.id, {"address": "别处"}, TODAY)
+    assert nomination.returned_reason == "请补充计量数据应用案例"
     resubmitted = operations.submit_nomination(db_session, world.a.actor(), nomination.id, TODAY)
     assert (resubmitted.recommendation, resubmitted.returned_reason) == (None, None)
     assert arranged.accept(resubmitted).recommendation == "accepted"
+
+
+def test_another_recommender_does_not_inherit_the_reason(db_session, world, arranged):
+    nomination = arranged.send_back(arranged.submitted())
+    change = {"recommender_id": arranged.alliance.id}
+    operations.update_nomination(db_session, world.a.actor(), nomination.id, change, TODAY)
+    assert (nomination.recommendation, nomination.returned_reason) == (None, None)
+    found = queries.addressed(db_session, arranged.other_member, arranged.campaign.id, arranged.alliance.id)
+    assert found.nominations == []
 
 
 def test_a_withdrawn_nomination_loses_its_place(db_session, world, arranged):
