@@ -312,15 +312,23 @@ def recommender_for(session: Session, actor: Actor, recommender_id: int) -> Reco
 
 
 def my_recommenders(session: Session, actor: Actor) -> list[Recommender]:
-    """Return the recommenders the actor is a member of, by name (none for anyone but an institute)."""
-    if actor.home_org_kind != "institute" or actor.via_client_link or actor.user_id is None:
+    """Return the recommenders the actor is a member of, by name (none for anyone but an institute's user).
+
+    Read in the actor's own institute even while it works in a client's data (the navigation asks).
+    """
+    if actor.home_org_kind != "institute" or actor.user_id is None:
         return []
     return list(
         session.scalars(
             select(Recommender)
             .join(RecommenderMember, RecommenderMember.recommender_id == Recommender.id)
-            .where(Recommender.org_id == actor.org_id, RecommenderMember.user_id == actor.user_id)
+            .where(
+                Recommender.org_id == actor.home_org_id,
+                RecommenderMember.org_id == actor.home_org_id,
+                RecommenderMember.user_id == actor.user_id,
+            )
             .order_by(Recommender.name)
+            .execution_options(all_tenants=True)
         )
     )
 

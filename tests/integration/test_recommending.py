@@ -485,6 +485,7 @@ def test_the_firm_reads_the_reason(client, db_session, world, arranged):
     arranged.send_back(nomination, reason="请补充近三年的计量数据")
     db_session.commit()
     login(client, world.a.metrology)
+    assert 'data-recommendation="returned"' in client.get("/nominations").get_data(as_text=True)
     page = client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
     assert 'id="returned"' in page
     assert "请补充近三年的计量数据" in page
@@ -515,6 +516,8 @@ def test_the_navigation_shows_recommending_to_members_only(client, db_session, w
     client.post("/logout")
     login(client, world.institute_technician)
     assert 'id="nav-recommending"' in client.get("/institute/campaigns").get_data(as_text=True)
+    # Also while working in a client's ledger.
+    assert 'id="nav-recommending"' in client.get(f"/clients/{world.a.org.id}/evidence").get_data(as_text=True)
 
 
 def test_the_api_journey(client, db_session, world, arranged):
