@@ -251,6 +251,7 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
     nomination = _changeable(
         session, actor, nomination_id, "draft", N_("This nomination has already been submitted."), today
     )
+    _lock_its_recommender(session, nomination)
     if queries.list_of(session, nomination.institute_id, nomination.campaign_id, nomination.recommender_id):
         raise Conflict(
             N_("Its recommender has already submitted its list: address the nomination to another one.")
@@ -288,6 +289,7 @@ def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, toda
     nomination = _changeable(
         session, actor, nomination_id, "submitted", N_("Only a submitted nomination can be withdrawn."), today
     )
+    _lock_its_recommender(session, nomination)
     if nomination.recommendation == "accepted" and queries.list_of(
         session, nomination.institute_id, nomination.campaign_id, nomination.recommender_id
     ):
@@ -299,6 +301,17 @@ def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, toda
     _clear_recommendation(nomination)
     record_event(session, actor, "nomination.withdrawn", ("nomination", nomination.id), {})
     return nomination
+
+
+def _lock_its_recommender(session: Session, nomination: Nomination) -> None:
+    """Wait for any change to the recommender's list to end, then read the nomination as it is now."""
+    queries.lock_recommender(session, nomination.institute_id, nomination.recommender_id)
+    _reread(session, nomination)
+
+
+def _reread(session: Session, nomination: Nomination) -> None:
+    """Read the nomination's columns again; its campaign and recommender stay as loaded (across tenants)."""
+    session.refresh(nomination, [column.key for column in Nomination.__mapper__.column_attrs])
 
 
 def _unfreeze(nomination: Nomination) -> None:
@@ -382,6 +395,7 @@ def _open_list(
     """Return the campaign and recommender if the actor may still change the recommender's list."""
     campaign = get_campaign(session, actor, campaign_id)
     recommender = queries.recommender_for(session, actor, recommender_id)
+    queries.lock_recommender(session, actor.org_id, recommender.id)
     if campaign.phase != "open":
         raise Conflict(N_("Recommending is possible only while the campaign is open for nominations."))
     if queries.list_of(session, actor.org_id, campaign.id, recommender.id) is not None:
@@ -395,6 +409,7 @@ def _decidable(
     """Return a submitted nomination addressed to a recommender whose list the actor may still change."""
     nomination = queries.addressed_nomination(session, actor, campaign_id, recommender_id, nomination_id)
     _open_list(session, actor, campaign_id, recommender_id)
+    _reread(session, nomination)  # as it is now that the recommender is locked
     if nomination.state != "submitted":
         raise Conflict(N_("Only a submitted nomination can be accepted or returned."))
     return nomination

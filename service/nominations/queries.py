@@ -338,6 +338,21 @@ def recommending_campaigns(session: Session, actor: Actor) -> list[Campaign]:
     return [campaign for campaign in list_campaigns(session, actor) if campaign.phase != "draft"]
 
 
+def lock_recommender(session: Session, institute_id: int, recommender_id: int) -> None:
+    """Lock the recommender's row until the transaction ends (PostgreSQL; SQLite writes one at a time).
+
+    Everything that reads or changes a recommender's list takes this lock first: its members deciding
+    and submitting, a firm withdrawing or submitting a nomination to it. So a list is never
+    submitted while a nomination on it is being withdrawn.
+    """
+    session.execute(
+        select(Recommender.id)
+        .where(Recommender.org_id == institute_id, Recommender.id == recommender_id)
+        .with_for_update()
+        .execution_options(all_tenants=True)
+    ).all()
+
+
 def list_of(
     session: Session, institute_id: int, campaign_id: int, recommender_id: int
 ) -> RecommendationList | None:
