@@ -621,3 +621,69 @@ def test_the_firms_notices(app, locale):
             )
         texts.append(f"{rendered.subject}\n\n{rendered.body}")
     assert_snapshot(f"nominations/notices.{locale}.txt", "\n\n----\n\n".join(texts))
+
+
+@pytest.fixture
+def committed(request):
+    """A world committed for real in a PostgreSQL database of its own, so that two connections see it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from models import Base
+    from service.db import make_engine, make_session_factory, unit_of_work
+    from tests.conftest import TEST_DATABASE_URL
+
+    if not TEST_DATABASE_URL:
+        pytest.skip("row locks need PostgreSQL")
+    name = f"calrecall_rec_{uuid.uuid4().hex[:8]}"
+    url = make_url(TEST_DATABASE_URL)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
+    Base.metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    with unit_of_work(sessions) as session:
+        world = factories.World.build(session)
+        session.commit()
+        arranged = Arranged(session, world)
+        nomination = arranged.submitted()
+        arranged.accept(nomination)
+        ids = (arranged.campaign.id, arranged.mech.id, nomination.id)
+    yield sessions, world, ids
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_a_list_is_not_submitted_while_a_nomination_on_it_is_withdrawn(committed):
+    import threading
+    import time
+
+    from service.db import unit_of_work
+
+    sessions, world, (campaign_id, recommender_id, nomination_id) = committed
+    member = Actor.of(world.institute_staff)
+    outcome: list = []
+
+    def submit() -> None:
+        try:
+            with unit_of_work(sessions, member.org_id) as session:
+                operations.submit_list(session, member, campaign_id, recommender_id, TODAY, BASE, now_utc())
+            outcome.append("submitted")
+        except Conflict as exc:
+            outcome.append(exc.message)
+
+    firm = world.a.actor()
+    with unit_of_work(sessions, firm.org_id) as session:
+        operations.withdraw_nomination(session, firm, nomination_id, TODAY)
+        submitting = threading.Thread(target=submit)
+        submitting.start()
+        time.sleep(0.5)
+        assert submitting.is_alive()  # waits for the withdrawal to commit
+    submitting.join(timeout=10)
+    # It then sees the list empty: nothing accepted any more.
+    assert [str(m) for m in outcome] == ["Accept at least one nomination before submitting the list."]
