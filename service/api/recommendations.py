@@ -61,6 +61,7 @@ def accept_addressed(campaign_id: int, recommender_id: int, nomination_id: int):
 @doc(tags=["recommending"], body=ReturnIn, responses={200: AddressedOut}, errors=(400, 404, 409))
 def return_addressed(campaign_id: int, recommender_id: int, nomination_id: int):
     """Return a submitted nomination to the firm as a draft, with the reason it reads (required)."""
+    queries.addressed_nomination(db(), actor(), campaign_id, recommender_id, nomination_id)  # 404 first
     nomination = operations.return_nomination(
         db(), actor(), campaign_id, recommender_id, nomination_id, json_body(), today(), base_url(), now_utc()
     )

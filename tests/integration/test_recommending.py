@@ -562,6 +562,9 @@ def test_the_api_journey(client, db_session, world, arranged):
         other = auth(db_session, user)
         assert client.get(f"{base}/nominations", headers=other).status_code == 404
         assert client.post(f"{base}/nominations/{first.id}/accept", headers=other).status_code == 404
+        assert (
+            client.post(f"{base}/nominations/{first.id}/return", headers=other, data="x").status_code == 404
+        )
         assert client.get(f"{base}/summary.xlsx", headers=other).status_code == 404
     admin = auth(db_session, world.institute_admin)
     assert (
