@@ -4,7 +4,14 @@ from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
-from models.nominations import Campaign, Nomination, NominationFile, Recommender, RecommenderMember
+from models.nominations import (
+    Campaign,
+    Nomination,
+    NominationFile,
+    RecommendationList,
+    Recommender,
+    RecommenderMember,
+)
 from models.nonconformity import NonconformityCase
 from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
 from models.reminders import (
@@ -49,6 +56,7 @@ __all__ = [
     "NotificationItem",
     "Organization",
     "PasswordReset",
+    "RecommendationList",
     "Recommender",
     "RecommenderMember",
     "RecordReading",

@@ -35,6 +35,8 @@ NOMINATION_STATES = ("draft", "submitted")
 FILE_KINDS = ("recommendation_form", "commitment_letter", "credit_record", "evidence")
 #: Kinds without which a nomination cannot be submitted.
 REQUIRED_FILE_KINDS = ("recommendation_form", "commitment_letter", "credit_record")
+#: A recommender's decision on a submitted nomination: put on its list, or sent back to the firm.
+RECOMMENDATIONS = ("accepted", "returned")
 #: A campaign's life, in order.
 CAMPAIGN_PHASES = ("draft", "open", "review", "notice", "decided", "closed")
 
@@ -154,6 +156,8 @@ class Nomination(SharedWithClient, Base):
         # One nomination of a firm per campaign.
         UniqueConstraint("campaign_id", "firm_id"),
         CheckConstraint(sql_in("state", NOMINATION_STATES), name="state"),
+        CheckConstraint(sql_in("recommendation", RECOMMENDATIONS), name="recommendation"),
+        CheckConstraint("rank >= 1", name="rank"),
         Index("ix_nominations_firm_id", "firm_id"),
         Index("ix_nominations_institute_id_campaign_id", "institute_id", "campaign_id"),
     )
@@ -185,6 +189,13 @@ class Nomination(SharedWithClient, Base):
     #: The scans as submitted: ``{"id", "kind", "filename", "sha256", "size"}`` each.
     frozen_files: Mapped[list | None] = mapped_column(JSON)
     submitted_at: Mapped[datetime | None]
+    #: The recommender's decision (推荐 or 退回), null until it decides; cleared when the firm resubmits.
+    recommendation: Mapped[str | None] = mapped_column(String(16))
+    #: Why the recommender sent it back; the firm sees it until it submits again.
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+    #: Its place among the recommender's accepted nominations in the campaign, 1 first.
+    rank: Mapped[int | None] = mapped_column(Integer)
+    recommended_at: Mapped[datetime | None]
     created_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -243,3 +254,24 @@ class NominationFile(Base):
             "sha256": self.sha256,
             "size": self.size,
         }
+
+
+class RecommendationList(TenantScoped, Base):
+    """A recommender's list in a campaign (推荐名单), once submitted: nothing of it changes afterwards.
+
+    The row exists only once the list is submitted; its accepted nominations, in their rank, go
+    forward to the review.
+    """
+
+    __tablename__ = "recommendation_lists"
+    __table_args__ = (
+        org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
+        org_fk("recommender_id", "recommenders", ondelete="CASCADE"),
+        UniqueConstraint("campaign_id", "recommender_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    recommender_id: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_by_name: Mapped[str | None] = mapped_column(String(100))

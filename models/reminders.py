@@ -30,7 +30,17 @@ ROBOT_CHANNELS = ("wecom", "dingtalk")
 #: that a standard used on the firm's instruments was found out of tolerance.
 #: ``visit`` tells a client of a proposed or moved visit, and the institute of the client's answer.
 #: ``order`` tells a client of each change of its service order, and the institute of new orders.
-NOTIFICATION_KINDS = ("due_digest", "test", "sms_ceiling", "open_cases", "standard_notice", "visit", "order")
+#: ``nomination`` tells a firm what its nomination's recommender decided.
+NOTIFICATION_KINDS = (
+    "due_digest",
+    "test",
+    "sms_ceiling",
+    "open_cases",
+    "standard_notice",
+    "visit",
+    "order",
+    "nomination",
+)
 #: ``pending`` waits for ``not_before``; ``sending`` is claimed under a lease; ``unknown`` may have
 #: gone and is reconciled with the provider before any re-send; ``sent`` was accepted, and SMS
 #: status callbacks move it on to ``delivered`` or ``undelivered``; ``failed`` stopped at a

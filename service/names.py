@@ -73,6 +73,8 @@ CAMPAIGN_KIND_NAMES = {
     "other": N_("Other campaign"),
 }
 NOMINATION_STATE_NAMES = {"draft": N_("Draft"), "submitted": N_("Submitted")}
+#: A recommender's decision on a nomination (推荐 / 退回).
+RECOMMENDATION_NAMES = {"accepted": N_("Recommended"), "returned": N_("Returned to the firm")}
 RECOMMENDER_KIND_NAMES = {
     "department": N_("Department of the institute"),
     "alliance": N_("Industry alliance"),
@@ -205,6 +207,10 @@ EVENT_NAMES = {
     "nomination.withdrawn": N_("Nomination withdrawn"),
     "nomination.files_added": N_("Scans added to a nomination"),
     "nomination.file_removed": N_("Scan removed from a nomination"),
+    "nomination.accepted": N_("Nomination accepted by its recommender"),
+    "nomination.returned": N_("Nomination returned by its recommender"),
+    "recommendation.ranked": N_("Recommended nominations ranked"),
+    "recommendation.submitted": N_("Recommendation list submitted"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),
@@ -255,6 +261,7 @@ MESSAGE_KIND_NAMES = {
     "visit": N_("Calibration visit"),
     "order": N_("Service order"),
     "standard_notice": N_("Notice about a laboratory's standard"),
+    "nomination": N_("Award nomination"),
 }
 #: The orders of the ledger list (its "sort" parameter).
 SORT_NAMES = {
@@ -303,6 +310,7 @@ NAMES = {
     "recommender_kind": RECOMMENDER_KIND_NAMES,
     "nomination_state": NOMINATION_STATE_NAMES,
     "nomination_file_kind": NOMINATION_FILE_KIND_NAMES,
+    "recommendation": RECOMMENDATION_NAMES,
 }
 
 

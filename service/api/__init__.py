@@ -56,6 +56,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     openapi,
     orders,
     organisation,
+    recommendations,
     records,
     reminders,
     requests,

@@ -35,7 +35,7 @@ PATH_PARAMETERS = {
     "item_id": "An instrument of that visit or service order.",
     "campaign_id": "An award campaign of your institute.",
     "recommender_id": "A recommender of your institute.",
-    "nomination_id": "A nomination of your firm.",
+    "nomination_id": "A nomination of your firm, or one addressed to a recommender you act for.",
     "file_id": "A scan of that nomination.",
     "day": "The day, as YYYY-MM-DD.",
 }

@@ -9,6 +9,7 @@
 - ``history``: ``history verify``, the hash chain.
 - ``visits``: ``visits plan``, proposed visits of an institute.
 - ``nominations``: ``nominations dossier``, the evidence dossier of a firm.
+- ``campaigns``: ``campaigns summary``, the summary table (推荐汇总表) of a campaign's recommenders.
 - ``reminders``: ``reminders tick``, plan and dispatch once.
 - ``jobs``: ``scheduler`` and ``housekeeping``, the background jobs in the foreground.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 from flask import Flask
 
 from service.cli.auth import token_group
+from service.cli.campaigns import campaigns_group
 from service.cli.db import db_group
 from service.cli.demo import demo
 from service.cli.history import history_group
@@ -41,6 +43,7 @@ COMMANDS = (
     ledger_group,
     reminders_group,
     nominations_group,
+    campaigns_group,
 )
 
 

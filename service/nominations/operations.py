@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -15,6 +15,7 @@ from models.nominations import (
     Campaign,
     Nomination,
     NominationFile,
+    RecommendationList,
     Recommender,
     RecommenderMember,
 )
@@ -23,7 +24,7 @@ from service.clock import now_utc
 from service.errors import Conflict, Invalid, NotFound, invalid_field
 from service.history.chain import record_event
 from service.i18n import N_, Msg
-from service.names import NOMINATION_FILE_KIND_NAMES
+from service.names import NOMINATION_FILE_KIND_NAMES, SIZE_NAMES
 from service.nominations import dossier, phases, queries, self_check
 from service.nominations.queries import get_campaign, get_recommender
 from service.nominations.schemas import (
@@ -32,8 +33,11 @@ from service.nominations.schemas import (
     NominationIn,
     NominationStartIn,
     PhaseIn,
+    RankIn,
     RecommenderIn,
+    ReturnIn,
 )
+from service.reminders.notices import notify_people
 from service.schemas import load_or_invalid
 from service.tenancy.queries import active_link
 from service.traceability import files
@@ -85,7 +89,13 @@ def move_campaign(
     if refusal is not None:
         raise Conflict(refusal)
     before, campaign.phase = campaign.phase, to
-    record_event(session, actor, "campaign.moved", ("campaign", campaign.id), {"phase": [before, to]})
+    data: dict = {"phase": [before, to]}
+    if to == "review":
+        # Only the accepted nominations of submitted lists go forward; the history says which lists were not.
+        states = queries.list_states_of(session, campaign)
+        data["forwarded"] = sum(state.accepted for state in states if state.listed is not None)
+        data["unlisted"] = [state.recommender.name for state in states if state.listed is None]
+    record_event(session, actor, "campaign.moved", ("campaign", campaign.id), data)
     return campaign
 
 
@@ -222,9 +232,11 @@ def update_nomination(
     data = load_or_invalid(NominationIn(), payload)
     campaign = nomination.campaign
     if "recommender_id" in data:
-        nomination.recommender_id = queries.recommender_of(
-            session, campaign.org_id, data.pop("recommender_id")
-        ).id
+        recommender_id = queries.recommender_of(session, campaign.org_id, data.pop("recommender_id")).id
+        if recommender_id != nomination.recommender_id:
+            # A reason one recommender gave does not follow the nomination to another.
+            _clear_recommendation(nomination)
+        nomination.recommender_id = recommender_id
     if "narratives" in data and len(data["narratives"]) != len(campaign.categories):
         raise invalid_field("narratives", N_("Give one narrative per achievement category."))
     if "declarations" in data and len(data["declarations"]) != len(campaign.conditions):
@@ -248,6 +260,11 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
     nomination = _changeable(
         session, actor, nomination_id, "draft", N_("This nomination has already been submitted."), today
     )
+    _lock_its_recommender(session, nomination)
+    if queries.list_of(session, nomination.institute_id, nomination.campaign_id, nomination.recommender_id):
+        raise Conflict(
+            N_("Its recommender has already submitted its list: address the nomination to another one.")
+        )
     found = dossier.compute(session, session.get(Organization, actor.org_id), today)
     prefill = self_check.prefill(found)
     errors = _incomplete(nomination, prefill)
@@ -265,6 +282,8 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
     nomination.frozen_head_hash = found.history["head_hash"]
     nomination.frozen_files = [scan.frozen() for scan in nomination.files]
     nomination.state, nomination.submitted_at = "submitted", now_utc()
+    # A nomination sent back is decided on afresh; the firm no longer sees the reason.
+    _clear_recommendation(nomination)
     record_event(
         session,
         actor,
@@ -280,12 +299,42 @@ def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, toda
     nomination = _changeable(
         session, actor, nomination_id, "submitted", N_("Only a submitted nomination can be withdrawn."), today
     )
+    _lock_its_recommender(session, nomination)
+    if nomination.recommendation == "accepted" and queries.list_of(
+        session, nomination.institute_id, nomination.campaign_id, nomination.recommender_id
+    ):
+        raise Conflict(
+            N_("Its recommender has put it forward on a submitted list: it can no longer be withdrawn.")
+        )
+    _unfreeze(nomination)
+    # Its place on the recommender's list goes; the others keep their order (ranks close up at submission).
+    _clear_recommendation(nomination)
+    record_event(session, actor, "nomination.withdrawn", ("nomination", nomination.id), {})
+    return nomination
+
+
+def _lock_its_recommender(session: Session, nomination: Nomination) -> None:
+    """Wait for any change to the recommender's list to end, then read the nomination as it is now."""
+    queries.lock_recommender(session, nomination.institute_id, nomination.recommender_id)
+    _reread(session, nomination)
+
+
+def _reread(session: Session, nomination: Nomination) -> None:
+    """Read the nomination's columns again; its campaign and recommender stay as loaded (across tenants)."""
+    session.refresh(nomination, [column.key for column in Nomination.__mapper__.column_attrs])
+
+
+def _unfreeze(nomination: Nomination) -> None:
+    """Make the nomination a draft again: the frozen dossier goes."""
     nomination.state = "draft"
     nomination.frozen_dossier = nomination.frozen_prefill = nomination.frozen_head_hash = None
     nomination.frozen_files = None
     nomination.submitted_at = None
-    record_event(session, actor, "nomination.withdrawn", ("nomination", nomination.id), {})
-    return nomination
+
+
+def _clear_recommendation(nomination: Nomination) -> None:
+    nomination.recommendation = nomination.returned_reason = None
+    nomination.rank = nomination.recommended_at = None
 
 
 def add_nomination_files(
@@ -409,3 +458,206 @@ def _seqs(numbers: list[int]) -> str:
 
 def _jsonable(params: dict) -> dict:
     return {key: str(value) if isinstance(value, Msg) else value for key, value in params.items()}
+
+
+# Recommending: a recommender's members, or the institute's administrators, accept or return the
+# nominations addressed to it while the campaign is open, rank the accepted ones and submit the
+# list once; the firm hears of each decision.
+
+#: Who in a firm hears of its nomination's decisions: those who prepare nominations.
+FIRM_ROLES = ("admin", "metrology")
+
+
+def _open_list(
+    session: Session, actor: Actor, campaign_id: int, recommender_id: int
+) -> tuple[Campaign, Recommender]:
+    """Return the campaign and recommender if the actor may still change the recommender's list."""
+    campaign = get_campaign(session, actor, campaign_id)
+    recommender = queries.recommender_for(session, actor, recommender_id)
+    queries.lock_recommender(session, actor.org_id, recommender.id)
+    if campaign.phase != "open":
+        raise Conflict(N_("Recommending is possible only while the campaign is open for nominations."))
+    if queries.list_of(session, actor.org_id, campaign.id, recommender.id) is not None:
+        raise Conflict(N_("This recommender's list has been submitted: it no longer changes."))
+    return campaign, recommender
+
+
+def _decidable(
+    session: Session, actor: Actor, campaign_id: int, recommender_id: int, nomination_id: int
+) -> Nomination:
+    """Return a submitted nomination addressed to a recommender whose list the actor may still change."""
+    nomination = queries.addressed_nomination(session, actor, campaign_id, recommender_id, nomination_id)
+    _open_list(session, actor, campaign_id, recommender_id)
+    _reread(session, nomination)  # as it is now that the recommender is locked
+    if nomination.state != "submitted":
+        raise Conflict(N_("Only a submitted nomination can be accepted or returned."))
+    return nomination
+
+
+def accept_nomination(
+    session: Session,
+    actor: Actor,
+    campaign_id: int,
+    recommender_id: int,
+    nomination_id: int,
+    today: date,
+    base_url: str,
+    now: datetime,
+) -> Nomination:
+    """Put a submitted nomination on the recommender's list, last in rank."""
+    nomination = _decidable(session, actor, campaign_id, recommender_id, nomination_id)
+    if nomination.recommendation == "accepted":
+        return nomination
+    ranks = [n.rank or 0 for n in queries.addressed_to(session, actor.org_id, campaign_id, recommender_id)]
+    nomination.recommendation, nomination.returned_reason = "accepted", None
+    nomination.rank = max(ranks, default=0) + 1
+    nomination.recommended_at = now
+    record_event(
+        session,
+        actor,
+        "nomination.accepted",
+        ("nomination", nomination.id),
+        {"unit": nomination.unit_name, "recommender": nomination.recommender.name, "rank": nomination.rank},
+    )
+    _tell_firm(session, nomination, "accepted", today, now, base_url)
+    return nomination
+
+
+def return_nomination(
+    session: Session,
+    actor: Actor,
+    campaign_id: int,
+    recommender_id: int,
+    nomination_id: int,
+    payload: Mapping,
+    today: date,
+    base_url: str,
+    now: datetime,
+) -> Nomination:
+    """Send a submitted nomination back to the firm as a draft, with the reason it reads."""
+    nomination = _decidable(session, actor, campaign_id, recommender_id, nomination_id)
+    reason = load_or_invalid(ReturnIn(), payload)["reason"]
+    _unfreeze(nomination)
+    nomination.recommendation, nomination.returned_reason = "returned", reason
+    nomination.rank, nomination.recommended_at = None, now
+    record_event(
+        session,
+        actor,
+        "nomination.returned",
+        ("nomination", nomination.id),
+        {"unit": nomination.unit_name, "recommender": nomination.recommender.name, "reason": reason},
+    )
+    _tell_firm(session, nomination, "returned", today, now, base_url)
+    return nomination
+
+
+def rank_nominations(
+    session: Session, actor: Actor, campaign_id: int, recommender_id: int, payload: Mapping
+) -> list[Nomination]:
+    """Put the accepted nominations in the order given: every accepted one once, nothing else."""
+    campaign, recommender = _open_list(session, actor, campaign_id, recommender_id)
+    ids = load_or_invalid(RankIn(), payload)["ids"]
+    accepted = {
+        n.id: n
+        for n in queries.addressed_to(session, actor.org_id, campaign.id, recommender.id)
+        if n.recommendation == "accepted"
+    }
+    if len(ids) != len(set(ids)) or set(ids) != set(accepted):
+        raise invalid_field("ids", N_("Give every accepted nomination exactly once, and no other."))
+    for place, nomination_id in enumerate(ids, start=1):
+        accepted[nomination_id].rank = place
+    record_event(
+        session,
+        actor,
+        "recommendation.ranked",
+        ("recommender", recommender.id),
+        {"campaign": campaign.title, "ids": ids},
+    )
+    return [accepted[nomination_id] for nomination_id in ids]
+
+
+def submit_list(
+    session: Session,
+    actor: Actor,
+    campaign_id: int,
+    recommender_id: int,
+    today: date,
+    base_url: str,
+    now: datetime,
+) -> RecommendationList:
+    """Submit the recommender's list once: everything decided, something accepted, within the quotas."""
+    campaign, recommender = _open_list(session, actor, campaign_id, recommender_id)
+    found = queries.addressed(session, actor, campaign.id, recommender.id)
+    if found.undecided:
+        raise Conflict(
+            N_(
+                "Accept or return every submitted nomination first: %(count)s still to decide.",
+                count=len(found.undecided),
+            )
+        )
+    accepted = found.accepted
+    if not accepted:
+        raise Conflict(N_("Accept at least one nomination before submitting the list."))
+    refusal = quota_refusal(found.counts)
+    if refusal is not None:
+        raise Conflict(refusal)
+    for place, nomination in enumerate(accepted, start=1):
+        nomination.rank = place  # ranks close up over any withdrawn in between
+    listed = RecommendationList(
+        org_id=actor.org_id,
+        campaign_id=campaign.id,
+        recommender_id=recommender.id,
+        submitted_at=now,
+        submitted_by_name=actor.name,
+    )
+    session.add(listed)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "recommendation.submitted",
+        ("recommender", recommender.id),
+        {
+            "campaign": campaign.title,
+            "ranked": [{"id": n.id, "unit": n.unit_name, "size": n.size_class} for n in accepted],
+        },
+    )
+    for nomination in accepted:
+        _tell_firm(session, nomination, "listed", today, now, base_url)
+    return listed
+
+
+def quota_refusal(counts: Mapping[str, Mapping[str, int]]) -> Msg | None:
+    """Return why accepted nominations by size class exceed the campaign's quotas, or None (pure rule)."""
+    for size in ("large", "small_medium"):
+        count, quota = counts[size]["accepted"], counts[size]["quota"]
+        if count > quota:
+            return N_(
+                "%(size)s firms: %(count)s accepted, but the quota is %(quota)s.",
+                size=SIZE_NAMES[size],
+                count=count,
+                quota=quota,
+            )
+    return None
+
+
+def _tell_firm(
+    session: Session, nomination: Nomination, state: str, today: date, now: datetime, base_url: str
+) -> None:
+    """Tell the firm's people (in the app and by email) what the recommender decided."""
+    notify_people(
+        session,
+        nomination.firm_id,
+        FIRM_ROLES,
+        "nomination",
+        "nomination_decided",
+        f"{nomination.id}:{state}:{now.isoformat()}",
+        today,
+        now,
+        campaign=nomination.campaign.title,
+        recommender=nomination.recommender.name,
+        unit=nomination.unit_name,
+        state=state,
+        reason=nomination.returned_reason,
+        link=f"{base_url.rstrip('/')}/nominations/{nomination.id}",
+    )

@@ -1,4 +1,9 @@
-"""Reading the evidence dossier and the pre-filled self-check of the organisation worked on; campaigns."""
+"""Reading the evidence dossier and the pre-filled self-check of the organisation worked on; campaigns.
+
+The recommending part reads, for an institute, the nominations addressed to its recommenders:
+firms' rows shared with the institute, read across tenants and only where ``institute_id`` is the
+institute's own.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,9 @@ from models import (
     Nomination,
     NominationFile,
     Organization,
+    RecommendationList,
     Recommender,
+    RecommenderMember,
     User,
 )
 from service import figures
@@ -339,3 +346,228 @@ def institute_name(session: Session, nomination: Nomination) -> str:
         .where(Organization.id == nomination.institute_id)
         .execution_options(all_tenants=True)
     )
+
+
+# Recommending: the nominations addressed to an institute's recommenders, read by the institute.
+
+
+def is_member(session: Session, actor: Actor, recommender_id: int) -> bool:
+    """Whether the actor is one of the recommender's members."""
+    return (
+        session.scalar(
+            select(RecommenderMember.id).where(
+                RecommenderMember.org_id == actor.org_id,
+                RecommenderMember.recommender_id == recommender_id,
+                RecommenderMember.user_id == actor.user_id,
+            )
+        )
+        is not None
+    )
+
+
+def recommender_for(session: Session, actor: Actor, recommender_id: int) -> Recommender:
+    """Return a recommender the actor acts for: as one of its members, or as an administrator (404 else)."""
+    recommender = get_recommender(session, actor, recommender_id)
+    if not actor.can("org.manage") and not is_member(session, actor, recommender.id):
+        raise NotFound(N_("Not found."))
+    return recommender
+
+
+def my_recommenders(session: Session, actor: Actor) -> list[Recommender]:
+    """Return the recommenders the actor is a member of, by name (none for anyone but an institute's user).
+
+    Read in the actor's own institute even while it works in a client's data (the navigation asks).
+    """
+    if actor.home_org_kind != "institute" or actor.user_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(Recommender)
+            .join(RecommenderMember, RecommenderMember.recommender_id == Recommender.id)
+            .where(
+                Recommender.org_id == actor.home_org_id,
+                RecommenderMember.org_id == actor.home_org_id,
+                RecommenderMember.user_id == actor.user_id,
+            )
+            .order_by(Recommender.name)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
+def recommending_campaigns(session: Session, actor: Actor) -> list[Campaign]:
+    """Return the institute's campaigns past their draft, newest year first: those recommenders work in."""
+    return [campaign for campaign in list_campaigns(session, actor) if campaign.phase != "draft"]
+
+
+def lock_recommender(session: Session, institute_id: int, recommender_id: int) -> None:
+    """Lock the recommender's row until the transaction ends (PostgreSQL; SQLite writes one at a time).
+
+    Everything that reads or changes a recommender's list takes this lock first: its members deciding
+    and submitting, a firm withdrawing or submitting a nomination to it. So a list is never
+    submitted while a nomination on it is being withdrawn.
+    """
+    session.execute(
+        select(Recommender.id)
+        .where(Recommender.org_id == institute_id, Recommender.id == recommender_id)
+        .with_for_update()
+        .execution_options(all_tenants=True)
+    ).all()
+
+
+def list_of(
+    session: Session, institute_id: int, campaign_id: int, recommender_id: int
+) -> RecommendationList | None:
+    """Return the recommender's submitted list in the campaign, if it has submitted it (any side may ask)."""
+    return session.scalar(
+        select(RecommendationList)
+        .where(
+            RecommendationList.org_id == institute_id,
+            RecommendationList.campaign_id == campaign_id,
+            RecommendationList.recommender_id == recommender_id,
+        )
+        .execution_options(all_tenants=True)
+    )
+
+
+def _addressed(institute_id: int, campaign_id: int):
+    return select(Nomination).where(
+        Nomination.institute_id == institute_id,
+        Nomination.campaign_id == campaign_id,
+        # Drafts are the firm's own work; one sent back stays in sight with the reason.
+        (Nomination.state == "submitted") | (Nomination.recommendation == "returned"),
+    )
+
+
+def _in_list_order(nominations) -> list[Nomination]:
+    """Accepted ones in their rank, then those still to decide as submitted, then those sent back."""
+
+    def key(n: Nomination):
+        group = {"accepted": 0, None: 1, "returned": 2}[n.recommendation]
+        return (group, n.rank or 0, n.submitted_at or n.recommended_at, n.id)
+
+    return sorted(nominations, key=key)
+
+
+def addressed_to(
+    session: Session, institute_id: int, campaign_id: int, recommender_id: int
+) -> list[Nomination]:
+    """Return the nominations addressed to a recommender in a campaign, in list order (no access check)."""
+    return _in_list_order(
+        session.scalars(
+            _addressed(institute_id, campaign_id)
+            .where(Nomination.recommender_id == recommender_id)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Addressed:
+    """A recommender's work in a campaign: the nominations addressed to it, and its list if submitted."""
+
+    campaign: Campaign
+    recommender: Recommender
+    listed: RecommendationList | None
+    nominations: list[Nomination]
+
+    @property
+    def accepted(self) -> list[Nomination]:
+        """The accepted nominations, in their rank."""
+        return [n for n in self.nominations if n.recommendation == "accepted"]
+
+    @property
+    def undecided(self) -> list[Nomination]:
+        """The submitted nominations neither accepted nor returned yet."""
+        return [n for n in self.nominations if n.state == "submitted" and n.recommendation is None]
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Accepted nominations by size class, each against the campaign's quota."""
+        quotas = {"large": self.campaign.large_quota, "small_medium": self.campaign.sme_quota}
+        return {
+            size: {"accepted": sum(1 for n in self.accepted if n.size_class == size), "quota": quota}
+            for size, quota in quotas.items()
+        }
+
+    @property
+    def may_change(self) -> bool:
+        """Whether the recommender may still decide, rank and submit: campaign open, list not submitted."""
+        return self.campaign.phase == "open" and self.listed is None
+
+
+def addressed(session: Session, actor: Actor, campaign_id: int, recommender_id: int) -> Addressed:
+    """Return a recommender's work in a campaign, for its members and the institute's administrators."""
+    campaign = get_campaign(session, actor, campaign_id)
+    recommender = recommender_for(session, actor, recommender_id)
+    return Addressed(
+        campaign,
+        recommender,
+        list_of(session, actor.org_id, campaign.id, recommender.id),
+        addressed_to(session, actor.org_id, campaign.id, recommender.id),
+    )
+
+
+def addressed_nomination(
+    session: Session, actor: Actor, campaign_id: int, recommender_id: int, nomination_id: int
+) -> Nomination:
+    """Return one nomination addressed to a recommender the actor acts for (404 for any other)."""
+    get_campaign(session, actor, campaign_id)
+    recommender_for(session, actor, recommender_id)
+    if parse_id(nomination_id) is None:
+        raise NotFound(N_("Not found."))
+    found = session.scalars(
+        _with_campaign(
+            _addressed(actor.org_id, campaign_id).where(
+                Nomination.id == nomination_id, Nomination.recommender_id == recommender_id
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound(N_("Not found."))
+    return found
+
+
+@dataclass(frozen=True)
+class ListState:
+    """A recommender's list in a campaign: submitted or not, how many accepted and undecided."""
+
+    recommender: Recommender
+    listed: RecommendationList | None
+    accepted: int
+    undecided: int
+
+
+def list_states(session: Session, actor: Actor, campaign_id: int) -> list[ListState]:
+    """Return every recommender's list in the campaign, by the recommender's name."""
+    campaign = get_campaign(session, actor, campaign_id)
+    return list_states_of(session, campaign)
+
+
+def list_states_of(session: Session, campaign: Campaign) -> list[ListState]:
+    """Return every recommender's list in ``campaign`` (no access check: the caller has the campaign)."""
+    lists = {
+        row.recommender_id: row
+        for row in session.scalars(
+            select(RecommendationList)
+            .where(
+                RecommendationList.org_id == campaign.org_id, RecommendationList.campaign_id == campaign.id
+            )
+            .execution_options(all_tenants=True)
+        )
+    }
+    nominations = list(
+        session.scalars(_addressed(campaign.org_id, campaign.id).execution_options(all_tenants=True))
+    )
+    states = []
+    for recommender in recommenders_of(session, campaign.org_id):
+        mine = [n for n in nominations if n.recommender_id == recommender.id]
+        states.append(
+            ListState(
+                recommender,
+                lists.get(recommender.id),
+                sum(1 for n in mine if n.recommendation == "accepted"),
+                sum(1 for n in mine if n.state == "submitted" and n.recommendation is None),
+            )
+        )
+    return states

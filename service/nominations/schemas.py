@@ -11,6 +11,7 @@ from models.nominations import (
     CAMPAIGN_PHASES,
     FILE_KINDS,
     NOMINATION_STATES,
+    RECOMMENDATIONS,
     RECOMMENDER_KINDS,
 )
 from service.i18n import N_
@@ -421,9 +422,98 @@ class NominationOut(StrictSchema):
     files = fields.List(fields.Nested(NominationFileOut))
     frozen_files = fields.List(fields.Nested(FrozenFileOut), allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
+    recommendation = fields.String(allow_none=True, metadata={"enum": [*RECOMMENDATIONS, None]})
+    returned_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the recommender sent it back, until it is resubmitted."},
+    )
 
 
 class NominationPage(StrictSchema):
     """The firm's nominations, newest first."""
 
     items = fields.List(fields.Nested(NominationOut))
+
+
+# Recommending: a recommender's decisions on the nominations addressed to it
+
+
+class ReturnIn(StrictSchema):
+    """Send a submitted nomination back to the firm, saying why (the firm reads it)."""
+
+    reason = Text(1000, multiline=True, required=True)
+
+
+class RankIn(StrictSchema):
+    """The accepted nominations in the order the recommender puts them forward, first first."""
+
+    ids = fields.List(
+        WholeNumber(validate=int_range(1, MAX_ID)),
+        required=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Every accepted nomination's id, once each."},
+    )
+
+
+class AddressedOut(StrictSchema):
+    """A nomination as its recommender sees it: the unit, its size with the figures, the decision."""
+
+    id = fields.Integer()
+    firm_id = fields.Integer()
+    state = fields.String(metadata={"enum": list(NOMINATION_STATES)})
+    unit_name = fields.String(allow_none=True)
+    credit_code = fields.String(allow_none=True)
+    employees = fields.Integer(allow_none=True)
+    annual_revenue_wan = fields.Decimal(allow_none=True, as_string=True, metadata={"format": "decimal"})
+    size_class = fields.String(allow_none=True, metadata={"enum": ["small_medium", "large", None]})
+    industry = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_mobile = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    recommendation = fields.String(allow_none=True, metadata={"enum": [*RECOMMENDATIONS, None]})
+    returned_reason = fields.String(allow_none=True)
+    rank = fields.Integer(allow_none=True)
+    recommended_at = fields.DateTime(allow_none=True)
+
+
+class SizeCountOut(StrictSchema):
+    """How many nominations of one size class are accepted, against the campaign's quota."""
+
+    accepted = fields.Integer()
+    quota = fields.Integer()
+
+
+class AddressedPage(StrictSchema):
+    """The nominations addressed to a recommender in a campaign, accepted ones first in their rank."""
+
+    campaign_id = fields.Integer()
+    recommender_id = fields.Integer()
+    recommender = fields.String()
+    submitted_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When the list was submitted; null while it is open."}
+    )
+    submitted_by_name = fields.String(allow_none=True)
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(SizeCountOut),
+        metadata={"description": "large, small_medium."},
+    )
+    items = fields.List(fields.Nested(AddressedOut))
+
+
+class ListStateOut(StrictSchema):
+    """A recommender's list in a campaign: submitted or not, and how many it puts forward."""
+
+    recommender_id = fields.Integer()
+    recommender = fields.String()
+    submitted_at = fields.DateTime(allow_none=True)
+    submitted_by_name = fields.String(allow_none=True)
+    accepted = fields.Integer()
+    undecided = fields.Integer()
+
+
+class ListStatePage(StrictSchema):
+    """Every recommender's list in a campaign, by the recommender's name."""
+
+    items = fields.List(fields.Nested(ListStateOut))

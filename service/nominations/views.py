@@ -117,6 +117,7 @@ def campaign(campaign_id: int):
         next_phase=next_phase,
         refusal=phases.refusal_to_move(found, next_phase, today()) if next_phase else None,
         accepts_nominations=phases.accepts_nominations(found, today()),
+        lists=queries.list_states_of(db(), found) if found.phase != "draft" else [],
     )
 
 
@@ -264,6 +265,8 @@ def nomination(nomination_id: int):
         recommenders=queries.recommenders_of(db(), found.institute_id),
         industries=benchmark_industries(),
         open_today=open_today,
+        on_submitted_list=found.recommendation == "accepted"
+        and queries.list_of(db(), found.institute_id, found.campaign_id, found.recommender_id) is not None,
         may_write=who.can("ledger.write"),
         readonly=found.state != "draft" or not open_today or not who.can("ledger.write"),
         file_kinds=FILE_KINDS,
