@@ -11,6 +11,7 @@ from models.nominations import (
     RecommendationList,
     Recommender,
     RecommenderMember,
+    ReviewAssignment,
 )
 from models.nonconformity import NonconformityCase
 from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
@@ -59,6 +60,7 @@ __all__ = [
     "RecommendationList",
     "Recommender",
     "RecommenderMember",
+    "ReviewAssignment",
     "RecordReading",
     "RecordStandard",
     "ReminderPolicy",

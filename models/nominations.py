@@ -275,3 +275,52 @@ class RecommendationList(TenantScoped, Base):
     recommender_id: Mapped[int] = mapped_column(Integer)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReviewAssignment(TenantScoped, Base):
+    """A reviewer (评审专家, a user of the institute) given a nomination of a campaign, and the review.
+
+    The scores, one per achievement category of the campaign (0–100), stay a draft until the
+    reviewer submits them; a submitted review is final, and only then does the reviewer see the
+    others' scores of the same nomination.
+    """
+
+    __tablename__ = "review_assignments"
+    __table_args__ = (
+        org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
+        org_fk("nomination_id", "nominations", parent_org="institute_id", ondelete="CASCADE"),
+        org_fk("reviewer_id", "users", ondelete="CASCADE"),
+        UniqueConstraint("nomination_id", "reviewer_id"),
+        Index("ix_review_assignments_org_id_campaign_id", "org_id", "campaign_id"),
+        Index("ix_review_assignments_reviewer_id", "reviewer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    nomination_id: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int] = mapped_column(Integer)
+    #: A score per category, in the campaign's order (None while not scored yet).
+    scores: Mapped[list] = mapped_column(JSON, default=list)
+    #: A comment per category, in the campaign's order.
+    comments: Mapped[list] = mapped_column(JSON, default=list)
+    #: The reviewer's overall opinion.
+    opinion: Mapped[str | None] = mapped_column(Text)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_by_name: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[datetime | None]
+
+    reviewer: Mapped[User] = in_org("User", "ReviewAssignment", "reviewer_id", lazy="joined")
+    campaign: Mapped[Campaign] = in_org("Campaign", "ReviewAssignment", "campaign_id")
+    nomination: Mapped[Nomination] = relationship(
+        primaryjoin="and_(Nomination.id == ReviewAssignment.nomination_id, "
+        "Nomination.institute_id == ReviewAssignment.org_id)",
+        foreign_keys="[ReviewAssignment.nomination_id]",
+        viewonly=True,
+    )
+
+    @property
+    def total(self) -> float | None:
+        """Return the reviewer's score of the nomination: the mean of the category scores, once all given."""
+        if not self.scores or any(score is None for score in self.scores):
+            return None
+        return sum(self.scores) / len(self.scores)

@@ -23,8 +23,10 @@ from models.base import Base, TenantScoped, in_org, org_fk, utcnow
 
 ORG_KINDS = ("firm", "institute")
 FIRM_ROLES = ("admin", "metrology", "viewer")
-INSTITUTE_ROLES = ("admin", "staff", "technician")
-ROLES = ("admin", "metrology", "viewer", "staff", "technician")
+#: ``expert``: someone outside the institute (an alliance's member, a reviewer) invited for an award
+#: campaign's work only: recommending or reviewing, nothing else of the institute.
+INSTITUTE_ROLES = ("admin", "staff", "technician", "expert")
+ROLES = ("admin", "metrology", "viewer", "staff", "technician", "expert")
 LOCALES = ("zh_Hans_CN", "en")
 
 #: Benchmark programme rule: under 1000 employees or under 400 million yuan revenue is small/medium.

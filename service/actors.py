@@ -19,7 +19,12 @@ ROLE_PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("institute", "admin"): frozenset(_ADMIN | {"clients.view", "clients.manage"}),
     ("institute", "staff"): frozenset(_LEDGER | {"clients.view"}),
     ("institute", "technician"): frozenset(_READ | {"clients.view"}),
+    # An outside expert holds no permission: the campaign work it is given is checked by membership
+    # (a recommender's) or assignment (a reviewer's), and every other page is closed to it.
+    ("institute", "expert"): frozenset(),
 }
+#: Roles confined to the pages marked open to them (service.web.access.open_to_experts).
+CONFINED_ROLES = frozenset({"expert"})
 
 #: What institute users may do in a client firm's ledger, through an active client link.
 CLIENT_LINK_PERMISSIONS = frozenset(_READ)
@@ -51,6 +56,11 @@ class Actor:
         if self.via_client_link:
             return CLIENT_LINK_PERMISSIONS | self.granted
         return ROLE_PERMISSIONS.get((self.home_org_kind, self.role), frozenset())
+
+    @property
+    def confined(self) -> bool:
+        """Whether the actor sees only the pages open to outside experts."""
+        return self.role in CONFINED_ROLES
 
     def can(self, permission: str) -> bool:
         """Whether the actor holds ``permission``."""

@@ -148,6 +148,7 @@ ROLE_NAMES = {
     "viewer": N_("Viewer"),
     "staff": N_("Institute staff"),
     "technician": N_("Technician"),
+    "expert": N_("Outside expert (campaign work only)"),
 }
 SIZE_NAMES = {"large": N_("Large"), "small_medium": N_("Small / medium")}
 ABC_NAMES = {"A": N_("Class A"), "B": N_("Class B"), "C": N_("Class C")}
@@ -211,6 +212,9 @@ EVENT_NAMES = {
     "nomination.returned": N_("Nomination returned by its recommender"),
     "recommendation.ranked": N_("Recommended nominations ranked"),
     "recommendation.submitted": N_("Recommendation list submitted"),
+    "review.assigned": N_("Reviewers assigned"),
+    "review.unassigned": N_("Review taken back from a reviewer"),
+    "review.submitted": N_("Review submitted"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),

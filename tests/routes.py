@@ -15,6 +15,7 @@ from service.nominations import operations as nomination_ops
 from service.nonconformity import operations as nonconformity
 from tests.factories import make_order, make_record, make_technician, make_user, make_visit
 from tests.files import pdf_bytes
+from tests.nominations import in_review
 from tests.reminders import make_notification
 
 
@@ -77,6 +78,7 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         app.config["CALRECALL"].attachments_dir,
         today,
     )
+    reviewed = in_review(session, institute_admin, actor, app.config["CALRECALL"].attachments_dir, today)[3]
     session.commit()
     return {
         "order_id": order.id,
@@ -98,4 +100,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "recommender_id": recommender.id,
         "nomination_id": nomination.id,
         "file_id": scan.id,
+        "assignment_id": reviewed.id,
     }, token

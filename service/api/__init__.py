@@ -9,6 +9,7 @@ from service.auth.operations import user_for_api_token
 from service.clock import now_utc
 from service.db import allow_all_tenants
 from service.errors import DomainError
+from service.web.access import closed_to
 from service.web.context import bind_actor, db
 from service.web.errors import error_response
 
@@ -40,8 +41,11 @@ def _authenticate():
         response = error_response(401, "Missing or invalid Bearer token.")
         response[0].headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
+    who = Actor.of(user)
+    if closed_to(who):
+        return error_response(404, "Not found.")
     g.api_user = user
-    bind_actor(Actor.of(user))
+    bind_actor(who)
     return None
 
 
@@ -60,6 +64,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     records,
     reminders,
     requests,
+    reviews,
     standards,
     users,
     visits,

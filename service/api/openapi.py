@@ -37,6 +37,7 @@ PATH_PARAMETERS = {
     "recommender_id": "A recommender of your institute.",
     "nomination_id": "A nomination of your firm, or one addressed to a recommender you act for.",
     "file_id": "A scan of that nomination.",
+    "assignment_id": "A review given to you, or (organisers) one of the campaign's assignments.",
     "day": "The day, as YYYY-MM-DD.",
 }
 #: Path parameters that are not ids.

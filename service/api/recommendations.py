@@ -14,6 +14,7 @@ from service.clock import now_utc
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.nominations import operations, queries, summary
 from service.nominations.schemas import AddressedOut, AddressedPage, ListStatePage, RankIn, ReturnIn
+from service.web.access import open_to_experts
 from service.web.context import actor, base_url, db, today
 from service.web.downloads import send_download, spooled
 
@@ -38,6 +39,7 @@ def _page(campaign_id: int, recommender_id: int):
 
 
 @bp.get(f"{_PATH}/nominations")
+@open_to_experts
 @doc(tags=["recommending"], responses={200: AddressedPage}, errors=(404,))
 def list_addressed(campaign_id: int, recommender_id: int):
     """List the nominations addressed to a recommender: accepted in rank, then to decide, then returned.
@@ -48,6 +50,7 @@ def list_addressed(campaign_id: int, recommender_id: int):
 
 
 @bp.post(f"{_PATH}/nominations/<int:nomination_id>/accept")
+@open_to_experts
 @doc(tags=["recommending"], responses={200: AddressedOut}, errors=(404, 409))
 def accept_addressed(campaign_id: int, recommender_id: int, nomination_id: int):
     """Accept a submitted nomination onto the recommender's list, last in rank (409 once the list is in)."""
@@ -58,6 +61,7 @@ def accept_addressed(campaign_id: int, recommender_id: int, nomination_id: int):
 
 
 @bp.post(f"{_PATH}/nominations/<int:nomination_id>/return")
+@open_to_experts
 @doc(tags=["recommending"], body=ReturnIn, responses={200: AddressedOut}, errors=(400, 404, 409))
 def return_addressed(campaign_id: int, recommender_id: int, nomination_id: int):
     """Return a submitted nomination to the firm as a draft, with the reason it reads (required)."""
@@ -69,6 +73,7 @@ def return_addressed(campaign_id: int, recommender_id: int, nomination_id: int):
 
 
 @bp.post(f"{_PATH}/rank")
+@open_to_experts
 @doc(tags=["recommending"], body=RankIn, responses={200: AddressedPage}, errors=(400, 404, 409))
 def rank_addressed(campaign_id: int, recommender_id: int):
     """Put the accepted nominations in order: ``ids`` names every accepted one once, first first."""
@@ -78,6 +83,7 @@ def rank_addressed(campaign_id: int, recommender_id: int):
 
 
 @bp.post(f"{_PATH}/submit")
+@open_to_experts
 @doc(tags=["recommending"], responses={200: AddressedPage}, errors=(404, 409))
 def submit_addressed(campaign_id: int, recommender_id: int):
     """Submit the recommender's list once: nothing left to decide, one accepted at least, within the quotas.
@@ -89,6 +95,7 @@ def submit_addressed(campaign_id: int, recommender_id: int):
 
 
 @bp.get(f"{_PATH}/summary.xlsx")
+@open_to_experts
 @doc(tags=["recommending"], responses={200: File(XLSX_MIMETYPE)}, errors=(404,))
 def addressed_summary(campaign_id: int, recommender_id: int):
     """Download the recommender's summary table (推荐汇总表): its accepted nominations in rank, as xlsx."""

@@ -13,6 +13,7 @@ from service.clock import now_utc
 from service.db import allow_all_tenants
 from service.errors import Invalid, Throttled
 from service.tenancy import operations as tenancy_ops
+from service.web.access import open_to_experts
 from service.web.context import actor, db
 from service.web.forms import form_data, form_error_page, safe_next
 from service.web.i18n import translate, translate_errors
@@ -69,6 +70,7 @@ def _confirmation_errors(password: str | None, confirmation: str | None) -> dict
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@open_to_experts
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -98,6 +100,7 @@ def login():
 
 
 @bp.post("/logout")
+@open_to_experts
 def logout():
     """Sign out: the user's sessions end on the server too, so a copied cookie is worthless."""
     if current_user.is_authenticated:
@@ -108,6 +111,7 @@ def logout():
 
 
 @bp.post("/language")
+@open_to_experts
 def set_language():
     """Switch the interface language (stored on the user when signed in)."""
     locale = request.form.get("locale")
@@ -119,6 +123,7 @@ def set_language():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@open_to_experts
 def forgot_password():
     """Ask for a password reset link by email; the answer never reveals who has an account."""
     if request.method == "GET":
@@ -147,6 +152,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@open_to_experts
 def reset_password(token: str):
     """Choose a new password through an emailed link."""
     session_db = db()
@@ -165,6 +171,7 @@ def reset_password(token: str):
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
+@open_to_experts
 def accept_invitation(token: str):
     """Join an organisation through an emailed invitation: choose a name and a password."""
     session_db = db()
@@ -190,6 +197,7 @@ def accept_invitation(token: str):
 
 
 @bp.route("/account", methods=["GET", "POST"])
+@open_to_experts
 @login_required
 def account():
     """One's own name, mobile number and language."""
@@ -206,6 +214,7 @@ def account():
 
 
 @bp.get("/account/password")
+@open_to_experts
 @login_required
 def password_form():
     """The address a refused change is shown at: reloading it goes back to the account page."""
@@ -213,6 +222,7 @@ def password_form():
 
 
 @bp.post("/account/password")
+@open_to_experts
 @login_required
 def change_password():
     """Change one's password; other sessions end, this one continues."""

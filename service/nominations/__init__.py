@@ -10,6 +10,8 @@
 - ``summary``: the summary table of recommended nominations (推荐汇总表), as xlsx and Word.
 - ``views``: the firm's evidence and nomination pages, the institute's campaign and recommender pages.
 - ``recommender_views``: a recommender's pages (decide, rank, submit its list), on the same blueprint.
+- ``review_views``: the reviews: the organiser assigns reviewers and reads the ranking; reviewers score.
+
 
 The figures themselves (coverage, on-time rate, inspection rate) are in :mod:`service.figures`,
 which the reports share.

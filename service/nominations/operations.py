@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from models.nominations import (
     RecommendationList,
     Recommender,
     RecommenderMember,
+    ReviewAssignment,
 )
 from service.actors import Actor
 from service.clock import now_utc
@@ -28,6 +30,7 @@ from service.names import NOMINATION_FILE_KIND_NAMES, SIZE_NAMES
 from service.nominations import dossier, phases, queries, self_check
 from service.nominations.queries import get_campaign, get_recommender
 from service.nominations.schemas import (
+    AssignIn,
     CampaignIn,
     NominationFileIn,
     NominationIn,
@@ -36,9 +39,11 @@ from service.nominations.schemas import (
     RankIn,
     RecommenderIn,
     ReturnIn,
+    ReviewIn,
 )
-from service.reminders.notices import notify_people
+from service.reminders.notices import notify_people, notify_users
 from service.schemas import load_or_invalid
+from service.scoping import get_in_org
 from service.tenancy.queries import active_link
 from service.traceability import files
 from service.validation import benchmark_industries
@@ -661,3 +666,182 @@ def _tell_firm(
         reason=nomination.returned_reason,
         link=f"{base_url.rstrip('/')}/nominations/{nomination.id}",
     )
+
+
+# Reviewing: the organiser gives reviewers the nominations that went forward; each reviewer scores
+# them per category and submits once.
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """What an assignment did: the assignments made, and the pairs the conflict rule kept apart."""
+
+    added: list[ReviewAssignment]
+    #: ``(reviewer, nomination)`` pairs not made: the reviewer is a member of the nominating recommender.
+    conflicts: list[tuple[User, Nomination]]
+
+
+def _in_review(campaign: Campaign) -> None:
+    if campaign.phase != "review":
+        raise Conflict(N_("Reviews take place while the campaign is in review."))
+
+
+def assign_reviewers(
+    session: Session, actor: Actor, campaign_id: int, payload: Mapping, today: date, base_url: str
+) -> Assigned:
+    """Give each reviewer each nomination asked for (every forwarded one by default), but their own.
+
+    A reviewer who is a member of a nomination's recommender is not given it (the conflict rule);
+    pairs already made stay as they are. Each reviewer given new work hears of it.
+    """
+    _require_organiser(actor)
+    campaign = get_campaign(session, actor, campaign_id)  # another institute's campaign is 404 first
+    data = load_or_invalid(AssignIn(), payload)
+    _in_review(campaign)
+    forwarded = {n.id: n for n in queries.forwarded(session, campaign)}
+    wanted = data["nomination_ids"] if data["nomination_ids"] is not None else list(forwarded)
+    if any(nomination_id not in forwarded for nomination_id in wanted):
+        raise invalid_field("nomination_ids", N_("Only the nominations that went forward are reviewed."))
+    possible = {user.id: user for user in queries.possible_reviewers(session, actor)}
+    if any(reviewer_id not in possible for reviewer_id in data["reviewer_ids"]):
+        raise invalid_field(
+            "reviewer_ids", N_("Reviewers are the institute's administrators, staff and outside experts.")
+        )
+    members = queries.members_by_recommender(session, actor.org_id)
+    made = {(a.reviewer_id, a.nomination_id) for a in queries.assignments_in(session, campaign)}
+    added, conflicts = [], []
+    for reviewer_id in dict.fromkeys(data["reviewer_ids"]):
+        for nomination_id in dict.fromkeys(wanted):
+            nomination = forwarded[nomination_id]
+            if reviewer_id in members.get(nomination.recommender_id, set()):
+                conflicts.append((possible[reviewer_id], nomination))
+            elif (reviewer_id, nomination_id) not in made:
+                added.append(
+                    ReviewAssignment(
+                        org_id=actor.org_id,
+                        campaign_id=campaign.id,
+                        nomination_id=nomination_id,
+                        reviewer_id=reviewer_id,
+                        scores=[None for _ in campaign.categories],
+                        comments=[None for _ in campaign.categories],
+                        assigned_by_name=actor.name,
+                    )
+                )
+    if not added and conflicts:
+        reviewer, nomination = conflicts[0]
+        raise Conflict(
+            N_(
+                "%(reviewer)s is a member of %(recommender)s, which put %(unit)s forward: "
+                "a reviewer does not review their own recommender's nominations.",
+                reviewer=reviewer.name,
+                recommender=nomination.recommender.name,
+                unit=nomination.unit_name,
+            )
+        )
+    session.add_all(added)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "review.assigned",
+        ("campaign", campaign.id),
+        {
+            "assigned": [[a.reviewer_id, a.nomination_id] for a in added],
+            "kept_apart": [[reviewer.id, nomination.id] for reviewer, nomination in conflicts],
+        },
+    )
+    _tell_reviewers(session, campaign, added, today, base_url)
+    return Assigned(added, conflicts)
+
+
+def _tell_reviewers(
+    session: Session, campaign: Campaign, added: list[ReviewAssignment], today: date, base_url: str
+) -> None:
+    """Tell each reviewer given new work how many nominations await them (in the app and by email)."""
+    counts: dict[int, int] = {}
+    for assignment in added:
+        counts[assignment.reviewer_id] = counts.get(assignment.reviewer_id, 0) + 1
+    for reviewer_id, count in counts.items():
+        reviewer = session.get(User, reviewer_id)
+        notify_users(
+            session,
+            campaign.org_id,
+            [reviewer],
+            "nomination",
+            "review_assigned",
+            f"{campaign.id}:{reviewer_id}:{now_utc().isoformat()}",
+            today,
+            now_utc(),
+            campaign=campaign.title,
+            count=count,
+            closes_on=campaign.review_closes_on.isoformat(),
+            link=f"{base_url.rstrip('/')}/reviews",
+        )
+
+
+def unassign_reviewer(
+    session: Session, actor: Actor, campaign_id: int, assignment_id: int
+) -> ReviewAssignment:
+    """Take a nomination from a reviewer who has not submitted its review yet."""
+    _require_organiser(actor)
+    campaign = get_campaign(session, actor, campaign_id)
+    _in_review(campaign)
+    assignment = get_in_org(session, ReviewAssignment, assignment_id, actor)
+    if assignment.campaign_id != campaign.id:
+        raise NotFound(N_("Not found."))
+    if assignment.submitted_at is not None:
+        raise Conflict(N_("A submitted review stays: it counts in the ranking."))
+    session.delete(assignment)
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "review.unassigned",
+        ("campaign", campaign.id),
+        {"reviewer_id": assignment.reviewer_id, "nomination_id": assignment.nomination_id},
+    )
+    return assignment
+
+
+def _reviewable(session: Session, actor: Actor, assignment_id: int, today: date) -> ReviewAssignment:
+    """Return the actor's review if it may still be changed today: in review, from its first day, a draft."""
+    assignment = queries.my_assignment(session, actor, assignment_id)
+    campaign = assignment.campaign
+    _in_review(campaign)
+    if today < campaign.review_opens_on:
+        raise Conflict(N_("The review opens on %(day)s.", day=campaign.review_opens_on))
+    if assignment.submitted_at is not None:
+        raise Conflict(N_("Your review is submitted: it is final."))
+    return assignment
+
+
+def save_review(
+    session: Session, actor: Actor, assignment_id: int, payload: Mapping, today: date
+) -> ReviewAssignment:
+    """Save the reviewer's scores, comments and opinion as a draft (the fields sent)."""
+    assignment = _reviewable(session, actor, assignment_id, today)
+    data = load_or_invalid(ReviewIn(), payload)
+    categories = len(assignment.campaign.categories)
+    for name in ("scores", "comments"):
+        if name in data and len(data[name]) != categories:
+            raise invalid_field(name, N_("Give one per achievement category."))
+    for name, value in data.items():
+        setattr(assignment, name, value)
+    session.flush()
+    return assignment
+
+
+def submit_review(session: Session, actor: Actor, assignment_id: int, today: date) -> ReviewAssignment:
+    """Submit a complete review: a score for every category. It is final, and the others' become visible."""
+    assignment = _reviewable(session, actor, assignment_id, today)
+    if not assignment.scores or any(score is None for score in assignment.scores):
+        raise invalid_field("scores", N_("Score every category before submitting."))
+    assignment.submitted_at = now_utc()
+    record_event(
+        session,
+        actor,
+        "review.submitted",
+        ("campaign", assignment.campaign_id),
+        {"nomination_id": assignment.nomination_id, "scores": assignment.scores},
+    )
+    return assignment

@@ -7,6 +7,7 @@ institute's own.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +24,7 @@ from models import (
     RecommendationList,
     Recommender,
     RecommenderMember,
+    ReviewAssignment,
     User,
 )
 from service import figures
@@ -571,3 +573,152 @@ def list_states_of(session: Session, campaign: Campaign) -> list[ListState]:
             )
         )
     return states
+
+
+# Reviewing: the nominations that went forward, their reviewers and scores, and the ranking.
+
+#: Who may review: the institute's administrators and staff, and outside experts (technicians do the
+#: calibration work, not the campaign's).
+REVIEWER_ROLES = ("admin", "staff", "expert")
+
+
+def forwarded(session: Session, campaign: Campaign) -> list[Nomination]:
+    """Return the nominations that went forward: accepted on a submitted list, by recommender and rank."""
+    listed = select(RecommendationList.recommender_id).where(
+        RecommendationList.org_id == campaign.org_id, RecommendationList.campaign_id == campaign.id
+    )
+    found = session.scalars(
+        _with_campaign(
+            select(Nomination).where(
+                Nomination.institute_id == campaign.org_id,
+                Nomination.campaign_id == campaign.id,
+                Nomination.state == "submitted",
+                Nomination.recommendation == "accepted",
+                Nomination.recommender_id.in_(listed),
+            )
+        )
+    ).all()
+    return sorted(found, key=lambda n: (n.recommender.name, n.rank or 0, n.id))
+
+
+def possible_reviewers(session: Session, actor: Actor) -> list[User]:
+    """Return the institute's active users who may review, by name."""
+    return [user for user in institute_users(session, actor) if user.role in REVIEWER_ROLES]
+
+
+def members_by_recommender(session: Session, institute_id: int) -> dict[int, set[int]]:
+    """Return the user ids of each recommender's members (the reviewer conflict rule reads them)."""
+    members: dict[int, set[int]] = {}
+    rows = session.execute(
+        select(RecommenderMember.recommender_id, RecommenderMember.user_id).where(
+            RecommenderMember.org_id == institute_id
+        )
+    )
+    for recommender_id, user_id in rows:
+        members.setdefault(recommender_id, set()).add(user_id)
+    return members
+
+
+def assignments_in(session: Session, campaign: Campaign) -> list[ReviewAssignment]:
+    """Return every reviewer assignment of a campaign, by reviewer name."""
+    found = session.scalars(
+        select(ReviewAssignment).where(
+            ReviewAssignment.org_id == campaign.org_id, ReviewAssignment.campaign_id == campaign.id
+        )
+    ).all()
+    return sorted(found, key=lambda a: (a.reviewer.name, a.id))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A forwarded nomination in the review: its reviewers and what their submitted scores give."""
+
+    nomination: Nomination
+    assignments: list[ReviewAssignment]
+    #: The submitted reviews' scores (each the mean of the reviewer's category scores).
+    totals: list[float]
+
+    @property
+    def mean(self) -> float | None:
+        """Return the mean of the submitted scores (None before the first)."""
+        return statistics.fmean(self.totals) if self.totals else None
+
+    @property
+    def spread(self) -> float | None:
+        """Return the highest submitted score less the lowest: how far the reviewers disagree."""
+        return max(self.totals) - min(self.totals) if self.totals else None
+
+
+def ranking(session: Session, actor: Actor, campaign_id: int) -> tuple[Campaign, list[Standing]]:
+    """Return the campaign and its forwarded nominations, the best mean score first (unscored last)."""
+    actor.require_institute("org.manage")
+    campaign = get_campaign(session, actor, campaign_id)
+    by_nomination: dict[int, list[ReviewAssignment]] = {}
+    for assignment in assignments_in(session, campaign):
+        by_nomination.setdefault(assignment.nomination_id, []).append(assignment)
+    standings = []
+    for nomination in forwarded(session, campaign):
+        assigned = by_nomination.get(nomination.id, [])
+        totals = [a.total for a in assigned if a.submitted_at is not None and a.total is not None]
+        standings.append(Standing(nomination, assigned, totals))
+    standings.sort(key=lambda s: (s.mean is None, -(s.mean or 0), s.nomination.unit_name or ""))
+    return campaign, standings
+
+
+def my_assignments(session: Session, actor: Actor) -> list[ReviewAssignment]:
+    """Return the reviews given to the actor, newest campaign first.
+
+    Read in the actor's own institute even while it works in a client's data (the navigation asks).
+    """
+    if actor.home_org_kind != "institute" or actor.user_id is None:
+        return []
+    found = session.scalars(
+        select(ReviewAssignment)
+        .where(ReviewAssignment.org_id == actor.home_org_id, ReviewAssignment.reviewer_id == actor.user_id)
+        .options(selectinload(ReviewAssignment.campaign), selectinload(ReviewAssignment.nomination))
+        .order_by(ReviewAssignment.campaign_id.desc(), ReviewAssignment.id)
+        .execution_options(all_tenants=True)
+    ).all()
+    return list(found)
+
+
+def my_assignment(session: Session, actor: Actor, assignment_id: int) -> ReviewAssignment:
+    """Return one review given to the actor (404 for anyone else's, the organiser's included)."""
+    if actor.home_org_kind != "institute" or actor.via_client_link or parse_id(assignment_id) is None:
+        raise NotFound(N_("Not found."))
+    found = session.scalar(
+        select(ReviewAssignment).where(
+            ReviewAssignment.id == assignment_id,
+            ReviewAssignment.org_id == actor.org_id,
+            ReviewAssignment.reviewer_id == actor.user_id,
+        )
+    )
+    if found is None:
+        raise NotFound(N_("Not found."))
+    return found
+
+
+def peer_reviews(session: Session, assignment: ReviewAssignment) -> list[ReviewAssignment]:
+    """Return the other reviewers' submitted reviews of the same nomination, once the actor's is submitted."""
+    if assignment.submitted_at is None:
+        return []
+    found = session.scalars(
+        select(ReviewAssignment).where(
+            ReviewAssignment.org_id == assignment.org_id,
+            ReviewAssignment.nomination_id == assignment.nomination_id,
+            ReviewAssignment.id != assignment.id,
+            ReviewAssignment.submitted_at.is_not(None),
+        )
+    ).all()
+    return sorted(found, key=lambda a: a.reviewer.name)
+
+
+def reviewed_nomination(session: Session, assignment: ReviewAssignment) -> Nomination:
+    """Return the nomination a review is of, with its campaign, recommender and scans."""
+    return session.scalars(
+        _with_campaign(
+            select(Nomination).where(
+                Nomination.id == assignment.nomination_id, Nomination.institute_id == assignment.org_id
+            )
+        )
+    ).one()

@@ -17,19 +17,25 @@ from service.clock import now_utc
 from service.errors import DomainError, invalid_field
 from service.i18n import N_
 from service.ledger_io.exporter import XLSX_MIMETYPE
-from service.nominations import operations, queries, summary
+from service.nominations import documents, operations, queries, summary
 from service.nominations.views import bp
 from service.scoping import parse_id
+from service.web.access import open_to_experts
 from service.web.context import actor, base_url, db, today
-from service.web.downloads import send_download, spooled
+from service.web.downloads import (
+    frozen_form_download,
+    send_download,
+    send_frozen_file,
+    spooled,
+)
 from service.web.forms import flash_failure, form_data
 
 log = logging.getLogger(__name__)
 
 
 @bp.app_context_processor
-def _recommending_nav():
-    """Let the navigation ask, only when it shows, whether the user acts for a recommender."""
+def _campaign_work_nav():
+    """Let the navigation ask, only when it shows, whether the user recommends or reviews."""
 
     def acts_for_a_recommender() -> bool:
         who = g.get("actor")
@@ -42,10 +48,32 @@ def _recommending_nav():
             log.warning("could not read recommender memberships for the navigation", exc_info=True)
             return False
 
-    return {"acts_for_a_recommender": acts_for_a_recommender}
+    def reviews_given() -> bool:
+        who = g.get("actor")
+        if who is None:
+            return False
+        try:
+            return bool(queries.my_assignments(db(), who))
+        except SQLAlchemyError:
+            log.warning("could not read review assignments for the navigation", exc_info=True)
+            return False
+
+    return {"acts_for_a_recommender": acts_for_a_recommender, "reviews_given": reviews_given}
+
+
+def submitted_context(nomination, form_url: str, file_url) -> dict:
+    """Return what the read-only page of a submitted nomination shows beside it (templates' _submitted)."""
+    figures = nomination.frozen_dossier
+    return {
+        "frozen_lines": queries.frozen_self_check(nomination),
+        "evidence_rows": documents.evidence_rows(figures) if figures else [],
+        "form_url": form_url,
+        "file_url": file_url,
+    }
 
 
 @bp.get("/recommending")
+@open_to_experts
 @login_required
 def recommending():
     """The recommenders the user acts for, each with the campaigns it works in and its list's state."""
@@ -62,11 +90,19 @@ def recommending():
     )
 
 
+#: The address of one nomination addressed to a recommender.
+_NOMINATION = (
+    "/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>"
+    "/nominations/<int:nomination_id>"
+)
+
+
 def _list_url(campaign_id: int, recommender_id: int) -> str:
     return url_for("nominations.recommender_list", campaign_id=campaign_id, recommender_id=recommender_id)
 
 
 @bp.get("/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>")
+@open_to_experts
 @login_required
 def recommender_list(campaign_id: int, recommender_id: int):
     """The nominations addressed to a recommender: decide, rank, count against the quotas, submit."""
@@ -82,23 +118,48 @@ def recommender_list(campaign_id: int, recommender_id: int):
 @bp.get(
     "/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>/nominations/<int:nomination_id>"
 )
+@open_to_experts
 @login_required
 def recommended_nomination(campaign_id: int, recommender_id: int, nomination_id: int):
     """A nomination as submitted, read-only, with Accept and Return."""
     who = actor()
     nomination = queries.addressed_nomination(db(), who, campaign_id, recommender_id, nomination_id)
     found = queries.addressed(db(), who, campaign_id, recommender_id)
+    ids = {"campaign_id": campaign_id, "recommender_id": recommender_id, "nomination_id": nomination_id}
     return render_template(
         "nominations/recommending_nomination.html",
         nomination=nomination,
         found=found,
-        frozen_lines=queries.frozen_self_check(nomination),
+        **submitted_context(
+            nomination,
+            url_for("nominations.recommended_form", **ids),
+            lambda file_id: url_for("nominations.recommended_file", **ids, file_id=file_id),
+        ),
     )
+
+
+@bp.get(f"{_NOMINATION}/files/<int:file_id>")
+@open_to_experts
+@login_required
+def recommended_file(campaign_id: int, recommender_id: int, nomination_id: int, file_id: int):
+    """Download a scan of a nomination addressed to a recommender the user acts for."""
+    nomination = queries.addressed_nomination(db(), actor(), campaign_id, recommender_id, nomination_id)
+    return send_frozen_file(nomination, file_id)
+
+
+@bp.get(f"{_NOMINATION}/recommendation-form.docx")
+@open_to_experts
+@login_required
+def recommended_form(campaign_id: int, recommender_id: int, nomination_id: int):
+    """Download the recommendation form of a nomination addressed to a recommender the user acts for."""
+    nomination = queries.addressed_nomination(db(), actor(), campaign_id, recommender_id, nomination_id)
+    return frozen_form_download(nomination)
 
 
 @bp.post(
     "/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>/nominations/<int:nomination_id>/accept"
 )
+@open_to_experts
 @login_required
 def accept_nomination(campaign_id: int, recommender_id: int, nomination_id: int):
     """Accept a submitted nomination onto the recommender's list."""
@@ -116,6 +177,7 @@ def accept_nomination(campaign_id: int, recommender_id: int, nomination_id: int)
 @bp.post(
     "/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>/nominations/<int:nomination_id>/return"
 )
+@open_to_experts
 @login_required
 def return_nomination(campaign_id: int, recommender_id: int, nomination_id: int):
     """Send a submitted nomination back to the firm with the reason given."""
@@ -147,6 +209,7 @@ def return_nomination(campaign_id: int, recommender_id: int, nomination_id: int)
 
 
 @bp.post("/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>/rank")
+@open_to_experts
 @login_required
 def rank_nominations(campaign_id: int, recommender_id: int):
     """Reorder the accepted nominations: one up or down, or all by the numbers typed."""
@@ -187,6 +250,7 @@ def ranked_ids(current: list[int], form) -> list[int]:
 
 
 @bp.post("/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>/submit")
+@open_to_experts
 @login_required
 def submit_list(campaign_id: int, recommender_id: int):
     """Submit the recommender's list: nothing of it changes afterwards."""
@@ -215,6 +279,7 @@ def _recommender_summary(campaign_id: int, recommender_id: int, fmt: str):
 
 
 @bp.get("/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>/summary.xlsx")
+@open_to_experts
 @login_required
 def recommender_summary_xlsx(campaign_id: int, recommender_id: int):
     """The recommender's summary table (推荐汇总表) as xlsx."""
@@ -222,6 +287,7 @@ def recommender_summary_xlsx(campaign_id: int, recommender_id: int):
 
 
 @bp.get("/recommending/campaigns/<int:campaign_id>/recommenders/<int:recommender_id>/summary.docx")
+@open_to_experts
 @login_required
 def recommender_summary_docx(campaign_id: int, recommender_id: int):
     """The recommender's summary table (推荐汇总表) as a Word document."""

@@ -17,7 +17,7 @@ from models.nominations import (
 from service.i18n import N_
 from service.nominations.dossier import INSTRUMENT_FIGURES
 from service.nominations.self_check import ANSWERS
-from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, WholeNumber, int_range
+from service.schemas import Choice, Flag, Mobile, StrictSchema, Text, WholeNumber, from_method, int_range
 from service.scoping import MAX_ID
 from service.tenancy.schemas import CreditCode, non_negative_revenue
 
@@ -517,3 +517,95 @@ class ListStatePage(StrictSchema):
     """Every recommender's list in a campaign, by the recommender's name."""
 
     items = fields.List(fields.Nested(ListStateOut))
+
+
+# Reviewing
+
+
+#: A category's score runs from 0 to this.
+SCORE_MAX = 100
+
+
+class AssignIn(StrictSchema):
+    """Give reviewers nominations to review; without ``nomination_ids``, every one that went forward.
+
+    A reviewer who is a member of a nomination's recommender is never given it.
+    """
+
+    reviewer_ids = fields.List(
+        WholeNumber(validate=int_range(1, MAX_ID)), required=True, validate=validate.Length(min=1, max=100)
+    )
+    nomination_ids = fields.List(
+        WholeNumber(validate=int_range(1, MAX_ID)), load_default=None, validate=validate.Length(max=1000)
+    )
+
+
+class ReviewIn(StrictSchema):
+    """A reviewer's scores (one per category of the campaign, 0–100, null while not scored) and comments."""
+
+    scores = fields.List(
+        fields.Integer(allow_none=True, strict=True, validate=int_range(0, SCORE_MAX)),
+        validate=validate.Length(max=20),
+    )
+    comments = fields.List(Text(2000, multiline=True, allow_none=True), validate=validate.Length(max=20))
+    opinion = Text(4000, multiline=True, allow_none=True)
+
+
+class AssignmentOut(StrictSchema):
+    """A reviewer's assignment: the nomination, the scores per category and the reviewer's opinion."""
+
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    campaign = fields.String(attribute="campaign.title")
+    nomination_id = fields.Integer()
+    unit_name = fields.String(attribute="nomination.unit_name", allow_none=True)
+    reviewer_id = fields.Integer()
+    reviewer = fields.String(attribute="reviewer.name")
+    scores = fields.List(fields.Integer(allow_none=True))
+    comments = fields.List(fields.String(allow_none=True))
+    opinion = fields.String(allow_none=True)
+    total = fields.Float(allow_none=True, metadata={"description": "The mean of the category scores."})
+    submitted_at = fields.DateTime(allow_none=True)
+
+
+class ReviewPage(StrictSchema):
+    """A reviewer's assignments, with the other reviewers' submitted reviews of each once one's own is in."""
+
+    items = fields.List(fields.Nested(AssignmentOut))
+
+
+class AssignedOut(StrictSchema):
+    """What an assignment did: the assignments made, and the pairs the conflict rule kept apart."""
+
+    added = fields.List(fields.Nested(AssignmentOut))
+    conflicts = fields.List(
+        fields.Dict(),
+        metadata={"description": "``{reviewer_id, nomination_id, recommender}``: pairs kept apart."},
+    )
+
+
+class StandingOut(StrictSchema):
+    """A forwarded nomination in the ranking: mean score, spread (highest less lowest), reviewers."""
+
+    nomination_id = fields.Integer(attribute="nomination.id")
+    unit_name = fields.String(attribute="nomination.unit_name", allow_none=True)
+    recommender = fields.String(attribute="nomination.recommender.name")
+    size_class = fields.String(attribute="nomination.size_class", allow_none=True)
+    mean = fields.Float(allow_none=True)
+    spread = fields.Float(allow_none=True)
+    submitted = from_method("submitted_count", fields.Integer)
+    assigned = from_method("assigned_count", fields.Integer)
+
+    def submitted_count(self, standing) -> int:
+        """Return how many reviewers have submitted."""
+        return len(standing.totals)
+
+    def assigned_count(self, standing) -> int:
+        """Return how many reviewers were assigned."""
+        return len(standing.assignments)
+
+
+class RankingOut(StrictSchema):
+    """The forwarded nominations, the best mean score first; those not scored yet last."""
+
+    items = fields.List(fields.Nested(StandingOut))

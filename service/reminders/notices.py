@@ -124,9 +124,25 @@ def notify_people(
 
     Each person hears once per ``contents`` (the change told of).
     """
+    people = people_with_roles(session, org_id, roles)
+    notify_users(session, org_id, people, kind, template, contents, today, now, **context)
+
+
+def notify_users(
+    session: Session,
+    org_id: int,
+    people: list[User],
+    kind: str,
+    template: str,
+    contents: str,
+    today: date,
+    now: datetime,
+    **context,
+) -> None:
+    """Write an in-app and an email notice to each of ``people`` (of ``org_id``), once per ``contents``."""
     rows = notice_rows(
         org_id,
-        people_with_roles(session, org_id, roles),
+        people,
         ("in_app", "email"),
         kind,
         template,

@@ -17,6 +17,7 @@ from service.actors import Actor
 from service.clock import today_in
 from service.db import begin_writes_immediately, scope_to_org
 from service.tenancy import queries as tenancy_queries
+from service.web.access import closed_to
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,10 @@ def init_request_lifecycle(app: Flask) -> None:
         if request.endpoint == "static" or request.blueprint in ("bootstrap", "api"):
             return
         if current_user.is_authenticated:
-            bind_actor(Actor.of(current_user))
+            who = Actor.of(current_user)
+            if closed_to(who):
+                abort(404)
+            bind_actor(who)
 
     @app.after_request
     def _commit(response):

@@ -21,7 +21,7 @@ from service.nominations import queries as nomination_queries
 from service.tenancy import queries as tenancy_queries
 from service.traceability import files
 from service.visits import board
-from service.web.context import actor, db, today
+from service.web.context import actor, attachments_dir, db, today
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #: Files larger than this spill from memory to a temporary file while they are written.
@@ -84,6 +84,21 @@ def commitment_letter_download(nomination) -> Response:
     institute = nomination_queries.institute_name(db(), nomination)
     content = nomination_documents.commitment_letter(nomination, nomination.campaign, institute, today())
     return _nomination_document(content, "承诺书", "commitment-letter", nomination)
+
+
+def frozen_form_download(nomination) -> Response:
+    """Return a submitted nomination's recommendation form as the institute reads it (404 for a draft)."""
+    if nomination.frozen_dossier is None:
+        abort(404)
+    return recommendation_form_download(nomination)
+
+
+def send_frozen_file(nomination, file_id: int) -> Response:
+    """Send a scan of a submitted nomination, as the institute reads it: only a file the submission froze."""
+    scan = nomination_queries.nomination_file(db(), nomination, file_id)
+    if scan.id not in {frozen["id"] for frozen in nomination.frozen_files or []}:
+        abort(404)
+    return send_attachment(scan, attachments_dir())
 
 
 def _nomination_document(content: bytes, title: str, fallback: str, nomination) -> Response:

@@ -7,17 +7,27 @@ from flask_login import login_required
 from sqlalchemy import text
 
 from service.ledger import queries
+from service.nominations import queries as nomination_queries
 from service.visits.home import institute_home
+from service.web.access import open_to_experts
 from service.web.context import actor, db, today
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@open_to_experts
 @login_required
 def dashboard():
     """Counts of the ledger, the next instruments due and the requests awaiting a decision."""
     who, day = actor(), today()
+    if who.confined:
+        # An outside expert's home is its campaign work, and nothing of the institute's.
+        return render_template(
+            "main/expert_home.html",
+            recommenders=nomination_queries.my_recommenders(db(), who),
+            assignments=nomination_queries.my_assignments(db(), who),
+        )
     if who.home_org_kind == "institute" and not who.via_client_link and who.can("clients.view"):
         # Staff and technicians work for the clients: their home is the clients' work, not the
         # institute's own standards.
@@ -32,6 +42,7 @@ def dashboard():
 
 
 @bp.get("/healthz")
+@open_to_experts
 def healthz():
     """Report whether the application can reach its database."""
     db().execute(text("SELECT 1"))

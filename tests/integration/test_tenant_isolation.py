@@ -261,6 +261,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "recommender_id": 1,
         "nomination_id": 1,
         "file_id": 1,
+        "assignment_id": 1,
         "window": "30",
         "token": "x",
         "day": "2026-01-05",
