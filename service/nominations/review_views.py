@@ -17,7 +17,7 @@ from service.nominations.views import bp
 from service.web.access import open_to_experts
 from service.web.context import actor, base_url, db, today
 from service.web.downloads import frozen_form_download, send_frozen_file
-from service.web.forms import flash_error, flash_failure
+from service.web.forms import flash_failure, save_then_submit
 
 #: At most this many categories are read from a posted review (the schema allows 20).
 MAX_CATEGORIES = 20
@@ -118,23 +118,13 @@ def review(assignment_id: int):
 def save_review(assignment_id: int):
     """Save the scores as a draft and, when asked, submit the review."""
     who = actor()
-    back = redirect(url_for("nominations.review", assignment_id=assignment_id), code=303)
-    try:
-        operations.save_review(db(), who, assignment_id, posted_review(), today())
-    except DomainError as exc:
-        flash_failure(exc)
-        return back
-    if not request.form.get("submit"):
-        flash(gettext("Review saved as a draft."), "success")
-        return back
-    try:
-        with db().begin_nested():
-            operations.submit_review(db(), who, assignment_id, today())
-    except DomainError as exc:
-        flash_error(exc)
-    else:
-        flash(gettext("Review submitted."), "success")
-    return back
+    return save_then_submit(
+        lambda: operations.save_review(db(), who, assignment_id, posted_review(), today()),
+        lambda: operations.submit_review(db(), who, assignment_id, today()),
+        redirect(url_for("nominations.review", assignment_id=assignment_id), code=303),
+        gettext("Review saved as a draft."),
+        gettext("Review submitted."),
+    )
 
 
 @bp.get("/reviews/<int:assignment_id>/files/<int:file_id>")

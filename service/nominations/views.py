@@ -15,7 +15,7 @@ from service.traceability import files
 from service.validation import benchmark_industries
 from service.web.context import actor, attachments_dir, db, enter_client, today
 from service.web.downloads import commitment_letter_download, recommendation_form_download, send_attachment
-from service.web.forms import flash_error, flash_failure, form_data
+from service.web.forms import flash_failure, form_data, save_then_submit
 from service.web.i18n import translate, translate_errors
 from service.web.templating import name_of
 
@@ -280,23 +280,13 @@ def nomination(nomination_id: int):
 def save_nomination(nomination_id: int):
     """Save the form and, when asked, submit it; what submitting still lacks is shown, the form kept."""
     who = actor()
-    back = redirect(url_for("nominations.nomination", nomination_id=nomination_id), code=303)
-    try:
-        operations.update_nomination(db(), who, nomination_id, nomination_form(), today())
-    except DomainError as exc:
-        flash_failure(exc)
-        return back
-    if not request.form.get("submit"):
-        flash(gettext("Nomination saved."), "success")
-        return back
-    try:
-        with db().begin_nested():
-            operations.submit_nomination(db(), who, nomination_id, today())
-    except DomainError as exc:
-        flash_error(exc)
-    else:
-        flash(gettext("Nomination submitted."), "success")
-    return back
+    return save_then_submit(
+        lambda: operations.update_nomination(db(), who, nomination_id, nomination_form(), today()),
+        lambda: operations.submit_nomination(db(), who, nomination_id, today()),
+        redirect(url_for("nominations.nomination", nomination_id=nomination_id), code=303),
+        gettext("Nomination saved."),
+        gettext("Nomination submitted."),
+    )
 
 
 @bp.post("/nominations/<int:nomination_id>/withdraw")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import flash, render_template, request, url_for
@@ -67,3 +68,29 @@ def flash_error(exc: DomainError) -> None:
     # Each message once: two fields missing for one reason say it once.
     messages = dict.fromkeys(m for ms in translate_errors(exc.field_errors).values() for m in ms)
     flash(" ".join(messages) or translate(exc.message), "danger")
+
+
+def save_then_submit(
+    save: Callable[[], object], submit: Callable[[], object], back, saved: str, submitted: str
+):
+    """Run ``save``; when the form asked to submit too, ``submit`` in a savepoint; redirect to ``back``.
+
+    A refused save undoes the request's work; a refused submission keeps what was saved and flashes
+    what submitting still lacks.
+    """
+    try:
+        save()
+    except DomainError as exc:
+        flash_failure(exc)
+        return back
+    if not request.form.get("submit"):
+        flash(saved, "success")
+        return back
+    try:
+        with db().begin_nested():
+            submit()
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(submitted, "success")
+    return back

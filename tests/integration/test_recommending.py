@@ -20,23 +20,16 @@ from service.tenancy import operations as tenancy_ops
 from tests import factories
 from tests.api import API, auth
 from tests.conftest import login
+from tests.nominations import COMPLETE as FULL_FORM
 from tests.nominations import attach_scans
 from tests.snapshot import assert_snapshot
 
 TODAY = today_in("Asia/Shanghai")
 BASE = "http://testserver"
 
-COMPLETE = {
-    "credit_code": factories.credit_code(4242),
-    "address": "郑州市高新区科学大道 100 号",
-    "employees": 320,
-    "annual_revenue_wan": "18000.00",
-    "industry": "高档数控机床和机器人",
-    "contact_name": "李计量",
-    "contact_mobile": "13903710001",
-    "contact_email": "li@firm.example.cn",
-    "narratives": ["建立了完整的测量管理体系……"],
-    "declarations": [True],
+#: The shared complete form for this campaign's one category; each firm keeps its own name.
+COMPLETE = {k: v for k, v in FULL_FORM.items() if k != "unit_name"} | {
+    "narratives": ["建立了完整的测量管理体系……"]
 }
 #: The programme's rule makes these figures a large firm (1,000 employees and 400 million yuan).
 LARGE = {"employees": 1200, "annual_revenue_wan": "50000.00"}
