@@ -87,6 +87,8 @@ CAMPAIGN_PHASE_NAMES = {
     "decided": N_("Decided"),
     "closed": N_("Closed"),
 }
+#: What the organisers decided on an objection to the public notice.
+OBJECTION_OUTCOME_NAMES = {"upheld": N_("Upheld: the winner is removed"), "dismissed": N_("Dismissed")}
 #: 是 / 否 / 不适用 of the self-check table.
 NOMINATION_FILE_KIND_NAMES = {
     "recommendation_form": N_("Stamped recommendation form"),
@@ -211,6 +213,9 @@ EVENT_NAMES = {
     "nomination.returned": N_("Nomination returned by its recommender"),
     "recommendation.ranked": N_("Recommended nominations ranked"),
     "recommendation.submitted": N_("Recommendation list submitted"),
+    "award.winners_decided": N_("Winners decided"),
+    "objection.lodged": N_("Objection lodged on the public notice"),
+    "objection.handled": N_("Objection handled"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),
@@ -311,6 +316,7 @@ NAMES = {
     "nomination_state": NOMINATION_STATE_NAMES,
     "nomination_file_kind": NOMINATION_FILE_KIND_NAMES,
     "recommendation": RECOMMENDATION_NAMES,
+    "objection_outcome": OBJECTION_OUTCOME_NAMES,
 }
 
 

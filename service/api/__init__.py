@@ -46,6 +46,7 @@ def _authenticate():
 
 
 from service.api import (  # noqa: E402,F401  (routes register on import)
+    awards,
     departments,
     imports,
     institute,

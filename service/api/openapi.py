@@ -37,6 +37,8 @@ PATH_PARAMETERS = {
     "recommender_id": "A recommender of your institute.",
     "nomination_id": "A nomination of your firm, or one addressed to a recommender you act for.",
     "file_id": "A scan of that nomination.",
+    "award_id": "A winner of that campaign.",
+    "objection_id": "An objection to the public notice of a campaign of your institute.",
     "day": "The day, as YYYY-MM-DD.",
 }
 #: Path parameters that are not ids.

@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import text
 
 from service.ledger import queries
+from service.nominations import queries as nomination_queries
 from service.visits.home import institute_home
 from service.web.context import actor, db, today
 
@@ -27,7 +28,13 @@ def dashboard():
     overdue = queries.list_instruments(db(), who, {"overdue": True, "limit": 10}, day).items
     pending = queries.list_status_requests(db(), who) if who.can("status.decide") else []
     return render_template(
-        "main/dashboard.html", counts=counts, upcoming=upcoming, overdue=overdue, pending=pending, today=day
+        "main/dashboard.html",
+        counts=counts,
+        upcoming=upcoming,
+        overdue=overdue,
+        pending=pending,
+        today=day,
+        awards=nomination_queries.firm_awards(db(), who),
     )
 
 
