@@ -84,7 +84,7 @@ CAMPAIGN_PHASE_NAMES = {
     "open": N_("Open for nominations"),
     "review": N_("In review"),
     "notice": N_("Public notice"),
-    "decided": N_("Decided"),
+    "decided": N_("Winners announced"),
     "closed": N_("Closed"),
 }
 #: What the organisers decided on an objection to the public notice.

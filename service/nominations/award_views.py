@@ -21,6 +21,7 @@ from models import Organization
 from service.clock import now_utc, today_in
 from service.db import begin_writes_immediately, scope_to_org
 from service.errors import DomainError, NotFound, Throttled
+from service.i18n import N_
 from service.nominations import documents, operations, phases, queries
 from service.nominations.views import bp
 from service.web.context import actor, base_url, db, today
@@ -82,7 +83,7 @@ def handle_objection(campaign_id: int, objection_id: int):
     who = actor()
     campaign = queries.get_campaign(db(), who, campaign_id)
     if queries.get_objection(db(), who, objection_id).campaign_id != campaign.id:
-        raise NotFound()
+        raise NotFound(N_("Not found."))
     try:
         operations.handle_objection(db(), who, objection_id, form_data(), today(), now_utc(), base_url())
     except DomainError as exc:

@@ -425,3 +425,22 @@ def test_the_api(client, db_session, world, review):
         == 404
     )
     assert client.get(f"{base}/awards", headers=foreign).status_code == 404
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_the_winners_notices(app, locale):
+    from service.reminders.messages import render_notice
+    from tests.snapshot import assert_snapshot
+
+    context = {
+        "campaign": "2026年度计量溯源先进单位评选",
+        "unit": "郑州精工机械有限公司",
+        "notice_ends_on": "2026-10-09",
+        "link": "https://ledger.example.cn/nominations/7",
+    }
+    texts = []
+    for state, reason in (("notice", None), ("decided", None), ("removed", "经核实存在计量违法记录")):
+        with app.test_request_context():
+            rendered = render_notice("award_decided", "email", locale, state=state, reason=reason, **context)
+        texts.append(f"{rendered.subject}\n\n{rendered.body}")
+    assert_snapshot(f"nominations/award_notices.{locale}.txt", "\n\n----\n\n".join(texts))
