@@ -23,6 +23,7 @@ from service.actors import Actor  # noqa: E402
 from service.clock import now_utc  # noqa: E402
 from service.db import unit_of_work  # noqa: E402
 from service.nominations import operations  # noqa: E402
+from tests.browser.conftest import Login  # noqa: E402
 from tests.browser.test_journey import sign_in, sign_out  # noqa: E402
 from tests.browser.test_recommending_journey import _arrange, _shoot  # noqa: E402
 
@@ -129,4 +130,23 @@ def test_winners_notice_and_an_objection(page, browser, live_server, tmp_path):
     _shoot(page, tmp_path, "public-decided")
     page.goto(re.sub(r"/notice/.*", "/notice/not-a-token", public_url))
     _shoot(page, tmp_path, "public-missing")
+
+    # The winning firm sees its award on its dashboard and its nomination, with the certificate.
+    with unit_of_work(live_server.sessions) as session:
+        nomination = session.scalars(
+            select(Nomination).where(Nomination.campaign_id == campaign_id).order_by(Nomination.id)
+        ).first()
+        engineer = session.scalar(
+            select(User).where(User.org_id == nomination.firm_id, User.role == "metrology").order_by(User.id)
+        )
+        nomination_id, engineer_email = nomination.id, engineer.email
+    sign_in(page, Login(engineer_email))
+    expect(page.locator("[data-award] a[href$='certificate.docx']")).to_have_count(1)
+    _shoot(page, tmp_path, "firm-dashboard")
+    page.goto(f"/nominations/{nomination_id}")
+    expect(page.locator("#certificate-docx")).to_have_count(1)
+    _shoot(page, tmp_path, "firm-nomination")
+    with page.expect_download() as download:
+        page.locator("#certificate-docx").click()
+    assert download.value.suggested_filename.endswith(".docx")
     print(f"\nscreenshots in {tmp_path}")
