@@ -815,6 +815,8 @@ def handle_objection(
     _require_organiser(actor)
     objection = queries.get_objection(session, actor, objection_id)
     data = load_or_invalid(HandleIn(), payload)
+    # Two organisers handling it at once: the second waits here, then finds it handled (PostgreSQL).
+    session.refresh(objection, with_for_update=True)
     campaign = get_campaign(session, actor, objection.campaign_id)
     if campaign.phase != "notice":
         raise Conflict(N_("Objections are handled during the public notice."))
