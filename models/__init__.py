@@ -5,9 +5,11 @@ from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
 from models.nominations import (
+    Award,
     Campaign,
     Nomination,
     NominationFile,
+    Objection,
     RecommendationList,
     Recommender,
     RecommenderMember,
@@ -39,6 +41,7 @@ from models.visits import CertificateSequence, Technician, TechnicianDayOff, Vis
 __all__ = [
     "ApiToken",
     "Attachment",
+    "Award",
     "CalibrationRecord",
     "Campaign",
     "CertificateSequence",
@@ -52,6 +55,7 @@ __all__ = [
     "LedgerImport",
     "Nomination",
     "NominationFile",
+    "Objection",
     "NonconformityCase",
     "Notification",
     "NotificationItem",

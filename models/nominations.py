@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +40,8 @@ REQUIRED_FILE_KINDS = ("recommendation_form", "commitment_letter", "credit_recor
 RECOMMENDATIONS = ("accepted", "returned")
 #: A campaign's life, in order.
 CAMPAIGN_PHASES = ("draft", "open", "review", "notice", "decided", "closed")
+#: What the organisers decided on an objection: upheld (the award is removed) or dismissed.
+OBJECTION_OUTCOMES = ("upheld", "dismissed")
 
 
 def new_public_token() -> str:
@@ -95,6 +98,11 @@ class Campaign(TenantScoped, Base):
     large_quota: Mapped[int] = mapped_column(Integer, default=5)
     sme_quota: Mapped[int] = mapped_column(Integer, default=5)
     phase: Mapped[str] = mapped_column(String(16), default="draft")
+    #: The public notice's first and last day (公示期), set when the campaign moves to its notice.
+    notice_starts_on: Mapped[date | None] = mapped_column(Date)
+    notice_ends_on: Mapped[date | None] = mapped_column(Date)
+    #: The day the campaign was decided: the date its honour certificates carry.
+    decided_on: Mapped[date | None] = mapped_column(Date)
     #: The stable public address of the notice (公示) page.
     public_token: Mapped[str] = mapped_column(String(32), default=new_public_token)
     created_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("users.id"))
@@ -275,6 +283,84 @@ class RecommendationList(TenantScoped, Base):
     recommender_id: Mapped[int] = mapped_column(Integer)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class Award(TenantScoped, Base):
+    """A winner the institute (``org_id``) decided on among the nominations that went forward.
+
+    A removed award (an objection upheld) stays, with its reason, and no longer counts; the
+    certificate number is assigned when the campaign is decided.
+    """
+
+    __tablename__ = "awards"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
+        org_fk("nomination_id", "nominations", parent_org="institute_id"),
+        UniqueConstraint("campaign_id", "nomination_id"),
+        UniqueConstraint("org_id", "certificate_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    nomination_id: Mapped[int] = mapped_column(Integer)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_name: Mapped[str | None] = mapped_column(String(100))
+    #: Set when an objection is upheld: the award no longer counts, the reason says why.
+    removed_at: Mapped[datetime | None]
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+    #: 证书编号, ``{year}-{seq:03d}``, assigned when the campaign is decided.
+    certificate_no: Mapped[str | None] = mapped_column(String(20))
+
+    nomination: Mapped[Nomination] = relationship(
+        primaryjoin="and_(Nomination.id == Award.nomination_id, Nomination.institute_id == Award.org_id)",
+        foreign_keys="[Award.nomination_id]",
+        viewonly=True,
+        lazy="joined",
+    )
+
+    @property
+    def is_removed(self) -> bool:
+        """Whether an upheld objection took the award away."""
+        return self.removed_at is not None
+
+
+class Objection(TenantScoped, Base):
+    """An objection lodged on a campaign's public notice (异议), by anyone, without signing in.
+
+    The sender's address is kept only as a keyed hash, enough to limit how often one sender lodges.
+    """
+
+    __tablename__ = "objections"
+    __table_args__ = (
+        org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
+        # Awards are never deleted (a removed one keeps its row), so no ON DELETE here.
+        org_fk("award_id", "awards"),
+        CheckConstraint(sql_in("outcome", OBJECTION_OUTCOMES), name="outcome"),
+        Index("ix_objections_campaign_id_sender_hash", "campaign_id", "sender_hash"),
+        Index(
+            "ix_objections_unhandled",
+            "campaign_id",
+            postgresql_where=text("outcome IS NULL"),
+            sqlite_where=text("outcome IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    #: The winner objected to, when the sender names one.
+    award_id: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    #: How to reach the sender (telephone or email), as typed.
+    contact: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    #: HMAC-SHA256 of the sender's address (never the address itself).
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    lodged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    handled_at: Mapped[datetime | None]
+    handled_by_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class ReviewAssignment(TenantScoped, Base):

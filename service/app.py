@@ -96,7 +96,11 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.views import bp as auth_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
-    from service.nominations import recommender_views, review_views  # noqa: F401 (pages join the nominations blueprint)
+    from service.nominations import (  # noqa: F401 (their pages join the nominations blueprint)
+        award_views,
+        recommender_views,
+        review_views,
+    )
     from service.nominations.views import bp as nominations_bp
     from service.nonconformity.views import bp as nonconformity_bp
     from service.orders.views import bp as orders_bp

@@ -84,9 +84,11 @@ CAMPAIGN_PHASE_NAMES = {
     "open": N_("Open for nominations"),
     "review": N_("In review"),
     "notice": N_("Public notice"),
-    "decided": N_("Decided"),
+    "decided": N_("Winners announced"),
     "closed": N_("Closed"),
 }
+#: What the organisers decided on an objection to the public notice.
+OBJECTION_OUTCOME_NAMES = {"upheld": N_("Upheld: the winner is removed"), "dismissed": N_("Dismissed")}
 #: 是 / 否 / 不适用 of the self-check table.
 NOMINATION_FILE_KIND_NAMES = {
     "recommendation_form": N_("Stamped recommendation form"),
@@ -215,6 +217,9 @@ EVENT_NAMES = {
     "review.assigned": N_("Reviewers assigned"),
     "review.unassigned": N_("Review taken back from a reviewer"),
     "review.submitted": N_("Review submitted"),
+    "award.winners_decided": N_("Winners decided"),
+    "objection.lodged": N_("Objection lodged on the public notice"),
+    "objection.handled": N_("Objection handled"),
     "instrument.created": N_("Added to the ledger"),
     "instrument.updated": N_("Edited"),
     "instrument.replaces": N_("Replaces another instrument"),
@@ -315,6 +320,7 @@ NAMES = {
     "nomination_state": NOMINATION_STATE_NAMES,
     "nomination_file_kind": NOMINATION_FILE_KIND_NAMES,
     "recommendation": RECOMMENDATION_NAMES,
+    "objection_outcome": OBJECTION_OUTCOME_NAMES,
 }
 
 

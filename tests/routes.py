@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from models import Organization
+from models import Award, Objection, Organization
 from service.actors import Actor
 from service.auth.operations import create_api_token
 from service.clock import today_in
@@ -79,6 +79,20 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         today,
     )
     reviewed = in_review(session, institute_admin, actor, app.config["CALRECALL"].attachments_dir, today)[3]
+    # The rows themselves: a walk needs their ids, not a campaign taken through review and notice.
+    award = Award(org_id=institute_id, campaign_id=campaign.id, nomination_id=nomination.id)
+    session.add(award)
+    session.flush()
+    objection = Objection(
+        org_id=institute_id,
+        campaign_id=campaign.id,
+        award_id=award.id,
+        name="王先生",
+        contact="13800000000",
+        text="异议",
+        sender_hash="0" * 64,
+    )
+    session.add(objection)
     session.commit()
     return {
         "order_id": order.id,
@@ -101,4 +115,7 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "nomination_id": nomination.id,
         "file_id": scan.id,
         "assignment_id": reviewed.id,
+        "award_id": award.id,
+        "objection_id": objection.id,
+        "public_token": campaign.public_token,
     }, token

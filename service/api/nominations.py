@@ -7,6 +7,7 @@ from flask import jsonify, request
 from service.api import bp
 from service.api.docs import doc, items_of
 from service.api.helpers import json_body
+from service.clock import now_utc
 from service.nominations import operations, queries
 from service.nominations.schemas import (
     BehindOut,
@@ -28,7 +29,7 @@ from service.nominations.schemas import (
     RecommenderPage,
 )
 from service.schemas import load_or_invalid
-from service.web.context import actor, attachments_dir, db, today
+from service.web.context import actor, attachments_dir, base_url, db, today
 from service.web.downloads import commitment_letter_download, recommendation_form_download, send_attachment
 from service.web.i18n import translate
 
@@ -113,11 +114,15 @@ def update_campaign(campaign_id: int):
 @bp.post("/campaigns/<int:campaign_id>/phase")
 @doc(tags=["nominations"], body=PhaseIn, responses={200: CampaignOut}, errors=(400, 403, 404, 409))
 def move_campaign(campaign_id: int):
-    """Move the campaign to its next phase (``to``): draft → open before its window ends, then → review."""
+    """Move the campaign to its next phase (``to``).
+
+    draft → open before its window ends, → review after it, → notice once the winners are decided
+    (the notice starts today), → decided after the notice's last day with every objection handled,
+    → closed.
+    """
     queries.get_campaign(db(), actor(), campaign_id)
-    return jsonify(
-        CampaignOut().dump(operations.move_campaign(db(), actor(), campaign_id, json_body(), today()))
-    )
+    moved = operations.move_campaign(db(), actor(), campaign_id, json_body(), today(), base_url(), now_utc())
+    return jsonify(CampaignOut().dump(moved))
 
 
 @bp.get("/recommenders")

@@ -38,6 +38,8 @@ PATH_PARAMETERS = {
     "nomination_id": "A nomination of your firm, or one addressed to a recommender you act for.",
     "file_id": "A scan of that nomination.",
     "assignment_id": "A review given to you, or (organisers) one of the campaign's assignments.",
+    "award_id": "A winner of that campaign.",
+    "objection_id": "An objection to the public notice of a campaign of your institute.",
     "day": "The day, as YYYY-MM-DD.",
 }
 #: Path parameters that are not ids.

@@ -1,4 +1,4 @@
-"""The nomination's paper forms as Word documents: the recommendation form and the commitment letter.
+"""The nomination's paper forms as Word documents, and a winner's honour certificate (荣誉证书).
 
 The firm prints them, signs and stamps them, and scans them back into its nomination; reviewers read
 the scan beside the frozen figures. Both are in Chinese whatever the reader's language, as the
@@ -276,6 +276,59 @@ def _unit_table(doc, nomination: Nomination) -> None:
             _cell(cells[2], label2, bold=True)
             _cell(cells[3], _text(value2))
     _widths(table, (35, 55, 30, 50))
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    """What a winner's honour certificate says."""
+
+    unit_name: str
+    campaign_title: str
+    institute: str
+    co_organisers: list[str]
+    certificate_no: str
+    #: The day the campaign was decided, printed under the issuers.
+    issued_on: date
+
+
+def honour_certificate(data: CertificateData) -> bytes:
+    """Return a winner's honour certificate (荣誉证书), A4 landscape, as a .docx."""
+    doc = _document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Mm(297), Mm(210)
+    section.left_margin = section.right_margin = Mm(30)
+    section.top_margin = section.bottom_margin = Mm(25)
+    number = doc.add_paragraph()
+    number.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _run(number, f"证书编号：{data.certificate_no}", size=11)
+    _title(doc, "荣 誉 证 书", size=36)
+    doc.add_paragraph()
+    _paragraph(doc, f"{data.unit_name}：", bold=True, size=20)
+    _paragraph(doc, f"贵单位在“{data.campaign_title}”中，经推荐、评审和公示，", indent=True, size=18)
+    _paragraph(doc, "被评为：", indent=True, size=18)
+    _title(doc, _honour(data.campaign_title), size=26)
+    _paragraph(doc, "特发此证，以资鼓励。", indent=True, size=18)
+    doc.add_paragraph()
+    for issuer in (data.institute, *data.co_organisers):
+        paragraph = doc.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _run(paragraph, issuer, size=16)
+    day = doc.add_paragraph()
+    day.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _run(day, f"{data.issued_on.year}年{data.issued_on.month}月{data.issued_on.day}日", size=16)
+    return _bytes(doc)
+
+
+def _honour(title: str) -> str:
+    """Return the honour a campaign confers, from its title.
+
+    ``2026年度计量溯源先进单位评选`` → ``计量溯源先进单位``.
+    """
+    honour = title.removesuffix("评选").removesuffix("活动").strip()
+    if "年度" in honour:
+        honour = honour.split("年度", 1)[1]
+    return honour or title
 
 
 def _text(value) -> str:

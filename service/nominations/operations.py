@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Organization, User
 from models.nominations import (
     REQUIRED_FILE_KINDS,
+    Award,
     Campaign,
     Nomination,
     NominationFile,
+    Objection,
     RecommendationList,
     Recommender,
     RecommenderMember,
@@ -23,8 +25,8 @@ from models.nominations import (
 )
 from service.actors import Actor
 from service.clock import now_utc
-from service.errors import Conflict, Invalid, NotFound, invalid_field
-from service.history.chain import record_event
+from service.errors import Conflict, Invalid, NotFound, Throttled, invalid_field
+from service.history.chain import append_event, record_event
 from service.i18n import N_, Msg
 from service.names import NOMINATION_FILE_KIND_NAMES, SIZE_NAMES
 from service.nominations import dossier, phases, queries, self_check
@@ -32,14 +34,17 @@ from service.nominations.queries import get_campaign, get_recommender
 from service.nominations.schemas import (
     AssignIn,
     CampaignIn,
+    HandleIn,
     NominationFileIn,
     NominationIn,
     NominationStartIn,
+    ObjectionIn,
     PhaseIn,
     RankIn,
     RecommenderIn,
     ReturnIn,
     ReviewIn,
+    WinnersIn,
 )
 from service.reminders.notices import notify_people, notify_users
 from service.schemas import load_or_invalid
@@ -84,23 +89,55 @@ def update_campaign(session: Session, actor: Actor, campaign_id: int, payload: M
 
 
 def move_campaign(
-    session: Session, actor: Actor, campaign_id: int, payload: Mapping, today: date
+    session: Session,
+    actor: Actor,
+    campaign_id: int,
+    payload: Mapping,
+    today: date,
+    base_url: str = "",
+    now: datetime | None = None,
 ) -> Campaign:
-    """Move a campaign to its next phase, when its dates allow it."""
+    """Move a campaign to its next phase, when its dates, winners and objections allow it.
+
+    The public notice starts on the institute's ``today``; deciding numbers the certificates. The
+    winners' firms hear when the notice starts and when the campaign is decided.
+    """
     _require_organiser(actor)
     campaign = get_campaign(session, actor, campaign_id)
     to = load_or_invalid(PhaseIn(), payload)["to"]
-    refusal = phases.refusal_to_move(campaign, to, today)
+    now = now or now_utc()
+    standing = queries.awards_of(session, campaign, standing_only=True)
+    refusal = phases.refusal_to_move(
+        campaign,
+        to,
+        today,
+        winners=len(standing),
+        unhandled=queries.unhandled_count(session, campaign) if to == "decided" else 0,
+    )
     if refusal is not None:
         raise Conflict(refusal)
     before, campaign.phase = campaign.phase, to
     data: dict = {"phase": [before, to]}
+    if to == "notice":
+        campaign.notice_starts_on = today
+        campaign.notice_ends_on = phases.notice_end(
+            today, campaign.notice_days, campaign.notice_in_working_days
+        )
+        data["notice"] = [campaign.notice_starts_on.isoformat(), campaign.notice_ends_on.isoformat()]
+        data["winners"] = [award.nomination_id for award in standing]
+    if to == "decided":
+        campaign.decided_on = today
+        _number_certificates(session, campaign, standing)
+        data["certificates"] = {award.nomination_id: award.certificate_no for award in standing}
     if to == "review":
         # Only the accepted nominations of submitted lists go forward; the history says which lists were not.
         states = queries.list_states_of(session, campaign)
         data["forwarded"] = sum(state.accepted for state in states if state.listed is not None)
         data["unlisted"] = [state.recommender.name for state in states if state.listed is None]
     record_event(session, actor, "campaign.moved", ("campaign", campaign.id), data)
+    if to in ("notice", "decided"):
+        for award in standing:
+            _tell_winner(session, campaign, award, to, today, now, base_url)
     return campaign
 
 
@@ -664,6 +701,192 @@ def _tell_firm(
         unit=nomination.unit_name,
         state=state,
         reason=nomination.returned_reason,
+        link=f"{base_url.rstrip('/')}/nominations/{nomination.id}",
+    )
+
+
+# Awards: the organisers decide the winners among the nominations that went forward while the
+# campaign is in review; the public notice (公示) lists them and takes objections from anyone;
+# an upheld objection removes a winner; deciding numbers the certificates (荣誉证书).
+
+#: How many objections one sender may lodge on one campaign within :data:`OBJECTION_WINDOW`.
+OBJECTIONS_PER_SENDER = 5
+OBJECTION_WINDOW = timedelta(hours=1)
+#: The name the history gives the anonymous sender of an objection.
+PUBLIC_SENDER = "公示页访客"
+
+
+def decide_winners(
+    session: Session, actor: Actor, campaign_id: int, payload: Mapping, now: datetime
+) -> list[Award]:
+    """Replace the campaign's winners while it is in review: at least one, each a forwarded nomination."""
+    _require_organiser(actor)
+    campaign = get_campaign(session, actor, campaign_id)
+    ids = load_or_invalid(WinnersIn(), payload)["nomination_ids"]
+    if campaign.phase != "review":
+        raise Conflict(N_("Winners are decided while the campaign is in review."))
+    forwarded = {n.id: n for n in queries.forwarded(session, campaign)}
+    if len(ids) != len(set(ids)) or not set(ids) <= set(forwarded):
+        raise invalid_field(
+            "nomination_ids", N_("Choose winners among the nominations that went forward, each once.")
+        )
+    existing = {award.nomination_id: award for award in queries.awards_of(session, campaign)}
+    for nomination_id, award in existing.items():
+        if nomination_id not in ids:
+            session.delete(award)
+    for nomination_id in ids:
+        if nomination_id not in existing:
+            session.add(
+                Award(
+                    org_id=actor.org_id,
+                    campaign_id=campaign.id,
+                    nomination_id=nomination_id,
+                    decided_at=now,
+                    decided_by_name=actor.name,
+                )
+            )
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "award.winners_decided",
+        ("campaign", campaign.id),
+        {"winners": [{"id": i, "unit": forwarded[i].unit_name} for i in ids]},
+    )
+    return queries.awards_of(session, campaign)
+
+
+def lodge_objection(
+    session: Session, campaign: Campaign, payload: Mapping, sender_hash: str, today: date, now: datetime
+) -> Objection:
+    """Take an objection from anyone on the public notice, while it runs; a sender lodges a few an hour.
+
+    ``sender_hash`` stands for the sender's address (never stored itself). The count is read under
+    a lock of the sender on PostgreSQL, so parallel requests cannot all pass it.
+    """
+    if not phases.accepts_objections(campaign, today):
+        raise Conflict(N_("The public notice is not taking objections."))
+    data = load_or_invalid(ObjectionIn(), payload)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"objection:{sender_hash}"))))
+    recent = session.scalar(
+        select(func.count(Objection.id)).where(
+            Objection.org_id == campaign.org_id,
+            Objection.campaign_id == campaign.id,
+            Objection.sender_hash == sender_hash,
+            Objection.lodged_at >= now - OBJECTION_WINDOW,
+        )
+    )
+    if recent >= OBJECTIONS_PER_SENDER:
+        raise Throttled(N_("Too many objections from your address. Please try again in an hour."))
+    award_id = data.pop("award_id", None)
+    if award_id is not None and award_id not in {
+        award.id for award in queries.awards_of(session, campaign, standing_only=True)
+    }:
+        raise invalid_field("award_id", N_("Choose one of the winners listed, or none."))
+    objection = Objection(
+        org_id=campaign.org_id,
+        campaign_id=campaign.id,
+        award_id=award_id,
+        sender_hash=sender_hash,
+        lodged_at=now,
+        **data,
+    )
+    session.add(objection)
+    session.flush()
+    # The history names the objection, not the sender's contact details.
+    append_event(
+        session,
+        campaign.org_id,
+        "objection.lodged",
+        ("campaign", campaign.id),
+        {"objection": objection.id, "award": award_id},
+        None,
+        PUBLIC_SENDER,
+    )
+    return objection
+
+
+def handle_objection(
+    session: Session,
+    actor: Actor,
+    objection_id: int,
+    payload: Mapping,
+    today: date,
+    now: datetime,
+    base_url: str = "",
+) -> Objection:
+    """Record the outcome of an objection once, during the notice: upheld removes the winner it names."""
+    _require_organiser(actor)
+    objection = queries.get_objection(session, actor, objection_id)
+    data = load_or_invalid(HandleIn(), payload)
+    # Two organisers handling it at once: the second waits here, then finds it handled (PostgreSQL).
+    session.refresh(objection, with_for_update=True)
+    campaign = get_campaign(session, actor, objection.campaign_id)
+    if campaign.phase != "notice":
+        raise Conflict(N_("Objections are handled during the public notice."))
+    if objection.outcome is not None:
+        raise Conflict(N_("This objection has already been handled."))
+    objection.outcome, objection.outcome_reason = data["outcome"], data["reason"]
+    objection.handled_at, objection.handled_by_name = now, actor.name
+    removed = None
+    if objection.outcome == "upheld" and objection.award_id is not None:
+        award = session.get(Award, objection.award_id)
+        if award is not None and not award.is_removed:
+            award.removed_at, award.removed_reason = now, data["reason"]
+            removed = award
+    session.flush()
+    record_event(
+        session,
+        actor,
+        "objection.handled",
+        ("campaign", campaign.id),
+        {
+            "objection": objection.id,
+            "outcome": objection.outcome,
+            "reason": objection.outcome_reason,
+            "removed": removed.nomination_id if removed else None,
+        },
+    )
+    if removed is not None:
+        _tell_winner(session, campaign, removed, "removed", today, now, base_url)
+    return objection
+
+
+def _number_certificates(session: Session, campaign: Campaign, standing: list[Award]) -> None:
+    """Number the standing awards' certificates ``{year}-{seq:03d}``, after the institute's last that year."""
+    prefix = f"{campaign.year}-"
+    taken = session.scalars(
+        select(Award.certificate_no).where(
+            Award.org_id == campaign.org_id, Award.certificate_no.like(f"{prefix}%")
+        )
+    )
+    seq = max((int(no[len(prefix) :]) for no in taken if no[len(prefix) :].isdigit()), default=0)
+    for award in standing:
+        seq += 1
+        award.certificate_no = f"{prefix}{seq:03d}"
+    session.flush()
+
+
+def _tell_winner(
+    session: Session, campaign: Campaign, award: Award, state: str, today: date, now: datetime, base_url: str
+) -> None:
+    """Tell a winner's firm (in the app and by email) that the notice started, it was decided, or removed."""
+    nomination = award.nomination
+    notify_people(
+        session,
+        nomination.firm_id,
+        FIRM_ROLES,
+        "nomination",
+        "award_decided",
+        f"award:{award.id}:{state}",
+        today,
+        now,
+        campaign=campaign.title,
+        unit=nomination.unit_name,
+        state=state,
+        reason=award.removed_reason,
+        notice_ends_on=campaign.notice_ends_on.isoformat() if campaign.notice_ends_on else None,
         link=f"{base_url.rstrip('/')}/nominations/{nomination.id}",
     )
 

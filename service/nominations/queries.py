@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
+    Award,
     Campaign,
     ClientLink,
     Instrument,
     Nomination,
     NominationFile,
+    Objection,
     Organization,
     RecommendationList,
     Recommender,
@@ -32,7 +34,7 @@ from service.actors import Actor
 from service.errors import NotFound, invalid_field
 from service.i18n import N_, Msg
 from service.nominations import self_check
-from service.nominations.documents import FormData, SelfCheckRow
+from service.nominations.documents import CertificateData, FormData, SelfCheckRow
 from service.nominations.dossier import INSTRUMENT_FIGURES, Dossier, FigureSets, compute, instruments_named
 from service.nominations.schemas import DossierOut
 from service.nominations.self_check import Item, Prefill
@@ -583,22 +585,33 @@ REVIEWER_ROLES = ("admin", "staff", "expert")
 
 
 def forwarded(session: Session, campaign: Campaign) -> list[Nomination]:
-    """Return the nominations that went forward: accepted on a submitted list, by recommender and rank."""
+    """Return the nominations that went forward to the review: accepted on a submitted list.
+
+    By recommender name, then rank (no access check: the caller has the campaign).
+    """
     listed = select(RecommendationList.recommender_id).where(
         RecommendationList.org_id == campaign.org_id, RecommendationList.campaign_id == campaign.id
     )
-    found = session.scalars(
-        _with_campaign(
-            select(Nomination).where(
+    return list(
+        session.scalars(
+            select(Nomination)
+            .join(
+                Recommender,
+                (Recommender.id == Nomination.recommender_id)
+                & (Recommender.org_id == Nomination.institute_id),
+            )
+            .where(
                 Nomination.institute_id == campaign.org_id,
                 Nomination.campaign_id == campaign.id,
                 Nomination.state == "submitted",
                 Nomination.recommendation == "accepted",
                 Nomination.recommender_id.in_(listed),
             )
-        )
-    ).all()
-    return sorted(found, key=lambda n: (n.recommender.name, n.rank or 0, n.id))
+            .order_by(Recommender.name, Nomination.rank, Nomination.id)
+            .options(joinedload(Nomination.recommender))
+            .execution_options(all_tenants=True)
+        ).unique()
+    )
 
 
 def possible_reviewers(session: Session, actor: Actor) -> list[User]:
@@ -722,3 +735,166 @@ def reviewed_nomination(session: Session, assignment: ReviewAssignment) -> Nomin
             )
         )
     ).one()
+
+
+# Awards: the winners among the nominations that went forward, objections to the notice.
+
+
+def awards_of(session: Session, campaign: Campaign, *, standing_only: bool = False) -> list[Award]:
+    """Return a campaign's awards in the order decided (no access check), removed ones too unless asked."""
+    statement = select(Award).where(Award.org_id == campaign.org_id, Award.campaign_id == campaign.id)
+    if standing_only:
+        statement = statement.where(Award.removed_at.is_(None))
+    return list(session.scalars(statement.order_by(Award.id).execution_options(all_tenants=True)).unique())
+
+
+def list_awards(session: Session, actor: Actor, campaign_id: int) -> list[Award]:
+    """Return the awards of one of the institute's campaigns."""
+    return awards_of(session, get_campaign(session, actor, campaign_id))
+
+
+def get_award(session: Session, actor: Actor, campaign_id: int, award_id: int) -> Award:
+    """Return one award of one of the institute's campaigns (404 for anyone else's)."""
+    campaign = get_campaign(session, actor, campaign_id)
+    award = get_in_org(session, Award, award_id, actor)
+    if award.campaign_id != campaign.id:
+        raise NotFound(N_("Not found."))
+    return award
+
+
+def objections_of(session: Session, campaign: Campaign) -> list[Objection]:
+    """Return a campaign's objections, those without an outcome first, oldest first (no access check)."""
+    return list(
+        session.scalars(
+            select(Objection)
+            .where(Objection.org_id == campaign.org_id, Objection.campaign_id == campaign.id)
+            .order_by(Objection.outcome.is_not(None), Objection.lodged_at, Objection.id)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
+def list_objections(session: Session, actor: Actor, campaign_id: int) -> list[Objection]:
+    """Return the objections to one of the institute's campaigns."""
+    return objections_of(session, get_campaign(session, actor, campaign_id))
+
+
+def get_objection(session: Session, actor: Actor, objection_id: int) -> Objection:
+    """Return one objection to one of the institute's campaigns (404 for anyone else's)."""
+    actor.require_institute()
+    return get_in_org(session, Objection, objection_id, actor)
+
+
+def unhandled_count(session: Session, campaign: Campaign) -> int:
+    """Return how many objections to the campaign have no outcome yet."""
+    return sum(1 for objection in objections_of(session, campaign) if objection.outcome is None)
+
+
+def campaign_by_token(session: Session, token: str) -> Campaign:
+    """Return the campaign whose public notice has this address, once its notice has started (404 else)."""
+    if not token or len(token) > 32:
+        raise NotFound(N_("Not found."))
+    campaign = session.scalar(
+        select(Campaign).where(Campaign.public_token == token).execution_options(all_tenants=True)
+    )
+    if campaign is None or campaign.phase not in ("notice", "decided", "closed"):
+        raise NotFound(N_("Not found."))
+    return campaign
+
+
+@dataclass(frozen=True)
+class Winner:
+    """A winner as the public notice lists it: the unit, its recommender and its region."""
+
+    award: Award
+    unit_name: str
+    recommender: str
+    region: str | None
+
+
+def public_winners(session: Session, campaign: Campaign) -> list[Winner]:
+    """Return the standing winners of a campaign, with what the public notice shows of each."""
+    from service.validation import region_name
+
+    awards = awards_of(session, campaign, standing_only=True)
+    firm_ids = {award.nomination.firm_id for award in awards}
+    regions = dict(
+        session.execute(
+            select(Organization.id, Organization.region_code)
+            .where(Organization.id.in_(firm_ids))
+            .execution_options(all_tenants=True)
+        ).all()
+    )
+    names = {r.id: r.name for r in recommenders_of(session, campaign.org_id)}
+    return [
+        Winner(
+            award,
+            award.nomination.unit_name or "",
+            names.get(award.nomination.recommender_id, ""),
+            region_name(regions.get(award.nomination.firm_id)),
+        )
+        for award in awards
+    ]
+
+
+def firm_awards(session: Session, actor: Actor) -> list[tuple[Award, Campaign]]:
+    """Return the firm's standing awards in decided or closed campaigns, newest first (its own only)."""
+    if actor.home_org_kind != "firm" or actor.via_client_link:
+        return []
+    rows = session.execute(
+        select(Award, Campaign)
+        .join(Nomination, (Nomination.id == Award.nomination_id) & (Nomination.institute_id == Award.org_id))
+        .join(Campaign, (Campaign.id == Award.campaign_id) & (Campaign.org_id == Award.org_id))
+        .where(
+            Nomination.firm_id == actor.org_id,
+            Award.removed_at.is_(None),
+            Campaign.phase.in_(("decided", "closed")),
+        )
+        .order_by(Award.id.desc())
+        .execution_options(all_tenants=True)
+    ).unique()
+    return [(award, campaign) for award, campaign in rows]
+
+
+def award_of_nomination(session: Session, nomination: Nomination) -> Award | None:
+    """Return the standing award of a nomination the caller has found, once its campaign is decided."""
+    if nomination.campaign.phase not in ("decided", "closed"):
+        return None
+    return session.scalar(
+        select(Award)
+        .where(
+            Award.org_id == nomination.institute_id,
+            Award.nomination_id == nomination.id,
+            Award.removed_at.is_(None),
+        )
+        .execution_options(all_tenants=True)
+    )
+
+
+def certificate_data(session: Session, campaign: Campaign, award: Award) -> CertificateData:
+    """Return what an award's certificate says; 404 until the campaign is decided, or if it was removed."""
+    if campaign.phase not in ("decided", "closed") or award.is_removed or award.certificate_no is None:
+        raise NotFound(N_("Not found."))
+    institute = session.scalar(
+        select(Organization.name)
+        .where(Organization.id == campaign.org_id)
+        .execution_options(all_tenants=True)
+    )
+    co_organisers = [line.strip() for line in (campaign.co_organisers or "").splitlines() if line.strip()]
+    return CertificateData(
+        award.nomination.unit_name or "",
+        campaign.title,
+        institute,
+        co_organisers,
+        award.certificate_no,
+        campaign.decided_on or campaign.updated_at.date(),
+    )
+
+
+def firm_certificate(session: Session, actor: Actor, nomination_id: int) -> tuple[Award, CertificateData]:
+    """Return the firm's award on one of its nominations with its certificate (404 if it has none)."""
+    nomination = get_nomination(session, actor, nomination_id)
+    award = award_of_nomination(session, nomination)
+    if award is None:
+        raise NotFound(N_("Not found."))
+    return award, certificate_data(session, nomination.campaign, award)

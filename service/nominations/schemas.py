@@ -11,6 +11,7 @@ from models.nominations import (
     CAMPAIGN_PHASES,
     FILE_KINDS,
     NOMINATION_STATES,
+    OBJECTION_OUTCOMES,
     RECOMMENDATIONS,
     RECOMMENDER_KINDS,
 )
@@ -271,6 +272,11 @@ class CampaignOut(StrictSchema):
     large_quota = fields.Integer()
     sme_quota = fields.Integer()
     phase = fields.String(metadata={"enum": list(CAMPAIGN_PHASES)})
+    notice_starts_on = fields.Date(
+        allow_none=True, metadata={"description": "The public notice's first day; null until it starts."}
+    )
+    notice_ends_on = fields.Date(allow_none=True, metadata={"description": "The public notice's last day."})
+    decided_on = fields.Date(allow_none=True, metadata={"description": "The day the winners were decided."})
     created_at = fields.DateTime()
 
 
@@ -517,6 +523,86 @@ class ListStatePage(StrictSchema):
     """Every recommender's list in a campaign, by the recommender's name."""
 
     items = fields.List(fields.Nested(ListStateOut))
+
+
+class WinnersIn(StrictSchema):
+    """The winners, replacing any decided before: nominations that went forward to the review."""
+
+    nomination_ids = fields.List(
+        WholeNumber(validate=int_range(1, MAX_ID)),
+        required=True,
+        validate=validate.Length(min=1, max=500, error=N_("Choose at least one winner.")),
+        metadata={"description": "The winning nominations' ids, at least one."},
+    )
+
+
+class AwardOut(StrictSchema):
+    """A winner: the nomination decided on, and whether an upheld objection removed it."""
+
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    nomination_id = fields.Integer()
+    firm_id = fields.Integer(attribute="nomination.firm_id")
+    unit_name = fields.String(attribute="nomination.unit_name", allow_none=True)
+    recommender = fields.String(attribute="nomination.recommender.name")
+    size_class = fields.String(
+        attribute="nomination.size_class", allow_none=True, metadata={"enum": ["small_medium", "large", None]}
+    )
+    decided_at = fields.DateTime()
+    decided_by_name = fields.String(allow_none=True)
+    removed_at = fields.DateTime(allow_none=True)
+    removed_reason = fields.String(allow_none=True)
+    certificate_no = fields.String(
+        allow_none=True, metadata={"description": "Assigned when the campaign is decided."}
+    )
+
+
+class AwardPage(StrictSchema):
+    """A campaign's winners in the order decided, removed ones included."""
+
+    items = fields.List(fields.Nested(AwardOut))
+
+
+class ObjectionIn(StrictSchema):
+    """An objection to the public notice (异议): who lodges it, how to reach them, what it says."""
+
+    name = Text(100, required=True)
+    contact = Text(200, required=True)
+    text = Text(4000, multiline=True, required=True)
+    award_id = WholeNumber(
+        allow_none=True,
+        validate=int_range(1, MAX_ID),
+        metadata={"description": "The winner objected to, if one."},
+    )
+
+
+class ObjectionOut(StrictSchema):
+    """An objection and what the organisers decided on it."""
+
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    award_id = fields.Integer(allow_none=True)
+    name = fields.String()
+    contact = fields.String()
+    text = fields.String()
+    lodged_at = fields.DateTime()
+    outcome = fields.String(allow_none=True, metadata={"enum": [*OBJECTION_OUTCOMES, None]})
+    outcome_reason = fields.String(allow_none=True)
+    handled_at = fields.DateTime(allow_none=True)
+    handled_by_name = fields.String(allow_none=True)
+
+
+class ObjectionPage(StrictSchema):
+    """A campaign's objections, those without an outcome first."""
+
+    items = fields.List(fields.Nested(ObjectionOut))
+
+
+class HandleIn(StrictSchema):
+    """The outcome of an objection: upheld removes the winner it names; either way, with the reason."""
+
+    outcome = Choice(OBJECTION_OUTCOMES, required=True)
+    reason = Text(1000, multiline=True, required=True)
 
 
 # Reviewing

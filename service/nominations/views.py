@@ -7,13 +7,14 @@ from flask_babel import gettext, ngettext
 from flask_login import login_required
 
 from models.nominations import FILE_KINDS, REQUIRED_FILE_KINDS
+from service.clock import now_utc
 from service.errors import DomainError
 from service.nominations import operations, phases, queries
 from service.nominations.schemas import BehindQuery, CampaignIn, DossierQuery
 from service.schemas import load_or_invalid
 from service.traceability import files
 from service.validation import benchmark_industries
-from service.web.context import actor, attachments_dir, db, enter_client, today
+from service.web.context import actor, attachments_dir, base_url, db, enter_client, today
 from service.web.downloads import commitment_letter_download, recommendation_form_download, send_attachment
 from service.web.forms import flash_failure, form_data, save_then_submit
 from service.web.i18n import translate, translate_errors
@@ -110,12 +111,20 @@ def campaign(campaign_id: int):
     who = actor()
     found = queries.get_campaign(db(), who, campaign_id)
     next_phase = phases.MOVES.get(found.phase)
+    awards = queries.awards_of(db(), found)
+    unhandled = queries.unhandled_count(db(), found)
+    refusal = None
+    if next_phase:
+        standing = sum(1 for award in awards if not award.is_removed)
+        refusal = phases.refusal_to_move(found, next_phase, today(), winners=standing, unhandled=unhandled)
     return render_template(
         "nominations/campaign.html",
         campaign=found,
         may_organise=who.can("org.manage"),
         next_phase=next_phase,
-        refusal=phases.refusal_to_move(found, next_phase, today()) if next_phase else None,
+        refusal=refusal,
+        awards=awards,
+        unhandled=unhandled,
         accepts_nominations=phases.accepts_nominations(found, today()),
         lists=queries.list_states_of(db(), found) if found.phase != "draft" else [],
     )
@@ -145,7 +154,9 @@ def edit_campaign(campaign_id: int):
 def move_campaign(campaign_id: int):
     """Move the campaign to its next phase."""
     try:
-        found = operations.move_campaign(db(), actor(), campaign_id, form_data(), today())
+        found = operations.move_campaign(
+            db(), actor(), campaign_id, form_data(), today(), base_url(), now_utc()
+        )
     except DomainError as exc:
         flash_failure(exc)
     else:
@@ -259,6 +270,7 @@ def nomination(nomination_id: int):
     return render_template(
         "nominations/nomination.html",
         nomination=found,
+        award=queries.award_of_nomination(db(), found),
         dossier=evidence,
         self_check=queries.self_check_lines(evidence) if evidence is not None else None,
         frozen_lines=queries.frozen_self_check(found),

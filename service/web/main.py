@@ -37,7 +37,13 @@ def dashboard():
     overdue = queries.list_instruments(db(), who, {"overdue": True, "limit": 10}, day).items
     pending = queries.list_status_requests(db(), who) if who.can("status.decide") else []
     return render_template(
-        "main/dashboard.html", counts=counts, upcoming=upcoming, overdue=overdue, pending=pending, today=day
+        "main/dashboard.html",
+        counts=counts,
+        upcoming=upcoming,
+        overdue=overdue,
+        pending=pending,
+        today=day,
+        awards=nomination_queries.firm_awards(db(), who),
     )
 
 
