@@ -22,7 +22,7 @@ from models import Campaign, Nomination, User  # noqa: E402
 from service.actors import Actor  # noqa: E402
 from service.clock import now_utc  # noqa: E402
 from service.db import unit_of_work  # noqa: E402
-from service.nominations import operations  # noqa: E402
+from service.nominations import operations, queries  # noqa: E402
 from tests.browser.conftest import Login  # noqa: E402
 from tests.browser.test_journey import sign_in, sign_out  # noqa: E402
 from tests.browser.test_recommending_journey import _arrange, _shoot  # noqa: E402
@@ -101,12 +101,22 @@ def test_winners_notice_and_an_objection(page, browser, live_server, tmp_path):
         visitor.locator("#objection button[type=submit]").click()
         expect(visitor.locator("#lodged")).to_be_visible()
         _shoot(visitor, tmp_path, "public-notice-lodged")
+        # Four more from the same address pass; the sixth within the hour gets the 429 page.
+        for n in range(operations.OBJECTIONS_PER_SENDER):
+            visitor.goto(public_url)
+            visitor.fill("#f-name", "王先生")
+            visitor.fill("#f-contact", "13800000000")
+            visitor.fill("#f-text", f"补充异议 {n + 1}")
+            visitor.locator("#objection button[type=submit]").click()
+        expect(visitor.locator("#throttled")).to_be_visible()
+        _shoot(visitor, tmp_path, "public-throttled")
     finally:
         context.close()
 
     page.reload()
-    objection = page.locator("#objections [data-outcome=open]")
-    expect(objection).to_have_count(1)
+    expect(page.locator("#objections [data-outcome=open]")).to_have_count(operations.OBJECTIONS_PER_SENDER)
+    objection = page.locator("#objections [data-outcome=open]").first
+    expect(objection).to_contain_text("该单位近三年存在计量违法行为")
     _shoot(page, tmp_path, "awards-objection")
     objection.locator("input[name=reason]").fill("经核实，反映情况不属实")
     objection.locator("button[value=dismissed]").click()
@@ -118,7 +128,12 @@ def test_winners_notice_and_an_objection(page, browser, live_server, tmp_path):
     # the public page shows the final list, and the organiser downloads the certificates.
     with unit_of_work(live_server.sessions) as session:
         admin = Actor.of(session.scalar(select(User).where(User.email == live_server.institute_admin.email)))
-        ends = session.get(Campaign, campaign_id).notice_ends_on
+        campaign = session.get(Campaign, campaign_id)
+        for extra in queries.objections_of(session, campaign):
+            if extra.outcome is None:  # the visitor's further objections, dismissed here
+                reason = {"outcome": "dismissed", "reason": "重复提交"}
+                operations.handle_objection(session, admin, extra.id, reason, live_server.today, now_utc())
+        ends = campaign.notice_ends_on
         operations.move_campaign(session, admin, campaign_id, {"to": "decided"}, ends + timedelta(days=1))
     page.reload()
     expect(page.locator("#awards a[href$='certificate.docx']")).to_have_count(2)
