@@ -193,7 +193,9 @@ def submit_nomination(nomination_id: int):
 
     400 lists what the form still lacks, field by field.
     """
-    return jsonify(NominationOut().dump(operations.submit_nomination(db(), actor(), nomination_id, today())))
+    return jsonify(
+        NominationOut().dump(operations.submit_nomination(db(), actor(), nomination_id, today(), base_url()))
+    )
 
 
 @bp.post("/nominations/<int:nomination_id>/withdraw")

@@ -54,7 +54,10 @@ def awards(campaign_id: int):
     return render_template(
         "nominations/awards.html",
         campaign=campaign,
-        forwarded=queries.forwarded(db(), campaign) if campaign.phase == "review" else [],
+        # The candidates in the reviews' order: the best mean score first.
+        standings=queries.ranking(db(), who, campaign_id)[1]
+        if campaign.phase == "review" and who.can("org.manage")
+        else [],
         awards=awarded,
         chosen={award.nomination_id for award in awarded},
         by_award={award.id: award for award in awarded},
@@ -160,7 +163,13 @@ def public_notice(public_token: str):
             values = form_data()
             try:
                 operations.lodge_objection(
-                    session, campaign, values, sender_hash(request.remote_addr or "-"), local_today, now_utc()
+                    session,
+                    campaign,
+                    values,
+                    sender_hash(request.remote_addr or "-"),
+                    local_today,
+                    now_utc(),
+                    base_url(),
                 )
             except Throttled as exc:
                 session.rollback()

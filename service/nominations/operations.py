@@ -297,8 +297,13 @@ def update_nomination(
     return nomination
 
 
-def submit_nomination(session: Session, actor: Actor, nomination_id: int, today: date) -> Nomination:
-    """Submit a complete nomination: the dossier, the data's answers and the history's head are frozen."""
+def submit_nomination(
+    session: Session, actor: Actor, nomination_id: int, today: date, base_url: str = ""
+) -> Nomination:
+    """Submit a complete nomination: the dossier, the data's answers and the history's head are frozen.
+
+    The recommender's members hear of it (in the app and by email), with a link under ``base_url``.
+    """
     nomination = _changeable(
         session, actor, nomination_id, "draft", N_("This nomination has already been submitted."), today
     )
@@ -332,6 +337,21 @@ def submit_nomination(session: Session, actor: Actor, nomination_id: int, today:
         "nomination.submitted",
         ("nomination", nomination.id),
         {"campaign": nomination.campaign.title, "head_hash": nomination.frozen_head_hash},
+    )
+    notify_users(
+        session,
+        nomination.institute_id,
+        queries.members_of(session, nomination.institute_id, nomination.recommender_id),
+        "nomination",
+        "nomination_submitted",
+        f"nomination:{nomination.id}:{nomination.submitted_at.isoformat()}",
+        today,
+        nomination.submitted_at,
+        campaign=nomination.campaign.title,
+        recommender=nomination.recommender.name,
+        unit=nomination.unit_name,
+        link=f"{base_url.rstrip('/')}/recommending/campaigns/{nomination.campaign_id}"
+        f"/recommenders/{nomination.recommender_id}/nominations/{nomination.id}",
     )
     return nomination
 
@@ -757,12 +777,19 @@ def decide_winners(
 
 
 def lodge_objection(
-    session: Session, campaign: Campaign, payload: Mapping, sender_hash: str, today: date, now: datetime
+    session: Session,
+    campaign: Campaign,
+    payload: Mapping,
+    sender_hash: str,
+    today: date,
+    now: datetime,
+    base_url: str = "",
 ) -> Objection:
     """Take an objection from anyone on the public notice, while it runs; a sender lodges a few an hour.
 
     ``sender_hash`` stands for the sender's address (never stored itself). The count is read under
-    a lock of the sender on PostgreSQL, so parallel requests cannot all pass it.
+    a lock of the sender on PostgreSQL, so parallel requests cannot all pass it. The institute's
+    administrators hear of it: the campaign is decided only once every objection is handled.
     """
     if not phases.accepts_objections(campaign, today):
         raise Conflict(N_("The public notice is not taking objections."))
@@ -803,6 +830,18 @@ def lodge_objection(
         {"objection": objection.id, "award": award_id},
         None,
         PUBLIC_SENDER,
+    )
+    notify_people(
+        session,
+        campaign.org_id,
+        ("admin",),
+        "nomination",
+        "objection_lodged",
+        f"objection:{objection.id}",
+        today,
+        now,
+        campaign=campaign.title,
+        link=f"{base_url.rstrip('/')}/institute/campaigns/{campaign.id}/awards",
     )
     return objection
 

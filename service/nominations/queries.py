@@ -619,6 +619,24 @@ def possible_reviewers(session: Session, actor: Actor) -> list[User]:
     return [user for user in institute_users(session, actor) if user.role in REVIEWER_ROLES]
 
 
+def members_of(session: Session, institute_id: int, recommender_id: int) -> list[User]:
+    """Return a recommender's active members (read from the firm's side too: they hear of nominations)."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(RecommenderMember, RecommenderMember.user_id == User.id)
+            .where(
+                RecommenderMember.org_id == institute_id,
+                RecommenderMember.recommender_id == recommender_id,
+                User.org_id == institute_id,
+                User.is_active.is_(True),
+            )
+            .order_by(User.id)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
 def members_by_recommender(session: Session, institute_id: int) -> dict[int, set[int]]:
     """Return the user ids of each recommender's members (the reviewer conflict rule reads them)."""
     members: dict[int, set[int]] = {}

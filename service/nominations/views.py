@@ -294,7 +294,7 @@ def save_nomination(nomination_id: int):
     who = actor()
     return save_then_submit(
         lambda: operations.update_nomination(db(), who, nomination_id, nomination_form(), today()),
-        lambda: operations.submit_nomination(db(), who, nomination_id, today()),
+        lambda: operations.submit_nomination(db(), who, nomination_id, today(), base_url()),
         redirect(url_for("nominations.nomination", nomination_id=nomination_id), code=303),
         gettext("Nomination saved."),
         gettext("Nomination submitted."),

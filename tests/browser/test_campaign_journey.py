@@ -3,8 +3,11 @@
 The institute's administrator announces and opens the campaign; the firm's engineer nominates with
 the pre-filled self-check, downloads the Word form and uploads the stamped scans; the recommender's
 member recommends it and submits the list; the administrator moves the campaign to review and gives
-the nomination to an outside expert, who scores it. Days pass between phases: the test moves the
-campaign's dates back as the calendar would (the server's rules read the dates, not the test).
+the nomination to an outside expert, who scores it; the administrator decides the winner from the
+ranking and publishes the notice; a visitor objects on a phone without signing in; the objection is
+dismissed, the campaign decided, and the firm downloads its honour certificate. Days pass between
+phases: the test moves the campaign's dates back as the calendar would (the server's rules read the
+dates, not the test).
 Every page on the way is also shown 390 px wide and must not scroll sideways.
 """
 
@@ -82,7 +85,20 @@ def _days_pass(live_server, campaign_id: int) -> None:
         session.commit()
 
 
-def test_one_campaign_from_notice_to_review(page, live_server, tmp_path):
+def _notice_ends(live_server, campaign_id: int) -> None:
+    """The public notice period ends: it ended yesterday."""
+    today = live_server.today
+    with unit_of_work(live_server.sessions) as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(notice_starts_on=today - timedelta(days=5), notice_ends_on=today - timedelta(days=1))
+            .execution_options(all_tenants=True)
+        )
+        session.commit()
+
+
+def test_one_campaign_end_to_end(page, live_server, tmp_path):
     today = live_server.today
     recommender_id, expert = _arrange(live_server)
 
@@ -190,7 +206,58 @@ def test_one_campaign_from_notice_to_review(page, live_server, tmp_path):
     expect(page.locator("#own-scores")).to_contain_text("90.0")
     sign_out(page)
 
+    # The administrator reads the ranking, decides the winner and publishes the notice.
     sign_in(page, live_server.institute_admin)
     page.goto(f"/institute/campaigns/{campaign_id}/reviews")
     expect(page.locator("#ranking [data-mean]").first).to_have_attribute("data-mean", "90.00")
-    assert nomination_url
+    page.goto(f"/institute/campaigns/{campaign_id}")
+    page.locator("#awards-link").click()
+    expect(page.locator("#forwarded [data-mean]").first).to_have_attribute("data-mean", "90.00")
+    page.locator("#forwarded input[name=nomination_ids]").first.check()
+    page.locator("#winners-form button[type=submit]").click()
+    expect(page.locator("#awards [data-award]")).to_have_count(1)
+    page.goto(f"/institute/campaigns/{campaign_id}")
+    page.locator("form[action$='/phase'] button[type=submit]").click()
+    expect(page.locator("#phase")).to_have_attribute("data-phase", "notice")
+    page.locator("#awards-link").click()
+    public_url = page.locator("#public-link").get_attribute("href")
+    sign_out(page)
+
+    # Anyone, on a phone and without signing in, reads the notice and objects.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(public_url)
+    expect(page.locator("#winners [data-award]")).to_contain_text(live_server.org_name)
+    _no_sideways_scroll(page)
+    page.fill("#f-name", "王先生")
+    page.fill("#f-contact", "13800000000")
+    page.fill("#f-text", "")
+    page.locator("#objection button[type=submit]").click()  # an empty objection is refused
+    expect(page.locator("#lodged")).to_have_count(0)
+    page.fill("#f-text", "该单位的计量数据请核实。")
+    page.locator("#objection button[type=submit]").click()
+    expect(page.locator("#lodged")).to_be_visible()
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    # The administrator dismisses it with the reason; after the notice period the list is final.
+    sign_in(page, live_server.institute_admin)
+    page.goto(f"/institute/campaigns/{campaign_id}/awards")
+    objection = page.locator("#objections [data-outcome=open]").first
+    objection.locator("input[name=reason]").fill("经核实，数据与证书一致")
+    objection.locator("button[value=dismissed]").click()
+    expect(page.locator("#objections [data-outcome=dismissed]")).to_have_count(1)
+    _notice_ends(live_server, campaign_id)
+    page.goto(f"/institute/campaigns/{campaign_id}")
+    page.locator("form[action$='/phase'] button[type=submit]").click()
+    expect(page.locator("#phase")).to_have_attribute("data-phase", "decided")
+    sign_out(page)
+    page.goto(public_url)
+    expect(page.locator("#period")).to_have_attribute("data-phase", "decided")
+    expect(page.locator("#objection")).to_have_count(0)
+
+    # The firm finds its award and its honour certificate.
+    sign_in(page, live_server.metrology)
+    expect(page.locator("[data-award] a[href$='certificate.docx']")).to_have_count(1)
+    page.goto(nomination_url)
+    with page.expect_download() as download:
+        page.locator("#certificate-docx").click()
+    assert download.value.suggested_filename.endswith(".docx")

@@ -163,6 +163,12 @@ def test_objections_upheld_remove_the_winner_dismissed_keep_it(db_session, world
     first_award, second_award = queries.awards_of(db_session, review.campaign)
     upheld = review.lodge(award=first_award)
     dismissed = review.lodge(award=second_award, sender="b" * 64)
+    told = db_session.scalars(
+        select(Notification).where(
+            Notification.recipient_user_id == world.institute_admin.id, Notification.channel == "email"
+        )
+    ).all()
+    assert len([n for n in told if f"/institute/campaigns/{review.campaign.id}/awards" in n.body]) == 2
     review.handle(upheld, "upheld", reason="查实存在违法记录")
     review.handle(dismissed, "dismissed", reason="反映情况不属实")
     assert first_award.is_removed

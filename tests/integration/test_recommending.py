@@ -150,6 +150,12 @@ def _notices(db_session, org_id: int) -> list[Notification]:
 
 def test_accept_rank_and_submit_the_list(db_session, world, arranged):
     first = arranged.submitted()
+    # The recommender's member hears of each submission, in the app and by email.
+    told = db_session.scalars(
+        select(Notification).where(Notification.recipient_user_id == world.institute_staff.id)
+    ).all()
+    assert sorted(n.channel for n in told) == ["email", "in_app"]
+    assert f"/nominations/{first.id}" in told[0].body
     second = arranged.submitted(arranged.firm("洛阳轴承有限公司"), **LARGE)
     arranged.accept(first)
     arranged.accept(second)
