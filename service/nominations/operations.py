@@ -100,7 +100,7 @@ def move_campaign(
     """Move a campaign to its next phase, when its dates, winners and objections allow it.
 
     The public notice starts on the institute's ``today``; deciding numbers the certificates. The
-    winners' firms hear when the notice starts and when the campaign is decided.
+    linked firms hear when it opens; the winners' firms when the notice starts and when it is decided.
     """
     _require_organiser(actor)
     campaign = get_campaign(session, actor, campaign_id)
@@ -138,7 +138,28 @@ def move_campaign(
     if to in ("notice", "decided"):
         for award in standing:
             _tell_winner(session, campaign, award, to, today, now, base_url)
+    if to == "open":
+        _announce(session, campaign, today, now, base_url)
     return campaign
+
+
+def _announce(session: Session, campaign: Campaign, today: date, now: datetime, base_url: str) -> None:
+    """Tell the administrators and metrology engineers of every linked firm that nominations are open."""
+    for firm_id in queries.linked_firm_ids(session, campaign.org_id):
+        notify_people(
+            session,
+            firm_id,
+            FIRM_ROLES,
+            "nomination",
+            "campaign_opened",
+            f"campaign:{campaign.id}:open",
+            today,
+            now,
+            campaign=campaign.title,
+            opens_on=campaign.nomination_opens_on.isoformat(),
+            closes_on=campaign.nomination_closes_on.isoformat(),
+            link=f"{base_url.rstrip('/')}/nominations",
+        )
 
 
 def _plain(value):

@@ -619,6 +619,18 @@ def possible_reviewers(session: Session, actor: Actor) -> list[User]:
     return [user for user in institute_users(session, actor) if user.role in REVIEWER_ROLES]
 
 
+def linked_firm_ids(session: Session, institute_id: int) -> list[int]:
+    """Return the firms with an active client link to the institute (a campaign is announced to them)."""
+    return list(
+        session.scalars(
+            select(ClientLink.firm_id)
+            .where(ClientLink.institute_id == institute_id, ClientLink.ended_at.is_(None))
+            .order_by(ClientLink.firm_id)
+            .execution_options(all_tenants=True)
+        )
+    )
+
+
 def members_of(session: Session, institute_id: int, recommender_id: int) -> list[User]:
     """Return a recommender's active members (read from the firm's side too: they hear of nominations)."""
     return list(

@@ -76,7 +76,7 @@ def review(db_session, world, tmp_path):
 
 
 def _award_notices(db_session, org_id: int) -> list[Notification]:
-    """The award notices of a firm (the recommending ones name the recommender in their subject)."""
+    """The award notices of a firm."""
     return [
         n
         for n in db_session.scalars(
@@ -84,7 +84,8 @@ def _award_notices(db_session, org_id: int) -> list[Notification]:
             .where(Notification.org_id == org_id, Notification.kind == "nomination")
             .order_by(Notification.id)
         )
-        if "力学研究所" not in n.subject
+        # Neither the recommending ones nor the announcement of the campaign (it links to the list).
+        if "力学研究所" not in n.subject and not n.body.rstrip().endswith("/nominations")
     ]
 
 

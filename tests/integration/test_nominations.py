@@ -6,7 +6,9 @@ import io
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from models import Notification
 from models.nominations import REQUIRED_FILE_KINDS
 from service.actors import Actor
 from service.errors import Conflict, Invalid, NotFound
@@ -286,3 +288,19 @@ def test_patch_answers_with_the_new_recommender_and_keeps_other_keys(client, db_
     ).json
     assert (body["recommender_id"], body["recommender"]) == (other.id, "产业计量联盟")
     assert body["self_check"]["5"] == {"answer": "no", "reason": "新建产线", "note": "见附件"}
+
+
+def test_linked_firms_hear_that_a_campaign_opened(db_session, world, arranged):
+    def told(org_id):
+        return db_session.scalars(
+            select(Notification).where(
+                Notification.org_id == org_id, Notification.body.contains("/nominations")
+            )
+        ).all()
+
+    heard = told(world.a.org.id)
+    people = {world.a.admin.id, world.a.metrology.id}
+    assert {(n.recipient_user_id, n.channel) for n in heard} == {
+        (person, channel) for person in people for channel in ("email", "in_app")
+    }
+    assert told(world.b.org.id) == []  # not linked to the institute
