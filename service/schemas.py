@@ -78,7 +78,15 @@ class Text(fields.String):
             raise ValidationError(
                 N_("Contains control characters (such as line breaks) that are not allowed here.")
             )
+        if any(_noncharacter(c) for c in result):
+            # U+FFFE, U+FFFF and U+FDD0–U+FDEF are not text: XML (Word documents) cannot hold them.
+            raise ValidationError(N_("Contains characters that are not text."))
         return result
+
+
+def _noncharacter(char: str) -> bool:
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
 class Choice(fields.String):

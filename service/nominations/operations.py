@@ -242,6 +242,11 @@ def _changeable(
     """Return the firm's nomination if it is in ``state``, still linked and inside its window."""
     _require_nominator(actor)
     nomination = queries.get_nomination(session, actor, nomination_id)
+    # Every change of the firm's and the submission take the recommender's row first (as its
+    # decisions do) and read the nomination and its scans again under it: a scan removed while the
+    # nomination is submitted is never frozen, and nothing changes a nomination once submitted.
+    _lock_its_recommender(session, nomination)
+    session.expire(nomination, ["files"])
     if active_link(session, nomination.institute_id, nomination.firm_id) is None:
         raise Conflict(N_("Your firm is no longer linked to this institute."))
     if nomination.state != state:
@@ -1093,8 +1098,15 @@ def _reviewable(session: Session, actor: Actor, assignment_id: int, today: date)
     _in_review(campaign)
     if today < campaign.review_opens_on:
         raise Conflict(N_("The review opens on %(day)s.", day=campaign.review_opens_on))
+    if today > campaign.review_closes_on:
+        raise Conflict(N_("The review closed on %(day)s.", day=campaign.review_closes_on))
     if assignment.submitted_at is not None:
         raise Conflict(N_("Your review is submitted: it is final."))
+    nomination = queries.reviewed_nomination(session, assignment)
+    members = queries.members_by_recommender(session, actor.org_id).get(nomination.recommender_id, ())
+    if actor.user_id in members:
+        # Joined the recommender after being assigned: the conflict rule holds all along.
+        raise Conflict(N_("You are a member of the recommender of this nomination: you cannot review it."))
     return assignment
 
 

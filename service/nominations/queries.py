@@ -500,9 +500,17 @@ class Addressed:
         return self.campaign.phase == "open" and self.listed is None
 
 
+def announced_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
+    """Return a campaign past its draft: a recommender's members see one only once it is announced."""
+    campaign = get_campaign(session, actor, campaign_id)
+    if campaign.phase == "draft":
+        raise NotFound(N_("Not found."))
+    return campaign
+
+
 def addressed(session: Session, actor: Actor, campaign_id: int, recommender_id: int) -> Addressed:
     """Return a recommender's work in a campaign, for its members and the institute's administrators."""
-    campaign = get_campaign(session, actor, campaign_id)
+    campaign = announced_campaign(session, actor, campaign_id)
     recommender = recommender_for(session, actor, recommender_id)
     return Addressed(
         campaign,
@@ -516,7 +524,7 @@ def addressed_nomination(
     session: Session, actor: Actor, campaign_id: int, recommender_id: int, nomination_id: int
 ) -> Nomination:
     """Return one nomination addressed to a recommender the actor acts for (404 for any other)."""
-    get_campaign(session, actor, campaign_id)
+    announced_campaign(session, actor, campaign_id)
     recommender_for(session, actor, recommender_id)
     if parse_id(nomination_id) is None:
         raise NotFound(N_("Not found."))

@@ -103,7 +103,8 @@ def review(assignment_id: int):
         nomination=nomination,
         c=nomination.campaign,
         peers=queries.peer_reviews(db(), assignment),
-        open_today=assignment.campaign.phase == "review" and today() >= assignment.campaign.review_opens_on,
+        open_today=assignment.campaign.phase == "review"
+        and assignment.campaign.review_opens_on <= today() <= assignment.campaign.review_closes_on,
         **submitted_context(
             nomination,
             url_for("nominations.review_form", assignment_id=assignment.id),

@@ -139,13 +139,16 @@ def arranged(db_session, world, tmp_path):
 
 
 def _notices(db_session, org_id: int) -> list[Notification]:
-    return list(
-        db_session.scalars(
+    """The firm's notices of recommending (not the announcement of the campaign: it links to the list)."""
+    return [
+        n
+        for n in db_session.scalars(
             select(Notification)
             .where(Notification.org_id == org_id, Notification.kind == "nomination")
             .order_by(Notification.id)
         )
-    )
+        if not n.body.rstrip().endswith("/nominations")
+    ]
 
 
 def test_accept_rank_and_submit_the_list(db_session, world, arranged):
@@ -691,3 +694,37 @@ def test_a_list_is_not_submitted_while_a_nomination_on_it_is_withdrawn(committed
     submitting.join(timeout=10)
     # It then sees the list empty: nothing accepted any more.
     assert [str(m) for m in outcome] == ["Accept at least one nomination before submitting the list."]
+
+
+def test_a_scan_removed_while_the_nomination_is_submitted_is_not_frozen(committed):
+    """The firm's changes to a draft and its submission take the same locks: one waits for the other."""
+    import threading
+    import time
+
+    from service.db import unit_of_work
+
+    sessions, world, (_campaign_id, _recommender_id, nomination_id) = committed
+    firm = world.a.actor()
+    with unit_of_work(sessions, firm.org_id) as session:
+        operations.withdraw_nomination(session, firm, nomination_id, TODAY)
+        session.commit()
+    outcome: list = []
+
+    def submit() -> None:
+        try:
+            with unit_of_work(sessions, firm.org_id) as session:
+                operations.submit_nomination(session, firm, nomination_id, TODAY)
+            outcome.append("submitted")
+        except Invalid as exc:
+            outcome.append(sorted(exc.field_errors))
+
+    with unit_of_work(sessions, firm.org_id) as session:
+        scans = queries.get_nomination(session, firm, nomination_id).files
+        credit = next(scan for scan in scans if scan.kind == "credit_record")
+        operations.remove_nomination_file(session, firm, nomination_id, credit.id, TODAY)
+        submitting = threading.Thread(target=submit)
+        submitting.start()
+        time.sleep(0.5)
+        assert submitting.is_alive()  # waits for the removal to commit
+    submitting.join(timeout=10)
+    assert outcome == [["files"]]  # then finds the credit record missing

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -276,3 +278,69 @@ def test_the_organiser_assigns_on_the_page(client, db_session, world, reviewing)
     assert response.status_code == 303
     page = client.get(f"/institute/campaigns/{campaign.id}/reviews").get_data(as_text=True)
     assert f'data-reviewer="{world.institute_staff.id}"' in page
+
+
+def test_no_review_after_the_review_window(db_session, world, reviewing, expert):
+    campaign, _recommender, _nomination, assignment = reviewing
+    with pytest.raises(Conflict):
+        operations.save_review(
+            db_session,
+            Actor.of(expert),
+            assignment.id,
+            {"scores": [80, 90]},
+            campaign.review_closes_on + timedelta(days=1),
+        )
+
+
+def test_a_reviewer_who_joins_the_recommender_can_no_longer_score_its_nomination(
+    db_session, world, reviewing, admin, expert
+):
+    campaign, recommender, _nomination, assignment = reviewing
+    operations.save_recommender(
+        db_session,
+        admin,
+        recommender.id,
+        {"name": recommender.name, "kind": "alliance", "member_ids": [expert.id]},
+    )
+    with pytest.raises(Conflict):
+        operations.save_review(db_session, Actor.of(expert), assignment.id, {"scores": [80, 90]}, REVIEW_DAY)
+
+
+def test_a_draft_campaign_is_not_found_by_a_recommender(db_session, world, admin):
+    draft = operations.create_campaign(
+        db_session,
+        admin,
+        {
+            "kind": "traceability_advanced",
+            "title": "草稿评选",
+            "year": TODAY.year,
+            "categories": ["计量体系建设"],
+            "nomination_opens_on": TODAY.isoformat(),
+            "nomination_closes_on": (TODAY + timedelta(days=5)).isoformat(),
+            "review_opens_on": (TODAY + timedelta(days=6)).isoformat(),
+            "review_closes_on": (TODAY + timedelta(days=8)).isoformat(),
+        },
+    )
+    recommender = operations.save_recommender(
+        db_session,
+        admin,
+        None,
+        {"name": "草稿推荐", "kind": "alliance", "member_ids": [world.institute_staff.id]},
+    )
+    with pytest.raises(NotFound):
+        queries.addressed(db_session, Actor.of(world.institute_staff), draft.id, recommender.id)
+
+
+def test_text_that_word_cannot_hold_is_refused(db_session, world, reviewing):
+    _campaign, _recommender, nomination, _assignment = reviewing
+    firm = world.a.actor()
+    draft_campaign = make_campaign(db_session, Actor.of(world.institute_admin), title="再评选")
+    recommender = operations.save_recommender(
+        db_session, Actor.of(world.institute_admin), None, {"name": "另一推荐单位", "kind": "alliance"}
+    )
+    fresh = operations.start_nomination(
+        db_session, firm, {"campaign_id": draft_campaign.id, "recommender_id": recommender.id}, TODAY
+    )
+    with pytest.raises(Invalid) as refused:
+        operations.update_nomination(db_session, firm, fresh.id, {"address": "郑州\uffff"}, TODAY)
+    assert "address" in refused.value.field_errors
