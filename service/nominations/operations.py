@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -333,7 +334,6 @@ def submit_nomination(
     nomination = _changeable(
         session, actor, nomination_id, "draft", N_("This nomination has already been submitted."), today
     )
-    _lock_its_recommender(session, nomination)
     if queries.list_of(session, nomination.institute_id, nomination.campaign_id, nomination.recommender_id):
         raise Conflict(
             N_("Its recommender has already submitted its list: address the nomination to another one.")
@@ -387,7 +387,6 @@ def withdraw_nomination(session: Session, actor: Actor, nomination_id: int, toda
     nomination = _changeable(
         session, actor, nomination_id, "submitted", N_("Only a submitted nomination can be withdrawn."), today
     )
-    _lock_its_recommender(session, nomination)
     if nomination.recommendation == "accepted" and queries.list_of(
         session, nomination.institute_id, nomination.campaign_id, nomination.recommender_id
     ):
@@ -1038,28 +1037,30 @@ def assign_reviewers(
             "kept_apart": [[reviewer.id, nomination.id] for reviewer, nomination in conflicts],
         },
     )
-    _tell_reviewers(session, campaign, added, today, base_url)
+    _tell_reviewers(session, campaign, added, possible, today, base_url)
     return Assigned(added, conflicts)
 
 
 def _tell_reviewers(
-    session: Session, campaign: Campaign, added: list[ReviewAssignment], today: date, base_url: str
+    session: Session,
+    campaign: Campaign,
+    added: list[ReviewAssignment],
+    reviewers: dict[int, User],
+    today: date,
+    base_url: str,
 ) -> None:
     """Tell each reviewer given new work how many nominations await them (in the app and by email)."""
-    counts: dict[int, int] = {}
-    for assignment in added:
-        counts[assignment.reviewer_id] = counts.get(assignment.reviewer_id, 0) + 1
-    for reviewer_id, count in counts.items():
-        reviewer = session.get(User, reviewer_id)
+    now = now_utc()
+    for reviewer_id, count in Counter(assignment.reviewer_id for assignment in added).items():
         notify_users(
             session,
             campaign.org_id,
-            [reviewer],
+            [reviewers[reviewer_id]],
             "nomination",
             "review_assigned",
-            f"{campaign.id}:{reviewer_id}:{now_utc().isoformat()}",
+            f"{campaign.id}:{reviewer_id}:{now.isoformat()}",
             today,
-            now_utc(),
+            now,
             campaign=campaign.title,
             count=count,
             closes_on=campaign.review_closes_on.isoformat(),
@@ -1102,9 +1103,7 @@ def _reviewable(session: Session, actor: Actor, assignment_id: int, today: date)
         raise Conflict(N_("The review closed on %(day)s.", day=campaign.review_closes_on))
     if assignment.submitted_at is not None:
         raise Conflict(N_("Your review is submitted: it is final."))
-    nomination = queries.reviewed_nomination(session, assignment)
-    members = queries.members_by_recommender(session, actor.org_id).get(nomination.recommender_id, ())
-    if actor.user_id in members:
+    if queries.is_member(session, actor, assignment.nomination.recommender_id):
         # Joined the recommender after being assigned: the conflict rule holds all along.
         raise Conflict(N_("You are a member of the recommender of this nomination: you cannot review it."))
     return assignment

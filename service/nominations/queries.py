@@ -733,6 +733,19 @@ def my_assignments(session: Session, actor: Actor) -> list[ReviewAssignment]:
     return list(found)
 
 
+def has_reviews(session: Session, actor: Actor) -> bool:
+    """Whether the actor has been given any review (the navigation asks on every page: one row at most)."""
+    if actor.home_org_kind != "institute" or actor.user_id is None:
+        return False
+    found = session.scalar(
+        select(ReviewAssignment.id)
+        .where(ReviewAssignment.org_id == actor.home_org_id, ReviewAssignment.reviewer_id == actor.user_id)
+        .limit(1)
+        .execution_options(all_tenants=True)
+    )
+    return found is not None
+
+
 def my_assignment(session: Session, actor: Actor, assignment_id: int) -> ReviewAssignment:
     """Return one review given to the actor (404 for anyone else's, the organiser's included)."""
     if actor.home_org_kind != "institute" or actor.via_client_link or parse_id(assignment_id) is None:

@@ -53,7 +53,7 @@ def _campaign_work_nav():
         if who is None:
             return False
         try:
-            return bool(queries.my_assignments(db(), who))
+            return queries.has_reviews(db(), who)
         except SQLAlchemyError:
             log.warning("could not read review assignments for the navigation", exc_info=True)
             return False
