@@ -54,6 +54,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     departments,
     imports,
     institute,
+    institute_reports,
     instruments,
     intervals,
     nominations,

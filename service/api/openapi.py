@@ -41,9 +41,10 @@ PATH_PARAMETERS = {
     "award_id": "A winner of that campaign.",
     "objection_id": "An objection to the public notice of a campaign of your institute.",
     "day": "The day, as YYYY-MM-DD.",
+    "code": "A Henan region's GB/T 2260 code, or `unknown` (clients without a known region).",
 }
 #: Path parameters that are not ids.
-PATH_SCHEMAS = {"day": {"type": "string", "format": "date"}}
+PATH_SCHEMAS = {"day": {"type": "string", "format": "date"}, "code": {"type": "string"}}
 #: Bodies some operations take in part, under their own names.
 PARTIAL_BODIES = {
     "InstrumentPatch": InstrumentIn(partial=True),

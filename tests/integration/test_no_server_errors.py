@@ -57,6 +57,7 @@ FIELDS = [
     "department",
     "next",
     "back",
+    "year",
 ]
 JSON_VALUES = [None, [], {}, -1, 10**20, "x" * 5000, True, 1.5, "2025-02-30"]
 

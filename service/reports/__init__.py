@@ -1,0 +1,1 @@
+"""Reports: dashboards and statistics over the figures of :mod:`service.figures`."""
