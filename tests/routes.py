@@ -119,4 +119,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "objection_id": objection.id,
         "public_token": campaign.public_token,
         "code": "410100",  # a region of the institute's reports
+        "name": "echarts.js",
     }, token
