@@ -1,8 +1,4 @@
-<<<<<<< HEAD
-"""The reports' web blueprint: every report page registers on it."""
-=======
 """The reports' blueprint: the firm's and the institute's report pages register on it."""
->>>>>>> main
 
 from __future__ import annotations
 
