@@ -5,15 +5,19 @@ Institute staff and administrators only: a firm's user gets 404 on every page he
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from models import Organization
 from service.errors import Invalid
+from service.figures import INSPECTION_TARGET
 from service.reports import queries
 from service.reports.blueprint import bp
+from service.reports.charts import Chart, Series, share
 from service.web.context import actor, db, today
 from service.web.i18n import translate_errors
+from service.web.templating import name_of
 
 
 def _year_and_zone() -> tuple[int, dict, str]:
@@ -27,15 +31,71 @@ def _year_and_zone() -> tuple[int, dict, str]:
         return day.year, translate_errors(exc.field_errors), zone
 
 
+def region_chart(dashboard: queries.Dashboard, year: int) -> Chart:
+    """Return the regions ranked by the inspection rate of all their mandatory instruments, each a link."""
+    ranking = dashboard.ranking
+    return Chart(
+        key="region-inspection",
+        title=gettext("Inspection rate of mandatory instruments by region"),
+        kind="hbar",
+        categories=[row.name or gettext("Region unknown") for row in ranking],
+        series=[
+            Series(
+                name=gettext("Inspection rate"),
+                values=[
+                    share(row.figures.inspection.numerator, row.figures.inspection.denominator)
+                    for row in ranking
+                ],
+                links=[url_for("reports.region", code=row.code, year=year) for row in ranking],
+            )
+        ],
+        unit="%",
+        target=INSPECTION_TARGET * 100,
+        target_label=gettext("Target"),
+        category_title=gettext("Region"),
+    )
+
+
+def discipline_chart(stats: queries.ServiceStats) -> Chart:
+    """Return the instruments calibrated per month, stacked by discipline."""
+    return Chart(
+        key="calibrated-by-discipline",
+        title=gettext("Instruments calibrated per month, by discipline"),
+        kind="bar",
+        categories=[str(month) for month in range(1, 13)],
+        series=[
+            Series(name=name_of("discipline", c.key), values=list(c.per_month), stack="disciplines")
+            for c in stats.by_discipline
+        ],
+        category_title=gettext("Month"),
+    )
+
+
+def turnaround_chart(stats: queries.ServiceStats) -> Chart:
+    """Return the median and mean turnaround of the orders returned each month, in days."""
+    return Chart(
+        key="order-turnaround",
+        title=gettext("Turnaround of service orders (received → returned)"),
+        kind="line",
+        categories=[str(t.month) for t in stats.turnaround],
+        series=[
+            Series(name=gettext("Median days"), values=[t.median for t in stats.turnaround]),
+            Series(name=gettext("Mean days"), values=[t.mean for t in stats.turnaround]),
+        ],
+        category_title=gettext("Month"),
+    )
+
+
 @bp.get("/regions")
 @login_required
 def regions():
     """The linked clients by Henan region: instruments, inspection rate against target, work done."""
     year, errors, zone = _year_and_zone()
     dashboard = queries.region_dashboard(db(), actor(), today(), year, zone)
-    return render_template("reports/regions.html", dashboard=dashboard, year=year, errors=errors), (
-        400 if errors else 200
-    )
+    chart = region_chart(dashboard, year)
+    return render_template(
+        "reports/regions.html", dashboard=dashboard, year=year, errors=errors, chart=chart
+    ), (400 if errors else 200)
 
 
 @bp.get("/regions/<code>")
@@ -55,6 +115,11 @@ def service():
     """Instruments calibrated per month by discipline and technician, turnaround, visits on time."""
     year, errors, zone = _year_and_zone()
     stats = queries.service_stats(db(), actor(), year, zone)
-    return render_template("reports/service.html", stats=stats, year=year, errors=errors), (
-        400 if errors else 200
-    )
+    return render_template(
+        "reports/service.html",
+        stats=stats,
+        year=year,
+        errors=errors,
+        discipline_chart=discipline_chart(stats),
+        turnaround_chart=turnaround_chart(stats),
+    ), (400 if errors else 200)

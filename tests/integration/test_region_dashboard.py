@@ -282,6 +282,9 @@ def test_pages_show_the_figures_and_link_each_region_and_client(client, db_sessi
     assert 'data-region="410100" data-clients="1"' in html
     assert f'href="/reports/regions/410100?year={TODAY.year}"' in html
     assert 'href="/reports/regions/unknown' in html
+    # The ranked chart: its canvas and its table, each bar a link to its region.
+    assert 'id="region-inspection"' in html
+    assert 'data-chart-table="region-inspection"' in html
     region = client.get("/reports/regions/410100").get_data(as_text=True)
     assert f'href="/clients/{world.a.org.id}/instruments"' in region
     assert world.b.org.name not in region
@@ -289,6 +292,8 @@ def test_pages_show_the_figures_and_link_each_region_and_client(client, db_sessi
     service = client.get("/reports/service").get_data(as_text=True)
     assert 'data-discipline="pressure" data-total="2"' in service
     assert 'id="nav-region-dashboard"' in service
+    assert 'id="calibrated-by-discipline"' in service
+    assert 'id="order-turnaround"' in service
 
 
 @pytest.mark.parametrize("year", ["abc", "1999", "2101", "2026.5", "-1"])
