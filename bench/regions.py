@@ -198,19 +198,21 @@ def raw_statements(sqlite: bool) -> list[str]:
     linked = "SELECT firm_id FROM client_links WHERE institute_id = :institute AND ended_at IS NULL"
     match = "REGEXP" if sqlite else "~"
     in_use = "status IN ('in_service', 'out_for_calibration', 'under_repair')"
-    kind = (
-        f"CASE WHEN NOT ({in_use}) THEN 0 WHEN NOT is_mandatory THEN 1 "
-        f"WHEN (name || ' ' || coalesce(catalog_item, '')) {match} :pattern THEN 2 ELSE 3 END"
-    )
     verified = (
-        "coalesce(control_method = 'verification' AND (conclusion IS NULL OR conclusion <> 'fail') "
-        "AND next_due_on >= :today, false)"
+        "control_method = 'verification' AND (conclusion IS NULL OR conclusion <> 'fail') "
+        "AND next_due_on >= :today"
     )
-    overdue = "coalesce(next_due_on < :today, false)"
+    standing = f"CASE WHEN {verified} THEN 1 WHEN next_due_on < :today THEN 2 ELSE 0 END"
+    kind = (
+        f"CASE WHEN NOT ({in_use}) THEN 0 "
+        "WHEN NOT is_mandatory THEN (CASE WHEN next_due_on < :today THEN 2 ELSE 1 END) "
+        f"WHEN (name || ' ' || coalesce(catalog_item, '')) {match} :pattern THEN 4 + {standing} "
+        f"ELSE 8 + {standing} END"
+    )
     return [
         f"SELECT id, slug, name, region_code FROM organizations WHERE id IN ({linked})",
-        f"""SELECT org_id, {kind} AS kind, {verified} AS verified, {overdue} AS overdue, count(*)
-            FROM instruments WHERE org_id IN ({linked}) GROUP BY org_id, kind, verified, overdue""",
+        f"""SELECT org_id, {kind} AS kind, count(*)
+            FROM instruments WHERE org_id IN ({linked}) GROUP BY org_id, kind""",
         f"""SELECT firm_id, count(*) FROM visits WHERE institute_id = :institute AND firm_id IN ({linked})
             AND state = 'completed' AND completed_at >= :first AND completed_at < :last GROUP BY firm_id""",
         f"""SELECT firm_id, count(*) FROM service_orders
@@ -285,7 +287,7 @@ def main() -> None:
             total.visits,
             total.orders,
         )
-        folded = fold_figures((org, kind, bool(v), bool(o), n) for org, kind, v, o, n in rows[1]).values()
+        folded = fold_figures(rows[1]).values()
         sums = [
             sum(f.instruments for f in folded),
             sum(f.mandatory for f in folded),

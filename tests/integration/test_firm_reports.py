@@ -206,4 +206,3 @@ def test_a_foreign_firm_sees_nothing_of_another(client, db_session, world, ledge
     login(client, world.b.metrology)
     assert "G-1" not in client.get("/reports/overdue").get_data(as_text=True)
     assert client.get(f"/reports/overdue?department={world.a.department.id}").status_code == 404
-

@@ -11,9 +11,12 @@ from service.figures import Rate
 from service.reports.regions import (
     HOUSEHOLD,
     IN_USE,
+    IN_USE_OVERDUE,
     OTHER_MANDATORY,
+    OVERDUE,
     RETIRED,
     UNKNOWN,
+    VERIFIED,
     Client,
     Figures,
     check_region,
@@ -67,14 +70,14 @@ def test_the_year_runs_from_local_midnight_to_local_midnight():
 
 def test_the_rows_of_one_statement_fold_into_each_clients_figures():
     rows = [
-        (1, RETIRED, False, False, 5),  # scrapped, sealed, suspended: nowhere
-        (1, IN_USE, False, True, 3),  # not mandatory, overdue
-        (1, IN_USE, True, False, 4),
-        (1, HOUSEHOLD, True, False, 49),
-        (1, HOUSEHOLD, False, True, 1),
-        (1, OTHER_MANDATORY, True, False, 19),
-        (1, OTHER_MANDATORY, False, False, 1),
-        (2, RETIRED, False, False, 2),
+        (1, RETIRED, 5),  # scrapped, sealed, suspended: nowhere
+        (1, IN_USE_OVERDUE, 3),  # not mandatory, overdue
+        (1, IN_USE, 4),
+        (1, HOUSEHOLD + VERIFIED, 49),
+        (1, HOUSEHOLD + OVERDUE, 1),
+        (1, OTHER_MANDATORY + VERIFIED, 19),
+        (1, OTHER_MANDATORY, 1),  # neither verified nor overdue (calibrated only, say)
+        (2, RETIRED, 2),
     ]
     figures = fold_figures(rows)
     assert figures[1] == Figures(77, 70, Rate(49, 50), Rate(19, 20), 4)
