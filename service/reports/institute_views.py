@@ -12,12 +12,31 @@ from flask_login import login_required
 from models import Organization
 from service.errors import Invalid
 from service.figures import INSPECTION_TARGET
-from service.reports import queries
+from service.reports import institute_workbooks, queries
 from service.reports.blueprint import bp
 from service.reports.charts import Chart, Series, share
 from service.web.context import actor, db, today
+from service.web.downloads import XLSX_MIMETYPE, send_download, spooled
 from service.web.i18n import translate_errors
 from service.web.templating import name_of
+
+
+def _institute_name() -> str:
+    return db().get(Organization, actor().home_org_id).name
+
+
+def _xlsx(write, stem: str):
+    """Send what ``write(file)`` wrote as an xlsx named ``stem``.xlsx."""
+    return send_download(spooled(write), f"{stem}.xlsx", "report.xlsx", XLSX_MIMETYPE)
+
+
+def _year_or_400() -> tuple[int, str]:
+    """Return the year asked for and the institute's time zone; a bad year is a 400 (Invalid)."""
+    who = actor()
+    queries.require_reports(who)
+    return queries.parse_year(request.args.get("year"), today()), db().get(
+        Organization, who.home_org_id
+    ).timezone
 
 
 def _year_and_zone() -> tuple[int, dict, str]:
@@ -123,3 +142,29 @@ def service():
         discipline_chart=discipline_chart(stats),
         turnaround_chart=turnaround_chart(stats),
     ), (400 if errors else 200)
+
+
+@bp.get("/regions.xlsx")
+@login_required
+def regions_xlsx():
+    """The region dashboard as xlsx: the regions, then every linked client."""
+    year, zone = _year_or_400()
+    dashboard = queries.region_dashboard(db(), actor(), today(), year, zone)
+    name = _institute_name()
+    return _xlsx(
+        lambda out: institute_workbooks.write_regions(dashboard, name, out, gettext),
+        f"{name}-{gettext('Region dashboard')}-{year}",
+    )
+
+
+@bp.get("/service.xlsx")
+@login_required
+def service_xlsx():
+    """The service statistics as xlsx."""
+    year, zone = _year_or_400()
+    stats = queries.service_stats(db(), actor(), year, zone)
+    name = _institute_name()
+    return _xlsx(
+        lambda out: institute_workbooks.write_service(stats, name, out, gettext),
+        f"{name}-{gettext('Service statistics')}-{year}",
+    )

@@ -8,8 +8,10 @@ failed) against 95%, and a scrapped one that is not in use.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -337,3 +339,45 @@ def test_the_api_gives_the_figures_with_numerators_and_denominators(client, db_s
     other = auth(db_session, built["other_admin"])
     seen = client.get(f"{API}/reports/regions", headers=other).json
     assert seen["total"]["instruments"] == 3
+
+
+def test_the_workbooks_read_back_with_the_pages_figures(client, db_session, world, built):
+    login(client, world.institute_staff)
+    response = client.get(f"/reports/regions.xlsx?year={TODAY.year}")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    regions = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=4, values_only=True)}
+    zhengzhou = regions["郑州市"]
+    # Clients, in use, mandatory, household and other (rate, met, counted), all, overdue, visits, orders.
+    assert zhengzhou == (
+        "郑州市",
+        1,
+        8,
+        5,
+        0.5,
+        1,
+        2,
+        pytest.approx(1 / 3),
+        1,
+        3,
+        pytest.approx(0.4),
+        1,
+        1,
+        1,
+    )
+    clients = [row[:2] for row in book.worksheets[1].iter_rows(min_row=4, values_only=True)]
+    assert (zhengzhou[0], world.a.org.name) in clients
+    assert world.b.org.name not in {name for _region, name in clients}
+    response = client.get("/reports/service.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    titles = ["按专业", "按技术人员", "周转时间", "上门服务按时率"]
+    assert [sheet.title for sheet in book.worksheets] == titles
+    totals = list(book.worksheets[0].iter_rows(min_row=4, values_only=True))[-1]
+    assert totals[0] == "合计"
+    assert totals[-1] == 3
+    year_line = list(book.worksheets[2].iter_rows(min_row=4, values_only=True))[-1]
+    assert year_line == (str(TODAY.year), 2, 7, 7)
+    assert client.get("/reports/service.xlsx?year=abc").status_code == 400
+    client.post("/logout")
+    login(client, world.a.admin)
+    assert client.get("/reports/regions.xlsx").status_code == 404
