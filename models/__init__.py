@@ -25,6 +25,7 @@ from models.reminders import (
     SmsOptOut,
     SmsUsage,
 )
+from models.reports import FigureSnapshot
 from models.tenancy import (
     ApiToken,
     ClientLink,
@@ -69,6 +70,7 @@ __all__ = [
     "RecordStandard",
     "ReminderPolicy",
     "ReminderRun",
+    "FigureSnapshot",
     "ServiceOrder",
     "ServiceOrderItem",
     "ServiceOrderStep",

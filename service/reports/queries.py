@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from service.actors import Actor
 from service.nominations import queries as nomination_queries
-from service.nominations.dossier import FigureSets
-from service.reports import dashboard, kpis, lists
-from service.reports.dashboard import DueByMonth, OnTimeMonth
+from service.reports import dashboard, kpis, lists, snapshots
+from service.reports.dashboard import DueByMonth
 from service.reports.kpis import KpiReport
 from service.reports.lists import NonconformityReport, OverdueLine
+from service.reports.snapshots import DashboardRates
 
 #: How the due chart may stack its bars.
 DUE_GROUPS = ("label", "department")
@@ -28,8 +28,7 @@ class FirmDashboard:
     overdue: list[tuple[int, int]]
     statuses: dict[str | None, int]
     abc: dict[str | None, int]
-    figures: FigureSets
-    on_time: list[OnTimeMonth]
+    rates: DashboardRates
     departments: dict[int, str]
     due_by: str = "label"
 
@@ -53,26 +52,22 @@ class FirmDashboard:
             ],
             "statuses": {status: count for status, count in self.statuses.items() if status},
             "abc": {cls or "none": count for cls, count in self.abc.items()},
-            "inspection": {
-                "inspection": kpis.rate_dict("inspection", self.figures.inspection.rate),
-                "household": kpis.rate_dict("household", self.figures.household.rate),
-                "other_mandatory": kpis.rate_dict("other_mandatory", self.figures.other_mandatory.rate),
-            },
-            "on_time_by_month": [{"month": month.month.key} | month.rate.as_dict() for month in self.on_time],
+            "inspection": {key: kpis.rate_dict(key, rate) for key, rate in self.rates.inspection.items()},
+            "on_time_by_month": [
+                {"month": month.month.key} | month.rate.as_dict() for month in self.rates.on_time
+            ],
         }
 
 
 def firm_dashboard(session: Session, actor: Actor, today: date, due_by: str = "label") -> FirmDashboard:
     """Return the dashboard's figures as of ``today``; the due chart is stacked by ``due_by``."""
-    found = nomination_queries.figure_sets(session, actor, today, today)
     return FirmDashboard(
         today=today,
         due=dashboard.due_by_month(session, actor, today, due_by),
         overdue=dashboard.overdue_by_department(session, actor, today),
         statuses=dashboard.count_by(session, actor, "status"),
         abc=dashboard.count_by(session, actor, "abc_class"),
-        figures=found,
-        on_time=dashboard.on_time_by_month(found.due_dates, today),
+        rates=snapshots.dashboard_rates(session, actor, today),
         departments=dashboard.department_names(session, actor),
         due_by=due_by,
     )
