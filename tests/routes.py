@@ -118,4 +118,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "award_id": award.id,
         "objection_id": objection.id,
         "public_token": campaign.public_token,
+        "name": "echarts.js",
     }, token

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from service.ledger_io.exporter import XLSX_MIMETYPE
-from service.reports import plan, plan_xlsx, queries
+from service.reports import plan_xlsx, queries
 from service.reports.blueprint import bp
+from service.reports.charts import Chart, Series
 from service.reports.schemas import PeriodicPlanQuery
 from service.schemas import load_or_invalid
 from service.tenancy import queries as tenancy_queries
@@ -47,7 +49,7 @@ def plan_page():
         groups=found.groups(group),
         args=_args(found, group),
         departments=tenancy_queries.list_departments(db(), actor()),
-        chart=_chart(found),
+        chart=_chart(found, _args(found, group)),
         years=range(today().year - 3, today().year + 2),
     )
 
@@ -78,48 +80,28 @@ def plan_download():
     return send_download(spooled(lambda out: plan_xlsx.write_xlsx(found, out)), name, fallback, XLSX_MIMETYPE)
 
 
-def _chart(found):
-    """Return the chart of the completion rate per month, or None before the charts exist."""
-    try:
-        from service.reports.charts import Chart, Series
-    except ImportError:  # the chart infrastructure has not landed on this branch yet
-        return None
-    from flask_babel import gettext
-
+def _chart(found, args: dict) -> Chart:
+    """Return the chart of the completion rates per month, each bar leading to that month's plan."""
     months = list(found.months.items())
+    links = [url_for("reports.plan_page", **(args | {"month": month})) for month, _tally in months]
     return Chart(
         key="plan-completion",
         title=gettext("Completion rate per month"),
         kind="bar",
-        categories=[_month_name(month) for month, _tally in months],
+        categories=[gettext("Month %(month)s", month=month) for month, _tally in months],
         series=[
+            Series(gettext("Completion rate"), [_percent(t.completion.rate) for _m, t in months], links),
             Series(
-                name=gettext("Done"),
-                values=[_percent(tally.completion.rate) for _month, tally in months],
-            ),
-            Series(
-                name=gettext("Done on time"),
-                values=[_percent(tally.on_time_completion.rate) for _month, tally in months],
+                gettext("On-time completion"),
+                [_percent(t.on_time_completion.rate) for _m, t in months],
+                links,
             ),
         ],
         unit="%",
+        category_title=gettext("Month"),
     )
 
 
 def _percent(rate: float | None) -> float | None:
+    """Return a fraction as a percentage with one decimal, as charts take it (0.6667 → 66.7)."""
     return None if rate is None else round(rate * 100, 1)
-
-
-def _month_name(month: int) -> str:
-    from flask_babel import gettext
-
-    return gettext("Month %(month)s", month=month)
-
-
-#: Execution states as the pages name them (the templates look them up here).
-STATE_CLASSES = {
-    plan.ON_TIME: "text-bg-success",
-    plan.LATE: "text-bg-warning",
-    plan.OVERDUE: "text-bg-danger",
-    plan.PENDING: "text-bg-secondary",
-}
