@@ -83,9 +83,12 @@ def plan_download():
 def _chart(found, args: dict) -> Chart:
     """Return the chart of the completion rates per month, each bar leading to that month's plan."""
     months = list(found.months.items())
-    links = [url_for("reports.plan_page", **(args | {"month": month})) for month, _tally in months]
+    links = [
+        url_for("reports.plan_page", **(args | {"month": month})) if tally.planned else None
+        for month, tally in months
+    ]
     return Chart(
-        key="plan-completion",
+        key="plan-completion-chart",
         title=gettext("Completion rate per month"),
         kind="bar",
         categories=[gettext("Month %(month)s", month=month) for month, _tally in months],

@@ -185,6 +185,11 @@ def test_the_page_in_chinese_and_in_english(client, db_session, ledger):
     assert "50.0%" in text
     assert 'data-group="质检部"' in text
     assert 'data-group="仪表车间"' in text
+    # The chart of the completion per month, its table: March 66.7%, leading to March's plan.
+    assert 'id="plan-completion-chart"' in text
+    assert "66.7%" in text
+    assert "/reports/plan?year=2025&amp;group=department&amp;month=3" in text
+    assert "month=2" not in text  # nothing planned in February: no link
     by_lab = client.get("/reports/plan?year=2025&group=lab").text
     assert 'data-group="省计量院"' in by_lab
     assert 'data-group="市计量所"' in by_lab
