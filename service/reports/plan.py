@@ -113,15 +113,6 @@ class Line:
     entry: Entry
     row: LedgerRow
 
-    def __getattr__(self, name: str):
-        # The entry's and the row's fields read as the line's own (line.due_on, line.name).
-        if name in ("entry", "row"):
-            raise AttributeError(name)
-        try:
-            return getattr(self.entry, name)
-        except AttributeError:
-            return getattr(self.row, name)
-
 
 @dataclass
 class Tally:
@@ -250,7 +241,7 @@ def plan_entries(facts: Iterable[InstrumentFacts], period: Period, today: date) 
 def lines_of(entries: Iterable[Entry], rows: Mapping[int, LedgerRow]) -> list[Line]:
     """Join each entry to its instrument's ledger row, by planned month, due date and number."""
     lines = [Line(entry, rows[entry.instrument_id]) for entry in entries]
-    return sorted(lines, key=lambda line: (line.planned_month, line.due_on, line.row.management_no))
+    return sorted(lines, key=lambda line: (line.entry.planned_month, line.entry.due_on, line.row.management_no))
 
 
 def tally(entries: Iterable[Entry]) -> Tally:

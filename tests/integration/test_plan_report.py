@@ -154,7 +154,14 @@ def test_bad_input_is_a_clear_400(client, db_session, ledger, args, field, messa
 def test_another_firm_sees_only_its_own_ledger(client, db_session, world, ledger):
     found = _api(client, auth(db_session, world.b.admin), year=2025)
     assert found["lines"] == []
-    assert found["summary"]["planned"] == 0
+    # Its own instrument due in 2025 is its plan, and firm A's never are.
+    own = factories.make_instrument(db_session, world.b.actor(), AS_OF, management_no="B-1")
+    own.created_at = LONG_AGO
+    _record(db_session, world.b.actor(), own, "2024-06-01", kind="verification")
+    db_session.commit()
+    found = _api(client, auth(db_session, world.b.admin), year=2025)
+    assert [(line["management_no"], line["state"]) for line in found["lines"]] == [("B-1", "overdue")]
+    assert found["summary"]["planned"] == 1
     assert found["org"] == world.b.org.name
     # Firm A's department is not B's to filter by.
     response = client.get(
@@ -166,8 +173,9 @@ def test_another_firm_sees_only_its_own_ledger(client, db_session, world, ledger
     login(client, world.b.viewer)
     page = client.get("/reports/plan?year=2025")
     assert page.status_code == 200
-    assert "P1" not in page.text
-    assert 'data-line="' not in page.text
+    assert 'data-line="B-1"' in page.text
+    for no in ("P1", "P2", "P3", "P4"):
+        assert f'data-line="{no}"' not in page.text
     assert client.get(f"/reports/plan?year=2025&department={ledger.department.id}").status_code == 404
 
 

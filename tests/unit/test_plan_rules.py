@@ -202,7 +202,7 @@ def test_grouped_by_department_and_by_lab_with_subtotals(key, names):
     assert [g.name for g in groups] == names
     assert sum(g.tally.planned for g in groups) == 3
     first = groups[0]
-    assert first.lines[0].management_no == ("N2" if key == "department" else "N1")
+    assert first.lines[0].row.management_no == ("N2" if key == "department" else "N1")
     if key == "lab":
         assert (first.tally.planned, first.tally.on_time, first.tally.overdue) == (2, 1, 1)
 
