@@ -241,7 +241,9 @@ def plan_entries(facts: Iterable[InstrumentFacts], period: Period, today: date) 
 def lines_of(entries: Iterable[Entry], rows: Mapping[int, LedgerRow]) -> list[Line]:
     """Join each entry to its instrument's ledger row, by planned month, due date and number."""
     lines = [Line(entry, rows[entry.instrument_id]) for entry in entries]
-    return sorted(lines, key=lambda line: (line.entry.planned_month, line.entry.due_on, line.row.management_no))
+    return sorted(
+        lines, key=lambda line: (line.entry.planned_month, line.entry.due_on, line.row.management_no)
+    )
 
 
 def tally(entries: Iterable[Entry]) -> Tally:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from models.ledger import CONTROL_METHODS
+from service.i18n import N_
 from service.nominations.schemas import RateOut
 from service.reports import plan
-from service.schemas import Choice, StrictSchema, WholeNumber, int_range
+from service.schemas import StrictSchema, WholeNumber, int_range
 from service.scoping import MAX_ID
 
 
@@ -29,10 +30,14 @@ class PeriodicPlanQuery(StrictSchema):
         validate=int_range(1, MAX_ID),
         metadata={"description": "Only the instruments of this department (its id)."},
     )
-    group = Choice(
-        plan.GROUPINGS,
+    group = fields.String(
         load_default="department",
-        metadata={"description": "How the page groups the lines (the API lists them by month)."},
+        # Its own message: the codes' names elsewhere (本院部门) would mislead here.
+        validate=validate.OneOf(plan.GROUPINGS, error=N_("Group by department or by laboratory.")),
+        metadata={
+            "enum": list(plan.GROUPINGS),
+            "description": "How the page groups the lines (the API lists them by month).",
+        },
     )
 
 

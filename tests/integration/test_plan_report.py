@@ -137,7 +137,7 @@ def test_the_api_filters_by_month_and_department(client, db_session, ledger):
         ({"year": 2025, "month": 13}, "month", "必须在1至12之间。"),
         ({"year": "abc"}, "year", "整数无效。"),
         ({"year": 2025, "month": "x"}, "month", "整数无效。"),
-        ({"group": "city"}, "group", "必须是以下之一"),
+        ({"group": "city"}, "group", "请选择按使用部门或按检定/校准单位分组。"),
     ],
 )
 def test_bad_input_is_a_clear_400(client, db_session, ledger, args, field, message):
@@ -149,6 +149,7 @@ def test_bad_input_is_a_clear_400(client, db_session, ledger, args, field, messa
         page = client.get(path, query_string=args)
         assert page.status_code == 400
         assert message in page.text
+        assert f"{field}:" not in page.text  # the field by its name: 年度, 月份, 分组方式
 
 
 def test_another_firm_sees_only_its_own_ledger(client, db_session, world, ledger):
