@@ -9,6 +9,7 @@
 - ``history``: ``history verify``, the hash chain.
 - ``visits``: ``visits plan``, proposed visits of an institute.
 - ``nominations``: ``nominations dossier``, the evidence dossier of a firm.
+- ``reports``: ``reports kpis``, the KPI report as JSON.
 - ``campaigns``: ``campaigns summary``, the summary table (推荐汇总表) of a campaign's recommenders.
 - ``reminders``: ``reminders tick``, plan and dispatch once.
 - ``reports``: ``reports plan``, the periodic verification and calibration plan as xlsx.

@@ -41,9 +41,6 @@ STATES = (ON_TIME, LATE, OVERDUE, PENDING)
 DONE_STATES = (ON_TIME, LATE)
 #: How lines are grouped on the page.
 GROUPINGS = ("department", "lab")
-#: The first and last year a plan may be asked for.
-FIRST_YEAR = 2000
-LAST_YEAR = 2100
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ def test_the_plan_from_the_nav_to_print(page, live_server, tmp_path):
     complaints = _watch(page)
     sign_in(page, live_server.metrology)
     page.locator("#nav-reports").click()
+    page.locator("a[href='/reports/plan']").click()
     expect(page.locator("h1")).to_have_text("周期检定与校准计划")
     page.goto(f"/reports/plan?year={year}")
     expect(page.locator("[data-line]")).to_have_count(4)

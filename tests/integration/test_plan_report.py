@@ -133,7 +133,7 @@ def test_the_api_filters_by_month_and_department(client, db_session, ledger):
 @pytest.mark.parametrize(
     ("args", "field", "message"),
     [
-        ({"year": 0}, "year", "必须在2000至2100之间。"),
+        ({"year": 0}, "year", "请选择2000至2100之间的年份。"),
         ({"year": 2025, "month": 13}, "month", "必须在1至12之间。"),
         ({"year": "abc"}, "year", "整数无效。"),
         ({"year": 2025, "month": "x"}, "month", "整数无效。"),
@@ -331,3 +331,4 @@ def test_the_firm_nav_links_the_plan_before_reminders(client, ledger):
     text = client.get("/").text
     assert 'id="nav-reports"' in text
     assert text.index('id="nav-reports"') < text.index(">提醒</a>")
+    assert 'href="/reports/plan"' in client.get("/reports/").text
