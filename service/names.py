@@ -198,6 +198,10 @@ FIELD_NAMES = {
     "needs_attention": N_("Data"),
     "cursor": N_("Page"),
     "limit": N_("Rows per page"),
+    # The periodic plan's parameters (reports).
+    "year": N_("Year"),
+    "month": N_("Month"),
+    "group": N_("Group by"),
 }
 EVENT_NAMES = {
     "campaign.created": N_("Campaign created"),

@@ -65,6 +65,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     recommendations,
     records,
     reminders,
+    reports,
     requests,
     reviews,
     standards,

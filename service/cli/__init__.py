@@ -12,6 +12,7 @@
 - ``reports``: ``reports kpis``, the KPI report as JSON.
 - ``campaigns``: ``campaigns summary``, the summary table (推荐汇总表) of a campaign's recommenders.
 - ``reminders``: ``reminders tick``, plan and dispatch once.
+- ``reports``: ``reports plan``, the periodic verification and calibration plan as xlsx.
 - ``jobs``: ``scheduler`` and ``housekeeping``, the background jobs in the foreground.
 """
 
