@@ -14,7 +14,7 @@ CATALOGS := $(wildcard service/translations/*/LC_MESSAGES/messages.po)
 # English is the msgid language and needs no catalog.
 TRANSLATED_LOCALES := zh_Hans_CN
 
-.PHONY: run test install install-test translations extract-messages chromium lint clean
+.PHONY: run test install install-test translations assets extract-messages chromium lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,18 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(STAMP) translations
+install: $(STAMP) translations assets
 
-install-test: $(TEST_STAMP) translations
+install-test: $(TEST_STAMP) translations assets
+
+# Front-end packages (ECharts) from the npm registry, pinned by package-lock.json and served by the
+# app itself (service/web/vendor.py); without npm the pages show their figures as tables only.
+ASSETS_STAMP := node_modules/.package-lock.json
+assets: $(ASSETS_STAMP)
+
+$(ASSETS_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: charts will not be drawn (their tables still show)"; fi
 
 # Compiled catalogs are build output, made from the committed .po files.
 translations: $(STAMP) $(CATALOGS:.po=.mo)

@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.visits.board_views import bp as institute_bp
     from service.visits.views import bp as visits_bp
     from service.web.main import bp as main_bp
+    from service.web.vendor import bp as vendor_bp
 
     for bp in (
         main_bp,
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         reminders_bp,
         feed_bp,
         webhooks_bp,
+        vendor_bp,
     ):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)

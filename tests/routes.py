@@ -127,4 +127,5 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "public_token": campaign.public_token,
         "assistance_id": assistance.id,
         "year": today.year,
+        "name": "echarts.js",
     }, token

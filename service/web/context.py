@@ -144,7 +144,7 @@ def init_request_lifecycle(app: Flask) -> None:
 
     @app.before_request
     def _bind_user():
-        if request.endpoint == "static" or request.blueprint in ("bootstrap", "api"):
+        if request.endpoint == "static" or request.blueprint in ("bootstrap", "api", "vendor"):
             return
         if current_user.is_authenticated:
             who = Actor.of(current_user)
@@ -184,7 +184,7 @@ def init_request_lifecycle(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         if production:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        public_file = request.endpoint == "static" or request.blueprint == "bootstrap"
+        public_file = request.endpoint == "static" or request.blueprint in ("bootstrap", "vendor")
         if not public_file and (signed_in_user() is not None or request.blueprint == "api"):
             # Ledgers, tokens and personal data stay out of shared caches and the back-forward cache;
             # stylesheets and scripts are the same for everyone and keep their own revalidation.

@@ -1,0 +1,1 @@
+"""Reports: the figures firms and the institute measure themselves by, as pages, charts, xlsx and API."""

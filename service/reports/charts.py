@@ -1,0 +1,112 @@
+"""A chart's figures, described once and drawn twice: as an ECharts canvas and as a table.
+
+A page builds a :class:`Chart` from figures it already has; ``templates/reports/_chart.html``
+renders the same object as the canvas's data (read by ``service/static/charts.js``) and as the
+table beside it, so the picture and the numbers a screen reader or a printer gets cannot differ.
+Links take a bar to the instruments behind it, in the chart (a click) and in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+KINDS = ("bar", "hbar", "line", "pie")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a chart: a value per category, and where each value leads."""
+
+    name: str
+    values: Sequence[float | int | None]
+    links: Sequence[str | None] | None = None
+    #: Series with the same stack are drawn on top of each other (bar charts).
+    stack: str | None = None
+    #: A colour for every bar of the series (e.g. a label's green, yellow or red).
+    color: str | None = None
+    #: Draw this series as a line over a bar chart (a target per category, say).
+    as_line: bool = False
+
+    def __post_init__(self) -> None:
+        if self.links is not None and len(self.links) != len(self.values):
+            raise ValueError("a series needs one link (or None) per value")
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart: its categories, its series, and how to read its values."""
+
+    key: str
+    title: str
+    kind: str
+    categories: Sequence[str]
+    series: Sequence[Series]
+    #: "%" for shares given as 0–100, "" for counts.
+    unit: str = ""
+    #: A horizontal (vertical for "hbar") target line, in the values' unit.
+    target: float | None = None
+    target_label: str | None = None
+    #: The heading of the table's first column (what the categories are).
+    category_title: str = ""
+    #: A colour per category (pie charts: a label's green, yellow or red).
+    colors: Sequence[str | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown chart kind {self.kind!r}")
+        for series in self.series:
+            if len(series.values) != len(self.categories):
+                raise ValueError(f"series {series.name!r} needs one value per category")
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether there is nothing to draw (no category, or every value zero or missing)."""
+        return not any(value for series in self.series for value in series.values)
+
+    def spec(self) -> dict:
+        """Return what ``charts.js`` draws, as plain JSON-able data."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "categories": list(self.categories),
+            "unit": self.unit,
+            "target": self.target,
+            "targetLabel": self.target_label,
+            "colors": list(self.colors) if self.colors is not None else None,
+            "series": [
+                {
+                    "name": series.name,
+                    "values": list(series.values),
+                    "links": list(series.links) if series.links is not None else None,
+                    "stack": series.stack,
+                    "color": series.color,
+                    "asLine": series.as_line,
+                }
+                for series in self.series
+            ],
+        }
+
+    def rows(self) -> list[tuple[str, list[tuple[str, str | None]]]]:
+        """Return the table: per category, each series' value as text with its link."""
+        table = []
+        for index, category in enumerate(self.categories):
+            cells = []
+            for series in self.series:
+                link = series.links[index] if series.links is not None else None
+                cells.append((self.format(series.values[index]), link))
+            table.append((category, cells))
+        return table
+
+    def format(self, value: float | int | None) -> str:
+        """Return a value as the table shows it (95.1%, 12, or — when there is none)."""
+        if value is None:
+            return "—"
+        if self.unit == "%":
+            return f"{value:.1f}%"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def share(numerator: int, denominator: int) -> float | None:
+    """Return a share as a percentage with one decimal for a chart (3 of 4 → 75.0), None of nothing."""
+    return round(100 * numerator / denominator, 1) if denominator else None

@@ -1,0 +1,114 @@
+// Draws every <div class="chart" data-chart='{…}'> of a page with ECharts (served by the app from
+// the npm package, see service/web/vendor.py), loading the library only on pages that have charts.
+// The figures are also in the table beside each chart, so a page without the library still says
+// everything. Tooltips are drawn on the canvas (richText): HTML tooltips would need inline styles,
+// which the Content-Security-Policy refuses.
+(function () {
+  "use strict";
+  var charts = document.querySelectorAll(".chart[data-chart]");
+  var script = document.currentScript;
+  if (!charts.length || !script) { return; }
+
+  var zh = (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0;
+
+  function valueLabel(unit) {
+    return function (value) { return unit === "%" ? value + "%" : value; };
+  }
+
+  function linkOf(spec, seriesIndex, dataIndex) {
+    var series = spec.series[seriesIndex];
+    return series && series.links ? series.links[dataIndex] : null;
+  }
+
+  function axisSeries(spec, horizontal) {
+    return spec.series.map(function (series, index) {
+      var drawn = {
+        name: series.name,
+        type: series.asLine || spec.kind === "line" ? "line" : "bar",
+        stack: series.stack || undefined,
+        data: series.values,
+        barMaxWidth: 36,
+        emphasis: { focus: "series" },
+        cursor: series.links ? "pointer" : "default"
+      };
+      if (series.color) { drawn.itemStyle = { color: series.color }; }
+      if (index === 0 && spec.target !== null) {
+        drawn.markLine = {
+          silent: true,
+          symbol: "none",
+          lineStyle: { type: "dashed", color: "#dc3545" },
+          label: { formatter: (spec.targetLabel || "") + " " + valueLabel(spec.unit)(spec.target) },
+          data: [horizontal ? { xAxis: spec.target } : { yAxis: spec.target }]
+        };
+      }
+      return drawn;
+    });
+  }
+
+  function optionFor(spec, width) {
+    var narrow = width < 520;
+    var legend = spec.series.length > 1 ? { type: "scroll", bottom: 0 } : undefined;
+    var tooltip = { trigger: spec.kind === "pie" ? "item" : "axis", renderMode: "richText", confine: true };
+    if (spec.kind === "pie") {
+      var first = spec.series[0];
+      return {
+        tooltip: tooltip,
+        legend: { type: "scroll", bottom: 0 },
+        series: [{
+          name: first.name,
+          type: "pie",
+          radius: narrow ? ["35%", "60%"] : ["40%", "68%"],
+          center: ["50%", "45%"],
+          label: { show: !narrow, formatter: "{b}: {c}" },
+          cursor: first.links ? "pointer" : "default",
+          data: spec.categories.map(function (name, index) {
+            var item = { name: name, value: first.values[index] };
+            if (spec.colors && spec.colors[index]) { item.itemStyle = { color: spec.colors[index] }; }
+            return item;
+          })
+        }]
+      };
+    }
+    var horizontal = spec.kind === "hbar";
+    var categoryAxis = {
+      type: "category",
+      data: spec.categories,
+      axisLabel: { hideOverlap: true, rotate: !horizontal && narrow && spec.categories.length > 6 ? 45 : 0,
+                   width: horizontal ? (narrow ? 90 : 160) : undefined, overflow: "truncate" },
+      inverse: horizontal
+    };
+    var valueAxis = { type: "value", axisLabel: { formatter: valueLabel(spec.unit) },
+                      max: spec.unit === "%" ? 100 : undefined, minInterval: spec.unit === "%" ? undefined : 1 };
+    return {
+      tooltip: tooltip,
+      legend: legend,
+      grid: { left: 8, right: 16, top: 24, bottom: legend ? 40 : 8, containLabel: true },
+      xAxis: horizontal ? valueAxis : categoryAxis,
+      yAxis: horizontal ? categoryAxis : valueAxis,
+      series: axisSeries(spec, horizontal)
+    };
+  }
+
+  function draw() {
+    var drawn = [];
+    charts.forEach(function (element) {
+      var spec = JSON.parse(element.getAttribute("data-chart"));
+      var chart = window.echarts.init(element, null, { locale: zh ? "ZH" : "EN", renderer: "canvas" });
+      chart.setOption(optionFor(spec, element.clientWidth));
+      chart.on("click", function (params) {
+        var link = spec.kind === "pie" ? linkOf(spec, 0, params.dataIndex) : linkOf(spec, params.seriesIndex, params.dataIndex);
+        if (link) { window.location.assign(link); }
+      });
+      element.setAttribute("data-drawn", "true");
+      drawn.push(chart);
+    });
+    window.addEventListener("resize", function () {
+      drawn.forEach(function (chart) { chart.resize(); });
+    });
+  }
+
+  var library = document.createElement("script");
+  library.src = script.getAttribute("data-echarts");
+  library.addEventListener("load", draw);
+  document.head.appendChild(library);
+}());

@@ -1,0 +1,57 @@
+"""The chart description: one value per category, the table's text, and the data charts.js draws."""
+
+import pytest
+
+from service.reports.charts import Chart, Series, share
+
+
+def test_the_table_shows_each_series_value_with_its_link():
+    chart = Chart(
+        key="due",
+        title="Due",
+        kind="bar",
+        categories=["2026-12", "2027-01"],
+        series=[Series("green", [3, 0], links=["/a", None]), Series("red", [1, None])],
+    )
+    assert chart.rows() == [("2026-12", [("3", "/a"), ("1", None)]), ("2027-01", [("0", None), ("—", None)])]
+    assert not chart.is_empty
+
+
+def test_percentages_read_with_one_decimal_and_the_target_travels_in_the_spec():
+    chart = Chart(
+        key="rate", title="Rate", kind="hbar", categories=["郑州市"], series=[Series("rate", [95.14])],
+        unit="%", target=95, target_label="target",
+    )
+    assert chart.rows() == [("郑州市", [("95.1%", None)])]
+    assert chart.format(chart.target) == "95.0%"
+    spec = chart.spec()
+    assert (spec["kind"], spec["target"], spec["unit"]) == ("hbar", 95, "%")
+    assert spec["series"][0] == {
+        "name": "rate", "values": [95.14], "links": None, "stack": None, "color": None, "asLine": False,
+    }
+
+
+def test_a_chart_of_zeros_is_empty():
+    assert Chart(key="e", title="E", kind="pie", categories=["a"], series=[Series("n", [0])]).is_empty
+    assert Chart(key="e", title="E", kind="bar", categories=[], series=[]).is_empty
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Chart(key="k", title="t", kind="radar", categories=[], series=[]), "unknown chart kind"),
+        (
+            lambda: Chart(key="k", title="t", kind="bar", categories=["a", "b"], series=[Series("s", [1])]),
+            "one value per category",
+        ),
+        (lambda: Series("s", [1, 2], links=["/a"]), "one link"),
+    ],
+)
+def test_a_malformed_chart_is_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_share_is_a_percentage_with_one_decimal():
+    assert share(2, 3) == 66.7
+    assert share(0, 0) is None
