@@ -13,6 +13,7 @@ from service.assistance import operations, progress, queries, statistics
 from service.assistance.operations import PlanFileInvalid
 from service.errors import DomainError, Invalid
 from service.ledger_io.exporter import XLSX_MIMETYPE
+from service.reports.charts import Chart, Series, share
 from service.validation import henan_regions, region_name
 from service.web.context import actor, db, today
 from service.web.downloads import send_download, spooled
@@ -47,11 +48,41 @@ def overview():
         year=year,
         errors=errors,
         progress=found,
-        ranked=progress.ranked(found.rows),
+        chart=_progress_chart(found, year),
         has_plan=queries.has_plan(db(), actor(), year),
         region_name=region_name,
         kinds=ASSISTANCE_KINDS,
     ), (422 if errors else 200)
+
+
+def _progress_chart(found: progress.Progress, year: int) -> Chart:
+    """Return the regions with a quota, best progress first, as a horizontal bar chart against 100%."""
+    rows = progress.ranked(found.rows)
+    return Chart(
+        key="assistance-progress",
+        title=gettext("Progress against the quota, %(year)s", year=year),
+        kind="hbar",
+        categories=[region_name(r.region_code) or r.region_code for r in rows],
+        series=[
+            Series(
+                gettext("SMEs helped"),
+                [share(len(r.helped), r.smes_to_help) for r in rows],
+                [url_for("assistance.list_records", year=year, region=r.region_code) for r in rows],
+            ),
+            Series(
+                gettext("SMEs trained (MMS)"),
+                [share(len(r.trained), r.smes_for_mms_training) for r in rows],
+                [
+                    url_for("assistance.list_records", year=year, region=r.region_code, kind="mms_training")
+                    for r in rows
+                ],
+            ),
+        ],
+        unit="%",
+        target=100,
+        target_label=gettext("Quota"),
+        category_title=gettext("City / county"),
+    )
 
 
 @bp.get("/statistics.xlsx")

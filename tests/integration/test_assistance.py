@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -57,8 +59,6 @@ def _count(db_session, model) -> int:
 
 def _figures(html: str, region: str) -> dict[str, str]:
     """Return the figures of one row of the progress table, by their data-figure name."""
-    import re
-
     row = re.search(rf'<tr data-region="{region}".*?</tr>', html, re.S).group(0)
     return dict(re.findall(r'data-(?:figure|kind)="(\w+)">([^<]*)<', row))
 
@@ -93,6 +93,13 @@ def test_progress_counts_a_firm_helped_twice_once_and_no_large_firm(client, worl
     assert kaifeng["smes_for_mms_training"] == "0"
     total = _figures(html, "total")
     assert (total["smes_to_help"], total["helped"], total["trained"]) == ("44", "2", "1")
+    # The ranked chart: Zhengzhou (25%) before Kaifeng (2.5%), each bar leading to the region's records.
+    spec = json.loads(re.search(r"data-chart='([^']*)'", html).group(1))
+    assert spec["kind"] == "hbar"
+    assert (spec["unit"], spec["target"]) == ("%", 100)
+    assert spec["categories"] == ["郑州市", "开封市"]
+    assert spec["series"][0]["values"] == [25.0, 2.5]
+    assert f"region={ZHENGZHOU}" in spec["series"][0]["links"][0]
     # The client's page lists its records, the size shown; the directory links to it.
     page = client.get(f"/assistance/clients/{large.id}").text
     assert 'id="size-badge"' in page
