@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from service.api import bp
-from service.api.docs import doc, items_of
+from service.api.docs import File, doc, items_of
 from service.api.helpers import json_body
-from service.assistance import operations, queries
+from service.assistance import operations, queries, statistics
 from service.assistance.progress import RegionProgress
 from service.assistance.schemas import (
+    AssistanceGreenChannelIn,
+    AssistanceGreenChannelOut,
     AssistancePlanIn,
     AssistancePlanOut,
     AssistanceProgressOut,
@@ -18,8 +20,10 @@ from service.assistance.schemas import (
     AssistanceRecordOut,
     AssistanceYearIn,
 )
+from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.validation import region_name
 from service.web.context import actor, db, today
+from service.web.downloads import send_download, spooled
 
 
 def _plan(year: int, lines) -> dict:
@@ -104,3 +108,41 @@ def assistance_progress():
             {"year": year, "rows": [_row(r) for r in found.rows], "total": _row(found.total)}
         )
     )
+
+
+@bp.get("/assistance/statistics.xlsx")
+@doc(tags=["assistance"], query=AssistanceYearIn, responses={200: File(XLSX_MIMETYPE)}, errors=(400, 404))
+def assistance_statistics():
+    """Return the year's statistics table (活动情况统计表) per region as xlsx."""
+    year = queries.parse_year(request.args.get("year"), today().year)
+    found = queries.year_progress(db(), actor(), year)
+    spool = spooled(lambda out: statistics.write_xlsx(found, out))
+    return send_download(
+        spool, f"{statistics.title_of(year)}.xlsx", f"sme-assistance-{year}.xlsx", XLSX_MIMETYPE
+    )
+
+
+@bp.put("/assistance/visits/<int:visit_id>/green-channel")
+@doc(
+    tags=["assistance"],
+    body=AssistanceGreenChannelIn,
+    responses={200: AssistanceGreenChannelOut},
+    errors=(400, 403, 404),
+)
+def put_visit_green_channel(visit_id: int):
+    """Mark one of the institute's visits as handled through the SME green channel, or clear the mark."""
+    visit = operations.set_visit_green_channel(db(), actor(), visit_id, json_body())
+    return jsonify(AssistanceGreenChannelOut().dump(visit))
+
+
+@bp.put("/assistance/orders/<int:order_id>/green-channel")
+@doc(
+    tags=["assistance"],
+    body=AssistanceGreenChannelIn,
+    responses={200: AssistanceGreenChannelOut},
+    errors=(400, 403, 404),
+)
+def put_order_green_channel(order_id: int):
+    """Mark an order to the institute as handled through the SME green channel, or clear the mark."""
+    order = operations.set_order_green_channel(db(), actor(), order_id, json_body())
+    return jsonify(AssistanceGreenChannelOut().dump(order))

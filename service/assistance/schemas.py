@@ -130,3 +130,11 @@ class AssistanceGreenChannelIn(StrictSchema):
     """Whether a visit or an order is handled through the SME green channel."""
 
     is_green_channel = fields.Boolean(required=True)
+
+
+class AssistanceGreenChannelOut(StrictSchema):
+    """A visit's or an order's green-channel mark."""
+
+    id = fields.Integer()
+    firm_id = fields.Integer()
+    is_green_channel = fields.Boolean()

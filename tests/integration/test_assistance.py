@@ -278,6 +278,21 @@ def test_green_channel_flag_set_shown_and_counted(client, world, clients, db_ses
     client.post(f"/assistance/orders/{order.id}/green-channel", data={"is_green_channel": "false"})
     assert "data-green-channel-badge" not in client.get(f"/institute/orders/{order.id}").text
     assert _figures(client.get("/assistance").text, ZHENGZHOU)["green_channel_work"] == "1"
+    # The API sets the same flags; the statistics table is there too.
+    headers = auth(db_session, world.institute_staff)
+    path = f"/api/v1/assistance/orders/{order.id}/green-channel"
+    response = client.put(path, json={"is_green_channel": True}, headers=headers)
+    assert response.json == {"id": order.id, "firm_id": firm_a.id, "is_green_channel": True}
+    assert client.put(path, json={"is_green_channel": "maybe"}, headers=headers).status_code == 400
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/api/v1/assistance/statistics.xlsx?year={today.year}", headers=headers).data)
+    ).active
+    zhengzhou = next(row for row in sheet.iter_rows(values_only=True) if row[1] == "郑州市")
+    assert zhengzhou[3] == 1  # one firm helped
+    assert zhengzhou[-2] == 2  # its green-channel visit and order
+    firm_headers = auth(db_session, world.a.admin)
+    visit_path = f"/api/v1/assistance/visits/{visit.id}/green-channel"
+    assert client.put(visit_path, json={"is_green_channel": False}, headers=firm_headers).status_code == 404
     # Firms and other institutes cannot flag.
     client.post("/logout")
     login(client, world.a.admin)
