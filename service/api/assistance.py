@@ -67,9 +67,7 @@ def list_assistance_records():
 def add_assistance_record():
     """Record help given to a client firm the institute serves (another firm is 404)."""
     record = operations.add_record(db(), actor(), json_body(), today())
-    [row] = [
-        r for r in queries.list_records(db(), actor(), {"client": record.firm_id}) if r.record.id == record.id
-    ]
+    row = queries.RecordRow(record, queries.get_client(db(), actor(), record.firm_id))
     return jsonify(AssistanceRecordOut().dump(row)), 201
 
 

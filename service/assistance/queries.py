@@ -74,9 +74,6 @@ class RecordRow:
     record: AssistanceRecord
     firm: Organization
 
-    def __getattr__(self, name):
-        return getattr(self.record, name)
-
     @property
     def firm_name(self) -> str:
         """The firm's name."""

@@ -75,19 +75,19 @@ class AssistanceRecordFilterIn(StrictSchema):
 
 
 class AssistanceRecordOut(StrictSchema):
-    """A piece of help given to a client firm."""
+    """A piece of help given to a client firm (dumps a ``queries.RecordRow``: the record and its firm)."""
 
-    id = fields.Integer()
-    firm_id = fields.Integer()
+    id = fields.Integer(attribute="record.id")
+    firm_id = fields.Integer(attribute="record.firm_id")
     firm = fields.String(attribute="firm_name")
     region_code = fields.String(allow_none=True)
     size_class = fields.String(allow_none=True, metadata={"enum": ["small_medium", "large", None]})
-    done_on = fields.Date()
-    kind = fields.String(metadata={"enum": list(ASSISTANCE_KINDS)})
-    person = fields.String()
-    note = fields.String(allow_none=True)
-    created_by_name = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    done_on = fields.Date(attribute="record.done_on")
+    kind = fields.String(attribute="record.kind", metadata={"enum": list(ASSISTANCE_KINDS)})
+    person = fields.String(attribute="record.person")
+    note = fields.String(attribute="record.note", allow_none=True)
+    created_by_name = fields.String(attribute="record.created_by_name", allow_none=True)
+    created_at = fields.DateTime(attribute="record.created_at")
 
 
 class AssistanceRateOut(StrictSchema):

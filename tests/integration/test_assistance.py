@@ -102,6 +102,7 @@ def test_progress_counts_a_firm_helped_twice_once_and_no_large_firm(client, worl
     assert f"region={ZHENGZHOU}" in spec["series"][0]["links"][0]
     # The client's page lists its records, the size shown; the directory links to it.
     page = client.get(f"/assistance/clients/{large.id}").text
+    assert re.search(rf'name="person"\s+value="{world.institute_staff.name}"', page)  # prefilled: the user
     assert 'id="size-badge"' in page
     assert "大型企业" in page
     assert f"/assistance/clients/{firm_a.id}" in client.get("/org/clients").text
