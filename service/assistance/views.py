@@ -11,7 +11,7 @@ from flask_login import login_required
 from models.assistance import ASSISTANCE_KINDS
 from service.assistance import operations, progress, queries, statistics
 from service.assistance.operations import PlanFileInvalid
-from service.errors import DomainError, Invalid
+from service.errors import FIX_FIELDS, DomainError, Invalid
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.reports.charts import Chart, Series, share
 from service.validation import henan_regions, region_name
@@ -91,7 +91,7 @@ def statistics_xlsx():
     """The statistics table (活动情况统计表) of the year, as xlsx."""
     year, errors = _year(request.args)
     if errors:
-        raise Invalid("Please correct the marked fields.", errors)
+        raise Invalid(FIX_FIELDS, errors)
     found = queries.year_progress(db(), actor(), year)
     spool = spooled(lambda out: statistics.write_xlsx(found, out))
     return send_download(
@@ -164,7 +164,7 @@ def import_plan():
     file = request.files.get("file")
     try:
         if year_errors:
-            raise Invalid("Please correct the marked fields.", year_errors)
+            raise Invalid(FIX_FIELDS, year_errors)
         content = file.read(operations.MAX_PLAN_BYTES + 1) if file and file.filename else b""
         operations.import_plan(db(), actor(), year, content)
     except PlanFileInvalid as exc:
@@ -197,7 +197,7 @@ def load_reference_plan():
     year, year_errors = _year(request.values)
     try:
         if year_errors:
-            raise Invalid("Please correct the marked fields.", year_errors)
+            raise Invalid(FIX_FIELDS, year_errors)
         operations.load_reference_plan(db(), actor(), year)
     except DomainError as exc:
         flash_failure(exc)
