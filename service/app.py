@@ -108,6 +108,8 @@ def _register_blueprints(app: Flask) -> None:
     from service.reminders.feed_views import bp as feed_bp
     from service.reminders.views import bp as reminders_bp
     from service.reminders.webhook_views import bp as webhooks_bp
+    from service.reports import views as _report_views  # noqa: F401 (its pages join the reports blueprint)
+    from service.reports.blueprint import bp as reports_bp
     from service.tenancy.views import bp as tenancy_bp
     from service.traceability.check_views import bp as check_bp
     from service.traceability.standards_views import bp as standards_bp
@@ -136,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
         feed_bp,
         webhooks_bp,
         vendor_bp,
+        reports_bp,
     ):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)

@@ -53,6 +53,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     assistance,
     awards,
     departments,
+    firm_reports,
     imports,
     institute,
     instruments,

@@ -9,6 +9,7 @@
 - ``history``: ``history verify``, the hash chain.
 - ``visits``: ``visits plan``, proposed visits of an institute.
 - ``nominations``: ``nominations dossier``, the evidence dossier of a firm.
+- ``reports``: ``reports kpis``, the KPI report as JSON.
 - ``campaigns``: ``campaigns summary``, the summary table (推荐汇总表) of a campaign's recommenders.
 - ``reminders``: ``reminders tick``, plan and dispatch once.
 - ``jobs``: ``scheduler`` and ``housekeeping``, the background jobs in the foreground.
@@ -27,6 +28,7 @@ from service.cli.jobs import housekeeping, scheduler
 from service.cli.ledger import ledger_group
 from service.cli.nominations import nominations_group
 from service.cli.reminders import reminders_group
+from service.cli.reports import reports_group
 from service.cli.tenancy import org_group, user_group
 from service.cli.visits import visits_group
 
@@ -44,6 +46,7 @@ COMMANDS = (
     reminders_group,
     nominations_group,
     campaigns_group,
+    reports_group,
 )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
 from flask_login import login_required
 from sqlalchemy import text
 
 from service.ledger import queries
 from service.nominations import queries as nomination_queries
+from service.reports import firm_charts
+from service.reports import queries as report_queries
 from service.visits.home import institute_home
 from service.web.access import open_to_experts
 from service.web.context import actor, db, today
@@ -33,6 +35,9 @@ def dashboard():
         # institute's own standards.
         return render_template("institute/home.html", home=institute_home(db(), who, day))
     counts = queries.ledger_counts(db(), who, day)
+    wanted = request.args.get("due_by")
+    due_by = wanted if wanted in report_queries.DUE_GROUPS else "label"
+    board = report_queries.firm_dashboard(db(), who, day, due_by)
     upcoming = queries.list_instruments(db(), who, {"due_within": 30, "limit": 10}, day).items
     overdue = queries.list_instruments(db(), who, {"overdue": True, "limit": 10}, day).items
     pending = queries.list_status_requests(db(), who) if who.can("status.decide") else []
@@ -44,6 +49,8 @@ def dashboard():
         pending=pending,
         today=day,
         awards=nomination_queries.firm_awards(db(), who),
+        due_by=due_by,
+        charts=firm_charts.dashboard_charts(board, due_by),
     )
 
 

@@ -19,15 +19,26 @@ def test_the_table_shows_each_series_value_with_its_link():
 
 def test_percentages_read_with_one_decimal_and_the_target_travels_in_the_spec():
     chart = Chart(
-        key="rate", title="Rate", kind="hbar", categories=["郑州市"], series=[Series("rate", [95.14])],
-        unit="%", target=95, target_label="target",
+        key="rate",
+        title="Rate",
+        kind="hbar",
+        categories=["郑州市"],
+        series=[Series("rate", [95.14])],
+        unit="%",
+        target=95,
+        target_label="target",
     )
     assert chart.rows() == [("郑州市", [("95.1%", None)])]
     assert chart.format(chart.target) == "95.0%"
     spec = chart.spec()
     assert (spec["kind"], spec["target"], spec["unit"]) == ("hbar", 95, "%")
     assert spec["series"][0] == {
-        "name": "rate", "values": [95.14], "links": None, "stack": None, "color": None, "asLine": False,
+        "name": "rate",
+        "values": [95.14],
+        "links": None,
+        "stack": None,
+        "color": None,
+        "asLine": False,
     }
 
 
