@@ -285,6 +285,8 @@ def test_green_channel_flag_set_shown_and_counted(client, world, clients, db_ses
     response = client.put(path, json={"is_green_channel": True}, headers=headers)
     assert response.json == {"id": order.id, "firm_id": firm_a.id, "is_green_channel": True}
     assert client.put(path, json={"is_green_channel": "maybe"}, headers=headers).status_code == 400
+    assert client.get(f"/api/v1/orders/{order.id}", headers=headers).json["is_green_channel"] is True
+    assert client.get(f"/api/v1/visits/{visit.id}", headers=headers).json["is_green_channel"] is True
     sheet = openpyxl.load_workbook(
         io.BytesIO(client.get(f"/api/v1/assistance/statistics.xlsx?year={today.year}", headers=headers).data)
     ).active
