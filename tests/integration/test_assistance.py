@@ -398,3 +398,33 @@ def test_institute_pages_never_fail_on_junk(app, client, world, clients, db_sess
                 response = client.open(path, method=method, data=data, query_string=query)
                 response.close()
                 assert response.status_code < 500, (method, path, junk[:10], response.status_code)
+
+
+def test_cli_imports_the_plan_and_writes_the_table(app, world, clients, db_session, tmp_path, today):
+    runner = app.test_cli_runner()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(GOOD_PLAN + "3,火星市,1,1\n", encoding="utf-8")
+    result = runner.invoke(
+        args=["assistance", "import-plan", str(bad), "--org", world.institute.slug, "--year", "2026"]
+    )
+    assert result.exit_code == 2
+    assert json.loads(result.output) == {
+        "saved": 0,
+        "problems": [{"line": 4, "reason": "Unknown region: 火星市."}],
+    }
+    assert _count(db_session, AssistancePlan) == 0
+    result = runner.invoke(
+        args=["assistance", "import-plan", PLAN_CSV, "--org", world.institute.slug, "--year", "2026"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"saved": 28, "problems": []}
+    out = tmp_path / "table.xlsx"
+    args = ["assistance", "statistics", "--org", world.institute.slug, "--year", "2026", "--out", str(out)]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out).active.cell(row=4, column=3).value == 80  # 郑州市's quota
+    # A firm has no such thing.
+    result = runner.invoke(
+        args=["assistance", "statistics", "--org", world.a.org.slug, "--year", "2026", "--out", str(out)]
+    )
+    assert result.exit_code == 2
