@@ -1,5 +1,6 @@
 """SQLAlchemy models: one module per domain. Imports nothing of the application."""
 
+from models.assistance import AssistancePlan, AssistanceRecord
 from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
@@ -41,6 +42,8 @@ from models.visits import CertificateSequence, Technician, TechnicianDayOff, Vis
 
 __all__ = [
     "ApiToken",
+    "AssistancePlan",
+    "AssistanceRecord",
     "Attachment",
     "Award",
     "CalibrationRecord",

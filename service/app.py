@@ -93,6 +93,7 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from service.api import bp as api_bp
+    from service.assistance.views import bp as assistance_bp
     from service.auth.views import bp as auth_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         orders_bp,
         tenancy_bp,
         institute_bp,
+        assistance_bp,
         reminders_bp,
         feed_bp,
         webhooks_bp,

@@ -50,6 +50,7 @@ def _authenticate():
 
 
 from service.api import (  # noqa: E402,F401  (routes register on import)
+    assistance,
     awards,
     departments,
     firm_reports,

@@ -1,7 +1,7 @@
 """The dashboard's history-based figures, kept per organisation and day with the history head they saw.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-03 20:15:28.897080
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0023'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
