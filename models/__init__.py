@@ -1,5 +1,6 @@
 """SQLAlchemy models: one module per domain. Imports nothing of the application."""
 
+from models.assistance import AssistancePlan, AssistanceRecord
 from models.base import Base, TenantScoped
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
@@ -25,6 +26,7 @@ from models.reminders import (
     SmsOptOut,
     SmsUsage,
 )
+from models.reports import FigureSnapshot
 from models.tenancy import (
     ApiToken,
     ClientLink,
@@ -40,6 +42,8 @@ from models.visits import CertificateSequence, Technician, TechnicianDayOff, Vis
 
 __all__ = [
     "ApiToken",
+    "AssistancePlan",
+    "AssistanceRecord",
     "Attachment",
     "Award",
     "CalibrationRecord",
@@ -69,6 +73,7 @@ __all__ = [
     "RecordStandard",
     "ReminderPolicy",
     "ReminderRun",
+    "FigureSnapshot",
     "ServiceOrder",
     "ServiceOrderItem",
     "ServiceOrderStep",

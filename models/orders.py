@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -77,6 +78,8 @@ class ServiceOrder(SharedWithClient, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: When the state last changed.
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Handled through the SME green channel (中小企业绿色通道): counted in the SME assistance statistics.
+    is_green_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     items: Mapped[list[ServiceOrderItem]] = relationship(
         primaryjoin="ServiceOrderItem.order_id == ServiceOrder.id",

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -132,6 +133,8 @@ class Visit(SharedWithClient, Base):
     created_by_name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    #: Handled through the SME green channel (中小企业绿色通道): counted in the SME assistance statistics.
+    is_green_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     items: Mapped[list[VisitItem]] = relationship(
         primaryjoin="VisitItem.visit_id == Visit.id",

@@ -93,6 +93,7 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from service.api import bp as api_bp
+    from service.assistance.views import bp as assistance_bp
     from service.auth.views import bp as auth_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
@@ -107,7 +108,10 @@ def _register_blueprints(app: Flask) -> None:
     from service.reminders.feed_views import bp as feed_bp
     from service.reminders.views import bp as reminders_bp
     from service.reminders.webhook_views import bp as webhooks_bp
-    from service.reports import institute_views  # noqa: F401 (its pages join the reports blueprint)
+    from service.reports import (
+        institute_views,  # noqa: F401 (its pages join the reports blueprint)
+        plan_views,  # noqa: F401 (its pages join the reports blueprint)
+    )
     from service.reports import views as _report_views  # noqa: F401 (its pages join the reports blueprint)
     from service.reports.blueprint import bp as reports_bp
     from service.tenancy.views import bp as tenancy_bp
@@ -133,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
         orders_bp,
         tenancy_bp,
         institute_bp,
+        assistance_bp,
         reminders_bp,
         feed_bp,
         webhooks_bp,

@@ -198,6 +198,10 @@ FIELD_NAMES = {
     "needs_attention": N_("Data"),
     "cursor": N_("Page"),
     "limit": N_("Rows per page"),
+    # The periodic plan's parameters (reports).
+    "year": N_("Year"),
+    "month": N_("Month"),
+    "group": N_("Group by"),
 }
 EVENT_NAMES = {
     "campaign.created": N_("Campaign created"),
@@ -283,6 +287,16 @@ SORT_NAMES = {
     "updated_at": N_("Least recently changed"),
     "-updated_at": N_("Recently changed"),
 }
+#: 计量服务中小企业行: the kinds of help the institute records for a client firm.
+ASSISTANCE_KIND_NAMES = {
+    "survey": N_("Survey"),
+    "training": N_("Training"),
+    "consultation": N_("Consultation"),
+    "calibration_service": N_("Calibration service"),
+    "mms_training": N_("Measurement management system training"),
+    "green_channel": N_("Green-channel handling"),
+}
+
 NAMES = {
     "sort": SORT_NAMES,
     "channel": CHANNEL_NAMES,
@@ -321,6 +335,7 @@ NAMES = {
     "nomination_file_kind": NOMINATION_FILE_KIND_NAMES,
     "recommendation": RECOMMENDATION_NAMES,
     "objection_outcome": OBJECTION_OUTCOME_NAMES,
+    "assistance_kind": ASSISTANCE_KIND_NAMES,
 }
 
 

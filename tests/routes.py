@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from models import Award, Objection, Organization
 from service.actors import Actor
+from service.assistance import operations as assistance_ops
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
@@ -93,6 +94,12 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         sender_hash="0" * 64,
     )
     session.add(objection)
+    assistance = assistance_ops.add_record(
+        session,
+        institute_admin,
+        {"firm_id": tenant.org.id, "done_on": today.isoformat(), "kind": "survey"},
+        today,
+    )
     session.commit()
     return {
         "order_id": order.id,
@@ -119,5 +126,7 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "objection_id": objection.id,
         "public_token": campaign.public_token,
         "code": "410100",  # a region of the institute's reports
+        "assistance_id": assistance.id,
+        "year": today.year,
         "name": "echarts.js",
     }, token

@@ -50,6 +50,7 @@ def _authenticate():
 
 
 from service.api import (  # noqa: E402,F401  (routes register on import)
+    assistance,
     awards,
     departments,
     firm_reports,
@@ -66,6 +67,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     recommendations,
     records,
     reminders,
+    reports,
     requests,
     reviews,
     standards,

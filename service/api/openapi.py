@@ -41,10 +41,16 @@ PATH_PARAMETERS = {
     "award_id": "A winner of that campaign.",
     "objection_id": "An objection to the public notice of a campaign of your institute.",
     "day": "The day, as YYYY-MM-DD.",
+    "year": "The year, e.g. 2026.",
+    "assistance_id": "An SME assistance record of your institute.",
     "code": "A Henan region's GB/T 2260 code, or `unknown` (clients without a known region).",
 }
 #: Path parameters that are not ids.
-PATH_SCHEMAS = {"day": {"type": "string", "format": "date"}, "code": {"type": "string"}}
+PATH_SCHEMAS = {
+    "day": {"type": "string", "format": "date"},
+    "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+    "code": {"type": "string"},
+}
 #: Bodies some operations take in part, under their own names.
 PARTIAL_BODIES = {
     "InstrumentPatch": InstrumentIn(partial=True),

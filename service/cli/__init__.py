@@ -10,8 +10,10 @@
 - ``visits``: ``visits plan``, proposed visits of an institute.
 - ``nominations``: ``nominations dossier``, the evidence dossier of a firm.
 - ``reports``: ``reports kpis``, the KPI report as JSON.
+- ``assistance``: ``assistance import-plan`` and ``assistance statistics``, the SME campaign's plan and table.
 - ``campaigns``: ``campaigns summary``, the summary table (推荐汇总表) of a campaign's recommenders.
 - ``reminders``: ``reminders tick``, plan and dispatch once.
+- ``reports``: ``reports plan``, the periodic verification and calibration plan as xlsx.
 - ``jobs``: ``scheduler`` and ``housekeeping``, the background jobs in the foreground.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.cli.assistance import assistance_group
 from service.cli.auth import token_group
 from service.cli.campaigns import campaigns_group
 from service.cli.db import db_group
@@ -47,6 +50,7 @@ COMMANDS = (
     nominations_group,
     campaigns_group,
     reports_group,
+    assistance_group,
 )
 
 

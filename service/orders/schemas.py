@@ -121,5 +121,6 @@ class OrderOut(SharedWithClientOut):
     reason = fields.String(allow_none=True)
     submitted_by_name = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    is_green_channel = fields.Boolean(metadata={"description": "Handled through the SME green channel."})
     items = fields.List(fields.Nested(OrderItemOut))
     steps = fields.List(fields.Nested(OrderStepOut))

@@ -79,22 +79,17 @@ def overdue_chart(board: FirmDashboard) -> Chart:
     )
 
 
-def inspection_chart(found) -> Chart:
+def inspection_chart(rates: dict[str, figures.Rate]) -> Chart:
     """The inspection rate of mandatory instruments, household meters and the others, against targets."""
     groups = [
-        ("household", gettext("Household meters"), found.household.rate, figures.HOUSEHOLD_METER_TARGET),
+        ("household", gettext("Household meters"), rates["household"], figures.HOUSEHOLD_METER_TARGET),
         (
             "other_mandatory",
             gettext("Other mandatory instruments"),
-            found.other_mandatory.rate,
+            rates["other_mandatory"],
             figures.INSPECTION_TARGET,
         ),
-        (
-            "inspection",
-            gettext("All mandatory instruments"),
-            found.inspection.rate,
-            figures.INSPECTION_TARGET,
-        ),
+        ("inspection", gettext("All mandatory instruments"), rates["inspection"], figures.INSPECTION_TARGET),
     ]
     return Chart(
         key="inspection-rate",
@@ -129,14 +124,14 @@ def on_time_chart(board: FirmDashboard) -> Chart:
         key="on-time-by-month",
         title=gettext("On-time rate per month, last 12 months"),
         kind="line",
-        categories=[month.month.key for month in board.on_time],
+        categories=[month.month.key for month in board.rates.on_time],
         series=[
             Series(
                 gettext("On-time rate"),
-                [share(month.rate.numerator, month.rate.denominator) for month in board.on_time],
+                [share(month.rate.numerator, month.rate.denominator) for month in board.rates.on_time],
                 links=[
                     behind if month.rate.numerator < month.rate.denominator else None
-                    for month in board.on_time
+                    for month in board.rates.on_time
                 ],
             ),
         ],
@@ -195,7 +190,7 @@ def dashboard_charts(board: FirmDashboard, due_by: str) -> dict[str, Chart]:
     return {
         "due": due_chart(board, due_by),
         "overdue": overdue_chart(board),
-        "inspection": inspection_chart(board.figures),
+        "inspection": inspection_chart(board.rates.inspection),
         "on_time": on_time_chart(board),
         "status": status_chart(board),
         "abc": abc_chart(board),

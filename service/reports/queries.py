@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import Department, Instrument, Organization
+from service import figures
 from service.actors import Actor
 from service.nominations import queries as nomination_queries
-from service.nominations.dossier import FigureSets
-from service.reports import dashboard, kpis, lists
-from service.reports.dashboard import DueByMonth, OnTimeMonth
+from service.reports import dashboard, kpis, lists, plan, snapshots
+from service.reports.dashboard import DueByMonth
 from service.reports.kpis import KpiReport
 from service.reports.lists import NonconformityReport, OverdueLine
 from service.reports.regions import (  # noqa: F401 (the reports' reads, in one place)
@@ -26,6 +29,10 @@ from service.reports.regions import (  # noqa: F401 (the reports' reads, in one 
     require_reports,
 )
 from service.reports.service_stats import NOT_ATTRIBUTED, ServiceStats, service_stats  # noqa: F401
+from service.reports.snapshots import DashboardRates
+from service.scoping import get_in_org
+
+log = logging.getLogger(__name__)
 
 #: How the due chart may stack its bars.
 DUE_GROUPS = ("label", "department")
@@ -40,8 +47,7 @@ class FirmDashboard:
     overdue: list[tuple[int, int]]
     statuses: dict[str | None, int]
     abc: dict[str | None, int]
-    figures: FigureSets
-    on_time: list[OnTimeMonth]
+    rates: DashboardRates
     departments: dict[int, str]
     due_by: str = "label"
 
@@ -65,26 +71,22 @@ class FirmDashboard:
             ],
             "statuses": {status: count for status, count in self.statuses.items() if status},
             "abc": {cls or "none": count for cls, count in self.abc.items()},
-            "inspection": {
-                "inspection": kpis.rate_dict("inspection", self.figures.inspection.rate),
-                "household": kpis.rate_dict("household", self.figures.household.rate),
-                "other_mandatory": kpis.rate_dict("other_mandatory", self.figures.other_mandatory.rate),
-            },
-            "on_time_by_month": [{"month": month.month.key} | month.rate.as_dict() for month in self.on_time],
+            "inspection": {key: kpis.rate_dict(key, rate) for key, rate in self.rates.inspection.items()},
+            "on_time_by_month": [
+                {"month": month.month.key} | month.rate.as_dict() for month in self.rates.on_time
+            ],
         }
 
 
 def firm_dashboard(session: Session, actor: Actor, today: date, due_by: str = "label") -> FirmDashboard:
     """Return the dashboard's figures as of ``today``; the due chart is stacked by ``due_by``."""
-    found = nomination_queries.figure_sets(session, actor, today, today)
     return FirmDashboard(
         today=today,
         due=dashboard.due_by_month(session, actor, today, due_by),
         overdue=dashboard.overdue_by_department(session, actor, today),
         statuses=dashboard.count_by(session, actor, "status"),
         abc=dashboard.count_by(session, actor, "abc_class"),
-        figures=found,
-        on_time=dashboard.on_time_by_month(found.due_dates, today),
+        rates=snapshots.dashboard_rates(session, actor, today),
         departments=dashboard.department_names(session, actor),
         due_by=due_by,
     )
@@ -106,3 +108,98 @@ def overdue_report(
 def nonconformity_report(session: Session, actor: Actor, year: int) -> NonconformityReport:
     """Return the nonconformity cases opened in ``year`` with their dispositions."""
     return lists.nonconformity(session, actor, year)
+
+
+# The periodic verification and calibration plan (周期检定与校准计划).
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A period's plan of one organisation, executed as of a day."""
+
+    org_name: str
+    period: plan.Period
+    today: date
+    #: The department the plan was narrowed to, if any.
+    department: Department | None
+    lines: list[plan.Line]
+    months: dict[int, plan.Tally]
+    total: plan.Tally
+
+    def groups(self, key: str) -> list[plan.Group]:
+        """Return the lines by department or by laboratory, each with its subtotal."""
+        return plan.grouped(self.lines, key)
+
+
+def periodic_plan(
+    session: Session,
+    actor: Actor,
+    year: int,
+    month: int | None,
+    today: date,
+    department_id: int | None = None,
+) -> Plan:
+    """Return the periodic verification and calibration plan of the actor's organisation.
+
+    ``department_id`` narrows it to one of its departments (another organisation's is 404).
+    """
+    actor.require("ledger.read")
+    org = session.get(Organization, actor.org_id)
+    department = get_in_org(session, Department, department_id, actor) if department_id is not None else None
+    period = plan.Period(year, month)
+    facts = figures.read_facts(session, org.id, org.timezone)
+    if department is not None:
+        facts = [fact for fact in facts if fact.department_id == department.id]
+    entries = plan.plan_entries(facts, period, today)
+    rows = ledger_rows(session, actor, {entry.instrument_id for entry in entries})
+    log.debug("plan of org %s for %s: %d lines", org.id, period, len(entries))
+    return Plan(
+        org.name,
+        period,
+        today,
+        department,
+        plan.lines_of(entries, rows),
+        plan.by_month(entries, period),
+        plan.tally(entries),
+    )
+
+
+def ledger_rows(session: Session, actor: Actor, ids: set[int]) -> dict[int, plan.LedgerRow]:
+    """Return what the plan shows of the actor's instruments ``ids``, by id."""
+    if not ids:
+        return {}
+    stmt = (
+        select(
+            Instrument.id,
+            Instrument.management_no,
+            Instrument.name,
+            Instrument.model,
+            Instrument.measuring_range,
+            Instrument.accuracy,
+            Department.name.label("department"),
+            Instrument.lab,
+            Instrument.control_method,
+            Instrument.is_mandatory,
+        )
+        .outerjoin(Department, Department.id == Instrument.department_id)
+        .where(Instrument.org_id == actor.org_id)
+    )
+    found: dict[int, plan.LedgerRow] = {}
+    wanted = sorted(ids)
+    # In chunks: a firm's year may hold thousands of lines, more than a statement's parameters.
+    for offset in range(0, len(wanted), 1000):
+        chunk = wanted[offset : offset + 1000]
+        for row in session.execute(stmt.where(Instrument.id.in_(chunk))):
+            found[row.id] = plan.LedgerRow(
+                row.id,
+                row.management_no,
+                row.name,
+                row.model,
+                row.measuring_range,
+                row.accuracy,
+                row.department,
+                row.lab,
+                row.control_method,
+                bool(row.is_mandatory),
+            )
+    return found

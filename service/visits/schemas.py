@@ -85,6 +85,7 @@ class VisitOut(SharedWithClientOut):
     requested_on = fields.Date(allow_none=True)
     client_note = fields.String(allow_none=True)
     answered_by_name = fields.String(allow_none=True)
+    is_green_channel = fields.Boolean(metadata={"description": "Handled through the SME green channel."})
     items = fields.List(fields.Nested(VisitItemOut))
 
 

@@ -206,3 +206,41 @@ def test_a_foreign_firm_sees_nothing_of_another(client, db_session, world, ledge
     login(client, world.b.metrology)
     assert "G-1" not in client.get("/reports/overdue").get_data(as_text=True)
     assert client.get(f"/reports/overdue?department={world.a.department.id}").status_code == 404
+
+
+def test_the_dashboard_keeps_its_rates_until_the_ledger_changes(client, db_session, world, ledger):
+    from sqlalchemy import select
+
+    from models import FigureSnapshot
+    from service.traceability import operations as records
+
+    headers = auth(db_session, world.a.metrology)
+    first = client.get(f"{API}/reports/dashboard", headers=headers).get_json()
+    assert first["inspection"]["other_mandatory"]["numerator"] == 0
+    kept = db_session.scalar(select(FigureSnapshot).where(FigureSnapshot.org_id == world.a.org.id))
+    assert kept.as_of == local_today()
+    # Tamper with the kept figures: while the history has not moved, they are what the page shows.
+    kept.figures = kept.figures | {"inspection": kept.figures["inspection"] | {"household": [7, 9]}}
+    db_session.commit()
+    assert (
+        client.get(f"{API}/reports/dashboard", headers=headers).get_json()["inspection"]["household"][
+            "denominator"
+        ]
+        == 9
+    )
+    # A new verification of the overdue gauge moves the history: the figures are computed again.
+    payload = {
+        "kind": "verification",
+        "performed_on": local_today().isoformat(),
+        "conclusion": "pass",
+        "lab_name": "河南省计量科学研究院",
+        "certificate_no": "JD-1",
+    }
+    records.record_result(db_session, world.a.actor(), ledger["gauge"].id, payload, local_today())
+    db_session.commit()
+    again = client.get(f"{API}/reports/dashboard", headers=headers).get_json()
+    assert again["inspection"]["household"]["denominator"] == 1
+    assert (
+        again["inspection"]["other_mandatory"]["numerator"],
+        again["inspection"]["other_mandatory"]["denominator"],
+    ) == (1, 1)
