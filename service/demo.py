@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import Instrument, Organization
 from service.actors import Actor
+from service.assistance import operations as assistance_ops
 from service.clock import now_utc, today_in
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import add_months
@@ -284,7 +285,23 @@ def load_demo(
     _campaign(session, Actor.of(inst_users["admin"]), today)
     _visits(session, staff, firm_a_engineer, today, base_url)
     _orders(session, staff, institute.id, firm_b_engineer, firm_a_engineer, today, base_url)
+    _assistance(session, staff, firm_a_engineer.org_id, firm_b_engineer.org_id, today)
     return True, logins
+
+
+def _assistance(session: Session, staff: Actor, firm_a: int, firm_b: int, today: date) -> None:
+    """This year's SME assistance plan (the provincial 2020 quotas) and help given to both firms."""
+    assistance_ops.load_reference_plan(session, staff, today.year)
+    for firm_id, kind, days_ago, note in (
+        (firm_a, "survey", 40, "走访调研计量管理现状"),
+        (firm_a, "mms_training", 20, "测量管理体系内审员培训 2 人"),
+        (firm_a, "calibration_service", 5, "压力表现场校准"),
+        (firm_b, "consultation", 12, "计量器具分类管理咨询"),
+    ):
+        on = max(today - timedelta(days=days_ago), date(today.year, 1, 1))
+        assistance_ops.add_record(
+            session, staff, {"firm_id": firm_id, "done_on": on.isoformat(), "kind": kind, "note": note}, today
+        )
 
 
 def _orders(

@@ -271,6 +271,20 @@ def on_time_window(day: date) -> tuple[date, date]:
     return add_months(day, -ON_TIME_MONTHS) + timedelta(days=1), day
 
 
+def due_setters(timeline: Sequence[Result]) -> list[tuple[date | None, int]]:
+    """Return each due date a timeline sets, with the index of the result that sets it, oldest first.
+
+    Of two results on one day the later stands; a due date set twice counts once, from its last setter.
+    The on-time rate and the periodic plan read due dates this one way.
+    """
+    setters = {
+        result.next_due_on: index
+        for index, result in enumerate(timeline)
+        if index + 1 == len(timeline) or timeline[index + 1].performed_on != result.performed_on
+    }
+    return sorted(setters.items(), key=lambda item: item[1])
+
+
 def due_dates(facts: Iterable[InstrumentFacts], day: date) -> list[DueDate]:
     """Return every due date the on-time rate counts over the 12 months up to ``day``."""
     first, last = on_time_window(day)
@@ -279,13 +293,7 @@ def due_dates(facts: Iterable[InstrumentFacts], day: date) -> list[DueDate]:
         if not fact.is_periodic:
             continue
         timeline = [result for result in fact.timeline if result.performed_on <= day]
-        # Of two results on one day the later stands; a due date set twice counts once, from its last setter.
-        setters = {
-            result.next_due_on: index
-            for index, result in enumerate(timeline)
-            if index + 1 == len(timeline) or timeline[index + 1].performed_on != result.performed_on
-        }
-        for due, index in sorted(setters.items(), key=lambda item: item[1]):
+        for due, index in due_setters(timeline):
             if due is None or not first <= due <= last:
                 continue
             if fact.status_on(due - timedelta(days=1)) in RETIRED_STATUSES:

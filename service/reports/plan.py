@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from service.figures import RETIRED_STATUSES, InstrumentFacts, Rate, Result
+from service import figures
+from service.figures import RETIRED_STATUSES, InstrumentFacts, Rate
 
 #: Execution states of a line.
 ON_TIME = "on_time"
@@ -170,18 +171,6 @@ class Group:
     tally: Tally = field(default_factory=Tally)
 
 
-def _setters(timeline: list[Result]) -> list[int]:
-    """Return the indexes of the results whose due date stands (of two on one day, the later).
-
-    The on-time rate reads the timeline the same way (``figures.due_dates``).
-    """
-    return [
-        index
-        for index, result in enumerate(timeline)
-        if index + 1 == len(timeline) or timeline[index + 1].performed_on != result.performed_on
-    ]
-
-
 def _execution(due: date, renewed_on: date | None, today: date) -> str:
     """Return a line's state: done on time, done late, overdue, or not yet due."""
     if renewed_on is not None:
@@ -205,11 +194,9 @@ def entries_of(fact: InstrumentFacts, period: Period, today: date) -> list[Entry
         return []
     timeline = [result for result in fact.timeline if result.performed_on <= today]
     found: list[Entry] = []
-    seen: set[date] = set()
-    for index in _setters(timeline):
+    for due, index in figures.due_setters(timeline):
         setter = timeline[index]
-        due = setter.next_due_on
-        if due is None or due > period.end or due in seen:
+        if due is None or due > period.end:
             continue
         renewal = next((r for r in timeline[index + 1 :] if r.performed_on > setter.performed_on), None)
         renewed_on = renewal.performed_on if renewal else None
@@ -222,7 +209,6 @@ def entries_of(fact: InstrumentFacts, period: Period, today: date) -> list[Entry
             if fact.status_on(due - timedelta(days=1)) in RETIRED_STATUSES:
                 continue
             overdue_at_start, month = False, due.month
-        seen.add(due)
         found.append(
             Entry(fact.id, due, month, _execution(due, renewed_on, today), renewed_on, overdue_at_start)
         )

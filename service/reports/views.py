@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from flask import render_template, request
 from flask_babel import gettext
 from flask_login import login_required
@@ -97,6 +99,7 @@ def overdue():
     return render_template(
         "reports/overdue.html",
         lines=lines,
+        groups=[(name, list(group)) for name, group in groupby(lines, key=lambda line: line.department)],
         department=department,
         chart=report_charts.overdue_report_chart(lines),
         today=today(),

@@ -1,6 +1,6 @@
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from models import Event, NonconformityCase, NotificationItem, Organization, ReminderPolicy, User
 
@@ -86,6 +86,11 @@ def test_demo_loads_once(app, db_session):
         assert {("due", 30), ("due", 15), ("due", 7), ("due", 0), ("overdue", 7), ("overdue", 14)} <= hit
     firm_a = db_session.scalar(select(Organization).where(Organization.slug == "demo-firm-a"))
     assert db_session.get(ReminderPolicy, firm_a.id).mandatory_offsets_days == [60, 30, 15, 7, 0]
+    # The SME assistance pages open on this year's plan and some help given.
+    from models.assistance import AssistancePlan, AssistanceRecord
+
+    assert db_session.scalar(select(func.count(AssistancePlan.id))) == 28
+    assert {kind for kind in db_session.scalars(select(AssistanceRecord.kind))} >= {"survey", "mms_training"}
     again = _run(app, "demo")
     assert again.exit_code == 0
     assert "already" in again.output

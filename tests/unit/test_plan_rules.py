@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from service.figures import InstrumentFacts, Result, StatusChange
+from service.figures import StatusChange
 from service.reports.plan import (
     LATE,
     ON_TIME,
@@ -20,42 +20,15 @@ from service.reports.plan import (
     plan_entries,
     tally,
 )
+from tests.unit.test_figures import result, with_results
 
 D = date.fromisoformat
 TODAY = D("2026-07-15")
 YEAR = Period(2026)
 
 
-def fact(id=1, **overrides) -> InstrumentFacts:
-    values = {
-        "id": id,
-        "name": "压力表",
-        "catalog_item": None,
-        "department_id": None,
-        "abc_class": "B",
-        "is_mandatory": False,
-        "control_method": "calibration",
-        "interval_months": 12,
-        "status": "in_service",
-        "entered_on": D("2024-01-01"),
-        "last_done_on": None,
-        "next_due_on": None,
-        "conclusion": None,
-        "results": (),
-        "changes": (),
-    }
-    return InstrumentFacts(**(values | overrides))
-
-
-def result(performed_on: str, next_due_on: str | None) -> Result:
-    return Result(D(performed_on), "calibration", "pass", D(next_due_on) if next_due_on else None)
-
-
-def history(*results: Result, id=1, **overrides) -> InstrumentFacts:
-    newest = results[-1]
-    return fact(
-        id, results=results, last_done_on=newest.performed_on, next_due_on=newest.next_due_on, **overrides
-    )
+#: The figures' own helpers: an instrument's facts, a calibration result, a history of results.
+history = with_results
 
 
 def only(facts, period=YEAR, today=TODAY):
