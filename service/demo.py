@@ -347,6 +347,7 @@ def _orders(
     )
     for action in ("accept", "receive"):
         order_ops.transition(session, staff, parcel.id, {"action": action}, today, base_url, now)
+    _returned_order(session, staff, institute_id, requester, today, base_url, far_due(requester, 5)[2:5])
     order_ops.submit_order(
         session,
         requester,
@@ -360,6 +361,64 @@ def _orders(
         base_url,
         now,
     )
+
+
+#: When each step of the demo's returned parcel was taken, in days before the demo was loaded.
+RETURNED_ORDER_DAYS_AGO = {"accepted": 9, "received": 8, "in_progress": 8, "completed": 5, "returned": 4}
+
+
+def _returned_order(
+    session: Session, staff: Actor, institute_id: int, firm: Actor, today: date, base_url: str, numbers
+) -> None:
+    """Firm A's parcel of last week: received, calibrated and returned (the service statistics' figures)."""
+    now = now_utc()
+    order = order_ops.submit_order(
+        session,
+        firm,
+        {
+            "institute_id": institute_id,
+            "method": "mail_in",
+            "courier": "EMS",
+            "tracking_no": "EA204871635CN",
+            "note": "演示：三台仪表送检",
+            "management_nos": list(numbers),
+        },
+        today - timedelta(days=9),
+        base_url,
+        now - timedelta(days=9),
+    )
+    for action, days_ago in (("accept", 9), ("receive", 8), ("start", 8)):
+        order_ops.transition(
+            session, staff, order.id, {"action": action}, today, base_url, now - timedelta(days=days_ago)
+        )
+    for item in order.items:
+        order_ops.record_item(
+            session,
+            staff,
+            order.id,
+            item.id,
+            {
+                "kind": "calibration",
+                "confirmation": "fit",
+                "performed_on": (today - timedelta(days=6)).isoformat(),
+            },
+            today,
+        )
+    order_ops.transition(
+        session, staff, order.id, {"action": "complete"}, today, base_url, now - timedelta(days=5)
+    )
+    order_ops.transition(
+        session,
+        staff,
+        order.id,
+        {"action": "return", "courier": "EMS", "tracking_no": "EA204871649CN"},
+        today,
+        base_url,
+        now - timedelta(days=4),
+    )
+    # The steps are stamped as they are taken; the demo's parcel took its time over last week.
+    for step in order.steps:
+        step.at = now - timedelta(days=RETURNED_ORDER_DAYS_AGO.get(step.state, 9))
 
 
 def _visits(session: Session, staff: Actor, client: Actor, today: date, base_url: str) -> None:
