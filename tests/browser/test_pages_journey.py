@@ -227,8 +227,9 @@ def test_institute_staff_and_technicians_land_on_the_institutes_home(page, live_
     overdue = page.locator("#overdue-clients")
     expect(overdue).to_contain_text(arranged.firm_name)
     expect(overdue.locator("[data-overdue-mandatory]")).to_have_text("1")
-    # The menu is grouped: a few dropdowns instead of a dozen links.
-    expect(page.locator("#nav > ul.me-auto > li")).to_have_count(5)
+    # The menu is grouped: a few dropdowns instead of a dozen links (Home, Clients, Scheduling, Reports,
+    # Standards and records, Organisation).
+    expect(page.locator("#nav > ul.me-auto > li")).to_have_count(6)
     page.locator("#nav [data-menu=schedule] .dropdown-toggle").click()
     expect(page.locator("#nav [data-menu=schedule] a[href='/institute/due']")).to_be_visible()
     sign_out(page)
