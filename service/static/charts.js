@@ -34,13 +34,23 @@
         cursor: series.links ? "pointer" : "default"
       };
       if (series.color) { drawn.itemStyle = { color: series.color }; }
+      var lines = [];
       if (index === 0 && spec.target !== null) {
+        lines.push({ value: spec.target, label: (spec.targetLabel || "") + " " + valueLabel(spec.unit)(spec.target) });
+      }
+      if (index === 0 && spec.marks) {
+        spec.marks.forEach(function (mark) { lines.push({ value: mark.value, label: mark.label }); });
+      }
+      if (lines.length) {
         drawn.markLine = {
           silent: true,
           symbol: "none",
           lineStyle: { type: "dashed", color: "#dc3545" },
-          label: { formatter: (spec.targetLabel || "") + " " + valueLabel(spec.unit)(spec.target) },
-          data: [horizontal ? { xAxis: spec.target } : { yAxis: spec.target }]
+          data: lines.map(function (line) {
+            var item = horizontal ? { xAxis: line.value } : { yAxis: line.value };
+            item.label = { formatter: line.label };
+            return item;
+          })
         };
       }
       return drawn;

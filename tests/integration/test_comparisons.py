@@ -128,3 +128,68 @@ def test_foreign_instrument_and_result_are_404(client, db_session, world):
     )
     assert client.get(f"{API}/instruments/{foreign}/comparisons", headers=headers_b).status_code == 404
     assert client.get(f"{API}/comparisons/{created.json['id']}", headers=headers_b).status_code == 404
+
+
+def _form(kind: str, rows: list[dict], **fields) -> dict:
+    data = {"kind": kind, "scheme": "压力表比对", "organiser_kind": "provincial", "performed_on": RENEWING_ON}
+    for index, row in enumerate(rows):
+        data |= {f"p{index}-{k}": v for k, v in row.items()}
+    return data | fields
+
+
+def test_record_through_the_page_and_read_it_back(client, db_session, world, login_as):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    instrument = world.a.instruments[2]
+    login_as(world.a.metrology)
+    page = client.get(f"/instruments/{instrument.id}")
+    assert f"/instruments/{instrument.id}/comparisons".encode() in page.data
+    listing = client.get(f"/instruments/{instrument.id}/comparisons")
+    assert listing.status_code == 200
+    assert "比对和能力验证".encode() in listing.data
+    bad = client.post(f"/instruments/{instrument.id}/comparisons", data=_form("comparison", []))
+    assert bad.status_code == 422
+    point = {"reference_value": "10.00", "reference_uncertainty": "0.03", "lab_uncertainty": "0.04"}
+    rows = [
+        point | {"nominal": "10", "lab_value": "10.05"},
+        point | {"nominal": "20", "reference_value": "20.00", "lab_value": "20.06"},
+    ]
+    saved = client.post(f"/instruments/{instrument.id}/comparisons", data=_form("comparison", rows))
+    assert saved.status_code == 303
+    comparison = db_session.scalar(select(Comparison).where(Comparison.instrument_id == instrument.id))
+    shown = client.get(saved.headers["Location"])
+    text = shown.data.decode()
+    assert 'id="comparison-case"' in text
+    assert f"/nonconformity/{comparison.case_id}" in text
+    assert 'data-chart="' in text or "data-chart='" in text
+    assert "不满意" in text
+    assert 'id="comparison-reverse"' not in text  # a firm's instrument: no reverse traceability
+
+    workbook = client.get(f"/comparisons/{comparison.id}.xlsx")
+    assert workbook.status_code == 200
+    sheet = load_workbook(BytesIO(workbook.data)).active
+    cells = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert ["En" in row for row in cells].count(True) == 1
+    assert [2, 20, 20, 0.03, 20.06, 0.04, 1.2, "不满意"] in cells
+
+    world.a.metrology.locale = "en"
+    db_session.commit()
+    english = client.get(f"/comparisons/{comparison.id}").data.decode()
+    assert "Unsatisfactory" in english
+    assert "Point 2: En = 1.20" in english
+
+
+def test_institute_standard_offers_reverse_traceability(client, db_session, world, login_as, staff):
+    from tests.factories import make_instrument
+
+    standard = make_instrument(db_session, staff)
+    db_session.commit()
+    login_as(world.institute_staff)
+    rows = [{"assigned_value": "100", "sd_pt": "1", "lab_value": "103"}]
+    saved = client.post(f"/instruments/{standard.id}/comparisons", data=_form("proficiency", rows))
+    assert saved.status_code == 303
+    text = client.get(saved.headers["Location"]).data.decode()
+    assert 'id="comparison-reverse"' in text
+    assert f"/standards/{standard.id}/affected" in text

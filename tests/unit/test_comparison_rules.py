@@ -115,3 +115,19 @@ def test_chi2_table_is_the_upper_five_percent_point(dof):
 
 def test_chi2_beyond_the_table():
     assert _chi2_cdf(rules.chi2_critical(40), 40) == pytest.approx(0.95, abs=2e-3)
+
+
+def test_chart_marks_travel_in_the_spec_and_default_to_none():
+    from service.reports.charts import Chart, Series
+
+    plain = Chart(key="k", title="t", kind="bar", categories=["a"], series=[Series("s", [1])])
+    assert plain.spec()["marks"] == []
+    marked = Chart(
+        key="k",
+        title="t",
+        kind="bar",
+        categories=["a"],
+        series=[Series("En", [1.2])],
+        marks=[(1, "+1"), (-1, "-1")],
+    )
+    assert marked.spec()["marks"] == [{"value": 1, "label": "+1"}, {"value": -1, "label": "-1"}]

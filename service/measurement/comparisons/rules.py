@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
+from service.i18n import N_
+
 SATISFACTORY = "satisfactory"
 QUESTIONABLE = "questionable"
 UNSATISFACTORY = "unsatisfactory"
@@ -51,13 +53,13 @@ class RuleError(ValueError):
 def number(value, field: str = "value") -> Decimal:
     """Return ``value`` as a finite Decimal (floats through their shortest repr), or raise RuleError."""
     if isinstance(value, bool) or value is None:
-        raise RuleError(field, "Not a number.")
+        raise RuleError(field, N_("Not a number."))
     try:
         result = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise RuleError(field, "Not a number.") from None
+        raise RuleError(field, N_("Not a number.")) from None
     if not result.is_finite():
-        raise RuleError(field, "Not a finite number.")
+        raise RuleError(field, N_("Not a finite number."))
     return result
 
 
@@ -76,12 +78,12 @@ def en_number(lab_value, lab_u, ref_value, ref_u) -> Decimal:
     x_ref, u_ref = number(ref_value, "reference_value"), number(ref_u, "reference_uncertainty")
     for name, u in (("lab_uncertainty", u_lab), ("reference_uncertainty", u_ref)):
         if u < 0:
-            raise RuleError(name, "An uncertainty cannot be negative.")
+            raise RuleError(name, N_("An uncertainty cannot be negative."))
     with localcontext() as ctx:
         ctx.prec = 28
         combined = (u_lab * u_lab + u_ref * u_ref).sqrt()
         if combined == 0:
-            raise RuleError("lab_uncertainty", "Both uncertainties are zero: En is undefined.")
+            raise RuleError("lab_uncertainty", N_("Both uncertainties are zero: En is undefined."))
         return (x_lab - x_ref) / combined
 
 
@@ -98,7 +100,7 @@ def z_score(lab_value, assigned_value, sd_pt) -> Decimal:
         number(sd_pt, "sd_pt"),
     )
     if sigma <= 0:
-        raise RuleError("sd_pt", "The standard deviation for proficiency assessment must be positive.")
+        raise RuleError("sd_pt", N_("The standard deviation for proficiency assessment must be positive."))
     with localcontext() as ctx:
         ctx.prec = 28
         return (x - big_x) / sigma
@@ -117,7 +119,7 @@ def z_verdict(z: Decimal) -> str:
 def chi2_critical(dof: int) -> float:
     """Return chi²_0.05(dof) for 1 <= dof <= 30 from the table, beyond by the Wilson-Hilferty formula."""
     if dof < 1:
-        raise RuleError("points", "At least two participants are needed.")
+        raise RuleError("points", N_("At least two participants are needed."))
     if dof <= len(CHI2_05):
         return CHI2_05[dof - 1]
     z95 = 1.6448536269514722
@@ -157,11 +159,11 @@ def weighted_mean(values, expanded_uncertainties) -> WeightedMean:
     xs = [float(number(v, "value")) for v in values]
     us = [float(number(u, "uncertainty")) / 2 for u in expanded_uncertainties]
     if len(xs) != len(us):
-        raise RuleError("points", "One uncertainty per value is needed.")
+        raise RuleError("points", N_("One uncertainty per value is needed."))
     if len(xs) < 2:
-        raise RuleError("points", "At least two participants are needed.")
+        raise RuleError("points", N_("At least two participants are needed."))
     if any(u <= 0 for u in us):
-        raise RuleError("uncertainty", "Every uncertainty must be positive.")
+        raise RuleError("uncertainty", N_("Every uncertainty must be positive."))
     weights = [1 / (u * u) for u in us]
     total = math.fsum(weights)
     mean = math.fsum(w * x for w, x in zip(weights, xs, strict=True)) / total
