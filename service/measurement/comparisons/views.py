@@ -65,7 +65,11 @@ def _page(instrument_id: int, values: dict, errors: dict, status: int = 200):
 @login_required
 def list_comparisons(instrument_id: int):
     """An instrument's comparison and proficiency-test results, and the form to record one."""
-    return _page(instrument_id, {"kind": "comparison", "performed_on": today().isoformat()}, {})
+    return _page(
+        instrument_id,
+        {"kind": "comparison", "organiser_kind": "other", "performed_on": today().isoformat()},
+        {},
+    )
 
 
 @bp.post("/instruments/<int:instrument_id>/comparisons")

@@ -35,7 +35,7 @@ def write_comparison(comparison: Comparison, out: BinaryIO, gettext: Gettext, na
             ),
         ),
         (gettext("Quantity"), comparison.quantity or ""),
-        (gettext("Performed on"), comparison.performed_on.isoformat()),
+        (gettext("Date of the round"), comparison.performed_on.isoformat()),
         (gettext("Verdict"), name_of("verdict", comparison.verdict)),
         (gettext("Note"), comparison.note or ""),
     ]
