@@ -166,6 +166,9 @@ def test_record_through_the_page_and_read_it_back(client, db_session, world, log
     assert 'data-chart="' in text or "data-chart='" in text
     assert "不满意" in text
     assert 'id="comparison-reverse"' not in text  # a firm's instrument: no reverse traceability
+    history = client.get(f"/instruments/{instrument.id}")  # the history names the new event
+    assert history.status_code == 200
+    assert "已记录比对或能力验证结果" in history.data.decode()
 
     workbook = client.get(f"/comparisons/{comparison.id}.xlsx")
     assert workbook.status_code == 200
@@ -179,6 +182,10 @@ def test_record_through_the_page_and_read_it_back(client, db_session, world, log
     english = client.get(f"/comparisons/{comparison.id}").data.decode()
     assert "Unsatisfactory" in english
     assert "Point 2: En = 1.20" in english
+    assert (
+        "Comparisons and proficiency tests"
+        in client.get(f"/instruments/{instrument.id}/comparisons").data.decode()
+    )
 
 
 def test_institute_standard_offers_reverse_traceability(client, db_session, world, login_as, staff):
