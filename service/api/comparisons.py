@@ -10,7 +10,7 @@ from service.api.helpers import json_body
 from service.clock import now_utc
 from service.measurement.comparisons import operations, queries
 from service.measurement.comparisons.schemas import ComparisonIn, ComparisonOut, comparison_out
-from service.web.context import actor, db, today
+from service.web.context import actor, base_url, db, today
 
 
 @bp.post("/instruments/<int:instrument_id>/comparisons")
@@ -23,7 +23,9 @@ def record_comparison(instrument_id: int):
     unrounded value); an unsatisfactory point opens a nonconformity case (``case_id``) or joins the
     open one; a questionable z tells the metrology staff.
     """
-    comparison = operations.record_comparison(db(), actor(), instrument_id, json_body(), today(), now_utc())
+    comparison = operations.record_comparison(
+        db(), actor(), instrument_id, json_body(), today(), now_utc(), base_url()
+    )
     return jsonify(comparison_out(comparison)), 201
 
 

@@ -79,6 +79,8 @@ def test_questionable_z_notifies_staff(client, db_session, world):
     notices = db_session.scalars(select(Notification).where(Notification.kind == "comparison")).all()
     assert {n.recipient_user_id for n in notices} == {world.a.admin.id, world.a.metrology.id}
     assert {n.channel for n in notices} == {"in_app", "email"}
+    assert all(f"/comparisons/{created.json['id']}" in n.body for n in notices)
+    assert all("z = 2.25" in n.body for n in notices)
 
 
 def test_bad_input_gets_field_messages(client, db_session, world):

@@ -41,9 +41,18 @@ WORST = {v: i for i, v in enumerate(rules.VERDICTS)}
 
 @records_history
 def record_comparison(
-    session: Session, actor: Actor, instrument_id: int, payload: Mapping, today: date, now: datetime
+    session: Session,
+    actor: Actor,
+    instrument_id: int,
+    payload: Mapping,
+    today: date,
+    now: datetime,
+    base_url: str = "",
 ) -> Comparison:
-    """Record a result of ``instrument_id``; return it with its points, verdicts and case."""
+    """Record a result of ``instrument_id``; return it with its points, verdicts and case.
+
+    ``base_url`` makes the link to the result in the notice of a questionable z.
+    """
     actor.require("ledger.write")
     instrument = get_in_org(session, Instrument, instrument_id, actor)
     data = load_or_invalid(ComparisonIn(), payload)
@@ -86,7 +95,7 @@ def record_comparison(
         },
     )
     if any(p.verdict == rules.QUESTIONABLE for p in points):
-        _warn(session, actor, instrument, comparison, today, now)
+        _warn(session, actor, instrument, comparison, today, now, base_url)
     session.flush()
     session.expire(comparison, ["points", "case"])
     return comparison
@@ -136,7 +145,13 @@ def _description(comparison: Comparison, points: list[ComparisonPoint]) -> str:
 
 
 def _warn(
-    session: Session, actor: Actor, instrument: Instrument, comparison: Comparison, today: date, now: datetime
+    session: Session,
+    actor: Actor,
+    instrument: Instrument,
+    comparison: Comparison,
+    today: date,
+    now: datetime,
+    base_url: str,
 ) -> None:
     questionable = [p for p in comparison.points if p.verdict == rules.QUESTIONABLE]
     notify_people(
@@ -152,4 +167,5 @@ def _warn(
         management_no=instrument.management_no,
         scheme=comparison.scheme,
         scores=", ".join(f"z = {rules.shown(p.score)}" for p in questionable),
+        link=f"{base_url.rstrip('/')}/comparisons/{comparison.id}",
     )

@@ -14,7 +14,7 @@ from service.measurement.comparisons import operations, queries
 from service.measurement.comparisons.charts import score_chart
 from service.measurement.comparisons.rules import shown
 from service.measurement.comparisons.workbook import write_comparison
-from service.web.context import actor, db, today
+from service.web.context import actor, base_url, db, today
 from service.web.downloads import send_download, spooled
 from service.web.i18n import translate_errors
 from service.web.templating import name_of
@@ -78,7 +78,9 @@ def record_comparison(instrument_id: int):
     """Record a result from the form; an unsatisfactory point opens a nonconformity case."""
     payload = comparison_payload(request.form)
     try:
-        comparison = operations.record_comparison(db(), actor(), instrument_id, payload, today(), now_utc())
+        comparison = operations.record_comparison(
+            db(), actor(), instrument_id, payload, today(), now_utc(), base_url()
+        )
     except Invalid as exc:
         db().rollback()
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
