@@ -2,6 +2,7 @@
 
 from models.assistance import AssistancePlan, AssistanceRecord
 from models.base import Base, TenantScoped
+from models.comparisons import Comparison, ComparisonPoint
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
@@ -41,6 +42,8 @@ from models.traceability import Attachment, CalibrationRecord, RecordReading, Re
 from models.visits import CertificateSequence, Technician, TechnicianDayOff, Visit, VisitItem
 
 __all__ = [
+    "Comparison",
+    "ComparisonPoint",
     "ApiToken",
     "AssistancePlan",
     "AssistanceRecord",

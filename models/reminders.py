@@ -40,6 +40,7 @@ NOTIFICATION_KINDS = (
     "visit",
     "order",
     "nomination",
+    "comparison",
 )
 #: ``pending`` waits for ``not_before``; ``sending`` is claimed under a lease; ``unknown`` may have
 #: gone and is reconciled with the provider before any re-send; ``sent`` was accepted, and SMS

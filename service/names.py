@@ -204,6 +204,7 @@ FIELD_NAMES = {
     "group": N_("Group by"),
 }
 EVENT_NAMES = {
+    "comparison.recorded": N_("Comparison or proficiency test recorded"),
     "campaign.created": N_("Campaign created"),
     "campaign.updated": N_("Campaign changed"),
     "campaign.moved": N_("Campaign moved to its next phase"),
@@ -275,6 +276,7 @@ MESSAGE_KIND_NAMES = {
     "order": N_("Service order"),
     "standard_notice": N_("Notice about a laboratory's standard"),
     "nomination": N_("Award nomination"),
+    "comparison": N_("Comparison or proficiency test"),
 }
 #: The orders of the ledger list (its "sort" parameter).
 SORT_NAMES = {
@@ -297,8 +299,23 @@ ASSISTANCE_KIND_NAMES = {
     "green_channel": N_("Green-channel handling"),
 }
 
+COMPARISON_KIND_NAMES = {"comparison": N_("Comparison"), "proficiency": N_("Proficiency test")}
+ORGANISER_KIND_NAMES = {
+    "national": N_("National comparison (SAMR)"),
+    "provincial": N_("Provincial comparison"),
+    "cnas_pt": N_("CNAS-recognised PT provider"),
+    "other": N_("Other organiser"),
+}
+VERDICT_NAMES = {
+    "satisfactory": N_("Satisfactory"),
+    "questionable": N_("Questionable"),
+    "unsatisfactory": N_("Unsatisfactory"),
+}
 NAMES = {
     "sort": SORT_NAMES,
+    "comparison_kind": COMPARISON_KIND_NAMES,
+    "organiser_kind": ORGANISER_KIND_NAMES,
+    "verdict": VERDICT_NAMES,
     "channel": CHANNEL_NAMES,
     "message_state": MESSAGE_STATE_NAMES,
     "message_kind": MESSAGE_KIND_NAMES,

@@ -6,12 +6,14 @@ import io
 from datetime import timedelta
 
 from models import Award, Objection, Organization
+from models.base import utcnow
 from service.actors import Actor
 from service.assistance import operations as assistance_ops
 from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger_io import operations as import_ops
+from service.measurement.comparisons import operations as comparison_ops
 from service.nominations import operations as nomination_ops
 from service.nonconformity import operations as nonconformity
 from tests.factories import make_order, make_record, make_technician, make_user, make_visit
@@ -100,8 +102,22 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         {"firm_id": tenant.org.id, "done_on": today.isoformat(), "kind": "survey"},
         today,
     )
+    comparison = comparison_ops.record_comparison(
+        session,
+        actor,
+        instruments[0].id,
+        {
+            "kind": "proficiency",
+            "scheme": "PT",
+            "performed_on": today.isoformat(),
+            "points": [{"assigned_value": "1", "sd_pt": "1", "lab_value": "1"}],
+        },
+        today,
+        utcnow(),
+    )
     session.commit()
     return {
+        "comparison_id": comparison.id,
         "order_id": order.id,
         "visit_id": visit.id,
         "item_id": item.id,

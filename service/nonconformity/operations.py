@@ -111,6 +111,21 @@ def open_for_failure(
     )
 
 
+def open_for_evidence(
+    session: Session, actor: Actor, instrument: Instrument, description: str, today: date
+) -> tuple[NonconformityCase, bool]:
+    """Open the case an unsatisfactory comparison or check calls for; True when it opened one.
+
+    With a case already open, that case is returned (False): the result is news for it. The
+    instrument is stopped like on a failed record; the case's text says what failed.
+    """
+    case = open_case_of(session, actor, instrument.id)
+    if case is not None:
+        return case, False
+    last_good = last_good_result(session, instrument, today)
+    return _open(session, actor, instrument, "manual", description, today, last_good), True
+
+
 def _open(
     session: Session,
     actor: Actor,

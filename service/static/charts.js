@@ -34,13 +34,23 @@
         cursor: series.links ? "pointer" : "default"
       };
       if (series.color) { drawn.itemStyle = { color: series.color }; }
+      var lines = [];
       if (index === 0 && spec.target !== null) {
+        lines.push({ value: spec.target, label: (spec.targetLabel || "") + " " + valueLabel(spec.unit)(spec.target) });
+      }
+      if (index === 0 && spec.marks) {
+        spec.marks.forEach(function (mark) { lines.push({ value: mark.value, label: mark.label, inside: true }); });
+      }
+      if (lines.length) {
         drawn.markLine = {
           silent: true,
           symbol: "none",
           lineStyle: { type: "dashed", color: "#dc3545" },
-          label: { formatter: (spec.targetLabel || "") + " " + valueLabel(spec.unit)(spec.target) },
-          data: [horizontal ? { xAxis: spec.target } : { yAxis: spec.target }]
+          data: lines.map(function (line) {
+            var item = horizontal ? { xAxis: line.value } : { yAxis: line.value };
+            item.label = line.inside ? { formatter: line.label, position: "insideEndTop" } : { formatter: line.label };
+            return item;
+          })
         };
       }
       return drawn;
@@ -81,6 +91,12 @@
     };
     var valueAxis = { type: "value", axisLabel: { formatter: valueLabel(spec.unit) },
                       max: spec.unit === "%" ? 100 : undefined, minInterval: spec.unit === "%" ? undefined : 1 };
+    var marks = (spec.marks || []).map(function (mark) { return mark.value; });
+    if (marks.length) {
+      // The axis reaches every mark line (En = -1 too when all the values are positive).
+      valueAxis.min = function (extent) { return Math.floor(Math.min.apply(null, marks.concat([extent.min]))); };
+      valueAxis.max = function (extent) { return Math.ceil(Math.max.apply(null, marks.concat([extent.max]))); };
+    }
     return {
       tooltip: tooltip,
       legend: legend,
