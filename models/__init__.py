@@ -27,6 +27,7 @@ from models.reminders import (
     SmsUsage,
 )
 from models.reports import FigureSnapshot
+from models.stability import RepeatabilityTest, StabilityAssessment, StabilityGroup
 from models.tenancy import (
     ApiToken,
     ClientLink,
@@ -73,6 +74,7 @@ __all__ = [
     "RecordStandard",
     "ReminderPolicy",
     "ReminderRun",
+    "RepeatabilityTest",
     "FigureSnapshot",
     "ServiceOrder",
     "ServiceOrderItem",
@@ -80,6 +82,8 @@ __all__ = [
     "SignInAttempt",
     "SmsOptOut",
     "SmsUsage",
+    "StabilityAssessment",
+    "StabilityGroup",
     "StatusRequest",
     "Technician",
     "TechnicianDayOff",

@@ -43,6 +43,8 @@ PATH_PARAMETERS = {
     "day": "The day, as YYYY-MM-DD.",
     "year": "The year, e.g. 2026.",
     "assistance_id": "An SME assistance record of your institute.",
+    "test_id": "A repeatability test of your organisation.",
+    "assessment_id": "A stability assessment of your organisation.",
     "code": "A Henan region's GB/T 2260 code, or `unknown` (clients without a known region).",
 }
 #: Path parameters that are not ids.

@@ -51,6 +51,8 @@ class Chart:
     category_title: str = ""
     #: A colour per category (pie charts: a label's green, yellow or red).
     colors: Sequence[str | None] | None = None
+    #: Further horizontal mark lines, each ``(value, label)``: the edges of an allowed band, say.
+    marks: Sequence[tuple[float, str]] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -74,6 +76,7 @@ class Chart:
             "target": self.target,
             "targetLabel": self.target_label,
             "colors": list(self.colors) if self.colors is not None else None,
+            "marks": [{"value": value, "label": label} for value, label in self.marks],
             "series": [
                 {
                     "name": series.name,

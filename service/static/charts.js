@@ -43,6 +43,19 @@
           data: [horizontal ? { xAxis: spec.target } : { yAxis: spec.target }]
         };
       }
+      // Further mark lines (an allowed band's edges, say), each with its own label.
+      if (index === 0 && spec.marks && spec.marks.length) {
+        var lines = spec.marks.map(function (mark) {
+          var line = horizontal ? { xAxis: mark.value } : { yAxis: mark.value };
+          line.label = { formatter: (mark.label || "") + " " + valueLabel(spec.unit)(mark.value) };
+          return line;
+        });
+        if (drawn.markLine) {
+          drawn.markLine.data = drawn.markLine.data.concat(lines);
+        } else {
+          drawn.markLine = { silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#dc3545" }, data: lines };
+        }
+      }
       return drawn;
     });
   }
