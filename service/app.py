@@ -97,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.views import bp as auth_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
+    from service.measurement.blueprint import bp as measurement_bp
+    from service.measurement.stability import views as _stability_views  # noqa: F401 (joins measurement_bp)
     from service.nominations import (  # noqa: F401 (their pages join the nominations blueprint)
         award_views,
         recommender_views,
@@ -143,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
         webhooks_bp,
         vendor_bp,
         reports_bp,
+        measurement_bp,
     ):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from models import Event, Notification
 from service.clock import today_in
 from tests.api import API, auth
+from tests.conftest import login
 
 TODAY = today_in("Asia/Shanghai")
 READINGS = "10.01 10.02 10.00 10.03 10.01\n9.99, 10.02, 10.00, 10.01, 10.01"
@@ -204,3 +208,84 @@ def test_foreign_tenant_gets_404(client, db_session, world):
         json={"measured_on": TODAY.isoformat(), "readings": "1"},
     )
     assert posted.status_code == 404
+
+
+def _fill(client, db_session, world, locale: str):
+    world.a.metrology.locale = locale
+    db_session.commit()
+    login(client, world.a.metrology)
+    return world.a.instruments[0]
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading"), [("zh_Hans_CN", "稳定性"), ("en", "Stability and repeatability")]
+)
+def test_repeatability_form_and_result_page(client, db_session, world, locale, heading):
+    instrument = _fill(client, db_session, world, locale)
+    shown = client.get(f"/instruments/{instrument.id}/stability")
+    assert shown.status_code == 200
+    assert heading in shown.get_data(as_text=True)
+    form = {"performed_on": TODAY.isoformat(), "quantity": "10 MPa", "unit": "MPa", "claimed": "0.02"}
+    bad = client.post(
+        f"/instruments/{instrument.id}/stability/repeatability", data=form | {"readings": "1 2 x3"}
+    )
+    assert bad.status_code == 400
+    page = bad.get_data(as_text=True)
+    assert "x3" in page
+    assert "1 2 x3" in page  # the textarea keeps what was typed
+    saved = client.post(
+        f"/instruments/{instrument.id}/stability/repeatability", data=form | {"readings": READINGS}
+    )
+    assert saved.status_code == 303
+    result = client.get(saved.headers["Location"])
+    text = result.get_data(as_text=True)
+    assert "0.011547" in text
+    assert "0.0012" in text  # the sum of squares
+    assert 'data-verdict="pass"' in text
+    sheet = client.get(saved.headers["Location"] + "/record.xlsx")
+    assert sheet.status_code == 200
+    book = load_workbook(io.BytesIO(sheet.data))
+    cells = [c for row in book.active.iter_rows(values_only=True) for c in row if c is not None]
+    assert "10.01" in cells
+    assert "0.011547" in cells
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_stability_pages_chart_and_record_sheet(client, db_session, world, locale):
+    instrument = _fill(client, db_session, world, locale)
+    opened = client.post(
+        f"/instruments/{instrument.id}/stability/assessments",
+        data={
+            "check_object": "砝码 F-12",
+            "allowed": "0.05",
+            "unit": "mg",
+            "allowed_basis": "mpe",
+            "started_on": _day(5),
+        },
+    )
+    assert opened.status_code == 303
+    url = opened.headers["Location"]
+    for months_ago, readings in ((4, "5.00\n5.02"), (3, "5.03, 5.01"), (2, "4.99 5.01")):
+        assert (
+            client.post(
+                f"{url}/groups", data={"measured_on": _day(months_ago), "readings": readings}
+            ).status_code
+            == 303
+        )
+    bad = client.post(f"{url}/groups", data={"measured_on": _day(1), "readings": "5.0 five"})
+    assert bad.status_code == 400
+    assert "five" in bad.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-warning="few_groups"' in page
+    assert 'data-chart-table="stability-means"' in page
+    assert "0.02" in page
+    assert client.post(f"{url}/close", data={"closed_on": TODAY.isoformat()}).status_code == 303
+    closed = client.get(url).get_data(as_text=True)
+    assert 'data-provisional="1"' in closed
+    sheet = client.get(f"{url}/record.xlsx")
+    book = load_workbook(io.BytesIO(sheet.data))
+    cells = [c for row in book.active.iter_rows(values_only=True) for c in row if c is not None]
+    assert "5.03 5.01" in cells
+    assert "0.02" in cells
+    show = client.get(f"/instruments/{instrument.id}").get_data(as_text=True)
+    assert 'id="instrument-stability"' in show
