@@ -289,3 +289,31 @@ def test_stability_pages_chart_and_record_sheet(client, db_session, world, local
     assert "0.02" in cells
     show = client.get(f"/instruments/{instrument.id}").get_data(as_text=True)
     assert 'id="instrument-stability"' in show
+
+
+def test_dossier_counts_the_checks_of_the_window(client, db_session, world):
+    headers = auth(db_session, world.a.metrology)
+    instrument_id = world.a.instruments[0].id
+    url = f"{API}/instruments/{instrument_id}/repeatability-tests"
+    client.post(url, headers=headers, json=_test())
+    client.post(url, headers=headers, json=_test(claimed="0.001"))
+    old = (TODAY - timedelta(days=400)).isoformat()
+    assert client.post(url, headers=headers, json=_test(performed_on=old)).status_code == 201
+    assessment = _assessment(client, headers, instrument_id)
+    groups = f"{API}/stability-assessments/{assessment['id']}"
+    for months_ago, readings in ((4, "5.00"), (3, "5.01"), (2, "5.02"), (1, "5.01")):
+        client.post(
+            f"{groups}/groups", headers=headers, json={"measured_on": _day(months_ago), "readings": readings}
+        )
+    client.post(f"{groups}/close", headers=headers, json={"closed_on": TODAY.isoformat()})
+    _assessment(client, headers, instrument_id)  # still open: not done yet
+    body = client.get(f"{API}/dossier?as_of={TODAY.isoformat()}", headers=headers).json
+    assert body["stability_checks"] == {
+        "repeatability": {"done": 2, "passed": 1},
+        "stability": {"done": 1, "passed": 1},
+    }
+    by_seq = {line["seq"]: line for line in body["self_check"]}
+    assert by_seq[25]["answer"] == "yes"
+    login(client, world.a.metrology)
+    page = client.get(f"/evidence?as_of={TODAY.isoformat()}")
+    assert 'id="stability-checks"' in page.get_data(as_text=True)

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from models import Instrument, RepeatabilityTest, StabilityAssessment
 from service.actors import Actor
-from service.ledger.dates import add_months
 from service.scoping import get_in_org
 
 
@@ -54,26 +53,29 @@ def get_assessment(session: Session, actor: Actor, assessment_id: int) -> Stabil
     return get_in_org(session, StabilityAssessment, assessment_id, actor)
 
 
-def window_counts(session: Session, org_id: int, today: date) -> dict:
-    """Return the checks of the last 12 months: repeatability tests and closed stability assessments.
+def window_counts(session: Session, org_id: int, first: date, last: date) -> dict:
+    """Return the checks of a window (the dossier's 12 months): tests done, assessments closed, and passed.
 
     ``{"repeatability": {"done": n, "passed": m}, "stability": {"done": n, "passed": m}}``; an
-    assessment counts when it closed within the window (an open one is not done yet).
+    assessment counts when it closed within the window (an open one is not done yet), passed only
+    with a final (not provisional) pass.
     """
-    since = add_months(today, -12)
     tests = session.execute(
         select(func.count(), func.count().filter(RepeatabilityTest.passed.is_(True))).where(
             RepeatabilityTest.org_id == org_id,
-            RepeatabilityTest.performed_on > since,
-            RepeatabilityTest.performed_on <= today,
+            RepeatabilityTest.performed_on.between(first, last),
         )
     ).one()
     assessments = session.execute(
-        select(func.count(), func.count().filter(StabilityAssessment.passed.is_(True))).where(
+        select(
+            func.count(),
+            func.count().filter(
+                StabilityAssessment.passed.is_(True), StabilityAssessment.provisional.is_(False)
+            ),
+        ).where(
             StabilityAssessment.org_id == org_id,
             StabilityAssessment.state == "closed",
-            StabilityAssessment.closed_on > since,
-            StabilityAssessment.closed_on <= today,
+            StabilityAssessment.closed_on.between(first, last),
         )
     ).one()
     return {
