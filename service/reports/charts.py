@@ -53,6 +53,8 @@ class Chart:
     colors: Sequence[str | None] | None = None
     #: Further horizontal mark lines, each ``(value, label)``: the edges of an allowed band, say.
     marks: Sequence[tuple[float, str]] = ()
+    #: False for measured values: the value axis fits them instead of starting at zero.
+    zero_based: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -77,6 +79,7 @@ class Chart:
             "targetLabel": self.target_label,
             "colors": list(self.colors) if self.colors is not None else None,
             "marks": [{"value": value, "label": label} for value, label in self.marks],
+            "zeroBased": self.zero_based,
             "series": [
                 {
                     "name": series.name,

@@ -47,7 +47,7 @@
       if (index === 0 && spec.marks && spec.marks.length) {
         var lines = spec.marks.map(function (mark) {
           var line = horizontal ? { xAxis: mark.value } : { yAxis: mark.value };
-          line.label = { formatter: (mark.label || "") + " " + valueLabel(spec.unit)(mark.value) };
+          line.label = { position: "insideEndTop", formatter: (mark.label || "") + " " + valueLabel(spec.unit)(mark.value) };
           return line;
         });
         if (drawn.markLine) {
@@ -94,6 +94,20 @@
     };
     var valueAxis = { type: "value", axisLabel: { formatter: valueLabel(spec.unit) },
                       max: spec.unit === "%" ? 100 : undefined, minInterval: spec.unit === "%" ? undefined : 1 };
+    // Measured values (means around 5.01, say): the axis fits them instead of starting at zero.
+    if (spec.zeroBased === false) {
+      valueAxis.scale = true;
+      valueAxis.minInterval = undefined;
+      // Keep the mark lines (an allowed band) in sight, not only the values.
+      var marked = (spec.marks || []).map(function (mark) { return mark.value; });
+      if (marked.length) {
+        var low = Math.min.apply(null, marked), high = Math.max.apply(null, marked);
+        var pad = (high - low) * 0.1 || Math.abs(high) * 0.001 || 1;
+        valueAxis.min = function (extent) { return Math.min(extent.min, low) - pad; };
+        valueAxis.max = function (extent) { return Math.max(extent.max, high) + pad; };
+        valueAxis.axisLabel.formatter = function (value) { return valueLabel(spec.unit)(Number(value.toPrecision(6))); };
+      }
+    }
     return {
       tooltip: tooltip,
       legend: legend,

@@ -133,6 +133,7 @@ def means_chart(assessment, groups, result: rules.Stability) -> Chart:
         unit=assessment.unit or "",
         category_title=gettext("Measured on"),
         marks=marks,
+        zero_based=False,
     )
 
 

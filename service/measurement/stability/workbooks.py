@@ -37,7 +37,7 @@ def _pairs(sheet, row: int, pairs: list[tuple[str, str]], bold) -> int:
 
 
 def _signatures(sheet, row: int, bold) -> None:
-    for label in (gettext("Performed by"), gettext("Checked by"), gettext("Date")):
+    for label in (gettext("Tested by"), gettext("Checked by"), gettext("Date")):
         sheet.write(row, 0, label, bold)
         sheet.write(row, 1, "")
         row += 2
@@ -55,7 +55,7 @@ def write_repeatability(out: BinaryIO, test: RepeatabilityTest) -> None:
             (gettext("Instrument"), f"{instrument.management_no} {instrument.name}"),
             (gettext("Model"), instrument.model or ""),
             (gettext("Serial no."), instrument.serial_no or ""),
-            (gettext("Performed on"), test.performed_on.isoformat()),
+            (gettext("Tested on"), test.performed_on.isoformat()),
             (gettext("Quantity or point"), test.quantity),
             (gettext("Unit"), test.unit),
             (gettext("Conditions"), test.conditions or ""),
@@ -82,7 +82,7 @@ def write_repeatability(out: BinaryIO, test: RepeatabilityTest) -> None:
             ("Σ(xᵢ − x̄)²", rules.shown(result.sum_of_squares, 10)),
             (gettext("Experimental standard deviation s"), rules.shown(result.s)),
             (gettext("Claimed repeatability"), test.claimed),
-            (gettext("Conclusion"), gettext("Pass") if test.passed else gettext("Fail")),
+            (gettext("Verdict"), gettext("Pass") if test.passed else gettext("Fail")),
         ],
         bold,
     )
@@ -130,7 +130,7 @@ def write_stability(out: BinaryIO, assessment: StabilityAssessment) -> None:
             (gettext("Stability (largest − smallest mean)"), rules.shown(result.stability, 8)),
             (gettext("Allowed value"), assessment.allowed),
             (gettext("Basis of the allowed value"), basis_name(assessment.allowed_basis)),
-            (gettext("Conclusion"), verdict),
+            (gettext("Verdict"), verdict),
         ],
         bold,
     )
