@@ -69,6 +69,12 @@ def test_failing_repeatability_warns_the_staff_not_a_case(client, db_session, wo
     )
     assert created.json["passed"] is False
     assert _notices(db_session, world.a.org.id) > 0
+    bodies = db_session.scalars(
+        select(Notification.body).where(
+            Notification.org_id == world.a.org.id, Notification.kind == "open_cases"
+        )
+    ).all()
+    assert any("0.011547" in body and instrument.management_no in body for body in bodies)
     cases = client.get(f"{API}/nonconformity-cases", headers=headers)
     if cases.status_code == 200:
         assert cases.json["items"] == []
