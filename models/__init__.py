@@ -28,6 +28,7 @@ from models.reminders import (
     SmsUsage,
 )
 from models.reports import FigureSnapshot
+from models.stability import RepeatabilityTest, StabilityAssessment, StabilityGroup
 from models.tenancy import (
     ApiToken,
     ClientLink,
@@ -76,6 +77,7 @@ __all__ = [
     "RecordStandard",
     "ReminderPolicy",
     "ReminderRun",
+    "RepeatabilityTest",
     "FigureSnapshot",
     "ServiceOrder",
     "ServiceOrderItem",
@@ -83,6 +85,8 @@ __all__ = [
     "SignInAttempt",
     "SmsOptOut",
     "SmsUsage",
+    "StabilityAssessment",
+    "StabilityGroup",
     "StatusRequest",
     "Technician",
     "TechnicianDayOff",

@@ -14,6 +14,7 @@ from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger_io import operations as import_ops
 from service.measurement.comparisons import operations as comparison_ops
+from service.measurement.stability import operations as stability_ops
 from service.nominations import operations as nomination_ops
 from service.nonconformity import operations as nonconformity
 from tests.factories import make_order, make_record, make_technician, make_user, make_visit
@@ -115,9 +116,38 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         today,
         utcnow(),
     )
+    repeatability = stability_ops.record_repeatability(
+        session,
+        actor,
+        instruments[0].id,
+        {
+            "performed_on": today.isoformat(),
+            "quantity": "1 MPa",
+            "readings": "1 1.01 1 0.99 1 1 1.01 1 1 0.99",
+            "claimed": "0.1",
+        },
+        today,
+    )
+    assessment = stability_ops.open_assessment(
+        session,
+        actor,
+        instruments[0].id,
+        {
+            "check_object": "核查标准",
+            "allowed": "0.1",
+            "allowed_basis": "mpe",
+            "started_on": today.isoformat(),
+        },
+        today,
+    )
+    stability_ops.add_group(
+        session, actor, assessment.id, {"measured_on": today.isoformat(), "readings": "1 1.01"}, today
+    )
     session.commit()
     return {
         "comparison_id": comparison.id,
+        "test_id": repeatability.id,
+        "assessment_id": assessment.id,
         "order_id": order.id,
         "visit_id": visit.id,
         "item_id": item.id,

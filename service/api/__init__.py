@@ -71,6 +71,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     reports,
     requests,
     reviews,
+    stability,
     standards,
     users,
     visits,

@@ -44,6 +44,8 @@ PATH_PARAMETERS = {
     "year": "The year, e.g. 2026.",
     "assistance_id": "An SME assistance record of your institute.",
     "comparison_id": "A comparison or proficiency-test result of your organisation.",
+    "test_id": "A repeatability test of your organisation.",
+    "assessment_id": "A stability assessment of your organisation.",
     "code": "A Henan region's GB/T 2260 code, or `unknown` (clients without a known region).",
 }
 #: Path parameters that are not ids.

@@ -33,6 +33,7 @@ from service import figures
 from service.figures import DueDate, InstrumentFacts, InstrumentSet, Rate
 from service.history.chain import verify_chain
 from service.ledger.renewal import RENEWING_KINDS
+from service.measurement.stability import queries as stability_queries
 
 #: The instrument figures a page can open (the instruments behind each).
 INSTRUMENT_FIGURES = ("coverage", "inspection", "household", "other_mandatory", "on_time", "unclassified")
@@ -99,6 +100,8 @@ class Dossier(FigureSets):
     status_changes: dict
     reminders: dict
     history: dict
+    #: Repeatability tests and stability assessments (JJF 1033) of the window: done and passed.
+    stability_checks: dict
 
     def as_dict(self) -> dict:
         """Return every figure as plain data: rates as fractions with their parts."""
@@ -127,6 +130,7 @@ class Dossier(FigureSets):
             "status_changes": self.status_changes,
             "reminders": self.reminders,
             "history": self.history,
+            "stability_checks": self.stability_checks,
         }
 
 
@@ -161,6 +165,7 @@ def compute(session: Session, org: Organization, as_of: date) -> Dossier:
             "verified": report.ok,
             "head_hash": head.last_hash if head is not None else None,
         },
+        stability_checks=stability_queries.window_counts(session, org.id, window[0], window[1]),
     )
 
 

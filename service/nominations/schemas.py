@@ -140,6 +140,22 @@ class HistoryOut(StrictSchema):
     head_hash = fields.String(allow_none=True)
 
 
+class StabilityCountOut(StrictSchema):
+    """Checks of one kind done in the window, and how many passed."""
+
+    done = fields.Integer()
+    passed = fields.Integer()
+
+
+class StabilityChecksOut(StrictSchema):
+    """Repeatability tests and closed stability assessments (JJF 1033) of the window."""
+
+    repeatability = fields.Nested(StabilityCountOut)
+    stability = fields.Nested(
+        StabilityCountOut, metadata={"description": "Assessments closed in the window; passed: a final pass."}
+    )
+
+
 class SelfCheckOut(StrictSchema):
     """One item of the self-check table, with the answer the data gives (null: the firm answers)."""
 
@@ -178,6 +194,7 @@ class DossierOut(StrictSchema):
     status_changes = fields.Nested(StatusChangesOut)
     reminders = fields.Nested(RemindersOut)
     history = fields.Nested(HistoryOut)
+    stability_checks = fields.Nested(StabilityChecksOut)
     self_check = fields.List(fields.Nested(SelfCheckOut))
 
 

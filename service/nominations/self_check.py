@@ -125,6 +125,22 @@ def _validity_monitoring(dossier: Dossier) -> Prefill | None:
     )
 
 
+def _stability_checks(dossier: Dossier) -> Prefill | None:
+    """Yes when repeatability tests or stability assessments were done in the window, else unanswered."""
+    checks = dossier.stability_checks
+    tests, assessments = checks["repeatability"]["done"], checks["stability"]["done"]
+    if not tests and not assessments:
+        return None
+    return Prefill(
+        "yes",
+        N_(
+            "%(tests)s repeatability tests and %(assessments)s stability assessments done",
+            tests=tests,
+            assessments=assessments,
+        ),
+    )
+
+
 def _approvals(dossier: Dossier) -> Prefill | None:
     changes = dossier.status_changes
     if not changes["approved"]:
@@ -160,6 +176,7 @@ RULES: dict[int, Callable[[Dossier], Prefill | None]] = {
     22: _classified,
     23: _traceback,
     24: _validity_monitoring,
+    25: _stability_checks,
     26: _approvals,
     29: _complete_records,
 }

@@ -51,8 +51,10 @@ class Chart:
     category_title: str = ""
     #: A colour per category (pie charts: a label's green, yellow or red).
     colors: Sequence[str | None] | None = None
-    #: More horizontal (vertical for "hbar") lines, each ``(value, label)``: limits such as En = ±1.
+    #: Further horizontal mark lines, each ``(value, label)``: the edges of an allowed band, say.
     marks: Sequence[tuple[float, str]] = ()
+    #: False for measured values: the value axis fits them instead of starting at zero.
+    zero_based: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -77,6 +79,7 @@ class Chart:
             "targetLabel": self.target_label,
             "colors": list(self.colors) if self.colors is not None else None,
             "marks": [{"value": value, "label": label} for value, label in self.marks],
+            "zeroBased": self.zero_based,
             "series": [
                 {
                     "name": series.name,

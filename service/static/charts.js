@@ -91,8 +91,20 @@
     };
     var valueAxis = { type: "value", axisLabel: { formatter: valueLabel(spec.unit) },
                       max: spec.unit === "%" ? 100 : undefined, minInterval: spec.unit === "%" ? undefined : 1 };
+    // Measured values (means around 5.01, say): the axis fits them instead of starting at zero.
     var marks = (spec.marks || []).map(function (mark) { return mark.value; });
-    if (marks.length) {
+    if (spec.zeroBased === false) {
+      valueAxis.scale = true;
+      valueAxis.minInterval = undefined;
+      // Keep the mark lines (an allowed band) in sight, not only the values.
+      if (marks.length) {
+        var low = Math.min.apply(null, marks), high = Math.max.apply(null, marks);
+        var pad = (high - low) * 0.1 || Math.abs(high) * 0.001 || 1;
+        valueAxis.min = function (extent) { return Math.min(extent.min, low) - pad; };
+        valueAxis.max = function (extent) { return Math.max(extent.max, high) + pad; };
+        valueAxis.axisLabel.formatter = function (value) { return valueLabel(spec.unit)(Number(value.toPrecision(6))); };
+      }
+    } else if (marks.length) {
       // The axis reaches every mark line (En = -1 too when all the values are positive).
       valueAxis.min = function (extent) { return Math.floor(Math.min.apply(null, marks.concat([extent.min]))); };
       valueAxis.max = function (extent) { return Math.ceil(Math.max.apply(null, marks.concat([extent.max]))); };

@@ -170,7 +170,7 @@ def test_api_gives_the_figures_and_the_self_check(client, db_session, history):
     assert "7 台在用器具中 7 台" in by_seq[22]["evidence"]
     # Three calibrations unconfirmed: item 11 is answered no.
     assert by_seq[11]["answer"] == "no"
-    # Nothing records stability checks yet: the firm answers item 25.
+    # No repeatability test or stability assessment in the window: the firm answers item 25.
     assert by_seq[25]["answer"] is None
 
 

@@ -271,6 +271,8 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "award_id": 1,
         "objection_id": 1,
         "assistance_id": 1,
+        "test_id": 1,
+        "assessment_id": 1,
         "year": 2026,
         "public_token": "x",
         "window": "30",

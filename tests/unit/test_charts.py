@@ -66,3 +66,20 @@ def test_a_malformed_chart_is_refused(make, message):
 def test_share_is_a_percentage_with_one_decimal():
     assert share(2, 3) == 66.7
     assert share(0, 0) is None
+
+
+def test_marks_travel_in_the_spec_and_default_to_none():
+    plain = Chart(key="p", title="P", kind="line", categories=["a"], series=[Series("m", [1.0])])
+    assert plain.spec()["marks"] == []
+    assert plain.spec()["zeroBased"] is True
+    banded = Chart(
+        key="b",
+        title="B",
+        kind="line",
+        categories=["a", "b"],
+        series=[Series("m", [5.01, 5.02])],
+        marks=((5.0, "lower"), (5.05, "upper")),
+        zero_based=False,
+    )
+    assert banded.spec()["zeroBased"] is False
+    assert banded.spec()["marks"] == [{"value": 5.0, "label": "lower"}, {"value": 5.05, "label": "upper"}]
