@@ -2,6 +2,7 @@
 
 from models.assistance import AssistancePlan, AssistanceRecord
 from models.base import Base, TenantScoped
+from models.checks import CheckPlan, CheckPoint, CheckReading, CheckRecord
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
 from models.ledger import Instrument, StatusRequest
@@ -41,6 +42,10 @@ from models.traceability import Attachment, CalibrationRecord, RecordReading, Re
 from models.visits import CertificateSequence, Technician, TechnicianDayOff, Visit, VisitItem
 
 __all__ = [
+    "CheckPlan",
+    "CheckPoint",
+    "CheckReading",
+    "CheckRecord",
     "ApiToken",
     "AssistancePlan",
     "AssistanceRecord",

@@ -238,6 +238,11 @@ EVENT_NAMES = {
     "record.confirmed": N_("Calibration confirmed"),
     "record.attachment_added": N_("Files attached"),
     "nonconformity.opened": N_("Nonconformity case opened"),
+    "check_plan.created": N_("Intermediate check plan created"),
+    "check_plan.updated": N_("Intermediate check plan changed"),
+    "check_plan.baseline_fixed": N_("Control chart baseline fixed"),
+    "check.recorded": N_("Intermediate check recorded"),
+    "check.signal": N_("Control chart signal"),
     "nonconformity.assessed": N_("Impact assessed"),
     "nonconformity.closed": N_("Nonconformity case closed"),
     "nonconformity.stopped": N_("Stopped by a failure while its case is open"),
@@ -275,6 +280,8 @@ MESSAGE_KIND_NAMES = {
     "order": N_("Service order"),
     "standard_notice": N_("Notice about a laboratory's standard"),
     "nomination": N_("Award nomination"),
+    "check_signal": N_("Control chart signal"),
+    "check_due": N_("Intermediate check due"),
 }
 #: The orders of the ledger list (its "sort" parameter).
 SORT_NAMES = {
