@@ -97,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from service.auth.views import bp as auth_bp
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
+    from service.measurement.blueprint import bp as measurement_bp
+    from service.measurement.checks import views as _check_views  # noqa: F401 (pages join measurement)
     from service.nominations import (  # noqa: F401 (their pages join the nominations blueprint)
         award_views,
         recommender_views,
@@ -132,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         check_bp,
         standards_bp,
         nonconformity_bp,
+        measurement_bp,
         nominations_bp,
         visits_bp,
         orders_bp,

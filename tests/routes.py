@@ -12,6 +12,7 @@ from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger_io import operations as import_ops
+from service.measurement.checks import operations as check_ops
 from service.nominations import operations as nomination_ops
 from service.nonconformity import operations as nonconformity
 from tests.factories import make_order, make_record, make_technician, make_user, make_visit
@@ -100,8 +101,16 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         {"firm_id": tenant.org.id, "done_on": today.isoformat(), "kind": "survey"},
         today,
     )
+    check_plan = check_ops.create_plan(
+        session,
+        actor,
+        instruments[0].id,
+        {"check_object": "核查砝码", "interval_months": 1, "points": [{"label": "1 kg", "nominal": 1}]},
+        today,
+    )
     session.commit()
     return {
+        "plan_id": check_plan.id,
         "order_id": order.id,
         "visit_id": visit.id,
         "item_id": item.id,

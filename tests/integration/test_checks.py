@@ -216,3 +216,72 @@ def test_a_check_falling_due_is_reminded_once_per_step(app, db_session, world):
     assert messages(db_session, world.b.org.id, kind="check_due") == []
     assert db_session.get(CheckPlan, plan.id).active
     assert date(2026, 12, 1) == DAY
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_pages_and_xlsx(client, headers, world, db_session, locale, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    instrument = world.a.instruments[0]
+    plan = make_plan(client, headers["metrology"], instrument.id)
+    for value, day in zip([*BASE, 0.25, 0.26], days_back(12), strict=False):
+        check(client, headers["metrology"], plan, value, day)
+    world.a.metrology.locale = locale
+    db_session.commit()
+    login_as(world.a.metrology)
+    page = client.get(f"/instruments/{instrument.id}")
+    assert page.status_code == 200
+    assert f"/check-plans/{plan['id']}" in page.text
+    assert client.get(f"/instruments/{instrument.id}/check-plans/new").status_code == 200
+    page = client.get(f"/check-plans/{plan['id']}")
+    assert page.status_code == 200
+    assert "data-chart=" in page.text
+    assert "markLines" in page.text
+    words = "2 of 3 beyond 2σ above the centre at checks 11–12" if locale == "en" else "2σ"
+    assert words in page.text
+    assert client.get(f"/check-plans/{plan['id']}/edit").status_code == 200
+    sheet = client.get(f"/check-plans/{plan['id']}/chart.xlsx")
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 + 12
+    assert rows[-1][3] == pytest.approx(0.26)
+    assert rows[-1][12]
+    # record through the form; a future date is refused
+    form = {"performed_on": local_today().isoformat(), f"value-{plan['points'][0]['id']}": "200.01"}
+    form[f"reference-{plan['points'][0]['id']}"] = "200"
+    assert client.post(f"/check-plans/{plan['id']}/checks", data=form).status_code == 303
+    later = form | {"performed_on": (local_today() + timedelta(days=2)).isoformat()}
+    client.post(f"/check-plans/{plan['id']}/checks", data=later)
+    rows = client.get(f"{API}/check-plans/{plan['id']}/chart", headers=headers["viewer"]).json
+    assert len(rows["points"][0]["deviations"]) == 13
+    # create and edit through the forms
+    created = client.post(
+        f"/instruments/{world.a.instruments[1].id}/check-plans",
+        data={
+            "check_object": "标准块",
+            "interval_days": "30",
+            "baseline_mode": "first_n",
+            "baseline_n": "10",
+            "points-0-label": "10 mm",
+            "points-0-nominal": "10",
+            "points-0-mpe": "0.02",
+            "points-1-label": "",
+            "points-1-nominal": "",
+        },
+    )
+    assert created.status_code == 303
+    new_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    edited = client.post(
+        f"/check-plans/{new_id}",
+        data={
+            "check_object": "标准块 2",
+            "interval_months": "1",
+            "baseline_mode": "first_n",
+            "baseline_n": "10",
+        },
+    )
+    assert edited.status_code == 303
+    got = client.get(f"{API}/check-plans/{new_id}", headers=headers["viewer"]).json
+    assert (got["check_object"], got["interval_months"], got["active"]) == ("标准块 2", 1, False)
