@@ -62,6 +62,7 @@
         cursor: series.links ? "pointer" : "default"
       };
       if (series.color) { drawn.itemStyle = { color: series.color }; }
+      if (series.highlights && series.highlights.length) { drawn.showSymbol = true; }
       if (index === 0 && spec.target !== null) {
         drawn.markLine = {
           silent: true,
