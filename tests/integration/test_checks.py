@@ -234,6 +234,8 @@ def test_pages_and_xlsx(client, headers, world, db_session, locale, login_as):
     page = client.get(f"/instruments/{instrument.id}")
     assert page.status_code == 200
     assert f"/check-plans/{plan['id']}" in page.text
+    assert 'data-event="check.recorded"' in page.text
+    assert "data-record-event" not in page.text  # a check is not a calibration record
     assert client.get(f"/instruments/{instrument.id}/check-plans/new").status_code == 200
     page = client.get(f"/check-plans/{plan['id']}")
     assert page.status_code == 200

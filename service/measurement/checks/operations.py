@@ -248,7 +248,12 @@ def record_check(
         actor,
         "check.recorded",
         ("instrument", plan.instrument_id),
-        {"plan_id": plan.id, "record_id": record.id, "performed_on": record.performed_on, "out_of_mpe": out},
+        {
+            "plan_id": plan.id,
+            "check_record_id": record.id,
+            "checked_on": record.performed_on,
+            "out_of_mpe": out,
+        },
     )
     if plan.baseline_mode == "first_n" and plan.baseline_fixed_on is None:
         _fix_from_first(session, actor, plan, today, strict=False)
@@ -287,7 +292,11 @@ def _tell_signals(session, actor, plan: CheckPlan, record: CheckRecord, today, n
         actor,
         "check.signal",
         ("instrument", instrument.id),
-        {"plan_id": plan.id, "record_id": record.id, "signals": [[s["point"], s["rule"]] for s in signals]},
+        {
+            "plan_id": plan.id,
+            "check_record_id": record.id,
+            "signals": [[s["point"], s["rule"]] for s in signals],
+        },
     )
     notify_people(
         session,
