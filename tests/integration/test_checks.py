@@ -287,3 +287,12 @@ def test_pages_and_xlsx(client, headers, world, db_session, locale, login_as):
     assert edited.status_code == 303
     got = client.get(f"{API}/check-plans/{new_id}", headers=headers["viewer"]).json
     assert (got["check_object"], got["interval_months"], got["active"]) == ("标准块 2", 1, False)
+
+
+def test_ladder_steps_between():
+    from service.measurement.checks.reminders import steps_between
+
+    due = date(2026, 12, 31)
+    assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 1), date(2026, 12, 1)) == [30]
+    assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 2), date(2026, 12, 15)) == []
+    assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 10), date(2026, 12, 31)) == [15, 7, 0]
