@@ -129,6 +129,7 @@ CASE_SOURCE_NAMES = {
     "record": N_("A failed result"),
     "manual": N_("Reported by hand"),
     "standard_notice": N_("The laboratory's notice about its standard"),
+    "check": N_("An intermediate check outside the MPE"),
 }
 ACTION_NAMES = {
     "suspend": N_("Suspend"),

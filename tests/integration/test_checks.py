@@ -99,7 +99,8 @@ def test_a_reading_beyond_mpe_opens_one_case(client, headers, world, db_session)
         select(NonconformityCase).where(NonconformityCase.instrument_id == instrument.id)
     ).all()
     assert len(cases) == 1
-    assert cases[0].state == "open"
+    assert (cases[0].state, cases[0].source) == ("open", "check")
+    assert "200 g" in cases[0].description
     check(client, headers["metrology"], plan, -1.2, today)  # already open: no second case
     db_session.expire_all()
     assert (

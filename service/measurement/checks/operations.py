@@ -265,12 +265,8 @@ def record_check(
 
 def _open_case(session, actor, plan: CheckPlan, record: CheckRecord, out: list[str], today: date) -> None:
     """Open a case on the instrument, as a failed result does; nothing when one is open already."""
-    instrument = plan.instrument
-    if nc_ops.open_case_of(session, actor, instrument.id) is not None:
-        return
-    last_good = nc_ops.last_good_result(session, instrument, today)
-    description = f"期间核查 {record.performed_on.isoformat()}: MPE > {', '.join(out)}"
-    nc_ops._open(session, actor, instrument, "manual", description, today, last_good)
+    description = f"期间核查 {record.performed_on.isoformat()}: |偏差| > MPE ({', '.join(out)})"
+    nc_ops.open_for_check(session, actor, plan.instrument, description, today)
 
 
 def _tell_signals(session, actor, plan: CheckPlan, record: CheckRecord, today, now, base_url: str) -> None:

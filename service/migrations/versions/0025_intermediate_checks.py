@@ -17,6 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('nonconformity_cases', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_nonconformity_cases_source'), type_='check')
+        batch_op.create_check_constraint(
+            op.f('ck_nonconformity_cases_source'),
+            "source IN ('record', 'manual', 'standard_notice', 'check')",
+        )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_notifications_kind'), type_='check')
         batch_op.create_check_constraint(
@@ -116,6 +122,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("UPDATE nonconformity_cases SET source = 'manual' WHERE source = 'check'")
+    with op.batch_alter_table('nonconformity_cases', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_nonconformity_cases_source'), type_='check')
+        batch_op.create_check_constraint(
+            op.f('ck_nonconformity_cases_source'),
+            "source IN ('record', 'manual', 'standard_notice')",
+        )
     op.execute("DELETE FROM notifications WHERE kind IN ('check_signal', 'check_due')")
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_notifications_kind'), type_='check')
