@@ -297,3 +297,36 @@ def test_ladder_steps_between():
     assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 1), date(2026, 12, 1)) == [30]
     assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 2), date(2026, 12, 15)) == []
     assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 10), date(2026, 12, 31)) == [15, 7, 0]
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_check_messages_snapshot(app, locale):
+    from service.measurement.checks.queries import SIGNAL_WORDS
+    from service.reminders.messages import render_notice
+    from tests.snapshot import assert_snapshot
+
+    link = "https://ledger.example.cn/check-plans/7"
+    signals = [{"point": "200 g", "msgid": SIGNAL_WORDS[(2, 1)], "first": 11, "last": 12, "rule": 2}]
+    with app.test_request_context():
+        signal = render_notice(
+            "check_signal",
+            "email",
+            locale,
+            management_no="TP-0005",
+            name="电子天平",
+            signals=signals,
+            link=link,
+        )
+        due = render_notice(
+            "check_due",
+            "email",
+            locale,
+            management_no="TP-0005",
+            name="电子天平",
+            check_object="核查砝码 200 g",
+            due_on=date(2026, 12, 31),
+            days=7,
+            link=link,
+        )
+    assert_snapshot(f"reminders/check_signal.{locale}.txt", f"{signal.subject}\n\n{signal.body}")
+    assert_snapshot(f"reminders/check_due.{locale}.txt", f"{due.subject}\n\n{due.body}")
