@@ -214,6 +214,11 @@ def test_a_check_falling_due_is_reminded_once_per_step(app, db_session, world):
     assert len(messages(db_session, tenant.org.id, kind="check_due")) == 4
     run_planning(app, at(DAY + timedelta(days=7), 8))  # the due day
     assert len(messages(db_session, tenant.org.id, kind="check_due")) == 8
+    run_planning(app, at(DAY + timedelta(days=14), 8))  # a week late: reminded again
+    late = messages(db_session, tenant.org.id, kind="check_due")
+    assert len(late) == 12
+    run_planning(app, at(DAY + timedelta(days=15), 8))
+    assert len(messages(db_session, tenant.org.id, kind="check_due")) == 12
     assert messages(db_session, world.b.org.id, kind="check_due") == []
     assert db_session.get(CheckPlan, plan.id).active
     assert date(2026, 12, 1) == DAY
@@ -297,6 +302,10 @@ def test_ladder_steps_between():
     assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 1), date(2026, 12, 1)) == [30]
     assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 2), date(2026, 12, 15)) == []
     assert steps_between(due, (30, 15, 7, 0), date(2026, 12, 10), date(2026, 12, 31)) == [15, 7, 0]
+    assert steps_between(due, (0,), date(2027, 1, 7), date(2027, 1, 7), 7) == [-7]
+    assert steps_between(due, (0,), date(2027, 1, 8), date(2027, 1, 13), 7) == []
+    assert steps_between(due, (0,), date(2027, 1, 6), date(2027, 1, 15), 7) == [-7, -14]
+    assert steps_between(due, (0,), date(2027, 1, 7), date(2027, 1, 7), 0) == []
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])

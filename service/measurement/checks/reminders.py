@@ -1,7 +1,8 @@
 """Reminders of intermediate checks falling due, planned with the firm's due-date reminders.
 
 A plan's next check is reminded like an instrument's due date: on each day of the firm's ladder
-before it (e.g. 30, 15, 7 and 0 days), to the plan's person and the firm's metrology staff, in the
+before it (e.g. 30, 15, 7 and 0 days), then every ``overdue_every`` days while it is not done, to
+the plan's person and the firm's metrology staff, in the
 app and by email. Each (plan, due date, step) is one message per person and channel: the outbox's
 idempotency key carries the three, so a day planned again or caught up sends nothing twice.
 """
@@ -17,15 +18,25 @@ from models import CheckPlan, Notification, Organization, User
 from service.bulk import insert_ignoring_conflicts
 from service.reminders.notices import notice_rows
 from service.reminders.outbox import idempotency_key
-from service.reminders.rules import Ladder
+from service.reminders.rules import OVERDUE_HORIZON_DAYS, Ladder
 
 ROLES = ("metrology",)
 CHANNELS = ("in_app", "email")
 
 
-def steps_between(due_on: date, offsets, first_day: date, day: date) -> list[int]:
-    """The ladder's offsets whose day (``due_on`` minus the offset) falls in ``[first_day, day]``."""
-    return sorted((o for o in set(offsets) if first_day <= due_on - timedelta(days=o) <= day), reverse=True)
+def steps_between(due_on: date, offsets, first_day: date, day: date, overdue_every: int = 0) -> list[int]:
+    """The ladder's steps reached in ``[first_day, day]``, as days before the due date (negative: late).
+
+    Before the due date, the offsets whose day (``due_on`` minus the offset) falls in the range;
+    after it, every ``overdue_every`` days while the check is not done (within the reminders' horizon).
+    """
+    steps = {o for o in set(offsets) if first_day <= due_on - timedelta(days=o) <= day}
+    if overdue_every > 0:
+        start = max((first_day - due_on).days, 1)
+        end = min((day - due_on).days, OVERDUE_HORIZON_DAYS)
+        first_step = -(-start // overdue_every) * overdue_every
+        steps |= {-late for late in range(first_step, end + 1, overdue_every)}
+    return sorted(steps, reverse=True)
 
 
 def write_check_reminders(
@@ -45,7 +56,7 @@ def write_check_reminders(
             CheckPlan.org_id == org.id,
             CheckPlan.active.is_(True),
             CheckPlan.next_due_on.is_not(None),
-            CheckPlan.next_due_on >= first_day,
+            CheckPlan.next_due_on >= first_day - timedelta(days=OVERDUE_HORIZON_DAYS),
             CheckPlan.next_due_on <= day + timedelta(days=max(ladder.offsets, default=0)),
         )
         .options(joinedload(CheckPlan.instrument))
@@ -62,7 +73,7 @@ def write_check_reminders(
     )
     rows = []
     for plan in plans:
-        steps = steps_between(plan.next_due_on, ladder.offsets, first_day, day)
+        steps = steps_between(plan.next_due_on, ladder.offsets, first_day, day, ladder.overdue_every)
         if not steps:
             continue
         people = {u.id: u for u in staff}
