@@ -52,7 +52,7 @@ def update_check_plan(plan_id: int):
 
 
 @bp.post("/check-plans/<int:plan_id>/checks")
-@doc(tags=["checks"], body=CheckRecordIn, responses={201: CheckRecordOut}, errors=(400, 403, 404))
+@doc(tags=["checks"], body=CheckRecordIn, responses={201: CheckRecordOut}, errors=(400, 403, 404, 409))
 def record_check(plan_id: int):
     """Record a check (one reading per point); a reading beyond MPE opens a case, a signal tells staff."""
     record = operations.record_check(db(), actor(), plan_id, json_body(), today(), now_utc(), base_url())

@@ -175,6 +175,7 @@ def test_entered_baseline_and_deactivation(client, headers, world):
     changed = client.patch(f"{API}/check-plans/{plan['id']}", json={"active": False}, headers=h)
     assert changed.status_code == 200
     assert changed.json["active"] is False
+    check(client, h, plan, 0.0, day, status=409)
     listed = client.get(f"{API}/instruments/{instrument.id}/check-plans", headers=headers["viewer"]).json[
         "items"
     ]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import CheckPlan, CheckPoint, CheckReading, CheckRecord, Instrument, User
 from service.actors import Actor
-from service.errors import invalid_field
+from service.errors import Conflict, invalid_field
 from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.measurement.checks import queries, rules
@@ -203,6 +203,8 @@ def record_check(
     """Record a check, move the next due date, and act on what it shows."""
     actor.require("ledger.write")
     plan = get_in_org(session, CheckPlan, plan_id, actor)
+    if not plan.active:
+        raise Conflict(N_("This check plan has ended: make it active again to record checks."))
     data = load_or_invalid(CheckRecordIn(), payload)
     if data["performed_on"] > today:
         raise invalid_field("performed_on", N_("A check cannot be dated in the future."))
