@@ -2,6 +2,7 @@
 
 from models.assistance import AssistancePlan, AssistanceRecord
 from models.base import Base, TenantScoped
+from models.checks import CheckPlan, CheckPoint, CheckReading, CheckRecord
 from models.comparisons import Comparison, ComparisonPoint
 from models.history import Event, HistoryHead
 from models.imports import LedgerImport
@@ -45,6 +46,10 @@ from models.visits import CertificateSequence, Technician, TechnicianDayOff, Vis
 __all__ = [
     "Comparison",
     "ComparisonPoint",
+    "CheckPlan",
+    "CheckPoint",
+    "CheckReading",
+    "CheckRecord",
     "ApiToken",
     "AssistancePlan",
     "AssistanceRecord",

@@ -26,8 +26,9 @@ from models.ledger import Instrument
 from models.traceability import CalibrationRecord
 
 CASE_STATES = ("open", "closed")
-#: How a case was opened: a failed record, a person's report, the institute's notice about a standard.
-CASE_SOURCES = ("record", "manual", "standard_notice")
+#: How a case was opened: a failed record, a person's report, the institute's notice about a standard,
+#: an intermediate check with a reading outside the MPE.
+CASE_SOURCES = ("record", "manual", "standard_notice", "check")
 #: 调整 adjust, 修理 repair (both re-verified before use), 降级使用 downgrade with limits, 报废 scrap.
 DISPOSITIONS = ("adjust", "repair", "downgrade", "scrap")
 

@@ -31,6 +31,8 @@ ROBOT_CHANNELS = ("wecom", "dingtalk")
 #: ``visit`` tells a client of a proposed or moved visit, and the institute of the client's answer.
 #: ``order`` tells a client of each change of its service order, and the institute of new orders.
 #: ``nomination`` tells a firm what its nomination's recommender decided.
+#: ``check_signal`` tells metrology staff of a control-chart signal of an intermediate check;
+#: ``check_due`` reminds of an intermediate check falling due.
 NOTIFICATION_KINDS = (
     "due_digest",
     "test",
@@ -41,6 +43,8 @@ NOTIFICATION_KINDS = (
     "order",
     "nomination",
     "comparison",
+    "check_signal",
+    "check_due",
 )
 #: ``pending`` waits for ``not_before``; ``sending`` is claimed under a lease; ``unknown`` may have
 #: gone and is reconciled with the provider before any re-send; ``sent`` was accepted, and SMS

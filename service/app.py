@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.ledger.views import bp as ledger_bp
     from service.ledger_io.views import bp as imports_bp
     from service.measurement.blueprint import bp as measurement_bp
+    from service.measurement.checks import views as _check_views  # noqa: F401 (pages join measurement)
     from service.measurement.comparisons import views as _comparison_views  # noqa: F401 (its pages join bp)
     from service.measurement.stability import views as _stability_views  # noqa: F401 (joins measurement_bp)
     from service.nominations import (  # noqa: F401 (their pages join the nominations blueprint)
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
         check_bp,
         standards_bp,
         nonconformity_bp,
+        measurement_bp,
         nominations_bp,
         visits_bp,
         orders_bp,
@@ -146,7 +148,6 @@ def _register_blueprints(app: Flask) -> None:
         webhooks_bp,
         vendor_bp,
         reports_bp,
-        measurement_bp,
     ):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)

@@ -129,6 +129,7 @@ CASE_SOURCE_NAMES = {
     "record": N_("A failed result"),
     "manual": N_("Reported by hand"),
     "standard_notice": N_("The laboratory's notice about its standard"),
+    "check": N_("An intermediate check outside the MPE"),
 }
 ACTION_NAMES = {
     "suspend": N_("Suspend"),
@@ -239,6 +240,11 @@ EVENT_NAMES = {
     "record.confirmed": N_("Calibration confirmed"),
     "record.attachment_added": N_("Files attached"),
     "nonconformity.opened": N_("Nonconformity case opened"),
+    "check_plan.created": N_("Intermediate check plan created"),
+    "check_plan.updated": N_("Intermediate check plan changed"),
+    "check_plan.baseline_fixed": N_("Control chart baseline fixed"),
+    "check.recorded": N_("Intermediate check recorded"),
+    "check.signal": N_("Control chart signal"),
     "nonconformity.assessed": N_("Impact assessed"),
     "nonconformity.closed": N_("Nonconformity case closed"),
     "nonconformity.stopped": N_("Stopped by a failure while its case is open"),
@@ -277,6 +283,8 @@ MESSAGE_KIND_NAMES = {
     "standard_notice": N_("Notice about a laboratory's standard"),
     "nomination": N_("Award nomination"),
     "comparison": N_("Comparison or proficiency test"),
+    "check_signal": N_("Control chart signal"),
+    "check_due": N_("Intermediate check due"),
 }
 #: The orders of the ledger list (its "sort" parameter).
 SORT_NAMES = {

@@ -13,6 +13,7 @@ from service.auth.operations import create_api_token
 from service.clock import today_in
 from service.ledger import operations as ledger_ops
 from service.ledger_io import operations as import_ops
+from service.measurement.checks import operations as check_ops
 from service.measurement.comparisons import operations as comparison_ops
 from service.measurement.stability import operations as stability_ops
 from service.nominations import operations as nomination_ops
@@ -143,11 +144,19 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
     stability_ops.add_group(
         session, actor, assessment.id, {"measured_on": today.isoformat(), "readings": "1 1.01"}, today
     )
+    check_plan = check_ops.create_plan(
+        session,
+        actor,
+        instruments[0].id,
+        {"check_object": "核查砝码", "interval_months": 1, "points": [{"label": "1 kg", "nominal": 1}]},
+        today,
+    )
     session.commit()
     return {
         "comparison_id": comparison.id,
         "test_id": repeatability.id,
         "assessment_id": assessment.id,
+        "plan_id": check_plan.id,
         "order_id": order.id,
         "visit_id": visit.id,
         "item_id": item.id,

@@ -52,6 +52,7 @@ def _authenticate():
 from service.api import (  # noqa: E402,F401  (routes register on import)
     assistance,
     awards,
+    checks,
     comparisons,
     departments,
     firm_reports,

@@ -29,6 +29,7 @@ PATH_PARAMETERS = {
     "record_id": "A calibration or verification record of your organisation.",
     "attachment_id": "A file attached to a record of your organisation.",
     "case_id": "A nonconformity case of your organisation.",
+    "plan_id": "An intermediate-check plan of your organisation.",
     "technician_id": "A technician of your institute.",
     "visit_id": "A visit of your institute, or one proposed to your firm.",
     "order_id": "A service order of your firm, or one to your institute.",

@@ -27,6 +27,7 @@ from service.ledger import operations, queries
 from service.ledger.dates import add_months, month_grid
 from service.ledger.status import DIRECT_TRANSITIONS, actions_for
 from service.ledger_io.exporter import XLSX_MIMETYPE
+from service.measurement.checks.queries import plans_of as _check_plans
 from service.nonconformity.queries import cases_of, current_use_limits
 from service.reminders.queries import reminders_for_instrument
 from service.scoping import parse_id
@@ -317,6 +318,11 @@ def edit_instrument(instrument_id: int):
     return redirect(url_for("ledger.show_instrument", instrument_id=instrument_id), code=303)
 
 
+def check_plans_of(session, who, instrument_id: int):
+    """The instrument's intermediate-check plans (the page's small section)."""
+    return _check_plans(session, who, instrument_id)[1]
+
+
 @bp.get("/instruments/<int:instrument_id>")
 @bp.get("/clients/<int:client_id>/instruments/<int:instrument_id>")
 @login_required
@@ -334,6 +340,7 @@ def show_instrument(instrument_id: int, client_id: int | None = None):
         events=timeline(db(), who, "instrument", instrument.id),
         records=records,
         cases=cases_of(db(), who, instrument.id),
+        check_plans=None if client_id else check_plans_of(db(), who, instrument.id),
         interval=review_interval(db(), who, instrument.id, records),
         **chain_context(db(), who, instrument.id),
         use_limits=current_use_limits(db(), instrument),

@@ -126,6 +126,16 @@ def open_for_evidence(
     return _open(session, actor, instrument, "manual", description, today, last_good), True
 
 
+def open_for_check(
+    session: Session, actor: Actor, instrument: Instrument, description: str, today: date
+) -> NonconformityCase | None:
+    """Open the case an intermediate check outside the MPE calls for; None when one is open already."""
+    if open_case_of(session, actor, instrument.id) is not None:
+        return None
+    last_good = last_good_result(session, instrument, today)
+    return _open(session, actor, instrument, "check", description, today, last_good)
+
+
 def _open(
     session: Session,
     actor: Actor,

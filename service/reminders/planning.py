@@ -32,6 +32,7 @@ from models import (
 from models.ledger import RECALLED_STATUSES
 from service.bulk import insert_ignoring_conflicts
 from service.db import allow_all_tenants, unit_of_work
+from service.measurement.checks.reminders import write_check_reminders
 from service.reminders.case_reminders import cases_to_remind, write_case_reminders
 from service.reminders.messages import Digest, DigestItem, render_digest
 from service.reminders.outbox import e164, idempotency_key, outbox_row
@@ -247,6 +248,7 @@ def plan_day(
     open_cases = cases_to_remind(session, org.id, first_day, day, ladder.overdue_every)
     send_at = next_send_time(window_of(policy), now.astimezone(ZoneInfo(org.timezone)))
     messages = write_case_reminders(session, org, open_cases, day, now, send_at, base_url)
+    messages += write_check_reminders(session, org, ladder, first_day, day, now, send_at, base_url)
     if dues:
         departments = dict(
             session.execute(select(Department.id, Department.name).where(Department.org_id == org.id)).all()

@@ -27,10 +27,30 @@ class Series:
     color: str | None = None
     #: Draw this series as a line over a bar chart (a target per category, say).
     as_line: bool = False
+    #: Indexes of values to mark (a control chart's signals): drawn larger and red, bold in the table.
+    highlights: Sequence[int] = ()
 
     def __post_init__(self) -> None:
         if self.links is not None and len(self.links) != len(self.values):
             raise ValueError("a series needs one link (or None) per value")
+
+
+#: How a mark line is drawn: its dash and colour.
+MARK_STYLES = ("solid", "dashed", "dotted", "warning", "action", "band")
+
+
+@dataclass(frozen=True)
+class MarkLine:
+    """A horizontal line across a chart (a control chart's centre, warning and action limits)."""
+
+    value: float
+    label: str
+    #: "solid", "dashed" or "dotted" (grey); "warning" (amber dashed), "action" (red), "band" (blue dotted).
+    style: str = "dashed"
+
+    def __post_init__(self) -> None:
+        if self.style not in MARK_STYLES:
+            raise ValueError(f"unknown mark line style {self.style!r}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,10 @@ class Chart:
     marks: Sequence[tuple[float, str]] = ()
     #: False for measured values: the value axis fits them instead of starting at zero.
     zero_based: bool = True
+    #: Horizontal lines besides the target (line and bar charts), listed under the table too.
+    mark_lines: Sequence[MarkLine] = ()
+    #: Values with decimals (no whole-number ticks); the value axis then spans the values and lines.
+    fractional: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -62,6 +86,8 @@ class Chart:
         for series in self.series:
             if len(series.values) != len(self.categories):
                 raise ValueError(f"series {series.name!r} needs one value per category")
+            if any(not 0 <= i < len(self.categories) for i in series.highlights):
+                raise ValueError(f"series {series.name!r} highlights a value it does not have")
 
     @property
     def is_empty(self) -> bool:
@@ -69,7 +95,39 @@ class Chart:
         return not any(value for series in self.series for value in series.values)
 
     def spec(self) -> dict:
-        """Return what ``charts.js`` draws, as plain JSON-able data."""
+        """Return what ``charts.js`` draws, as plain JSON-able data.
+
+        The optional parts (mark lines, highlights, fractional values) are there only when used,
+        so charts without them keep the spec they had.
+        """
+        spec = self._spec()
+        if self.mark_lines:
+            spec["markLines"] = [
+                {"value": m.value, "label": m.label, "style": m.style} for m in self.mark_lines
+            ]
+        if self.fractional:
+            spec["fractional"] = True
+            spec["valueRange"] = self.value_range()
+        for drawn, series in zip(spec["series"], self.series, strict=True):
+            if series.highlights:
+                drawn["highlights"] = sorted(series.highlights)
+        return spec
+
+    def value_range(self) -> list[float] | None:
+        """The span of the values and mark lines, with a margin of a tenth on each side."""
+        numbers = [v for s in self.series for v in s.values if v is not None]
+        numbers += [m.value for m in self.mark_lines]
+        if not numbers:
+            return None
+        low, high = min(numbers), max(numbers)
+        margin = (high - low) / 10 or abs(high) / 10 or 1
+        return [low - margin, high + margin]
+
+    def highlighted(self, series_index: int, index: int) -> bool:
+        """Whether the table marks this value (a signal)."""
+        return index in self.series[series_index].highlights
+
+    def _spec(self) -> dict:
         return {
             "kind": self.kind,
             "title": self.title,

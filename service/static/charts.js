@@ -22,19 +22,48 @@
     return series && series.links ? series.links[dataIndex] : null;
   }
 
+  // Optional horizontal lines (a control chart's limits): {value, label, style}.
+  var MARK_STYLES = {
+    solid: { type: "solid", color: "#6c757d" },
+    dashed: { type: "dashed", color: "#6c757d" },
+    dotted: { type: "dotted", color: "#6c757d" },
+    warning: { type: "dashed", color: "#fd7e14" },
+    action: { type: "solid", color: "#dc3545" },
+    band: { type: "dotted", color: "#0d6efd" }
+  };
+
+  function markLines(spec, horizontal) {
+    return (spec.markLines || []).map(function (mark) {
+      var line = horizontal ? { xAxis: mark.value } : { yAxis: mark.value };
+      line.lineStyle = MARK_STYLES[mark.style] || MARK_STYLES.dashed;
+      line.label = { formatter: mark.label, position: "insideEndTop", fontSize: 10 };
+      return line;
+    });
+  }
+
+  // Optional highlighted values (a control chart's signals): larger red points.
+  function seriesData(series) {
+    if (!series.highlights || !series.highlights.length) { return series.values; }
+    return series.values.map(function (value, index) {
+      if (series.highlights.indexOf(index) < 0) { return value; }
+      return { value: value, symbolSize: 11, itemStyle: { color: "#dc3545" } };
+    });
+  }
+
   function axisSeries(spec, horizontal) {
     return spec.series.map(function (series, index) {
       var drawn = {
         name: series.name,
         type: series.asLine || spec.kind === "line" ? "line" : "bar",
         stack: series.stack || undefined,
-        data: series.values,
+        data: seriesData(series),
         barMaxWidth: 36,
         emphasis: { focus: "series" },
         cursor: series.links ? "pointer" : "default"
       };
       if (series.color) { drawn.itemStyle = { color: series.color }; }
       var lines = [];
+      if (series.highlights && series.highlights.length) { drawn.showSymbol = true; }
       if (index === 0 && spec.target !== null) {
         lines.push({ value: spec.target, label: (spec.targetLabel || "") + " " + valueLabel(spec.unit)(spec.target) });
       }
@@ -52,6 +81,14 @@
             return item;
           })
         };
+      }
+      if (index === 0 && spec.markLines && spec.markLines.length) {
+        var marks = markLines(spec, horizontal);
+        if (drawn.markLine) {
+          drawn.markLine.data = drawn.markLine.data.concat(marks);
+        } else {
+          drawn.markLine = { silent: true, symbol: "none", data: marks };
+        }
       }
       return drawn;
     });
@@ -90,7 +127,8 @@
       inverse: horizontal
     };
     var valueAxis = { type: "value", axisLabel: { formatter: valueLabel(spec.unit) },
-                      max: spec.unit === "%" ? 100 : undefined, minInterval: spec.unit === "%" ? undefined : 1 };
+                      max: spec.unit === "%" ? 100 : undefined,
+                      minInterval: spec.unit === "%" || spec.fractional ? undefined : 1 };
     // Measured values (means around 5.01, say): the axis fits them instead of starting at zero.
     var marks = (spec.marks || []).map(function (mark) { return mark.value; });
     if (spec.zeroBased === false) {
@@ -108,6 +146,11 @@
       // The axis reaches every mark line (En = -1 too when all the values are positive).
       valueAxis.min = function (extent) { return Math.floor(Math.min.apply(null, marks.concat([extent.min]))); };
       valueAxis.max = function (extent) { return Math.ceil(Math.max.apply(null, marks.concat([extent.max]))); };
+    }
+    if (spec.valueRange) {
+      valueAxis.min = spec.valueRange[0];
+      valueAxis.max = spec.valueRange[1];
+      valueAxis.axisLabel.formatter = function (value) { return Number(value.toPrecision(4)); };
     }
     return {
       tooltip: tooltip,

@@ -259,6 +259,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "record_id": 1,
         "attachment_id": 1,
         "case_id": 1,
+        "plan_id": 1,
         "visit_id": 1,
         "item_id": 1,
         "order_id": 1,

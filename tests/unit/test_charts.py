@@ -83,3 +83,35 @@ def test_marks_travel_in_the_spec_and_default_to_none():
     )
     assert banded.spec()["zeroBased"] is False
     assert banded.spec()["marks"] == [{"value": 5.0, "label": "lower"}, {"value": 5.05, "label": "upper"}]
+
+
+def test_mark_lines_and_highlights_are_optional_and_travel_in_the_spec():
+    from service.reports.charts import MarkLine
+
+    plain = Chart("p", "t", "line", ["a", "b"], [Series("s", [1, 2])])
+    assert "markLines" not in plain.spec()
+    assert "fractional" not in plain.spec()
+    assert "highlights" not in plain.spec()["series"][0]
+    chart = Chart(
+        "c",
+        "Control chart",
+        "line",
+        ["1", "2", "3"],
+        [Series("dev", [0.1, -0.2, 0.5], highlights=[2])],
+        mark_lines=[MarkLine(0.0, "centre", "solid"), MarkLine(0.3, "+3σ", "action")],
+        fractional=True,
+    )
+    spec = chart.spec()
+    assert spec["markLines"] == [
+        {"value": 0.0, "label": "centre", "style": "solid"},
+        {"value": 0.3, "label": "+3σ", "style": "action"},
+    ]
+    assert spec["series"][0]["highlights"] == [2]
+    assert spec["fractional"] is True
+    assert spec["valueRange"] == pytest.approx([-0.27, 0.57])
+    assert chart.highlighted(0, 2)
+    assert not chart.highlighted(0, 1)
+    with pytest.raises(ValueError, match="highlights"):
+        Chart("x", "t", "line", ["a"], [Series("s", [1], highlights=[3])])
+    with pytest.raises(ValueError, match="style"):
+        MarkLine(1.0, "x", "wavy")

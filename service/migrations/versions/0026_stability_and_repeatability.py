@@ -1,7 +1,7 @@
 """stability and repeatability
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-03 20:52:00.207348
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,117 @@
+"""Intermediate checks read back: plans of an instrument, a plan's checks, its control charts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import CheckPlan, CheckPoint, CheckReading, CheckRecord, Instrument
+from service.actors import Actor
+from service.i18n import N_
+from service.measurement.checks import rules
+from service.scoping import get_in_org
+
+#: A signal in words, by rule and side; ``first``/``last`` are check numbers (1 for the first check).
+SIGNAL_WORDS = {
+    (1, 1): N_("1 point beyond 3σ above the centre at check %(last)s"),
+    (1, -1): N_("1 point beyond 3σ below the centre at check %(last)s"),
+    (2, 1): N_("2 of 3 beyond 2σ above the centre at checks %(first)s–%(last)s"),
+    (2, -1): N_("2 of 3 beyond 2σ below the centre at checks %(first)s–%(last)s"),
+    (3, 1): N_("4 of 5 beyond 1σ above the centre at checks %(first)s–%(last)s"),
+    (3, -1): N_("4 of 5 beyond 1σ below the centre at checks %(first)s–%(last)s"),
+    (4, 1): N_("8 in a row above the centre at checks %(first)s–%(last)s"),
+    (4, -1): N_("8 in a row below the centre at checks %(first)s–%(last)s"),
+}
+
+
+@dataclass
+class PointChart:
+    """One check point's control chart: its series, limits and what fired."""
+
+    point: CheckPoint
+    record_ids: list[int] = field(default_factory=list)
+    dates: list[date] = field(default_factory=list)
+    deviations: list[float] = field(default_factory=list)
+    limits: rules.Limits | None = None
+    signals: list[rules.Signal] = field(default_factory=list)
+    out_of_tolerance: list[int] = field(default_factory=list)
+
+    def words(self, signal: rules.Signal) -> tuple[str, dict]:
+        """The msgid describing ``signal`` and its arguments (check numbers from 1)."""
+        return SIGNAL_WORDS[(signal.rule, signal.side)], {
+            "first": signal.points[0] + 1,
+            "last": signal.points[-1] + 1,
+        }
+
+
+def plans_of(session: Session, actor: Actor, instrument_id: int) -> tuple[Instrument, list[CheckPlan]]:
+    """Return the instrument and its check plans (active first)."""
+    instrument = get_in_org(session, Instrument, instrument_id, actor)
+    plans = session.scalars(
+        select(CheckPlan)
+        .where(CheckPlan.org_id == actor.org_id, CheckPlan.instrument_id == instrument.id)
+        .order_by(CheckPlan.active.desc(), CheckPlan.id)
+    ).all()
+    return instrument, list(plans)
+
+
+def get_plan(session: Session, actor: Actor, plan_id) -> CheckPlan:
+    """Return a plan of the actor's organisation (NotFound otherwise)."""
+    return get_in_org(session, CheckPlan, plan_id, actor)
+
+
+def records_of(session: Session, plan: CheckPlan) -> list[CheckRecord]:
+    """The plan's checks, oldest first."""
+    return list(
+        session.scalars(
+            select(CheckRecord)
+            .where(CheckRecord.org_id == plan.org_id, CheckRecord.plan_id == plan.id)
+            .order_by(CheckRecord.performed_on, CheckRecord.id)
+        )
+    )
+
+
+def point_baseline(plan: CheckPlan, point: CheckPoint, deviations: list[float]) -> rules.Baseline | None:
+    """The point's baseline: the fixed one, else the first N checks' once there are N; else None."""
+    if point.centre is not None and point.sigma is not None:
+        return rules.Baseline(point.centre, point.sigma)
+    if plan.baseline_mode == "first_n" and len(deviations) >= plan.baseline_n:
+        try:
+            return rules.baseline_from(deviations, plan.baseline_n)
+        except rules.BaselineError:
+            return None
+    return None
+
+
+def charts(session: Session, plan: CheckPlan) -> list[PointChart]:
+    """Every point's control chart."""
+    records = records_of(session, plan)
+    order = {r.id: i for i, r in enumerate(records)}
+    readings = session.scalars(
+        select(CheckReading).where(
+            CheckReading.org_id == plan.org_id, CheckReading.record_id.in_(list(order) or [0])
+        )
+    ).all()
+    by_point: dict[int, list[CheckReading]] = {}
+    for reading in readings:
+        by_point.setdefault(reading.point_id, []).append(reading)
+    dates = {r.id: r.performed_on for r in records}
+    result = []
+    for point in sorted(plan.points, key=lambda p: (p.position, p.id)):
+        chart = PointChart(point)
+        for reading in sorted(by_point.get(point.id, []), key=lambda r: order[r.record_id]):
+            chart.record_ids.append(reading.record_id)
+            chart.dates.append(dates[reading.record_id])
+            chart.deviations.append(reading.deviation)
+        baseline = point_baseline(plan, point, chart.deviations)
+        if baseline is not None:
+            chart.limits = rules.limits(baseline)
+            chart.signals = rules.western_electric(chart.deviations, chart.limits)
+        chart.out_of_tolerance = [
+            i for i, d in enumerate(chart.deviations) if rules.out_of_tolerance(d, point.mpe)
+        ]
+        result.append(chart)
+    return result
