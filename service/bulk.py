@@ -283,6 +283,15 @@ def _bind_processor(column, dialect):
     return lambda value: value if value.__class__ is EncodedJSON else process(value)
 
 
+def upsert_insert(dialect_name: str):
+    """Return the dialect's ``insert`` that knows ``ON CONFLICT`` (PostgreSQL's, else SQLite's)."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def insert_ignoring_conflicts(connection: Connection, table: Table, rows: Sequence[dict], returning=()):
     """Insert ``rows``, skipping any that would break a unique constraint; return the inserted ones.
 
@@ -292,11 +301,7 @@ def insert_ignoring_conflicts(connection: Connection, table: Table, rows: Sequen
     """
     if not rows:
         return []
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(table).on_conflict_do_nothing()
+    statement = upsert_insert(connection.dialect.name)(table).on_conflict_do_nothing()
     if not returning:
         connection.execute(statement, list(rows))
         return []

@@ -16,20 +16,12 @@ from service.traceability import files
 from service.validation import benchmark_industries
 from service.web.context import actor, attachments_dir, base_url, db, enter_client, today
 from service.web.downloads import commitment_letter_download, recommendation_form_download, send_attachment
-from service.web.forms import flash_failure, form_data, save_then_submit
+from service.web.forms import flash_failure, form_data, query_or_defaults, save_then_submit
 from service.web.i18n import translate, translate_errors
 from service.web.templating import name_of
 
 bp = Blueprint("nominations", __name__)
 
-
-def _as_of(schema) -> dict:
-    """Return the page's query, or the defaults with the failure flashed when it is not valid."""
-    try:
-        return load_or_invalid(schema, request.args)
-    except DomainError as exc:
-        flash_failure(exc)
-        return {}
 
 
 @bp.get("/evidence")
@@ -38,7 +30,7 @@ def _as_of(schema) -> dict:
 def evidence(client_id: int | None = None):
     """The dossier as of a date, each figure with its parts and a link to the instruments behind it."""
     enter_client(client_id)
-    wanted = _as_of(DossierQuery()).get("as_of") or today()
+    wanted = query_or_defaults(DossierQuery()).get("as_of") or today()
     try:
         found = queries.dossier(db(), actor(), wanted, today())
     except DomainError as exc:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import FigureSnapshot, HistoryHead, Organization
 from service import figures
 from service.actors import Actor
+from service.bulk import upsert_insert
 from service.figures import Rate
 from service.nominations.dossier import FigureSets
 from service.reports.dashboard import OnTimeMonth, months_up_to, on_time_by_month
@@ -83,10 +84,7 @@ def _keep(session: Session, org_id: int, today: date, head: int, data: dict) -> 
     session.execute(
         delete(FigureSnapshot).where(FigureSnapshot.org_id == org_id, FigureSnapshot.as_of < today)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    dialect_insert = upsert_insert(session.get_bind().dialect.name)
     values = {"org_id": org_id, "as_of": today, "history_seq": head, "figures": data}
     statement = dialect_insert(FigureSnapshot).values(**values)
     session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import render_template, request
+from flask import render_template
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -14,19 +14,9 @@ from service.reports import kpis as kpi_rules
 from service.reports import queries, report_charts, workbooks
 from service.reports.blueprint import bp
 from service.reports.schemas import AsOfQuery, DepartmentQuery, YearQuery
-from service.schemas import load_or_invalid
 from service.web.context import actor, db, today
 from service.web.downloads import XLSX_MIMETYPE, send_download, spooled
-from service.web.forms import flash_failure
-
-
-def _query(schema) -> dict:
-    """Return the page's query, or the defaults with the failure flashed when it is not valid."""
-    try:
-        return load_or_invalid(schema, request.args)
-    except DomainError as exc:
-        flash_failure(exc)
-        return {}
+from service.web.forms import flash_failure, query_or_defaults
 
 
 def _org_name() -> str:
@@ -39,7 +29,7 @@ def _xlsx(write, stem: str):
 
 
 def _kpi_report():
-    wanted = _query(AsOfQuery()).get("as_of") or today()
+    wanted = query_or_defaults(AsOfQuery()).get("as_of") or today()
     try:
         return queries.kpi_report(db(), actor(), wanted, today())
     except DomainError as exc:
@@ -83,7 +73,7 @@ def kpis_xlsx():
 
 
 def _overdue():
-    department = _query(DepartmentQuery()).get("department")
+    department = query_or_defaults(DepartmentQuery()).get("department")
     try:
         return department, queries.overdue_report(db(), actor(), today(), department)
     except DomainError as exc:
@@ -118,7 +108,7 @@ def overdue_xlsx():
 
 
 def _nonconformity():
-    year = _query(YearQuery()).get("year") or today().year
+    year = query_or_defaults(YearQuery()).get("year") or today().year
     return queries.nonconformity_report(db(), actor(), year)
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import flash, render_template, request, url_for
 
 from service.errors import DomainError
+from service.schemas import load_or_invalid
 from service.web.context import db
 from service.web.i18n import translate, translate_errors
 
@@ -94,3 +95,12 @@ def save_then_submit(
     else:
         flash(submitted, "success")
     return back
+
+
+def query_or_defaults(schema) -> dict:
+    """Return the page's query string loaded by ``schema``, or {} (the defaults) with the failure flashed."""
+    try:
+        return load_or_invalid(schema, request.args)
+    except DomainError as exc:
+        flash_failure(exc)
+        return {}
