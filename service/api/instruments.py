@@ -20,6 +20,12 @@ def _out(instrument) -> dict:
     return InstrumentOut(today()).dump(instrument)
 
 
+def _out_many(instruments) -> list[dict]:
+    # One schema for the page: building a schema deep-copies its 36 fields, which cost more than
+    # the query when it was done per instrument.
+    return InstrumentOut(today(), many=True).dump(instruments)
+
+
 @bp.get("/instruments")
 @doc(
     tags=["instruments"],
@@ -35,7 +41,7 @@ def _out(instrument) -> dict:
 def list_instruments():
     """List instruments with filters and a keyset cursor."""
     page = queries.list_instruments(db(), actor(), queries.parse_filters(request.args), today())
-    return jsonify({"items": [_out(i) for i in page.items], "next_cursor": page.next_cursor})
+    return jsonify({"items": _out_many(page.items), "next_cursor": page.next_cursor})
 
 
 @bp.post("/instruments")
@@ -80,7 +86,7 @@ def bulk_edit():
     """Apply the same changes to many instruments, all or nothing."""
     data = load_or_invalid(BulkEditIn(), json_body())
     changed = operations.bulk_edit(db(), actor(), data["ids"], data["changes"], today())
-    return jsonify({"items": [_out(i) for i in changed]})
+    return jsonify({"items": _out_many(changed)})
 
 
 @bp.get("/instruments/<int:instrument_id>/history")
