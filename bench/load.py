@@ -76,9 +76,13 @@ class Outcome:
 def requests_for(args) -> list[Request]:
     rate, dash = args.rate, args.dashboard_rate
     return [
-        Request("API list, limit=50", "/api/v1/instruments?limit=50", True, rate, "first page, by next_due_on"),
+        Request(
+            "API list, limit=50", "/api/v1/instruments?limit=50", True, rate, "first page, by next_due_on"
+        ),
         Request("API due_within=30", "/api/v1/instruments?due_within=30", True, rate, "due_within=30"),
-        Request("API search q=压力", "/api/v1/instruments?q=%E5%8E%8B%E5%8A%9B", True, rate, "q=压力 (search)"),
+        Request(
+            "API search q=压力", "/api/v1/instruments?q=%E5%8E%8B%E5%8A%9B", True, rate, "q=压力 (search)"
+        ),
         Request("web ledger /instruments", "/instruments", False, rate, "first page, by next_due_on"),
         Request("web instrument page", "/instruments/{id}", False, rate, None),
         Request("web dashboard /", "/", False, dash, "ledger_counts"),
@@ -101,12 +105,14 @@ def prepare_user(engine, firm: int) -> tuple[str, str, list[int]]:
         )
         ids = list(
             conn.scalars(
-                text("SELECT id FROM instruments WHERE org_id = :org ORDER BY random() LIMIT 2000"), {"org": firm}
+                text("SELECT id FROM instruments WHERE org_id = :org ORDER BY random() LIMIT 2000"),
+                {"org": firm},
             )
         )
     with factory() as session:
         scope_to_org(session, firm)
-        _, token = create_api_token(session, Actor(user_id, "bench", "metrology", firm, "firm", firm), "load", 30)
+        actor = Actor(user_id, "bench", "metrology", firm, "firm", firm)
+        _, token = create_api_token(session, actor, "load", 30)
         session.commit()
     return email, token, ids
 
@@ -122,10 +128,14 @@ def raw_ms(engine, firm: int, op_name: str | None, instrument_ids: list[int], ru
             statements = [(sql, {**params, "id": i}) for i in instrument_ids[:runs]]
         else:
             user_id = engine.connect().execute(
-                select(User.id).where(User.org_id == firm, User.role == "metrology").order_by(User.id).limit(1)
+                select(User.id)
+                .where(User.org_id == firm, User.role == "metrology")
+                .order_by(User.id)
+                .limit(1)
             ).scalar_one()
             actor = Actor(user_id, "bench", "metrology", firm, "firm", firm)
-            ops = {op.name: op for op in build_ops(engine, make_session_factory(engine), actor, today_in(TIMEZONE), raw)[0]}
+            built = build_ops(engine, make_session_factory(engine), actor, today_in(TIMEZONE), raw)[0]
+            ops = {op.name: op for op in built}
             op = ops[op_name]
             statements = [raw.prepare(op.sql, op.params)] * runs
         for sql, params in statements[:5]:
@@ -215,7 +225,9 @@ def drive(request: Request, args, port: int, cookie: str, token: str, ids_file: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", required=True, help="SQLAlchemy URL of the benchmark database (PostgreSQL)")
     parser.add_argument("--instruments", type=int, default=1_000_000)
     parser.add_argument("--firms", type=int, default=20)

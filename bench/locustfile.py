@@ -19,7 +19,17 @@ import random
 from locust import FastHttpUser, constant_throughput, task
 
 PATH = os.environ.get("LOAD_PATH", "/")
-IDS = [line.strip() for line in open(os.environ["LOAD_IDS"])] if os.environ.get("LOAD_IDS") else []
+
+
+def _ids(path: str | None) -> list[str]:
+    """The instrument ids the instrument page is asked for, one per line in LOAD_IDS."""
+    if not path:
+        return []
+    with open(path, encoding="utf-8") as lines:
+        return [line.strip() for line in lines]
+
+
+IDS = _ids(os.environ.get("LOAD_IDS"))
 
 
 class Engineer(FastHttpUser):

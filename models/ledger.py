@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     CheckConstraint,
     ColumnElement,
@@ -15,7 +16,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
     false,
+    func,
     or_,
     text,
 )
@@ -44,6 +47,33 @@ LABELS = ("green", "yellow", "red")
 RECALLED_STATUSES = ("in_service", "out_for_calibration", "under_repair")
 #: Statuses that make an instrument unusable (red label) whatever its certificate says.
 UNUSABLE_STATUSES = ("suspended", "sealed", "scrapped", "under_repair")
+
+#: What the ledger's search looks in, as one text (PostgreSQL): name, management no. and serial no.
+#: with a space between, written the way PostgreSQL prints the index back, so that the migration check
+#: finds nothing to change.
+SEARCH_TEXT = (
+    "(((name::text || ' '::text) || management_no::text) || ' '::text) "
+    "|| COALESCE(serial_no, ''::character varying)::text"
+)
+#: The character pairs of a text, lower-cased (PostgreSQL). A GIN index on the pairs of SEARCH_TEXT
+#: finds the few instruments that may contain a rare term among a million: a trigram index would
+#: not do, since a two-character Chinese word (压力, 卡尺) has no trigram. The pairs only narrow the
+#: candidates; the search's ILIKE still decides. plpgsql, because its loop costs 10 µs a row where
+#: the same in SQL with generate_series costs 27 µs: every insert and import pays it.
+SEARCH_BIGRAMS_FUNCTION = """
+CREATE OR REPLACE FUNCTION search_bigrams(t text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    folded text := lower(t);
+    pairs text[] := '{}';
+BEGIN
+    FOR i IN 1 .. char_length(folded) - 1 LOOP
+        pairs := pairs || substr(folded, i, 2);
+    END LOOP;
+    RETURN pairs;
+END
+$$
+"""
 
 
 class Instrument(TenantScoped, Base):
@@ -74,6 +104,11 @@ class Instrument(TenantScoped, Base):
             postgresql_where=text(sql_in("status", RECALLED_STATUSES)),
             sqlite_where=text(sql_in("status", RECALLED_STATUSES)),
         ),
+        Index(
+            "ix_instruments_search_bigrams",
+            func.search_bigrams(text(SEARCH_TEXT)),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,3 +303,10 @@ class StatusRequest(TenantScoped, Base):
     replacement: Mapped[Instrument | None] = in_org("Instrument", "StatusRequest", "replacement_id")
     requested_by: Mapped[User] = in_org("User", "StatusRequest", "requested_by_id", lazy="joined")
     decided_by: Mapped[User | None] = in_org("User", "StatusRequest", "decided_by_id")
+
+
+event.listen(
+    Instrument.__table__,
+    "before_create",
+    DDL(SEARCH_BIGRAMS_FUNCTION).execute_if(dialect="postgresql"),
+)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields
-from sqlalchemy import Select, and_, case, func, not_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from models import Department, Instrument, StatusRequest
@@ -98,6 +98,17 @@ def _department_id(session: Session, actor: Actor, value: str) -> int:
     return dept_id
 
 
+def _search_text() -> ColumnElement:
+    """models.ledger.SEARCH_TEXT in columns, so that it matches the index and names its table."""
+    space, empty = literal_column("' '"), literal_column("''")
+    return (
+        Instrument.name.op("||")(space)
+        .op("||")(Instrument.management_no)
+        .op("||")(space)
+        .op("||")(func.coalesce(Instrument.serial_no, empty))
+    )
+
+
 def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> Select:
     """Return the SELECT of the actor's instruments that match ``filters`` (unsorted)."""
     stmt = select(Instrument).where(Instrument.org_id == actor.org_id)
@@ -111,6 +122,9 @@ def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> S
                 Instrument.serial_no.ilike(pattern, escape="\\"),
             )
         )
+        if len(q) >= 2 and session.get_bind().dialect.name == "postgresql":
+            # Lets PostgreSQL find a rare term through the bigram index instead of reading the firm.
+            stmt = stmt.where(func.search_bigrams(_search_text()).op("@>")(func.search_bigrams(q)))
     if management_no := filters.get("management_no"):
         stmt = stmt.where(Instrument.management_no == management_no)
     if status := filters.get("status"):

@@ -1,0 +1,72 @@
+"""The ledger search finds the same instruments on both databases; on PostgreSQL through the bigram index."""
+
+import pytest
+from sqlalchemy import text
+
+from models import Instrument
+from service.clock import today_in
+from service.ledger.queries import filtered, parse_filters
+from tests.factories import make_instrument
+
+MINE = {"PG-001", "PG-002", "HT-9"}
+
+
+def _found(db_session, actor, q: str) -> list[str]:
+    """Which of this test's instruments the search finds (the world's own ledger has a few more)."""
+    stmt = filtered(db_session, actor, parse_filters({"q": q}), today_in("Asia/Shanghai"))
+    return sorted(i.management_no for i in db_session.scalars(stmt) if i.management_no in MINE)
+
+
+@pytest.fixture
+def searchable(db_session, world):
+    actor = world.a.actor()
+    make_instrument(db_session, actor, management_no="PG-001", name="精密压力表", serial_no="AbC-4711")
+    make_instrument(db_session, actor, management_no="PG-002", name="数显卡尺", serial_no=None)
+    make_instrument(db_session, actor, management_no="HT-9", name="洛氏硬度计", serial_no="x9")
+    # Firm B holds the same words: a search never reaches across firms.
+    other = world.b.actor()
+    make_instrument(db_session, other, management_no="PG-001", name="精密压力表", serial_no="AbC-4711")
+    db_session.commit()
+    return actor
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("abc-47", ["PG-001"]),  # a serial number's fragment, in another case
+        ("C-47", ["PG-001"]),
+        ("压力", ["PG-001"]),  # a two-character Chinese word
+        ("硬度", ["HT-9"]),
+        ("卡", ["PG-002"]),  # one character: too short for a pair, found by the scan
+        ("pg-00", ["PG-001", "PG-002"]),  # the management number
+        ("x9", ["HT-9"]),
+        ("压力 表", []),  # the name holds no space
+        ("尺 P", []),  # never across two columns
+        ("千分尺", []),
+    ],
+)
+def test_search_finds_the_same_on_both_databases(db_session, searchable, q, expected):
+    assert _found(db_session, searchable, q) == expected
+
+
+def test_postgresql_answers_a_search_from_the_bigram_index(db_session, searchable):
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the bigram index exists on PostgreSQL only")
+    # A ledger big enough that reading the whole firm costs more than asking the index.
+    columns = [c.name for c in Instrument.__table__.columns if c.name not in ("id", "management_no")]
+    listed = ", ".join(columns)
+    db_session.execute(
+        text(
+            f"INSERT INTO instruments (management_no, {listed}) "
+            f"SELECT 'BULK-' || n, {listed} FROM instruments, generate_series(1, 3000) AS n "
+            "WHERE management_no = 'PG-002' AND org_id = :org"
+        ),
+        {"org": searchable.org_id},
+    )
+    db_session.execute(text("ANALYZE instruments"))
+    stmt = filtered(db_session, searchable, parse_filters({"q": "硬度"}), today_in("Asia/Shanghai"))
+    compiled = stmt.compile(db_session.get_bind())
+    explained = db_session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+    plan = "\n".join(explained.scalars())
+    assert "ix_instruments_search_bigrams" in plan, plan
+    assert _found(db_session, searchable, "硬度") == ["HT-9"]
