@@ -621,18 +621,28 @@ def build_ops(engine: Engine, factory, actor: Actor, today: date, raw: Raw) -> l
             _page_ids,
         )
     )
-    ops.append(
-        Op(
-            "q=压力 (search)",
-            page({"q": "压力"}),
-            page_sql(
-                f"AND (i.name {ilike} :pattern ESCAPE '\\' OR i.management_no {ilike} :pattern ESCAPE '\\' "
-                f"OR i.serial_no {ilike} :pattern ESCAPE '\\')"
-            ),
-            {**base, "pattern": "%压力%"},
-            _page_ids,
+    def search(label: str, q: str) -> Op:
+        where = (
+            f"AND (i.name {ilike} :pattern ESCAPE '\\' OR i.management_no {ilike} :pattern ESCAPE '\\' "
+            f"OR i.serial_no {ilike} :pattern ESCAPE '\\')"
         )
+        if engine.dialect.name == "postgresql":  # the bigram index, as our search asks it
+            where += (
+                " AND search_bigrams(i.name || ' ' || i.management_no || ' ' || coalesce(i.serial_no, ''))"
+                " @> search_bigrams(:q)"
+            )
+        return Op(label, page({"q": q}), page_sql(where), {**base, "pattern": f"%{q}%", "q": q}, _page_ids)
+
+    # A fragment of one serial number of the firm: one row among a million.
+    sql, params = raw.prepare(
+        "SELECT serial_no FROM instruments WHERE org_id = :org AND serial_no IS NOT NULL "
+        "ORDER BY id LIMIT 1 OFFSET :skip",
+        {"org": org, "skip": firm_size(engine, org) // 2},
     )
+    fragment = raw.run(sql, params)[0][0][2:8]
+    ops.append(search("q=压力 (search)", "压力"))
+    ops.append(search(f"q={fragment} (rare serial fragment)", fragment))
+    ops.append(search("q=硬度 (rare two-character word)", "硬度"))
     ops.append(
         Op(
             "label=red",

@@ -328,12 +328,18 @@ def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
             count_if(Instrument.needs_attention()),
         ).where(Instrument.org_id == actor.org_id)
     ).one()
+    return LedgerCounts(*(int(v) for v in row), pending_requests=pending_requests(session, actor))
+
+
+def pending_requests(session: Session, actor: Actor) -> int:
+    """Count the status requests awaiting a decision (a request changes no history until decided)."""
+    actor.require("ledger.read")
     pending = session.scalar(
         select(func.count(StatusRequest.id)).where(
             StatusRequest.org_id == actor.org_id, StatusRequest.state == "pending"
         )
     )
-    return LedgerCounts(*(int(v) for v in row), pending_requests=int(pending or 0))
+    return int(pending or 0)
 
 
 def due_calendar(session: Session, actor: Actor, first: date, last: date) -> dict[date, int]:

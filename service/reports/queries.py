@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from models import Department, Instrument, Organization
 from service import figures
 from service.actors import Actor
+from service.ledger import queries as ledger_queries
+from service.ledger.queries import LedgerCounts
 from service.nominations import queries as nomination_queries
 from service.reports import dashboard, kpis, lists, plan, snapshots
 from service.reports.dashboard import DueByMonth
@@ -35,7 +37,7 @@ from service.scoping import get_in_org
 log = logging.getLogger(__name__)
 
 #: How the due chart may stack its bars.
-DUE_GROUPS = ("label", "department")
+DUE_GROUPS = snapshots.DUE_GROUPS
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class FirmDashboard:
     """Everything the firm's dashboard draws."""
 
     today: date
+    counts: LedgerCounts
     due: DueByMonth
     overdue: list[tuple[int, int]]
     statuses: dict[str | None, int]
@@ -79,14 +82,20 @@ class FirmDashboard:
 
 
 def firm_dashboard(session: Session, actor: Actor, today: date, due_by: str = "label") -> FirmDashboard:
-    """Return the dashboard's figures as of ``today``; the due chart is stacked by ``due_by``."""
+    """Return the dashboard's figures as of ``today``; the due chart is stacked by ``due_by``.
+
+    The figures are kept until the ledger's history moves (:mod:`service.reports.snapshots`); the
+    requests awaiting a decision and the department names are read live.
+    """
+    kept = snapshots.dashboard_figures(session, actor, today)
     return FirmDashboard(
         today=today,
-        due=dashboard.due_by_month(session, actor, today, due_by),
-        overdue=dashboard.overdue_by_department(session, actor, today),
-        statuses=dashboard.count_by(session, actor, "status"),
-        abc=dashboard.count_by(session, actor, "abc_class"),
-        rates=snapshots.dashboard_rates(session, actor, today),
+        counts=replace(kept.counts, pending_requests=ledger_queries.pending_requests(session, actor)),
+        due=kept.due[due_by],
+        overdue=kept.overdue,
+        statuses=kept.statuses,
+        abc=kept.abc,
+        rates=kept.rates,
         departments=dashboard.department_names(session, actor),
         due_by=due_by,
     )

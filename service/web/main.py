@@ -34,7 +34,6 @@ def dashboard():
         # Staff and technicians work for the clients: their home is the clients' work, not the
         # institute's own standards.
         return render_template("institute/home.html", home=institute_home(db(), who, day))
-    counts = queries.ledger_counts(db(), who, day)
     wanted = request.args.get("due_by")
     due_by = wanted if wanted in report_queries.DUE_GROUPS else "label"
     board = report_queries.firm_dashboard(db(), who, day, due_by)
@@ -43,7 +42,7 @@ def dashboard():
     pending = queries.list_status_requests(db(), who) if who.can("status.decide") else []
     return render_template(
         "main/dashboard.html",
-        counts=counts,
+        counts=board.counts,
         upcoming=upcoming,
         overdue=overdue,
         pending=pending,

@@ -244,3 +244,43 @@ def test_the_dashboard_keeps_its_rates_until_the_ledger_changes(client, db_sessi
         again["inspection"]["other_mandatory"]["numerator"],
         again["inspection"]["other_mandatory"]["denominator"],
     ) == (1, 1)
+
+
+def test_the_kept_ledger_figures_follow_every_change_of_the_ledger(client, db_session, world, ledger):
+    from service.ledger import operations as ledger_ops
+
+    headers = auth(db_session, world.a.metrology)
+
+    def board(due_by="department"):
+        return client.get(f"{API}/reports/dashboard?due_by={due_by}", headers=headers).get_json()
+
+    def due_in(figures, department_id):
+        return sum(sum(group["counts"]) for group in figures["due"] if group["group"] == str(department_id))
+
+    before = board()
+    assert board() == before  # kept
+    today, who, admin = local_today(), world.a.actor(), world.a.actor("admin")
+    # A new instrument, class A, in service.
+    added = factories.make_instrument(db_session, who, today, management_no="K-1", abc_class="A")
+    db_session.commit()
+    after_create = board()
+    assert after_create["statuses"]["in_service"] == before["statuses"]["in_service"] + 1
+    assert after_create["abc"].get("A", 0) == before["abc"].get("A", 0) + 1
+    # The meter, due in eleven months, moves to another department.
+    workshop = factories.make_department(db_session, admin, "二车间")
+    ledger_ops.bulk_edit(db_session, who, [ledger["meter"].id], {"department_id": workshop.id}, today)
+    db_session.commit()
+    moved = board()
+    assert due_in(moved, workshop.id) == 1
+    assert due_in(moved, world.a.department.id) == due_in(after_create, world.a.department.id) - 1
+    # A suspension counts once approved; while it waits, only the live pending count moves.
+    request = ledger_ops.request_status_change(db_session, who, added.id, "suspend", "损坏")
+    db_session.commit()
+    assert board()["statuses"] == moved["statuses"]
+    login(client, world.a.admin)
+    assert client.get("/").status_code == 200
+    ledger_ops.decide_status_request(db_session, admin, request.id, True, None)
+    db_session.commit()
+    suspended = board("label")
+    assert suspended["statuses"].get("suspended", 0) == moved["statuses"].get("suspended", 0) + 1
+    assert suspended["statuses"]["in_service"] == moved["statuses"]["in_service"] - 1
