@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, g, has_request_context, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from service import names
@@ -55,7 +56,24 @@ def name_of(kind: str, code) -> str:
     """Return the display name of ``code`` in the code list ``kind`` (the code itself if unknown)."""
     if code is None or code == "":
         return ""
-    return str(NAMES[kind].get(code, code))
+    if not has_request_context():
+        return str(NAMES[kind].get(code, code))
+    return _translated(kind).get(code, code)
+
+
+def _translated(kind: str) -> dict:
+    """The code list ``kind`` in the current language, translated once per request and language.
+
+    A ledger page names a status, a label and more on each of its 50 rows; each lazy name looked up
+    the request's translations again (a third of the page's rendering). Keyed by the language, since
+    a request may render a message in its recipient's (``force_locale``).
+    """
+    cache = g.setdefault("code_names", {})
+    key = (str(get_locale()), kind)
+    table = cache.get(key)
+    if table is None:
+        table = cache[key] = {code: str(name) for code, name in NAMES[kind].items()}
+    return table
 
 
 def value_of(field: str, value) -> str:
