@@ -30,11 +30,11 @@ from models import (
     User,
 )
 from models.ledger import RECALLED_STATUSES
-from service.bulk import insert_ignoring_conflicts
+from service.bulk import insert_ignoring_conflicts, insert_rows
 from service.db import allow_all_tenants, unit_of_work
 from service.measurement.checks.reminders import write_check_reminders
 from service.reminders.case_reminders import cases_to_remind, write_case_reminders
-from service.reminders.messages import Digest, DigestItem, render_digest
+from service.reminders.messages import Digest, DigestItem, render_digests
 from service.reminders.outbox import e164, idempotency_key, outbox_row
 from service.reminders.policy import get_policy, ladder_of, window_of
 from service.reminders.rules import (
@@ -213,6 +213,10 @@ def assign_recipients(
 # Writing the outbox --------------------------------------------------------------------------------
 
 
+#: The columns of a digest's items, as written.
+ITEM_COLUMNS = ("org_id", "notification_id", "instrument_id", "stage", "days", "due_on")
+
+
 def _contents(dues: Iterable[Due]) -> str:
     return ",".join(
         f"{d.instrument_id}:{d.stage.kind}{d.stage.days}" for d in sorted(dues, key=lambda d: d.instrument_id)
@@ -290,8 +294,9 @@ def _write_digests(session, org, day, now, send_at, base_url, told, departments)
             ],
         )
         contents = _contents(dues)
+        texts = render_digests(digest, recipient.addresses, recipient.locale)
         for channel, address in recipient.addresses.items():
-            rendered = render_digest(digest, channel, recipient.locale)
+            rendered = texts[channel]
             key = idempotency_key(org.id, recipient.key, channel, day, "due_digest", contents)
             rows.append(
                 outbox_row(
@@ -325,7 +330,9 @@ def _write_digests(session, org, day, now, send_at, base_url, told, departments)
         for notification_id, key in inserted
         for due in items[key]
     ]
-    insert_ignoring_conflicts(session.connection(), NotificationItem.__table__, item_rows)
+    # The items of messages inserted just now cannot exist yet: COPY on PostgreSQL, which writes the
+    # day's quarter of a million rows several times faster than INSERT.
+    insert_rows(session.connection(), NotificationItem.__table__, ITEM_COLUMNS, item_rows)
     return len(inserted)
 
 

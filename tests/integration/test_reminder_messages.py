@@ -56,3 +56,16 @@ def test_an_instrument_due_today_is_said_due_today_not_within_0_days(app):
         sms = render_digest(digest, "sms", "zh_Hans_CN").body
         assert "今天到期" in sms
         assert "due today" in render_digest(digest, "sms", "en").body
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_a_recipients_channels_rendered_together_read_as_each_alone(app, locale):
+    from service.reminders.messages import render_digests
+
+    channels = ("sms", "email", "in_app", "wecom", "dingtalk")
+    digest = _digest(5, 2)
+    with app.test_request_context():
+        together = render_digests(digest, channels, locale)
+        assert together == {channel: render_digest(digest, channel, locale) for channel in channels}
+    assert together["email"].html and together["in_app"].html is None
+    assert together["email"].body == together["in_app"].body
