@@ -8,10 +8,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import CheckPlan, CheckPoint, CheckReading, CheckRecord, Instrument
+from models import CheckPlan, CheckPoint, CheckReading, CheckRecord, Department, Instrument, User
+from models.ledger import RECALLED_STATUSES
 from service.actors import Actor
 from service.i18n import N_
-from service.measurement.checks import rules
+from service.measurement.checks import rules, schedule
 from service.scoping import get_in_org
 
 #: A signal in words, by rule and side; ``first``/``last`` are check numbers (1 for the first check).
@@ -115,3 +116,85 @@ def charts(session: Session, plan: CheckPlan) -> list[PointChart]:
         ]
         result.append(chart)
     return result
+
+
+@dataclass(frozen=True)
+class DueCheck:
+    """A check due in a period, with what the periodic plan shows of its plan and instrument."""
+
+    due: schedule.CheckDue
+    management_no: str
+    name: str
+    department: str | None
+    check_object: str
+    #: The plan's person, by name; None: the firm's metrology staff.
+    performer: str | None
+
+
+def due_in_period(
+    session: Session,
+    actor: Actor,
+    start: date,
+    end: date,
+    today: date,
+    department_id: int | None = None,
+) -> list[DueCheck]:
+    """Return the checks of the actor's active plans due in ``[start, end]``, by planned month and date.
+
+    Only instruments in use are planned: a suspended, sealed or scrapped instrument's checks are not,
+    nor those of an ended (archived) plan. See :mod:`.schedule` for the dates.
+    """
+    stmt = (
+        select(
+            CheckPlan.id,
+            CheckPlan.instrument_id,
+            CheckPlan.interval_months,
+            CheckPlan.interval_days,
+            CheckPlan.next_due_on,
+            CheckPlan.check_object,
+            User.name.label("performer"),
+            Instrument.management_no,
+            Instrument.name,
+            Department.name.label("department"),
+        )
+        .join(
+            Instrument, (Instrument.id == CheckPlan.instrument_id) & (Instrument.org_id == CheckPlan.org_id)
+        )
+        .outerjoin(Department, Department.id == Instrument.department_id)
+        .outerjoin(User, User.id == CheckPlan.performer_user_id)
+        .where(
+            CheckPlan.org_id == actor.org_id,
+            CheckPlan.active.is_(True),
+            Instrument.status.in_(RECALLED_STATUSES),
+        )
+        .order_by(CheckPlan.id)
+    )
+    if department_id is not None:
+        stmt = stmt.where(Instrument.department_id == department_id)
+    plans = session.execute(stmt).all()
+    if not plans:
+        return []
+    done: dict[int, list[schedule.Done]] = {}
+    wanted = [row.id for row in plans]
+    for offset in range(0, len(wanted), 1000):
+        for plan_id, performed_on, by in session.execute(
+            select(CheckRecord.plan_id, CheckRecord.performed_on, CheckRecord.performed_by_name).where(
+                CheckRecord.org_id == actor.org_id, CheckRecord.plan_id.in_(wanted[offset : offset + 1000])
+            )
+        ):
+            done.setdefault(plan_id, []).append(schedule.Done(performed_on, by))
+    found = []
+    for row in plans:
+        facts = schedule.PlanFacts(
+            row.id,
+            row.instrument_id,
+            row.interval_months,
+            row.interval_days,
+            row.next_due_on,
+            done.get(row.id, ()),
+        )
+        for due in schedule.dues_in(facts, start, end, today):
+            found.append(
+                DueCheck(due, row.management_no, row.name, row.department, row.check_object, row.performer)
+            )
+    return sorted(found, key=lambda c: (c.due.planned_month, c.due.due_on, c.management_no, c.due.plan_id))
