@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models import CheckPlan, CheckPoint, CheckReading, CheckRecord, Department, Instrument, User
 from models.ledger import RECALLED_STATUSES
 from service.actors import Actor
-from service.i18n import N_
+from service.i18n import N_, Msg
 from service.measurement.checks import rules, schedule
 from service.scoping import get_in_org
 
@@ -198,3 +198,57 @@ def due_in_period(
                 DueCheck(due, row.management_no, row.name, row.department, row.check_object, row.performer)
             )
     return sorted(found, key=lambda c: (c.due.planned_month, c.due.due_on, c.management_no, c.due.plan_id))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A control-chart signal (``kind`` "signal") or a reading outside the MPE ("out_of_mpe"), in words."""
+
+    checked_on: date
+    kind: str
+    words: Msg
+
+
+def findings_since(session: Session, actor: Actor, instrument_id: int, after: date | None) -> list[Finding]:
+    """Return what the instrument's active check plans found in checks done after ``after`` (None: ever).
+
+    A signal counts from the check that completed it; a reading outside its point's MPE from its check.
+    """
+    plans = session.scalars(
+        select(CheckPlan)
+        .where(
+            CheckPlan.org_id == actor.org_id,
+            CheckPlan.instrument_id == instrument_id,
+            CheckPlan.active.is_(True),
+        )
+        .order_by(CheckPlan.id)
+    ).all()
+    found = []
+    for plan in plans:
+        for chart in charts(session, plan):
+            label = chart.point.label
+
+            def words(index: int, finding: Msg, plan=plan, label=label, chart=chart) -> Msg:
+                return N_(
+                    "%(date)s, %(object)s, %(point)s: %(finding)s",
+                    date=chart.dates[index].isoformat(),
+                    object=plan.check_object,
+                    point=label,
+                    finding=finding,
+                )
+
+            for signal in chart.signals:
+                day = chart.dates[signal.index]
+                if after is None or day > after:
+                    msgid, args = chart.words(signal)
+                    found.append(Finding(day, "signal", words(signal.index, Msg(str(msgid), args))))
+            for index in chart.out_of_tolerance:
+                day = chart.dates[index]
+                if after is None or day > after:
+                    finding = N_(
+                        "deviation %(deviation)s outside the MPE ±%(mpe)s",
+                        deviation=f"{chart.deviations[index]:.6g}",
+                        mpe=f"{chart.point.mpe:.6g}",
+                    )
+                    found.append(Finding(day, "out_of_mpe", words(index, finding)))
+    return sorted(found, key=lambda f: f.checked_on)
