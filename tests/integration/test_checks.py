@@ -385,6 +385,24 @@ def test_ladder_steps_between():
     assert steps_between(due, (0,), date(2027, 1, 7), date(2027, 1, 7), 0) == []
 
 
+
+def test_overdue_steps_escalate_from_the_ladders_round():
+    from service.measurement.checks.reminders import escalates
+    from service.reminders.rules import Ladder
+
+    weekly = Ladder(overdue_every=7, escalate_from=2)
+    assert [escalates(weekly, step) for step in (30, 0, -7, -13, -14, -21)] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert not escalates(Ladder(overdue_every=7, escalate_from=0), -70)  # 0: never
+    assert not escalates(Ladder(overdue_every=0, escalate_from=1), -7)  # no overdue reminders at all
+
+
 @pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
 def test_check_messages_snapshot(app, locale):
     from service.measurement.checks.queries import SIGNAL_WORDS
