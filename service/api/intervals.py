@@ -22,7 +22,12 @@ def _out(suggestion) -> dict:
 @bp.get("/instruments/<int:instrument_id>/interval-review")
 @doc(tags=["records"], responses={200: IntervalSuggestionOut}, errors=(404,))
 def get_interval_review(instrument_id: int):
-    """Return the interval the instrument's as-found history suggests, with the reasons."""
+    """Return the interval the instrument's as-found history suggests, with the reasons.
+
+    Intermediate checks done since the last calibration count too: a control-chart signal or a
+    reading outside the MPE sets ``calibrate_early``, is named in ``check_findings``, and keeps
+    any longer interval from being suggested.
+    """
     return jsonify(_out(interval_review.review(db(), actor(), instrument_id)))
 
 

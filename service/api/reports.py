@@ -21,7 +21,10 @@ def get_plan():
     falling in the period, or one already past at its start (planned in its first month). Its
     ``state`` is read as of today. ``months`` gives, per month, the lines planned and the
     completion rate (计划完成率: done, on time or late, ÷ planned) and the on-time completion rate
-    (按期完成率: done on time ÷ planned). Only your organisation's own ledger is read.
+    (按期完成率: done on time ÷ planned). ``checks`` lists the intermediate checks (期间核查) due
+    in the period with who does them, from each active check plan's interval and its last check
+    (instruments suspended, sealed or scrapped left out); ``checks_summary`` counts them apart from
+    the lines. Only your organisation's own ledger is read.
     """
     query = load_or_invalid(PeriodicPlanQuery(), request.args)
     found = queries.periodic_plan(

@@ -48,7 +48,10 @@ def reports_kpis(org_slug: str, as_of: str | None):
 @click.option("--month", type=int, help="One month (1-12) of the year; default: the whole year.")
 @click.option("--out", "out", required=True, help="The .xlsx file to write.")
 def reports_plan(org_slug: str, year: int, month: int | None, out: str):
-    """Write the periodic verification and calibration plan (周期检定与校准计划) as xlsx."""
+    """Write the periodic verification and calibration plan (周期检定与校准计划) as xlsx.
+
+    A second sheet (期间核查计划) lists the intermediate checks due in the period.
+    """
     if not FIRST_YEAR <= year <= LAST_YEAR:
         _fail(f"--year must be between {FIRST_YEAR} and {LAST_YEAR}, not {year}")
     if month is not None and not 1 <= month <= 12:
@@ -65,7 +68,10 @@ def reports_plan(org_slug: str, year: int, month: int | None, out: str):
             count = plan_xlsx.write_xlsx(found, file)
     except OSError as exc:
         _fail(f"cannot write {out!r}: {exc.strerror}")
-    click.echo(f"{count} lines of {plan_xlsx.title_of(found.period)} written to {path}")
+    click.echo(
+        f"{count} lines of {plan_xlsx.title_of(found.period)} and {len(found.checks)} intermediate checks"
+        f" ({plan_xlsx.CHECK_SHEET}) written to {path}"
+    )
 
 
 def _day(text: str) -> date:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from service import figures
 from service.actors import Actor
 from service.ledger import queries as ledger_queries
 from service.ledger.queries import LedgerCounts
+from service.measurement.checks import queries as check_queries
 from service.nominations import queries as nomination_queries
 from service.reports import dashboard, kpis, lists, plan, snapshots
 from service.reports.dashboard import DueByMonth
@@ -134,6 +135,9 @@ class Plan:
     lines: list[plan.Line]
     months: dict[int, plan.Tally]
     total: plan.Tally
+    #: The intermediate checks (期间核查) due in the period, counted apart from the calibrations.
+    checks: list[check_queries.DueCheck] = field(default_factory=list)
+    check_total: plan.Tally = field(default_factory=plan.Tally)
 
     def groups(self, key: str) -> list[plan.Group]:
         """Return the lines by department or by laboratory, each with its subtotal."""
@@ -150,7 +154,8 @@ def periodic_plan(
 ) -> Plan:
     """Return the periodic verification and calibration plan of the actor's organisation.
 
-    ``department_id`` narrows it to one of its departments (another organisation's is 404).
+    ``department_id`` narrows it to one of its departments (another organisation's is 404). The
+    instruments' intermediate checks due in the period come with it, tallied apart.
     """
     actor.require("ledger.read")
     org = session.get(Organization, actor.org_id)
@@ -161,7 +166,8 @@ def periodic_plan(
         facts = [fact for fact in facts if fact.department_id == department.id]
     entries = plan.plan_entries(facts, period, today)
     rows = ledger_rows(session, actor, {entry.instrument_id for entry in entries})
-    log.debug("plan of org %s for %s: %d lines", org.id, period, len(entries))
+    checks = check_queries.due_in_period(session, actor, period.start, period.end, today, department_id)
+    log.debug("plan of org %s for %s: %d lines, %d checks", org.id, period, len(entries), len(checks))
     return Plan(
         org.name,
         period,
@@ -170,6 +176,8 @@ def periodic_plan(
         plan.lines_of(entries, rows),
         plan.by_month(entries, period),
         plan.tally(entries),
+        checks,
+        plan.tally(check.due for check in checks),
     )
 
 

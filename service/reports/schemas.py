@@ -292,6 +292,43 @@ class PeriodicPlanLineOut(StrictSchema):
     done_on = fields.Date(allow_none=True, metadata={"description": "The renewing result's day."})
 
 
+class PeriodicPlanCheckOut(StrictSchema):
+    """An intermediate check (期间核查) due in the period: its plan, its date, who does it, how it went."""
+
+    check_plan_id = fields.Integer()
+    instrument_id = fields.Integer()
+    management_no = fields.String()
+    name = fields.String()
+    department = fields.String(allow_none=True)
+    check_object = fields.String(metadata={"description": "The check standard or object used."})
+    performer = fields.String(
+        allow_none=True,
+        metadata={"description": "The plan's person by name; null: the firm's metrology staff."},
+    )
+    due_on = fields.Date()
+    planned_month = fields.Integer()
+    overdue_at_start = fields.Boolean(
+        metadata={
+            "description": "Already past its due date at the period's start (planned in its first month)."
+        }
+    )
+    projected = fields.Boolean(
+        metadata={
+            "description": "Counted forward from the open due date by the plan's interval (when that "
+            "date is overdue, from today); false: set by a check done."
+        }
+    )
+    state = fields.String(
+        metadata={
+            "enum": list(plan.STATES),
+            "description": "on_time: checked on or before the due date; late: checked after it; "
+            "overdue: not checked and the due date has passed; pending: not checked, not yet due.",
+        }
+    )
+    done_on = fields.Date(allow_none=True, metadata={"description": "The day of the check that did it."})
+    done_by = fields.String(allow_none=True, metadata={"description": "Who recorded that check."})
+
+
 class PeriodicPlanOut(StrictSchema):
     """The periodic verification and calibration plan of your organisation, executed as of today."""
 
@@ -303,6 +340,17 @@ class PeriodicPlanOut(StrictSchema):
     summary = fields.Nested(PlanTallyOut)
     months = fields.List(fields.Nested(PeriodicPlanMonthOut))
     lines = fields.List(fields.Nested(PeriodicPlanLineOut))
+    checks_summary = fields.Nested(
+        PlanTallyOut,
+        metadata={"description": "The intermediate checks counted as the lines are (apart from them)."},
+    )
+    checks = fields.List(
+        fields.Nested(PeriodicPlanCheckOut),
+        metadata={
+            "description": "The intermediate checks due in the period, of active check plans of "
+            "instruments in use (not suspended, sealed or scrapped)."
+        },
+    )
 
 
 def plan_payload(found) -> dict:
@@ -334,6 +382,26 @@ def plan_payload(found) -> dict:
                 "done_on": line.entry.done_on,
             }
             for line in found.lines
+        ],
+        "checks_summary": found.check_total.as_dict(),
+        "checks": [
+            {
+                "check_plan_id": check.due.plan_id,
+                "instrument_id": check.due.instrument_id,
+                "management_no": check.management_no,
+                "name": check.name,
+                "department": check.department,
+                "check_object": check.check_object,
+                "performer": check.performer,
+                "due_on": check.due.due_on,
+                "planned_month": check.due.planned_month,
+                "overdue_at_start": check.due.overdue_at_start,
+                "projected": check.due.projected,
+                "state": check.due.state,
+                "done_on": check.due.done_on,
+                "done_by": check.due.done_by,
+            }
+            for check in found.checks
         ],
     }
 

@@ -21,9 +21,17 @@ from service.history.chain import records_history
 from service.i18n import N_
 from service.ledger import operations as ledger_ops
 from service.ledger.renewal import RENEWING_KINDS
+from service.measurement.checks import queries as check_queries
 from service.schemas import Choice, StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
-from service.traceability.interval_suggestion import AsFound, Reason, Suggestion, suggest_interval
+from service.traceability.interval_suggestion import (
+    AsFound,
+    CheckFinding,
+    Reason,
+    Suggestion,
+    suggest_interval,
+    with_check_findings,
+)
 
 
 class IntervalDecisionIn(StrictSchema):
@@ -74,10 +82,12 @@ _UNKNOWN_INTERVAL = N_("The interval is not known yet: enter it in the ledger fi
 def _review(
     session: Session, actor: Actor, instrument_id: int, records=None
 ) -> tuple[Suggestion, int | None]:
-    """Return the suggestion and the newest record with as-found data it rests on."""
+    """Return the suggestion and the newest record with as-found data it rests on.
+
+    The staircase over the as-found results first, then the intermediate checks done since the last
+    calibration (:func:`with_check_findings`).
+    """
     instrument = get_in_org(session, Instrument, instrument_id, actor)
-    if instrument.interval_months is None:
-        return Suggestion(0, 0, (Reason(_UNKNOWN_INTERVAL),)), None
     if records is None:
         records = session.scalars(
             select(CalibrationRecord)
@@ -88,6 +98,21 @@ def _review(
         (r for r in records if r.superseded_by_id is None and r.kind in RENEWING_KINDS),
         key=lambda r: (r.performed_on, r.id),
     )
+    suggestion, basis = _staircase(session, actor, instrument, records)
+    last = records[-1].performed_on if records else None
+    findings = [
+        CheckFinding(f.checked_on, f.kind, f.words)
+        for f in check_queries.findings_since(session, actor, instrument.id, last)
+    ]
+    return with_check_findings(suggestion, findings), basis
+
+
+def _staircase(
+    session: Session, actor: Actor, instrument: Instrument, records: list
+) -> tuple[Suggestion, int | None]:
+    """Return the as-found history's suggestion and the record it rests on."""
+    if instrument.interval_months is None:
+        return Suggestion(0, 0, (Reason(_UNKNOWN_INTERVAL),)), None
     history = as_found_history(records)
     basis = next(
         (

@@ -34,6 +34,12 @@ Decisions:
   ``[MIN_MONTHS, MAX_MONTHS]``. A current interval above the bounds (or above the regulation's
   maximum) is brought down to them, whatever the history says.
 
+Intermediate checks (期间核查) between calibrations count too (:func:`with_check_findings`): a
+control-chart signal, or a check reading outside the MPE, from a check done after the last
+calibration is not resolved yet — the instrument is flagged **calibrate early**, each finding is
+named in words, and the interval is never lengthened (a suggestion to lengthen becomes one to keep;
+one to shorten stands). A calibration after the check resolves it: its own as-found result speaks.
+
 A person accepts or rejects the suggestion; recording that decision is the caller's business.
 """
 
@@ -41,7 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from service.i18n import N_, Msg
@@ -81,6 +87,21 @@ class Reason:
     message: Msg
 
 
+#: Kinds of intermediate-check finding: a control-chart signal, a reading outside the MPE.
+SIGNAL = "signal"
+OUT_OF_MPE = "out_of_mpe"
+
+
+@dataclass(frozen=True)
+class CheckFinding:
+    """What an intermediate check done since the last calibration found, in words."""
+
+    checked_on: date
+    #: :data:`SIGNAL` or :data:`OUT_OF_MPE`.
+    kind: str
+    words: Msg
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A suggested calibration interval and the reasons for it, for a person to accept or reject."""
@@ -88,6 +109,10 @@ class Suggestion:
     current_months: int
     suggested_months: int
     reasons: tuple[Reason, ...]
+    #: Intermediate checks since the last calibration call for calibrating before the due date.
+    calibrate_early: bool = False
+    #: What those checks found, oldest first.
+    check_findings: tuple[CheckFinding, ...] = ()
 
     @property
     def direction(self) -> str:
@@ -143,6 +168,48 @@ def suggest_interval(
         current_months,
         _bounded(proposed, current_months, is_mandatory, regulation_max_months, reasons),
         tuple(reasons),
+    )
+
+
+def with_check_findings(suggestion: Suggestion, findings: Sequence[CheckFinding]) -> Suggestion:
+    """Return ``suggestion`` weighed against the unresolved findings of intermediate checks.
+
+    None: the suggestion as it is. Any: flagged to calibrate early, with the findings (oldest first)
+    and a reason counting them; a longer interval is withdrawn (the current one is kept).
+    """
+    if not findings:
+        return suggestion
+    ordered = tuple(sorted(findings, key=lambda f: f.checked_on))
+    signals = sum(1 for f in ordered if f.kind == SIGNAL)
+    reasons = [
+        Reason(
+            N_(
+                "Intermediate checks since the last calibration call for calibrating early "
+                "(control-chart signals: %(signals)s; readings outside the MPE: %(out)s).",
+                signals=signals,
+                out=len(ordered) - signals,
+            )
+        )
+    ]
+    suggested = suggestion.suggested_months
+    if suggested > suggestion.current_months:
+        reasons.append(
+            Reason(
+                N_(
+                    "While the checks' findings are unresolved the interval is not lengthened: "
+                    "%(current)s months are kept instead of %(suggested)s.",
+                    current=suggestion.current_months,
+                    suggested=suggested,
+                )
+            )
+        )
+        suggested = suggestion.current_months
+    return replace(
+        suggestion,
+        suggested_months=suggested,
+        reasons=(*suggestion.reasons, *reasons),
+        calibrate_early=True,
+        check_findings=ordered,
     )
 
 

@@ -255,13 +255,46 @@ class AttachmentUploadIn(StrictSchema):
     file = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True)
 
 
+class CheckFindingOut(StrictSchema):
+    """What an intermediate check done since the last calibration found."""
+
+    checked_on = fields.Date()
+    kind = fields.String(
+        metadata={
+            "enum": ["signal", "out_of_mpe"],
+            "description": "signal: a control-chart signal (Western Electric rule) completed by this check; "
+            "out_of_mpe: a reading outside its check point's MPE.",
+        }
+    )
+    description = fields.String(
+        metadata={"description": "In words: the day, the check standard, the point and what was found."}
+    )
+
+
 class IntervalSuggestionOut(StrictSchema):
-    """The interval an instrument's as-found history suggests, with the reasons in the reader's language."""
+    """The interval an instrument's as-found history suggests, with the reasons in the reader's language.
+
+    Intermediate checks count too: a control-chart signal or a reading outside the MPE in a check done
+    after the last calibration sets ``calibrate_early`` and is listed in ``check_findings``; while
+    there is one, no longer interval is suggested.
+    """
 
     current_months = fields.Integer()
     suggested_months = fields.Integer()
     direction = fields.String(metadata={"enum": ["shorten", "lengthen", "keep"]})
     reasons = from_method("_reasons", fields.List, fields.String())
+    calibrate_early = fields.Boolean(
+        metadata={
+            "description": "Intermediate checks since the last calibration have unresolved findings "
+            "(control-chart signals or readings outside the MPE): calibrate before the due date."
+        }
+    )
+    check_findings = from_method(
+        "_findings",
+        fields.List,
+        fields.Nested(CheckFindingOut),
+        metadata={"description": "The findings behind ``calibrate_early``, oldest first (empty without)."},
+    )
 
     def __init__(self, *, translate=str, **kwargs):
         super().__init__(**kwargs)
@@ -270,6 +303,12 @@ class IntervalSuggestionOut(StrictSchema):
 
     def _reasons(self, suggestion) -> list[str]:
         return [self.translate(reason.message) for reason in suggestion.reasons]
+
+    def _findings(self, suggestion) -> list[dict]:
+        return [
+            {"checked_on": f.checked_on, "kind": f.kind, "description": self.translate(f.words)}
+            for f in suggestion.check_findings
+        ]
 
 
 class AffectedQuery(StrictSchema):

@@ -1,5 +1,6 @@
 """Intermediate checks in a real browser: a plan's control chart drawn (a canvas with its limit
-lines, no console error) on desktop and on a phone, the signal listed under it.
+lines, no console error) on desktop and on a phone, the signal listed under it; the instrument's
+interval review says to calibrate early, and the periodic plan lists the checks.
 
 Selectors are ids and data attributes, never translated text: the UI defaults to Chinese.
 """
@@ -20,7 +21,7 @@ from models import User  # noqa: E402
 from service.actors import Actor  # noqa: E402
 from service.clock import now_utc  # noqa: E402
 from service.db import allow_all_tenants, unit_of_work  # noqa: E402
-from service.measurement.checks import operations  # noqa: E402
+from service.measurement.checks import operations, rules  # noqa: E402
 from service.web import vendor  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.browser.test_journey import sign_in  # noqa: E402
@@ -65,7 +66,7 @@ def plan_id(live_server):
                 "readings": [{"point_id": plan.points[0].id, "value": 200 + deviation, "reference": 200}],
             }
             operations.record_check(session, who, plan.id, body, today, now_utc())
-        return plan.id, plan.points[0].id
+        return plan.id, plan.points[0].id, instrument.id
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -75,7 +76,7 @@ def test_the_control_chart_is_drawn_with_its_signal(page, live_server, plan_id, 
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.set_viewport_size(viewport)
     sign_in(page, live_server.metrology)
-    plan, point = plan_id
+    plan, point, _instrument = plan_id
     page.goto(f"/check-plans/{plan}")
     key = f"check-point-{point}"
     chart = page.locator(f"#{key}")
@@ -92,5 +93,29 @@ def test_the_control_chart_is_drawn_with_its_signal(page, live_server, plan_id, 
         key,
     )
     assert lines == 7
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert errors == []
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_signal_reaches_the_interval_review_and_the_plan_lists_the_checks(
+    page, live_server, plan_id, viewport
+):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server.metrology)
+    plan, _point, instrument = plan_id
+    page.goto(f"/instruments/{instrument}")
+    review = page.locator("#interval-review")
+    expect(review).to_have_attribute("data-calibrate-early", "")
+    expect(page.locator("#check-findings li[data-kind='signal']")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    # the open check (a month after the last one) is in its year's plan, whatever today is
+    year = rules.next_due(live_server.today - timedelta(days=1), 1, None).year
+    page.goto(f"/reports/plan?year={year}")
+    rows = page.locator("#plan-checks-table tr[data-check='CHK-1']")
+    expect(rows.first).to_be_visible()
+    expect(rows.first.locator("a")).to_have_attribute("href", f"/check-plans/{plan}")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert errors == []

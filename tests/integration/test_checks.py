@@ -225,6 +225,82 @@ def test_a_check_falling_due_is_reminded_once_per_step(app, db_session, world):
     assert date(2026, 12, 1) == DAY
 
 
+def test_an_overdue_check_escalates_to_the_admins_like_an_overdue_instrument(app, db_session, world):
+    tenant = world.a
+    operations.create_plan(
+        db_session,
+        tenant.actor(),
+        tenant.instruments[0].id,
+        plan_body(next_due_on=DAY.isoformat()),
+        DAY,
+    )
+    db_session.commit()
+    run_planning(app, at(DAY + timedelta(days=7), 8))  # the first overdue reminder: not yet escalated
+    first = messages(db_session, tenant.org.id, kind="check_due")
+    assert {m.recipient_user_id for m in first} == {tenant.metrology.id}
+    run_planning(app, at(DAY + timedelta(days=14), 8))  # the second: the firm's ladder escalates from 2
+    second = messages(db_session, tenant.org.id, kind="check_due")[len(first) :]
+    assert {(m.recipient_user_id, m.channel) for m in second} == {
+        (u.id, c) for u in (tenant.metrology, tenant.admin) for c in ("in_app", "email")
+    }
+
+
+@pytest.mark.parametrize("status", ["suspended", "scrapped", "sealed"])
+def test_an_instrument_out_of_use_is_not_reminded_of_its_checks(app, db_session, world, status):
+    tenant = world.a
+    instrument = tenant.instruments[0]
+    operations.create_plan(
+        db_session,
+        tenant.actor(),
+        instrument.id,
+        plan_body(next_due_on=(DAY + timedelta(days=7)).isoformat()),
+        DAY,
+    )
+    instrument.status = status
+    db_session.commit()
+    run_planning(app, at(DAY, 8))
+    run_planning(app, at(DAY + timedelta(days=14), 8))
+    assert messages(db_session, tenant.org.id, kind="check_due") == []
+
+
+def test_changing_the_interval_moves_the_next_due_date(client, headers, world):
+    h = headers["metrology"]
+    plan = make_plan(client, h, world.a.instruments[0].id, next_due_on="2026-01-10")
+    url = f"{API}/check-plans/{plan['id']}"
+    # no check yet: the first check's date stays whatever the interval
+    assert client.patch(url, json={"interval_months": 3}, headers=h).json["next_due_on"] == "2026-01-10"
+    check(client, h, plan, 0.1, date(2026, 1, 31))
+    assert client.get(url, headers=h).json["next_due_on"] == "2026-04-30"
+    assert client.patch(url, json={"interval_months": 1}, headers=h).json["next_due_on"] == "2026-02-28"
+    changed = client.patch(url, json={"interval_months": None, "interval_days": 14}, headers=h).json
+    assert changed["next_due_on"] == "2026-02-14"
+    # a due date given with the change wins
+    given = client.patch(url, json={"interval_days": 30, "next_due_on": "2026-03-01"}, headers=h).json
+    assert (given["interval_days"], given["next_due_on"]) == (30, "2026-03-01")
+    # other changes leave it alone
+    assert client.patch(url, json={"note": "换砝码"}, headers=h).json["next_due_on"] == "2026-03-01"
+
+
+def test_the_edit_form_moves_the_due_date_with_the_interval(client, headers, world, login_as):
+    h = headers["metrology"]
+    plan = make_plan(client, h, world.a.instruments[0].id)
+    check(client, h, plan, 0.1, date(2026, 1, 31))
+    login_as(world.a.metrology)
+    form = {
+        "check_object": "核查砝码 200 g",
+        "interval_months": "2",
+        "baseline_mode": "first_n",
+        "baseline_n": "10",
+        "next_due_on": "2026-02-28",  # the date the form showed
+        "active": "on",
+    }
+    assert client.post(f"/check-plans/{plan['id']}", data=form).status_code == 303
+    assert client.get(f"{API}/check-plans/{plan['id']}", headers=h).json["next_due_on"] == "2026-03-31"
+    form |= {"interval_months": "3", "next_due_on": "2026-04-15"}  # both changed: the date given wins
+    client.post(f"/check-plans/{plan['id']}", data=form)
+    assert client.get(f"{API}/check-plans/{plan['id']}", headers=h).json["next_due_on"] == "2026-04-15"
+
+
 @pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
 def test_pages_and_xlsx(client, headers, world, db_session, locale, login_as):
     import io
@@ -307,6 +383,24 @@ def test_ladder_steps_between():
     assert steps_between(due, (0,), date(2027, 1, 8), date(2027, 1, 13), 7) == []
     assert steps_between(due, (0,), date(2027, 1, 6), date(2027, 1, 15), 7) == [-7, -14]
     assert steps_between(due, (0,), date(2027, 1, 7), date(2027, 1, 7), 0) == []
+
+
+
+def test_overdue_steps_escalate_from_the_ladders_round():
+    from service.measurement.checks.reminders import escalates
+    from service.reminders.rules import Ladder
+
+    weekly = Ladder(overdue_every=7, escalate_from=2)
+    assert [escalates(weekly, step) for step in (30, 0, -7, -13, -14, -21)] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert not escalates(Ladder(overdue_every=7, escalate_from=0), -70)  # 0: never
+    assert not escalates(Ladder(overdue_every=0, escalate_from=1), -7)  # no overdue reminders at all
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])

@@ -108,3 +108,92 @@ def test_a_decision_is_not_asked_again_on_the_same_results(db_session, world):
     records.record_result(db_session, actor, instrument.id, payload, TODAY)
     db_session.commit()
     assert interval_review.review(db_session, actor, instrument.id).direction == "shorten"
+
+
+def _check_plan(db_session, tenant, instrument):
+    """A monthly check plan with an entered baseline (centre 0, σ 0.1) and an MPE of 1.0."""
+    from service.measurement.checks import operations as check_ops
+
+    body = {
+        "check_object": "核查砝码 200 g",
+        "interval_months": 1,
+        "baseline_mode": "entered",
+        "points": [{"label": "200 g", "nominal": 200, "mpe": 1.0, "centre": 0, "sigma": 0.1}],
+    }
+    return check_ops.create_plan(db_session, tenant.actor(), instrument.id, body, TODAY)
+
+
+def _check(db_session, tenant, plan, day: str, deviation: float):
+    from datetime import UTC, datetime
+
+    from service.measurement.checks import operations as check_ops
+
+    payload = {
+        "performed_on": day,
+        "readings": [{"point_id": plan.points[0].id, "value": 200 + deviation, "reference": 200}],
+    }
+    check_ops.record_check(db_session, tenant.actor(), plan.id, payload, TODAY, datetime.now(UTC))
+    db_session.commit()
+
+
+def test_check_signals_since_the_last_calibration_flag_calibrate_early(client, db_session, world):
+    instrument = _with_history(db_session, world.a, ["0.002", "0.003", "0.001"])  # last: 2026-03-01
+    plan = _check_plan(db_session, world.a, instrument)
+    headers = auth(db_session, world.a.metrology)
+    url = f"{API}/instruments/{instrument.id}/interval-review"
+    _check(db_session, world.a, plan, "2026-02-20", 0.5)  # beyond 3σ, but before the last calibration
+    _check(db_session, world.a, plan, "2026-04-01", 0.05)
+    shown = client.get(url, headers=headers).json
+    assert (shown["direction"], shown["calibrate_early"], shown["check_findings"]) == ("lengthen", False, [])
+    _check(db_session, world.a, plan, "2026-05-01", 0.35)  # one point beyond 3σ above the centre
+    shown = client.get(url, headers=headers).json
+    assert (shown["direction"], shown["suggested_months"], shown["calibrate_early"]) == ("keep", 12, True)
+    # the check completed two signals: one point beyond 3σ, and two of three beyond 2σ (with check 1)
+    assert [(f["checked_on"], f["kind"]) for f in shown["check_findings"]] == [("2026-05-01", "signal")] * 2
+    for finding in shown["check_findings"]:
+        assert finding["description"].startswith("2026-05-01，核查砝码 200 g，200 g：")
+    # a longer interval is no longer offered, so there is nothing to accept
+    refused = client.post(url, headers=headers, json={"decision": "accept", "suggested_months": 18})
+    assert refused.status_code == 409
+    # beyond the MPE as well: both named
+    _check(db_session, world.a, plan, "2026-06-01", -1.5)
+    shown = client.get(url, headers=headers).json
+    assert [f["kind"] for f in shown["check_findings"]] == ["signal", "signal", "signal", "out_of_mpe"]
+    # the page says so, in words
+    world.a.metrology.locale = "en"
+    db_session.commit()
+    login(client, world.a.metrology)
+    page = client.get(f"/instruments/{instrument.id}").text
+    assert "data-calibrate-early" in page
+    assert "Calibrate early." in page
+    assert "2026-05-01, 核查砝码 200 g, 200 g: 1 point beyond 3σ above the centre at check 3" in page
+    assert "outside the MPE ±1" in page
+    # a calibration after the checks resolves them
+    reading = {"phase": "as_found", "nominal": "1.0", "error": "0.002", "mpe": "0.016"}
+    payload = {
+        "kind": "verification",
+        "lab_name": "河南省计量测试科学研究院",
+        "certificate_no": "JD-2026-07",
+        "performed_on": "2026-07-01",
+        "conclusion": "pass",
+        "readings": [reading],
+    }
+    records.record_result(db_session, world.a.actor(), instrument.id, payload, TODAY)
+    db_session.commit()
+    shown = client.get(url, headers=headers).json
+    assert (shown["calibrate_early"], shown["check_findings"]) == (False, [])
+    assert "data-calibrate-early" not in client.get(f"/instruments/{instrument.id}").text
+
+
+def test_an_ended_check_plan_and_another_firm(client, db_session, world):
+    from service.measurement.checks import operations as check_ops
+
+    instrument = _with_history(db_session, world.a, ["0.002"])
+    plan = _check_plan(db_session, world.a, instrument)
+    _check(db_session, world.a, plan, "2026-05-01", 0.35)
+    url = f"{API}/instruments/{instrument.id}/interval-review"
+    assert client.get(url, headers=auth(db_session, world.a.viewer)).json["calibrate_early"] is True
+    assert client.get(url, headers=auth(db_session, world.b.admin)).status_code == 404
+    check_ops.update_plan(db_session, world.a.actor(), plan.id, {"active": False}, TODAY)
+    db_session.commit()
+    assert client.get(url, headers=auth(db_session, world.a.viewer)).json["calibrate_early"] is False

@@ -67,5 +67,6 @@ def test_a_recipients_channels_rendered_together_read_as_each_alone(app, locale)
     with app.test_request_context():
         together = render_digests(digest, channels, locale)
         assert together == {channel: render_digest(digest, channel, locale) for channel in channels}
-    assert together["email"].html and together["in_app"].html is None
+    assert together["email"].html
+    assert together["in_app"].html is None
     assert together["email"].body == together["in_app"].body

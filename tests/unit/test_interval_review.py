@@ -7,14 +7,19 @@ from datetime import date, timedelta
 
 import pytest
 
+from service.i18n import N_
 from service.traceability.interval_suggestion import (
     LENGTHEN_AFTER,
     MARGIN_RATIO,
     MAX_MONTHS,
     MIN_MONTHS,
+    OUT_OF_MPE,
+    SIGNAL,
     AsFound,
+    CheckFinding,
     Suggestion,
     suggest_interval,
+    with_check_findings,
 )
 
 START = date(2020, 1, 15)
@@ -307,3 +312,63 @@ def test_properties(seed):
             list(reversed(records)), current, is_mandatory=is_mandatory, regulation_max_months=regulation_max
         )
         assert again.suggested_months == suggested
+
+
+# -- Intermediate checks since the last calibration: calibrate early, never longer --------------------
+
+THREE_GOOD = [AsFound(date(2023 + i, 3, 1), True, 0.3) for i in range(3)]
+
+
+def _finding(day: str, kind: str = SIGNAL) -> CheckFinding:
+    return CheckFinding(
+        date.fromisoformat(day), kind, N_("%(date)s, %(object)s, %(point)s: %(finding)s", date=day)
+    )
+
+
+def test_without_findings_the_suggestion_stands():
+    suggestion = suggest_interval(THREE_GOOD, 12, is_mandatory=False)
+    assert with_check_findings(suggestion, []) is suggestion
+    assert (suggestion.calibrate_early, suggestion.check_findings) == (False, ())
+
+
+def test_a_signal_withdraws_a_longer_interval_and_flags_calibrate_early():
+    suggestion = suggest_interval(THREE_GOOD, 12, is_mandatory=False)
+    assert suggestion.suggested_months == 18  # the staircase alone would lengthen
+    weighed = with_check_findings(suggestion, [_finding("2026-05-02")])
+    assert (weighed.current_months, weighed.suggested_months, weighed.direction) == (12, 12, "keep")
+    assert weighed.calibrate_early
+    texts = [reason.message.render() for reason in weighed.reasons]
+    assert texts[: len(suggestion.reasons)] == [r.message.render() for r in suggestion.reasons]
+    assert texts[-2] == (
+        "Intermediate checks since the last calibration call for calibrating early "
+        "(control-chart signals: 1; readings outside the MPE: 0)."
+    )
+    assert texts[-1] == (
+        "While the checks' findings are unresolved the interval is not lengthened: "
+        "12 months are kept instead of 18."
+    )
+
+
+def test_a_shortening_stands_and_the_findings_are_listed_oldest_first():
+    suggestion = suggest_interval([AsFound(date(2026, 3, 1), False, 1.3)], 12, is_mandatory=False)
+    findings = [
+        _finding("2026-06-01", OUT_OF_MPE),
+        _finding("2026-04-01"),
+        _finding("2026-05-01", OUT_OF_MPE),
+    ]
+    weighed = with_check_findings(suggestion, findings)
+    assert (weighed.suggested_months, weighed.direction, weighed.calibrate_early) == (6, "shorten", True)
+    assert [f.checked_on.month for f in weighed.check_findings] == [4, 5, 6]
+    assert weighed.reasons[-1].message.render() == (
+        "Intermediate checks since the last calibration call for calibrating early "
+        "(control-chart signals: 1; readings outside the MPE: 2)."
+    )
+
+
+def test_a_kept_interval_and_no_interval_at_all_are_flagged_too():
+    kept = with_check_findings(
+        suggest_interval([], 12, is_mandatory=True), [_finding("2026-01-05", OUT_OF_MPE)]
+    )
+    assert (kept.suggested_months, kept.direction, kept.calibrate_early) == (12, "keep", True)
+    none = with_check_findings(Suggestion(0, 0, ()), [_finding("2026-01-05")])
+    assert (none.suggested_months, none.calibrate_early, len(none.check_findings)) == (0, True, 1)

@@ -112,7 +112,11 @@ def _point(actor: Actor, plan: CheckPlan, position: int, data: Mapping) -> Check
 
 @records_history
 def update_plan(session: Session, actor: Actor, plan_id, payload: Mapping, today: date) -> CheckPlan:
-    """Change a plan; points with an id are changed, points without one added; ``active`` false ends it."""
+    """Change a plan; points with an id are changed, points without one added; ``active`` false ends it.
+
+    A new interval moves the next due date to the last check's day plus that interval, unless the
+    change gives another due date.
+    """
     actor.require("ledger.write")
     plan = get_in_org(session, CheckPlan, plan_id, actor)
     data = load_or_invalid(CheckPlanPatch(), payload, partial=True)
@@ -127,6 +131,15 @@ def update_plan(session: Session, actor: Actor, plan_id, payload: Mapping, today
         if name in data and data[name] != getattr(plan, name):
             changed[name] = data[name]
             setattr(plan, name, data[name])
+    if ({"interval_months", "interval_days"} & changed.keys()) and "next_due_on" not in changed:
+        # A new interval counts from the last check, as recording one does (none yet: the first
+        # check's date stands); a due date changed in the same breath wins. (The edit form sends
+        # the date it showed, unchanged.)
+        latest = _latest_check(session, plan)
+        if latest is not None:
+            moved = rules.next_due(latest, plan.interval_months, plan.interval_days)
+            if moved != plan.next_due_on:
+                plan.next_due_on = changed["next_due_on"] = moved
     if "points" in data:
         _check_points(plan.baseline_mode, data["points"])
         existing = {p.id: p for p in plan.points}
@@ -238,13 +251,7 @@ def record_check(
         if rules.out_of_tolerance(deviation, points[reading["point_id"]].mpe):
             out.append(points[reading["point_id"]].label)
     session.flush()
-    latest = session.scalar(
-        select(CheckRecord.performed_on)
-        .where(CheckRecord.org_id == plan.org_id, CheckRecord.plan_id == plan.id)
-        .order_by(CheckRecord.performed_on.desc())
-        .limit(1)
-    )
-    plan.next_due_on = rules.next_due(latest, plan.interval_months, plan.interval_days)
+    plan.next_due_on = rules.next_due(_latest_check(session, plan), plan.interval_months, plan.interval_days)
     record_event(
         session,
         actor,
@@ -263,6 +270,16 @@ def record_check(
         _open_case(session, actor, plan, record, out, today)
     _tell_signals(session, actor, plan, record, today, now, base_url)
     return record
+
+
+def _latest_check(session: Session, plan: CheckPlan) -> date | None:
+    """Return the day of the plan's latest check, or None before its first."""
+    return session.scalar(
+        select(CheckRecord.performed_on)
+        .where(CheckRecord.org_id == plan.org_id, CheckRecord.plan_id == plan.id)
+        .order_by(CheckRecord.performed_on.desc())
+        .limit(1)
+    )
 
 
 def _open_case(session, actor, plan: CheckPlan, record: CheckRecord, out: list[str], today: date) -> None:
