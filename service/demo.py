@@ -16,6 +16,7 @@ from models import Instrument, Organization
 from service.actors import Actor
 from service.assistance import operations as assistance_ops
 from service.clock import now_utc, today_in
+from service.demo_measurement import load_measurement
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import add_months
 from service.nominations import operations as nomination_ops
@@ -278,7 +279,7 @@ def load_demo(
         _renewal_history(session, metrology, created, today, rng)
         if org.slug.endswith("a"):
             _traceability(session, institute, metrology, created[20:], today)
-            firm_a_engineer = metrology
+            firm_a_engineer, firm_a_ledger = metrology, created
         else:
             firm_b_engineer = metrology
     staff = Actor.of(inst_users["staff"])
@@ -286,6 +287,20 @@ def load_demo(
     _visits(session, staff, firm_a_engineer, today, base_url)
     _orders(session, staff, institute.id, firm_b_engineer, firm_a_engineer, today, base_url)
     _assistance(session, staff, firm_a_engineer.org_id, firm_b_engineer.org_id, today)
+    in_service = [i for i in firm_a_ledger[20:] if i.status == "in_service"]
+    load_measurement(
+        session,
+        firm_a_engineer,
+        _first(in_service, "电子天平"),
+        _first(in_service, "数字万用表"),
+        staff,
+        session.scalar(
+            select(Instrument).where(Instrument.org_id == institute.id, Instrument.management_no == "BZ-001")
+        ),
+        today,
+        now_utc(),
+        base_url,
+    )
     return True, logins
 
 

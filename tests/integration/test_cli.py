@@ -91,6 +91,17 @@ def test_demo_loads_once(app, db_session):
 
     assert db_session.scalar(select(func.count(AssistancePlan.id))) == 28
     assert {kind for kind in db_session.scalars(select(AssistanceRecord.kind))} >= {"survey", "mms_training"}
+    # Measurement data: a control chart with its signal, a stability verdict, a failed comparison point.
+    from models import CheckRecord, Comparison, ComparisonPoint, RepeatabilityTest, StabilityAssessment
+
+    assert db_session.scalar(select(func.count(CheckRecord.id))) == 14
+    assert db_session.scalar(select(func.count(RepeatabilityTest.id))) == 1
+    assert db_session.scalar(select(StabilityAssessment.passed)) is True
+    assert db_session.scalar(select(func.count(Comparison.id))) == 2
+    cases = select(func.count(Comparison.case_id)).where(Comparison.kind == "comparison")
+    assert db_session.scalar(cases) == 1
+    verdicts = set(db_session.scalars(select(ComparisonPoint.verdict)))
+    assert verdicts == {"satisfactory", "questionable", "unsatisfactory"}
     again = _run(app, "demo")
     assert again.exit_code == 0
     assert "already" in again.output
