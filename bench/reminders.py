@@ -329,16 +329,22 @@ def breakdown(app, engine: Engine) -> tuple[float, dict[str, float]]:
 
         return run
 
-    originals = {
-        name: getattr(planning, name)
-        for name in ("find_due", "assign_recipients", "render_digest", "insert_ignoring_conflicts")
-    }
+    timed_parts = (
+        "find_due",
+        "assign_recipients",
+        "render_digests",
+        "insert_ignoring_conflicts",
+        "insert_rows",
+    )
+    originals = {name: getattr(planning, name) for name in timed_parts}
     planning.find_due = timed("find_due", originals["find_due"])
     planning.assign_recipients = timed("assign_recipients", originals["assign_recipients"])
-    planning.render_digest = timed("render_digest", originals["render_digest"])
+    planning.render_digests = timed("render_digests", originals["render_digests"])
+    table_key = lambda _conn, table, *_: f"insert {table.name}"  # noqa: E731
     planning.insert_ignoring_conflicts = timed(
-        "insert", originals["insert_ignoring_conflicts"], key=lambda _conn, table, *_: f"insert {table.name}"
+        "insert", originals["insert_ignoring_conflicts"], key=table_key
     )
+    planning.insert_rows = timed("insert", originals["insert_rows"], key=table_key)
     forget_plans(engine)
     try:
         started = time.perf_counter()
@@ -511,9 +517,9 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
     named = {
         "find_due": "find_due (the SELECT and latest_stage)",
         "assign_recipients": "assign_recipients (users, opt-outs, heads)",
-        "render_digest": "render_digest (Jinja, per message)",
+        "render_digests": "render_digests (Jinja, per recipient)",
         "insert notifications": "INSERT notifications … RETURNING",
-        "insert notification_items": "INSERT notification_items",
+        "insert notification_items": "INSERT notification_items (COPY on PostgreSQL)",
         "insert reminder_runs": "INSERT reminder_runs",
     }
     for key, label in named.items():
