@@ -65,11 +65,15 @@ run: install
 	@echo "Open http://$(HOST):$(PORT)/ and sign in with a login above (password demo-pass-2026)."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# Browser tests need Debian's Chromium; install it when we can (root with apt), else they skip.
+# Browser tests need Debian's Chromium, and a Chinese font: the pages are in Chinese, and the checks
+# that no button is squeezed measure the real glyphs. Install them when we can (root with apt), else
+# the browser tests skip.
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-		echo "chromium not installed: browser tests will be skipped"; }
+	@{ command -v chromium >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; } || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null) || \
+		echo "chromium or its Chinese font not installed: browser tests may be skipped"; }
 
 test: install-test chromium
 	$(BIN)/pytest

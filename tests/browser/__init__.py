@@ -12,6 +12,11 @@ NO_CHROMIUM = (
     "(`make test` does); Playwright's own browser download is never used"
 )
 
+NO_CHINESE_FONT = (
+    "no Chinese font: the pages are in Chinese and their layout is measured with real glyphs; "
+    "install Debian's `fonts-wqy-zenhei` (`make test` does)"
+)
+
 
 def playwright_expect():
     """Skip the calling test module unless Chromium and Playwright are installed; return ``expect``."""

@@ -9,6 +9,7 @@ test modules skip themselves when Debian's Chromium is missing (``apt-get instal
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,7 @@ from service.db import unit_of_work
 from service.migrations import upgrade
 from service.tenancy import operations as tenancy_ops
 from tests import factories
-from tests.browser import NO_CHROMIUM
+from tests.browser import NO_CHINESE_FONT, NO_CHROMIUM
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -151,6 +152,17 @@ def live_server(tmp_path_factory):
         engine.dispose()
 
 
+def _has_chinese_font() -> bool:
+    """Whether fontconfig knows a font for Chinese (the pages' language; widths depend on it)."""
+    try:
+        listing = subprocess.run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:  # no fontconfig at all
+        return False
+    return bool(listing.stdout.strip())
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One headless Debian Chromium per module; never a Playwright-downloaded browser."""
@@ -158,6 +170,8 @@ def browser():
     executable = shutil.which("chromium")
     if executable is None:
         pytest.skip(NO_CHROMIUM)
+    if not _has_chinese_font():
+        pytest.skip(NO_CHINESE_FONT)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

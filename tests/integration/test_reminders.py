@@ -363,3 +363,46 @@ def test_cli_tick_refuses_a_malformed_time(app):
     result = app.test_cli_runner().invoke(args=["reminders", "tick", "--now", "tomorrow"])
     assert result.exit_code == 2
     assert "--now" in result.output
+
+
+def test_firms_are_asked_for_their_due_instruments_together_and_get_what_each_alone_would(
+    app, db_session, world, firm
+):
+    from sqlalchemy import event
+
+    from service.reminders.planning import DueQuestion, find_due, find_due_across
+    from service.reminders.policy import defaults, ladder_of
+    from service.reminders.rules import Ladder
+
+    a, b = firm.tenant.org.id, world.b.org.id
+    for days in (30, 15, 29, 7, 0, -7, -14, 60):
+        _due(db_session, firm, days)
+        due_on(db_session, world.b.actor("admin"), days)
+    db_session.commit()
+    # Firm B reminds 60 days ahead too: another ladder, its own statement.
+    questions = [
+        DueQuestion(a, ladder_of(defaults(a)), DAY - timedelta(days=1), DAY),
+        DueQuestion(b, Ladder(offsets=(60, 30, 15, 7, 0)), DAY, DAY),
+    ]
+    together = find_due_across(db_session, questions)
+    for question in questions:
+        alone = find_due(db_session, question.org_id, question.ladder, question.first_day, question.day)
+        assert together[question.org_id] == alone
+        assert alone
+    assert {d.due_on - DAY for d in together[b]} >= {timedelta(days=60)}
+    assert {d.due_on - DAY for d in together[a]} >= {timedelta(days=29), timedelta(days=-14)}
+    # The daily run sends one due-selection statement for the firms of one ladder.
+    selects = []
+
+    def watch(connection, cursor, statement, *args):
+        if "instruments.custodian_mobile" in statement:
+            selects.append(statement)
+
+    event.listen(db_session.get_bind(), "before_cursor_execute", watch)
+    try:
+        run_planning(app, at(DAY, 8))
+    finally:
+        event.remove(db_session.get_bind(), "before_cursor_execute", watch)
+    assert len(selects) == 1
+    assert messages(db_session, a)
+    assert messages(db_session, b)
