@@ -54,7 +54,7 @@
     return spec.series.map(function (series, index) {
       var drawn = {
         name: series.name,
-        type: series.asLine || spec.kind === "line" ? "line" : "bar",
+        type: spec.kind === "dots" ? "scatter" : (series.asLine || spec.kind === "line" ? "line" : "bar"),
         stack: series.stack || undefined,
         data: seriesData(series),
         barMaxWidth: 36,
@@ -92,6 +92,43 @@
       }
       return drawn;
     });
+  }
+
+  // Optional error bars (a degree of equivalence ± its expanded uncertainty): a custom series per
+  // series with "errors", drawing a vertical whisker with caps at each value.
+  function errorSeries(spec) {
+    var bars = [];
+    spec.series.forEach(function (series) {
+      if (!series.errors) { return; }
+      bars.push({
+        name: series.name,
+        type: "custom",
+        silent: true,
+        z: 1,
+        tooltip: { show: false },
+        data: series.values.map(function (value, index) {
+          var error = series.errors[index];
+          return value === null || error === null ? [index, null, null] : [index, value - error, value + error];
+        }),
+        renderItem: function (params, api) {
+          if (api.value(1) === null || isNaN(api.value(1))) { return null; }
+          var low = api.coord([api.value(0), api.value(1)]);
+          var high = api.coord([api.value(0), api.value(2)]);
+          var cap = Math.min(api.size([1, 0])[0] * 0.2, 10);
+          var style = { stroke: series.color || "#0d6efd", lineWidth: 1.5 };
+          return {
+            type: "group",
+            children: [
+              { type: "line", shape: { x1: low[0], y1: low[1], x2: high[0], y2: high[1] }, style: style },
+              { type: "line", shape: { x1: low[0] - cap, y1: low[1], x2: low[0] + cap, y2: low[1] }, style: style },
+              { type: "line", shape: { x1: high[0] - cap, y1: high[1], x2: high[0] + cap, y2: high[1] }, style: style }
+            ]
+          };
+        },
+        encode: { x: 0, y: [1, 2] }
+      });
+    });
+    return bars;
   }
 
   function optionFor(spec, width) {
@@ -158,7 +195,7 @@
       grid: { left: 8, right: 16, top: 24, bottom: legend ? 40 : 8, containLabel: true },
       xAxis: horizontal ? valueAxis : categoryAxis,
       yAxis: horizontal ? categoryAxis : valueAxis,
-      series: axisSeries(spec, horizontal)
+      series: axisSeries(spec, horizontal).concat(horizontal ? [] : errorSeries(spec))
     };
   }
 
