@@ -164,7 +164,9 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
             "points": [{"nominal": "1"}],
         },
     )
-    participant = project_ops.add_participant(session, institute_admin, project.id, {"firm_id": tenant.org.id})
+    participant = project_ops.add_participant(
+        session, institute_admin, project.id, {"firm_id": tenant.org.id}
+    )
     session.commit()
     return {
         "project_id": project.id,
