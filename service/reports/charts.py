@@ -183,7 +183,11 @@ class Chart:
             return "—"
         if self.unit == "%":
             return f"{value:.1f}%"
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        if not isinstance(value, float):
+            return str(value)
+        text = f"{value:g}"
+        # Small measured differences (4.4e-05) read as decimals, like the tables beside them.
+        return f"{value:.10f}".rstrip("0").rstrip(".") if "e" in text else text
 
 
 def share(numerator: int, denominator: int) -> float | None:

@@ -82,6 +82,14 @@
           })
         };
       }
+      if (series.errors && !horizontal) {
+        var bars = errorBars(series);
+        if (drawn.markLine) {
+          drawn.markLine.data = drawn.markLine.data.concat(bars);
+        } else {
+          drawn.markLine = { silent: true, symbol: "none", data: bars };
+        }
+      }
       if (index === 0 && spec.markLines && spec.markLines.length) {
         var marks = markLines(spec, horizontal);
         if (drawn.markLine) {
@@ -94,39 +102,20 @@
     });
   }
 
-  // Optional error bars (a degree of equivalence ± its expanded uncertainty): a custom series per
-  // series with "errors", drawing a vertical whisker with caps at each value.
-  function errorSeries(spec) {
+  // Optional error bars (a degree of equivalence ± its expanded uncertainty): a vertical mark line
+  // from value − error to value + error at each category, capped by flat end symbols (the common
+  // ECharts build has no custom series).
+  function errorBars(series) {
+    var color = series.color || "#0d6efd";
     var bars = [];
-    spec.series.forEach(function (series) {
-      if (!series.errors) { return; }
-      bars.push({
-        name: series.name,
-        type: "custom",
-        silent: true,
-        z: 1,
-        tooltip: { show: false },
-        data: series.values.map(function (value, index) {
-          var error = series.errors[index];
-          return value === null || error === null ? [index, null, null] : [index, value - error, value + error];
-        }),
-        renderItem: function (params, api) {
-          if (api.value(1) === null || isNaN(api.value(1))) { return null; }
-          var low = api.coord([api.value(0), api.value(1)]);
-          var high = api.coord([api.value(0), api.value(2)]);
-          var cap = Math.min(api.size([1, 0])[0] * 0.2, 10);
-          var style = { stroke: series.color || "#0d6efd", lineWidth: 1.5 };
-          return {
-            type: "group",
-            children: [
-              { type: "line", shape: { x1: low[0], y1: low[1], x2: high[0], y2: high[1] }, style: style },
-              { type: "line", shape: { x1: low[0] - cap, y1: low[1], x2: low[0] + cap, y2: low[1] }, style: style },
-              { type: "line", shape: { x1: high[0] - cap, y1: high[1], x2: high[0] + cap, y2: high[1] }, style: style }
-            ]
-          };
-        },
-        encode: { x: 0, y: [1, 2] }
-      });
+    series.values.forEach(function (value, index) {
+      var error = series.errors[index];
+      if (value === null || error === null || error === undefined) { return; }
+      var end = { symbol: "rect", symbolSize: [14, 2], label: { show: false } };
+      bars.push([
+        Object.assign({ coord: [index, value - error], lineStyle: { type: "solid", color: color, width: 1.5 } }, end),
+        Object.assign({ coord: [index, value + error] }, end)
+      ]);
     });
     return bars;
   }
@@ -195,7 +184,7 @@
       grid: { left: 8, right: 16, top: 24, bottom: legend ? 40 : 8, containLabel: true },
       xAxis: horizontal ? valueAxis : categoryAxis,
       yAxis: horizontal ? categoryAxis : valueAxis,
-      series: axisSeries(spec, horizontal).concat(horizontal ? [] : errorSeries(spec))
+      series: axisSeries(spec, horizontal)
     };
   }
 

@@ -103,4 +103,3 @@ def test_correlated_en_needs_the_lab_uncertainty_above_the_reference():
 def test_chi2_quantile_beyond_the_table_by_wilson_hilferty(dof, table):
     # Table values of chi²_0.95 (NIST/SEMATECH e-Handbook 1.3.6.7.4): the approximation is within 0.05 %.
     assert comparison_rules.chi2_critical(dof) == pytest.approx(table, rel=5e-4)
-

@@ -23,7 +23,7 @@ def equivalence_charts(view, gettext) -> list[Chart]:
                     Series(
                         gettext("d = x − x_ref (± U(d), k=2)"),
                         [float(d.d) for d in degrees],
-                        errors=[float(d.u_d) for d in degrees],
+                        errors=[float(d.u_d_shown) for d in degrees],
                         highlights=[i for i, d in enumerate(degrees) if d.verdict == "unsatisfactory"],
                     )
                 ],

@@ -96,6 +96,19 @@ def list_projects(
     return [(project, participant) for project, participant in pairs]
 
 
+def takes_part(session: Session, actor: Actor) -> bool:
+    """Whether the actor's firm takes part in any comparison project (the navigation shows them then)."""
+    if actor.via_client_link or actor.home_org_kind != "firm":
+        return False
+    found = session.scalar(
+        select(ProjectParticipant.id)
+        .where(ProjectParticipant.firm_id == actor.org_id)
+        .limit(1)
+        .execution_options(**ACROSS)
+    )
+    return found is not None
+
+
 def get_project(session: Session, actor: Actor, project_id) -> ComparisonProject:
     """Return one project of the institute (NotFound for anyone else)."""
     actor.require_institute("ledger.read")

@@ -72,6 +72,11 @@ class Degree:
     #: Whether the participant's value is part of the reference (the minus sign).
     correlated: bool
 
+    @property
+    def u_d_shown(self) -> Decimal:
+        """U(d) as shown: rounded up to 6 decimals (an uncertainty is never rounded down)."""
+        return self.u_d.quantize(SIX_PLACES, rounding=ROUND_CEILING)
+
 
 def lead_lab_reference(value, uncertainty) -> Reference:
     """Return the lead laboratory's value as the reference of a point."""

@@ -174,7 +174,7 @@ def project_out(view) -> dict:
                     "uncertainty": result.uncertainty,
                     "in_reference": result.is_in_reference,
                     "d": degree.d if degree else None,
-                    "u_d": float(degree.u_d) if degree else None,
+                    "u_d": float(degree.u_d_shown) if degree else None,
                     "en": float(shown(degree.en)) if degree else None,
                     "verdict": degree.verdict if degree else None,
                 }

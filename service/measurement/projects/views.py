@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import logging
+
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.clock import now_utc
 from service.errors import Invalid, NotFound
@@ -21,6 +24,8 @@ from service.web.context import actor, base_url, db, today
 from service.web.downloads import send_download, spooled
 from service.web.i18n import translate_errors
 from service.web.templating import name_of
+
+log = logging.getLogger(__name__)
 
 #: Point rows the protocol form offers (blank rows are ignored).
 FORM_POINTS = 8
@@ -75,6 +80,23 @@ def _project_values(project) -> dict:
             value = getattr(point, name)
             values[f"p{point.position - 1}-{name}"] = "" if value is None else f"{value.normalize():f}"
     return values
+
+
+@bp.app_context_processor
+def _projects_nav():
+    """Let the firm's navigation ask, only when it shows, whether the firm takes part in a comparison."""
+
+    def in_comparison_projects() -> bool:
+        who = g.get("actor")
+        if who is None:
+            return False
+        try:
+            return queries.takes_part(db(), who)
+        except SQLAlchemyError:
+            log.warning("could not read comparison participations for the navigation", exc_info=True)
+            return False
+
+    return {"in_comparison_projects": in_comparison_projects}
 
 
 @bp.get("/comparison-projects")

@@ -72,7 +72,7 @@ def write_report(view, out: BinaryIO, gettext: Gettext, name_of) -> None:
                     sheet.write_blank(top, col, None, cell)
                 continue
             sheet.write_number(top, 4, float(degree.d), cell)
-            sheet.write_number(top, 5, float(degree.u_d), cell)
+            sheet.write_number(top, 5, float(degree.u_d_shown), cell)
             sheet.write_number(top, 6, float(shown(degree.en)), cell)
             sheet.write_string(top, 7, name_of("verdict", degree.verdict), cell)
         top += 2
