@@ -173,6 +173,11 @@ def test_participants_enter_results_and_see_only_their_own_until_published(
         is None
     )
 
+    login(client, world.a.metrology)
+    recorded_page = client.get(f"/comparisons/{a_after['comparison_id']}").get_data(as_text=True)
+    assert 'id="comparison-correlated"' in recorded_page
+    client.post("/logout")
+
     # After the report: everyone's results, the report page with its chart and the xlsx.
     seen = client.get(f"{API}/comparison-projects/{pid}", headers=a).json
     assert len(seen["participants"]) == 3

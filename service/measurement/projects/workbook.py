@@ -36,7 +36,7 @@ def write_report(view, out: BinaryIO, gettext: Gettext, name_of) -> None:
     titles = [
         gettext("Participant"),
         gettext("CNAS number"),
-        gettext("Value"),
+        gettext("Measured value"),
         gettext("U (k=2)"),
         "d",
         gettext("U(d) (k=2)"),
