@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from models import Comparison, ComparisonPoint, NonconformityCase, ProjectResult
+from models import ClientLink, Comparison, ComparisonPoint, NonconformityCase, ProjectResult
+from models.base import utcnow
 from service.tenancy import operations as tenancy_ops
 from tests.api import API, auth, local_today
 from tests.conftest import login
@@ -257,6 +258,18 @@ def test_foreign_firms_and_bad_input(client, db_session, world, project):
     )
     assert "firm_id" in twice.json["errors"]
     assert db_session.scalar(select(ProjectResult.id)) is None
+
+    # A client that ended its link is no longer written for: the institute cannot read its ledger.
+    link = db_session.scalar(select(ClientLink).where(ClientLink.firm_id == world.a.org.id))
+    link.ended_at = utcnow()
+    db_session.commit()
+    firm_a = participants[world.a.org.name]
+    body = results(world.a.instruments[0].management_no, [("1", "1"), ("2", "1")])
+    ended = client.put(
+        f"{API}/comparison-projects/{pid}/participants/{firm_a}/results", headers=staff, json=body
+    )
+    assert ended.status_code == 400
+    assert client.put(f"{API}/comparison-projects/{pid}/results", headers=a, json=body).status_code == 200
 
 
 def test_institute_pages_create_enter_and_publish_a_lead_lab_comparison(client, db_session, world):

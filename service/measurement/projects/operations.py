@@ -28,7 +28,13 @@ from service.history.chain import record_event, records_history
 from service.i18n import N_
 from service.measurement.comparisons.operations import record_comparison
 from service.measurement.projects import queries
-from service.measurement.projects.schemas import ParticipantIn, ProjectIn, ReferenceIn, ResultsIn
+from service.measurement.projects.schemas import (
+    MAX_PARTICIPANTS,
+    ParticipantIn,
+    ProjectIn,
+    ReferenceIn,
+    ResultsIn,
+)
 from service.schemas import load_or_invalid
 from service.scoping import parse_id
 from service.tenancy.queries import active_link
@@ -146,7 +152,7 @@ def add_participant(session: Session, actor: Actor, project_id, payload: Mapping
     count = session.scalar(
         select(func.count(ProjectParticipant.id)).where(ProjectParticipant.project_id == project.id)
     )
-    if count >= 60:
+    if count >= MAX_PARTICIPANTS:
         raise invalid_field("lab_name", N_("A project takes at most 60 participants."))
     participant = ProjectParticipant(org_id=actor.org_id, project_id=project.id, **data)
     session.add(participant)
@@ -169,6 +175,11 @@ def enter_results(
     )
     if participant is None:
         raise NotFound(N_("Not found."))
+    if participant.firm_id is not None and active_link(session, actor.org_id, participant.firm_id) is None:
+        # A client that ended its link keeps its ledger to itself: it may still enter its own results.
+        raise invalid_field(
+            "management_no", N_("This client is no longer linked: it enters its own results.")
+        )
     _store_results(session, actor, project, participant, payload, today, now)
     return participant
 
