@@ -91,6 +91,12 @@ def test_demo_loads_once(app, db_session):
 
     assert db_session.scalar(select(func.count(AssistancePlan.id))) == 28
     assert {kind for kind in db_session.scalars(select(AssistanceRecord.kind))} >= {"survey", "mms_training"}
+    # A provincial comparison led by the institute, every participant's results in, ready to publish.
+    from models.projects import ComparisonProject, ProjectParticipant, ProjectResult
+
+    assert db_session.scalar(select(func.count(ComparisonProject.id))) == 1
+    assert db_session.scalar(select(func.count(ProjectParticipant.id))) == 3
+    assert db_session.scalar(select(func.count(ProjectResult.id))) == 9
     again = _run(app, "demo")
     assert again.exit_code == 0
     assert "already" in again.output
