@@ -8,8 +8,10 @@ opens a case on B's instrument at publication.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -192,6 +194,9 @@ def test_participants_enter_results_and_see_only_their_own_until_published(
     xlsx = client.get(f"/comparison-projects/{pid}/report.xlsx")
     assert xlsx.status_code == 200
     assert xlsx.data[:2] == b"PK"
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    rows = [row for row in sheet.iter_rows(values_only=True) if row[0] == world.b.org.name]
+    assert [(row[4], row[6], row[7]) for row in rows][1][:2] == (pytest.approx(0.15), 3.42)
     # Locked now.
     locked = client.put(
         f"{API}/comparison-projects/{pid}/results", headers=a, json=results(a_no, [("1", "1"), ("1", "1")])
