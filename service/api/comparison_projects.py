@@ -71,6 +71,14 @@ def add_comparison_participant(project_id: int):
     return jsonify(_view(project_id)), 201
 
 
+@bp.delete("/comparison-projects/<int:project_id>/participants/<int:participant_id>")
+@doc(tags=TAGS, responses={200: ProjectOut}, errors=(403, 404, 409))
+def remove_comparison_participant(project_id: int, participant_id: int):
+    """Take a participant out of an open project, with its results (institute)."""
+    operations.remove_participant(db(), actor(), project_id, participant_id)
+    return jsonify(_view(project_id))
+
+
 @bp.put("/comparison-projects/<int:project_id>/participants/<int:participant_id>/results")
 @doc(tags=TAGS, body=ResultsIn, responses={200: ProjectOut}, errors=(400, 403, 404, 409))
 def enter_comparison_results(project_id: int, participant_id: int):

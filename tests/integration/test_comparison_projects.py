@@ -263,6 +263,15 @@ def test_foreign_firms_and_bad_input(client, db_session, world, project):
     )
     assert "firm_id" in twice.json["errors"]
     assert db_session.scalar(select(ProjectResult.id)) is None
+    outside = participants["某检测所"]
+    assert (
+        client.delete(f"{API}/comparison-projects/{pid}/participants/{outside}", headers=a).status_code == 404
+    )
+    removed = client.delete(f"{API}/comparison-projects/{pid}/participants/{outside}", headers=staff)
+    assert removed.status_code == 200
+    assert "某检测所" not in [p["lab_name"] for p in removed.json["participants"]]
+    gone = client.delete(f"{API}/comparison-projects/{pid}/participants/{outside}", headers=staff)
+    assert gone.status_code == 404
 
     # A client that ended its link is no longer written for: the institute cannot read its ledger.
     link = db_session.scalar(select(ClientLink).where(ClientLink.firm_id == world.a.org.id))

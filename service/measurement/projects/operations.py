@@ -160,12 +160,23 @@ def add_participant(session: Session, actor: Actor, project_id, payload: Mapping
     return participant
 
 
-def enter_results(
-    session: Session, actor: Actor, project_id, participant_id, payload: Mapping, today: date, now: datetime
-) -> ProjectParticipant:
-    """Enter a participant's results on its behalf (the institute), replacing any entered before."""
+def remove_participant(session: Session, actor: Actor, project_id, participant_id) -> None:
+    """Take a participant out of an open project, with any results it had."""
     actor.require_institute("ledger.write")
     project = queries.get_project(session, actor, project_id)
+    _require_open(project)
+    participant = _participant_of(session, project, participant_id)
+    for result in session.scalars(
+        select(ProjectResult).where(ProjectResult.participant_id == participant.id)
+    ):
+        session.delete(result)
+    session.flush()
+    session.delete(participant)
+    session.flush()
+
+
+def _participant_of(session: Session, project: ComparisonProject, participant_id) -> ProjectParticipant:
+    """Return the participant ``participant_id`` of the institute's ``project`` (NotFound otherwise)."""
     if parse_id(participant_id) is None:
         raise NotFound(N_("Not found."))
     participant = session.scalar(
@@ -175,6 +186,16 @@ def enter_results(
     )
     if participant is None:
         raise NotFound(N_("Not found."))
+    return participant
+
+
+def enter_results(
+    session: Session, actor: Actor, project_id, participant_id, payload: Mapping, today: date, now: datetime
+) -> ProjectParticipant:
+    """Enter a participant's results on its behalf (the institute), replacing any entered before."""
+    actor.require_institute("ledger.write")
+    project = queries.get_project(session, actor, project_id)
+    participant = _participant_of(session, project, participant_id)
     if participant.firm_id is not None and active_link(session, actor.org_id, participant.firm_id) is None:
         # A client that ended its link keeps its ledger to itself: it may still enter its own results.
         raise invalid_field(

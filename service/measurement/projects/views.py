@@ -284,6 +284,15 @@ def enter_results(project_id: int, participant_id: int):
     return redirect(url_for("measurement.show_project", project_id=project_id), code=303)
 
 
+@bp.post("/comparison-projects/<int:project_id>/participants/<int:participant_id>/remove")
+@login_required
+def remove_participant(project_id: int, participant_id: int):
+    """Take a participant out of the project, with its results."""
+    operations.remove_participant(db(), actor(), project_id, participant_id)
+    flash(gettext("Participant removed."), "success")
+    return redirect(url_for("measurement.show_project", project_id=project_id), code=303)
+
+
 @bp.post("/comparison-projects/<int:project_id>/reference")
 @login_required
 def set_reference(project_id: int):
