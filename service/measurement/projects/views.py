@@ -15,6 +15,7 @@ from service.i18n import N_
 from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.measurement.blueprint import bp
 from service.measurement.comparisons.rules import shown
+from service.measurement.comparisons.views import points_payload
 from service.measurement.projects import operations, queries
 from service.measurement.projects.charts import equivalence_charts
 from service.measurement.projects.schemas import MAX_POINTS
@@ -45,15 +46,7 @@ POINT_FIELDS = ("nominal", "lead_value", "lead_uncertainty")
 
 def project_payload(form) -> dict:
     """Return the posted protocol form as the API's payload: the filled point rows only."""
-    payload = {k: form.get(k, "").strip() for k in PROJECT_FIELDS if form.get(k, "").strip()}
-    points = []
-    for index in range(MAX_POINTS):
-        row = {name: form.get(f"p{index}-{name}", "").strip() for name in POINT_FIELDS}
-        row = {k: v for k, v in row.items() if v}
-        if row:
-            points.append(row)
-    payload["points"] = points
-    return payload
+    return points_payload(form, PROJECT_FIELDS, POINT_FIELDS, MAX_POINTS)
 
 
 def results_payload(form, count: int) -> dict:
