@@ -20,6 +20,7 @@ from models.nominations import (
 )
 from models.nonconformity import NonconformityCase
 from models.orders import ServiceOrder, ServiceOrderItem, ServiceOrderStep
+from models.projects import ComparisonProject, ProjectParticipant, ProjectPoint, ProjectResult
 from models.reminders import (
     Notification,
     NotificationItem,
@@ -44,6 +45,10 @@ from models.traceability import Attachment, CalibrationRecord, RecordReading, Re
 from models.visits import CertificateSequence, Technician, TechnicianDayOff, Visit, VisitItem
 
 __all__ = [
+    "ComparisonProject",
+    "ProjectParticipant",
+    "ProjectPoint",
+    "ProjectResult",
     "Comparison",
     "ComparisonPoint",
     "CheckPlan",

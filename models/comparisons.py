@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantScoped, children_in_org, in_org, org_fk, sql_in, utcnow
@@ -78,4 +89,7 @@ class ComparisonPoint(TenantScoped, Base):
     sd_pt: Mapped[Decimal | None] = mapped_column(READING)
     #: En (comparison) or z (proficiency test), kept to 6 places; the verdict came from the exact value.
     score: Mapped[Decimal] = mapped_column(READING)
+    #: The reference is a weighted mean that includes this lab's own value (a comparison the institute
+    #: organised): En then divides by sqrt(U_lab² - U_ref²), the two being correlated (Cox 2002).
+    is_lab_in_reference: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     verdict: Mapped[str] = mapped_column(String(16))

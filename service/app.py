@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from service.measurement.blueprint import bp as measurement_bp
     from service.measurement.checks import views as _check_views  # noqa: F401 (pages join measurement)
     from service.measurement.comparisons import views as _comparison_views  # noqa: F401 (its pages join bp)
+    from service.measurement.projects import views as _project_views  # noqa: F401 (joins measurement_bp)
     from service.measurement.stability import views as _stability_views  # noqa: F401 (joins measurement_bp)
     from service.nominations import (  # noqa: F401 (their pages join the nominations blueprint)
         award_views,

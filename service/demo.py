@@ -19,6 +19,7 @@ from service.clock import now_utc, today_in
 from service.demo_measurement import load_measurement
 from service.ledger import operations as ledger_ops
 from service.ledger.dates import add_months
+from service.measurement.projects import operations as project_ops
 from service.nominations import operations as nomination_ops
 from service.orders import operations as order_ops
 from service.reminders import policy as reminder_policy
@@ -301,7 +302,63 @@ def load_demo(
         now_utc(),
         base_url,
     )
+    _comparison_project(session, staff, firm_a_engineer, firm_b_engineer, today)
     return True, logins
+
+
+def _comparison_project(session: Session, staff: Actor, firm_a: Actor, firm_b: Actor, today: date) -> None:
+    """A provincial comparison the institute leads: two clients and an outside lab, results in."""
+    project = project_ops.create_project(
+        session,
+        staff,
+        {
+            "code": f"HNBD-{today.year}-03",
+            "title": f"{today.year}年河南省精密压力表示值比对",
+            "quantity": "压力",
+            "unit": "MPa",
+            "transfer_standard": "0.02级数字压力计（编号 DPG-2201）",
+            "protocol": "传递顺序：主导实验室 → 各参比实验室 → 主导实验室；"
+            "每个实验室保留传递标准不超过 5 个工作日。",
+            "starts_on": (today - timedelta(days=40)).isoformat(),
+            "results_due_on": (today + timedelta(days=20)).isoformat(),
+            "reference_kind": "weighted_mean",
+            "points": [{"nominal": "2"}, {"nominal": "6"}, {"nominal": "10"}],
+        },
+    )
+    firms = [
+        project_ops.add_participant(session, staff, project.id, {"firm_id": firm.org_id})
+        for firm in (firm_a, firm_b)
+    ]
+    outside = project_ops.add_participant(
+        session, staff, project.id, {"lab_name": "郑州市计量检定测试所", "cnas_no": "CNAS L0356"}
+    )
+    measured = (today - timedelta(days=10)).isoformat()
+    values = {
+        firms[0].id: [("2.0004", "0.0016"), ("6.0010", "0.0030"), ("10.0012", "0.0040")],
+        firms[1].id: [("1.9996", "0.0016"), ("5.9992", "0.0030"), ("9.9990", "0.0040")],
+        outside.id: [("2.0001", "0.0010"), ("6.0002", "0.0020"), ("10.0003", "0.0030")],
+    }
+    for firm, participant in zip((firm_a, firm_b), firms, strict=True):
+        instrument = session.scalar(
+            select(Instrument)
+            .where(Instrument.org_id == firm.org_id, Instrument.status == "in_service")
+            .order_by(Instrument.id)
+        )
+        payload = {
+            "measured_on": measured,
+            "management_no": instrument.management_no,
+            "results": [{"value": v, "uncertainty": u} for v, u in values[participant.id]],
+        }
+        project_ops.enter_own_results(session, firm, project.id, payload, today, now_utc())
+    project_ops.enter_results(
+        session,
+        staff,
+        project.id,
+        outside.id,
+        {"measured_on": measured, "results": [{"value": v, "uncertainty": u} for v, u in values[outside.id]]},
+        today,
+        now_utc(),
+    )
 
 
 def _assistance(session: Session, staff: Actor, firm_a: int, firm_b: int, today: date) -> None:

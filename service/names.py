@@ -319,8 +319,15 @@ VERDICT_NAMES = {
     "questionable": N_("Questionable"),
     "unsatisfactory": N_("Unsatisfactory"),
 }
+REFERENCE_KIND_NAMES = {
+    "weighted_mean": N_("Weighted mean of the participants"),
+    "lead_lab": N_("The lead laboratory's value"),
+}
+PROJECT_STATE_NAMES = {"open": N_("Open for results"), "published": N_("Report published")}
 NAMES = {
     "sort": SORT_NAMES,
+    "reference_kind": REFERENCE_KIND_NAMES,
+    "project_state": PROJECT_STATE_NAMES,
     "comparison_kind": COMPARISON_KIND_NAMES,
     "organiser_kind": ORGANISER_KIND_NAMES,
     "verdict": VERDICT_NAMES,

@@ -15,6 +15,7 @@ from service.ledger import operations as ledger_ops
 from service.ledger_io import operations as import_ops
 from service.measurement.checks import operations as check_ops
 from service.measurement.comparisons import operations as comparison_ops
+from service.measurement.projects import operations as project_ops
 from service.measurement.stability import operations as stability_ops
 from service.nominations import operations as nomination_ops
 from service.nonconformity import operations as nonconformity
@@ -151,8 +152,25 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         {"check_object": "核查砝码", "interval_months": 1, "points": [{"label": "1 kg", "nominal": 1}]},
         today,
     )
+    project = project_ops.create_project(
+        session,
+        institute_admin,
+        {
+            "title": "压力比对",
+            "quantity": "压力",
+            "transfer_standard": "数字压力计",
+            "starts_on": today.isoformat(),
+            "results_due_on": today.isoformat(),
+            "points": [{"nominal": "1"}],
+        },
+    )
+    participant = project_ops.add_participant(
+        session, institute_admin, project.id, {"firm_id": tenant.org.id}
+    )
     session.commit()
     return {
+        "project_id": project.id,
+        "participant_id": participant.id,
         "comparison_id": comparison.id,
         "test_id": repeatability.id,
         "assessment_id": assessment.id,

@@ -53,6 +53,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     assistance,
     awards,
     checks,
+    comparison_projects,
     comparisons,
     departments,
     firm_reports,

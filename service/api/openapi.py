@@ -45,6 +45,8 @@ PATH_PARAMETERS = {
     "year": "The year, e.g. 2026.",
     "assistance_id": "An SME assistance record of your institute.",
     "comparison_id": "A comparison or proficiency-test result of your organisation.",
+    "project_id": "A comparison project your institute organises, or one your firm takes part in.",
+    "participant_id": "A participant of that comparison project.",
     "test_id": "A repeatability test of your organisation.",
     "assessment_id": "A stability assessment of your organisation.",
     "code": "A Henan region's GB/T 2260 code, or `unknown` (clients without a known region).",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-KINDS = ("bar", "hbar", "line", "pie")
+#: "dots": a point per category, no line between them (values with error bars, say).
+KINDS = ("bar", "hbar", "line", "pie", "dots")
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,14 @@ class Series:
     as_line: bool = False
     #: Indexes of values to mark (a control chart's signals): drawn larger and red, bold in the table.
     highlights: Sequence[int] = ()
+    #: An error bar per value: the half-width drawn either side (an expanded uncertainty), or None.
+    errors: Sequence[float | None] | None = None
 
     def __post_init__(self) -> None:
         if self.links is not None and len(self.links) != len(self.values):
             raise ValueError("a series needs one link (or None) per value")
+        if self.errors is not None and len(self.errors) != len(self.values):
+            raise ValueError("a series needs one error (or None) per value")
 
 
 #: How a mark line is drawn: its dash and colour.
@@ -111,11 +116,17 @@ class Chart:
         for drawn, series in zip(spec["series"], self.series, strict=True):
             if series.highlights:
                 drawn["highlights"] = sorted(series.highlights)
+            if series.errors is not None:
+                drawn["errors"] = list(series.errors)
         return spec
 
     def value_range(self) -> list[float] | None:
         """The span of the values and mark lines, with a margin of a tenth on each side."""
         numbers = [v for s in self.series for v in s.values if v is not None]
+        for series in self.series:
+            for value, error in zip(series.values, series.errors or (), strict=False):
+                if value is not None and error is not None:
+                    numbers += [value - error, value + error]
         numbers += [m.value for m in self.mark_lines]
         if not numbers:
             return None
@@ -158,7 +169,11 @@ class Chart:
             cells = []
             for series in self.series:
                 link = series.links[index] if series.links is not None else None
-                cells.append((self.format(series.values[index]), link))
+                text = self.format(series.values[index])
+                error = series.errors[index] if series.errors is not None else None
+                if error is not None and series.values[index] is not None:
+                    text = f"{text} ± {self.format(error)}"
+                cells.append((text, link))
             table.append((category, cells))
         return table
 
@@ -168,7 +183,11 @@ class Chart:
             return "—"
         if self.unit == "%":
             return f"{value:.1f}%"
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        if not isinstance(value, float):
+            return str(value)
+        text = f"{value:g}"
+        # Small measured differences (4.4e-05) read as decimals, like the tables beside them.
+        return f"{value:.10f}".rstrip("0").rstrip(".") if "e" in text else text
 
 
 def share(numerator: int, denominator: int) -> float | None:

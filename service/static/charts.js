@@ -54,7 +54,7 @@
     return spec.series.map(function (series, index) {
       var drawn = {
         name: series.name,
-        type: series.asLine || spec.kind === "line" ? "line" : "bar",
+        type: spec.kind === "dots" ? "scatter" : (series.asLine || spec.kind === "line" ? "line" : "bar"),
         stack: series.stack || undefined,
         data: seriesData(series),
         barMaxWidth: 36,
@@ -82,6 +82,14 @@
           })
         };
       }
+      if (series.errors && !horizontal) {
+        var bars = errorBars(series);
+        if (drawn.markLine) {
+          drawn.markLine.data = drawn.markLine.data.concat(bars);
+        } else {
+          drawn.markLine = { silent: true, symbol: "none", data: bars };
+        }
+      }
       if (index === 0 && spec.markLines && spec.markLines.length) {
         var marks = markLines(spec, horizontal);
         if (drawn.markLine) {
@@ -92,6 +100,24 @@
       }
       return drawn;
     });
+  }
+
+  // Optional error bars (a degree of equivalence ± its expanded uncertainty): a vertical mark line
+  // from value − error to value + error at each category, capped by flat end symbols (the common
+  // ECharts build has no custom series).
+  function errorBars(series) {
+    var color = series.color || "#0d6efd";
+    var bars = [];
+    series.values.forEach(function (value, index) {
+      var error = series.errors[index];
+      if (value === null || error === null || error === undefined) { return; }
+      var end = { symbol: "rect", symbolSize: [14, 2], label: { show: false } };
+      bars.push([
+        Object.assign({ coord: [index, value - error], lineStyle: { type: "solid", color: color, width: 1.5 } }, end),
+        Object.assign({ coord: [index, value + error] }, end)
+      ]);
+    });
+    return bars;
   }
 
   function optionFor(spec, width) {

@@ -102,6 +102,12 @@ def test_demo_loads_once(app, db_session):
     assert db_session.scalar(cases) == 1
     verdicts = set(db_session.scalars(select(ComparisonPoint.verdict)))
     assert verdicts == {"satisfactory", "questionable", "unsatisfactory"}
+    # A provincial comparison led by the institute, every participant's results in, ready to publish.
+    from models.projects import ComparisonProject, ProjectParticipant, ProjectResult
+
+    assert db_session.scalar(select(func.count(ComparisonProject.id))) == 1
+    assert db_session.scalar(select(func.count(ProjectParticipant.id))) == 3
+    assert db_session.scalar(select(func.count(ProjectResult.id))) == 9
     again = _run(app, "demo")
     assert again.exit_code == 0
     assert "already" in again.output

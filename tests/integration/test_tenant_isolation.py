@@ -274,6 +274,8 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "assistance_id": 1,
         "test_id": 1,
         "assessment_id": 1,
+        "project_id": 1,
+        "participant_id": 1,
         "year": 2026,
         "public_token": "x",
         "window": "30",

@@ -115,3 +115,23 @@ def test_mark_lines_and_highlights_are_optional_and_travel_in_the_spec():
         Chart("x", "t", "line", ["a"], [Series("s", [1], highlights=[3])])
     with pytest.raises(ValueError, match="style"):
         MarkLine(1.0, "x", "wavy")
+
+
+def test_error_bars_reach_the_spec_the_table_and_the_value_range():
+    chart = Chart(
+        key="doe",
+        title="Degrees of equivalence",
+        kind="dots",
+        categories=["A", "B"],
+        series=[Series("d", [0.000344, -0.1], errors=[0.001413, 0.05])],
+        fractional=True,
+    )
+    assert chart.spec()["series"][0]["errors"] == [0.001413, 0.05]
+    assert chart.spec()["kind"] == "dots"
+    # Small differences read as decimals, never 3.44e-04; each with its ± U.
+    assert [cells[0][0] for _category, cells in chart.rows()] == ["0.000344 ± 0.001413", "-0.1 ± 0.05"]
+    low, high = chart.value_range()
+    assert low < -0.15
+    assert high > 0.001757
+    with pytest.raises(ValueError, match="one error"):
+        Series("d", [1.0], errors=[])

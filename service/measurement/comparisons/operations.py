@@ -113,6 +113,8 @@ def _point(actor: Actor, kind: str, position: int, raw: Mapping) -> ComparisonPo
     for name in set(other) - set(NEEDED[kind]):
         if raw.get(name) is not None:
             errors[f"{prefix}.{name}"] = [N_("Not part of this kind of result.")]
+    if kind == "proficiency" and raw.get("is_lab_in_reference"):
+        errors[f"{prefix}.is_lab_in_reference"] = [N_("Not part of this kind of result.")]
     if errors:
         raise Invalid(N_("Please correct the marked fields."), errors)
     try:
@@ -130,7 +132,11 @@ def _point(actor: Actor, kind: str, position: int, raw: Mapping) -> ComparisonPo
 def _score(kind: str, raw: Mapping) -> tuple[Decimal, str]:
     if kind == "comparison":
         score = rules.en_number(
-            raw["lab_value"], raw["lab_uncertainty"], raw["reference_value"], raw["reference_uncertainty"]
+            raw["lab_value"],
+            raw["lab_uncertainty"],
+            raw["reference_value"],
+            raw["reference_uncertainty"],
+            correlated=raw.get("is_lab_in_reference", False),
         )
         return score, rules.en_verdict(score)
     score = rules.z_score(raw["lab_value"], raw["assigned_value"], raw["sd_pt"])

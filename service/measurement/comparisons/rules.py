@@ -11,7 +11,7 @@ output only, so an En of 1.004 shows as 1.00 and is still unsatisfactory. Everyt
 Decimal from the figures as written: in binary floating point 10.05 - 10.00 is 0.0500000000000007,
 which would turn the boundary case En = 1 into a failure.
 
-For an institute-organised comparison (not built yet, only its rules): the weighted mean of the
+For an institute-organised comparison (``service.measurement.projects`` uses these): the weighted mean of the
 participants' values with weights ``1/u²``, where ``u = U/2`` (the reported expanded uncertainties
 are taken as k = 2, normal distribution), its chi-squared consistency check against the upper 5 %
 point of chi-squared with n - 1 degrees of freedom, and each participant's degree of equivalence
@@ -68,11 +68,13 @@ def shown(value: Decimal) -> Decimal:
     return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def en_number(lab_value, lab_u, ref_value, ref_u) -> Decimal:
+def en_number(lab_value, lab_u, ref_value, ref_u, correlated: bool = False) -> Decimal:
     """Return En = (x_lab - x_ref) / sqrt(U_lab² + U_ref²), unrounded.
 
     Both expanded uncertainties zero leave En undefined: RuleError rather than a division by zero.
-    A negative uncertainty is refused too.
+    A negative uncertainty is refused too. ``correlated``: the reference is a weighted mean that
+    includes the lab's own value, so the uncertainty of the difference is sqrt(U_lab² - U_ref²)
+    (Cox, Metrologia 39 (2002) 589, eq. 8; CCEM guidelines); U_lab must then exceed U_ref.
     """
     x_lab, u_lab = number(lab_value, "lab_value"), number(lab_u, "lab_uncertainty")
     x_ref, u_ref = number(ref_value, "reference_value"), number(ref_u, "reference_uncertainty")
@@ -81,7 +83,15 @@ def en_number(lab_value, lab_u, ref_value, ref_u) -> Decimal:
             raise RuleError(name, N_("An uncertainty cannot be negative."))
     with localcontext() as ctx:
         ctx.prec = 28
-        combined = (u_lab * u_lab + u_ref * u_ref).sqrt()
+        if correlated:
+            squared = u_lab * u_lab - u_ref * u_ref
+            if squared <= 0:
+                raise RuleError(
+                    "lab_uncertainty", N_("The lab's uncertainty must exceed the reference's it is part of.")
+                )
+            combined = squared.sqrt()
+        else:
+            combined = (u_lab * u_lab + u_ref * u_ref).sqrt()
         if combined == 0:
             raise RuleError("lab_uncertainty", N_("Both uncertainties are zero: En is undefined."))
         return (x_lab - x_ref) / combined

@@ -24,6 +24,8 @@ class ComparisonPointIn(StrictSchema):
     lab_uncertainty = Number()
     assigned_value = Number()
     sd_pt = Number()
+    #: The reference is a weighted mean that includes this lab's value: En uses sqrt(U_lab² - U_ref²).
+    is_lab_in_reference = fields.Boolean(load_default=False)
 
 
 class ComparisonIn(StrictSchema):
@@ -56,6 +58,7 @@ class ComparisonPointOut(StrictSchema):
     lab_uncertainty = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
     assigned_value = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
     sd_pt = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
+    is_lab_in_reference = fields.Boolean()
     en = fields.Float(allow_none=True)
     z = fields.Float(allow_none=True)
     verdict = Choice(POINT_VERDICTS)

@@ -33,17 +33,22 @@ POINT_FIELDS = (
 FIELDS = ("kind", "scheme", "organiser_kind", "organiser_name", "quantity", "performed_on", "note")
 
 
-def comparison_payload(form) -> dict:
-    """Return the posted form as the API's payload: the filled point rows only."""
-    payload = {k: form.get(k, "").strip() for k in FIELDS if form.get(k, "").strip()}
+def points_payload(form, fields, point_fields, rows: int) -> dict:
+    """Return a posted form with point rows (``p<i>-<name>``) as the API's payload: filled rows only."""
+    payload = {k: form.get(k, "").strip() for k in fields if form.get(k, "").strip()}
     points = []
-    for index in range(FORM_ROWS):
-        row = {name: form.get(f"p{index}-{name}", "").strip() for name in POINT_FIELDS}
+    for index in range(rows):
+        row = {name: form.get(f"p{index}-{name}", "").strip() for name in point_fields}
         row = {k: v for k, v in row.items() if v}
         if row:
             points.append(row)
     payload["points"] = points
     return payload
+
+
+def comparison_payload(form) -> dict:
+    """Return the posted form as the API's payload: the filled point rows only."""
+    return points_payload(form, FIELDS, POINT_FIELDS, FORM_ROWS)
 
 
 def _page(instrument_id: int, values: dict, errors: dict, status: int = 200):
