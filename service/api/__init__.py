@@ -55,6 +55,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     checks,
     comparisons,
     departments,
+    exports,
     firm_reports,
     imports,
     institute,

@@ -33,7 +33,7 @@ from service.ledger_io.stored import load_report
 from service.schemas import load_or_invalid
 from service.web.background import start_import_after_commit
 from service.web.context import actor, db
-from service.web.downloads import ledger_download, send_download, template_download
+from service.web.downloads import ledger_csv_stream, ledger_download, send_download, template_download
 
 #: The query string of the ledger's downloads: the list's filters and sort, without its paging.
 EXPORT_FILTER = InstrumentFilter(exclude=("cursor", "limit"))
@@ -177,8 +177,8 @@ def export_xlsx():
     errors=(400,),
 )
 def export_csv():
-    """Download the ledger as CSV (UTF-8 with a BOM, for Excel)."""
-    return ledger_download("csv", request.args)
+    """Download the ledger as CSV (UTF-8 with a BOM, for Excel), streamed as the rows are read."""
+    return ledger_csv_stream(request.args)
 
 
 @bp.get("/instruments/template.xlsx")

@@ -6,6 +6,7 @@ alike; both call the functions here.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from urllib.parse import quote
 
@@ -13,8 +14,16 @@ from flask import Response, abort, current_app, request
 from flask_babel import gettext
 from werkzeug.wsgi import wrap_file
 
+from service.db import scope_to_org
 from service.ledger import queries as ledger_queries
-from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
+from service.ledger_io.exporter import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    csv_chunks,
+    export_ledger,
+    iter_ledger,
+    ledger_row,
+)
 from service.ledger_io.template import import_template
 from service.nominations import documents as nomination_documents
 from service.nominations import queries as nomination_queries
@@ -26,6 +35,16 @@ from service.web.context import actor, attachments_dir, db, today
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #: Files larger than this spill from memory to a temporary file while they are written.
 SPOOL_BYTES = 5 * 1024 * 1024
+
+
+def _attachment(response, filename: str, fallback: str):
+    response.headers.set(
+        "Content-Disposition",
+        "attachment",
+        filename=fallback,
+        **{"filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")},
+    )
+    return response
 
 
 def send_download(spool, filename: str, fallback: str, mimetype: str):
@@ -43,13 +62,7 @@ def send_download(spool, filename: str, fallback: str, mimetype: str):
         body = wrap_file(request.environ, spool)
     response = current_app.response_class(body, mimetype=mimetype, direct_passthrough=True)
     response.content_length = size
-    response.headers.set(
-        "Content-Disposition",
-        "attachment",
-        filename=fallback,
-        **{"filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")},
-    )
-    return response
+    return _attachment(response, filename, fallback)
 
 
 def spooled(write) -> tempfile.SpooledTemporaryFile:
@@ -138,6 +151,39 @@ def ledger_download(fmt: str, args) -> Response:
     stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
     mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
     return send_download(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
+
+
+def ledger_csv_stream(args) -> Response:
+    """Return the actor's ledger, filtered and sorted by ``args``, as a CSV streamed while it is read.
+
+    The filters are checked before anything is sent (a bad one raises :class:`Invalid`); then the
+    header goes out at once and the rows follow as the database yields them (``YIELD_PER`` at a
+    time, a server-side cursor on PostgreSQL), so neither the worker's memory nor the wait for the
+    first byte grows with the ledger. The rows are read by a session of their own, confined to the
+    actor's organisation, that lives as long as the response and is closed with it (the request's
+    session ends with the request, before the body is sent).
+    """
+    who, day = actor(), today()
+    filters = ledger_queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
+    stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.csv"
+    session = current_app.extensions["calrecall.sessions"]()
+    scope_to_org(session, who.org_id)
+    try:
+        instruments = iter_ledger(session, who, filters, day)
+    except BaseException:
+        session.close()
+        raise
+    rows = (ledger_row(instrument, day) for instrument in instruments)
+    response = current_app.response_class(csv_chunks(rows), mimetype=CSV_MIMETYPE)
+    response.call_on_close(session.close)
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy passes the rows on as they come
+    return _attachment(response, f"台账-{stem}", f"ledger-{stem}")
+
+
+def exported_file_download(job) -> Response:
+    """Send a finished ledger export's workbook (the caller has checked it is the actor's and ready)."""
+    stem = job.filename.removeprefix("台账-") if job.filename else f"{job.id}.xlsx"
+    return send_download(io.BytesIO(job.content), job.filename or stem, f"ledger-{stem}", XLSX_MIMETYPE)
 
 
 def template_download() -> Response:
