@@ -158,13 +158,14 @@ def rejected_rows(import_id: int):
 @bp.get("/instruments/export.xlsx")
 @doc(
     tags=["instruments"],
-    summary="The list's filters and sort apply; paging does not.",
+    summary="The list's filters and sort apply; paging does not. Up to 5,000 instruments (409 beyond): "
+    "larger exports are background jobs (POST /exports).",
     query=EXPORT_FILTER,
     responses={200: File("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
-    errors=(400,),
+    errors=(400, 409),
 )
 def export_xlsx():
-    """Download the ledger as xlsx in the import's layout."""
+    """Download the ledger as xlsx in the import's layout, written in the request (small ledgers)."""
     return ledger_download("xlsx", request.args)
 
 

@@ -15,6 +15,8 @@ from flask_babel import gettext
 from werkzeug.wsgi import wrap_file
 
 from service.db import scope_to_org
+from service.errors import Conflict
+from service.i18n import N_
 from service.ledger import queries as ledger_queries
 from service.ledger_io.exporter import (
     CSV_MIMETYPE,
@@ -33,6 +35,14 @@ from service.visits import board
 from service.web.context import actor, attachments_dir, db, today
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: The most instruments an xlsx is written for inside a request (about half a second of work);
+#: beyond, the background export (``POST /instruments/exports``, ``POST /api/v1/exports``).
+DIRECT_XLSX_ROWS = 5000
+_TOO_LARGE_FOR_DIRECT_XLSX = N_(
+    "This ledger has more than %(count)s instruments: export it to Excel as a background job"
+    " (the ledger's Export Excel button, or POST /api/v1/exports), or download it as CSV.",
+    count=DIRECT_XLSX_ROWS,
+)
 #: Files larger than this spill from memory to a temporary file while they are written.
 SPOOL_BYTES = 5 * 1024 * 1024
 
@@ -143,10 +153,16 @@ def ledger_download(fmt: str, args) -> Response:
     """Return the actor's ledger, filtered and sorted by ``args``, as an xlsx or CSV download.
 
     The file is written inside the request, while its session is open, into a spooled file, so
-    memory stays bounded however large the ledger. Raises :class:`Invalid` for a bad filter.
+    memory stays bounded however large the ledger. Raises :class:`Invalid` for a bad filter, and
+    :class:`Conflict` for an xlsx of more than :data:`DIRECT_XLSX_ROWS` instruments: a larger one
+    would hold the web worker for seconds, and is exported as a background job instead.
     """
     who, day = actor(), today()
     filters = ledger_queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
+    if fmt == "xlsx":
+        _, more = ledger_queries.count_instruments(db(), who, filters, day, cap=DIRECT_XLSX_ROWS)
+        if more:
+            raise Conflict(_TOO_LARGE_FOR_DIRECT_XLSX)
     spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
     stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
     mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE

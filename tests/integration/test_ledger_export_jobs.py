@@ -372,3 +372,17 @@ def test_csv_bad_filter_is_422_not_a_broken_stream(client, world):
     response = client.get("/instruments/export.csv?due_within=-4")
     assert response.status_code == 422
     assert not response.data.startswith(codecs.BOM_UTF8)
+
+
+def test_a_large_ledger_is_not_written_to_xlsx_inside_a_request(client, world, db_session, monkeypatch):
+    monkeypatch.setattr("service.web.downloads.DIRECT_XLSX_ROWS", 2)  # the world's firm A holds 3
+    login(client, world.a.metrology)
+    response = client.get("/instruments/export.xlsx")
+    assert response.status_code == 409
+    assert "background job" in response.text
+    assert client.get("/instruments/export.xlsx?label=red").status_code == 200  # few rows: at once
+    assert client.get("/instruments/export.csv").status_code == 200  # streamed: any size
+    headers = auth(db_session, world.a.metrology)
+    response = client.get(f"{API}/instruments/export.xlsx", headers=headers)
+    assert response.status_code == 409
+    assert "POST /api/v1/exports" in response.json["message"]
