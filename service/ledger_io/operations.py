@@ -180,8 +180,9 @@ def queue_export(session: Session, actor: Actor, args: Mapping[str, str]) -> Led
     given, so that the job reads them again when it runs; paging parameters are ignored.
     """
     actor.require("ledger.read")
-    kept = {k: _text(v) for k, v in args.items() if k not in ("cursor", "limit") and v not in (None, "")}
-    parse_filters(kept)  # strict: an unknown parameter is refused, as the list refuses it
+    given = {k: v for k, v in args.items() if k not in ("cursor", "limit")}
+    parse_filters(given)  # as given (a query string, or JSON's own types); an unknown name is refused
+    kept = {k: _text(v) for k, v in given.items() if v not in (None, "")}
     active = session.scalar(
         select(func.count(LedgerExport.id)).where(
             LedgerExport.org_id == actor.org_id, LedgerExport.state.in_(("queued", "running"))
