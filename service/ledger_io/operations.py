@@ -1,6 +1,7 @@
-"""What users do to a ledger import: upload a file, correct how it is read, confirm, discard.
+"""What users do to ledger imports (upload, correct the reading, confirm, discard) and exports (queue).
 
-Each step only records the wish and queues the job; :mod:`service.ledger_io.runner` does the work.
+Each step only records the wish and queues the job; :mod:`service.ledger_io.runner` (imports) and
+:mod:`service.ledger_io.export_runner` (exports) do the work.
 """
 
 from __future__ import annotations
