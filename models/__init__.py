@@ -5,7 +5,7 @@ from models.base import Base, TenantScoped
 from models.checks import CheckPlan, CheckPoint, CheckReading, CheckRecord
 from models.comparisons import Comparison, ComparisonPoint
 from models.history import Event, HistoryHead
-from models.imports import LedgerImport
+from models.imports import LedgerExport, LedgerImport
 from models.ledger import Instrument, StatusRequest
 from models.nominations import (
     Award,
@@ -70,6 +70,7 @@ __all__ = [
     "HistoryHead",
     "Instrument",
     "Invitation",
+    "LedgerExport",
     "LedgerImport",
     "Nomination",
     "NominationFile",

@@ -74,3 +74,52 @@ class LedgerImport(TenantScoped, Base):
     def is_active(self) -> bool:
         """Whether a run is waiting or under way."""
         return self.state in ("queued", "running")
+
+
+#: queued → running → done | failed; a running job whose lease ran out is queued again.
+EXPORT_STATES = IMPORT_STATES
+
+
+class LedgerExport(TenantScoped, Base):
+    """A ledger export written in the background: the filters asked for, its progress and the file.
+
+    The request that asks for it only queues it; a worker outside the web process claims it under
+    a lease (as imports are claimed), writes the workbook row by row and keeps the file here until
+    ``expires_at``, after which it is forgotten.
+    """
+
+    __tablename__ = "ledger_exports"
+    __table_args__ = (
+        UniqueConstraint("org_id", "id"),
+        org_fk("created_by_id", "users"),
+        Index("ix_ledger_exports_state_lease", "state", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Who asked: the export runs as them, seeing what they may see when it runs.
+    created_by_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: The ledger list's filters and sort as the query string gave them (checked when queued).
+    filters: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    #: Instruments matching the filters when the run started, and those written so far.
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)
+    #: The finished workbook; emptied when it expires.
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    #: The download's name (the firm's slug and the day the run wrote it).
+    filename: Mapped[str | None] = mapped_column(String(255))
+    #: Why the last run failed: a stored message.
+    error: Mapped[dict | None] = mapped_column(JSON)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    #: When the file is forgotten (set when it is written).
+    expires_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def is_active(self) -> bool:
+        """Whether a run is waiting or under way."""
+        return self.state in ("queued", "running")

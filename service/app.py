@@ -85,6 +85,10 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
 
     init_import_runner(app)
 
+    from service.jobs.exports import init_export_runner
+
+    init_export_runner(app)
+
     from service.cli import register_cli
 
     register_cli(app)

@@ -16,6 +16,10 @@ ROBOT_BACKENDS = ("webhook", "console", "file")
 #: Where ledger import jobs run: a thread of the web process started at upload ("thread"), the
 #: request's own thread after its commit ("inline", for tests), or only the scheduler ("scheduler").
 IMPORT_RUNNERS = ("thread", "inline", "scheduler")
+#: Where ledger export jobs run: a child process started when the request commits ("process"),
+#: the request's own thread after its commit ("inline", for tests), or only the scheduler
+#: ("scheduler"). Never a thread of the web process: writing 100k rows is seconds of CPU.
+EXPORT_RUNNERS = ("process", "inline", "scheduler")
 #: Where `make run` and `flask run` serve by default: the address of links made outside a request
 #: (the scheduler, the CLI) in development when BASE_URL is not set.
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
@@ -68,6 +72,7 @@ class Config:
     #: A signed-in session ends after this many hours without a request.
     session_hours: int = 8
     import_runner: str = "thread"
+    export_runner: str = "process"
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -92,6 +97,8 @@ class Config:
             )
         if self.import_runner not in IMPORT_RUNNERS:
             raise ConfigError(f"IMPORT_RUNNER must be one of {', '.join(IMPORT_RUNNERS)}")
+        if self.export_runner not in EXPORT_RUNNERS:
+            raise ConfigError(f"EXPORT_RUNNER must be one of {', '.join(EXPORT_RUNNERS)}")
         if self.session_hours <= 0:
             raise ConfigError("SESSION_HOURS must be positive")
         if self.email_backend == "smtp" and not self.smtp_url:
@@ -128,6 +135,7 @@ class Config:
             "MAIL_FROM": "mail_from",
             "BASE_URL": "base_url",
             "IMPORT_RUNNER": "import_runner",
+            "EXPORT_RUNNER": "export_runner",
         }
         for var, name in mapping.items():
             if env.get(var):

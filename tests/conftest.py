@@ -60,6 +60,7 @@ def config(database_url, notify_file, tmp_path_factory) -> Config:
         notify_file=str(notify_file),
         base_url="http://testserver",
         import_runner="inline",
+        export_runner="inline",
     )
 
 

@@ -57,6 +57,7 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
     request = ledger_ops.request_status_change(session, actor, instruments[0].id, "suspend", "test")
     api_token, token = create_api_token(session, tenant.actor("admin"), "junk")
     upload = import_ops.upload(session, actor, "管理编号,器具名称\nX-9,压力表\n".encode(), "x.csv")
+    export = import_ops.queue_export(session, actor, {"sort": "name"})
     notification = make_notification(session, tenant.admin, state="dead")
     today = today_in("Asia/Shanghai")
     institute_admin = Actor.of(make_user(session, session.get(Organization, institute_id), "admin"))
@@ -181,6 +182,7 @@ def make_one_of_each(app, session, tenant, institute_id: int) -> tuple[dict, str
         "technician_id": technician.id,
         "case_id": case.id,
         "import_id": upload.id,
+        "export_id": export.id,
         "notification_id": notification.id,
         "record_id": record.id,
         "attachment_id": record.attachments[0].id,

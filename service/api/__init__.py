@@ -56,6 +56,7 @@ from service.api import (  # noqa: E402,F401  (routes register on import)
     comparison_projects,
     comparisons,
     departments,
+    exports,
     firm_reports,
     imports,
     institute,

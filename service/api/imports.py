@@ -33,7 +33,7 @@ from service.ledger_io.stored import load_report
 from service.schemas import load_or_invalid
 from service.web.background import start_import_after_commit
 from service.web.context import actor, db
-from service.web.downloads import ledger_download, send_download, template_download
+from service.web.downloads import ledger_csv_stream, ledger_download, send_download, template_download
 
 #: The query string of the ledger's downloads: the list's filters and sort, without its paging.
 EXPORT_FILTER = InstrumentFilter(exclude=("cursor", "limit"))
@@ -158,13 +158,14 @@ def rejected_rows(import_id: int):
 @bp.get("/instruments/export.xlsx")
 @doc(
     tags=["instruments"],
-    summary="The list's filters and sort apply; paging does not.",
+    summary="The list's filters and sort apply; paging does not. Up to 5,000 instruments (409 beyond): "
+    "larger exports are background jobs (POST /exports).",
     query=EXPORT_FILTER,
     responses={200: File("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
-    errors=(400,),
+    errors=(400, 409),
 )
 def export_xlsx():
-    """Download the ledger as xlsx in the import's layout."""
+    """Download the ledger as xlsx in the import's layout, written in the request (small ledgers)."""
     return ledger_download("xlsx", request.args)
 
 
@@ -177,8 +178,8 @@ def export_xlsx():
     errors=(400,),
 )
 def export_csv():
-    """Download the ledger as CSV (UTF-8 with a BOM, for Excel)."""
-    return ledger_download("csv", request.args)
+    """Download the ledger as CSV (UTF-8 with a BOM, for Excel), streamed as the rows are read."""
+    return ledger_csv_stream(request.args)
 
 
 @bp.get("/instruments/template.xlsx")

@@ -25,6 +25,7 @@ PATH_PARAMETERS = {
     "department_id": "A department of your organisation.",
     "request_id": "A status request of your organisation.",
     "import_id": "A ledger import of your organisation.",
+    "export_id": "A ledger export of your organisation.",
     "notification_id": "A message of your organisation's outbox.",
     "record_id": "A calibration or verification record of your organisation.",
     "attachment_id": "A file attached to a record of your organisation.",

@@ -1,5 +1,7 @@
 """Background jobs: plain functions that the scheduler, the CLI and the tests all call.
 
+- ``exports``: running ledger export jobs: a child process per export as its request commits, or the
+  scheduler.
 - ``housekeeping``: housekeeping: forget spent credentials, old sign-in records, abandoned uploads and
   orphan files.
 - ``imports``: running ledger import jobs: started by the web process at upload, swept up by the scheduler.

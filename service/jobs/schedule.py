@@ -19,6 +19,7 @@ from service.clock import now_utc
 from service.jobs.housekeeping import run_housekeeping
 from service.jobs.reminders import run_dispatch, run_lease_sweep, run_planning
 from service.jobs.verify_history import run_history_verification
+from service.ledger_io.export_runner import run_pending_exports
 from service.ledger_io.runner import run_pending_imports
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def scheduled_jobs(app: Flask) -> list[ScheduledJob]:
         ),
         # Uploads queued while no web thread took them, and runs whose worker died.
         ScheduledJob("ledger-imports", {"second": "*/20"}, lambda: run_pending_imports(sessions)),
+        # Exports queued with EXPORT_RUNNER=scheduler, runs whose process died, expired files.
+        ScheduledJob("ledger-exports", {"second": "*/20"}, lambda: run_pending_exports(sessions)),
         # Each firm's day is planned by the first run after its local midnight; the hourly runs
         # after that find it planned and do nothing.
         ScheduledJob("reminders-plan", {"minute": 1}, lambda: run_planning(app)),

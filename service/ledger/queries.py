@@ -70,6 +70,10 @@ class InstrumentFilter(StrictSchema):
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=int_range(1, MAX_LIMIT))
 
 
+#: Query parameters an export honours: the list's filters and sort, not its paging.
+EXPORT_PARAMS = frozenset(InstrumentFilter().fields) - {"cursor", "limit"}
+
+
 def parse_filters(args: Mapping) -> dict:
     """Validate list parameters; raise :class:`Invalid` with a message per parameter."""
     return load_or_invalid(InstrumentFilter(), {k: v for k, v in args.items() if k != "page"})

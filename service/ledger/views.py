@@ -37,7 +37,13 @@ from service.traceability.interval_review import review as review_interval
 from service.traceability.queries import records_of
 from service.web.chain import chain_context
 from service.web.context import actor, db, enter_client, today
-from service.web.downloads import ledger_download, send_download, spooled, template_download
+from service.web.downloads import (
+    ledger_csv_stream,
+    ledger_download,
+    send_download,
+    spooled,
+    template_download,
+)
 from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data, form_error_page, safe_next
 from service.web.i18n import translate, translate_errors
@@ -63,8 +69,7 @@ CHOICES = {
     "conclusion": CONCLUSIONS,
     "certificate_type": CERTIFICATE_TYPES,
 }
-#: Query parameters an export honours: the list's filters and sort, not its paging.
-EXPORT_PARAMS = frozenset(queries.InstrumentFilter().fields) - {"cursor", "limit"}
+EXPORT_PARAMS = queries.EXPORT_PARAMS
 
 
 def _client_org(client_id: int | None):
@@ -179,7 +184,7 @@ def _export(fmt: str, client_id: int | None):
     """Export the ledger with the list's filters; a bad filter is a 422 with a message per filter."""
     enter_client(client_id)
     try:
-        return ledger_download(fmt, request.args)
+        return ledger_csv_stream(request.args) if fmt == "csv" else ledger_download(fmt, request.args)
     except Invalid as exc:
         return error_response(422, translate(exc.message), translate_errors(exc.field_errors))
 

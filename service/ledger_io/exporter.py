@@ -231,19 +231,37 @@ def _csv_cell(value: Value) -> str:
     return str(value)
 
 
-def write_csv(out: BinaryIO, rows: Iterable[Sequence[Value]]) -> int:
-    """Write the header and ``rows`` as UTF-8 CSV with a BOM (so Excel shows Chinese); return the count."""
+def csv_chunks(rows: Iterable[Sequence[Value]]) -> Iterator[bytes]:
+    """Yield the CSV as UTF-8 with a BOM (so Excel shows Chinese): the header at once, then ~64 KB at a time.
+
+    The header comes as its own first chunk, so a streamed download starts before any row is read.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    out.write(codecs.BOM_UTF8)
     writer.writerow(HEADERS)
-    count = 0
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
     for row in rows:
         writer.writerow([_csv_cell(value) for value in row])
-        count += 1
         if buffer.tell() >= _CSV_CHUNK:
-            out.write(buffer.getvalue().encode("utf-8"))
+            yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
-    out.write(buffer.getvalue().encode("utf-8"))
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+def write_csv(out: BinaryIO, rows: Iterable[Sequence[Value]]) -> int:
+    """Write the header and ``rows`` as UTF-8 CSV with a BOM (so Excel shows Chinese); return the count."""
+    count = 0
+
+    def counted():
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
+    for chunk in csv_chunks(counted()):
+        out.write(chunk)
     return count

@@ -1,6 +1,7 @@
-"""What users do to a ledger import: upload a file, correct how it is read, confirm, discard.
+"""What users do to ledger imports (upload, correct the reading, confirm, discard) and exports (queue).
 
-Each step only records the wish and queues the job; :mod:`service.ledger_io.runner` does the work.
+Each step only records the wish and queues the job; :mod:`service.ledger_io.runner` (imports) and
+:mod:`service.ledger_io.export_runner` (exports) do the work.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import LedgerImport
+from models import LedgerExport, LedgerImport
 from service.actors import Actor
 from service.errors import FIX_FIELDS, Conflict, Invalid
 from service.i18n import N_
+from service.ledger.queries import parse_filters
 from service.ledger_io.columns import BY_FIELD
 from service.ledger_io.parsing import IGNORED, UNKNOWN
 from service.ledger_io.queries import get_import, has_file
@@ -157,3 +159,39 @@ def _queue(job: LedgerImport, phase: str) -> None:
     job.phase, job.state, job.attempts, job.error = phase, "queued", 0, None
     job.lease_until = job.finished_at = None
     job.rows_total = job.rows_data = job.rows_read = job.rows_validated = job.rows_written = 0
+
+
+#: Exports a firm may have waiting or running at once.
+MAX_ACTIVE_EXPORTS = 3
+_TOO_MANY_EXPORTS = N_(
+    "Your firm has %(count)s exports being written; wait for one of them to finish.",
+    count=MAX_ACTIVE_EXPORTS,
+)
+
+
+def _text(value) -> str:
+    """Return a filter's value as a query string holds it (JSON's true and false as the list takes them)."""
+    return {True: "true", False: "false"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+
+
+def queue_export(session: Session, actor: Actor, args: Mapping[str, str]) -> LedgerExport:
+    """Queue an xlsx export of the ledger as the list's filters and sort in ``args`` select it.
+
+    The filters are checked now (a bad one raises :class:`Invalid` and queues nothing) and kept as
+    given, so that the job reads them again when it runs; paging parameters are ignored.
+    """
+    actor.require("ledger.read")
+    given = {k: v for k, v in args.items() if k not in ("cursor", "limit")}
+    parse_filters(given)  # as given (a query string, or JSON's own types); an unknown name is refused
+    kept = {k: _text(v) for k, v in given.items() if v not in (None, "")}
+    active = session.scalar(
+        select(func.count(LedgerExport.id)).where(
+            LedgerExport.org_id == actor.org_id, LedgerExport.state.in_(("queued", "running"))
+        )
+    )
+    if active >= MAX_ACTIVE_EXPORTS:
+        raise Conflict(_TOO_MANY_EXPORTS)
+    job = LedgerExport(org_id=actor.org_id, created_by_id=actor.user_id, filters=kept)
+    session.add(job)
+    session.flush()
+    return job

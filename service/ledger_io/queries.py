@@ -1,11 +1,13 @@
-"""Reading ledger imports: one job, the firm's recent jobs, a job's changes, progress and errors."""
+"""Reading ledger imports and exports: one job, the firm's recent jobs, an import's changes, progress."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerImport
+from models import LedgerExport, LedgerImport
 from service.actors import Actor
 from service.errors import Conflict
 from service.i18n import N_, Msg
@@ -82,4 +84,42 @@ def progress_of(job: LedgerImport) -> dict:
         "rows_validated": job.rows_validated,
         "rows_written": job.rows_written,
         "imported": job.imported_at is not None,
+    }
+
+
+def get_export(session: Session, actor: Actor, export_id: int) -> LedgerExport:
+    """Return one of the actor's firm's ledger exports (404 for anyone else's)."""
+    actor.require("ledger.read")
+    return get_in_org(session, LedgerExport, export_id, actor)
+
+
+def list_exports(session: Session, actor: Actor, limit: int = 10) -> list[LedgerExport]:
+    """Return the firm's latest exports that are still kept, newest first."""
+    actor.require("ledger.read")
+    return list(
+        session.scalars(
+            select(LedgerExport)
+            .where(LedgerExport.org_id == actor.org_id)
+            .order_by(LedgerExport.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def export_ready(job: LedgerExport, now: datetime) -> bool:
+    """Whether the export's file can be downloaded now (written, and not yet expired)."""
+    return job.state == "done" and job.expires_at is not None and job.expires_at > now
+
+
+def export_progress(job: LedgerExport, now: datetime) -> dict:
+    """Return the export's state, row counts and whether its file is ready (the page and the API share it)."""
+    percent = int(100 * job.rows_written / job.rows_total) if job.rows_total else 0
+    return {
+        "id": job.id,
+        "state": job.state,
+        "rows_total": job.rows_total,
+        "rows_written": job.rows_written,
+        "percent": 100 if job.state == "done" else percent,
+        "ready": export_ready(job, now),
+        "expires_at": job.expires_at,
     }

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, and_, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import LedgerImport, Organization, User
+from models import LedgerExport, LedgerImport, Organization, User
 from service.actors import Actor
 from service.clock import now_utc, today_in
 from service.db import allow_all_tenants, begin_writes_immediately, scope_to_org, unit_of_work
@@ -49,9 +49,14 @@ STAGE_COLUMNS = {"read": "rows_read", "validated": "rows_validated", "written": 
 TOTAL_COLUMNS = {"read": "rows_total", "validated": "rows_total", "written": "rows_data"}
 
 
-def _runnable(now: datetime):
-    expired = and_(LedgerImport.state == "running", LedgerImport.lease_until < now)
-    return and_(or_(LedgerImport.state == "queued", expired), LedgerImport.attempts < MAX_ATTEMPTS)
+#: A job model: a row with ``state``, ``lease_until``, ``attempts``, ``updated_at``, ``finished_at``
+#: and ``error`` (ledger imports, ledger exports); the functions below claim and end either kind.
+Job = type[LedgerImport] | type[LedgerExport]
+
+
+def _runnable(now: datetime, model: Job = LedgerImport):
+    expired = and_(model.state == "running", model.lease_until < now)
+    return and_(or_(model.state == "queued", expired), model.attempts < MAX_ATTEMPTS)
 
 
 @dataclass(frozen=True)
@@ -61,47 +66,54 @@ class Claim:
     import_id: int
     attempt: int
 
+    @property
+    def job_id(self) -> int:
+        """The claimed job's id, whatever its kind."""
+        return self.import_id
 
-def claim(session: Session, now: datetime, import_id: int | None = None) -> Claim | None:
+
+def claim(
+    session: Session, now: datetime, import_id: int | None = None, model: Job = LedgerImport
+) -> Claim | None:
     """Take one runnable job (``import_id``'s, or the oldest) under a lease; return the claim, or None.
 
     One statement: another worker either sees the row already taken or, on PostgreSQL, skips it
     while it is locked. The caller commits. A worker whose lease ran out loses the job to the
     next claim, and its own writes (which name its attempt) then change nothing.
     """
-    candidate = select(LedgerImport.id).where(_runnable(now)).order_by(LedgerImport.id).limit(1)
+    candidate = select(model.id).where(_runnable(now, model)).order_by(model.id).limit(1)
     if import_id is not None:
-        candidate = candidate.where(LedgerImport.id == import_id)
+        candidate = candidate.where(model.id == import_id)
     candidate = candidate.with_for_update(skip_locked=True).scalar_subquery()
     claimed = session.execute(
-        update(LedgerImport)
-        .where(LedgerImport.id == candidate, _runnable(now))
+        update(model)
+        .where(model.id == candidate, _runnable(now, model))
         .values(
             state="running",
             lease_until=now + LEASE,
-            attempts=LedgerImport.attempts + 1,
+            attempts=model.attempts + 1,
             updated_at=now,
         )
-        .returning(LedgerImport.id, LedgerImport.attempts)
+        .returning(model.id, model.attempts)
         .execution_options(synchronize_session=False)
     ).first()
     return Claim(*claimed) if claimed else None
 
 
-def give_up_on_dead_runs(session: Session, now: datetime) -> int:
+def give_up_on_dead_runs(session: Session, now: datetime, model: Job = LedgerImport, message=None) -> int:
     """Fail the jobs whose every attempt died with its worker; return how many."""
     return session.execute(
-        update(LedgerImport)
+        update(model)
         .where(
-            LedgerImport.state == "running",
-            LedgerImport.lease_until < now,
-            LedgerImport.attempts >= MAX_ATTEMPTS,
+            model.state == "running",
+            model.lease_until < now,
+            model.attempts >= MAX_ATTEMPTS,
         )
         .values(
             state="failed",
             finished_at=now,
             lease_until=None,
-            error=dump_message(_GAVE_UP),
+            error=dump_message(message or _GAVE_UP),
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -120,16 +132,26 @@ class ProgressSaver:
     waits for the end (``pause``) instead of blocking the import it reports on.
     """
 
-    def __init__(self, sessions: sessionmaker[Session], held: Claim, now=now_utc):
-        self.sessions, self.held, self.now = sessions, held, now
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        held: Claim,
+        now=now_utc,
+        model: Job = LedgerImport,
+        stages: dict[str, tuple[str, str]] | None = None,
+    ):
+        self.sessions, self.held, self.now, self.model = sessions, held, now, model
+        #: Each stage's (done, total) columns.
+        self.stages = stages or {s: (column, TOTAL_COLUMNS[s]) for s, column in STAGE_COLUMNS.items()}
         self.counts: dict[str, int] = {}
         self.paused = False
         self._last = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         """Note the rows done at ``stage``; save when the last save is a second old."""
-        self.counts[STAGE_COLUMNS[stage]] = done
-        self.counts[TOTAL_COLUMNS[stage]] = total
+        done_column, total_column = self.stages[stage]
+        self.counts[done_column] = done
+        self.counts[total_column] = total
         if not self.paused and monotonic.monotonic() - self._last >= PROGRESS_INTERVAL:
             self.save()
 
@@ -145,8 +167,8 @@ class ProgressSaver:
         allow_all_tenants(session)
         try:
             session.execute(
-                update(LedgerImport)
-                .where(*_held(self.held))
+                update(self.model)
+                .where(*_held(self.held, self.model))
                 .values(**self.counts, lease_until=self.now() + LEASE)
                 .execution_options(synchronize_session=False)
             )
@@ -154,17 +176,18 @@ class ProgressSaver:
         except SQLAlchemyError:
             # Progress is a courtesy: a busy database must not fail the import it reports on.
             session.rollback()
-            log.warning("progress of ledger import %s not saved", self.held.import_id, exc_info=True)
+            table = self.model.__tablename__
+            log.warning("progress of %s %s not saved", table, self.held.job_id, exc_info=True)
         finally:
             session.close()
 
 
-def _held(held: Claim):
+def _held(held: Claim, model: Job = LedgerImport):
     """Return the condition that the job is still running under ``held``."""
     return (
-        LedgerImport.id == held.import_id,
-        LedgerImport.state == "running",
-        LedgerImport.attempts == held.attempt,
+        model.id == held.job_id,
+        model.state == "running",
+        model.attempts == held.attempt,
     )
 
 
@@ -275,20 +298,24 @@ def _actor_of(session: Session, job: LedgerImport) -> Actor:
     return actor
 
 
-def _mark(session: Session, held: Claim, now, counts: dict, state: str, **values) -> bool:
+def _mark(
+    session: Session, held: Claim, now, counts: dict, state: str, model: Job = LedgerImport, **values
+) -> bool:
     """End the run held by ``held`` in ``state``; False if the job is no longer held by it."""
     ended = session.execute(
-        update(LedgerImport)
-        .where(*_held(held))
+        update(model)
+        .where(*_held(held, model))
         .values(**counts, **values, state=state, lease_until=None, finished_at=now(), updated_at=now())
         .execution_options(synchronize_session=False)
     )
     return ended.rowcount == 1
 
 
-def _finish(sessions, held: Claim, now, counts: dict, state: str, **values) -> None:
+def _finish(
+    sessions, held: Claim, now, counts: dict, state: str, model: Job = LedgerImport, **values
+) -> None:
     with unit_of_work(sessions) as session:
-        _mark(session, held, now, counts, state, **values)
+        _mark(session, held, now, counts, state, model, **values)
 
 
 def forget_old_uploads(session: Session, now: datetime) -> int:

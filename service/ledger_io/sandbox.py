@@ -68,6 +68,11 @@ class ReadFailed(RuntimeError):
     """The reading step raised an unexpected exception in the child; the message is its traceback."""
 
 
+def forkserver() -> multiprocessing.context.BaseContext:
+    """Return the process's fork server context (shared with the background exports)."""
+    return _forkserver()
+
+
 def _forkserver() -> multiprocessing.context.BaseContext:
     """Return the fork server context, set to preload the reading modules when it starts."""
     global _context

@@ -1,4 +1,4 @@
-"""The ledger import's input and output: how to read a file, an import job, its changes row by row."""
+"""The ledger import's and export's input and output: reading a file, the jobs, an import's changes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import json
 
 from marshmallow import ValidationError, fields, validate
 
+from service.clock import now_utc
 from service.i18n import N_
 from service.ledger_io.changes import KINDS, PER_PAGE
-from service.ledger_io.queries import error_of
+from service.ledger_io.queries import error_of, export_ready
 from service.ledger_io.stored import load_report
 from service.schemas import Choice, Flag, StrictSchema, WholeNumber, from_method
 
@@ -169,3 +170,53 @@ class ImportChangesOut(StrictSchema):
 
     def _items(self, page) -> list[dict]:
         return page.items()
+
+
+class ExportOut(StrictSchema):
+    """An xlsx export job (a ``LedgerExport``): its state, progress and, once written, its download."""
+
+    id = fields.Integer()
+    state = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
+    filters = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "The list's filters and sort the export was asked with, as given."},
+    )
+    rows_total = fields.Integer(
+        metadata={"description": "Instruments the filters selected when the run started (0 until then)."}
+    )
+    rows_written = fields.Integer(metadata={"description": "Rows written to the workbook so far."})
+    ready = from_method(
+        "_ready", fields.Boolean, metadata={"description": "Whether the file can be downloaded now."}
+    )
+    download_url = from_method(
+        "_download_url",
+        fields.String,
+        allow_none=True,
+        metadata={"description": "Where to download the file while it is kept (null until then)."},
+    )
+    filename = fields.String(allow_none=True)
+    size = fields.Integer(metadata={"description": "The file's size in bytes (0 until written)."})
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When the file is deleted; download it before."}
+    )
+    error = from_method("_error", fields.String, allow_none=True)
+
+    def __init__(self, *, now=None, url_for=None, gettext=lambda s: s, **kwargs):
+        super().__init__(**kwargs)
+        #: The moment the file's expiry is judged against; ``url_for(job)`` makes the download's address.
+        self.now, self.url_for, self.gettext = now or now_utc(), url_for, gettext
+
+    def _ready(self, job) -> bool:
+        return export_ready(job, self.now)
+
+    def _download_url(self, job) -> str | None:
+        if self.url_for is None or not export_ready(job, self.now):
+            return None
+        return self.url_for(job)
+
+    def _error(self, job) -> str | None:
+        error = error_of(job)
+        return error.render(self.gettext) if error else None

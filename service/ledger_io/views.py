@@ -1,4 +1,7 @@
-"""Import pages: upload a ledger file, watch it being read, correct the columns, preview, import.
+"""Import and export pages: upload, watch, correct, preview and import a file; export to xlsx.
+
+Imports: upload a ledger file, watch it being read, correct the columns, preview, import. Exports:
+ask for an xlsx export of the ledger as filtered, watch it being written, download it.
 
 The work runs as a background job (:mod:`service.ledger_io.runner`); the pages only queue it and
 show what it has done so far. The job page polls a small JSON progress resource while the job runs.
@@ -12,6 +15,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext
 from flask_login import login_required
 
+from service.clock import now_utc
 from service.errors import DomainError, Invalid
 from service.i18n import N_
 from service.ledger_io import operations as import_ops
@@ -22,9 +26,10 @@ from service.ledger_io.exporter import XLSX_MIMETYPE
 from service.ledger_io.importer import rejected_rows_xlsx, render
 from service.ledger_io.parsing import UNKNOWN
 from service.ledger_io.stored import load_report
-from service.web.background import start_import_after_commit
+from service.web.background import start_export_after_commit, start_import_after_commit
 from service.web.context import actor, db
-from service.web.downloads import send_download
+from service.web.downloads import exported_file_download, send_download
+from service.web.errors import error_response
 from service.web.forms import flash_failure, form_data
 from service.web.i18n import translate, translate_errors
 
@@ -216,3 +221,56 @@ def rejected(import_id: int):
     return send_download(
         io.BytesIO(content), f"未导入的行-{stem}.xlsx", f"rejected-rows-{job.id}.xlsx", XLSX_MIMETYPE
     )
+
+
+# -- exports ------------------------------------------------------------------------------------
+
+
+@bp.post("/instruments/exports")
+@login_required
+def start_export():
+    """Queue an xlsx export of the ledger with the list's filters (in the query string); show its page."""
+    try:
+        job = import_ops.queue_export(db(), actor(), request.args)
+    except Invalid as exc:
+        db().rollback()
+        return error_response(422, translate(exc.message), translate_errors(exc.field_errors))
+    except DomainError as exc:
+        db().rollback()
+        flash_failure(exc)
+        return redirect(url_for("ledger.list_instruments"), code=303)
+    start_export_after_commit(job.id)
+    return redirect(url_for("imports.show_export", export_id=job.id), code=303)
+
+
+@bp.get("/instruments/exports/<int:export_id>")
+@login_required
+def show_export(export_id: int):
+    """The export: its progress while it is written (the page follows it), then the download."""
+    job = import_queries.get_export(db(), actor(), export_id)
+    error = import_queries.error_of(job)
+    return render_template(
+        "imports/export.html",
+        job=job,
+        progress=import_queries.export_progress(job, now_utc()),
+        error=translate(error) if error else None,
+        list_url=url_for("ledger.list_instruments", **job.filters),
+    )
+
+
+@bp.get("/instruments/exports/<int:export_id>/progress")
+@login_required
+def export_progress(export_id: int):
+    """The export's state and row counts, for its page to poll."""
+    job = import_queries.get_export(db(), actor(), export_id)
+    return jsonify(import_queries.export_progress(job, now_utc()))
+
+
+@bp.get("/instruments/exports/<int:export_id>/download")
+@login_required
+def download_export(export_id: int):
+    """The finished workbook; while it is written, or once expired, its page (which says so)."""
+    job = import_queries.get_export(db(), actor(), export_id)
+    if not import_queries.export_ready(job, now_utc()):
+        return redirect(url_for("imports.show_export", export_id=export_id), code=303)
+    return exported_file_download(job)

@@ -1,4 +1,4 @@
-"""Work a request hands on once its transaction has committed: an import to run, a message to send."""
+"""Work a request hands on once its transaction has committed: an import or export to run, a message."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from service.web.context import after_commit
 def start_import_after_commit(job_id: int) -> None:
     """Hand the import job to the runner once the request's transaction holds it."""
     runner = current_app.extensions["calrecall.import_runner"]
+    after_commit(lambda: runner.start(job_id))
+
+
+def start_export_after_commit(job_id: int) -> None:
+    """Hand the export job to its runner once the request's transaction holds it."""
+    runner = current_app.extensions["calrecall.export_runner"]
     after_commit(lambda: runner.start(job_id))
 
 

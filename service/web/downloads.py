@@ -6,6 +6,7 @@ alike; both call the functions here.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from urllib.parse import quote
 
@@ -13,8 +14,18 @@ from flask import Response, abort, current_app, request
 from flask_babel import gettext
 from werkzeug.wsgi import wrap_file
 
+from service.db import scope_to_org
+from service.errors import Conflict
+from service.i18n import N_
 from service.ledger import queries as ledger_queries
-from service.ledger_io.exporter import CSV_MIMETYPE, XLSX_MIMETYPE, export_ledger
+from service.ledger_io.exporter import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    csv_chunks,
+    export_ledger,
+    iter_ledger,
+    ledger_row,
+)
 from service.ledger_io.template import import_template
 from service.nominations import documents as nomination_documents
 from service.nominations import queries as nomination_queries
@@ -24,8 +35,26 @@ from service.visits import board
 from service.web.context import actor, attachments_dir, db, today
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: The most instruments an xlsx is written for inside a request (about half a second of work);
+#: beyond, the background export (``POST /instruments/exports``, ``POST /api/v1/exports``).
+DIRECT_XLSX_ROWS = 5000
+_TOO_LARGE_FOR_DIRECT_XLSX = N_(
+    "This ledger has more than %(count)s instruments: export it to Excel as a background job"
+    " (the ledger's Export Excel button, or POST /api/v1/exports), or download it as CSV.",
+    count=DIRECT_XLSX_ROWS,
+)
 #: Files larger than this spill from memory to a temporary file while they are written.
 SPOOL_BYTES = 5 * 1024 * 1024
+
+
+def _attachment(response, filename: str, fallback: str):
+    response.headers.set(
+        "Content-Disposition",
+        "attachment",
+        filename=fallback,
+        **{"filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")},
+    )
+    return response
 
 
 def send_download(spool, filename: str, fallback: str, mimetype: str):
@@ -43,13 +72,7 @@ def send_download(spool, filename: str, fallback: str, mimetype: str):
         body = wrap_file(request.environ, spool)
     response = current_app.response_class(body, mimetype=mimetype, direct_passthrough=True)
     response.content_length = size
-    response.headers.set(
-        "Content-Disposition",
-        "attachment",
-        filename=fallback,
-        **{"filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")},
-    )
-    return response
+    return _attachment(response, filename, fallback)
 
 
 def spooled(write) -> tempfile.SpooledTemporaryFile:
@@ -130,14 +153,53 @@ def ledger_download(fmt: str, args) -> Response:
     """Return the actor's ledger, filtered and sorted by ``args``, as an xlsx or CSV download.
 
     The file is written inside the request, while its session is open, into a spooled file, so
-    memory stays bounded however large the ledger. Raises :class:`Invalid` for a bad filter.
+    memory stays bounded however large the ledger. Raises :class:`Invalid` for a bad filter, and
+    :class:`Conflict` for an xlsx of more than :data:`DIRECT_XLSX_ROWS` instruments: a larger one
+    would hold the web worker for seconds, and is exported as a background job instead.
     """
     who, day = actor(), today()
     filters = ledger_queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
+    if fmt == "xlsx":
+        _, more = ledger_queries.count_instruments(db(), who, filters, day, cap=DIRECT_XLSX_ROWS)
+        if more:
+            raise Conflict(_TOO_LARGE_FOR_DIRECT_XLSX)
     spool = spooled(lambda out: export_ledger(db(), who, filters, day, out, fmt))
     stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.{fmt}"
     mimetype = XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE
     return send_download(spool, f"台账-{stem}", f"ledger-{stem}", mimetype)
+
+
+def ledger_csv_stream(args) -> Response:
+    """Return the actor's ledger, filtered and sorted by ``args``, as a CSV streamed while it is read.
+
+    The filters are checked before anything is sent (a bad one raises :class:`Invalid`); then the
+    header goes out at once and the rows follow as the database yields them (``YIELD_PER`` at a
+    time, a server-side cursor on PostgreSQL), so neither the worker's memory nor the wait for the
+    first byte grows with the ledger. The rows are read by a session of their own, confined to the
+    actor's organisation, that lives as long as the response and is closed with it (the request's
+    session ends with the request, before the body is sent).
+    """
+    who, day = actor(), today()
+    filters = ledger_queries.parse_filters({k: v for k, v in args.items() if k not in ("cursor", "limit")})
+    stem = f"{tenancy_queries.get_org(db(), who).slug}-{day:%Y%m%d}.csv"
+    session = current_app.extensions["calrecall.sessions"]()
+    scope_to_org(session, who.org_id)
+    try:
+        instruments = iter_ledger(session, who, filters, day)
+    except BaseException:
+        session.close()
+        raise
+    rows = (ledger_row(instrument, day) for instrument in instruments)
+    response = current_app.response_class(csv_chunks(rows), mimetype=CSV_MIMETYPE)
+    response.call_on_close(session.close)
+    response.headers["X-Accel-Buffering"] = "no"  # a proxy passes the rows on as they come
+    return _attachment(response, f"台账-{stem}", f"ledger-{stem}")
+
+
+def exported_file_download(job) -> Response:
+    """Send a finished ledger export's workbook (the caller has checked it is the actor's and ready)."""
+    stem = job.filename.removeprefix("台账-") if job.filename else f"{job.id}.xlsx"
+    return send_download(io.BytesIO(job.content), job.filename or stem, f"ledger-{stem}", XLSX_MIMETYPE)
 
 
 def template_download() -> Response:

@@ -112,6 +112,7 @@ def test_schedule_has_stable_ids_and_safe_options(app):
         "verify-history",
         "housekeeping",
         "ledger-imports",
+        "ledger-exports",
         "reminders-plan",
         "reminders-dispatch",
         "reminders-leases",

@@ -255,6 +255,7 @@ def test_every_form_post_needs_a_csrf_token(config, engine, sessions, world, db_
         "link_id": 1,
         "client_id": world.a.org.id,
         "import_id": 1,
+        "export_id": 1,
         "notification_id": 1,
         "record_id": 1,
         "attachment_id": 1,
