@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 #: "dots": a point per category, no line between them (values with error bars, say).
 KINDS = ("bar", "hbar", "line", "pie", "dots")
@@ -188,6 +189,11 @@ class Chart:
         text = f"{value:g}"
         # Small measured differences (4.4e-05) read as decimals, like the tables beside them.
         return f"{value:.10f}".rstrip("0").rstrip(".") if "e" in text else text
+
+    @staticmethod
+    def format_mark(value: float) -> str:
+        """Return a mark line's value with four significant digits, as a decimal (0.07491, 0.000005)."""
+        return format(Decimal(f"{value:.4g}"), "f")
 
 
 def share(numerator: int, denominator: int) -> float | None:

@@ -135,3 +135,12 @@ def test_error_bars_reach_the_spec_the_table_and_the_value_range():
     assert high > 0.001757
     with pytest.raises(ValueError, match="one error"):
         Series("d", [1.0], errors=[])
+
+
+def test_a_mark_lines_value_reads_as_a_decimal_with_four_significant_digits():
+    from service.reports.charts import Chart
+
+    assert Chart.format_mark(0.0749079) == "0.07491"
+    assert Chart.format_mark(5e-06) == "0.000005"  # a centre line near zero, not 5e-06
+    assert Chart.format_mark(-0.00038516) == "-0.0003852"
+    assert Chart.format_mark(0.0) == "0"
