@@ -279,6 +279,8 @@ def test_changing_the_interval_moves_the_next_due_date(client, headers, world):
     assert (given["interval_days"], given["next_due_on"]) == (30, "2026-03-01")
     # other changes leave it alone
     assert client.patch(url, json={"note": "换砝码"}, headers=h).json["next_due_on"] == "2026-03-01"
+    # a cleared date counts from the last check again: the plan never stops being reminded
+    assert client.patch(url, json={"next_due_on": None}, headers=h).json["next_due_on"] == "2026-03-02"
 
 
 def test_the_edit_form_moves_the_due_date_with_the_interval(client, headers, world, login_as):

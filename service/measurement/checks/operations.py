@@ -126,6 +126,13 @@ def update_plan(session: Session, actor: Actor, plan_id, payload: Mapping, today
     ):
         raise invalid_field("interval_months", N_("Give the interval in months or in days."))
     _check_refs(session, actor, plan.instrument, data)
+    if "next_due_on" in data and data["next_due_on"] is None:
+        # A plan always has its next check due, or it would never be reminded again: a cleared date
+        # counts from the last check (today when there is none).
+        latest = _latest_check(session, plan)
+        data["next_due_on"] = (
+            rules.next_due(latest, merged["interval_months"], merged["interval_days"]) if latest else today
+        )
     changed = {}
     for name in (*PLAN_FIELDS, "active"):
         if name in data and data[name] != getattr(plan, name):
