@@ -102,7 +102,7 @@ def _department_id(session: Session, actor: Actor, value: str) -> int:
     return dept_id
 
 
-def _search_text() -> ColumnElement:
+def search_text() -> ColumnElement:
     """models.ledger.SEARCH_TEXT in columns, so that it matches the index and names its table."""
     space, empty = literal_column("' '"), literal_column("''")
     return (
@@ -128,7 +128,7 @@ def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> S
         )
         if len(q) >= 2 and session.get_bind().dialect.name == "postgresql":
             # Lets PostgreSQL find a rare term through the bigram index instead of reading the firm.
-            stmt = stmt.where(func.search_bigrams(_search_text()).op("@>")(func.search_bigrams(q)))
+            stmt = stmt.where(func.search_bigrams(search_text()).op("@>")(func.search_bigrams(q)))
     if management_no := filters.get("management_no"):
         stmt = stmt.where(Instrument.management_no == management_no)
     if status := filters.get("status"):
