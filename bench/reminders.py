@@ -24,7 +24,7 @@ reminder, window 09:00–18:00, 200 SMS a day). The day is Tuesday 2026-12-01, 1
 Before timing, the script checks that the instruments in ``notification_items`` (id and due date)
 are exactly the raw statement's rows and that each custodian got an SMS listing their instruments;
 after each dispatch, that every pending message was sent. A last planning round times the parts of
-``plan_day`` (find_due, assign_recipients, rendering, inserts) to show where the time goes.
+``plan_all`` (find_due_across, assign_recipients, rendering, inserts) to show where the time goes.
 ``--explain`` prints the plans of the raw statement and of one firm's ``find_due``.
 """
 
@@ -330,14 +330,14 @@ def breakdown(app, engine: Engine) -> tuple[float, dict[str, float]]:
         return run
 
     timed_parts = (
-        "find_due",
+        "find_due_across",
         "assign_recipients",
         "render_digests",
         "insert_ignoring_conflicts",
         "insert_rows",
     )
     originals = {name: getattr(planning, name) for name in timed_parts}
-    planning.find_due = timed("find_due", originals["find_due"])
+    planning.find_due_across = timed("find_due_across", originals["find_due_across"])
     planning.assign_recipients = timed("assign_recipients", originals["assign_recipients"])
     planning.render_digests = timed("render_digests", originals["render_digests"])
     table_key = lambda _conn, table, *_: f"insert {table.name}"  # noqa: E731
@@ -506,7 +506,7 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
     lines = [
         ("raw: due instruments of all firms, 1 query", raw_s),
         ("ours: run_planning, the whole day (goal <= 2x)", plan_s),
-        ("ours: find_due alone (1 query a firm, in a round)", parts["find_due"]),
+        ("ours: find_due_across, the day's due selection", parts["find_due_across"]),
         (f"raw: find_due's query once per firm ({firms:,})", per_firm_s),
     ]
     for label, seconds in lines:
@@ -515,7 +515,7 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
     print(f"planning rounds (s): {', '.join(f'{t:.2f}' for t in plan_times)}")
     print(f"\nwhere one planning round's {total:.2f} s go (timers around plan_day's parts):")
     named = {
-        "find_due": "find_due (the SELECT and latest_stage)",
+        "find_due_across": "find_due_across (one SELECT, latest_stage)",
         "assign_recipients": "assign_recipients (users, opt-outs, heads)",
         "render_digests": "render_digests (Jinja, per recipient)",
         "insert notifications": "INSERT notifications … RETURNING",
