@@ -30,15 +30,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_list import Raw, ensure_database, load  # noqa: E402
+from ledger_list import Raw, ensure_database, largest_firm, load  # noqa: E402
 
-from models import FigureSnapshot, Instrument, User  # noqa: E402
+from models import FigureSnapshot  # noqa: E402
 from models.ledger import RECALLED_STATUSES  # noqa: E402
-from service.actors import Actor  # noqa: E402
 from service.clock import today_in  # noqa: E402
 from service.db import allow_all_tenants, make_engine, make_session_factory, normalise_url, scope_to_org  # noqa: E402
 from service.migrations import upgrade  # noqa: E402
@@ -95,15 +94,7 @@ def main() -> None:
     load(engine, args.instruments, args.firms, args.seed, today)
     factory = make_session_factory(engine)
     with factory() as session:
-        allow_all_tenants(session)
-        org_id, size = session.execute(
-            select(Instrument.org_id, func.count(Instrument.id))
-            .group_by(Instrument.org_id)
-            .order_by(func.count(Instrument.id).desc())
-            .limit(1)
-        ).one()
-        user = session.scalar(select(User).where(User.org_id == org_id, User.role == "metrology"))
-        actor = Actor.of(user)
+        org_id, size, actor = largest_firm(session)
 
     def ours():
         with factory() as session:

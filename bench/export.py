@@ -32,15 +32,12 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_list import Raw, ensure_database, load  # noqa: E402
+from ledger_list import Raw, ensure_database, largest_firm, load  # noqa: E402
 
-from models import Instrument, LedgerExport, User  # noqa: E402
-from service.actors import Actor  # noqa: E402
+from models import LedgerExport  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.auth.operations import create_api_token  # noqa: E402
 from service.clock import today_in  # noqa: E402
@@ -108,15 +105,7 @@ def main() -> None:
     load(engine, args.instruments, args.firms, args.seed, today)
     factory = make_session_factory(engine)
     with factory() as session:
-        allow_all_tenants(session)
-        org_id, size = session.execute(
-            select(Instrument.org_id, func.count(Instrument.id))
-            .group_by(Instrument.org_id)
-            .order_by(func.count(Instrument.id).desc())
-            .limit(1)
-        ).one()
-        user = session.scalar(select(User).where(User.org_id == org_id, User.role == "metrology"))
-        actor = Actor.of(user)
+        org_id, size, actor = largest_firm(session)
         _, token = create_api_token(session, actor, "export bench")
         session.commit()
 

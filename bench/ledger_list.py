@@ -721,6 +721,21 @@ GROUP BY next_due_on
     return ops, probes
 
 
+def largest_firm(session) -> tuple[int, int, Actor]:
+    """Return the firm with the most instruments, their number and its first metrology engineer."""
+    allow_all_tenants(session)
+    org_id, size = session.execute(
+        select(Instrument.org_id, func.count(Instrument.id))
+        .group_by(Instrument.org_id)
+        .order_by(func.count(Instrument.id).desc())
+        .limit(1)
+    ).one()
+    user = session.scalar(
+        select(User).where(User.org_id == org_id, User.role == "metrology").order_by(User.id).limit(1)
+    )
+    return org_id, size, Actor.of(user)
+
+
 def firm_size(engine: Engine, org_id: int) -> int:
     with engine.connect() as conn:
         return conn.scalar(

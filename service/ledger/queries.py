@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields
@@ -314,7 +314,13 @@ class LedgerCounts:
 
 
 def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
-    """Count instruments in service, due within 30 days, overdue, and red- or yellow-labelled."""
+    """Count instruments in service, due within 30 days, overdue, red- or yellow-labelled; and requests."""
+    counts = instrument_counts(session, actor, today)
+    return replace(counts, pending_requests=pending_requests(session, actor))
+
+
+def instrument_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
+    """The ledger's counts without the requests awaiting a decision (``pending_requests`` is 0)."""
     actor.require("ledger.read")
     recalled = Instrument.status.in_(RECALLED_STATUSES)
 
@@ -332,7 +338,7 @@ def ledger_counts(session: Session, actor: Actor, today: date) -> LedgerCounts:
             count_if(Instrument.needs_attention()),
         ).where(Instrument.org_id == actor.org_id)
     ).one()
-    return LedgerCounts(*(int(v) for v in row), pending_requests=pending_requests(session, actor))
+    return LedgerCounts(*(int(v) for v in row), pending_requests=0)
 
 
 def pending_requests(session: Session, actor: Actor) -> int:

@@ -13,7 +13,7 @@ caller. Nothing is kept in process memory.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, dataclass
 from datetime import date
 
 from sqlalchemy import delete, select
@@ -24,7 +24,7 @@ from service import figures
 from service.actors import Actor
 from service.bulk import upsert_insert
 from service.figures import Rate
-from service.ledger.queries import LedgerCounts, ledger_counts
+from service.ledger.queries import LedgerCounts, instrument_counts
 from service.nominations.dossier import FigureSets
 from service.reports import dashboard
 from service.reports.dashboard import DueByMonth, OnTimeMonth, months_from, months_up_to, on_time_by_month
@@ -113,7 +113,7 @@ def compute(session: Session, actor: Actor, today: date) -> KeptFigures:
     org = session.get(Organization, actor.org_id)
     found = FigureSets.of(figures.read_facts(session, org.id, org.timezone), today)
     return KeptFigures(
-        counts=replace(ledger_counts(session, actor, today), pending_requests=0),
+        counts=instrument_counts(session, actor, today),
         due={by: dashboard.due_by_month(session, actor, today, by) for by in DUE_GROUPS},
         overdue=dashboard.overdue_by_department(session, actor, today),
         statuses=dashboard.count_by(session, actor, "status"),
