@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Base, CalibrationRecord, ClientLink
+from service import clock
 from service.app import create_app
 from service.auth.secrets import use_hasher
 from service.config import Config
@@ -24,6 +26,29 @@ from service.db import allow_all_tenants, make_engine
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class _RunsCalendar(datetime):
+    """``datetime`` whose local "now" stays on the calendar day the test run started on.
+
+    Test modules compute ``TODAY = today_in("Asia/Shanghai")`` when they are collected; a run that
+    crosses Shanghai's midnight (16:00 UTC) would otherwise compare those dates with the app's new
+    day. Only ``service.clock.today_in`` asks for a zone other than UTC, so timestamps (``now_utc``,
+    leases, tokens) keep the real time.
+    """
+
+    started = datetime.now(UTC)
+
+    @classmethod
+    def now(cls, tz=None):
+        real = datetime.now(tz)
+        if tz is None or tz is UTC:
+            return real
+        first = cls.started.astimezone(tz)
+        return real if real.date() == first.date() else first
+
+
+clock.datetime = _RunsCalendar
 
 # Production hashing costs ~0.1 s a password; the suite hashes hundreds. Same algorithm, cheap parameters.
 use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
