@@ -273,6 +273,66 @@ def plain_loader(schema: Schema, partial: bool = False):
     return load
 
 
+def _converter(field: fields.Field):
+    """Return ``convert(value)`` doing what ``field._serialize`` does, or None when not known here."""
+    method = type(field)._serialize
+    if method is fields.Field._serialize:  # Boolean, Raw and the plain Field: the value as it is
+        return lambda v: v
+    if method is fields.String._serialize:
+        return lambda v: None if v is None else (v if type(v) is str else str(v))
+    if method is fields.Number._serialize and not field.as_string and field.num_type is int:
+        return lambda v: None if v is None else int(v)
+    if method is fields.DateTime._serialize:  # Date and DateTime (and Time) share it
+        format_value = field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
+        if format_value is not None:
+            return lambda v: None if v is None else format_value(v)
+    return None
+
+
+def plain_dumper(schema: Schema):
+    """Return ``dump(obj) -> dict``, what ``schema.dump(obj)`` returns for one object, faster.
+
+    For hot lists (the API's pages of 50 instruments): marshmallow's dump walks accessors and
+    checks per field and value; this resolves each field's conversion once. Fields of a kind not
+    known here (nested, lists, custom) are serialised by the field itself, so the result is always
+    the schema's (tests/unit/test_schemas.py compares the two). Schemas with pre/post-dump hooks are
+    dumped by the schema.
+    """
+    if any(hooks for key, hooks in schema._hooks.items() if "dump" in str(key)):
+        return schema.dump
+    plan = []
+    for name, field in schema.dump_fields.items():
+        key = field.data_key or name
+        attribute = field.attribute or name
+        if isinstance(field, fields.Function) and field.serialize_func is not None:
+            plan.append((key, None, field.serialize_func))
+        elif isinstance(field, fields.Method) and type(field)._serialize is fields.Method._serialize:
+            plan.append((key, None, getattr(schema, field.serialize_method_name)))
+        elif "." not in attribute and field.dump_default is missing and (convert := _converter(field)):
+            plan.append((key, attribute, convert))
+        else:
+            plan.append((key, None, _serialized_by(field, name, schema)))
+
+    def dump(obj) -> dict:
+        out = {}
+        for key, attribute, convert in plan:
+            if attribute is None:
+                value = convert(obj)
+                if value is not missing:
+                    out[key] = value
+            else:
+                value = getattr(obj, attribute, missing)
+                if value is not missing:
+                    out[key] = convert(value)
+        return out
+
+    return dump
+
+
+def _serialized_by(field: fields.Field, name: str, schema: Schema):
+    return lambda obj: field.serialize(name, obj, accessor=schema.get_attribute)
+
+
 def load_or_invalid(schema: Schema, payload, **kwargs) -> dict:
     """Validate ``payload`` with ``schema``; raise :class:`Invalid` with a message per field."""
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 from flask import jsonify, request
 
 from service.api import bp
@@ -12,7 +15,7 @@ from service.history.schemas import EventOut
 from service.ledger import operations, queries
 from service.ledger.queries import InstrumentFilter
 from service.ledger.schemas import BulkEditIn, InstrumentIn, InstrumentOut
-from service.schemas import load_or_invalid
+from service.schemas import load_or_invalid, plain_dumper
 from service.web.context import actor, db, today
 
 
@@ -21,9 +24,15 @@ def _out(instrument) -> dict:
 
 
 def _out_many(instruments) -> list[dict]:
-    # One schema for the page: building a schema deep-copies its 36 fields, which cost more than
-    # the query when it was done per instrument.
-    return InstrumentOut(today(), many=True).dump(instruments)
+    dump = _dumper_on(today())
+    return [dump(instrument) for instrument in instruments]
+
+
+@lru_cache(maxsize=8)
+def _dumper_on(day: date):
+    # Built once a day and zone (a schema deep-copies its 36 fields) and dumping with the plain
+    # dumper: marshmallow's own dump was three quarters of an API page's time.
+    return plain_dumper(InstrumentOut(day))
 
 
 @bp.get("/instruments")
