@@ -43,7 +43,7 @@ from service.auth.operations import create_api_token  # noqa: E402
 from service.clock import today_in  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.db import allow_all_tenants, make_engine, make_session_factory, normalise_url, scope_to_org  # noqa: E402
-from service.jobs.exports import run_in_child  # noqa: E402
+from service.jobs.children import run_in_child  # noqa: E402
 from service.ledger_io.export_runner import run_export  # noqa: E402
 from service.ledger_io.operations import queue_export  # noqa: E402
 from service.ledger_io.sandbox import forkserver  # noqa: E402
@@ -123,7 +123,7 @@ def main() -> None:
             session.commit()
             job_id = job.id
         if args.job_process:
-            child = forkserver().Process(target=run_in_child, args=(url, job_id))
+            child = forkserver().Process(target=run_in_child, args=(url, run_export, job_id, "ledger-export"))
             child.start()
             child.join()
         else:

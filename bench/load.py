@@ -12,6 +12,11 @@ total rate for ``--duration`` seconds. Each request is measured ``--rounds`` tim
 the median round (by p99) with the achieved rate, p50, p95, p99 and errors, beside the median time
 of the raw statement that reads the same rows (one DBAPI connection, as ``bench/ledger_list.py``).
 
+With ``--during-import ROWS``, each request is then measured once more while a ledger of ROWS
+instruments (``bench/import_ledger.py``'s file) is being imported through the API by a firm of its
+own (as an upload with ``dry_run=false``, run the way production runs it: ``IMPORT_RUNNER=process``);
+the table shows that round beside the median, and the imported firm's rows are deleted afterwards.
+
 Run it on a quiet machine: locust, gunicorn and PostgreSQL share the two cores.
 """
 
@@ -32,19 +37,23 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
 from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ledger_list import Raw, _pad, build_ops, ensure_database, load  # noqa: E402
+from import_ledger import build_file  # noqa: E402
+from ledger_list import DEPARTMENTS, Raw, _pad, build_ops, ensure_database, load  # noqa: E402
 
+from models import Base, Department, HistoryHead, Organization  # noqa: E402
 from models.tenancy import User  # noqa: E402
 from service.actors import Actor  # noqa: E402
 from service.auth.operations import create_api_token  # noqa: E402
 from service.auth.secrets import hash_password  # noqa: E402
 from service.clock import today_in  # noqa: E402
 from service.db import make_engine, make_session_factory, normalise_url, scope_to_org  # noqa: E402
+from service.history.chain import GENESIS_HASH  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -117,6 +126,96 @@ def prepare_user(engine, firm: int) -> tuple[str, str, list[int]]:
     return email, token, ids
 
 
+IMPORT_FIRM = "bench-load-import"
+#: The importing firm's own rows are deleted after each import; these are the firm itself.
+KEPT_TABLES = {"organizations", "users", "departments", "history_heads", "api_tokens"}
+
+
+def import_firm(engine) -> tuple[int, str]:
+    """The firm that imports during the load (made once): its id and an API token of its admin."""
+    with engine.begin() as conn:
+        org_id = conn.scalar(select(Organization.id).where(Organization.slug == IMPORT_FIRM))
+        if org_id is None:
+            org_id = conn.execute(
+                Organization.__table__.insert().returning(Organization.__table__.c.id),
+                {"slug": IMPORT_FIRM, "name": "导入测试有限公司", "kind": "firm", "timezone": TIMEZONE},
+            ).scalar_one()
+            conn.execute(
+                User.__table__.insert(),
+                {
+                    "org_id": org_id,
+                    "email": "admin@bench-load-import.example",
+                    "name": "导入管理员",
+                    "role": "admin",
+                    "password_hash": "x",
+                    "locale": "zh_Hans_CN",
+                    "is_active": True,
+                },
+            )
+            conn.execute(
+                HistoryHead.__table__.insert(),
+                {"org_id": org_id, "last_seq": 0, "last_hash": GENESIS_HASH},
+            )
+            conn.execute(Department.__table__.insert(), [{"org_id": org_id, "name": n} for n in DEPARTMENTS])
+        user_id = conn.scalar(select(User.id).where(User.org_id == org_id))
+    purge_import_firm(engine, org_id)
+    with make_session_factory(engine)() as session:
+        scope_to_org(session, org_id)
+        actor = Actor(user_id, "导入管理员", "admin", org_id, "firm", org_id)
+        _, token = create_api_token(session, actor, "load", 30)
+        session.commit()
+    return org_id, token
+
+
+def purge_import_firm(engine, org_id: int) -> None:
+    """Delete what the importing firm's imports made, and restart its history chain."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if "org_id" in table.c and table.name not in KEPT_TABLES:
+                conn.execute(table.delete().where(table.c.org_id == org_id))
+        conn.execute(
+            HistoryHead.__table__.update()
+            .where(HistoryHead.org_id == org_id)
+            .values(last_seq=0, last_hash=GENESIS_HASH)
+        )
+
+
+def start_import(port: int, token: str, path: Path) -> str:
+    """Upload the ledger to import at once; return the job's address once its import is running."""
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
+    with open(path, "rb") as file:
+        answer = requests.post(
+            f"{base}/api/v1/imports",
+            headers=headers,
+            files={"file": (path.name, file)},
+            data={"dry_run": "false"},
+            timeout=120,
+        )
+    if answer.status_code != 202:
+        sys.exit(f"the import was refused: {answer.status_code} {answer.text[:300]}")
+    job = base + answer.headers["Location"]
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        state = requests.get(job, headers=headers, timeout=30).json()
+        if state["state"] == "running" and state["rows_read"]:
+            return job
+        if state["state"] in ("done", "failed"):
+            sys.exit(f"the import ended before the load began: {state['state']}")
+        time.sleep(0.5)
+    sys.exit("the import did not start within 300 s")
+
+
+def finish_import(job: str, token: str) -> dict:
+    """Wait for the import to end; return its state."""
+    headers = {"Authorization": f"Bearer {token}"}
+    while True:
+        state = requests.get(job, headers=headers, timeout=30).json()
+        if state["state"] in ("done", "failed"):
+            return state
+        time.sleep(1)
+
+
 def raw_ms(engine, firm: int, op_name: str | None, instrument_ids: list[int], runs: int = 30) -> float:
     """Median time of the raw statement reading what the request reads."""
     raw = Raw(engine)
@@ -127,12 +226,16 @@ def raw_ms(engine, firm: int, op_name: str | None, instrument_ids: list[int], ru
             )
             statements = [(sql, {**params, "id": i}) for i in instrument_ids[:runs]]
         else:
-            user_id = engine.connect().execute(
-                select(User.id)
-                .where(User.org_id == firm, User.role == "metrology")
-                .order_by(User.id)
-                .limit(1)
-            ).scalar_one()
+            user_id = (
+                engine.connect()
+                .execute(
+                    select(User.id)
+                    .where(User.org_id == firm, User.role == "metrology")
+                    .order_by(User.id)
+                    .limit(1)
+                )
+                .scalar_one()
+            )
             actor = Actor(user_id, "bench", "metrology", firm, "firm", firm)
             built = build_ops(engine, make_session_factory(engine), actor, today_in(TIMEZONE), raw)[0]
             ops = {op.name: op for op in built}
@@ -158,6 +261,7 @@ def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen:
         "APP_ENV": "development",
         "SMS_BACKEND": "console",
         "EMAIL_BACKEND": "console",
+        "IMPORT_RUNNER": "process",
     }
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
@@ -241,6 +345,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--only", help="measure only the requests whose name contains this")
+    parser.add_argument(
+        "--during-import", type=int, default=0, metavar="ROWS",
+        help="measure each request once more while a ledger of ROWS instruments is imported",
+    )  # fmt: skip
     args = parser.parse_args()
 
     url = normalise_url(args.url)
@@ -250,7 +358,8 @@ def main() -> None:
     email, token, ids = prepare_user(engine, args.firm)
     chosen = [r for r in requests_for(args) if not args.only or args.only in r.name]
     raws = {r.name: raw_ms(engine, args.firm, r.raw_op, ids) for r in chosen}
-    engine.dispose()
+    importer = import_firm(engine) if args.during_import else None
+    ledger_file = build_file(args.during_import, args.seed) if args.during_import else None
 
     with tempfile.NamedTemporaryFile("w", suffix=".ids", delete=False) as ids_file:
         ids_file.write("\n".join(map(str, ids)))
@@ -282,10 +391,35 @@ def main() -> None:
                 flush=True,
             )
             print(f"{'':<26} p99 of the rounds: {', '.join(f'{o.p99:.0f}' for o in rounds)}", flush=True)
+            if importer is not None:
+                during = measure_during_import(
+                    request, args, cookie, token, ids_file.name, importer, ledger_file
+                )
+                print(
+                    f"{_pad('  during the import', 26)} {request.rate:>6} {during.achieved:>9.1f} "
+                    f"{during.p50:>7.0f} {during.p95:>7.0f} {during.p99:>7.0f} {during.errors:>7}",
+                    flush=True,
+                )
+                purge_import_firm(engine, importer[0])
     finally:
         server.terminate()
         server.wait(timeout=30)
         os.unlink(ids_file.name)
+        engine.dispose()
+
+
+def measure_during_import(request: Request, args, cookie, token, ids_file, importer, ledger_file) -> Outcome:
+    """One round of ``request`` while the importing firm's ledger is being imported."""
+    _, import_token = importer
+    job = start_import(args.port, import_token, ledger_file)
+    outcome = drive(request, args, args.port, cookie, token, ids_file, args.duration)
+    state = requests.get(job, headers={"Authorization": f"Bearer {import_token}"}, timeout=30).json()
+    if state["state"] != "running":
+        print(f"{'':<26} (the import ended within the round: {state['state']})", flush=True)
+    final = finish_import(job, import_token)
+    if final["state"] != "done":
+        sys.exit(f"the import failed: {final}")
+    return outcome
 
 
 if __name__ == "__main__":

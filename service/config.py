@@ -15,7 +15,7 @@ EMAIL_BACKENDS = ("console", "file", "smtp")
 ROBOT_BACKENDS = ("webhook", "console", "file")
 #: Where ledger import jobs run: a thread of the web process started at upload ("thread"), the
 #: request's own thread after its commit ("inline", for tests), or only the scheduler ("scheduler").
-IMPORT_RUNNERS = ("thread", "inline", "scheduler")
+IMPORT_RUNNERS = ("process", "thread", "inline", "scheduler")
 #: Where ledger export jobs run: a child process started when the request commits ("process"),
 #: the request's own thread after its commit ("inline", for tests), or only the scheduler
 #: ("scheduler"). Never a thread of the web process: writing 100k rows is seconds of CPU.
@@ -71,7 +71,7 @@ class Config:
     trusted_proxies: int = 0
     #: A signed-in session ends after this many hours without a request.
     session_hours: int = 8
-    import_runner: str = "thread"
+    import_runner: str = "process"
     export_runner: str = "process"
 
     def __post_init__(self) -> None:

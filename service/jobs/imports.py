@@ -1,9 +1,11 @@
 """Running ledger import jobs: started by the web process at upload, swept up by the scheduler.
 
-The upload's request commits the job and hands its id to :class:`ImportRunner`, which runs it in
-a small thread pool of the web process, so the page answers at once and nobody waits for the
-scheduler's next sweep. If that process dies, the scheduler's ``ledger-imports`` job picks the
-work up when its lease runs out (:func:`~service.ledger_io.runner.run_pending_imports`).
+The upload's request commits the job and hands its id to :class:`ImportRunner`, so the page answers
+at once and nobody waits for the scheduler's next sweep. By default each job runs in a child
+process (:mod:`service.jobs.children`): an import of 100,000 rows is CPU-bound Python, and in a
+thread of the web process it held the GIL against every request that worker served. If the job's
+process dies, the scheduler's ``ledger-imports`` job picks the work up when its lease runs out
+(:func:`~service.ledger_io.runner.run_pending_imports`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
 
+from service.jobs.children import start_in_child
 from service.ledger_io.runner import run_import
 
 log = logging.getLogger(__name__)
-#: Imports are CPU-bound Python: two at a time per web process keeps requests responsive.
+#: Imports in threads (``IMPORT_RUNNER=thread``): two at a time per web process.
 THREADS = 2
 
 
@@ -32,9 +35,11 @@ class ImportRunner:
         )
 
     def start(self, import_id: int) -> None:
-        """Run the job now (inline), soon (thread), or leave it to the scheduler."""
+        """Run the job now (inline), soon (child process or thread), or leave it to the scheduler."""
         if self.mode == "inline":
             self._run(import_id)
+        elif self.mode == "process":
+            start_in_child(self.app.config["CALRECALL"].database_url, run_import, import_id, "ledger-import")
         elif self._pool is not None:
             self._pool.submit(self._run, import_id)
 

@@ -1,7 +1,8 @@
 """Importing a ledger in a real browser: upload, fix a column, preview with a rejected row, import.
 
-The server runs its import jobs in a thread (``IMPORT_RUNNER=thread``, the default), so the page
-really waits for the job through its progress polling.
+The server runs its import jobs as it does in production (``IMPORT_RUNNER=process``): each in a
+child process from the fork server, writing to the same SQLite file, so the page really follows a job
+that runs outside the web process through its progress polling.
 """
 
 from __future__ import annotations
