@@ -288,13 +288,17 @@ def revoke_api_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
 
 def user_for_api_token(session: Session, token: str, now: datetime) -> User | None:
     """Return the active user a bearer token belongs to, and note its use."""
-    api_token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_digest(token)).execution_options(**ALL)
-    )
-    if api_token is None or api_token.revoked_at is not None or api_token.is_expired(now):
+    # One statement for the token and its user: it runs before every API request.
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(token))
+        .execution_options(**ALL)
+    ).first()
+    if found is None:
         return None
-    user = session.scalar(select(User).where(User.id == api_token.user_id).execution_options(**ALL))
-    if user is None or not user.is_active:
+    api_token, user = found
+    if api_token.revoked_at is not None or api_token.is_expired(now) or not user.is_active:
         return None
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
         api_token.last_used_at = now
