@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404: runs pg_dump and pg_restore, with argument lists and no shell
+import subprocess  # nosec B404 # pg_dump and pg_restore, argument lists, no shell
 from contextlib import closing
 from pathlib import Path
 
@@ -140,7 +140,7 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
 
 def _run(command: list[str], env: dict[str, str], what: str) -> None:
     log.info("running %s", " ".join(command))
-    done = subprocess.run(  # nosec B603: fixed tools, an argument list, no shell
+    done = subprocess.run(  # nosec B603 # the tools found by find_pg_tool, an argument list, no shell
         command, env=env, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
