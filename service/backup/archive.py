@@ -46,6 +46,7 @@ STAGED_ATTACHMENTS = "attachments"
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 #: Attachments are PDFs and images, compressed already; the database compresses well even at level 1.
 COMPRESS_LEVEL = 1
+ARCHIVE_MODE = 0o600
 
 _ATTACHMENT = re.compile(r"attachments/([0-9a-f]{2})/([0-9a-f]{64})")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -174,8 +175,15 @@ def write_archive(
     partial = out.with_name(f".{out.name}.partial-{secrets.token_hex(4)}")
     manifest.files = []
     now = time.time()
+    # Readable by its owner only: the archive holds every password hash and token of the site.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, ARCHIVE_MODE)
     try:
-        with tarfile.open(partial, "w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.PAX_FORMAT) as tar:
+        with (
+            open(descriptor, "wb") as raw,
+            tarfile.open(
+                fileobj=raw, mode="w:gz", compresslevel=COMPRESS_LEVEL, format=tarfile.PAX_FORMAT
+            ) as tar,
+        ):
             members = [(DATABASE_MEMBERS[manifest.database], dump)]
             members += ((f"{STAGED_ATTACHMENTS}/{sha256[:2]}/{sha256}", path) for sha256, path in attachments)
             for name, path in members:

@@ -181,6 +181,7 @@ def test_a_populated_deployment_round_trips(made, scratch, tmp_path):
     assert summary["database"] == ("postgresql" if TEST_DATABASE_URL else "sqlite")
     assert summary["attachment_files"] == 2
     assert summary["migration_head"] == "0029"
+    assert made["archive"].stat().st_mode & 0o777 == 0o600  # it holds every password hash
     with tarfile.open(made["archive"]) as tar:
         manifest = json.loads(tar.extractfile(MANIFEST).read())
     assert (manifest["format"], manifest["format_version"], manifest["database"]) == (
