@@ -357,3 +357,20 @@ def test_an_archive_of_the_other_database_kind_is_refused(made, tmp_path):
     assert "moving between kinds is not supported" in result.output
     assert not other.exists()
     assert not (tmp_path / "files").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("migration_head", "0999", "migration '0999', which this version does not know"),
+        ("format_version", 2, "format version 2; this version of the application reads up to 1"),
+    ],
+)
+def test_an_archive_from_a_newer_version_is_refused(made, scratch, tmp_path, field, value, words):
+    def newer(name, data):
+        if name != MANIFEST:
+            return data
+        return json.dumps(json.loads(data) | {field: value}).encode()
+
+    archive = _repack(made["archive"], tmp_path / "newer.tar.gz", newer)
+    _refused(made, scratch, tmp_path, archive, words)
