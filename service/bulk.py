@@ -215,7 +215,8 @@ def _sqlite_inserts(
     quote = dialect.identifier_preparer.quote
     limit = connection.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per_statement = max(1, min(limit, SQLITE_MAX_PARAMETERS) // len(columns))
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    names = ", ".join(quote(c) for c in columns)
+    head = f"INSERT INTO {quote(table.name)} ({names}) VALUES "  # nosec B608 # quoted names; values are ? parameters
     placeholders = f"({', '.join('?' for _ in columns)})"
     converting = [
         (index, process, None if isinstance(table.c[name].type, JSON) else {})

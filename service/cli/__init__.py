@@ -15,6 +15,7 @@
 - ``reminders``: ``reminders tick``, plan and dispatch once.
 - ``reports``: ``reports plan``, the periodic verification and calibration plan as xlsx.
 - ``jobs``: ``scheduler`` and ``housekeeping``, the background jobs in the foreground.
+- ``backup``: ``backup create`` and ``backup restore``, the database and the attachment files in one archive.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from flask import Flask
 
 from service.cli.assistance import assistance_group
 from service.cli.auth import token_group
+from service.cli.backup import backup_group
 from service.cli.campaigns import campaigns_group
 from service.cli.db import db_group
 from service.cli.demo import demo
@@ -51,6 +53,7 @@ COMMANDS = (
     campaigns_group,
     reports_group,
     assistance_group,
+    backup_group,
 )
 
 
