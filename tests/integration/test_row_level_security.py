@@ -1,0 +1,283 @@
+"""Row-level security, the third tenancy layer: it holds on PostgreSQL with the ORM net switched off.
+
+Superusers skip every policy, so these tests create the roles of a deployment (``service/rls.py``)
+and run as the web role or the jobs role, neither of which may. The schema of the suite is made by
+``create_all``; inside each test's outer transaction it is given the policies the migrations give a
+real database, and everything (roles, grants, policies) is rolled back with the test. One test
+migrates a scratch database as the owner role, the way production does, and checks that every
+tenant table has its policy there.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import sessionmaker
+
+from models import Base, Department, Instrument
+from service import rls
+from service.db import NET, _follow_scope, allow_all_tenants, make_engine, scope_to_org
+from service.jobs.reminders import run_dispatch
+from service.migrations import upgrade
+from tests.conftest import TEST_DATABASE_URL
+from tests.integration.test_tenant_isolation import (  # noqa: F401 (the walker, run again here)
+    foreign,
+    test_every_api_endpoint_hides_other_tenants,
+    test_every_web_route_hides_other_tenants,
+)
+from tests.reminders import DAY, at, messages, plan_a_due_reminder
+from tests.routes import make_one_of_each
+
+pytestmark = pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="row-level security is PostgreSQL's: set TEST_DATABASE_URL to run these"
+)
+
+PROTECTED = [table for table in Base.metadata.sorted_tables if rls.protection_of(table) is not None]
+
+
+def _roles(connection) -> rls.Roles:
+    """Roles named after the test database: role names are the cluster's, databases may run in parallel."""
+    prefix = connection.scalar(text("SELECT current_database()"))[:40]
+    return rls.Roles(owner=f"{prefix}_owner", app=f"{prefix}_app", jobs=f"{prefix}_jobs")
+
+
+@pytest.fixture
+def roles(connection) -> rls.Roles:
+    """The deployment's roles and the policies, in the test's transaction; the test runs as the web role."""
+    roles = _roles(connection)
+    rls.protect_metadata(connection, Base.metadata)
+    rls.create_roles(connection, roles, tables=())
+    connection.execute(text(f'SET ROLE "{roles.app}"'))
+    return roles
+
+
+@pytest.fixture
+def sessions(app, connection, roles):
+    """The application's sessions on the test's connection, without the ORM net: the policies alone."""
+    factory = sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={NET: False},
+    )
+    previous = app.extensions["calrecall.sessions"]
+    app.extensions["calrecall.sessions"] = factory
+    yield factory
+    app.extensions["calrecall.sessions"] = previous
+
+
+@pytest.fixture
+def db_session(sessions):
+    """A session open to every tenant, for arranging and inspecting data, as the web role.
+
+    It shares the test's connection with the requests' sessions, whose settings outlast their
+    savepoints there (in production each has a connection of its own): it sets its own again
+    before each statement and flush.
+    """
+    session = sessions()
+    allow_all_tenants(session)
+
+    def _reopen(*_args) -> None:
+        _follow_scope(session)
+
+    event.listen(session, "do_orm_execute", _reopen)
+    event.listen(session, "before_flush", _reopen)
+    yield session
+    session.close()
+
+
+def _set(connection, org: str = "", all_tenants: str = "") -> None:
+    connection.execute(
+        text("SELECT set_config('app.org_id', :org, true), set_config('app.all_tenants', :all, true)"),
+        {"org": org, "all": all_tenants},
+    )
+
+
+def _counts(connection) -> dict[str, int]:
+    return {t.name: connection.scalar(text(f'SELECT count(*) FROM "{t.name}"')) for t in PROTECTED}
+
+
+def test_the_session_runs_as_a_role_held_to_the_policies(connection, roles):
+    row = connection.execute(
+        text("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    ).one()
+    assert row == (roles.app, False, False)
+
+
+def test_a_raw_select_without_the_setting_sees_no_tenant_row(app, world, db_session, connection):
+    make_one_of_each(app, db_session, world.a, world.institute.id)
+    _set(connection, all_tenants="on")
+    everything = _counts(connection)
+    filled = {name for name, count in everything.items() if count}
+    # Not an empty database: rows of nearly every kind exist, which the bare role must not see.
+    assert len(filled) >= 35, sorted(set(everything) - filled)
+    _set(connection)
+    assert _counts(connection) == dict.fromkeys(everything, 0)
+    # Scoped to firm A: firm A's rows only (its instruments, not firm B's).
+    _set(connection, org=str(world.a.org.id))
+    owners = set(connection.scalars(text("SELECT DISTINCT org_id FROM instruments")))
+    assert owners == {world.a.org.id}
+    assert connection.scalar(text("SELECT count(*) FROM users WHERE org_id = :b"), {"b": world.b.org.id}) == 0
+
+
+def test_the_institute_reads_its_active_clients_only(world, connection):
+    _set(connection, org=str(world.institute.id))
+    owners = set(connection.scalars(text("SELECT DISTINCT org_id FROM instruments")))
+    assert owners == {world.a.org.id}  # linked to firm A, not to firm B
+    # Accounts are not among what it reads of a client, and it writes nothing of one.
+    assert connection.scalar(text("SELECT count(*) FROM users WHERE org_id = :a"), {"a": world.a.org.id}) == 0
+    updated = connection.execute(
+        text("UPDATE instruments SET name = 'x' WHERE org_id = :a"), {"a": world.a.org.id}
+    ).rowcount
+    assert updated == 0
+    # The link ended: nothing of the firm any more.
+    connection.execute(
+        text("UPDATE client_links SET ended_at = now() WHERE firm_id = :a"), {"a": world.a.org.id}
+    )
+    assert connection.scalar(text("SELECT count(*) FROM instruments")) == 0
+
+
+def test_writes_of_another_firms_rows_are_refused(world, connection):
+    _set(connection, org=str(world.a.org.id))
+    # Not even visible to change or delete.
+    b_instrument = world.b.instruments[0].id
+    assert (
+        connection.execute(
+            text("UPDATE instruments SET name = 'x' WHERE id = :i"), {"i": b_instrument}
+        ).rowcount
+        == 0
+    )
+    assert (
+        connection.execute(text("DELETE FROM departments WHERE org_id = :b"), {"b": world.b.org.id}).rowcount
+        == 0
+    )
+    # Moving an own row to firm B, or adding one for it, fails the policy's check.
+    with pytest.raises(ProgrammingError, match="row-level security"), connection.begin_nested():
+        connection.execute(
+            text("UPDATE departments SET org_id = :b WHERE id = :d"),
+            {"b": world.b.org.id, "d": world.a.department.id},
+        )
+    with pytest.raises(ProgrammingError, match="row-level security"), connection.begin_nested():
+        connection.execute(
+            text("INSERT INTO departments (org_id, name) VALUES (:b, 'planted')"), {"b": world.b.org.id}
+        )
+
+
+def test_an_orm_session_without_the_net_cannot_write_across(world, sessions, connection):
+    session = sessions()
+    scope_to_org(session, world.a.org.id)
+    assert {i.org_id for i in session.scalars(select(Instrument))} == {world.a.org.id}
+    assert session.get(Instrument, world.b.instruments[0].id) is None
+    session.add(Department(org_id=world.b.org.id, name="planted"))
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        session.flush()
+    session.rollback()
+    session.close()
+
+
+def test_the_scope_follows_each_new_transaction(world, sessions):
+    """After a commit the next transaction is scoped again (its settings ended with the first)."""
+    session = sessions()
+    scope_to_org(session, world.b.org.id)
+    assert {i.org_id for i in session.scalars(select(Instrument))} == {world.b.org.id}
+    session.commit()
+    assert {i.org_id for i in session.scalars(select(Instrument))} == {world.b.org.id}
+    scope_to_org(session, world.a.org.id)  # in mid-transaction
+    assert {i.org_id for i in session.scalars(select(Instrument))} == {world.a.org.id}
+    session.close()
+
+
+def test_reminder_planning_and_dispatch_run_as_the_jobs_role(
+    app, world, db_session, connection, roles, outbox
+):
+    connection.execute(text(f'SET ROLE "{roles.jobs}"'))
+    firm = plan_a_due_reminder(app, db_session, world.a)
+    planned = messages(db_session, world.a.org.id)
+    assert planned, "the planning day wrote no message"
+    to_send = [m for m in planned if m.channel != "in_app"]  # in-app notices are delivered when planned
+    sent = run_dispatch(app, at(DAY, 10))
+    assert sent["sent"] == len(to_send) > 0
+    assert {m.state for m in messages(db_session, world.a.org.id) if m.channel != "in_app"} == {"sent"}
+    assert {m["to"] for m in outbox.messages()} >= {firm.custodian.email}
+
+
+@pytest.fixture
+def migrated(connection):
+    """A scratch database migrated by the owner role, as a deployment does (dropped afterwards)."""
+    base = make_url(TEST_DATABASE_URL)
+    name = f"rls_mig_{uuid.uuid4().hex[:8]}"
+    roles = rls.Roles(owner=f"{name}_owner", app=f"{name}_app", jobs=f"{name}_jobs")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name)
+    try:
+        superuser = make_engine(url.render_as_string(hide_password=False))
+        with superuser.begin() as c:
+            rls.create_roles(c, roles, tables=())
+        superuser.dispose()
+        owner = make_engine(url.set(username=roles.owner).render_as_string(hide_password=False))
+        upgrade(owner)
+        yield url, roles, owner
+        owner.dispose()
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for role in (roles.owner, roles.app, roles.jobs):
+                c.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
+def test_the_migrations_protect_every_tenant_table(migrated):
+    """Fails for a tenant table whose migration gave it no policy: new tables keep the third layer."""
+    url, roles, owner = migrated
+    with owner.connect() as c:
+        tables = {
+            name: (secured, forced, owner_name)
+            for name, secured, forced, owner_name in c.execute(
+                text(
+                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner) "
+                    "FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace"
+                )
+            )
+        }
+        policies = {(t, p) for t, p in c.execute(text("SELECT tablename, policyname FROM pg_policies"))}
+    for table in PROTECTED:
+        how = rls.protection_of(table)
+        assert tables[table.name] == (True, True, roles.owner), table.name
+        expected = {"tenant"} if how[0] == "tenant" else {"sides"}
+        if how[0] == "tenant" and how[1]:
+            expected.add("clients")
+        assert {p for t, p in policies if t == table.name} == expected, table.name
+    assert not tables["organizations"][0]  # reference data every page names: no policy
+
+
+def test_a_migrated_database_holds_its_owner_and_web_role_to_the_policies(migrated):
+    url, roles, owner = migrated
+    with owner.begin() as c:
+        _set(c, all_tenants="on")
+        org = c.scalar(
+            text(
+                "INSERT INTO organizations (slug, name, kind, timezone, created_at) "
+                "VALUES ('f', 'F', 'firm', 'Asia/Shanghai', now()) RETURNING id"
+            )
+        )
+        c.execute(text("INSERT INTO departments (org_id, name) VALUES (:o, 'D')"), {"o": org})
+    with owner.begin() as c:  # FORCE: the owner too sees nothing without the setting
+        assert c.scalar(text("SELECT count(*) FROM departments")) == 0
+    web = make_engine(url.set(username=roles.app).render_as_string(hide_password=False))
+    try:
+        with web.begin() as c:
+            assert c.scalar(text("SELECT count(*) FROM departments")) == 0
+            _set(c, org=str(org))
+            assert c.scalar(text("SELECT count(*) FROM departments")) == 1
+            _set(c, org=str(org + 1))
+            assert c.scalar(text("SELECT count(*) FROM departments")) == 0
+        with web.begin() as c, pytest.raises(ProgrammingError, match="must be owner"):
+            c.execute(text("ALTER TABLE departments DISABLE ROW LEVEL SECURITY"))
+    finally:
+        web.dispose()
