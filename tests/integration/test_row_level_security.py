@@ -296,27 +296,37 @@ OTHER_VALUES = {
 VOLATILE = re.compile(rb'(csrf_token" value="[^"]*"|nonce="[^"]*"|\d{2}:\d{2}(:\d{2})?|[0-9a-f]{32,})')
 
 
-def _walk(app, client, users, values) -> dict:
-    """GET every page (not the API) as each of ``users``; return the answers by user and path."""
+def _answer(response) -> tuple:
+    body = response.get_data()
+    response.close()
+    # Office files and PDFs carry the time they were made; their type and size must agree.
+    if response.mimetype.startswith("text/") or response.is_json:
+        return response.status_code, VOLATILE.sub(b"", body)
+    return response.status_code, response.mimetype, len(body) // 1000
+
+
+def _get_rules(app, api: bool):
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static", "auth.logout"):
+            continue
+        if rule.endpoint.startswith("vendor.") or rule.endpoint.startswith("api.") != api:
+            continue
+        yield rule
+
+
+def _walk(app, client, users, values, token) -> dict:
+    """GET every page as each of ``users``, and every API resource with ``token``; return the answers."""
     answers = {}
+    # The API first: the token's page then shows it used in both walks.
+    for rule in _get_rules(app, api=True):
+        path = fill_path(rule, values)
+        answers[("api", path)] = _answer(client.get(path, headers={"Authorization": f"Bearer {token}"}))
     for user in users:
         client.post("/logout")
         login(client, user)
-        for rule in app.url_map.iter_rules():
-            if "GET" not in rule.methods or rule.endpoint in ("static", "bootstrap.static", "auth.logout"):
-                continue
-            if rule.endpoint.startswith(("api.", "vendor.")):
-                continue
+        for rule in _get_rules(app, api=False):
             path = fill_path(rule, values)
-            response = client.get(path)
-            body = response.get_data()
-            response.close()
-            # Office files and PDFs carry the time they were made; their type and size must agree.
-            if response.mimetype.startswith("text/"):
-                body = VOLATILE.sub(b"", body)
-            else:
-                body = (response.mimetype, len(body) // 1000)
-            answers[(user.email, path)] = (response.status_code, body)
+            answers[(user.email, path)] = _answer(client.get(path))
     return answers
 
 
@@ -327,14 +337,14 @@ def test_every_page_answers_the_same_under_the_policies(app, client, world, db_s
     gives the same pages: a cross-tenant read the application makes on purpose and the policies
     would hide shows up here as a difference (a 404, a 500, a shorter list).
     """
-    ids, _token = make_one_of_each(app, db_session, world.a, world.institute.id)
+    ids, token = make_one_of_each(app, db_session, world.a, world.institute.id)
     values = ids | OTHER_VALUES | {"client_id": world.a.org.id}
     users = (world.a.admin, world.institute_admin)
-    held = _walk(app, client, users, values)
+    held = _walk(app, client, users, values, token)
     connection.execute(text("RESET ROLE"))
-    free = _walk(app, client, users, values)
-    assert len(held) > 100
-    assert sum(status == 200 for status, _body in held.values()) > 50
+    free = _walk(app, client, users, values, token)
+    assert len(held) > 150
+    assert sum(answer[0] == 200 for answer in held.values()) > 60
     # The second walk signs in again: the sign-in record lists one more line.
     differences = sorted(key for key in held if held[key] != free[key] and key[1] != "/org/sign-ins")
     assert not differences, "\n".join(f"{key} {held[key][0]} {free[key][0]}" for key in differences)
