@@ -21,9 +21,10 @@ from sqlalchemy.orm import sessionmaker
 
 from models import Base, Department, Instrument
 from service import rls
+from service.app import create_app
+from service.config import Config
 from service.db import NET, _follow_scope, allow_all_tenants, make_engine, scope_to_org
 from service.jobs.reminders import run_dispatch
-from service.migrations import upgrade
 from tests.conftest import TEST_DATABASE_URL, login
 from tests.integration.test_tenant_isolation import (  # noqa: F401 (the walker, run again here)
     foreign,
@@ -207,30 +208,63 @@ def test_reminder_planning_and_dispatch_run_as_the_jobs_role(
 
 
 @pytest.fixture
-def migrated(connection):
-    """A scratch database migrated by the owner role, as a deployment does (dropped afterwards)."""
+def deployment(tmp_path):
+    """A scratch database set up as production is, through the CLI: roles, then migrations as the owner.
+
+    The app's three URLs name the three roles; the database and the roles are dropped afterwards.
+    """
     base = make_url(TEST_DATABASE_URL)
     name = f"rls_mig_{uuid.uuid4().hex[:8]}"
     roles = rls.Roles(owner=f"{name}_owner", app=f"{name}_app", jobs=f"{name}_jobs")
+    url = base.set(database=name)
+
+    def as_role(role: str) -> str:
+        return url.set(username=role).render_as_string(hide_password=False)
+
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name)
+    config = Config(
+        database_url=as_role(roles.app),
+        jobs_database_url=as_role(roles.jobs),
+        migrations_database_url=as_role(roles.owner),
+        attachments_dir=str(tmp_path / "attachments"),
+        secret_key="rls-test-secret-key",
+        csrf_enabled=False,
+        email_backend="file",
+        sms_backend="file",
+        notify_file=str(tmp_path / "notifications.jsonl"),
+        base_url="http://testserver",
+        import_runner="inline",
+        export_runner="inline",
+    )
+    app = create_app(config)
+    web_engine = app.extensions["calrecall.engine"]
     try:
-        superuser = make_engine(url.render_as_string(hide_password=False))
-        with superuser.begin() as c:
-            rls.create_roles(c, roles, tables=())
-        superuser.dispose()
-        owner = make_engine(url.set(username=roles.owner).render_as_string(hide_password=False))
-        upgrade(owner)
-        yield url, roles, owner
-        owner.dispose()
+        cli = app.test_cli_runner()
+        superuser = url.render_as_string(hide_password=False)
+        names = ["--owner", roles.owner, "--app", roles.app, "--jobs", roles.jobs]
+        result = cli.invoke(args=["db", "create-roles", "--url", superuser, *names])
+        assert result.exit_code == 0, result.output
+        result = cli.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        yield app, url, roles
     finally:
+        web_engine.dispose()
+        app.extensions["calrecall.engine"].dispose()
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             for role in (roles.owner, roles.app, roles.jobs):
                 c.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def migrated(deployment):
+    app, url, roles = deployment
+    owner = make_engine(url.set(username=roles.owner).render_as_string(hide_password=False))
+    yield url, roles, owner
+    owner.dispose()
 
 
 def test_the_migrations_protect_every_tenant_table(migrated):
@@ -348,3 +382,37 @@ def test_every_page_answers_the_same_under_the_policies(app, client, world, db_s
     # The second walk signs in again: the sign-in record lists one more line.
     differences = sorted(key for key in held if held[key] != free[key] and key[1] != "/org/sign-ins")
     assert not differences, "\n".join(f"{key} {held[key][0]} {free[key][0]}" for key in differences)
+
+
+def test_the_cli_and_the_web_work_as_their_roles(deployment):
+    """Committed for real, as production runs: the CLI as the jobs role, the pages as the web role."""
+    app, url, roles = deployment
+    cli = app.test_cli_runner()
+
+    def run(*args):
+        result = cli.invoke(args=list(args))
+        assert result.exit_code == 0, (args, result.output)
+        return result.output
+
+    run("org", "create", "--slug", "acme", "--name", "Acme", "--kind", "firm")
+    run(
+        "user",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "boss@acme.test",
+        "--role",
+        "admin",
+        "--password",
+        "pw-123456789",
+    )
+    assert app.extensions["calrecall.engine"].url.username == roles.jobs
+    run("history", "verify", "--org", "acme")
+    run("reminders", "tick")
+    run("housekeeping")
+    client = create_app(app.config["CALRECALL"]).test_client()
+    response = client.post("/login", data={"email": "boss@acme.test", "password": "pw-123456789"})
+    assert response.status_code == 303
+    assert client.get("/").status_code == 200
+    assert client.get("/instruments").status_code == 200
