@@ -13,8 +13,9 @@ whenever the scope changes within it, and around a statement that opts out with 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -157,8 +158,28 @@ def _tenant_settings(tenant) -> dict[str, str]:
     return {"org": "" if tenant is None else str(int(tenant)), "all_tenants": ""}
 
 
+#: Connections opened to every tenant by a statement that opts out, with the scope to hand back to
+#: the database before the next statement that does not: ``[scope, opt-out running]``. Closing
+#: lazily saves a round trip when the next thing is another opt-out, a change of scope or the end
+#: of the transaction. Keys are the SQLAlchemy connections of sessions' transactions.
+_OPENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _apply_tenant(connection: Connection, tenant) -> None:
+    _OPENED.pop(connection, None)
     connection.execute(_SET_TENANT, _tenant_settings(tenant))
+
+
+@event.listens_for(Engine, "before_execute")
+def _close_opt_out(connection: Connection, _statement, _multiparams, _params, _options) -> None:
+    """Hand the scope back to the database before anything but the opt-out runs after it.
+
+    Every statement of SQLAlchemy passes here, ORM or Core, flushes and raw ``text()`` alike; the
+    bulk writers' COPY asks the database a question through SQLAlchemy first (``service.bulk``).
+    """
+    opened = _OPENED.get(connection)
+    if opened is not None and not opened[1]:
+        _apply_tenant(connection, opened[0])
 
 
 def _follow_scope(session: Session) -> None:
@@ -179,6 +200,7 @@ def _set_tenant_on_begin(session: Session, _transaction, connection: Connection)
     """
     if connection.dialect.name != "postgresql":
         return
+    _OPENED.pop(connection, None)
     session.info[_SETTINGS_APPLIED] = True
     tenant = session.info.get("tenant")
     if tenant is None and not isinstance(session.bind, Connection):
@@ -195,8 +217,9 @@ def _forget_settings(session: Session, transaction) -> None:
 def _open_statement_to_all_tenants(state: ORMExecuteState):
     """Run a statement that opts out of the tenant filter with the database's policies opened too.
 
-    The session's pending writes are flushed first, under its own scope; the scope comes back
-    right after the statement, whose rows are read in full before that.
+    The session's pending writes are flushed first, under its own scope. The statement's rows are
+    read in full; the scope goes back to the database before the next statement that does not
+    opt out (:func:`_close_opt_out`).
     """
     session = state.session
     if session.info.get("tenant") == ALL_TENANTS or session.get_bind().dialect.name != "postgresql":
@@ -204,17 +227,15 @@ def _open_statement_to_all_tenants(state: ORMExecuteState):
     if state.execution_options.get("autoflush", True):
         session._autoflush()
     connection = session.connection()
-    tenant = session.info.get("tenant")
-    _apply_tenant(connection, ALL_TENANTS)
+    opened = _OPENED.get(connection)
+    if opened is None:
+        _apply_tenant(connection, ALL_TENANTS)
+        opened = _OPENED[connection] = [session.info.get("tenant"), True]
+    opened[1] = True
     try:
         frozen = state.invoke_statement().freeze()
-    except BaseException:
-        # A failed statement leaves PostgreSQL's transaction aborted (nothing more runs in it, the
-        # reset fails too); any other error leaves it usable, and closed again.
-        with suppress(Exception):
-            _apply_tenant(connection, tenant)
-        raise
-    _apply_tenant(connection, tenant)
+    finally:
+        opened[1] = False
     return frozen()
 
 

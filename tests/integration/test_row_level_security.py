@@ -411,8 +411,12 @@ def test_the_cli_and_the_web_work_as_their_roles(deployment):
     run("history", "verify", "--org", "acme")
     run("reminders", "tick")
     run("housekeeping")
-    client = create_app(app.config["CALRECALL"]).test_client()
-    response = client.post("/login", data={"email": "boss@acme.test", "password": "pw-123456789"})
-    assert response.status_code == 303
-    assert client.get("/").status_code == 200
-    assert client.get("/instruments").status_code == 200
+    web = create_app(app.config["CALRECALL"])
+    try:
+        client = web.test_client()
+        response = client.post("/login", data={"email": "boss@acme.test", "password": "pw-123456789"})
+        assert response.status_code == 303
+        assert client.get("/").status_code == 200
+        assert client.get("/instruments").status_code == 200
+    finally:
+        web.extensions["calrecall.engine"].dispose()
