@@ -26,6 +26,11 @@ from service.config import Config
 from service.db import NET, _follow_scope, allow_all_tenants, make_engine, scope_to_org
 from service.jobs.reminders import run_dispatch
 from tests.conftest import TEST_DATABASE_URL, login
+from tests.integration.test_api_imports import (  # noqa: F401 (bulk writes under the policies)
+    admin,
+    test_export_and_template,
+    test_upload_preview_then_confirm,
+)
 from tests.integration.test_tenant_isolation import (  # noqa: F401 (the walker, run again here)
     foreign,
     test_every_api_endpoint_hides_other_tenants,
@@ -221,8 +226,8 @@ def deployment(tmp_path):
     def as_role(role: str) -> str:
         return url.set(username=role).render_as_string(hide_password=False)
 
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
+    server = create_engine(base, isolation_level="AUTOCOMMIT")
+    with server.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     config = Config(
         database_url=as_role(roles.app),
@@ -252,11 +257,11 @@ def deployment(tmp_path):
     finally:
         web_engine.dispose()
         app.extensions["calrecall.engine"].dispose()
-        with admin.connect() as c:
+        with server.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             for role in (roles.owner, roles.app, roles.jobs):
                 c.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-        admin.dispose()
+        server.dispose()
 
 
 @pytest.fixture
