@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -113,8 +113,11 @@ def scoped_to(session: Session, org_id: int | str) -> Iterator[Session]:
         yield session
         session.flush()
     except BaseException:
-        # The transaction is failing and will be rolled back; the next one starts from the scope.
         session.info["tenant"] = previous
+        # A caller may go on after a domain error; after a failed statement the transaction can
+        # only be rolled back, and the next one starts from the session's scope anyway.
+        with suppress(Exception):
+            _follow_scope(session)
         raise
     session.info["tenant"] = previous
     _follow_scope(session)
@@ -225,7 +228,7 @@ def _open_statement_to_all_tenants(state: ORMExecuteState):
     if session.info.get("tenant") == ALL_TENANTS or session.get_bind().dialect.name != "postgresql":
         return None
     if state.execution_options.get("autoflush", True):
-        session._autoflush()
+        session._autoflush()  # what the statement would flush, under the session's own scope
     connection = session.connection()
     opened = _OPENED.get(connection)
     if opened is None:
