@@ -31,6 +31,14 @@ from tests.integration.test_api_imports import (  # noqa: F401 (bulk writes unde
     test_export_and_template,
     test_upload_preview_then_confirm,
 )
+from tests.integration.test_api_orders import (  # noqa: F401 (notices to the other side's people)
+    test_the_order_journey_through_the_api,
+)
+from tests.integration.test_api_visits import test_the_visit_journey_through_the_api  # noqa: F401
+from tests.integration.test_reverse_traceability import (  # noqa: F401
+    recall,
+    test_api_lists_and_notifies,
+)
 from tests.integration.test_tenant_isolation import (  # noqa: F401 (the walker, run again here)
     foreign,
     test_every_api_endpoint_hides_other_tenants,
@@ -91,7 +99,12 @@ def db_session(sessions):
     def _reopen(*_args) -> None:
         _follow_scope(session)
 
-    event.listen(session, "do_orm_execute", _reopen)
+    def _reopen_unless_opted_out(state) -> None:
+        # A statement that opts out has had the policies opened for it already (service.db).
+        if not (state.is_column_load or state.execution_options.get("all_tenants")):
+            _follow_scope(session)
+
+    event.listen(session, "do_orm_execute", _reopen_unless_opted_out)
     event.listen(session, "before_flush", _reopen)
     yield session
     session.close()
