@@ -23,7 +23,7 @@ from models import Base, Department, Instrument
 from service import rls
 from service.app import create_app
 from service.config import Config
-from service.db import NET, _follow_scope, allow_all_tenants, make_engine, scope_to_org
+from service.db import ALL_TENANTS, NET, _follow_scope, allow_all_tenants, make_engine, scope_to_org
 from service.jobs.reminders import run_dispatch
 from tests.conftest import TEST_DATABASE_URL, login
 from tests.integration.test_api_imports import (  # noqa: F401 (bulk writes under the policies)
@@ -100,8 +100,10 @@ def db_session(sessions):
         _follow_scope(session)
 
     def _reopen_unless_opted_out(state) -> None:
-        # A statement that opts out has had the policies opened for it already (service.db).
-        if not (state.is_column_load or state.execution_options.get("all_tenants")):
+        # In a narrower scope (scoped_to), a statement that opts out has had the policies opened
+        # for it already (service.db).
+        opted_out = state.is_column_load or state.execution_options.get("all_tenants")
+        if session.info.get("tenant") == ALL_TENANTS or not opted_out:
             _follow_scope(session)
 
     event.listen(session, "do_orm_execute", _reopen_unless_opted_out)
