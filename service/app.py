@@ -95,6 +95,21 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
     return app
 
 
+def use_jobs_database(app: Flask) -> None:
+    """Point ``app``'s sessions at JOBS_DATABASE_URL: the scheduler and the CLI, not the web.
+
+    On PostgreSQL that is the jobs role (README, "Tenancy on PostgreSQL"). Without a URL of its
+    own, or once done, nothing changes.
+    """
+    config = app.config["CALRECALL"]
+    if config.jobs_url == config.database_url or app.extensions.get("calrecall.jobs_database"):
+        return
+    engine = make_engine(config.jobs_url)
+    app.extensions["calrecall.engine"] = engine
+    app.extensions["calrecall.sessions"] = make_session_factory(engine)
+    app.extensions["calrecall.jobs_database"] = True
+
+
 def _register_blueprints(app: Flask) -> None:
     from service.api import bp as api_bp
     from service.assistance.views import bp as assistance_bp

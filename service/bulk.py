@@ -179,9 +179,26 @@ def _may_use_a_thread(connection: Connection) -> bool:
 
 
 def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict]) -> None:
-    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in columns)
-    statement = f"COPY {table.name} ({quoted}) FROM STDIN"
+    if not connection.scalar(text("SELECT row_security_active(:t)"), {"t": table.name}):
+        _copy_into(connection, table.name, table, columns, quoted, rows)
+        return
+    # PostgreSQL refuses COPY FROM into a table whose row-level security applies to the role
+    # (service/rls.py: the web and jobs roles): the rows are copied into a temporary table of the
+    # same columns, then inserted from it in one statement, which the policies check row by row.
+    staging = f"bulk_{table.name}"
+    connection.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP '
+        f'AS SELECT {quoted} FROM "{table.name}" WITH NO DATA'
+    )
+    _copy_into(connection, staging, table, columns, quoted, rows)
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{staging}"')
+    connection.exec_driver_sql(f'DROP TABLE "{staging}"')
+
+
+def _copy_into(connection: Connection, target: str, table: Table, columns, quoted: str, rows) -> None:
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    statement = f'COPY "{target}" ({quoted}) FROM STDIN'
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         with cursor.copy(statement) as copy:

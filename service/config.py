@@ -38,6 +38,10 @@ class Config:
 
     env: str = "development"
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'calrecall.sqlite3'}"
+    #: The scheduler's and the CLI's database (on PostgreSQL, as the jobs role); empty: DATABASE_URL.
+    jobs_database_url: str = ""
+    #: ``flask db upgrade``'s database (on PostgreSQL, as the role owning the tables); empty: DATABASE_URL.
+    migrations_database_url: str = ""
     #: Empty means "generate one per start" outside production (sessions end at restart).
     secret_key: str = ""
     sms_backend: str = "console"
@@ -110,6 +114,16 @@ class Config:
         return self.base_url or DEVELOPMENT_BASE_URL
 
     @property
+    def jobs_url(self) -> str:
+        """Return the database URL of the scheduler and the CLI."""
+        return self.jobs_database_url or self.database_url
+
+    @property
+    def migrations_url(self) -> str:
+        """Return the database URL that migrations run on."""
+        return self.migrations_database_url or self.database_url
+
+    @property
     def is_production(self) -> bool:
         """Whether this is a production deployment (secure cookies, required secret)."""
         return self.env == "production"
@@ -122,6 +136,8 @@ class Config:
         mapping = {
             "APP_ENV": "env",
             "DATABASE_URL": "database_url",
+            "JOBS_DATABASE_URL": "jobs_database_url",
+            "MIGRATIONS_DATABASE_URL": "migrations_database_url",
             "SECRET_KEY": "secret_key",
             "SMS_BACKEND": "sms_backend",
             "EMAIL_BACKEND": "email_backend",

@@ -4,15 +4,20 @@ Every session is either scoped to one organisation (``scope_to_org``) or explici
 work across organisations (``allow_all_tenants``, for sign-in lookups, jobs and the CLI). A
 session that is neither refuses to touch tenant-owned rows, so a forgotten scope fails loudly
 instead of leaking another firm's data.
+
+On PostgreSQL the same scope is handed to the database's row-level security (``service/rls.py``):
+``app.org_id`` and ``app.all_tenants`` are set, local to the transaction, when it begins and
+whenever the scope changes within it, and around a statement that opts out with ``all_tenants``.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
@@ -21,6 +26,15 @@ from models import Event, TenantScoped
 log = logging.getLogger(__name__)
 
 ALL_TENANTS = "all"
+#: ``session.info`` key of a factory whose sessions skip the ORM net (``tenancy_net=False``): only the
+#: tests that prove row-level security holds by itself use it.
+NET = "tenancy_net"
+#: ``session.info`` key: the transaction under way has had the tenant settings applied (PostgreSQL).
+_SETTINGS_APPLIED = "rls_settings_applied"
+#: Both settings in one statement, one round trip; ``true``: they end with the transaction.
+_SET_TENANT = text(
+    "SELECT set_config('app.org_id', :org, true), set_config('app.all_tenants', :all_tenants, true)"
+)
 
 
 class TenancyError(RuntimeError):
@@ -71,11 +85,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def scope_to_org(session: Session, org_id: int) -> None:
     """Confine ``session`` to one organisation's rows."""
     session.info["tenant"] = org_id
+    _follow_scope(session)
 
 
 def allow_all_tenants(session: Session) -> None:
     """Open ``session`` to every organisation: for jobs, the CLI and pre-sign-in lookups only."""
     session.info["tenant"] = ALL_TENANTS
+    _follow_scope(session)
 
 
 def across_tenants(session: Session) -> AbstractContextManager[Session]:
@@ -92,11 +108,19 @@ def scoped_to(session: Session, org_id: int | str) -> Iterator[Session]:
     """
     previous = session.info.get("tenant")
     session.info["tenant"] = org_id
+    _follow_scope(session)
     try:
         yield session
         session.flush()
-    finally:
+    except BaseException:
         session.info["tenant"] = previous
+        # A caller may go on after a domain error; after a failed statement the transaction can
+        # only be rolled back, and the next one starts from the session's scope anyway.
+        with suppress(Exception):
+            _follow_scope(session)
+        raise
+    session.info["tenant"] = previous
+    _follow_scope(session)
 
 
 def begin_writes_immediately(session: Session) -> None:
@@ -131,15 +155,108 @@ def unit_of_work(factory: sessionmaker[Session], org_id: int | None = None) -> I
         session.close()
 
 
+def _tenant_settings(tenant) -> dict[str, str]:
+    if tenant == ALL_TENANTS:
+        return {"org": "", "all_tenants": "on"}
+    return {"org": "" if tenant is None else str(int(tenant)), "all_tenants": ""}
+
+
+#: Connections opened to every tenant by a statement that opts out, with the scope to hand back to
+#: the database before the next statement that does not: ``[scope, opt-out running]``. Closing
+#: lazily saves a round trip when the next thing is another opt-out, a change of scope or the end
+#: of the transaction. Keys are the SQLAlchemy connections of sessions' transactions.
+_OPENED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _apply_tenant(connection: Connection, tenant) -> None:
+    _OPENED.pop(connection, None)
+    connection.execute(_SET_TENANT, _tenant_settings(tenant))
+
+
+@event.listens_for(Engine, "before_execute")
+def _close_opt_out(connection: Connection, _statement, _multiparams, _params, _options) -> None:
+    """Hand the scope back to the database before anything but the opt-out runs after it.
+
+    Every statement of SQLAlchemy passes here, ORM or Core, flushes and raw ``text()`` alike; the
+    bulk writers' COPY asks the database a question through SQLAlchemy first (``service.bulk``).
+    """
+    opened = _OPENED.get(connection)
+    if opened is not None and not opened[1]:
+        _apply_tenant(connection, opened[0])
+
+
+def _follow_scope(session: Session) -> None:
+    """Hand a scope that changed in mid-transaction to the database (PostgreSQL)."""
+    if session.info.get(_SETTINGS_APPLIED):
+        _apply_tenant(session.connection(), session.info.get("tenant"))
+
+
+@event.listens_for(Session, "after_begin")
+def _set_tenant_on_begin(session: Session, _transaction, connection: Connection) -> None:
+    """Hand the session's scope to the database as its transaction begins (PostgreSQL only).
+
+    It must hold for every transaction, after each commit too: ``true`` in ``set_config`` ends
+    the settings with the transaction, so a pooled connection never carries a firm to its next
+    user. A new transaction of an unscoped session on its own connection has nothing to set (the
+    settings start empty); one joined to an outer transaction (tests) may inherit them, and is
+    reset.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    _OPENED.pop(connection, None)
+    session.info[_SETTINGS_APPLIED] = True
+    tenant = session.info.get("tenant")
+    if tenant is None and not isinstance(session.bind, Connection):
+        return
+    _apply_tenant(connection, tenant)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_settings(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_SETTINGS_APPLIED, None)
+
+
+def _open_statement_to_all_tenants(state: ORMExecuteState):
+    """Run a statement that opts out of the tenant filter with the database's policies opened too.
+
+    The session's pending writes are flushed first, under its own scope. The statement's rows are
+    read in full; the scope goes back to the database before the next statement that does not
+    opt out (:func:`_close_opt_out`).
+    """
+    session = state.session
+    if session.info.get("tenant") == ALL_TENANTS or session.get_bind().dialect.name != "postgresql":
+        return None
+    if state.execution_options.get("autoflush", True):
+        session._autoflush()  # what the statement would flush, under the session's own scope
+    connection = session.connection()
+    opened = _OPENED.get(connection)
+    if opened is None:
+        _apply_tenant(connection, ALL_TENANTS)
+        opened = _OPENED[connection] = [session.info.get("tenant"), True]
+    opened[1] = True
+    try:
+        frozen = state.invoke_statement().freeze()
+    finally:
+        opened[1] = False
+    return frozen()
+
+
 def _touches_tenant_rows(state: ORMExecuteState) -> bool:
     return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _confine_queries(state: ORMExecuteState) -> None:
-    """Add ``org_id = :tenant`` to every ORM statement on tenant-owned entities."""
+    """Add ``org_id = :tenant`` to every ORM statement on tenant-owned entities.
+
+    A column load (an expired attribute of an object already loaded) and a statement that opts out
+    with ``all_tenants`` pass, on PostgreSQL with the row-level policies opened for the statement.
+    """
     if state.is_column_load or state.execution_options.get("all_tenants"):
-        return
+        return _open_statement_to_all_tenants(state)
+    if state.session.info.get(NET) is False:
+        return None
     tenant = state.session.info.get("tenant")
     if tenant == ALL_TENANTS:
         return
@@ -159,7 +276,7 @@ def _guard_writes(session: Session, _context, _instances) -> None:
         if isinstance(obj, Event):
             raise TenancyError("history events are append-only")
     tenant = session.info.get("tenant")
-    if tenant == ALL_TENANTS:
+    if tenant == ALL_TENANTS or session.info.get(NET) is False:
         return
     for obj in session.new | session.dirty | session.deleted:
         if not isinstance(obj, TenantScoped):

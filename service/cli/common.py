@@ -12,13 +12,16 @@ from sqlalchemy import select
 
 from models import Organization, User
 from service.actors import Actor
+from service.app import use_jobs_database
 from service.errors import DomainError
 from service.i18n import Msg
 
 
 def sessions():
-    """Return the application's session factory."""
-    return current_app.extensions["calrecall.sessions"]
+    """Return the application's session factory, on the jobs' database (JOBS_DATABASE_URL)."""
+    app = current_app._get_current_object()
+    use_jobs_database(app)
+    return app.extensions["calrecall.sessions"]
 
 
 def _text(message) -> str:

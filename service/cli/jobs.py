@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from service.app import use_jobs_database
 from service.cli.common import sessions
 from service.clock import now_utc
 from service.jobs.housekeeping import run_housekeeping
@@ -21,7 +22,9 @@ def scheduler():
     # Imported here: web workers load the CLI with the app and have no use for APScheduler.
     from service.jobs.schedule import build_scheduler
 
-    runner = build_scheduler(current_app._get_current_object())
+    app = current_app._get_current_object()
+    use_jobs_database(app)
+    runner = build_scheduler(app)
     config = current_app.config["CALRECALL"]
     if not config.base_url:
         click.echo(

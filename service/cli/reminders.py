@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from service.app import use_jobs_database
 from service.cli.common import parse_local
 from service.jobs.reminders import run_tick
 
@@ -32,4 +33,6 @@ def reminders_tick(now_text: str | None):
     now = None
     if now_text:
         now = parse_local(now_text, current_app.config["CALRECALL"].default_timezone)
-    click.echo(json.dumps(run_tick(current_app._get_current_object(), now), ensure_ascii=False))
+    app = current_app._get_current_object()
+    use_jobs_database(app)
+    click.echo(json.dumps(run_tick(app, now), ensure_ascii=False))

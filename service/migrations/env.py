@@ -29,6 +29,10 @@ def _run(connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Tables have row-level security forced on their owner too (service/rls.py): a data
+            # migration works across every organisation, and says so like the jobs do.
+            connection.exec_driver_sql("SELECT set_config('app.all_tenants', 'on', true)")
         context.run_migrations()
 
 

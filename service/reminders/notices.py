@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Notification, Organization, User
 from service.bulk import insert_ignoring_conflicts
+from service.db import across_tenants
 from service.reminders.messages import Rendered, render_notice
 from service.reminders.outbox import e164, idempotency_key, outbox_row
 
@@ -97,6 +98,22 @@ def hold_notice_rows(
     insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)
 
 
+def insert_notices(session: Session, rows: list[dict], **options):
+    """Put notice ``rows`` in the outbox, whichever organisation they are addressed to.
+
+    A notice often goes to the other side of a piece of work: the institute hears of a client's
+    order, a client firm of its visit or of a standard found out of tolerance. Those rows belong to
+    another organisation than the session's, so they are written across tenants, on purpose and
+    visibly (on PostgreSQL row-level security refuses them otherwise). The session's own pending
+    writes are flushed first, under its own scope.
+    """
+    if not rows:
+        return []
+    session.flush()
+    with across_tenants(session):
+        return insert_ignoring_conflicts(session.connection(), Notification.__table__, rows, **options)
+
+
 def people_with_roles(session: Session, org_id: int, roles: tuple[str, ...]) -> list[User]:
     """Return the active users of ``org_id`` who hold one of ``roles`` (whatever the session's tenant)."""
     return list(
@@ -153,4 +170,4 @@ def notify_users(
         ),
         **context,
     )
-    insert_ignoring_conflicts(session.connection(), Notification.__table__, rows)
+    insert_notices(session, rows)

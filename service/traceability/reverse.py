@@ -22,19 +22,17 @@ from models import (
     CalibrationRecord,
     Event,
     Instrument,
-    Notification,
     Organization,
     RecordReading,
     RecordStandard,
 )
 from service.actors import Actor
-from service.bulk import insert_ignoring_conflicts
 from service.errors import NotFound
 from service.history.chain import append_event, lock_chain
 from service.i18n import N_
 from service.ledger.renewal import RENEWING_KINDS
 from service.reminders.messages import Rendered
-from service.reminders.notices import notice_rows, people_with_roles
+from service.reminders.notices import insert_notices, notice_rows, people_with_roles
 from service.reminders.outbox import idempotency_key
 from service.schemas import StrictSchema, Text, load_or_invalid
 from service.scoping import get_in_org
@@ -420,9 +418,7 @@ def notify_affected(
             fit=_fit_subject,
             **context,
         )
-        inserted = insert_ignoring_conflicts(
-            session.connection(), Notification.__table__, rows, returning=("id",)
-        )
+        inserted = insert_notices(session, rows, returning=("id",))
         firms.append(
             FirmNotice(firm.org_id, firm.name, len(firm.instruments), len(recipients), len(inserted))
         )
