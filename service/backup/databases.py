@@ -150,7 +150,17 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 def dump_postgresql(url: str, out: Path) -> None:
     """Dump the database with ``pg_dump`` in its custom format (compressed, restored by pg_restore)."""
     conninfo, env = _libpq(url)
-    command = [find_pg_tool("pg_dump"), "--format=custom", f"--file={out}", f"--dbname={conninfo}"]
+    # Row-level security (migration 0030) holds every role but a superuser to the policies, and
+    # pg_dump refuses a table whose policies would hide rows. It reads them under the policies
+    # instead, in the all-tenants scope the scheduler's jobs use, so the jobs role can back up.
+    env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c app.all_tenants=on".strip()
+    command = [
+        find_pg_tool("pg_dump"),
+        "--format=custom",
+        "--enable-row-security",
+        f"--file={out}",
+        f"--dbname={conninfo}",
+    ]
     _run(command, env, "pg_dump")
 
 

@@ -31,13 +31,13 @@ def _refuse(exc: BackupError) -> None:
     help="the archive to write (replaced if it exists), e.g. calrecall-2026-12-04.tar.gz",
 )
 def backup_create(out: Path):
-    """Write the database (DATABASE_URL) and the files (ATTACHMENTS_DIR) into one archive."""
+    """Write the database (JOBS_DATABASE_URL) and the files (ATTACHMENTS_DIR) into one archive."""
     # Imported here: web workers load the CLI with the app and have no use for Alembic's scripts.
     from service.backup.operations import create_backup
 
     config = current_app.config["CALRECALL"]
     try:
-        manifest = create_backup(config.database_url, Path(config.attachments_dir), out)
+        manifest = create_backup(config.jobs_url, Path(config.attachments_dir), out)
     except BackupError as exc:
         _refuse(exc)
     summary = {

@@ -404,7 +404,7 @@ def test_every_page_answers_the_same_under_the_policies(app, client, world, db_s
     assert not differences, "\n".join(f"{key} {held[key][0]} {free[key][0]}" for key in differences)
 
 
-def test_the_cli_and_the_web_work_as_their_roles(deployment):
+def test_the_cli_and_the_web_work_as_their_roles(deployment, tmp_path):
     """Committed for real, as production runs: the CLI as the jobs role, the pages as the web role."""
     app, url, roles = deployment
     cli = app.test_cli_runner()
@@ -429,6 +429,7 @@ def test_the_cli_and_the_web_work_as_their_roles(deployment):
     )
     assert app.extensions["calrecall.engine"].url.username == roles.jobs
     run("history", "verify", "--org", "acme")
+    _backup_round_trip(run, url, tmp_path)
     run("reminders", "tick")
     run("housekeeping")
     web = create_app(app.config["CALRECALL"])
@@ -440,3 +441,36 @@ def test_the_cli_and_the_web_work_as_their_roles(deployment):
         assert client.get("/instruments").status_code == 200
     finally:
         web.extensions["calrecall.engine"].dispose()
+
+
+def _backup_round_trip(run, url, tmp_path) -> None:
+    """The jobs role backs up under the policies (all tenants); the archive restores whole."""
+    archive = tmp_path / "backup.tar.gz"
+    run("backup", "create", "--out", str(archive))
+    restored = f"{url.database}_restored"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{restored}"'))
+        target = url.set(database=restored).render_as_string(hide_password=False)
+        run(
+            "backup",
+            "restore",
+            str(archive),
+            "--into",
+            target,
+            "--attachments-dir",
+            str(tmp_path / "restored"),
+        )
+        check = create_engine(target)
+        try:
+            with check.connect() as c:
+                assert c.scalar(text("SELECT count(*) FROM organizations WHERE slug = 'acme'")) == 1
+                c.execute(text("SET app.all_tenants = 'on'"))
+                assert c.scalar(text("SELECT count(*) FROM users WHERE email = 'boss@acme.test'")) == 1
+        finally:
+            check.dispose()
+    finally:
+        with server.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{restored}" WITH (FORCE)'))
+        server.dispose()
