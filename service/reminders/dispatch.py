@@ -39,6 +39,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, bindparam, func, literal, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from models import Notification, Organization, ReminderPolicy, SmsOptOut, SmsUsage, User
@@ -571,21 +572,49 @@ class Recorder:
 
     def _record_until_closed(self) -> None:
         engine = _shareable_engine(self.sessions.kw["bind"])
-        options = {"sqlite_begin": "IMMEDIATE"} if engine.dialect.name == "sqlite" else {}
-        with engine.connect().execution_options(**options) as connection:
-            session = Session(bind=connection)
-            allow_all_tenants(session)
+        session: Session | None = None
+        try:
             while True:
                 with self._changed:
                     self._changed.wait_for(lambda: self._arrived or self._closing)
                     if not self._arrived:
                         return
                     outcomes, self._arrived = self._arrived, []
-                record(session, self.worker, outcomes, self.now or now_utc())
-                session.commit()
+                for attempt in range(2):
+                    session = session or _recording_session(engine)
+                    try:
+                        record(session, self.worker, outcomes, self.now or now_utc())
+                        session.commit()
+                        break
+                    except DBAPIError as exc:
+                        # A dropped connection (a restarted server, a proxy's idle timeout) is worth one
+                        # more try on a new one: recording again is harmless, as it only changes rows
+                        # this worker still holds in ``sending``.
+                        _close(session)
+                        session = None
+                        if attempt or not exc.connection_invalidated:
+                            raise
+                        log.warning("lost the database connection while recording outcomes; trying again")
                 with self._changed:
                     self.in_flight -= len(outcomes)
                     self._changed.notify_all()
+        finally:
+            if session is not None:
+                _close(session)
+
+
+def _recording_session(engine: Engine) -> Session:
+    """Return a session on a connection of its own, for the recorder's thread."""
+    options = {"sqlite_begin": "IMMEDIATE"} if engine.dialect.name == "sqlite" else {}
+    session = Session(bind=engine.connect().execution_options(**options))
+    allow_all_tenants(session)
+    return session
+
+
+def _close(session: Session) -> None:
+    connection = session.bind
+    session.close()
+    connection.close()
 
 
 def _shareable_engine(bind) -> Engine | None:
