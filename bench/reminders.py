@@ -224,6 +224,12 @@ def unsend(engine: Engine) -> int:
         ).rowcount
 
 
+def planned_count(engine: Engine) -> int:
+    """Return how many of the day's digests are in the outbox (any state)."""
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM notifications WHERE kind = 'due_digest'"))
+
+
 def pending_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.scalar(
@@ -473,6 +479,13 @@ def bench(
         f"{firms:,} firms, day {DAY} at {NOW:%H:%M} {TIMEZONE}; median of {runs} rounds (raw: {raw_runs})"
     )
 
+    if dispatch_only and planned_count(engine):
+        # The day is planned already (by an earlier run): dispatch it again from the start.
+        print(f"the day's {planned_count(engine):,} messages are planned already; dispatching them again")
+        unsend(engine)
+        dispatch_rounds(app, engine, runs)
+        engine.dispose()
+        return
     # Check: one planning round (untimed) against the raw rows.
     sql, params = raw_statement()
     raw = Raw(engine)
