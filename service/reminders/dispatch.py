@@ -33,6 +33,7 @@ import threading
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -483,15 +484,24 @@ def dispatch(
     totals: Counter = Counter()
     only = list(only_ids) if only_ids is not None else None
     recorder = Recorder(sessions, worker, now, channels.config.dispatch_in_flight)
+
+    def next_batch() -> tuple[list[Claimed], Counter]:
+        with unit_of_work(sessions) as session:
+            return claim(session, now or now_utc(), worker, BATCH, only, channels.config.fixed_base_url)
+
+    # With a recorder thread, the next batch is claimed on a third connection while this one is sent
+    # (claiming costs about as much as recording: overlapping them keeps the rate).
+    claimer = ThreadPoolExecutor(1, thread_name_prefix=f"claims {worker}") if recorder.threaded else None
     try:
+        upcoming = claimer.submit(next_batch) if claimer else None
         while max_messages is None or totals["claimed"] < max_messages:
-            moment = now or now_utc()
-            with unit_of_work(sessions) as session:
-                batch, settled = claim(session, moment, worker, BATCH, only, channels.config.fixed_base_url)
+            batch, settled = upcoming.result() if upcoming else next_batch()
             totals.update(settled)
             if not batch:
                 break
             totals["claimed"] += len(batch)
+            more = max_messages is None or totals["claimed"] < max_messages
+            upcoming = claimer.submit(next_batch) if claimer and more else None
             for claimed in batch:
                 recorder.acquire()
                 result = send_one(claimed, channels)
@@ -500,6 +510,9 @@ def dispatch(
     except BaseException:
         recorder.close(raise_error=False)
         raise
+    finally:
+        if claimer:
+            claimer.shutdown()
     recorder.close()
     return totals
 
@@ -531,6 +544,11 @@ class Recorder:
         if _shareable_engine(sessions.kw.get("bind")) is not None:
             self._thread = threading.Thread(target=self._run, name=f"outcomes {worker}", daemon=True)
             self._thread.start()
+
+    @property
+    def threaded(self) -> bool:
+        """Whether outcomes are recorded by a thread on a connection of its own."""
+        return self._thread is not None
 
     def acquire(self) -> None:
         """Wait until one more message may be in flight, and count it; raise if recording failed."""
