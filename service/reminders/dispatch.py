@@ -3,7 +3,8 @@
 1. **Claim** a batch in one short transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` then an
    ``UPDATE`` that names this worker and sets a lease (on SQLite the transaction holds the write
    lock from ``BEGIN IMMEDIATE``, which does the same). Opt-outs, the SMS ceiling and the robots'
-   rate limit are applied here, inside the claim.
+   rate limit are applied here, inside the claim. While one batch is sent, the next is claimed on
+   another connection.
 2. **Send** outside any transaction.
 3. **Record** each outcome with an ``UPDATE … WHERE claimed_by = this worker``: a worker whose
    lease ran out (it hung, or was killed) changes nothing, and the message is claimed again.

@@ -42,10 +42,11 @@ REFERENCE_TABLES = {
     "invitations": "looked up by the token's hash from an e-mailed link, before the tenant is known",
     "password_resets": "looked up by the token's hash from an e-mailed link, before the tenant is known",
     "sms_opt_outs": "a STOP holds for the phone number across every firm",
+    "client_links": "which institute serves which firm: small, and read by every request of an "
+    "institute (which firms it may see) and of a firm (who may see it)",
 }
 #: An institute and one client firm: distributed by ``firm_id``.
 SHARED_TABLES = {
-    "client_links": "which institute serves which firm",
     "visits": "an institute's visit to a firm",
     "visit_items": "an instrument of the firm on a visit",
     "service_orders": "a firm's order to an institute",
