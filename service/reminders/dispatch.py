@@ -68,6 +68,10 @@ MAX_ATTEMPTS = 6
 RECONCILE_AFTER = timedelta(minutes=2)
 BACKOFF_BASE = timedelta(seconds=60)
 BACKOFF_CAP = timedelta(hours=6)
+#: Threads recording outcomes on PostgreSQL, each on a connection of its own: while one waits for its
+#: commit to reach the disk, the other records what arrived meanwhile (PostgreSQL flushes both commits
+#: together). SQLite has one writer at a time: one thread.
+RECORDERS = 2
 #: WeCom and DingTalk robots accept 20 messages a minute each.
 ROBOT_PER_MINUTE = 20
 USER_CHANNEL_FLAGS = {"sms": "notify_sms", "email": "notify_email", "in_app": "notify_in_app"}
@@ -434,35 +438,42 @@ def _outcome_values(claimed: Claimed, result: SendResult, now: datetime) -> dict
     return values
 
 
+def _recording_statement():
+    table = Notification.__table__
+    return (
+        table.update()
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.claimed_by == bindparam("b_worker"),
+            table.c.state == "sending",
+        )
+        .values(
+            state=bindparam("state"),
+            provider_id=func.coalesce(bindparam("provider_id"), table.c.provider_id),
+            error_code=bindparam("error_code"),
+            last_error=bindparam("last_error"),
+            not_before=bindparam("not_before"),
+            sent_at=bindparam("sent_at"),
+            updated_at=bindparam("updated_at"),
+            lease_until=None,
+            claimed_by=None,
+        )
+    )
+
+
+#: Built once: the recorder runs it a thousand times a minute, and building it costs more than its key.
+RECORDING = _recording_statement()
+
+
 def record(session: Session, worker: str, outcomes: list[tuple[Claimed, SendResult]], now: datetime) -> None:
     """Record outcomes of this worker's claims; a claim another worker has taken over is left alone."""
-    table = Notification.__table__
     rows = []
     for claimed, result in outcomes:
         values = _outcome_values(claimed, result, now)
         values["b_worker"] = worker
         rows.append(values)
     if rows:
-        session.connection().execute(
-            table.update()
-            .where(
-                table.c.id == bindparam("b_id"),
-                table.c.claimed_by == bindparam("b_worker"),
-                table.c.state == "sending",
-            )
-            .values(
-                state=bindparam("state"),
-                provider_id=func.coalesce(bindparam("provider_id"), table.c.provider_id),
-                error_code=bindparam("error_code"),
-                last_error=bindparam("last_error"),
-                not_before=bindparam("not_before"),
-                sent_at=bindparam("sent_at"),
-                updated_at=bindparam("updated_at"),
-                lease_until=None,
-                claimed_by=None,
-            ),
-            rows,
-        )
+        session.connection().execute(RECORDING, rows)
     stops = [{"phone": c.to, "source": "provider", "created_at": now} for c, r in outcomes if r.opted_out]
     insert_ignoring_conflicts(session.connection(), SmsOptOut.__table__, stops)
 
@@ -486,9 +497,20 @@ def dispatch(
     only = list(only_ids) if only_ids is not None else None
     recorder = Recorder(sessions, worker, now, channels.config.dispatch_in_flight)
 
-    def next_batch() -> tuple[list[Claimed], Counter]:
+    def claim_once() -> tuple[list[Claimed], Counter]:
         with unit_of_work(sessions) as session:
             return claim(session, now or now_utc(), worker, BATCH, only, channels.config.fixed_base_url)
+
+    def next_batch() -> tuple[list[Claimed], Counter]:
+        try:
+            return claim_once()
+        except DBAPIError as exc:
+            # A connection that dropped is worth one more try on a new one. Had the claim committed
+            # unbeknown to us, its messages wait for their lease like a dead worker's: none was sent.
+            if not exc.connection_invalidated:
+                raise
+            log.warning("lost the database connection while claiming; trying again")
+            return claim_once()
 
     # With a recorder thread, the next batch is claimed on a third connection while this one is sent
     # (claiming costs about as much as recording: overlapping them keeps the rate).
@@ -521,9 +543,10 @@ def dispatch(
 class Recorder:
     """Record outcomes as soon as the provider answers, keeping at most ``limit`` messages in flight.
 
-    A thread of its own, on a connection of its own, commits whatever outcomes have arrived since its
-    last commit; :meth:`acquire` (called before a message is handed to the provider) waits while
-    ``limit`` messages are handed over and not yet recorded. When the sessions are bound to one
+    Threads of its own (:data:`RECORDERS` on PostgreSQL, one on SQLite), each on a connection of its
+    own, commit whatever outcomes have arrived since their last commit; :meth:`acquire` (called
+    before a message is handed to the provider) waits while ``limit`` messages are handed over and
+    not yet recorded. When the sessions are bound to one
     connection rather than an engine (the tests' rolled-back transaction), a second thread cannot
     share it: each outcome is then recorded at once in the caller's thread, one in flight at a time.
     """
@@ -540,44 +563,54 @@ class Recorder:
         self.error: BaseException | None = None
         self._arrived: list[tuple[Claimed, SendResult]] = []
         self._closing = False
-        self._changed = threading.Condition()
-        self._thread: threading.Thread | None = None
-        if _shareable_engine(sessions.kw.get("bind")) is not None:
-            self._thread = threading.Thread(target=self._run, name=f"outcomes {worker}", daemon=True)
-            self._thread.start()
+        lock = threading.Lock()
+        #: Signalled when outcomes arrive (recorders wait on it) and when slots free (the sender waits).
+        self._arrival = threading.Condition(lock)
+        self._freed = threading.Condition(lock)
+        self._threads: list[threading.Thread] = []
+        engine = _shareable_engine(sessions.kw.get("bind"))
+        if engine is not None:
+            count = RECORDERS if engine.dialect.name == "postgresql" else 1
+            self._threads = [
+                threading.Thread(target=self._run, name=f"outcomes {n} {worker}", daemon=True)
+                for n in range(count)
+            ]
+            for thread in self._threads:
+                thread.start()
 
     @property
     def threaded(self) -> bool:
-        """Whether outcomes are recorded by a thread on a connection of its own."""
-        return self._thread is not None
+        """Whether outcomes are recorded by threads on connections of their own."""
+        return bool(self._threads)
 
     def acquire(self) -> None:
         """Wait until one more message may be in flight, and count it; raise if recording failed."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.in_flight < self.limit or self.error is not None)
+        with self._freed:
+            self._freed.wait_for(lambda: self.in_flight < self.limit or self.error is not None)
             if self.error is not None:
                 raise self.error
             self.in_flight += 1
 
     def put(self, claimed: Claimed, result: SendResult) -> None:
         """Hand over the outcome of an acquired message to be recorded."""
-        if self._thread is None:
+        if not self._threads:
             try:
                 _record_now(self.sessions, self.worker, [(claimed, result)], self.now)
             finally:
                 self.in_flight -= 1
             return
-        with self._changed:
+        with self._arrival:
             self._arrived.append((claimed, result))
-            self._changed.notify_all()
+            self._arrival.notify()
 
     def close(self, raise_error: bool = True) -> None:
-        """Record what has arrived, stop the thread; raise its error unless ``raise_error`` is false."""
-        if self._thread is not None:
-            with self._changed:
+        """Record what has arrived and stop the threads; raise their error unless ``raise_error`` is false."""
+        if self._threads:
+            with self._arrival:
                 self._closing = True
-                self._changed.notify_all()
-            self._thread.join()
+                self._arrival.notify_all()
+            for thread in self._threads:
+                thread.join()
         if raise_error and self.error is not None:
             raise self.error
 
@@ -585,17 +618,17 @@ class Recorder:
         try:
             self._record_until_closed()
         except BaseException as exc:  # the sender raises it again at its next message, or at close
-            with self._changed:
+            with self._freed:
                 self.error = exc
-                self._changed.notify_all()
+                self._freed.notify_all()
 
     def _record_until_closed(self) -> None:
         engine = _shareable_engine(self.sessions.kw["bind"])
         session: Session | None = None
         try:
             while True:
-                with self._changed:
-                    self._changed.wait_for(lambda: self._arrived or self._closing)
+                with self._arrival:
+                    self._arrival.wait_for(lambda: self._arrived or self._closing)
                     if not self._arrived:
                         return
                     outcomes, self._arrived = self._arrived, []
@@ -614,9 +647,9 @@ class Recorder:
                         if attempt or not exc.connection_invalidated:
                             raise
                         log.warning("lost the database connection while recording outcomes; trying again")
-                with self._changed:
+                with self._freed:
                     self.in_flight -= len(outcomes)
-                    self._changed.notify_all()
+                    self._freed.notify()
         finally:
             if session is not None:
                 _close(session)
