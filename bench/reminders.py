@@ -224,6 +224,12 @@ def unsend(engine: Engine) -> int:
         ).rowcount
 
 
+def planned_count(engine: Engine) -> int:
+    """Return how many of the day's digests are in the outbox (any state)."""
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM notifications WHERE kind = 'due_digest'"))
+
+
 def pending_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.scalar(
@@ -399,7 +405,55 @@ def _median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
-def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs: int, show_plans: bool):
+def dispatch_rounds(app, engine: Engine, runs: int) -> tuple[int, float]:
+    """Dispatch the outbox the last planning round wrote, then put it back and again; print the rates."""
+    if engine.dialect.name == "postgresql":
+        analyze(engine, "notifications")
+    with engine.connect() as conn:
+        by_channel = dict(
+            conn.execute(
+                text("SELECT channel, count(*) FROM notifications WHERE state = 'pending' GROUP BY channel")
+            ).all()
+        )
+    dispatch_times, totals = [], None
+    for k in range(runs):
+        if k:
+            unsend(engine)
+            if engine.dialect.name == "postgresql":
+                analyze(engine, "notifications")
+        pending = pending_count(engine)
+        started = time.perf_counter()
+        totals = run_dispatch(app, NOW)
+        dispatch_times.append(time.perf_counter() - started)
+        left = pending_count(engine)
+        if totals.get("sent") != pending or left:
+            sys.exit(
+                f"dispatch sent {totals.get('sent')} of {pending} pending messages; {left} still pending"
+            )
+
+    dispatch_s = _median(dispatch_times)
+    sent = totals["sent"]
+    channels = ", ".join(f"{c} {n:,}" for c, n in sorted(by_channel.items()))
+    print(
+        f"\ndispatch to a null channel: {sent:,} messages ({channels}) in {dispatch_s:.2f} s: "
+        f"{sent / dispatch_s:,.0f} messages/s (goal >= 2,000); "
+        f"held {totals.get('held', 0)}, skipped {totals.get('skipped', 0)}, "
+        f"deferred {totals.get('deferred', 0)}"
+    )
+    print(f"dispatch rounds (s): {', '.join(f'{t:.2f}' for t in dispatch_times)}")
+    return sent, dispatch_s
+
+
+def bench(
+    url: str,
+    instruments: int,
+    firms: int,
+    seed: int,
+    runs: int,
+    raw_runs: int,
+    show_plans: bool,
+    dispatch_only: bool = False,
+):
     url = normalise_url(url)
     ensure_database(url)
     engine = make_engine(url)
@@ -425,6 +479,13 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
         f"{firms:,} firms, day {DAY} at {NOW:%H:%M} {TIMEZONE}; median of {runs} rounds (raw: {raw_runs})"
     )
 
+    if dispatch_only and planned_count(engine):
+        # The day is planned already (by an earlier run): dispatch it again from the start.
+        print(f"the day's {planned_count(engine):,} messages are planned already; dispatching them again")
+        unsend(engine)
+        dispatch_rounds(app, engine, runs)
+        engine.dispose()
+        return
     # Check: one planning round (untimed) against the raw rows.
     sql, params = raw_statement()
     raw = Raw(engine)
@@ -440,6 +501,10 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
             f"{min(per_firm.values())}–{max(per_firm.values())} a firm), "
             f"{summary['messages']:,} messages planned in {summary['firms_planned']:,} firms (checked)"
         )
+        if dispatch_only:
+            dispatch_rounds(app, engine, runs)
+            engine.dispose()
+            return
 
         raw_times = []
         for _ in range(2):
@@ -472,34 +537,9 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
     finally:
         raw.close()
 
-    # Dispatch the outbox the last round planned; then put it back and again.
-    if engine.dialect.name == "postgresql":
-        analyze(engine, "notifications")
-    with engine.connect() as conn:
-        by_channel = dict(
-            conn.execute(
-                text("SELECT channel, count(*) FROM notifications WHERE state = 'pending' GROUP BY channel")
-            ).all()
-        )
-    dispatch_times, totals = [], None
-    for k in range(runs):
-        if k:
-            unsend(engine)
-            if engine.dialect.name == "postgresql":
-                analyze(engine, "notifications")
-        pending = pending_count(engine)
-        started = time.perf_counter()
-        totals = run_dispatch(app, NOW)
-        dispatch_times.append(time.perf_counter() - started)
-        left = pending_count(engine)
-        if totals.get("sent") != pending or left:
-            sys.exit(
-                f"dispatch sent {totals.get('sent')} of {pending} pending messages; {left} still pending"
-            )
-
-    plan_s, raw_s, dispatch_s = _median(plan_times), _median(raw_times), _median(dispatch_times)
+    sent, dispatch_s = dispatch_rounds(app, engine, runs)
+    plan_s, raw_s = _median(plan_times), _median(raw_times)
     per_firm_s = _median(per_firm_times)
-    sent = totals["sent"]
     width = 50
     print(f"\n{'':{width}}{'seconds':>10}{'ratio':>9}")
     print("-" * (width + 19))
@@ -527,14 +567,6 @@ def bench(url: str, instruments: int, firms: int, seed: int, runs: int, raw_runs
     rest = total - sum(parts.get(key, 0) for key in named)
     print(f"  {'the rest (transactions, queries, building rows)':48}{rest:8.2f} s {rest / total:6.1%}")
 
-    channels = ", ".join(f"{c} {n:,}" for c, n in sorted(by_channel.items()))
-    print(
-        f"\ndispatch to a null channel: {sent:,} messages ({channels}) in {dispatch_s:.2f} s: "
-        f"{sent / dispatch_s:,.0f} messages/s (goal >= 2,000); "
-        f"held {totals.get('held', 0)}, skipped {totals.get('skipped', 0)}, "
-        f"deferred {totals.get('deferred', 0)}"
-    )
-    print(f"dispatch rounds (s): {', '.join(f'{t:.2f}' for t in dispatch_times)}")
     engine.dispose()
 
 
@@ -546,13 +578,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed planning and dispatch rounds")
     parser.add_argument("--raw-runs", type=int, default=10)
     parser.add_argument(
+        "--dispatch-only",
+        action="store_true",
+        help="plan the day once (checked, untimed) and time only the dispatch rounds",
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="print the plans of the raw and find_due queries"
     )
     args = parser.parse_args()
     if args.instruments % args.firms:
         parser.error("--instruments must be a multiple of --firms")
     for url in args.url:
-        bench(url, args.instruments, args.firms, args.seed, args.runs, args.raw_runs, args.explain)
+        bench(
+            url,
+            args.instruments,
+            args.firms,
+            args.seed,
+            args.runs,
+            args.raw_runs,
+            args.explain,
+            args.dispatch_only,
+        )
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ class CheckReading(TenantScoped, Base):
     __tablename__ = "check_readings"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
-        UniqueConstraint("record_id", "point_id"),
+        UniqueConstraint("org_id", "record_id", "point_id"),
         org_fk("record_id", "check_records", ondelete="CASCADE"),
         org_fk("point_id", "check_points", ondelete="CASCADE"),
     )

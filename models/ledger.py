@@ -274,6 +274,7 @@ class StatusRequest(TenantScoped, Base):
         # At most one open request per instrument.
         Index(
             "uq_status_requests_pending_instrument",
+            "org_id",
             "instrument_id",
             unique=True,
             postgresql_where=text("state = 'pending'"),

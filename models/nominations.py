@@ -139,7 +139,7 @@ class RecommenderMember(TenantScoped, Base):
     __table_args__ = (
         org_fk("recommender_id", "recommenders", ondelete="CASCADE"),
         org_fk("user_id", "users", ondelete="CASCADE"),
-        UniqueConstraint("recommender_id", "user_id"),
+        UniqueConstraint("org_id", "recommender_id", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,7 +275,7 @@ class RecommendationList(TenantScoped, Base):
     __table_args__ = (
         org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
         org_fk("recommender_id", "recommenders", ondelete="CASCADE"),
-        UniqueConstraint("campaign_id", "recommender_id"),
+        UniqueConstraint("org_id", "campaign_id", "recommender_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -297,7 +297,7 @@ class Award(TenantScoped, Base):
         UniqueConstraint("org_id", "id"),
         org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
         org_fk("nomination_id", "nominations", parent_org="institute_id"),
-        UniqueConstraint("campaign_id", "nomination_id"),
+        UniqueConstraint("org_id", "campaign_id", "nomination_id"),
         UniqueConstraint("org_id", "certificate_no"),
     )
 
@@ -376,7 +376,7 @@ class ReviewAssignment(TenantScoped, Base):
         org_fk("campaign_id", "campaigns", ondelete="CASCADE"),
         org_fk("nomination_id", "nominations", parent_org="institute_id", ondelete="CASCADE"),
         org_fk("reviewer_id", "users", ondelete="CASCADE"),
-        UniqueConstraint("nomination_id", "reviewer_id"),
+        UniqueConstraint("org_id", "nomination_id", "reviewer_id"),
         Index("ix_review_assignments_org_id_campaign_id", "org_id", "campaign_id"),
         Index("ix_review_assignments_reviewer_id", "reviewer_id"),
     )

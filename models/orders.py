@@ -114,7 +114,7 @@ class ServiceOrderItem(ClientItem, Base):
     __tablename__ = "service_order_items"
     __table_args__ = (
         org_fk("order_id", "service_orders", org="firm_id", parent_org="firm_id", ondelete="CASCADE"),
-        UniqueConstraint("order_id", "instrument_id"),
+        UniqueConstraint("firm_id", "order_id", "instrument_id"),
         *ClientItem.item_args("service_order_items"),
     )
 

@@ -83,7 +83,7 @@ class ProjectPoint(TenantScoped, Base):
     __tablename__ = "comparison_project_points"
     __table_args__ = (
         UniqueConstraint("org_id", "id"),
-        UniqueConstraint("project_id", "position"),
+        UniqueConstraint("org_id", "project_id", "position"),
         org_fk("project_id", "comparison_projects", ondelete="CASCADE"),
     )
 
@@ -138,7 +138,7 @@ class ProjectResult(TenantScoped, Base):
 
     __tablename__ = "comparison_results"
     __table_args__ = (
-        UniqueConstraint("participant_id", "point_id"),
+        UniqueConstraint("org_id", "participant_id", "point_id"),
         org_fk("participant_id", "comparison_participants", ondelete="CASCADE"),
         org_fk("point_id", "comparison_project_points", ondelete="CASCADE"),
         CheckConstraint("uncertainty > 0", name="uncertainty_positive"),

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column
@@ -112,6 +113,8 @@ class Notification(TenantScoped, Base):
     __tablename__ = "notifications"
     __table_args__ = (
         org_fk("recipient_user_id", "users"),
+        # The key hashes the firm with the rest; the firm leads so that the key stays within a tenant.
+        UniqueConstraint("org_id", "idempotency_key"),
         CheckConstraint(sql_in("channel", CHANNELS), name="channel"),
         CheckConstraint(sql_in("state", NOTIFICATION_STATES), name="state"),
         CheckConstraint(sql_in("kind", NOTIFICATION_KINDS), name="kind"),
@@ -140,7 +143,7 @@ class Notification(TenantScoped, Base):
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = deferred(mapped_column(Text))
     #: SHA-256 of (firm, recipient, channel, day, contents): planning the same digest twice adds nothing.
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
     #: The firm's calendar day the message was planned for.
     local_day: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(16), default="pending")

@@ -65,7 +65,7 @@ class TechnicianDayOff(TenantScoped, Base):
     __tablename__ = "technician_days_off"
     __table_args__ = (
         org_fk("technician_id", "technicians"),
-        UniqueConstraint("technician_id", "day"),
+        UniqueConstraint("org_id", "technician_id", "day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,7 +153,7 @@ class VisitItem(ClientItem, Base):
         # Both sides of the item are the visit's: no item of one institute on another's visit.
         org_fk("visit_id", "visits", org="institute_id", parent_org="institute_id", ondelete="CASCADE"),
         org_fk("technician_id", "technicians", org="institute_id"),
-        UniqueConstraint("visit_id", "instrument_id"),
+        UniqueConstraint("firm_id", "visit_id", "instrument_id"),
         *ClientItem.item_args("visit_items"),
     )
 

@@ -77,6 +77,9 @@ class Config:
     session_hours: int = 8
     import_runner: str = "process"
     export_runner: str = "process"
+    #: Messages a dispatcher may have handed to providers whose outcome is not yet recorded: the
+    #: most that a dispatcher killed mid-send can send twice (see ``service.reminders.dispatch``).
+    dispatch_in_flight: int = 10
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -105,6 +108,8 @@ class Config:
             raise ConfigError(f"EXPORT_RUNNER must be one of {', '.join(EXPORT_RUNNERS)}")
         if self.session_hours <= 0:
             raise ConfigError("SESSION_HOURS must be positive")
+        if self.dispatch_in_flight < 1:
+            raise ConfigError("DISPATCH_IN_FLIGHT must be at least 1")
         if self.email_backend == "smtp" and not self.smtp_url:
             raise ConfigError("EMAIL_BACKEND=smtp needs SMTP_URL")
 
@@ -156,7 +161,11 @@ class Config:
         for var, name in mapping.items():
             if env.get(var):
                 values[name] = env[var]
-        for var, name in (("TRUSTED_PROXIES", "trusted_proxies"), ("SESSION_HOURS", "session_hours")):
+        for var, name in (
+            ("TRUSTED_PROXIES", "trusted_proxies"),
+            ("SESSION_HOURS", "session_hours"),
+            ("DISPATCH_IN_FLIGHT", "dispatch_in_flight"),
+        ):
             if env.get(var):
                 try:
                     values[name] = int(env[var])

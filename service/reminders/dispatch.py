@@ -3,17 +3,25 @@
 1. **Claim** a batch in one short transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` then an
    ``UPDATE`` that names this worker and sets a lease (on SQLite the transaction holds the write
    lock from ``BEGIN IMMEDIATE``, which does the same). Opt-outs, the SMS ceiling and the robots'
-   rate limit are applied here, inside the claim.
+   rate limit are applied here, inside the claim. While one batch is sent, the next is claimed on
+   another connection.
 2. **Send** outside any transaction.
 3. **Record** each outcome with an ``UPDATE … WHERE claimed_by = this worker``: a worker whose
    lease ran out (it hung, or was killed) changes nothing, and the message is claimed again.
 
 A message whose send may have gone through (a timeout, a 5xx, a lease that ran out while
 sending) is ``unknown``; before sending it again the dispatcher asks the provider whether it went
-(Twilio lists messages by number and date). The one window in which a message can go twice is a
-crash after the provider accepted it and before the outcome was recorded, on a channel whose
-provider cannot be asked (email, robots). Outcomes are recorded every ``FLUSH_SECONDS`` or
-``FLUSH_COUNT`` messages, whichever comes first, so that window is at most that long.
+(Twilio lists messages by number and date).
+
+**In flight.** A message is *in flight* from the moment it is handed to its channel adapter (the
+provider) until the transaction that records its outcome has committed. A dispatcher keeps at most
+``Config.dispatch_in_flight`` messages in flight (``DISPATCH_IN_FLIGHT``, 10 by default): it waits
+for a free slot before handing a message over, and a slot frees when the outcome's commit returns.
+Outcomes are recorded by a thread of the dispatcher's own as soon as each arrives (several in one
+transaction when they arrive faster than a commit takes), so sending and recording overlap. The
+one window in which a message can go twice is a crash after the provider accepted it and before
+its outcome was recorded, on a channel whose provider cannot be asked (email, robots): a dispatcher
+killed at any moment repeats at most ``dispatch_in_flight`` messages.
 """
 
 from __future__ import annotations
@@ -22,16 +30,18 @@ import logging
 import os
 import random
 import socket
-import time as monotonic
+import threading
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, literal, or_, select, update
+from sqlalchemy import Engine, bindparam, func, literal, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from models import Notification, Organization, ReminderPolicy, SmsOptOut, SmsUsage, User
@@ -41,7 +51,7 @@ from notifications import Message, SendResult
 from notifications.message import Reconcilable
 from service.bulk import insert_ignoring_conflicts
 from service.clock import now_utc
-from service.db import unit_of_work
+from service.db import allow_all_tenants, unit_of_work
 from service.reminders.channels import Channels
 from service.reminders.notices import hold_notice_rows
 from service.reminders.policy import defaults, window_of
@@ -58,8 +68,10 @@ MAX_ATTEMPTS = 6
 RECONCILE_AFTER = timedelta(minutes=2)
 BACKOFF_BASE = timedelta(seconds=60)
 BACKOFF_CAP = timedelta(hours=6)
-FLUSH_SECONDS = 0.25
-FLUSH_COUNT = 100
+#: Threads recording outcomes on PostgreSQL, each on a connection of its own: while one waits for its
+#: commit to reach the disk, the other records what arrived meanwhile (PostgreSQL flushes both commits
+#: together). SQLite has one writer at a time: one thread.
+RECORDERS = 2
 #: WeCom and DingTalk robots accept 20 messages a minute each.
 ROBOT_PER_MINUTE = 20
 USER_CHANNEL_FLAGS = {"sms": "notify_sms", "email": "notify_email", "in_app": "notify_in_app"}
@@ -175,34 +187,39 @@ def claim(
         )
     )
 
+    for org_id in {row.Notification.org_id for row in rows} - set(policies):
+        policies[org_id] = defaults(org_id)  # one transient default per firm, not per message
     keep, later, skip = [], [], []
     for row in rows:
         message = row.Notification
-        policy = policies.get(message.org_id) or defaults(message.org_id)
+        policy = policies[message.org_id]
         reason = _skip_reason(message, row, policy, opted_out)
         if reason:
             skip.append((message.id, reason))
         else:
             keep.append(Candidate(message, row.slug, row.timezone, policy))
     keep, later = _limit_robots(session, keep, now)
-    keep, held = _apply_sms_ceiling(session, keep, now, base_url)
+    keep, held, quota_days = _apply_sms_ceiling(session, keep, now, base_url)
     settled.update(skipped=len(skip), deferred=len(later), held=len(held))
     _settle(session, now, skip, later, held)
 
-    ids = [c.message.id for c in keep]
-    if ids:
-        _update_messages(
-            session,
-            ids,
-            state="sending",
-            claimed_by=worker,
-            lease_until=now + LEASE,
-            not_before=now + LEASE,
-            attempts=n.attempts + 1,
-            # Typed, or SQLite would store a non-UTC ``now`` (tick --now) as its wall-clock time.
-            first_attempt_at=func.coalesce(n.first_attempt_at, literal(now, UTCDateTime())),
-            updated_at=now,
-        )
+    sending = {
+        "state": "sending",
+        "claimed_by": worker,
+        "lease_until": now + LEASE,
+        "not_before": now + LEASE,
+        "attempts": n.attempts + 1,
+        # Typed, or SQLite would store a non-UTC ``now`` (tick --now) as its wall-clock time.
+        "first_attempt_at": func.coalesce(n.first_attempt_at, literal(now, UTCDateTime())),
+        "updated_at": now,
+    }
+    # One statement per firms' local day the SMS were counted on (usually one), one for the rest.
+    for day, counted in quota_days.items():
+        _update_messages(session, counted, quota_day=day, **sending)
+    counted = {message_id for ids in quota_days.values() for message_id in ids}
+    rest = [c.message.id for c in keep if c.message.id not in counted]
+    if rest:
+        _update_messages(session, rest, **sending)
     claimed = [_claimed(c, was[c.message.id], now) for c in keep]
     return claimed, settled
 
@@ -283,11 +300,12 @@ def _limit_robots(
 
 def _apply_sms_ceiling(
     session: Session, keep: list[Candidate], now: datetime, base_url: str
-) -> tuple[list[Candidate], list[int]]:
+) -> tuple[list[Candidate], list[int], dict[date, list[int]]]:
     """Count new SMS against each firm's daily ceiling; hold those beyond it.
 
-    The firm's counter row is raised in one ``UPDATE`` (which locks it until this claim commits),
-    so concurrent dispatchers never let more through than the ceiling.
+    Return the messages to send, those held, and the counted ones by the local day they count on
+    (the claim stores it with them). The firm's counter row is raised in one ``UPDATE`` (which locks
+    it until this claim commits), so concurrent dispatchers never let more through than the ceiling.
     """
     counting: dict[int, list[Candidate]] = defaultdict(list)
     for entry in keep:
@@ -295,13 +313,18 @@ def _apply_sms_ceiling(
         if message.channel == "sms" and message.quota_day is None and not message.is_ceiling_exempt:
             counting[message.org_id].append(entry)
     held: list[Candidate] = []
+    quota_days: dict[date, list[int]] = defaultdict(list)
     table = SmsUsage.__table__
+    days = {
+        org_id: now.astimezone(ZoneInfo(entries[0].timezone)).date() for org_id, entries in counting.items()
+    }
+    insert_ignoring_conflicts(
+        session.connection(),
+        table,
+        [{"org_id": org_id, "local_day": day, "used": 0} for org_id, day in sorted(days.items())],
+    )
     for org_id, entries in counting.items():
-        policy = entries[0].policy
-        day = now.astimezone(ZoneInfo(entries[0].timezone)).date()
-        insert_ignoring_conflicts(
-            session.connection(), table, [{"org_id": org_id, "local_day": day, "used": 0}]
-        )
+        policy, day = entries[0].policy, days[org_id]
         used = session.execute(
             table.update()
             .where(table.c.org_id == org_id, table.c.local_day == day)
@@ -317,11 +340,13 @@ def _apply_sms_ceiling(
             )
             held.extend(entries[len(entries) - over :])
             hold_notice_rows(session, org_id, day, now, policy.sms_daily_limit, over, base_url)
-        counted = [entry.message.id for entry in entries[: len(entries) - over]]
-        if counted:
-            _update_messages(session, counted, quota_day=day)
+        quota_days[day].extend(entry.message.id for entry in entries[: len(entries) - over])
     held_ids = {entry.message.id for entry in held}
-    return [entry for entry in keep if entry.message.id not in held_ids], [entry.message.id for entry in held]
+    return (
+        [entry for entry in keep if entry.message.id not in held_ids],
+        [entry.message.id for entry in held],
+        {day: ids for day, ids in quota_days.items() if ids},
+    )
 
 
 def _settle(session: Session, now: datetime, skip: list, later: list, held: list) -> None:
@@ -413,35 +438,42 @@ def _outcome_values(claimed: Claimed, result: SendResult, now: datetime) -> dict
     return values
 
 
+def _recording_statement():
+    table = Notification.__table__
+    return (
+        table.update()
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.claimed_by == bindparam("b_worker"),
+            table.c.state == "sending",
+        )
+        .values(
+            state=bindparam("state"),
+            provider_id=func.coalesce(bindparam("provider_id"), table.c.provider_id),
+            error_code=bindparam("error_code"),
+            last_error=bindparam("last_error"),
+            not_before=bindparam("not_before"),
+            sent_at=bindparam("sent_at"),
+            updated_at=bindparam("updated_at"),
+            lease_until=None,
+            claimed_by=None,
+        )
+    )
+
+
+#: Built once: the recorder runs it a thousand times a minute, and building it costs more than its key.
+RECORDING = _recording_statement()
+
+
 def record(session: Session, worker: str, outcomes: list[tuple[Claimed, SendResult]], now: datetime) -> None:
     """Record outcomes of this worker's claims; a claim another worker has taken over is left alone."""
-    table = Notification.__table__
     rows = []
     for claimed, result in outcomes:
         values = _outcome_values(claimed, result, now)
         values["b_worker"] = worker
         rows.append(values)
     if rows:
-        session.connection().execute(
-            table.update()
-            .where(
-                table.c.id == bindparam("b_id"),
-                table.c.claimed_by == bindparam("b_worker"),
-                table.c.state == "sending",
-            )
-            .values(
-                state=bindparam("state"),
-                provider_id=func.coalesce(bindparam("provider_id"), table.c.provider_id),
-                error_code=bindparam("error_code"),
-                last_error=bindparam("last_error"),
-                not_before=bindparam("not_before"),
-                sent_at=bindparam("sent_at"),
-                updated_at=bindparam("updated_at"),
-                lease_until=None,
-                claimed_by=None,
-            ),
-            rows,
-        )
+        session.connection().execute(RECORDING, rows)
     stops = [{"phone": c.to, "source": "provider", "created_at": now} for c, r in outcomes if r.opted_out]
     insert_ignoring_conflicts(session.connection(), SmsOptOut.__table__, stops)
 
@@ -454,41 +486,201 @@ def dispatch(
     worker: str | None = None,
     only_ids: Iterable[int] | None = None,
     max_messages: int | None = None,
-    clock=monotonic.monotonic,
 ) -> Counter:
     """Send what is due, batch after batch, until nothing is left; return counts by outcome.
 
     ``now`` fixes the time for tests and ``reminders tick --now``; by default each batch uses the
-    current time.
+    current time. At most ``channels.config.dispatch_in_flight`` messages are in flight at once.
     """
     worker = worker or worker_name()
     totals: Counter = Counter()
     only = list(only_ids) if only_ids is not None else None
-    while max_messages is None or totals["claimed"] < max_messages:
-        moment = now or now_utc()
+    recorder = Recorder(sessions, worker, now, channels.config.dispatch_in_flight)
+
+    def claim_once() -> tuple[list[Claimed], Counter]:
         with unit_of_work(sessions) as session:
-            batch, settled = claim(session, moment, worker, BATCH, only, channels.config.fixed_base_url)
-        totals.update(settled)
-        if not batch:
-            break
-        totals["claimed"] += len(batch)
-        pending: list[tuple[Claimed, SendResult]] = []
-        started = clock()
-        for claimed in batch:
-            result = send_one(claimed, channels)
-            totals[result.outcome] += 1
-            pending.append((claimed, result))
-            if len(pending) >= FLUSH_COUNT or clock() - started >= FLUSH_SECONDS:
-                _flush(sessions, worker, pending, now)
-                pending, started = [], clock()
-        _flush(sessions, worker, pending, now)
+            return claim(session, now or now_utc(), worker, BATCH, only, channels.config.fixed_base_url)
+
+    def next_batch() -> tuple[list[Claimed], Counter]:
+        try:
+            return claim_once()
+        except DBAPIError as exc:
+            # A connection that dropped is worth one more try on a new one. Had the claim committed
+            # unbeknown to us, its messages wait for their lease like a dead worker's: none was sent.
+            if not exc.connection_invalidated:
+                raise
+            log.warning("lost the database connection while claiming; trying again")
+            return claim_once()
+
+    # With a recorder thread, the next batch is claimed on a third connection while this one is sent
+    # (claiming costs about as much as recording: overlapping them keeps the rate).
+    claimer = ThreadPoolExecutor(1, thread_name_prefix=f"claims {worker}") if recorder.threaded else None
+    try:
+        upcoming = claimer.submit(next_batch) if claimer else None
+        while max_messages is None or totals["claimed"] < max_messages:
+            batch, settled = upcoming.result() if upcoming else next_batch()
+            totals.update(settled)
+            if not batch:
+                break
+            totals["claimed"] += len(batch)
+            more = max_messages is None or totals["claimed"] < max_messages
+            upcoming = claimer.submit(next_batch) if claimer and more else None
+            for claimed in batch:
+                recorder.acquire()
+                result = send_one(claimed, channels)
+                totals[result.outcome] += 1
+                recorder.put(claimed, result)
+    except BaseException:
+        recorder.close(raise_error=False)
+        raise
+    finally:
+        if claimer:
+            claimer.shutdown()
+    recorder.close()
     return totals
 
 
-def _flush(sessions, worker: str, pending: list, now: datetime | None) -> None:
-    if pending:
-        with unit_of_work(sessions) as session:
-            record(session, worker, pending, now or now_utc())
+class Recorder:
+    """Record outcomes as soon as the provider answers, keeping at most ``limit`` messages in flight.
+
+    Threads of its own (:data:`RECORDERS` on PostgreSQL, one on SQLite), each on a connection of its
+    own, commit whatever outcomes have arrived since their last commit; :meth:`acquire` (called
+    before a message is handed to the provider) waits while ``limit`` messages are handed over and
+    not yet recorded. When the sessions are bound to one
+    connection rather than an engine (the tests' rolled-back transaction), a second thread cannot
+    share it: each outcome is then recorded at once in the caller's thread, one in flight at a time.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], worker: str, now: datetime | None, limit: int):
+        if limit < 1:
+            raise ValueError("at least one message must be allowed in flight")
+        self.sessions = sessions
+        self.worker = worker
+        self.now = now
+        self.limit = limit
+        #: Messages handed to the provider whose outcome is not committed yet.
+        self.in_flight = 0
+        self.error: BaseException | None = None
+        self._arrived: list[tuple[Claimed, SendResult]] = []
+        self._closing = False
+        lock = threading.Lock()
+        #: Signalled when outcomes arrive (recorders wait on it) and when slots free (the sender waits).
+        self._arrival = threading.Condition(lock)
+        self._freed = threading.Condition(lock)
+        self._threads: list[threading.Thread] = []
+        engine = _shareable_engine(sessions.kw.get("bind"))
+        if engine is not None:
+            count = RECORDERS if engine.dialect.name == "postgresql" else 1
+            self._threads = [
+                threading.Thread(target=self._run, name=f"outcomes {n} {worker}", daemon=True)
+                for n in range(count)
+            ]
+            for thread in self._threads:
+                thread.start()
+
+    @property
+    def threaded(self) -> bool:
+        """Whether outcomes are recorded by threads on connections of their own."""
+        return bool(self._threads)
+
+    def acquire(self) -> None:
+        """Wait until one more message may be in flight, and count it; raise if recording failed."""
+        with self._freed:
+            self._freed.wait_for(lambda: self.in_flight < self.limit or self.error is not None)
+            if self.error is not None:
+                raise self.error
+            self.in_flight += 1
+
+    def put(self, claimed: Claimed, result: SendResult) -> None:
+        """Hand over the outcome of an acquired message to be recorded."""
+        if not self._threads:
+            try:
+                _record_now(self.sessions, self.worker, [(claimed, result)], self.now)
+            finally:
+                self.in_flight -= 1
+            return
+        with self._arrival:
+            self._arrived.append((claimed, result))
+            self._arrival.notify()
+
+    def close(self, raise_error: bool = True) -> None:
+        """Record what has arrived and stop the threads; raise their error unless ``raise_error`` is false."""
+        if self._threads:
+            with self._arrival:
+                self._closing = True
+                self._arrival.notify_all()
+            for thread in self._threads:
+                thread.join()
+        if raise_error and self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            self._record_until_closed()
+        except BaseException as exc:  # the sender raises it again at its next message, or at close
+            with self._freed:
+                self.error = exc
+                self._freed.notify_all()
+
+    def _record_until_closed(self) -> None:
+        engine = _shareable_engine(self.sessions.kw["bind"])
+        session: Session | None = None
+        try:
+            while True:
+                with self._arrival:
+                    self._arrival.wait_for(lambda: self._arrived or self._closing)
+                    if not self._arrived:
+                        return
+                    outcomes, self._arrived = self._arrived, []
+                for attempt in range(2):
+                    session = session or _recording_session(engine)
+                    try:
+                        record(session, self.worker, outcomes, self.now or now_utc())
+                        session.commit()
+                        break
+                    except DBAPIError as exc:
+                        # A dropped connection (a restarted server, a proxy's idle timeout) is worth one
+                        # more try on a new one: recording again is harmless, as it only changes rows
+                        # this worker still holds in ``sending``.
+                        _close(session)
+                        session = None
+                        if attempt or not exc.connection_invalidated:
+                            raise
+                        log.warning("lost the database connection while recording outcomes; trying again")
+                with self._freed:
+                    self.in_flight -= len(outcomes)
+                    self._freed.notify()
+        finally:
+            if session is not None:
+                _close(session)
+
+
+def _recording_session(engine: Engine) -> Session:
+    """Return a session on a connection of its own, for the recorder's thread."""
+    options = {"sqlite_begin": "IMMEDIATE"} if engine.dialect.name == "sqlite" else {}
+    session = Session(bind=engine.connect().execution_options(**options))
+    allow_all_tenants(session)
+    return session
+
+
+def _close(session: Session) -> None:
+    connection = session.bind
+    session.close()
+    connection.close()
+
+
+def _shareable_engine(bind) -> Engine | None:
+    """Return the engine behind ``bind`` if another thread may open a connection of its own on it."""
+    if not isinstance(bind, Engine):
+        return None
+    if bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:"):
+        return None  # each thread would see a database of its own
+    return bind
+
+
+def _record_now(sessions, worker: str, outcomes: list, now: datetime | None) -> None:
+    with unit_of_work(sessions) as session:
+        record(session, worker, outcomes, now or now_utc())
 
 
 def release_expired_leases(session: Session, now: datetime) -> int:

@@ -23,8 +23,21 @@ pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks and dea
 
 
 @pytest.fixture
-def committed_world():
-    """A world committed for real in a database of its own, so that two connections see it."""
+def committed_world(tmp_path):
+    """A world committed for real in a database of its own, so that two connections see it.
+
+    On PostgreSQL a database made for the test; without ``TEST_DATABASE_URL``, a SQLite file (for
+    the tests of other modules that run on both).
+    """
+    if not TEST_DATABASE_URL:
+        engine = make_engine(f"sqlite:///{tmp_path / 'committed.sqlite3'}")
+        Base.metadata.create_all(engine)
+        sessions = make_session_factory(engine)
+        with unit_of_work(sessions) as session:
+            world = World.build(session)
+        yield sessions, world
+        engine.dispose()
+        return
     name = f"calrecall_conc_{uuid.uuid4().hex[:8]}"
     url = make_url(TEST_DATABASE_URL)
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
