@@ -186,14 +186,19 @@ def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Se
     # PostgreSQL refuses COPY FROM into a table whose row-level security applies to the role
     # (service/rls.py: the web and jobs roles): the rows are copied into a temporary table of the
     # same columns, then inserted from it in one statement, which the policies check row by row.
+    # Every name is the model's own, quoted: no input reaches these statements but the rows, copied.
+    target = connection.dialect.identifier_preparer.quote(table.name)
     staging = f"bulk_{table.name}"
+    quoted_staging = connection.dialect.identifier_preparer.quote(staging)
     connection.exec_driver_sql(
-        f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP '
-        f'AS SELECT {quoted} FROM "{table.name}" WITH NO DATA'
+        f"CREATE TEMPORARY TABLE {quoted_staging} ON COMMIT DROP "
+        f"AS SELECT {quoted} FROM {target} WITH NO DATA"  # nosec B608 # quoted model names
     )
     _copy_into(connection, staging, table, columns, quoted, rows)
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{staging}"')
-    connection.exec_driver_sql(f'DROP TABLE "{staging}"')
+    connection.exec_driver_sql(
+        f"INSERT INTO {target} ({quoted}) SELECT {quoted} FROM {quoted_staging}"  # nosec B608 # quoted names
+    )
+    connection.exec_driver_sql(f"DROP TABLE {quoted_staging}")
 
 
 def _copy_into(connection: Connection, target: str, table: Table, columns, quoted: str, rows) -> None:

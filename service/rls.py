@@ -119,9 +119,10 @@ def protect_firm_child_table(bind: Connection, table: str, parent: str, parent_k
     if not _is_postgresql(bind):
         return
     _enable(bind, table)
+    # Names from our own migrations, never from input: a policy expression takes no parameters.
     institute_side = (
-        f'EXISTS (SELECT 1 FROM "{parent}" AS parent WHERE parent.id = "{table}".{parent_key} '
-        "AND parent.institute_id = app_org_id())"
+        f'EXISTS (SELECT 1 FROM "{parent}" AS parent '  # nosec B608 # table names from migrations
+        f'WHERE parent.id = "{table}".{parent_key} AND parent.institute_id = app_org_id())'
     )
     _policy(
         bind,
@@ -168,12 +169,16 @@ def role_statements(bind: Connection, roles: Roles, tables: Iterable[str]) -> li
     """
     owner, app, jobs = (_identifier(bind, name) for name in (roles.owner, roles.app, roles.jobs))
     database = _identifier(bind, bind.scalar(text("SELECT current_database()")))
+    names = [roles.owner, roles.app, roles.jobs]
+    # Asked with a bound parameter rather than inside a DO block, which takes none: the names come
+    # from the command line.
+    existing = set(
+        bind.scalars(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"), {"names": names})
+    )
     statements = []
-    for name, quoted in ((roles.owner, owner), (roles.app, app), (roles.jobs, jobs)):
-        statements.append(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-            f"'{name}') THEN CREATE ROLE {quoted} LOGIN; END IF; END $$"
-        )
+    for name, quoted in zip(names, (owner, app, jobs), strict=True):
+        if name not in existing:
+            statements.append(f"CREATE ROLE {quoted} LOGIN")
         # Never a superuser nor BYPASSRLS: either would skip every policy.
         statements.append(f"ALTER ROLE {quoted} NOSUPERUSER NOBYPASSRLS")
         statements.append(f"GRANT CONNECT ON DATABASE {database} TO {quoted}")
