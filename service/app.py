@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -53,7 +52,6 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     app.url_map.converters["int"] = IdConverter
     app.config.update(config.flask_settings())
-    logging.basicConfig(level=logging.INFO)
 
     if config.trusted_proxies:
         app.wsgi_app = ProxyFix(
@@ -67,11 +65,13 @@ def create_app(config: Config | None = None, engine=None) -> Flask:
     app.extensions["calrecall.sessions"] = make_session_factory(engine)
 
     from service.auth.views import init_login
+    from service.observability import init_observability
     from service.web.context import init_request_lifecycle
     from service.web.errors import init_error_handlers
     from service.web.i18n import init_i18n
     from service.web.templating import init_templating
 
+    init_observability(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
     init_i18n(app)

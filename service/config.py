@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 BACKENDS = ("console", "file", "smtp", "twilio")
@@ -20,6 +21,8 @@ IMPORT_RUNNERS = ("process", "thread", "inline", "scheduler")
 #: the request's own thread after its commit ("inline", for tests), or only the scheduler
 #: ("scheduler"). Never a thread of the web process: writing 100k rows is seconds of CPU.
 EXPORT_RUNNERS = ("process", "inline", "scheduler")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 #: Where `make run` and `flask run` serve by default: the address of links made outside a request
 #: (the scheduler, the CLI) in development when BASE_URL is not set.
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
@@ -80,6 +83,13 @@ class Config:
     #: Messages a dispatcher may have handed to providers whose outcome is not yet recorded: the
     #: most that a dispatcher killed mid-send can send twice (see ``service.reminders.dispatch``).
     dispatch_in_flight: int = 10
+    #: ``json`` (one object a line, production's default) or ``text`` (development's default).
+    log_format: str = ""
+    log_level: str = "INFO"
+    #: Addresses (or networks, e.g. ``10.0.0.0/8``) that may read ``/metrics`` without a token.
+    metrics_allowed_ips: str = "127.0.0.1,::1"
+    #: A bearer token that opens ``/metrics`` from anywhere; empty: addresses only.
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -112,6 +122,23 @@ class Config:
             raise ConfigError("DISPATCH_IN_FLIGHT must be at least 1")
         if self.email_backend == "smtp" and not self.smtp_url:
             raise ConfigError("EMAIL_BACKEND=smtp needs SMTP_URL")
+        if not self.log_format:
+            object.__setattr__(self, "log_format", "json" if self.is_production else "text")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        object.__setattr__(self, "log_level", self.log_level.upper())
+        try:
+            self.metrics_networks  # noqa: B018 (validates the list)
+        except ValueError as exc:
+            raise ConfigError(f"METRICS_ALLOWED_IPS: {exc}") from exc
+
+    @property
+    def metrics_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Return the networks METRICS_ALLOWED_IPS names (a bare address is a network of one)."""
+        parts = (part.strip() for part in self.metrics_allowed_ips.split(","))
+        return tuple(ip_network(part, strict=False) for part in parts if part)
 
     @property
     def fixed_base_url(self) -> str:
@@ -157,6 +184,10 @@ class Config:
             "BASE_URL": "base_url",
             "IMPORT_RUNNER": "import_runner",
             "EXPORT_RUNNER": "export_runner",
+            "LOG_FORMAT": "log_format",
+            "LOG_LEVEL": "log_level",
+            "METRICS_ALLOWED_IPS": "metrics_allowed_ips",
+            "METRICS_TOKEN": "metrics_token",
         }
         for var, name in mapping.items():
             if env.get(var):
@@ -200,7 +231,7 @@ class Config:
     def as_dict(self) -> dict:
         """Return the settings with secrets masked, for diagnostics."""
         data = asdict(self)
-        for key in ("secret_key", "twilio_auth_token", "smtp_url"):
+        for key in ("secret_key", "twilio_auth_token", "smtp_url", "metrics_token"):
             if data[key]:
                 data[key] = "***"
         return data

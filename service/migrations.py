@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
@@ -25,3 +27,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Create or migrate the schema to ``revision``."""
     with engine.begin() as connection:
         command.upgrade(alembic_config(engine, connection), revision)
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """Return the revision the migration scripts end at (what ``db upgrade`` brings a schema to)."""
+    return ScriptDirectory(str(SCRIPT_LOCATION)).get_current_head()

@@ -21,7 +21,9 @@ def scheduler():
     """Run the background jobs in the foreground (one process; never inside web workers)."""
     # Imported here: web workers load the CLI with the app and have no use for APScheduler.
     from service.jobs.schedule import build_scheduler
+    from service.observability.metrics import clear_dead_processes
 
+    clear_dead_processes()
     app = current_app._get_current_object()
     use_jobs_database(app)
     runner = build_scheduler(app)

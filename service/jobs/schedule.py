@@ -21,6 +21,7 @@ from service.jobs.reminders import run_dispatch, run_lease_sweep, run_planning
 from service.jobs.verify_history import run_history_verification
 from service.ledger_io.export_runner import run_pending_exports
 from service.ledger_io.runner import run_pending_imports
+from service.observability.metrics import counted_job
 
 log = logging.getLogger(__name__)
 TIMEZONE = "Asia/Shanghai"
@@ -59,11 +60,14 @@ def scheduled_jobs(app: Flask) -> list[ScheduledJob]:
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    """Return a scheduler with every job: coalesced, one instance at a time, an hour's grace."""
+    """Return a scheduler with every job: coalesced, one instance at a time, an hour's grace.
+
+    Each run is counted for ``/metrics`` (runs, failures, duration by job).
+    """
     scheduler = BlockingScheduler(timezone=TIMEZONE)
     for job in scheduled_jobs(app):
         scheduler.add_job(
-            job.run,
+            counted_job(job.id, job.run),
             CronTrigger(timezone=TIMEZONE, **job.cron),
             id=job.id,
             name=job.id,

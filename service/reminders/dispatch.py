@@ -52,6 +52,7 @@ from notifications.message import Reconcilable
 from service.bulk import insert_ignoring_conflicts
 from service.clock import now_utc
 from service.db import allow_all_tenants, unit_of_work
+from service.observability.metrics import SMS_HELD
 from service.reminders.channels import Channels
 from service.reminders.notices import hold_notice_rows
 from service.reminders.policy import defaults, window_of
@@ -520,6 +521,7 @@ def dispatch(
         while max_messages is None or totals["claimed"] < max_messages:
             batch, settled = upcoming.result() if upcoming else next_batch()
             totals.update(settled)
+            SMS_HELD.inc(settled["held"])  # the claim that held them has committed
             if not batch:
                 break
             totals["claimed"] += len(batch)

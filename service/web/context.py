@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask, abort, current_app, g, has_request_context, render_template, request
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError
 from sqlalchemy.orm import Session
 
 from models import Organization
@@ -133,6 +133,12 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: Blueprints whose requests load no signed-in user: files, the API (tokens) and the health checks.
+_NO_SIGN_IN = ("bootstrap", "api", "vendor", "observability")
+#: Of those, the ones whose responses never concern a user (the API's do: its token's).
+_LOADS_NO_USER = ("bootstrap", "vendor", "observability")
+
+
 def init_request_lifecycle(app: Flask) -> None:
     """Scope each request's session to the signed-in user's organisation; commit once at the end."""
 
@@ -144,7 +150,7 @@ def init_request_lifecycle(app: Flask) -> None:
 
     @app.before_request
     def _bind_user():
-        if request.endpoint == "static" or request.blueprint in ("bootstrap", "api", "vendor"):
+        if request.endpoint == "static" or request.blueprint in _NO_SIGN_IN:
             return
         if current_user.is_authenticated:
             who = Actor.of(current_user)
@@ -158,7 +164,10 @@ def init_request_lifecycle(app: Flask) -> None:
         if session is None:
             return response
         if response.status_code >= 400:
-            session.rollback()
+            try:
+                session.rollback()
+            except DBAPIError:  # the connection died; PostgreSQL dropped the transaction with it
+                log.warning("rollback of %s %s failed", request.method, request.path, exc_info=True)
             return response
         try:
             session.commit()
@@ -169,6 +178,15 @@ def init_request_lifecycle(app: Flask) -> None:
             if request.blueprint == "api":
                 return app.json.response({"message": "Conflicting change; reload and try again."}), 409
             return render_template("errors/error.html", code=409, message=None), 409
+        except (DBAPIError, PendingRollbackError) as exc:
+            from service.web.errors import database_unreachable, outage_page  # errors imports this module
+
+            # PendingRollbackError: a statement of this request failed and whoever ran it went on
+            # (a navigation helper does, to draw the page); the database went away mid-request.
+            if isinstance(exc, DBAPIError) and not database_unreachable(exc):
+                raise
+            log.error("database unreachable at commit of %s %s: %s", request.method, request.path, exc)
+            return outage_page(session)
         for callback in g.pop("after_commit", []):
             callback()
         return response
@@ -184,8 +202,9 @@ def init_request_lifecycle(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         if production:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        public_file = request.endpoint == "static" or request.blueprint in ("bootstrap", "vendor")
-        if not public_file and (signed_in_user() is not None or request.blueprint == "api"):
+        # Files and the health checks load no user (the checks answer while the database cannot).
+        loads_no_user = request.endpoint == "static" or request.blueprint in _LOADS_NO_USER
+        if request.blueprint == "api" or (not loads_no_user and signed_in_user() is not None):
             # Ledgers, tokens and personal data stay out of shared caches and the back-forward cache;
             # stylesheets and scripts are the same for everyone and keep their own revalidation.
             headers["Cache-Control"] = "no-store"

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from service.errors import DomainError
 from service.web.forms import safe_next
@@ -38,7 +38,7 @@ def error_response(code: int, message: str, errors: dict | None = None):
 OUTAGE_RETRY_AFTER = 30
 
 
-def _database_unreachable(exc: BaseException) -> bool:
+def database_unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` (or the error an InternalServerError wraps) means the database is out of reach."""
     exc = getattr(exc, "original_exception", None) or exc
     return isinstance(exc, (OperationalError, SQLAlchemyTimeout)) or (
@@ -46,7 +46,7 @@ def _database_unreachable(exc: BaseException) -> bool:
     )
 
 
-def _outage_page(session):
+def outage_page(session):
     """Answer 503 with the usual error page, which must not ask the database for anything."""
     if session is not None:
         try:
@@ -54,12 +54,16 @@ def _outage_page(session):
         except SQLAlchemyError:  # the connection is gone; there is nothing to undo
             log.debug("rollback after an outage failed", exc_info=True)
     # Flask-Login keeps the request's user in g._login_user; an anonymous one there stops the
-    # templates and the after-request hooks from loading the signed-in user from the database.
+    # templates and the after-request hooks from loading the signed-in user from the database. The
+    # API's user was loaded by the failed session: reading its language would ask the database.
     g._login_user = current_app.login_manager.anonymous_user()
-    response, code = error_response(
-        503, gettext("The service is temporarily unavailable; please try again in a minute.")
-    )
-    response = make_response(response, code)
+    g.pop("api_user", None)
+    message = gettext("The service is temporarily unavailable; please try again in a minute.")
+    try:
+        response = make_response(*error_response(503, message))
+    except Exception:  # the page itself needed the database after all: plain text, never a bare 500
+        log.exception("the outage page failed")
+        response = make_response(message, 503, {"Content-Type": "text/plain; charset=utf-8"})
     response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
     return response
 
@@ -97,6 +101,11 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if isinstance(exc, InternalServerError) and database_unreachable(exc):
+            # Flask wraps what an after-request hook raised (the request's commit) in a 500.
+            cause = exc.original_exception
+            log.error("database unreachable on %s %s: %s", request.method, request.path, cause)
+            return outage_page(g.get("db_session"))
         messages = {
             400: gettext("The request could not be understood."),
             401: gettext("Please sign in."),
@@ -115,9 +124,9 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _crash(exc: Exception):
         session = g.get("db_session")
-        if _database_unreachable(exc):
+        if database_unreachable(exc):
             log.error("database unreachable on %s %s: %s", request.method, request.path, exc)
-            return _outage_page(session)
+            return outage_page(session)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if session is not None:
             session.rollback()  # the error page must not touch a failed transaction

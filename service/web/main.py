@@ -1,10 +1,9 @@
-"""The dashboard (a firm's, or the institute's home) and the health check."""
+"""The dashboard: a firm's, or the institute's home."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import login_required
-from sqlalchemy import text
 
 from service.ledger import queries
 from service.nominations import queries as nomination_queries
@@ -51,11 +50,3 @@ def dashboard():
         due_by=due_by,
         charts=firm_charts.dashboard_charts(board, due_by),
     )
-
-
-@bp.get("/healthz")
-@open_to_experts
-def healthz():
-    """Report whether the application can reach its database."""
-    db().execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from models import NotificationItem, ReminderRun, SmsOptOut
 from notifications import SendResult
 from service.jobs.reminders import run_dispatch, run_planning, run_tick
+from service.observability.metrics import SMS_HELD
 from service.reminders import dispatch as dispatching
 from service.reminders.dispatch import MAX_ATTEMPTS, claim, record
 from tests.reminders import DAY, at, due_on, firm_with_people, make_notification, messages, set_policy
@@ -324,11 +325,13 @@ def test_the_daily_sms_ceiling_holds_the_rest_and_tells_the_admins(app, db_sessi
     _due(db_session, firm, 30, custodian_user_id=firm.custodian.id)
     run_planning(app, at(DAY, 8))
     providers["sms"], providers["email"] = Provider(), Provider()
+    held_before = SMS_HELD._value.get()
     totals = run_dispatch(app, at(DAY, 10))
     sms = messages(db_session, firm.tenant.org.id, channel="sms")
     assert len(sms) == 3
     assert sorted(m.state for m in sms) == ["held", "sent", "sent"]
     assert totals["held"] == 1
+    assert SMS_HELD._value.get() == held_before + 1  # /metrics: calrecall_sms_ceiling_held_total
     notices = messages(db_session, firm.tenant.org.id, kind="sms_ceiling")
     assert {(m.recipient_user_id, m.channel) for m in notices} == {
         (firm.tenant.admin.id, "in_app"),
