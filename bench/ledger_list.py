@@ -621,16 +621,14 @@ def build_ops(engine: Engine, factory, actor: Actor, today: date, raw: Raw) -> l
             _page_ids,
         )
     )
+
     def search(label: str, q: str) -> Op:
         where = (
             f"AND (i.name {ilike} :pattern ESCAPE '\\' OR i.management_no {ilike} :pattern ESCAPE '\\' "
             f"OR i.serial_no {ilike} :pattern ESCAPE '\\')"
         )
-        if engine.dialect.name == "postgresql":  # the bigram index, as our search asks it
-            where += (
-                " AND search_bigrams(i.name || ' ' || i.management_no || ' ' || coalesce(i.serial_no, ''))"
-                " @> search_bigrams(:q)"
-            )
+        if engine.dialect.name == "postgresql":  # the bigram column and its index, as our search asks it
+            where += " AND i.search_pairs @> search_bigrams(:q)"
         return Op(label, page({"q": q}), page_sql(where), {**base, "pattern": f"%{q}%", "q": q}, _page_ids)
 
     # A fragment of one serial number of the firm: one row among a million.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, not_, or_, select, tuple_
+from sqlalchemy import Select, and_, case, func, literal_column, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from models import Department, Instrument, StatusRequest
@@ -102,15 +102,8 @@ def _department_id(session: Session, actor: Actor, value: str) -> int:
     return dept_id
 
 
-def search_text() -> ColumnElement:
-    """models.ledger.SEARCH_TEXT in columns, so that it matches the index and names its table."""
-    space, empty = literal_column("' '"), literal_column("''")
-    return (
-        Instrument.name.op("||")(space)
-        .op("||")(Instrument.management_no)
-        .op("||")(space)
-        .op("||")(func.coalesce(Instrument.serial_no, empty))
-    )
+#: The search's bigram column (models.ledger.SEARCH_PAIRS_DDL): PostgreSQL's alone, so not mapped.
+SEARCH_PAIRS = literal_column("instruments.search_pairs")
 
 
 def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> Select:
@@ -127,8 +120,9 @@ def filtered(session: Session, actor: Actor, filters: Mapping, today: date) -> S
             )
         )
         if len(q) >= 2 and session.get_bind().dialect.name == "postgresql":
-            # Lets PostgreSQL find a rare term through the bigram index instead of reading the firm.
-            stmt = stmt.where(func.search_bigrams(search_text()).op("@>")(func.search_bigrams(q)))
+            # Lets PostgreSQL find a rare term through the bigram index instead of reading the firm;
+            # on the stored column, so that the index serves under row-level security too.
+            stmt = stmt.where(SEARCH_PAIRS.op("@>", is_comparison=True)(func.search_bigrams(q)))
     if management_no := filters.get("management_no"):
         stmt = stmt.where(Instrument.management_no == management_no)
     if status := filters.get("status"):

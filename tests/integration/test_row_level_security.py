@@ -22,10 +22,13 @@ from sqlalchemy.orm import sessionmaker
 from models import Base, Department, Instrument
 from service import rls
 from service.app import create_app
+from service.clock import today_in
 from service.config import Config
 from service.db import ALL_TENANTS, NET, _follow_scope, allow_all_tenants, make_engine, scope_to_org
 from service.jobs.reminders import run_dispatch
+from service.ledger.queries import filtered, parse_filters
 from tests.conftest import TEST_DATABASE_URL, login
+from tests.factories import make_instrument
 from tests.integration.test_api_imports import (  # noqa: F401 (bulk writes under the policies)
     admin,
     test_export_and_template,
@@ -211,6 +214,43 @@ def test_the_scope_follows_each_new_transaction(world, sessions):
     scope_to_org(session, world.a.org.id)  # in mid-transaction
     assert {i.org_id for i in session.scalars(select(Instrument))} == {world.a.org.id}
     session.close()
+
+
+def test_the_ledger_search_uses_its_index_under_the_policies(world, db_session, connection, roles):
+    """A rare term among a firm's many instruments is found through the bigram index by the web role.
+
+    Under row-level security the planner uses an index only for a condition whose functions are
+    LEAKPROOF: the search asks the stored column ``search_pairs`` with ``@>`` (the built-in
+    ``arraycontains``, which ``db create-roles`` marks so), never a function of ours on the columns.
+    Without the mark the firm's own index wins, and the search reads every instrument of the firm.
+    """
+    for actor in (world.a.actor(), world.b.actor()):
+        make_instrument(db_session, actor, management_no="HT-9", name="洛氏硬度计")
+    db_session.commit()
+    # Many instruments in firm A, their index entries merged as autovacuum would (else the pending
+    # list makes the index look dear) and fresh statistics, as a superuser (the owner here): the rare
+    # term's index is then the better plan, whatever the statistics of the day were.
+    connection.execute(text("RESET ROLE"))
+    connection.execute(
+        text(
+            "INSERT INTO instruments (org_id, management_no, name, is_mandatory, control_method, status, "
+            "created_at, updated_at) SELECT :org, 'BULK-' || n, '数显卡尺', false, 'calibration', "
+            "'in_service', now(), now() FROM generate_series(1, 2000) AS n"
+        ),
+        {"org": world.a.org.id},
+    )
+    connection.execute(text("SELECT gin_clean_pending_list('ix_instruments_search_pairs')"))
+    connection.execute(text("ANALYZE instruments"))
+    connection.execute(text(f'SET ROLE "{roles.app}"'))
+    stmt = filtered(db_session, world.a.actor(), parse_filters({"q": "硬度"}), today_in("Asia/Shanghai"))
+    compiled = stmt.with_only_columns(Instrument.org_id, Instrument.management_no).compile(connection)
+    _set(connection, org=str(world.a.org.id))
+    connection.execute(text("SET LOCAL enable_seqscan = off"))
+    explained = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+    plan = "\n".join(explained.scalars())
+    assert "ix_instruments_search_pairs" in plan, plan
+    found = connection.exec_driver_sql(str(compiled), compiled.params).all()
+    assert found == [(world.a.org.id, "HT-9")]
 
 
 def test_reminder_planning_and_dispatch_run_as_the_jobs_role(
