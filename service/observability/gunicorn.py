@@ -27,6 +27,9 @@ logconfig_dict = {
     "handlers": {
         "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     },
+    # gunicorn lays this over its own defaults, whose root logger names a handler replaced here.
+    # The app gives the root logger its handler when it starts (service.observability.logs).
+    "root": {"level": "INFO", "handlers": []},
     "loggers": {
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},

@@ -140,4 +140,6 @@ def configure_logging(config, stream=None) -> logging.Handler:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(config.log_level)
+    # Alembic announces each of its plugins at INFO whenever autogenerate is imported (every command).
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     return handler

@@ -68,6 +68,9 @@ def observe_request(method: str, endpoint: str | None, status: int, seconds: flo
 
 def counted_job(job_id: str, run: Callable[[], object]) -> Callable[[], object]:
     """Wrap a scheduled job so that its runs, failures and duration are counted."""
+    # Zero from the start, so that an alert on failures sees every job before its first one.
+    JOB_RUNS.labels(job_id)
+    JOB_FAILURES.labels(job_id)
 
     def run_counted():
         with JOB_SECONDS.labels(job_id).time():

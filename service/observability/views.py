@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from service.migrations import head_revision
 from service.observability.metrics import exposition, may_read_metrics
+from service.web.access import open_to_experts
 from service.web.errors import OUTAGE_RETRY_AFTER
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,14 @@ def _no_store(response: Response) -> Response:
 
 
 @bp.get("/healthz")
+@open_to_experts  # no one signs in to these; the sign-in hooks skip them
 def healthz():
     """Say that the process is alive and answering; asks nothing of the database."""
     return _no_store(jsonify({"status": "ok"}))
 
 
 @bp.get("/readyz")
+@open_to_experts  # no one signs in to these; the sign-in hooks skip them
 def readyz():
     """Say whether this process can serve: the database answers and its schema is at the head."""
     head = head_revision()
@@ -66,6 +69,7 @@ def _not_ready(details: dict) -> Response:
 
 
 @bp.get("/metrics")
+@open_to_experts  # no one signs in to these; the sign-in hooks skip them
 def metrics():
     """Every figure in Prometheus's text format, to the configured addresses or a bearer token."""
     config = current_app.config["CALRECALL"]
