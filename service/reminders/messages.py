@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from babel.support import Translations
@@ -78,6 +78,36 @@ class Rendered:
     html: str | None = None
 
 
+#: Instruments whose words are kept per language: a day's digests list some 25,000 (1M instruments).
+ITEM_WORDS_KEPT = 100_000
+
+
+def item_words(gettext) -> tuple:
+    """Return ``when(item)`` and ``line(item)``, a digest's words for one instrument in one language.
+
+    Each is made once per item: an instrument is listed to its custodian, its department's head and
+    the metrology staff, on up to three channels each, and these words were most of a day's rendering.
+    """
+
+    @lru_cache(maxsize=ITEM_WORDS_KEPT)
+    def when(item: DigestItem) -> str:
+        if item.stage != "due":
+            return gettext("overdue by %(days)s days") % {"days": item.days}
+        if item.days == 0:
+            return gettext("due today")
+        return gettext("due in %(days)s days") % {"days": item.days}
+
+    @lru_cache(maxsize=ITEM_WORDS_KEPT)
+    def line(item: DigestItem) -> str:
+        words = {"no": item.management_no, "name": item.name, "due_on": item.due_on.isoformat()}
+        if item.department:
+            text = gettext("%(no)s %(name)s (%(department)s): %(due_on)s, %(when)s")
+            return text % {**words, "department": item.department, "when": when(item)}
+        return gettext("%(no)s %(name)s: %(due_on)s, %(when)s") % {**words, "when": when(item)}
+
+    return when, line
+
+
 def _name_of(gettext, kind: str, code) -> str:
     """Return the name of ``code`` in the code list ``kind``, as the web's ``name_of`` does."""
     if code is None or code == "":
@@ -111,6 +141,7 @@ class MessageTemplates:
             )
             env.install_gettext_translations(catalogue, newstyle=True)
             env.globals["name_of"] = partial(_name_of, catalogue.gettext)
+            env.globals["when"], env.globals["line"] = item_words(catalogue.gettext)
             self._environments[locale] = env
         return env
 
