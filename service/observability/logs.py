@@ -82,7 +82,10 @@ def request_fields() -> dict:
     if actor is not None:
         fields["org_id"], fields["user_id"] = actor.org_id, actor.user_id
     elif user is not None and getattr(user, "is_authenticated", False):
-        fields["org_id"], fields["user_id"] = user.org_id, user.id
+        # The instance's own dict: after a rollback its attributes are expired, and reading them
+        # through the ORM would load them again.
+        loaded = vars(user)
+        fields["org_id"], fields["user_id"] = loaded.get("org_id"), loaded.get("id")
     return {key: value for key, value in fields.items() if value is not None}
 
 

@@ -288,3 +288,23 @@ def test_figures_of_every_process_add_up_in_one_scrape(app, client, tmp_path, mo
     assert figures['calrecall_http_request_duration_seconds_count{endpoint="ledger.index",method="GET"}'] == 2
     assert clear_dead_processes(tmp_path) >= 2
     assert not list(tmp_path.glob("*.db"))
+
+
+def test_a_log_line_never_asks_the_database_for_the_user(app, db_session, world):
+    # After a rollback the signed-in user's attributes are expired; a log line must not load them.
+    from flask import g
+    from sqlalchemy import event
+
+    from models import User
+    from service.observability.logs import request_fields
+
+    user = db_session.get(User, world.a.admin.id)
+    statements = []
+    bind = db_session.connection()
+    event.listen(bind, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with app.test_request_context("/"):
+        g.request_id, g._login_user = "r" * 32, user
+        assert request_fields() == {"request_id": "r" * 32, "org_id": world.a.org.id, "user_id": user.id}
+        db_session.expire(user)
+        assert request_fields() == {"request_id": "r" * 32}
+    assert statements == []
