@@ -53,16 +53,17 @@ def init_observability(app: Flask) -> None:
         seconds = perf_counter() - started
         observe_request(request.method, request.endpoint, response.status_code, seconds)
         quiet = request.endpoint == "static" or request.blueprint in _FILE_BLUEPRINTS
+        path = _path()
         requests_log.log(
             logging.DEBUG if quiet else logging.INFO,
             "%s %s %s %.1f ms",
             request.method,
-            _path(),
+            path,
             response.status_code,
             seconds * 1000,
             extra={
                 "method": request.method,
-                "path": _path(),
+                "path": path,
                 "endpoint": request.endpoint,
                 "status": response.status_code,
                 "duration_ms": round(seconds * 1000, 1),

@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 
 from flask import g, has_request_context
@@ -56,16 +57,10 @@ def configured_secrets(config) -> list[str]:
     urls = (config.database_url, config.jobs_database_url, config.migrations_database_url, config.smtp_url)
     for url in urls:
         if url:
-            try:
+            # SMTP_URL too: make_url parses any scheme://user:password@host URL.
+            with suppress(ArgumentError):  # unparseable: the URL shape of _SHAPED_SECRETS still applies
                 secrets.append(make_url(url).password or "")
-            except ArgumentError:  # smtp:// URLs are not SQLAlchemy's, but parse the same way
-                secrets.append(_url_password(url))
     return [s for s in secrets if s]
-
-
-def _url_password(url: str) -> str:
-    match = re.match(r"^[a-z][a-z0-9+.\-]*://[^:/@]*:([^@]+)@", url, re.IGNORECASE)
-    return match.group(1) if match else ""
 
 
 def request_fields() -> dict:

@@ -185,8 +185,7 @@ def init_request_lifecycle(app: Flask) -> None:
             # (a navigation helper does, to draw the page); the database went away mid-request.
             if isinstance(exc, DBAPIError) and not database_unreachable(exc):
                 raise
-            log.error("database unreachable at commit of %s %s: %s", request.method, request.path, exc)
-            return outage_page(session)
+            return outage_page(session, exc)
         for callback in g.pop("after_commit", []):
             callback()
         return response

@@ -46,8 +46,9 @@ def database_unreachable(exc: BaseException) -> bool:
     )
 
 
-def outage_page(session):
-    """Answer 503 with the usual error page, which must not ask the database for anything."""
+def outage_page(session, cause: BaseException):
+    """Log ``cause`` and answer 503 with the usual error page, which must not ask the database."""
+    log.error("database unreachable on %s %s: %s", request.method, request.path, cause)
     if session is not None:
         try:
             session.rollback()
@@ -103,9 +104,7 @@ def init_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if isinstance(exc, InternalServerError) and database_unreachable(exc):
             # Flask wraps what an after-request hook raised (the request's commit) in a 500.
-            cause = exc.original_exception
-            log.error("database unreachable on %s %s: %s", request.method, request.path, cause)
-            return outage_page(g.get("db_session"))
+            return outage_page(g.get("db_session"), exc.original_exception)
         messages = {
             400: gettext("The request could not be understood."),
             401: gettext("Please sign in."),
@@ -125,8 +124,7 @@ def init_error_handlers(app: Flask) -> None:
     def _crash(exc: Exception):
         session = g.get("db_session")
         if database_unreachable(exc):
-            log.error("database unreachable on %s %s: %s", request.method, request.path, exc)
-            return outage_page(session)
+            return outage_page(session, exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if session is not None:
             session.rollback()  # the error page must not touch a failed transaction

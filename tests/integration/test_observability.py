@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
-from models import LedgerImport, Notification
+from models import LedgerImport
 from service.clock import now_utc
 from service.db import make_session_factory
 from service.migrations import head_revision
@@ -24,6 +24,7 @@ from service.observability.metrics import JOB_FAILURES, JOB_RUNS, clear_dead_pro
 from tests.api import API, auth
 from tests.conftest import login
 from tests.factories import PASSWORD
+from tests.reminders import make_notification
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -209,27 +210,16 @@ def test_request_latency_is_counted_per_endpoint(client):
 
 def test_metrics_show_the_outbox_by_state_its_oldest_due_message_and_imports(client, db_session, world):
     now = now_utc()
-    org = world.a.org.id
-    for n, (state, not_before) in enumerate(
-        [("pending", now - timedelta(minutes=10)), ("pending", now + timedelta(hours=5)), ("sent", now)]
+    for state, not_before in (
+        ("pending", now - timedelta(minutes=10)),
+        ("pending", now + timedelta(hours=5)),
+        ("sent", now),
     ):
-        db_session.add(
-            Notification(
-                org_id=org,
-                kind="due_digest",
-                channel="email",
-                to_address="a@example.cn",
-                locale="zh_Hans_CN",
-                subject="s",
-                body="b",
-                idempotency_key=f"metrics-{n}",
-                local_day=now.date(),
-                state=state,
-                not_before=not_before,
-            )
-        )
+        make_notification(db_session, world.a.admin, state=state, not_before=not_before)
     db_session.add(
-        LedgerImport(org_id=org, created_by_id=world.a.admin.id, filename="l.xlsx", size=1, state="running")
+        LedgerImport(
+            org_id=world.a.org.id, created_by_id=world.a.admin.id, filename="l.xlsx", size=1, state="running"
+        )
     )
     db_session.commit()
     figures = _metrics(client)
