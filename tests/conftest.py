@@ -6,6 +6,7 @@ suite on PostgreSQL; without it a SQLite file in a temporary folder is used.
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import os
 import re
@@ -164,6 +165,15 @@ def login(client, user, password: str = factories.PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 303, response.data[:500]
     return response
+
+
+def page_text(html: str) -> str:
+    """The words a reader sees on ``html``: tags and their attributes left out.
+
+    Assert absence against this, not the raw page: a random CSRF token in a hidden field holds
+    short strings such as ``P5`` or ``M-1`` by chance.
+    """
+    return html_module.unescape(re.sub(r"<[^>]*>", " ", html))
 
 
 def post_passed_result(
