@@ -10,14 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from service.jobs.children import start_in_child
+from service.jobs.children import JOB_NICENESS, start_in_child
 
 
 def _note(sessions, job_id: int) -> None:
-    """A job: write this process's id and what the database answers to a file named by the job."""
+    """A job: write this process's id, what the database answers and its niceness to a file named by the job."""
     with sessions() as session:
         answer = session.execute(text("SELECT 41 + 1")).scalar_one()
-    _path(job_id).write_text(f"{os.getpid()} {answer}")
+    _path(job_id).write_text(f"{os.getpid()} {answer} {os.nice(0)}")
 
 
 def _fail(sessions, job_id: int) -> None:
@@ -45,9 +45,11 @@ def test_a_job_runs_in_a_child_process_with_an_engine_of_its_own(tmp_path):
         start_in_child(url, _note, job_id, "test-job")
         assert time.monotonic() - started < 10  # the caller does not wait for the job
 
-        pid, answer = _wait_for(_path(job_id)).split()
+        pid, answer, niceness = _wait_for(_path(job_id)).split()
         assert int(pid) != os.getpid()
         assert answer == "42"
+        # Below the web workers: under load the requests get the CPU first.
+        assert int(niceness) == min(os.nice(0) + JOB_NICENESS, 19)
     finally:
         _path(job_id).unlink(missing_ok=True)
 
