@@ -181,6 +181,11 @@ class NotificationItem(TenantScoped, Base):
         Index("ix_notification_items_org_id_instrument", "org_id", "instrument_id"),
     )
 
+    #: No foreign key or index of its own: the composite key to the instrument already ties the row
+    #: to a firm that exists, it goes with its notification (which goes with the firm), and the
+    #: (org_id, instrument_id) index serves the firm's reads. The two cost a third of writing a
+    #: planned day's quarter of a million items (``bench/reminders.py``, docs/benchmarks.md).
+    org_id: Mapped[int] = mapped_column(Integer)
     notification_id: Mapped[int] = mapped_column(
         ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from models import NotificationItem, ReminderRun, SmsOptOut
 from notifications import SendResult
@@ -409,3 +410,18 @@ def test_firms_are_asked_for_their_due_instruments_together_and_get_what_each_al
     assert len(selects) == 1
     assert messages(db_session, a)
     assert messages(db_session, b)
+
+
+@pytest.mark.parametrize("whose", ["another firm's instrument", "a firm that does not exist"])
+def test_an_item_lists_only_an_instrument_of_its_own_firm(db_session, world, whose):
+    # Items carry no foreign key to organizations of their own (migration 0033): the composite key
+    # (org_id, instrument_id) to the instrument is what ties them to an existing firm.
+    notification = make_notification(db_session, world.a.metrology)
+    mine = due_on(db_session, world.a.actor("admin"), 30)
+    theirs = due_on(db_session, world.b.actor("admin"), 30)
+    item = {"notification_id": notification.id, "stage": "due", "days": 30, "due_on": DAY}
+    items = NotificationItem.__table__.insert()
+    db_session.execute(items, [{**item, "org_id": world.a.org.id, "instrument_id": mine.id}])
+    wrong = (world.a.org.id, theirs.id) if whose == "another firm's instrument" else (10**9, mine.id)
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.execute(items, [{**item, "org_id": wrong[0], "instrument_id": wrong[1]}])
