@@ -14,7 +14,7 @@ from service.jobs.children import JOB_NICENESS, start_in_child
 
 
 def _note(sessions, job_id: int) -> None:
-    """A job: write this process's id, what the database answers and its niceness to a file named by the job."""
+    """A job: write its process id, what the database answers and its niceness to a file named by the job."""
     with sessions() as session:
         answer = session.execute(text("SELECT 41 + 1")).scalar_one()
     _path(job_id).write_text(f"{os.getpid()} {answer} {os.nice(0)}")
