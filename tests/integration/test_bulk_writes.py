@@ -152,3 +152,53 @@ def test_an_error_of_the_caller_drops_the_statements_not_yet_run(world, db_sessi
     savepoint.rollback()
     assert not _events_of(db_session, org_id, 9201)
     assert db_session.scalar(select(func.max(Event.seq))) > 0  # the connection is the session's again
+
+
+def test_rows_inserted_ignoring_conflicts_read_back_as_sqlalchemy_writes_them(world, db_session):
+    # On PostgreSQL several rows go as one JSON parameter (json_populate_recordset); one row goes
+    # through SQLAlchemy's own INSERT. Both must store the same values, and a repeated key adds nothing.
+    from models import Notification
+    from service.bulk import insert_ignoring_conflicts
+    from tests.reminders import DAY, at
+
+    def row(key: str, **changes) -> dict:
+        return {
+            "org_id": world.a.org.id,
+            "kind": "due_digest",
+            "channel": "email",
+            "recipient_user_id": world.a.metrology.id,
+            "to_address": "张工 <zhang@example.com>",
+            "locale": "zh_Hans_CN",
+            "subject": "到期提醒 \"引号\" \\ 反斜杠",
+            "body": "第一行\n第二行\t制表",
+            "html": None,
+            "idempotency_key": key,
+            "local_day": DAY,
+            "state": "pending",
+            "attempts": 0,
+            "not_before": at(DAY, 9, 30),
+            "is_ceiling_exempt": False,
+            "summary": {"instruments": 2, "words": ["压力表", None, 1.5]},
+            "created_at": datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=UTC),
+            "sent_at": None,
+            "updated_at": at(DAY, 8),
+        } | changes
+
+    table = Notification.__table__
+    connection = db_session.connection()
+    first = insert_ignoring_conflicts(connection, table, [row("one")], returning=("idempotency_key",))
+    assert first == [("one",)]
+    many = [row("two"), row("three", summary={}, html="<p>x</p>"), row("one")]
+    inserted = insert_ignoring_conflicts(connection, table, many, returning=("idempotency_key",))
+    assert sorted(key for (key,) in inserted) == ["three", "two"]
+    stored = {
+        n.idempotency_key: n
+        for n in db_session.scalars(select(Notification).where(Notification.org_id == world.a.org.id))
+    }
+    one, two, three = stored["one"], stored["two"], stored["three"]
+    columns = [c.name for c in table.columns if c.name not in ("id", "idempotency_key")]
+    assert {c: getattr(two, c) for c in columns} == {c: getattr(one, c) for c in columns}
+    assert three.summary == {}
+    assert three.html == "<p>x</p>"
+    assert two.not_before == at(DAY, 9, 30)
+    assert two.created_at == datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=UTC)
