@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Flask, g, has_request_context, request, url_for
-from flask_babel import get_locale
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from service import names
@@ -14,6 +13,7 @@ from service.i18n import set_code_namer
 from service.ledger.status import DIRECT_TRANSITIONS
 from service.names import CODED_FIELDS, in_field_order
 from service.validation import henan_regions, region_name
+from service.web.i18n import current_language
 
 
 def _lazy(table: Mapping) -> dict:
@@ -65,14 +65,13 @@ def _translated(kind: str) -> dict:
     """The code list ``kind`` in the current language, translated once per request and language.
 
     A ledger page names a status, a label and more on each of its 50 rows; each lazy name looked up
-    the request's translations again (a third of the page's rendering). Keyed by the language, since
+    the request's translations again (a third of the page's rendering). Kept with the language, since
     a request may render a message in its recipient's (``force_locale``).
     """
-    cache = g.setdefault("code_names", {})
-    key = (str(get_locale()), kind)
-    table = cache.get(key)
+    tables = current_language().tables
+    table = tables.get(kind)
     if table is None:
-        table = cache[key] = {code: str(name) for code, name in NAMES[kind].items()}
+        table = tables[kind] = {code: str(name) for code, name in NAMES[kind].items()}
     return table
 
 
