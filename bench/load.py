@@ -201,7 +201,7 @@ def start_import(port: int, token: str, path: Path) -> str:
     job = base + answer.headers["Location"]
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        state = requests.get(job, headers=headers, timeout=30).json()
+        state = import_job(job, token)
         if state["state"] == "running" and state["rows_read"]:
             return job
         if state["state"] in ("done", "failed"):
@@ -210,11 +210,15 @@ def start_import(port: int, token: str, path: Path) -> str:
     sys.exit("the import did not start within 300 s")
 
 
+def import_job(job: str, token: str) -> dict:
+    """The import job as the API shows it (``state``, ``rows_read`` …)."""
+    return requests.get(job, headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
+
+
 def finish_import(job: str, token: str) -> dict:
     """Wait for the import to end; return its state."""
-    headers = {"Authorization": f"Bearer {token}"}
     while True:
-        state = requests.get(job, headers=headers, timeout=30).json()
+        state = import_job(job, token)
         if state["state"] in ("done", "failed"):
             return state
         time.sleep(1)
@@ -429,7 +433,7 @@ def measure_during_imports(chosen, args, cookie, token, ids_file, engine, import
             if fresh:
                 job = start_import(args.port, import_token, ledger_file)
             outcome = drive(request, args, args.port, cookie, token, ids_file, args.duration)
-            if import_state(job, import_token) == "running":
+            if import_job(job, import_token)["state"] == "running":
                 break
             end_import(engine, org_id, job, import_token)
             job = None
@@ -439,11 +443,6 @@ def measure_during_imports(chosen, args, cookie, token, ids_file, engine, import
         yield request, outcome
     if job is not None:
         end_import(engine, org_id, job, import_token)
-
-
-def import_state(job: str, token: str) -> str:
-    headers = {"Authorization": f"Bearer {token}"}
-    return requests.get(job, headers=headers, timeout=30).json()["state"]
 
 
 def end_import(engine, org_id: int, job: str, token: str) -> None:

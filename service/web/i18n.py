@@ -40,18 +40,13 @@ def current_language() -> SimpleNamespace:
     every message (several context lookups and the locale's name built again): a hundred times a
     page, a tenth of a ledger page's CPU. :func:`flask_babel.force_locale` and
     :func:`flask_babel.refresh` put a new locale object in place, which starts a new language here.
-    Outside an application context there is nothing to keep: Flask-Babel's own answer is returned.
     """
-    try:
-        ctx = g._flask_babel
-        locale, domain = ctx.babel_locale, ctx.babel_domain
-    except (AttributeError, RuntimeError):
-        get_locale(), get_domain()  # the first message of a request fills Flask-Babel's context
-        try:
-            ctx = g._flask_babel
-            locale, domain = ctx.babel_locale, ctx.babel_domain
-        except (AttributeError, RuntimeError):
-            return SimpleNamespace(translations=get_translations(), tables={})
+    if not g:  # outside an application context there is nothing to keep
+        return SimpleNamespace(translations=get_translations(), tables={})
+    ctx = g.get("_flask_babel")
+    locale, domain = getattr(ctx, "babel_locale", None), getattr(ctx, "babel_domain", None)
+    if locale is None or domain is None:  # the context's first message: Flask-Babel fills it
+        locale, domain, ctx = get_locale(), get_domain(), g._flask_babel
     language = getattr(ctx, "calrecall_language", None)
     if language is None or language.locale is not locale or language.domain is not domain:
         language = ctx.calrecall_language = SimpleNamespace(
