@@ -7,14 +7,14 @@ email, one message per person and channel listing all the cases reminded that da
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import NonconformityCase, Notification, Organization, User
-from service.bulk import insert_ignoring_conflicts
+from models import NonconformityCase, Organization, User
 from service.reminders.notices import notice_rows
 from service.reminders.outbox import idempotency_key
 
@@ -47,14 +47,24 @@ def reminded_between(opened_on: date, first_day: date, day: date, every: int) ->
     return first_step <= end
 
 
-def cases_to_remind(session: Session, org_id: int, first_day: date, day: date, every: int) -> list[OpenCase]:
-    """Return the firm's open cases that reach a reminder step between ``first_day`` and ``day``."""
+def open_cases_of(session: Session, org_ids: Sequence[int]) -> dict[int, list[NonconformityCase]]:
+    """Return the open cases of each of ``org_ids``, with their instruments, oldest first."""
+    found: dict[int, list[NonconformityCase]] = {org_id: [] for org_id in org_ids}
     cases = session.scalars(
         select(NonconformityCase)
-        .where(NonconformityCase.org_id == org_id, NonconformityCase.state == "open")
+        .where(NonconformityCase.org_id.in_(list(org_ids)), NonconformityCase.state == "open")
         .options(joinedload(NonconformityCase.instrument))
         .order_by(NonconformityCase.opened_on, NonconformityCase.id)
     )
+    for case in cases:
+        found[case.org_id].append(case)
+    return found
+
+
+def cases_to_remind(
+    cases: Iterable[NonconformityCase], first_day: date, day: date, every: int
+) -> list[OpenCase]:
+    """Return the open ``cases`` that reach a reminder step between ``first_day`` and ``day``."""
     return [
         OpenCase(
             c.id,
@@ -69,26 +79,26 @@ def cases_to_remind(session: Session, org_id: int, first_day: date, day: date, e
     ]
 
 
-def write_case_reminders(
-    session: Session,
+def case_reminder_rows(
     org: Organization,
+    users: Iterable[User],
     cases: list[OpenCase],
     day: date,
     now: datetime,
     send_at: datetime,
     base_url: str,
-) -> int:
-    """Write one reminder per person and channel listing ``cases``; return how many were new."""
+) -> list[dict]:
+    """Return the outbox rows of one reminder per person and channel listing ``cases``.
+
+    ``users`` are the firm's active users, by id; the administrators and metrology staff among
+    them are told.
+    """
     if not cases:
-        return 0
-    people = session.scalars(
-        select(User)
-        .where(User.org_id == org.id, User.role.in_(ROLES), User.is_active.is_(True))
-        .order_by(User.id)
-    ).all()
+        return []
+    people = [user for user in users if user.role in ROLES]
     link = base_url.rstrip("/") + "/nonconformity"
     contents = ",".join(str(c.id) for c in cases)
-    rows = notice_rows(
+    return notice_rows(
         org.id,
         people,
         CHANNELS,
@@ -104,7 +114,4 @@ def write_case_reminders(
         org_name=org.name,
         cases=cases,
         link=link,
-    )
-    return len(
-        insert_ignoring_conflicts(session.connection(), Notification.__table__, rows, returning=("id",))
     )

@@ -11,14 +11,14 @@ carries the three, so a day planned again or caught up sends nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import CheckPlan, Instrument, Notification, Organization, User
+from models import CheckPlan, Instrument, Organization, User
 from models.ledger import RECALLED_STATUSES
-from service.bulk import insert_ignoring_conflicts
 from service.reminders.notices import notice_rows
 from service.reminders.outbox import idempotency_key
 from service.reminders.rules import OVERDUE_HORIZON_DAYS, Ladder
@@ -51,44 +51,61 @@ def escalates(ladder: Ladder, step: int) -> bool:
     return -step // ladder.overdue_every >= ladder.escalate_from
 
 
-def write_check_reminders(
-    session: Session,
-    org: Organization,
-    ladder: Ladder,
-    first_day: date,
-    day: date,
-    now: datetime,
-    send_at: datetime,
-    base_url: str,
-) -> int:
-    """Write the reminders of the firm's checks reaching a step between ``first_day`` and ``day``."""
+def check_plans_to_remind(
+    session: Session, org_ids: Sequence[int], since: date, until: date
+) -> dict[int, list[CheckPlan]]:
+    """Return each firm's active plans of instruments in use whose next check falls in ``[since, until]``.
+
+    ``since`` and ``until`` bound the widest ladder of the firms asked; :func:`check_reminder_rows`
+    keeps the plans that reach a step of their own firm's ladder.
+    """
+    found: dict[int, list[CheckPlan]] = {org_id: [] for org_id in org_ids}
     plans = session.scalars(
         select(CheckPlan)
         .join(
             Instrument, (Instrument.id == CheckPlan.instrument_id) & (Instrument.org_id == CheckPlan.org_id)
         )
         .where(
-            CheckPlan.org_id == org.id,
+            CheckPlan.org_id.in_(list(org_ids)),
             CheckPlan.active.is_(True),
             Instrument.status.in_(RECALLED_STATUSES),
             CheckPlan.next_due_on.is_not(None),
-            CheckPlan.next_due_on >= first_day - timedelta(days=OVERDUE_HORIZON_DAYS),
-            CheckPlan.next_due_on <= day + timedelta(days=max(ladder.offsets, default=0)),
+            CheckPlan.next_due_on >= since,
+            CheckPlan.next_due_on <= until,
         )
         .options(joinedload(CheckPlan.instrument))
         .order_by(CheckPlan.id)
-    ).all()
-    if not plans:
-        return 0
-    users = list(
-        session.scalars(
-            select(User)
-            .where(User.org_id == org.id, User.role.in_(ROLES + ESCALATION_ROLES), User.is_active.is_(True))
-            .order_by(User.id)
-        )
     )
-    staff = [u for u in users if u.role in ROLES]
-    admins = [u for u in users if u.role in ESCALATION_ROLES]
+    for plan in plans:
+        found[plan.org_id].append(plan)
+    return found
+
+
+def check_window(ladder: Ladder, first_day: date, day: date) -> tuple[date, date]:
+    """The next-check dates that can reach a step of ``ladder`` between ``first_day`` and ``day``."""
+    latest = max(ladder.offsets, default=0)
+    return first_day - timedelta(days=OVERDUE_HORIZON_DAYS), day + timedelta(days=latest)
+
+
+def check_reminder_rows(
+    org: Organization,
+    users: Iterable[User],
+    ladder: Ladder,
+    plans: Iterable[CheckPlan],
+    first_day: date,
+    day: date,
+    now: datetime,
+    send_at: datetime,
+    base_url: str,
+) -> list[dict]:
+    """Return the outbox rows of the firm's checks reaching a step between ``first_day`` and ``day``.
+
+    ``users`` are the firm's active users, by id: its metrology staff, its administrators once a
+    check escalates, and a plan's own person when they are among them.
+    """
+    active = {user.id: user for user in users}
+    staff = [u for u in active.values() if u.role in ROLES]
+    admins = [u for u in active.values() if u.role in ESCALATION_ROLES]
     rows = []
     for plan in plans:
         steps = steps_between(plan.next_due_on, ladder.offsets, first_day, day, ladder.overdue_every)
@@ -96,10 +113,8 @@ def write_check_reminders(
             continue
         offset = steps[-1]  # the latest step reached: a caught-up day says it once
         people = {u.id: u for u in staff + (admins if escalates(ladder, offset) else [])}
-        if plan.performer_user_id is not None:
-            person = session.get(User, plan.performer_user_id)
-            if person is not None and person.is_active and person.org_id == org.id:
-                people[person.id] = person
+        if plan.performer_user_id in active:
+            people[plan.performer_user_id] = active[plan.performer_user_id]
         due = plan.next_due_on
         contents = f"check_plan:{plan.id}:{due.isoformat()}:{offset}"
         rows += notice_rows(
@@ -121,8 +136,4 @@ def write_check_reminders(
             days=(due - day).days,
             link=f"{base_url.rstrip('/')}/check-plans/{plan.id}",
         )
-    if not rows:
-        return 0
-    return len(
-        insert_ignoring_conflicts(session.connection(), Notification.__table__, rows, returning=("id",))
-    )
+    return rows
