@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import NotificationItem, ReminderRun, SmsOptOut
+from models import Notification, NotificationItem, ReminderRun, SmsOptOut
 from notifications import SendResult
 from service.jobs.reminders import run_dispatch, run_planning, run_tick
 from service.observability.metrics import SMS_HELD
@@ -425,3 +425,79 @@ def test_an_item_lists_only_an_instrument_of_its_own_firm(db_session, world, who
     wrong = (world.a.org.id, theirs.id) if whose == "another firm's instrument" else (10**9, mine.id)
     with pytest.raises(IntegrityError), db_session.begin_nested():
         db_session.execute(items, [{**item, "org_id": wrong[0], "instrument_id": wrong[1]}])
+
+
+def _firms_with_dues(db_session, count: int) -> list[int]:
+    """Make ``count`` more firms, each with a metrology engineer and an instrument due in 30 days."""
+    from tests import factories
+    from tests.factories import Actor
+
+    org_ids = []
+    for _ in range(count):
+        org = factories.make_org(db_session, "firm")
+        factories.make_user(db_session, org, "metrology", mobile="13900000009")
+        admin = factories.make_user(db_session, org, "admin")
+        due_on(db_session, Actor.of(admin), 30)
+        org_ids.append(org.id)
+    db_session.commit()
+    return org_ids
+
+
+def test_firms_are_planned_together_in_a_few_statements_however_many_they_are(app, db_session, world, firm):
+    from sqlalchemy import event
+
+    _due(db_session, firm, 30)
+
+    def statements_planning() -> tuple[int, dict]:
+        sent = []
+        watch = lambda _c, _cur, statement, *_: sent.append(statement)  # noqa: E731
+        event.listen(db_session.get_bind(), "before_cursor_execute", watch)
+        try:
+            summary = run_planning(app, at(DAY, 8))
+        finally:
+            event.remove(db_session.get_bind(), "before_cursor_execute", watch)
+        return len(sent), summary
+
+    few, summary = statements_planning()
+    assert summary["firms_planned"] == 3
+    db_session.execute(ReminderRun.__table__.delete())
+    db_session.execute(NotificationItem.__table__.delete())
+    db_session.execute(Notification.__table__.delete())
+    db_session.commit()
+    _firms_with_dues(db_session, 6)
+    many, summary = statements_planning()
+    assert summary["firms_planned"] == 9
+    assert summary["instruments"] == 7
+    # Nine firms cost what three did: one transaction reads and writes for all of them.
+    assert many == few
+
+
+def test_a_firm_whose_planning_fails_is_planned_again_next_run_and_the_others_are_planned(
+    app, db_session, world, firm, monkeypatch
+):
+    from service.reminders import planning
+
+    broken_org = firm.tenant.org
+    _due(db_session, firm, 30)
+    others = _firms_with_dues(db_session, 2)
+    real_render = planning.render_digests
+
+    def render_failing_for_one_firm(digest, addresses, locale):
+        if digest.org_name == broken_org.name:
+            raise RuntimeError("a template fails for this firm's data")
+        return real_render(digest, addresses, locale)
+
+    monkeypatch.setattr(planning, "render_digests", render_failing_for_one_firm)
+    summary = run_planning(app, at(DAY, 8))
+    planned = set(db_session.scalars(select(ReminderRun.org_id)))
+    assert planned == {world.b.org.id, world.institute.id, *others}
+    assert summary["instruments"] == 2
+    assert messages(db_session, broken_org.id) == []
+    for org_id in others:
+        assert messages(db_session, org_id)
+
+    monkeypatch.setattr(planning, "render_digests", real_render)
+    again = run_planning(app, at(DAY, 9))
+    assert again["firms_planned"] == 1
+    assert again["instruments"] == 1
+    assert messages(db_session, broken_org.id)
