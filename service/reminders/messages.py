@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from notifications.sms_text import fits
 from service import names
@@ -49,17 +50,18 @@ class Digest:
     link: str
     items: list[DigestItem] = field(default_factory=list)
 
-    @property
+    # Kept once computed: each of a digest's four templates asks for them several times.
+    @cached_property
     def due(self) -> list[DigestItem]:
         """Return the items not yet due, soonest first."""
         return [i for i in self.items if i.stage == "due"]
 
-    @property
+    @cached_property
     def overdue(self) -> list[DigestItem]:
         """Return the overdue items, longest overdue first."""
         return sorted((i for i in self.items if i.stage == "overdue"), key=lambda i: -i.days)
 
-    @property
+    @cached_property
     def within_days(self) -> int:
         """Return the horizon of the due items ("due within N days")."""
         return max((i.days for i in self.due), default=0)
@@ -83,8 +85,9 @@ ITEM_WORDS_KEPT = 100_000
 
 
 def item_words(gettext) -> tuple:
-    """Return ``when(item)`` and ``line(item)``, a digest's words for one instrument in one language.
+    """Return ``when(item)``, ``line(item)`` and ``row(item)``: a digest's words for one instrument.
 
+    ``line`` is the plain text's line, ``row`` the HTML email's table row, both in one language.
     Each is made once per item: an instrument is listed to its custodian, its department's head and
     the metrology staff, on up to three channels each, and these words were most of a day's rendering.
     """
@@ -105,7 +108,13 @@ def item_words(gettext) -> tuple:
             return text % {**words, "department": item.department, "when": when(item)}
         return gettext("%(no)s %(name)s: %(due_on)s, %(when)s") % {**words, "when": when(item)}
 
-    return when, line
+    @lru_cache(maxsize=ITEM_WORDS_KEPT)
+    def row(item: DigestItem) -> Markup:
+        colour = ' style="color:#b02a37"' if item.stage == "overdue" else ""
+        cells = (item.management_no, item.name, item.department or "", item.due_on.isoformat(), when(item))
+        return Markup(f"<tr{colour}>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>")
+
+    return when, line, row
 
 
 def _name_of(gettext, kind: str, code) -> str:
@@ -141,7 +150,7 @@ class MessageTemplates:
             )
             env.install_gettext_translations(catalogue, newstyle=True)
             env.globals["name_of"] = partial(_name_of, catalogue.gettext)
-            env.globals["when"], env.globals["line"] = item_words(catalogue.gettext)
+            env.globals["when"], env.globals["line"], env.globals["row"] = item_words(catalogue.gettext)
             self._environments[locale] = env
         return env
 
