@@ -84,12 +84,14 @@ class Rendered:
 ITEM_WORDS_KEPT = 100_000
 
 
-def item_words(gettext) -> tuple:
-    """Return ``when(item)``, ``line(item)`` and ``row(item)``: a digest's words for one instrument.
+def item_words(gettext) -> dict:
+    """Return the functions that word a digest's instruments in one language, by template name.
 
-    ``line`` is the plain text's line, ``row`` the HTML email's table row, both in one language.
-    Each is made once per item: an instrument is listed to its custodian, its department's head and
-    the metrology staff, on up to three channels each, and these words were most of a day's rendering.
+    ``when(item)`` says when it is due, ``line(item)`` is the plain text's line and ``row(item)``
+    the HTML email's table row; ``lines(items)`` and ``rows(items)`` are a list's, in one call from
+    the template rather than one per instrument. Each item's words are made once: an instrument is
+    listed to its custodian, its department's head and the metrology staff, on up to three channels
+    each, and these words were most of a day's rendering.
     """
 
     @lru_cache(maxsize=ITEM_WORDS_KEPT)
@@ -109,12 +111,18 @@ def item_words(gettext) -> tuple:
         return gettext("%(no)s %(name)s: %(due_on)s, %(when)s") % {**words, "when": when(item)}
 
     @lru_cache(maxsize=ITEM_WORDS_KEPT)
-    def row(item: DigestItem) -> Markup:
+    def row(item: DigestItem) -> str:
         colour = ' style="color:#b02a37"' if item.stage == "overdue" else ""
         cells = (item.management_no, item.name, item.department or "", item.due_on.isoformat(), when(item))
-        return Markup(f"<tr{colour}>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>")
+        return f"<tr{colour}>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>\n"
 
-    return when, line, row
+    def lines(items: Iterable[DigestItem]) -> str:
+        return "".join(f"\n- {line(item)}" for item in items)
+
+    def rows(items: Iterable[DigestItem]) -> Markup:
+        return Markup("".join(row(item) for item in items))
+
+    return {"when": when, "lines": lines, "rows": rows}
 
 
 def _name_of(gettext, kind: str, code) -> str:
@@ -150,7 +158,7 @@ class MessageTemplates:
             )
             env.install_gettext_translations(catalogue, newstyle=True)
             env.globals["name_of"] = partial(_name_of, catalogue.gettext)
-            env.globals["when"], env.globals["line"], env.globals["row"] = item_words(catalogue.gettext)
+            env.globals.update(item_words(catalogue.gettext))
             self._environments[locale] = env
         return env
 
