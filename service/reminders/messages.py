@@ -13,7 +13,8 @@ from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
 from babel.support import Translations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
+from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from notifications.sms_text import fits
@@ -132,6 +133,26 @@ def _name_of(gettext, kind: str, code) -> str:
     return render(names.NAMES[kind].get(code, code), gettext)
 
 
+def _new_style_gettext(gettext):
+    """Return the templates' ``_``: Jinja's new-style ``gettext`` in one call instead of three.
+
+    Jinja's ``_`` resolves ``gettext`` in the context and calls it, which calls the catalogue
+    through the context again; a day's 30,000 digests make some 150,000 such calls. The result is
+    the same: the message translated, marked safe where the template autoescapes (so that only the
+    variables are escaped), and always formatted with the variables, as Jinja does.
+    """
+    translated = lru_cache(maxsize=None)(gettext)  # bounded by the catalogue's messages
+
+    @pass_eval_context
+    def _(eval_ctx: EvalContext, message: str, **variables) -> str:
+        text = translated(message)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return _
+
+
 class MessageTemplates:
     """The message templates, rendered in any language with Jinja and Babel's catalogues (no Flask).
 
@@ -157,6 +178,7 @@ class MessageTemplates:
                 auto_reload=False,
             )
             env.install_gettext_translations(catalogue, newstyle=True)
+            env.globals["_"] = _new_style_gettext(catalogue.gettext)
             env.globals["name_of"] = partial(_name_of, catalogue.gettext)
             env.globals.update(item_words(catalogue.gettext))
             self._environments[locale] = env
