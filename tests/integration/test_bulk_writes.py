@@ -3,11 +3,11 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Table, func, select, update
+from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Table, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from models import Event, HistoryHead, Instrument
-from service.bulk import BulkWrites, EncodedJSON, bulk_writes
+from service.bulk import BulkWrites, EncodedJSON, bulk_writes, insert_ignoring_conflicts, insert_rows
 from service.db import make_engine
 from service.history.chain import append_events_in_bulk, lock_chain, verify_chain
 
@@ -169,7 +169,7 @@ def test_rows_inserted_ignoring_conflicts_read_back_as_sqlalchemy_writes_them(wo
             "recipient_user_id": world.a.metrology.id,
             "to_address": "张工 <zhang@example.com>",
             "locale": "zh_Hans_CN",
-            "subject": "到期提醒 \"引号\" \\ 反斜杠",
+            "subject": '到期提醒 "引号" \\ 反斜杠',
             "body": "第一行\n第二行\t制表",
             "html": None,
             "idempotency_key": key,
@@ -202,3 +202,44 @@ def test_rows_inserted_ignoring_conflicts_read_back_as_sqlalchemy_writes_them(wo
     assert three.html == "<p>x</p>"
     assert two.not_before == at(DAY, 9, 30)
     assert two.created_at == datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=UTC)
+
+
+def test_foreign_key_checks_of_bulk_writes_are_planned_once_and_the_callers_planning_comes_back(db_session):
+    """PostgreSQL plans a foreign key's check again for every row under force_custom_plan.
+
+    A trigger on the written table notes the setting each row is checked under: the server's
+    default (a check planned once) for COPY and the JSON recordset alike, and the engine's own
+    setting again for the statements after them.
+    """
+    connection = db_session.connection()
+    if connection.dialect.name != "postgresql":
+        pytest.skip("plan_cache_mode and foreign-key checks run as statements are PostgreSQL's")
+    assert connection.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    connection.exec_driver_sql("CREATE TEMPORARY TABLE bulk_parent (id integer PRIMARY KEY)")
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE bulk_child (id integer PRIMARY KEY, parent_id integer REFERENCES bulk_parent)"
+    )
+    connection.exec_driver_sql("CREATE TEMPORARY TABLE bulk_seen (mode text)")
+    connection.exec_driver_sql(
+        "CREATE FUNCTION pg_temp.note_planning() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO bulk_seen VALUES (current_setting('plan_cache_mode')); RETURN NEW; END $$"
+    )
+    connection.exec_driver_sql(
+        "CREATE TRIGGER note_planning BEFORE INSERT ON bulk_child "
+        "FOR EACH ROW EXECUTE FUNCTION pg_temp.note_planning()"
+    )
+    connection.exec_driver_sql("INSERT INTO bulk_parent SELECT generate_series(1, 3)")
+    child = Table(
+        "bulk_child", MetaData(), Column("id", Integer, primary_key=True), Column("parent_id", Integer)
+    )
+
+    insert_rows(
+        connection, child, ("id", "parent_id"), [{"id": i, "parent_id": 1 + i % 3} for i in range(10)]
+    )
+    insert_ignoring_conflicts(connection, child, [{"id": i, "parent_id": 2} for i in range(5, 15)])
+    seen = connection.scalars(text("SELECT mode FROM bulk_seen")).all()
+
+    assert seen == ["auto"] * 20
+    assert connection.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    assert connection.scalar(text("SELECT count(*) FROM bulk_child")) == 15
+    db_session.rollback()
