@@ -246,6 +246,10 @@ def raw_floor(engine: Engine, path: Path, org_id: int, departments: dict[str, in
         row["next_due_on"] = row["valid_until"]
         instruments.append(row)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Hand-written code runs under the server's planning: the engine's force_custom_plan
+            # would plan each foreign-key check again for every row (service/bulk.py).
+            conn.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
         conn.execute(insert(Instrument.__table__), instruments)
     return len(instruments)
 
