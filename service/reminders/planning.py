@@ -528,18 +528,26 @@ def plan_all(
     for day, firms in sorted(by_day.items()):
         for start in range(0, len(firms), FIRMS_PER_TRANSACTION):
             batch = firms[start : start + FIRMS_PER_TRANSACTION]
+            # A batch's results count once its transaction has committed: a commit that fails
+            # leaves its firms to be planned again one by one (or at the next run).
             try:
                 with unit_of_work(sessions) as session:
-                    results += plan_days(session, batch, day, now, base_url)
+                    planned = plan_days(session, batch, day, now, base_url)
             except Exception:
                 if len(batch) == 1:
                     log.exception("planning reminders of organisation %s for %s failed", batch[0], day)
                     continue
-                log.warning("planning %s firms together failed; planning them one by one", len(batch))
+                log.warning(
+                    "planning %s firms together failed; planning them one by one", len(batch), exc_info=True
+                )
                 for org_id in batch:
                     try:
                         with unit_of_work(sessions) as session:
-                            results += plan_days(session, [org_id], day, now, base_url)
+                            planned = plan_days(session, [org_id], day, now, base_url)
                     except Exception:
                         log.exception("planning reminders of organisation %s for %s failed", org_id, day)
+                    else:
+                        results += planned
+            else:
+                results += planned
     return results

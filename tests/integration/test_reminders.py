@@ -501,3 +501,43 @@ def test_a_firm_whose_planning_fails_is_planned_again_next_run_and_the_others_ar
     assert again["firms_planned"] == 1
     assert again["instruments"] == 1
     assert messages(db_session, broken_org.id)
+
+
+def test_a_batch_whose_commit_fails_counts_its_firms_once_when_they_are_planned_one_by_one(
+    app, db_session, world, firm, monkeypatch
+):
+    """Results count once their transaction has committed: a batch's were counted before (twice)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from service.reminders import planning
+
+    _due(db_session, firm, 30)
+    others = _firms_with_dues(db_session, 2)
+    real_plan_days = planning.plan_days
+    batches = []
+
+    def plan_days_noting_batches(session, org_ids, *args):
+        batches.append(list(org_ids))
+        return real_plan_days(session, org_ids, *args)
+
+    def first_batch_commit_fails(session):
+        if len(batches) == 1 and len(batches[0]) > 1:
+            batches.append(["failed"])
+            raise RuntimeError("the connection dropped at COMMIT")
+
+    monkeypatch.setattr(planning, "plan_days", plan_days_noting_batches)
+    event.listen(Session, "before_commit", first_batch_commit_fails)
+    try:
+        summary = run_planning(app, at(DAY, 8))
+    finally:
+        event.remove(Session, "before_commit", first_batch_commit_fails)
+
+    assert len(batches[0]) > 1
+    assert batches[1] == ["failed"]
+    planned = set(db_session.scalars(select(ReminderRun.org_id)))
+    assert planned == {world.b.org.id, world.institute.id, firm.tenant.org.id, *others}
+    assert summary["firms_planned"] == len(planned)
+    assert summary["instruments"] == 3
+    for org_id in (firm.tenant.org.id, *others):
+        assert messages(db_session, org_id)
