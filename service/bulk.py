@@ -63,7 +63,8 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
         for statement, values in _sqlite_inserts(connection, table, columns, rows):
             _execute_sqlite(connection, statement, values)
     elif connection.dialect.name == "postgresql":
-        _copy(connection, table, columns, rows)
+        with _checks_planned_once(connection):
+            _copy(connection, table, columns, rows)
     else:
         connection.execute(insert(table), [{name: _decoded(row[name]) for name in columns} for row in rows])
 
@@ -197,13 +198,6 @@ def _checks_planned_once(connection: Connection) -> Iterator[None]:
 
 
 def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict]) -> None:
-    with _checks_planned_once(connection):
-        _copy_checked_once(connection, table, columns, rows)
-
-
-def _copy_checked_once(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[dict]
-) -> None:
     quoted = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in columns)
     if not connection.scalar(text("SELECT row_security_active(:t)"), {"t": table.name}):
         _copy_into(connection, table.name, table, columns, quoted, rows)

@@ -496,6 +496,18 @@ def _add_digests(outbox: _Outbox, org, day, now, send_at, base_url, told, depart
         )
 
 
+def _plan_and_commit(
+    sessions: sessionmaker[Session], org_ids: list[int], day: date, now: datetime, base_url: str
+) -> list[PlanResult]:
+    """Plan ``org_ids``' day in one transaction; return the results once it has committed.
+
+    A commit that fails raises here, so its firms are never counted as planned.
+    """
+    with unit_of_work(sessions) as session:
+        planned = plan_days(session, org_ids, day, now, base_url)
+    return planned
+
+
 def plan_all(
     sessions: sessionmaker[Session], now: datetime, base_url: str, org_ids: Iterable[int] | None = None
 ) -> list[PlanResult]:
@@ -528,11 +540,8 @@ def plan_all(
     for day, firms in sorted(by_day.items()):
         for start in range(0, len(firms), FIRMS_PER_TRANSACTION):
             batch = firms[start : start + FIRMS_PER_TRANSACTION]
-            # A batch's results count once its transaction has committed: a commit that fails
-            # leaves its firms to be planned again one by one (or at the next run).
             try:
-                with unit_of_work(sessions) as session:
-                    planned = plan_days(session, batch, day, now, base_url)
+                results += _plan_and_commit(sessions, batch, day, now, base_url)
             except Exception:
                 if len(batch) == 1:
                     log.exception("planning reminders of organisation %s for %s failed", batch[0], day)
@@ -542,12 +551,7 @@ def plan_all(
                 )
                 for org_id in batch:
                     try:
-                        with unit_of_work(sessions) as session:
-                            planned = plan_days(session, [org_id], day, now, base_url)
+                        results += _plan_and_commit(sessions, [org_id], day, now, base_url)
                     except Exception:
                         log.exception("planning reminders of organisation %s for %s failed", org_id, day)
-                    else:
-                        results += planned
-            else:
-                results += planned
     return results
